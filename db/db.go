@@ -1,0 +1,167 @@
+// Package db is everything that speaks SQL: the Store, its queries and
+// transactions, migrations, and the translation of driver errors into
+// tenant.Error codes. No driver error text leaves this package.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	"github.com/pressly/goose/v3"
+
+	"tenantapi/migrations"
+	"tenantapi/tenant"
+)
+
+// Store is the database of the API. It is safe for concurrent use.
+type Store struct {
+	db *sqlx.DB
+	// Statements counts every statement sent to PostgreSQL; tests use it to
+	// prove that nested loads are batched.
+	Statements atomic.Int64
+	// Now is the clock; tests may replace it.
+	Now func() time.Time
+
+	bg sync.WaitGroup // background writes (lastUsedAt), waited for by Close
+}
+
+// Options tune the connection pool.
+type Options struct {
+	MaxOpenConns int
+	MaxIdleConns int
+}
+
+// Open connects to the database at url and checks it answers.
+func Open(ctx context.Context, url string, o Options) (*Store, error) {
+	conn, err := sqlx.Open("postgres", url)
+	if err != nil {
+		return nil, fmt.Errorf("database url: %w", err)
+	}
+	if o.MaxOpenConns == 0 {
+		o.MaxOpenConns = 20
+	}
+	if o.MaxIdleConns == 0 {
+		o.MaxIdleConns = o.MaxOpenConns
+	}
+	conn.SetMaxOpenConns(o.MaxOpenConns)
+	conn.SetMaxIdleConns(o.MaxIdleConns)
+	conn.SetConnMaxIdleTime(5 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := conn.PingContext(pctx); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("database unreachable: %w", err)
+	}
+	return &Store{db: conn, Now: time.Now}, nil
+}
+
+// Close waits for background writes and closes the pool.
+func (s *Store) Close() error {
+	s.bg.Wait()
+	return s.db.Close()
+}
+
+// Ping checks the database answers (readiness).
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// Migrate applies every pending migration and returns how many it applied.
+func (s *Store) Migrate(ctx context.Context) (int, error) {
+	p, err := goose.NewProvider(goose.DialectPostgres, s.db.DB, migrations.FS)
+	if err != nil {
+		return 0, fmt.Errorf("migrations: %w", err)
+	}
+	res, err := p.Up(ctx)
+	if err != nil {
+		return len(res), fmt.Errorf("migrate: %w", err)
+	}
+	return len(res), nil
+}
+
+// q returns the pool wrapped so every statement is counted.
+func (s *Store) q() sqlx.ExtContext { return counted{s.db, &s.Statements} }
+
+// inTx runs fn in one transaction: committed when fn returns nil, rolled
+// back otherwise. fn gets a counted handle and the transaction's one "now".
+func (s *Store) inTx(ctx context.Context, fn func(tx sqlx.ExtContext, now time.Time) error) error {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return translate(err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	s.Statements.Add(1) // BEGIN
+	if err := fn(counted{tx, &s.Statements}, s.Now().UTC()); err != nil {
+		return translate(err)
+	}
+	s.Statements.Add(1) // COMMIT
+	return translate(tx.Commit())
+}
+
+// counted wraps a database handle and counts the statements it sends.
+type counted struct {
+	sqlx.ExtContext
+	n *atomic.Int64
+}
+
+func (c counted) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	c.n.Add(1)
+	return c.ExtContext.QueryContext(ctx, q, args...)
+}
+
+func (c counted) QueryxContext(ctx context.Context, q string, args ...any) (*sqlx.Rows, error) {
+	c.n.Add(1)
+	return c.ExtContext.QueryxContext(ctx, q, args...)
+}
+
+func (c counted) QueryRowxContext(ctx context.Context, q string, args ...any) *sqlx.Row {
+	c.n.Add(1)
+	return c.ExtContext.QueryRowxContext(ctx, q, args...)
+}
+
+func (c counted) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	c.n.Add(1)
+	return c.ExtContext.ExecContext(ctx, q, args...)
+}
+
+// translate maps driver errors to tenant errors; unknown errors pass through
+// (the presenter turns them into "internal error" and logs the cause).
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	var te *tenant.Error
+	if errors.As(err, &te) {
+		return err
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return tenant.NotFound("record")
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return err
+	}
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		switch pqErr.Code {
+		case "23505":
+			return &tenant.Error{Code: tenant.ECONFLICT, Message: "a record with the same unique value already exists"}
+		case "23503":
+			return &tenant.Error{Code: tenant.EINVALID, Message: "a referenced record does not exist"}
+		case "23514", "22P02", "22001", "22003":
+			return &tenant.Error{Code: tenant.EINVALID, Message: "a value is out of the allowed range"}
+		case "57014":
+			return &tenant.Error{Code: tenant.EUNAVAILABLE, Message: "the database took too long to answer; try again"}
+		}
+		if pqErr.Code.Class() == "08" || pqErr.Code.Class() == "57" || pqErr.Code.Class() == "53" {
+			return &tenant.Error{Code: tenant.EUNAVAILABLE, Message: "the database is unavailable; try again shortly"}
+		}
+		slog.Debug("unmapped database error", "sqlstate", string(pqErr.Code))
+	}
+	return err
+}

@@ -1,0 +1,68 @@
+package db
+
+import (
+	"context"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"tenantapi/tenant"
+)
+
+// DemoDomain is the domain of the demo tenant that `make run` seeds.
+const DemoDomain = "acme.fr"
+
+// SeedDemo creates the demo tenant "ACME Corporation" (acme.fr, professional
+// plan, EU residency) with some usage this month, if it does not exist, and
+// returns a working demo API key holding every tenant permission: knownKey
+// when it still authenticates for the demo tenant, a new key otherwise.
+// Running it again changes nothing else.
+func (s *Store) SeedDemo(ctx context.Context, knownKey string) (tenantID, key string, err error) {
+	admin := tenant.WithActor(ctx, &tenant.Actor{Kind: tenant.Admin})
+	err = s.inTx(admin, func(tx sqlx.ExtContext, now time.Time) error {
+		err := sqlx.GetContext(ctx, tx, &tenantID, `SELECT id FROM tenants WHERE domain = $1`, DemoDomain)
+		if err == nil {
+			return nil
+		}
+		if tenant.ErrorCode(translate(err)) != tenant.ENOTFOUND {
+			return err
+		}
+		if err := sqlx.GetContext(ctx, tx, &tenantID, `INSERT INTO tenants
+			(id, name, domain, plan_id, owner_email, created_at, created_by, modified_at, modified_by)
+			VALUES ('00000000-0000-4000-8000-000000000001', 'ACME Corporation', $1, 'professional', 'it@acme.fr', $2, 'seed', $2, 'seed')
+			RETURNING id`, DemoDomain, now); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tenant_settings
+			(tenant_id, data_residency, encryption_enabled, audit_log_retention_days, ip_allowlist, updated_at, updated_by)
+			VALUES ($1, 'EU', true, 365, '{}', $2, 'seed')`, tenantID, now); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO usage_counters (tenant_id, policies) VALUES ($1, 8)`, tenantID); err != nil {
+			return err
+		}
+		// Some usage this month: a steady daily volume up to today and 12
+		// distinct users.
+		month := MonthStart(now)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO usage_daily (tenant_id, day, interactions, logged, coached, blocked, high_risk)
+			SELECT $1, d::date, 7500 + (extract(day FROM d)::int * 37) % 900, 7400, 80, 20, 18
+			FROM generate_series($2::date, $3::date, interval '1 day') AS d`, tenantID, month, now); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO usage_monthly_users (tenant_id, month, user_id)
+			SELECT $1, $2, 'user-' || n FROM generate_series(1, 12) AS n`, tenantID, month)
+		return err
+	})
+	if err != nil {
+		return "", "", err
+	}
+	if knownKey != "" && tenant.WellFormedKey(knownKey) {
+		if a, err := s.Authenticate(ctx, knownKey); err == nil && a.TenantID == tenantID {
+			return tenantID, knownKey, nil
+		}
+	}
+	_, key, err = s.CreateAPIKey(admin, tenant.NewAPIKeyInput{
+		TenantID: tenantID, Name: "Demo key (make run)", Permissions: tenant.TenantPermissions(),
+	})
+	return tenantID, key, err
+}

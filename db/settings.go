@@ -1,0 +1,123 @@
+package db
+
+import (
+	"context"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"tenantapi/tenant"
+)
+
+const settingsCols = `s.tenant_id, s.data_residency, s.encryption_enabled, s.audit_log_retention_days,
+	s.sso_enabled, s.ip_allowlist::text[] AS ip_allowlist, s.deduplicate_tokens, s.version, s.updated_at, s.updated_by`
+
+type settingsRow struct {
+	tenant.Settings
+	Allowlist pq.StringArray `db:"ip_allowlist"`
+}
+
+func (r *settingsRow) settings() *tenant.Settings {
+	st := r.Settings
+	st.IPAllowlist = []string(r.Allowlist)
+	if st.IPAllowlist == nil {
+		st.IPAllowlist = []string{}
+	}
+	return &st
+}
+
+// SettingsByTenant loads the settings of each tenant id, in key order; a
+// tenant the caller may not see gets ENOTFOUND. It is a loader batch.
+func (s *Store) SettingsByTenant(ctx context.Context, ids []string) ([]*tenant.Settings, []error) {
+	all, own := scope(ctx)
+	var rows []settingsRow
+	err := sqlx.SelectContext(ctx, s.q(), &rows, `SELECT `+settingsCols+` FROM tenant_settings s
+		WHERE s.tenant_id = ANY($1::uuid[]) AND ($2 OR s.tenant_id = $3)`, pq.Array(validIDs(ids)), all, own)
+	return inKeyOrder(ids, rows, err, "settings", func(r *settingsRow) (string, *tenant.Settings) { return r.TenantID, r.settings() })
+}
+
+// UpdateSettings applies p to a tenant's settings as the caller.
+// Codes: EINVALID (bad value, data residency change), ENOTFOUND,
+// ECONFLICT (version mismatch, deleted tenant).
+func (s *Store) UpdateSettings(ctx context.Context, tenantID string, p tenant.SettingsPatch) (*tenant.Settings, error) {
+	if err := p.Normalize(); err != nil {
+		return nil, err
+	}
+	by := tenant.ActorFrom(ctx).ActorID()
+	var out *tenant.Settings
+	err := s.inTx(ctx, func(tx sqlx.ExtContext, now time.Time) error {
+		if _, err := lockTenant(ctx, tx, tenantID, false); err != nil {
+			return err
+		}
+		var cur settingsRow
+		if err := sqlx.GetContext(ctx, tx, &cur, `SELECT `+settingsCols+` FROM tenant_settings s WHERE s.tenant_id = $1 FOR UPDATE`, tenantID); err != nil {
+			return err
+		}
+		if err := checkVersion("expectedVersion", p.ExpectedVersion, cur.Version); err != nil {
+			return err
+		}
+		if p.DataResidency != nil && *p.DataResidency != cur.DataResidency {
+			return tenant.Invalid("dataResidency", "dataResidency is fixed after tenant creation (it is %s); contact support to migrate the data", cur.DataResidency)
+		}
+		var allow any
+		if p.IPAllowlist != nil {
+			allow = pq.Array(p.IPAllowlist)
+		}
+		var row settingsRow
+		err := sqlx.GetContext(ctx, tx, &row, `UPDATE tenant_settings AS s SET
+			encryption_enabled = COALESCE($2, encryption_enabled),
+			audit_log_retention_days = COALESCE($3, audit_log_retention_days),
+			ip_allowlist = COALESCE($4::cidr[], ip_allowlist),
+			deduplicate_tokens = COALESCE($5, deduplicate_tokens),
+			version = version + 1, updated_at = $6, updated_by = $7
+			WHERE tenant_id = $1 RETURNING `+settingsCols,
+			tenantID, p.EncryptionEnabled, p.AuditLogRetentionDays, allow, p.DeduplicateTokens, now, by)
+		if err != nil {
+			return err
+		}
+		out = row.settings()
+		return nil
+	})
+	return out, err
+}
+
+// validIDs drops ids that are not UUIDs (they cannot exist, and PostgreSQL
+// would refuse the whole batch); inKeyOrder gives them ENOTFOUND.
+func validIDs(ids []string) []string {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if tenant.ValidID(id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// inKeyOrder maps rows back to the loader's keys: results[i] belongs to
+// keys[i], a key with no row gets its own ENOTFOUND, never a shifted row.
+func inKeyOrder[R any, V any](keys []string, rows []R, err error, what string, kv func(*R) (string, V)) ([]V, []error) {
+	out := make([]V, len(keys))
+	errs := make([]error, len(keys))
+	if err != nil {
+		err = translate(err)
+		for i := range errs {
+			errs[i] = err
+		}
+		return out, errs
+	}
+	byKey := make(map[string]V, len(rows))
+	for i := range rows {
+		k, v := kv(&rows[i])
+		byKey[k] = v
+	}
+	for i, k := range keys {
+		v, ok := byKey[k]
+		if !ok {
+			errs[i] = tenant.NotFound(what)
+			continue
+		}
+		out[i] = v
+	}
+	return out, errs
+}

@@ -1,0 +1,324 @@
+package db
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"tenantapi/tenant"
+)
+
+const tenantCols = `t.id, t.name, t.domain, t.plan_id, t.status, t.owner_id, t.owner_email,
+	t.created_at, t.created_by, t.modified_at, t.modified_by, t.deleted_at, t.version`
+
+// scope returns the SQL arguments that confine a query to what the caller
+// may see: ($all OR tenant_id = $own). Every tenant-scoped query carries it,
+// so isolation does not depend on the resolvers alone.
+func scope(ctx context.Context) (all bool, own any) {
+	a := tenant.ActorFrom(ctx)
+	if id := a.OwnTenant(); id != "" {
+		own = id
+	}
+	return a.AllTenants(), own
+}
+
+// Tenant returns the tenant with id if the caller may see it.
+// Codes: ENOTFOUND (missing, malformed or another tenant's id).
+func (s *Store) Tenant(ctx context.Context, id string) (*tenant.Tenant, error) {
+	if !tenant.ValidID(id) {
+		return nil, tenant.NotFound("tenant")
+	}
+	all, own := scope(ctx)
+	var t tenant.Tenant
+	err := sqlx.GetContext(ctx, s.q(), &t, `SELECT `+tenantCols+` FROM tenants t
+		WHERE t.id = $1 AND ($2 OR t.id = $3)`, id, all, own)
+	if err != nil {
+		return nil, notFoundAs(err, "tenant")
+	}
+	return &t, nil
+}
+
+func tenantWhere(ctx context.Context, f tenant.TenantFilter, args []any) (string, []any) {
+	all, own := scope(ctx)
+	args = append(args, all, own)
+	w := fmt.Sprintf(`($%d OR t.id = $%d)`, len(args)-1, len(args))
+	if len(f.Statuses) > 0 {
+		st := make([]string, len(f.Statuses))
+		for i, v := range f.Statuses {
+			st[i] = string(v)
+		}
+		args = append(args, pq.Array(st))
+		w += fmt.Sprintf(` AND t.status = ANY($%d)`, len(args))
+	} else {
+		w += ` AND t.status <> 'DELETED'`
+	}
+	if len(f.PlanIDs) > 0 {
+		args = append(args, pq.Array(f.PlanIDs))
+		w += fmt.Sprintf(` AND t.plan_id = ANY($%d)`, len(args))
+	}
+	if q := strings.TrimSpace(f.Search); q != "" {
+		args = append(args, "%"+escapeLike(strings.ToLower(q))+"%")
+		w += fmt.Sprintf(` AND (lower(t.name) LIKE $%d OR t.domain LIKE $%d)`, len(args), len(args))
+	}
+	return w, args
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// Tenants lists tenants newest first, first at a time after the cursor.
+// It returns one page and whether another follows.
+// Codes: EINVALID (malformed cursor).
+func (s *Store) Tenants(ctx context.Context, f tenant.TenantFilter, first int, after string) ([]*tenant.Tenant, bool, error) {
+	var args []any
+	cond, args := tenantWhere(ctx, f, args)
+	if after != "" {
+		at, id, err := DecodeCursor(after)
+		if err != nil {
+			return nil, false, tenant.Invalid("after", "after is not a cursor returned by this API")
+		}
+		args = append(args, at, id)
+		cond += fmt.Sprintf(` AND (t.created_at, t.id) < ($%d, $%d)`, len(args)-1, len(args))
+	}
+	args = append(args, first+1)
+	var out []*tenant.Tenant
+	err := sqlx.SelectContext(ctx, s.q(), &out, `SELECT `+tenantCols+` FROM tenants t WHERE `+cond+
+		fmt.Sprintf(` ORDER BY t.created_at DESC, t.id DESC LIMIT $%d`, len(args)), args...)
+	if err != nil {
+		return nil, false, translate(err)
+	}
+	more := len(out) > first
+	if more {
+		out = out[:first]
+	}
+	return out, more, nil
+}
+
+// CountTenants counts the tenants matching f.
+func (s *Store) CountTenants(ctx context.Context, f tenant.TenantFilter) (int, error) {
+	cond, args := tenantWhere(ctx, f, nil)
+	var n int
+	err := sqlx.GetContext(ctx, s.q(), &n, `SELECT count(*) FROM tenants t WHERE `+cond, args...)
+	return n, translate(err)
+}
+
+// Cursor encodes a tenant's position in the admin list.
+func Cursor(t *tenant.Tenant) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(t.CreatedAt.UnixMicro(), 10) + ":" + t.ID))
+}
+
+// DecodeCursor is the inverse of Cursor.
+func DecodeCursor(c string) (time.Time, string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return time.Time{}, "", err
+	}
+	ts, id, ok := strings.Cut(string(b), ":")
+	us, err := strconv.ParseInt(ts, 10, 64)
+	if !ok || err != nil || !tenant.ValidID(id) {
+		return time.Time{}, "", errors.New("bad cursor")
+	}
+	return time.UnixMicro(us).UTC(), id, nil
+}
+
+// CreateTenant creates a tenant with its settings, as the caller.
+// Codes: EINVALID (bad input, unknown plan), ECONFLICT (domain taken).
+func (s *Store) CreateTenant(ctx context.Context, in tenant.CreateTenant) (*tenant.Tenant, error) {
+	if err := in.Normalize(); err != nil {
+		return nil, err
+	}
+	by := tenant.ActorFrom(ctx).ActorID()
+	var t tenant.Tenant
+	err := s.inTx(ctx, func(tx sqlx.ExtContext, now time.Time) error {
+		if err := checkPlan(ctx, tx, "plan", in.PlanID); err != nil {
+			return err
+		}
+		err := sqlx.GetContext(ctx, tx, &t, `INSERT INTO tenants AS t
+			(name, domain, plan_id, owner_id, owner_email, created_at, created_by, modified_at, modified_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $6, $7) RETURNING `+tenantCols,
+			in.Name, in.Domain, in.PlanID, in.OwnerID, in.OwnerEmail, now, by)
+		if err != nil {
+			return domainConflict(err, in.Domain)
+		}
+		st := in.Settings
+		retention := tenant.DefaultRetentionDays
+		if st.AuditLogRetentionDays != nil {
+			retention = *st.AuditLogRetentionDays
+		}
+		allow := st.IPAllowlist
+		if allow == nil {
+			allow = []string{}
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO tenant_settings
+			(tenant_id, data_residency, encryption_enabled, audit_log_retention_days, ip_allowlist, deduplicate_tokens, updated_at, updated_by)
+			VALUES ($1, $2, $3, $4, $5::cidr[], $6, $7, $8)`,
+			t.ID, in.DataResidency, boolOr(st.EncryptionEnabled, true), retention, pq.Array(allow),
+			boolOr(st.DeduplicateTokens, false), now, by)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO usage_counters (tenant_id) VALUES ($1)`, t.ID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+func boolOr(b *bool, def bool) bool {
+	if b == nil {
+		return def
+	}
+	return *b
+}
+
+// checkPlan refuses an unknown plan id, naming the plans that exist.
+func checkPlan(ctx context.Context, tx sqlx.ExtContext, field, id string) error {
+	var ids []string
+	if err := sqlx.SelectContext(ctx, tx, &ids, `SELECT id FROM plans ORDER BY rank`); err != nil {
+		return err
+	}
+	for _, p := range ids {
+		if p == id {
+			return nil
+		}
+	}
+	return tenant.Invalid(field, "%s must be one of %s, got %q", field, strings.Join(ids, ", "), id)
+}
+
+func domainConflict(err error, domain string) error {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Code == "23505" && pqErr.Constraint == "tenants_domain_key" {
+		return &tenant.Error{Code: tenant.ECONFLICT, Field: "domain", Message: fmt.Sprintf("domain %s is already registered to a tenant", domain)}
+	}
+	return err
+}
+
+// lockTenant loads and locks a tenant the caller may change. Deleted
+// tenants answer ECONFLICT unless allowDeleted.
+func lockTenant(ctx context.Context, tx sqlx.ExtContext, id string, allowDeleted bool) (*tenant.Tenant, error) {
+	if !tenant.ValidID(id) {
+		return nil, tenant.NotFound("tenant")
+	}
+	all, own := scope(ctx)
+	var t tenant.Tenant
+	err := sqlx.GetContext(ctx, tx, &t, `SELECT `+tenantCols+` FROM tenants t
+		WHERE t.id = $1 AND ($2 OR t.id = $3) FOR UPDATE`, id, all, own)
+	if err != nil {
+		return nil, notFoundAs(err, "tenant")
+	}
+	if t.Status == tenant.StatusDeleted && !allowDeleted {
+		return nil, tenant.Errorf(tenant.ECONFLICT, "tenant is deleted; restore it with restoreTenant first")
+	}
+	return &t, nil
+}
+
+func checkVersion(field string, expected *int, actual int) error {
+	if expected != nil && *expected != actual {
+		return &tenant.Error{Code: tenant.ECONFLICT, Field: field,
+			Message: fmt.Sprintf("the object changed since you read it: expected version %d, current version %d; reload and retry", *expected, actual)}
+	}
+	return nil
+}
+
+// UpdateTenant changes a tenant's name, domain or status.
+// Codes: EINVALID, ENOTFOUND, ECONFLICT (domain taken, version mismatch,
+// deleted tenant), EFORBIDDEN (status without tenant:manage).
+func (s *Store) UpdateTenant(ctx context.Context, id string, p tenant.TenantPatch) (*tenant.Tenant, error) {
+	if err := p.Normalize(); err != nil {
+		return nil, err
+	}
+	actor := tenant.ActorFrom(ctx)
+	var t *tenant.Tenant
+	err := s.inTx(ctx, func(tx sqlx.ExtContext, now time.Time) error {
+		cur, err := lockTenant(ctx, tx, id, false)
+		if err != nil {
+			return err
+		}
+		if err := checkVersion("expectedVersion", p.ExpectedVersion, cur.Version); err != nil {
+			return err
+		}
+		if p.Status != nil && *p.Status != cur.Status && !actor.Has(tenant.PermTenantManage) {
+			return &tenant.Error{Code: tenant.EFORBIDDEN, Field: "status", Message: "changing a tenant's status needs the TENANT_MANAGE permission"}
+		}
+		t = new(tenant.Tenant)
+		err = sqlx.GetContext(ctx, tx, t, `UPDATE tenants AS t SET
+			name = COALESCE($2, name), domain = COALESCE($3, domain), status = COALESCE($4, status),
+			modified_at = $5, modified_by = $6, version = version + 1
+			WHERE id = $1 RETURNING `+tenantCols, id, p.Name, p.Domain, p.Status, now, actor.ActorID())
+		if err != nil && p.Domain != nil {
+			return domainConflict(err, *p.Domain)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// DeleteTenant soft-deletes a tenant: its status becomes DELETED and its API
+// keys stop working at once. It can be restored for 30 days.
+// Codes: ENOTFOUND, ECONFLICT (already deleted, version mismatch).
+func (s *Store) DeleteTenant(ctx context.Context, id string, expectedVersion *int) (*tenant.Tenant, error) {
+	by := tenant.ActorFrom(ctx).ActorID()
+	var t tenant.Tenant
+	err := s.inTx(ctx, func(tx sqlx.ExtContext, now time.Time) error {
+		cur, err := lockTenant(ctx, tx, id, false)
+		if err != nil {
+			return err
+		}
+		if err := checkVersion("expectedVersion", expectedVersion, cur.Version); err != nil {
+			return err
+		}
+		return sqlx.GetContext(ctx, tx, &t, `UPDATE tenants AS t SET status = 'DELETED', deleted_at = $2,
+			modified_at = $2, modified_by = $3, version = version + 1 WHERE id = $1 RETURNING `+tenantCols, id, now, by)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// RestoreTenant brings a soft-deleted tenant back within 30 days.
+// Codes: ENOTFOUND, ECONFLICT (not deleted, window over).
+func (s *Store) RestoreTenant(ctx context.Context, id string) (*tenant.Tenant, error) {
+	by := tenant.ActorFrom(ctx).ActorID()
+	var t tenant.Tenant
+	err := s.inTx(ctx, func(tx sqlx.ExtContext, now time.Time) error {
+		cur, err := lockTenant(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		if cur.Status != tenant.StatusDeleted {
+			return tenant.Errorf(tenant.ECONFLICT, "tenant is not deleted (status %s)", cur.Status)
+		}
+		if end := cur.DeletedAt.Add(tenant.RestoreWindow); now.After(end) {
+			return tenant.Errorf(tenant.ECONFLICT, "the 30-day restore window ended at %s", end.UTC().Format(time.RFC3339))
+		}
+		return sqlx.GetContext(ctx, tx, &t, `UPDATE tenants AS t SET status = 'ACTIVE', deleted_at = NULL,
+			modified_at = $2, modified_by = $3, version = version + 1 WHERE id = $1 RETURNING `+tenantCols, id, now, by)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// notFoundAs turns "no rows" into ENOTFOUND for what.
+func notFoundAs(err error, what string) error {
+	err = translate(err)
+	if tenant.ErrorCode(err) == tenant.ENOTFOUND {
+		return tenant.NotFound(what)
+	}
+	return err
+}

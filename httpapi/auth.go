@@ -1,0 +1,80 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"net/http"
+	"strings"
+
+	"tenantapi/db"
+	"tenantapi/tenant"
+)
+
+// authenticator resolves the credentials of a request to an actor.
+type authenticator struct {
+	store       *db.Store
+	adminDigest []byte // SHA-256 of ADMIN_SECRET; nil when unset
+}
+
+func newAuthenticator(store *db.Store, adminSecret string) *authenticator {
+	a := &authenticator{store: store}
+	if adminSecret != "" {
+		d := sha256.Sum256([]byte(adminSecret))
+		a.adminDigest = d[:]
+	}
+	return a
+}
+
+// actor resolves an Authorization header value. No header is an anonymous
+// caller; a header that does not authenticate is an error.
+func (a *authenticator) actor(ctx context.Context, header string) (*tenant.Actor, error) {
+	if header == "" {
+		return &tenant.Actor{Kind: tenant.Anonymous}, nil
+	}
+	scheme, token, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+		return nil, tenant.Errorf(tenant.EUNAUTHENTICATED, "the Authorization header must be \"Bearer <API key or admin secret>\"")
+	}
+	token = strings.TrimSpace(token)
+	if a.adminDigest != nil {
+		// Compare digests, so the comparison takes the same time whatever
+		// the token's length and content.
+		d := sha256.Sum256([]byte(token))
+		if subtle.ConstantTimeCompare(d[:], a.adminDigest) == 1 {
+			return &tenant.Actor{Kind: tenant.Admin}, nil
+		}
+	}
+	if !tenant.WellFormedKey(token) {
+		return nil, tenant.Errorf(tenant.EUNAUTHENTICATED, "malformed API key: keys are %q followed by 46 letters and digits, with a checksum", tenant.KeyPrefix)
+	}
+	return a.store.Authenticate(ctx, token)
+}
+
+// middleware authenticates each request once, before any GraphQL work: a
+// credential that does not authenticate answers 401 (403 for a suspended
+// tenant) without running anything.
+func (a *authenticator) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		actor, err := a.actor(r.Context(), r.Header.Get("Authorization"))
+		if err != nil {
+			status := http.StatusUnauthorized
+			switch tenant.ErrorCode(err) {
+			case tenant.EFORBIDDEN:
+				status = http.StatusForbidden
+			case tenant.EUNAUTHENTICATED:
+				w.Header().Set("WWW-Authenticate", `Bearer realm="tenant-api"`)
+			case tenant.EUNAVAILABLE:
+				status = http.StatusServiceUnavailable
+			default:
+				status = http.StatusInternalServerError
+			}
+			writeError(w, r, status, err)
+			return
+		}
+		if info := requestInfoFrom(r.Context()); info != nil {
+			info.actor = actor
+		}
+		next.ServeHTTP(w, r.WithContext(tenant.WithActor(r.Context(), actor)))
+	})
+}

@@ -1,0 +1,227 @@
+// Package httpapi is the HTTP face of the API: GraphQL transports that
+// follow the GraphQL-over-HTTP spec, authentication, CORS, GraphiQL, health
+// checks and request logs. New builds it; the server and the tests share it.
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/coder/websocket"
+	"github.com/rs/cors"
+
+	"tenantapi/db"
+	"tenantapi/graphiql"
+	"tenantapi/resolvers"
+	"tenantapi/tenant"
+)
+
+// Config is what the HTTP layer needs from the environment.
+type Config struct {
+	AdminSecret    string        // the operator's credential; empty disables it
+	AllowedOrigins []string      // CORS and websocket origins
+	LoaderWait     time.Duration // dataloader batch window
+	MaxBodyBytes   int64         // request body limit of /graphql
+	Logger         *slog.Logger
+}
+
+// New returns the API's HTTP handler.
+func New(store *db.Store, cfg Config) http.Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	auth := newAuthenticator(store, cfg.AdminSecret)
+
+	srv := handler.New(resolvers.NewSchema(store))
+	// The first transport whose Supports matches wins: SSE before POST.
+	srv.AddTransport(transport.SSE{})
+	srv.AddTransport(transport.Websocket{
+		KeepAlivePingInterval: 10 * time.Second,
+		Implementation:        transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{OriginPatterns: originPatterns(cfg.AllowedOrigins)}},
+		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+			if tenant.ActorFrom(ctx).Kind != tenant.Anonymous || p.Authorization() == "" {
+				return ctx, nil, nil
+			}
+			actor, err := auth.actor(ctx, p.Authorization())
+			if err != nil {
+				return ctx, nil, err
+			}
+			return tenant.WithActor(ctx, actor), nil, nil
+		},
+	})
+	srv.AddTransport(transport.Options{AllowedMethods: []string{"GET", "POST", "OPTIONS"}})
+	srv.AddTransport(specTransport{transport.GET{}})
+	srv.AddTransport(specTransport{transport.POST{}})
+	srv.Use(extension.Introspection{})
+	srv.SetErrorPresenter(presentError(cfg.Logger))
+	srv.SetRecoverFunc(recoverPanic(cfg.Logger))
+	srv.AroundOperations(resolvers.LoaderMiddleware(store, cfg.LoaderWait))
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		if info := requestInfoFrom(ctx); info != nil {
+			info.operation = graphql.GetOperationContext(ctx).OperationName
+		}
+		return next(ctx)
+	})
+
+	gql := http.MaxBytesHandler(auth.middleware(srv), cfg.MaxBodyBytes)
+
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", gql)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := store.Ping(ctx); err != nil {
+			cfg.Logger.WarnContext(ctx, "readiness check failed", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("database unreachable\n"))
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	mux.Handle("/", graphiql.Handler("Tenant API", "/graphql"))
+
+	c := cors.New(cors.Options{
+		AllowedOrigins:   cfg.AllowedOrigins,
+		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+		AllowedHeaders:   []string{"Authorization", "Content-Type", "Accept", "Idempotency-Key", "X-Request-Id"},
+		ExposedHeaders:   []string{"X-Request-Id"},
+		AllowCredentials: false, // bearer tokens, never cookies: so "*" is safe to allow
+		MaxAge:           600,
+	})
+	return logRequests(cfg.Logger, c.Handler(mux))
+}
+
+func originPatterns(origins []string) []string {
+	out := make([]string, 0, len(origins))
+	for _, o := range origins {
+		if o == "*" {
+			return []string{"*"}
+		}
+		// coder/websocket matches host patterns, not full origins.
+		if _, host, ok := cutScheme(o); ok {
+			out = append(out, host)
+		}
+	}
+	return out
+}
+
+func cutScheme(origin string) (string, string, bool) {
+	for _, s := range []string{"https://", "http://"} {
+		if len(origin) > len(s) && origin[:len(s)] == s {
+			return s, origin[len(s):], true
+		}
+	}
+	return "", "", false
+}
+
+// requestInfo collects what the request log line reports.
+type requestInfo struct {
+	id        string
+	actor     *tenant.Actor
+	operation string
+}
+
+type requestInfoKey struct{}
+
+func requestInfoFrom(ctx context.Context) *requestInfo {
+	i, _ := ctx.Value(requestInfoKey{}).(*requestInfo)
+	return i
+}
+
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// logRequests gives each request an id (the client's X-Request-Id when it is
+// sane) and writes one log line when it ends.
+func logRequests(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-Id")
+		if !requestIDPattern.MatchString(id) {
+			var b [8]byte
+			_, _ = rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		w.Header().Set("X-Request-Id", id)
+		info := &requestInfo{id: id}
+		ctx := context.WithValue(tenant.WithRequestID(r.Context(), id), requestInfoKey{}, info)
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r.WithContext(ctx))
+		attrs := []any{"request_id", id, "method", r.Method, "path", r.URL.Path, "status", sw.status,
+			"duration_ms", float64(time.Since(start).Microseconds()) / 1000, "bytes", sw.bytes}
+		if info.operation != "" {
+			attrs = append(attrs, "operation", info.operation)
+		}
+		if info.actor != nil && info.actor.Kind != tenant.Anonymous {
+			attrs = append(attrs, "actor", info.actor.ActorID())
+		}
+		log.InfoContext(ctx, "request", attrs...)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (w *statusWriter) WriteHeader(code int) { w.status = code; w.ResponseWriter.WriteHeader(code) }
+func (w *statusWriter) Write(b []byte) (int, error) {
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach Flush and Hijack (SSE, websocket).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Flush supports streaming transports.
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// writeError answers a request that failed before GraphQL ran, in GraphQL's
+// response shape (no data key: nothing executed).
+func writeError(w http.ResponseWriter, r *http.Request, status int, err error) {
+	var te *tenant.Error
+	msg, code := "internal error", "INTERNAL_SERVER_ERROR"
+	if errors.As(err, &te) {
+		msg, code = te.Message, extensionCode[te.Code]
+	}
+	ct := "application/json"
+	if acceptsGraphQLResponse(r) {
+		ct = "application/graphql-response+json"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{"message": msg, "extensions": map[string]any{"code": code}}}})
+}
+
+func acceptsGraphQLResponse(r *http.Request) bool {
+	a := r.Header.Get("Accept")
+	return a != "" && !containsMedia(a, "application/json") && containsMedia(a, "application/graphql-response+json")
+}
+
+func containsMedia(accept, media string) bool {
+	return regexp.MustCompile(`(^|,)\s*` + regexp.QuoteMeta(media) + `\s*(;|,|$)`).MatchString(accept)
+}

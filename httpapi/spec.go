@@ -1,0 +1,108 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/99designs/gqlgen/graphql"
+)
+
+// specTransport wraps gqlgen's GET and POST transports to follow the
+// GraphQL-over-HTTP spec where gqlgen v0.17.95 differs from it:
+//   - with Accept: application/json, a document that fails to parse or
+//     validate answers 200 with errors (gqlgen: 422);
+//   - with application/graphql-response+json, such failures answer 4xx with
+//     no "data" key (gqlgen writes "data": null);
+//   - a mutation over GET answers 405 with Allow: POST (gqlgen: 406).
+type specTransport struct {
+	graphql.Transport
+}
+
+func (t specTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	sw := &specWriter{ResponseWriter: w}
+	t.Transport.Do(sw, r, exec)
+	sw.finish()
+}
+
+// specWriter holds back error responses so their status and body can be
+// corrected; successful responses stream through untouched.
+type specWriter struct {
+	http.ResponseWriter
+	status int
+	buf    *bytes.Buffer
+}
+
+func (w *specWriter) WriteHeader(code int) {
+	if w.status != 0 {
+		return
+	}
+	w.status = code
+	if code >= 400 {
+		w.buf = new(bytes.Buffer)
+		return // decided in finish
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *specWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.buf != nil {
+		return w.buf.Write(b)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *specWriter) finish() {
+	if w.buf == nil {
+		return
+	}
+	h := w.ResponseWriter.Header()
+	status := w.status
+	body := w.buf.Bytes()
+	graphqlResponse := h.Get("Content-Type") == "application/graphql-response+json"
+	switch {
+	case status == http.StatusNotAcceptable && bytes.Contains(body, []byte("GET requests only allow query operations")):
+		status = http.StatusMethodNotAllowed
+		h.Set("Allow", "POST")
+		body = errorBody("mutations and subscriptions must be sent with POST; GET serves queries only", "METHOD_NOT_ALLOWED")
+	case status == http.StatusBadRequest && bytes.Contains(body, []byte("json request body could not be decoded")):
+		body = errorBody("the request body is not a JSON object of the form {\"query\": ..., \"variables\": {...}, \"operationName\": ...}", "BAD_REQUEST")
+	case status == http.StatusUnprocessableEntity && !graphqlResponse:
+		status = http.StatusOK
+	case status == http.StatusUnprocessableEntity:
+		status = http.StatusBadRequest
+	}
+	if status >= 400 {
+		body = dropData(body)
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.ResponseWriter.WriteHeader(status)
+	_, _ = w.ResponseWriter.Write(body)
+}
+
+// dropData removes the "data" key from a response that never executed: the
+// spec says such a response has no data entry at all.
+func dropData(body []byte) []byte {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil {
+		return body
+	}
+	if _, ok := m["data"]; !ok {
+		return body
+	}
+	delete(m, "data")
+	out, err := json.Marshal(m)
+	if err != nil {
+		return body
+	}
+	return out
+}
+
+func errorBody(msg, code string) []byte {
+	b, _ := json.Marshal(map[string]any{"errors": []any{map[string]any{"message": msg, "extensions": map[string]any{"code": code}}}})
+	return b
+}

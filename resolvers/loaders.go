@@ -1,0 +1,64 @@
+package resolvers
+
+import (
+	"context"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/graph-gophers/dataloader/v7"
+
+	"tenantapi/db"
+	"tenantapi/tenant"
+)
+
+// Loaders batch the nested associations of Tenant: each runs one `= ANY($1)`
+// statement for every key requested in its wait window. They are built per
+// operation (never shared across requests, tenants or subscription events),
+// and their batches use the operation's context, so the SQL carries the
+// caller's tenant scope.
+type Loaders struct {
+	Settings *dataloader.Loader[string, *tenant.Settings]
+	Plan     *dataloader.Loader[string, *tenant.Plan]
+	Usage    *dataloader.Loader[string, *tenant.Usage]
+	APIKeys  *dataloader.Loader[string, []*tenant.APIKeyRecord]
+}
+
+// NewLoaders builds a fresh set of loaders over store.
+func NewLoaders(store *db.Store, wait time.Duration) *Loaders {
+	return &Loaders{
+		Settings: newLoader(store.SettingsByTenant, wait),
+		Plan:     newLoader(store.PlansByID, wait),
+		Usage:    newLoader(store.UsageByTenant, wait),
+		APIKeys:  newLoader(store.APIKeysByTenant, wait),
+	}
+}
+
+func newLoader[V any](batch func(context.Context, []string) ([]V, []error), wait time.Duration) *dataloader.Loader[string, V] {
+	fn := func(ctx context.Context, keys []string) []*dataloader.Result[V] {
+		vals, errs := batch(ctx, keys)
+		out := make([]*dataloader.Result[V], len(keys))
+		for i := range keys {
+			out[i] = &dataloader.Result[V]{Data: vals[i], Error: errs[i]}
+		}
+		return out
+	}
+	return dataloader.NewBatchedLoader(fn, dataloader.WithWait[string, V](wait), dataloader.WithBatchCapacity[string, V](1000))
+}
+
+type loadersKey struct{}
+
+// LoaderMiddleware returns a gqlgen operation interceptor that gives each
+// operation its own loaders.
+func LoaderMiddleware(store *db.Store, wait time.Duration) graphql.OperationMiddleware {
+	return func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		return next(context.WithValue(ctx, loadersKey{}, NewLoaders(store, wait)))
+	}
+}
+
+func loaders(ctx context.Context) *Loaders {
+	l, _ := ctx.Value(loadersKey{}).(*Loaders)
+	if l == nil {
+		panic("resolvers: no loaders in context; install LoaderMiddleware")
+	}
+	return l
+}

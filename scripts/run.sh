@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# scripts/run.sh - `make run`: serve the API with demo data.
+# With no DATABASE_URL it starts a private PostgreSQL under .data/ (scripts/pg.sh)
+# and uses its database "tenantapi"; with no ADMIN_SECRET it generates one into
+# .data/admin-secret. Then it builds, migrates, seeds the demo tenant and serves.
+set -euo pipefail
+cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.."
+mkdir -p .data
+
+if [[ -z ${DATABASE_URL:-} ]]; then
+	base=$(scripts/pg.sh url)
+	scripts/pg.sh createdb tenantapi
+	DATABASE_URL=${base/\/postgres\?/\/tenantapi?}
+	export DATABASE_URL
+	echo "run.sh: using the private PostgreSQL: $DATABASE_URL" >&2
+fi
+
+if [[ -z ${ADMIN_SECRET:-} ]]; then
+	if [[ ! -s .data/admin-secret ]]; then
+		(umask 077 && od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >.data/admin-secret)
+	fi
+	ADMIN_SECRET=$(cat .data/admin-secret)
+	export ADMIN_SECRET
+	echo "run.sh: ADMIN_SECRET (operator credential, every tenant) from .data/admin-secret: $ADMIN_SECRET" >&2
+fi
+
+export LOG_FORMAT=${LOG_FORMAT:-text}
+go build -o .data/bin/tenantapi .
+exec .data/bin/tenantapi serve -seed-demo -demo-key-file .data/demo-api-key
