@@ -42,7 +42,7 @@ type config struct {
 const minAdminSecret = 24
 
 func loadConfig(getenv func(string) string) (config, error) {
-	c := config{Port: 8080, LogLevel: slog.LevelInfo, LogFormat: "json", LoaderWait: time.Millisecond, DBMaxConns: 20, ShutdownTimeout: 20 * time.Second}
+	c := config{Port: 8080, LogLevel: slog.LevelInfo, LogFormat: "json", LoaderWait: 0, DBMaxConns: 20, ShutdownTimeout: 20 * time.Second}
 	c.DatabaseURL = getenv("DATABASE_URL")
 	if c.DatabaseURL == "" {
 		return c, errors.New("DATABASE_URL is required, e.g. postgres://user@127.0.0.1:5432/tenantapi?sslmode=disable (or use `make run`, which starts a private PostgreSQL)")
@@ -84,7 +84,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if v := getenv("LOADER_WAIT"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 || d > time.Second {
-			return c, fmt.Errorf("LOADER_WAIT must be a duration from 0 to 1s such as 1ms, got %q", v)
+			return c, fmt.Errorf("LOADER_WAIT must be a duration from 0 to 1s such as 0 or 500us, got %q", v)
 		}
 		c.LoaderWait = d
 	}

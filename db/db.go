@@ -69,6 +69,10 @@ func (s *Store) Close() error {
 	return s.db.Close()
 }
 
+// WaitBackground waits for background writes (lastUsedAt) to finish; tests
+// use it to count statements without stray writes.
+func (s *Store) WaitBackground() { s.bg.Wait() }
+
 // Ping checks the database answers (readiness).
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 

@@ -148,6 +148,7 @@ func (r *queryResolver) Tenants(ctx context.Context, first *int, after *string, 
 	if err != nil {
 		return nil, err
 	}
+	r.prefetch(ctx, ts, selectedTenantFields(ctx))
 	return &tenant.TenantPage{Tenants: ts, HasNextPage: more, Filter: f}, nil
 }
 

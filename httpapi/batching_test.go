@@ -1,0 +1,95 @@
+package httpapi_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"tenantapi/tenant"
+)
+
+// everyTenantField selects every nested association of Tenant, through both
+// nodes and edges, as a dashboard's admin list would.
+const everyTenantField = `{
+  tenants(first: 100) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { cursor node { id name plan { id name } limits { users } } }
+    nodes {
+      id name domain status owner { email } createdAt version
+      plan { id name limits { users policies } }
+      settings { dataResidency ipAllowlist auditLogRetentionDays }
+      limits { users policies interactionsPerMonth apiRequestsPerMinute }
+      usage { activeUsers policies interactionsThisMonth }
+      apiKeys(includeRevoked: true) { id prefix status permissions }
+    }
+  }
+}`
+
+// statementsFor seeds n tenants with two API keys each and returns how many
+// SQL statements the admin list query with every nested field runs.
+func statementsFor(t *testing.T, n int) int64 {
+	e := newEnv(t)
+	ctx := tenant.WithActor(context.Background(), &tenant.Actor{Kind: tenant.Admin})
+	plans := []string{"starter", "professional", "enterprise"}
+	for i := range n {
+		tn, err := e.store.CreateTenant(ctx, tenant.CreateTenant{Name: fmt.Sprintf("Tenant %d", i), Domain: fmt.Sprintf("t%d.example.com", i), PlanID: plans[i%3]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range 2 {
+			if _, _, err := e.store.CreateAPIKey(ctx, tenant.NewAPIKeyInput{TenantID: tn.ID, Name: fmt.Sprintf("key %d", k), Permissions: []tenant.Permission{tenant.PermTenantRead}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var out struct {
+		Tenants struct {
+			TotalCount int
+			Nodes      []struct{ APIKeys []any }
+		}
+	}
+	before := e.store.Statements.Load()
+	e.mustGQL(testAdminSecret, everyTenantField, nil, &out)
+	got := e.store.Statements.Load() - before
+	if out.Tenants.TotalCount != n || len(out.Tenants.Nodes) != n || len(out.Tenants.Nodes[0].APIKeys) != 2 {
+		t.Fatalf("got %d of %d tenants (%d keys on the first)", len(out.Tenants.Nodes), out.Tenants.TotalCount, len(out.Tenants.Nodes[0].APIKeys))
+	}
+	return got
+}
+
+// TestStatementsConstantInListSize proves the nested associations are
+// batched: the list of 100 tenants runs as many statements as the list of 2,
+// and at most one per association.
+func TestStatementsConstantInListSize(t *testing.T) {
+	t.Parallel()
+	// page + totalCount + settings + plans (plan and limits) + usage + apiKeys
+	const associations = 6
+	small, large := statementsFor(t, 2), statementsFor(t, 100)
+	t.Logf("statements: %d for 2 tenants, %d for 100 tenants", small, large)
+	if small != large {
+		t.Errorf("statements grow with the list: %d for 2 tenants, %d for 100", small, large)
+	}
+	if large > associations {
+		t.Errorf("%d statements for %d associations: some association is loaded more than once", large, associations)
+	}
+}
+
+// TestStatementsForMe counts the dashboard's `me` query with a tenant key:
+// one key lookup, the tenant, then one statement per association.
+func TestStatementsForMe(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	id := e.createTenant("Counted", "counted.example.com")
+	key := e.createKey(id, "TENANT_READ", "API_KEYS_READ")
+	e.mustGQL(key, `{ viewer { kind } }`, nil, nil)
+	e.store.WaitBackground() // the first use writes lastUsedAt in the background
+	before := e.store.Statements.Load()
+	e.mustGQL(key, `{ me { name plan { name } settings { dataResidency } limits { users } usage { activeUsers } apiKeys { id } } }`, nil, nil)
+	got := e.store.Statements.Load() - before
+	t.Logf("statements for me with every association: %d", got)
+	// key lookup + tenant + settings + plan + usage + apiKeys
+	if got > 6 {
+		t.Errorf("me ran %d statements, want at most 6", got)
+	}
+}

@@ -1,0 +1,156 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"tenantapi/db"
+	"tenantapi/db/dbtest"
+	"tenantapi/httpapi"
+)
+
+// testAdminSecret is the ADMIN_SECRET of every test server.
+const testAdminSecret = "test-admin-secret-0123456789abcdef"
+
+// env is a real API server over a fresh PostgreSQL database.
+type env struct {
+	t     testing.TB
+	srv   *httptest.Server
+	store *db.Store
+}
+
+func newEnv(t testing.TB) *env {
+	t.Helper()
+	store := dbtest.New(t)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(&testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	h := httpapi.New(store, httpapi.Config{AdminSecret: testAdminSecret, LoaderWait: time.Millisecond, Logger: log, AllowedOrigins: []string{"https://app.example.com"}})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &env{t: t, srv: srv, store: store}
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w *testWriter) Write(p []byte) (int, error) { w.t.Log(string(bytes.TrimSpace(p))); return len(p), nil }
+
+// gqlError is one entry of a response's errors.
+type gqlError struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+// result is a decoded GraphQL response.
+type result struct {
+	Status int
+	Header http.Header
+	Raw    []byte
+	Data   json.RawMessage `json:"data"`
+	Errors []gqlError      `json:"errors"`
+}
+
+// Code is the extensions.code of the first error, or "" when there is none.
+func (r *result) Code() string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	c, _ := r.Errors[0].Extensions["code"].(string)
+	return c
+}
+
+// Field is the extensions.field of the first error.
+func (r *result) Field() string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	f, _ := r.Errors[0].Extensions["field"].(string)
+	return f
+}
+
+// Decode unmarshals data into v, failing the test on errors in the response.
+func (r *result) Decode(t testing.TB, v any) {
+	t.Helper()
+	if len(r.Errors) > 0 {
+		t.Fatalf("unexpected errors: %s", r.Raw)
+	}
+	if err := json.Unmarshal(r.Data, v); err != nil {
+		t.Fatalf("decode %s: %v", r.Data, err)
+	}
+}
+
+// do sends an HTTP request to the server and decodes a GraphQL response.
+func (e *env) do(req *http.Request) *result {
+	e.t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatalf("request: %v", err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	r := &result{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
+	if len(raw) > 0 && raw[0] == '{' {
+		if err := json.Unmarshal(raw, r); err != nil {
+			e.t.Fatalf("response is not JSON: %v: %s", err, raw)
+		}
+	}
+	return r
+}
+
+// gql POSTs a GraphQL operation with the token as bearer credential ("" for
+// none).
+func (e *env) gql(token, query string, vars map[string]any) *result {
+	e.t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return e.do(req)
+}
+
+// mustGQL is gql that fails the test on any error and decodes data into v.
+func (e *env) mustGQL(token, query string, vars map[string]any, v any) {
+	e.t.Helper()
+	r := e.gql(token, query, vars)
+	if r.Status != http.StatusOK {
+		e.t.Fatalf("status %d: %s", r.Status, r.Raw)
+	}
+	if v == nil {
+		v = new(map[string]any)
+	}
+	r.Decode(e.t, v)
+}
+
+// createTenant creates a tenant as the operator and returns its id.
+func (e *env) createTenant(name, domain string) string {
+	e.t.Helper()
+	var out struct {
+		CreateTenant struct{ Tenant struct{ ID string } }
+	}
+	e.mustGQL(testAdminSecret, `mutation($in: CreateTenantInput!) { createTenant(input: $in) { tenant { id } } }`,
+		map[string]any{"in": map[string]any{"name": name, "domain": domain, "plan": "professional"}}, &out)
+	return out.CreateTenant.Tenant.ID
+}
+
+// createKey creates an API key for tenantID as the operator, holding perms
+// (GraphQL enum names), and returns its secret.
+func (e *env) createKey(tenantID string, perms ...string) string {
+	e.t.Helper()
+	var out struct {
+		CreateApiKey struct{ Secret string }
+	}
+	e.mustGQL(testAdminSecret, `mutation($in: CreateApiKeyInput!) { createApiKey(input: $in) { secret } }`,
+		map[string]any{"in": map[string]any{"tenantId": tenantID, "name": fmt.Sprintf("test key %v", perms), "permissions": perms}}, &out)
+	return out.CreateApiKey.Secret
+}

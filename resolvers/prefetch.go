@@ -1,0 +1,85 @@
+package resolvers
+
+import (
+	"context"
+	"sync"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/graph-gophers/dataloader/v7"
+
+	"tenantapi/tenant"
+)
+
+// A list of tenants knows every key its nested fields will ask for, so it
+// loads each selected association for the whole page at once and primes the
+// loaders with the results: one statement per association whatever the
+// page size, without depending on the loaders' wait window. Associations the
+// caller may not read are skipped (their directive refuses them anyway).
+
+// selectedTenantFields returns the names of the Tenant fields selected under
+// a TenantConnection (through nodes and edges.node).
+func selectedTenantFields(ctx context.Context) map[string]bool {
+	op := graphql.GetOperationContext(ctx)
+	out := map[string]bool{}
+	for _, f := range graphql.CollectFieldsCtx(ctx, []string{"TenantConnection"}) {
+		switch f.Name {
+		case "nodes":
+			for _, g := range graphql.CollectFields(op, f.Selections, []string{"Tenant"}) {
+				out[g.Name] = true
+			}
+		case "edges":
+			for _, e := range graphql.CollectFields(op, f.Selections, []string{"TenantEdge"}) {
+				if e.Name == "node" {
+					for _, g := range graphql.CollectFields(op, e.Selections, []string{"Tenant"}) {
+						out[g.Name] = true
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// prefetch loads the selected associations of ts and primes the loaders.
+func (r *Resolver) prefetch(ctx context.Context, ts []*tenant.Tenant, fields map[string]bool) {
+	if len(ts) < 2 {
+		return // a single tenant batches fine through the loaders alone
+	}
+	l, a := loaders(ctx), tenant.ActorFrom(ctx)
+	ids := make([]string, len(ts))
+	planSet := map[string]bool{}
+	var planIDs []string
+	for i, t := range ts {
+		ids[i] = t.ID
+		if !planSet[t.PlanID] {
+			planSet[t.PlanID] = true
+			planIDs = append(planIDs, t.PlanID)
+		}
+	}
+	readable := a.Has(tenant.PermTenantRead)
+	var wg sync.WaitGroup
+	if readable && fields["settings"] {
+		wg.Go(func() { prime(ctx, l.Settings, ids, r.Store.SettingsByTenant) })
+	}
+	if readable && (fields["plan"] || fields["limits"]) {
+		wg.Go(func() { prime(ctx, l.Plan, planIDs, r.Store.PlansByID) })
+	}
+	if readable && fields["usage"] {
+		wg.Go(func() { prime(ctx, l.Usage, ids, r.Store.UsageByTenant) })
+	}
+	if a.Has(tenant.PermAPIKeysRead) && fields["apiKeys"] {
+		wg.Go(func() { prime(ctx, l.APIKeys, ids, r.Store.APIKeysByTenant) })
+	}
+	wg.Wait()
+}
+
+// prime runs batch for keys and stores each successful result in the
+// loader; failed keys are left for the loader to retry and report.
+func prime[V any](ctx context.Context, loader *dataloader.Loader[string, V], keys []string, batch func(context.Context, []string) ([]V, []error)) {
+	vals, errs := batch(ctx, keys)
+	for i, k := range keys {
+		if errs[i] == nil {
+			loader.Prime(ctx, k, vals[i])
+		}
+	}
+}
