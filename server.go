@@ -14,15 +14,20 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"tenantapi/db"
+	"tenantapi/egress"
 	"tenantapi/httpapi"
+	"tenantapi/keyring"
+	"tenantapi/tenant"
 )
 
 // config is the process configuration, read from the environment.
@@ -36,6 +41,9 @@ type config struct {
 	LoaderWait      time.Duration
 	DBMaxConns      int
 	ShutdownTimeout time.Duration
+	EncryptionKey   string // keyring spec; "" = development key under .data/
+	EgressPrivate   bool
+	TrustedProxies  []netip.Prefix
 }
 
 // minAdminSecret is the shortest ADMIN_SECRET accepted: it guards every tenant.
@@ -102,7 +110,55 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		c.ShutdownTimeout = d
 	}
+	c.EncryptionKey = getenv("ENCRYPTION_KEY")
+	if c.EncryptionKey != "" {
+		if _, err := keyring.Parse(c.EncryptionKey); err != nil {
+			return c, err
+		}
+	}
+	if v := getenv("EGRESS_ALLOW_PRIVATE"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return c, fmt.Errorf("EGRESS_ALLOW_PRIVATE must be true or false, got %q", v)
+		}
+		c.EgressPrivate = b
+	}
+	if v := getenv("TRUSTED_PROXIES"); v != "" {
+		for _, p := range strings.Split(v, ",") {
+			prefix, err := tenant.ParsePrefix(p)
+			if err != nil {
+				return c, fmt.Errorf("TRUSTED_PROXIES must be a comma-separated list of addresses or CIDR blocks, got %q", strings.TrimSpace(p))
+			}
+			c.TrustedProxies = append(c.TrustedProxies, prefix)
+		}
+	}
 	return c, nil
+}
+
+// devKeyFile keeps the development encryption key when ENCRYPTION_KEY is unset.
+const devKeyFile = ".data/encryption-key"
+
+// openKeyring returns the configured keyring, or a development key kept in
+// .data/ (created on first use) with a warning: secrets sealed with it are
+// only as safe as that file.
+func openKeyring(cfg config, log *slog.Logger) (*keyring.Keyring, error) {
+	if cfg.EncryptionKey != "" {
+		return keyring.Parse(cfg.EncryptionKey)
+	}
+	spec, err := os.ReadFile(devKeyFile)
+	if errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(filepath.Dir(devKeyFile), 0o700); err != nil {
+			return nil, err
+		}
+		spec = []byte(keyring.Generate("dev1"))
+		if err := os.WriteFile(devKeyFile, spec, 0o600); err != nil {
+			return nil, fmt.Errorf("ENCRYPTION_KEY is unset and the development key cannot be written: %w", err)
+		}
+	} else if err != nil {
+		return nil, err
+	}
+	log.Warn("ENCRYPTION_KEY is unset: using the development key in " + devKeyFile + "; set ENCRYPTION_KEY in production")
+	return keyring.Parse(strings.TrimSpace(string(spec)))
 }
 
 func main() {
@@ -133,7 +189,11 @@ func run(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	store, err := db.Open(ctx, cfg.DatabaseURL, db.Options{MaxOpenConns: cfg.DBMaxConns})
+	ring, err := openKeyring(cfg, log)
+	if err != nil {
+		return err
+	}
+	store, err := db.Open(ctx, cfg.DatabaseURL, db.Options{MaxOpenConns: cfg.DBMaxConns, Sealer: ring})
 	if err != nil {
 		return err
 	}
@@ -160,8 +220,12 @@ func run(args []string) error {
 	}
 
 	srv := &http.Server{
-		Addr:              net.JoinHostPort("", strconv.Itoa(cfg.Port)),
-		Handler:           httpapi.New(store, httpapi.Config{AdminSecret: cfg.AdminSecret, AllowedOrigins: cfg.AllowedOrigins, LoaderWait: cfg.LoaderWait, Logger: log}),
+		Addr: net.JoinHostPort("", strconv.Itoa(cfg.Port)),
+		Handler: httpapi.New(store, httpapi.Config{
+			AdminSecret: cfg.AdminSecret, AllowedOrigins: cfg.AllowedOrigins, LoaderWait: cfg.LoaderWait, Logger: log,
+			Egress:         egress.New(egress.Options{AllowPrivate: cfg.EgressPrivate}),
+			TrustedProxies: cfg.TrustedProxies,
+		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       120 * time.Second,

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"tenantapi/db/dbtest"
+	"tenantapi/keyring"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -33,6 +34,11 @@ func TestLoadConfig(t *testing.T) {
 		{"ErrLogFormat", map[string]string{"LOG_FORMAT": "xml"}, "LOG_FORMAT must be json or text"},
 		{"ErrLoaderWait", map[string]string{"LOADER_WAIT": "5"}, "LOADER_WAIT"},
 		{"ErrDBMaxConns", map[string]string{"DB_MAX_CONNS": "0"}, "DB_MAX_CONNS"},
+		{"OKEncryptionKey", map[string]string{"ENCRYPTION_KEY": keyring.Generate("k2") + "," + keyring.Generate("k1")}, ""},
+		{"ErrEncryptionKey", map[string]string{"ENCRYPTION_KEY": "k1:tooshort"}, "32 bytes in base64"},
+		{"ErrEgressPrivate", map[string]string{"EGRESS_ALLOW_PRIVATE": "maybe"}, "EGRESS_ALLOW_PRIVATE must be true or false"},
+		{"OKTrustedProxies", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.1"}, ""},
+		{"ErrTrustedProxies", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8,nope"}, "TRUSTED_PROXIES"},
 		{"ErrShutdownTimeout", map[string]string{"SHUTDOWN_TIMEOUT": "-1s"}, "SHUTDOWN_TIMEOUT"},
 	}
 	for _, tc := range tests {

@@ -29,6 +29,8 @@ type Store struct {
 	Statements atomic.Int64
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
+	// Sealer encrypts secrets at rest (SSO client secrets, webhook secrets).
+	Sealer tenant.Sealer
 
 	bg sync.WaitGroup // background writes (lastUsedAt), waited for by Close
 }
@@ -37,6 +39,7 @@ type Store struct {
 type Options struct {
 	MaxOpenConns int
 	MaxIdleConns int
+	Sealer       tenant.Sealer // required by stores that keep secrets
 }
 
 // Open connects to the database at url and checks it answers.
@@ -60,7 +63,7 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 		conn.Close()
 		return nil, fmt.Errorf("database unreachable: %w", err)
 	}
-	return &Store{db: conn, Now: time.Now}, nil
+	return &Store{db: conn, Now: time.Now, Sealer: o.Sealer}, nil
 }
 
 // Close waits for background writes and closes the pool.
@@ -106,6 +109,28 @@ func (s *Store) inTx(ctx context.Context, fn func(tx sqlx.ExtContext, now time.T
 	}
 	s.Statements.Add(1) // COMMIT
 	return translate(tx.Commit())
+}
+
+// errDryRun rolls back a validate-only transaction.
+var errDryRun = errors.New("dry run")
+
+// inTxDry is inTx that, when dry is set, runs every check and write of fn
+// and then rolls back: validateOnly mutations report exactly the errors a
+// real run would, and save nothing.
+func (s *Store) inTxDry(ctx context.Context, dry bool, fn func(tx sqlx.ExtContext, now time.Time) error) error {
+	err := s.inTx(ctx, func(tx sqlx.ExtContext, now time.Time) error {
+		if err := fn(tx, now); err != nil {
+			return err
+		}
+		if dry {
+			return errDryRun
+		}
+		return nil
+	})
+	if errors.Is(err, errDryRun) {
+		return nil
+	}
+	return err
 }
 
 // counted wraps a database handle and counts the statements it sends.

@@ -13,7 +13,9 @@ import (
 
 	"tenantapi/db"
 	"tenantapi/db/dbtest"
+	"tenantapi/egress"
 	"tenantapi/httpapi"
+	"tenantapi/keyring"
 )
 
 // testAdminSecret is the ADMIN_SECRET of every test server.
@@ -29,11 +31,17 @@ type env struct {
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	store := dbtest.New(t)
+	ring, err := keyring.Parse(keyring.Generate("test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.Sealer = ring
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(&testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	h := httpapi.New(store, httpapi.Config{AdminSecret: testAdminSecret, LoaderWait: time.Millisecond, Logger: log, AllowedOrigins: []string{"https://app.example.com"}})
+	h := httpapi.New(store, httpapi.Config{AdminSecret: testAdminSecret, LoaderWait: 0, Logger: log,
+		Egress: egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second}), AllowedOrigins: []string{"https://app.example.com"}})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &env{t: t, srv: srv, store: store}
@@ -41,7 +49,10 @@ func newEnv(t testing.TB) *env {
 
 type testWriter struct{ t testing.TB }
 
-func (w *testWriter) Write(p []byte) (int, error) { w.t.Log(string(bytes.TrimSpace(p))); return len(p), nil }
+func (w *testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(bytes.TrimSpace(p)))
+	return len(p), nil
+}
 
 // gqlError is one entry of a response's errors.
 type gqlError struct {

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"regexp"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/rs/cors"
 
 	"tenantapi/db"
+	"tenantapi/egress"
 	"tenantapi/graphiql"
 	"tenantapi/resolvers"
 	"tenantapi/tenant"
@@ -34,6 +36,8 @@ type Config struct {
 	LoaderWait     time.Duration // dataloader batch window
 	MaxBodyBytes   int64         // request body limit of /graphql
 	Logger         *slog.Logger
+	Egress         *egress.Client // outbound client; nil refuses non-public addresses
+	TrustedProxies []netip.Prefix // proxies whose X-Forwarded-For is believed
 }
 
 // New returns the API's HTTP handler.
@@ -46,7 +50,7 @@ func New(store *db.Store, cfg Config) http.Handler {
 	}
 	auth := newAuthenticator(store, cfg.AdminSecret)
 
-	srv := handler.New(resolvers.NewSchema(store))
+	srv := handler.New(resolvers.NewSchema(store, resolvers.Deps{Egress: cfg.Egress}))
 	// The first transport whose Supports matches wins: SSE before POST.
 	srv.AddTransport(transport.SSE{})
 	srv.AddTransport(transport.Websocket{

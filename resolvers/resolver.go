@@ -11,13 +11,20 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"tenantapi/db"
+	"tenantapi/egress"
 	"tenantapi/graph"
 	"tenantapi/tenant"
 )
 
 // Resolver is the root resolver; it holds the application's dependencies.
 type Resolver struct {
-	Store *db.Store
+	Store  *db.Store
+	Egress *egress.Client // outbound requests to tenant-supplied URLs (SSO tests, webhooks)
+}
+
+// Deps are the schema's dependencies besides the Store.
+type Deps struct {
+	Egress *egress.Client
 }
 
 // Options tune the schema.
@@ -30,8 +37,11 @@ type Options struct {
 // NewSchema builds the executable schema with its directive wired. The
 // server and the tests both build it here, so tests exercise exactly what
 // production runs.
-func NewSchema(store *db.Store) graphql.ExecutableSchema {
-	cfg := graph.Config{Resolvers: &Resolver{Store: store}}
+func NewSchema(store *db.Store, deps Deps) graphql.ExecutableSchema {
+	if deps.Egress == nil {
+		deps.Egress = egress.New(egress.Options{})
+	}
+	cfg := graph.Config{Resolvers: &Resolver{Store: store, Egress: deps.Egress}}
 	cfg.Directives.HasPermission = HasPermission
 	return graph.NewExecutableSchema(cfg)
 }
