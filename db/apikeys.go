@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -32,16 +33,21 @@ func (r *apiKeyRow) record() *tenant.APIKeyRecord {
 // at most once a minute per key, off the request path.
 const lastUsedGranularity = time.Minute
 
-// Authenticate resolves a well-formed API key to its actor.
+// Authenticate resolves a well-formed API key to its actor, with its
+// tenant's IP allowlist, in one statement.
 // Codes: EUNAUTHENTICATED (unknown, revoked or expired key, deleted
 // tenant), EFORBIDDEN (suspended tenant).
 func (s *Store) Authenticate(ctx context.Context, key string) (*tenant.Actor, error) {
 	var row struct {
 		apiKeyRow
-		TenantStatus tenant.Status `db:"tenant_status"`
+		TenantStatus tenant.Status  `db:"tenant_status"`
+		Allowlist    pq.StringArray `db:"ip_allowlist"`
 	}
-	err := sqlx.GetContext(ctx, s.q(), &row, `SELECT `+apiKeyCols+`, t.status AS tenant_status
-		FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.key_hash = $1`, tenant.HashKey(key))
+	err := sqlx.GetContext(ctx, s.q(), &row, `SELECT `+apiKeyCols+`, t.status AS tenant_status,
+		COALESCE(st.ip_allowlist::text[], '{}') AS ip_allowlist
+		FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+		LEFT JOIN tenant_settings st ON st.tenant_id = k.tenant_id
+		WHERE k.key_hash = $1`, tenant.HashKey(key))
 	if err != nil {
 		err = translate(err)
 		if tenant.ErrorCode(err) == tenant.ENOTFOUND {
@@ -75,7 +81,13 @@ func (s *Store) Authenticate(ctx context.Context, key string) (*tenant.Actor, er
 			}
 		}()
 	}
-	return &tenant.Actor{Kind: tenant.APIKey, KeyID: k.ID, TenantID: k.TenantID, Permissions: k.Permissions}, nil
+	allow := make([]netip.Prefix, 0, len(row.Allowlist))
+	for _, a := range row.Allowlist {
+		if p, err := netip.ParsePrefix(a); err == nil {
+			allow = append(allow, p)
+		}
+	}
+	return &tenant.Actor{Kind: tenant.APIKey, KeyID: k.ID, TenantID: k.TenantID, Permissions: k.Permissions, IPAllowlist: allow}, nil
 }
 
 // CreateAPIKey creates a key for in.TenantID and returns it with its secret,

@@ -38,7 +38,8 @@ func (s *Store) SettingsByTenant(ctx context.Context, ids []string) ([]*tenant.S
 }
 
 // UpdateSettings applies p to a tenant's settings as the caller.
-// Codes: EINVALID (bad value, data residency change), ENOTFOUND,
+// With p.ValidateOnly it runs every check and saves nothing.
+// Codes: EINVALID (bad value, data residency change, lock-out), ENOTFOUND,
 // ECONFLICT (version mismatch, deleted tenant).
 func (s *Store) UpdateSettings(ctx context.Context, tenantID string, p tenant.SettingsPatch) (*tenant.Settings, error) {
 	if err := p.Normalize(); err != nil {
@@ -46,8 +47,11 @@ func (s *Store) UpdateSettings(ctx context.Context, tenantID string, p tenant.Se
 	}
 	by := tenant.ActorFrom(ctx).ActorID()
 	var out *tenant.Settings
-	err := s.inTx(ctx, func(tx sqlx.ExtContext, now time.Time) error {
+	err := s.inTxDry(ctx, p.ValidateOnly, func(tx sqlx.ExtContext, now time.Time) error {
 		if _, err := lockTenant(ctx, tx, tenantID, false); err != nil {
+			return err
+		}
+		if err := p.CheckLockout(ctx, tenantID); err != nil {
 			return err
 		}
 		var cur settingsRow
@@ -68,7 +72,7 @@ func (s *Store) UpdateSettings(ctx context.Context, tenantID string, p tenant.Se
 		err := sqlx.GetContext(ctx, tx, &row, `UPDATE tenant_settings AS s SET
 			encryption_enabled = COALESCE($2, encryption_enabled),
 			audit_log_retention_days = COALESCE($3, audit_log_retention_days),
-			ip_allowlist = COALESCE($4::cidr[], ip_allowlist),
+			ip_allowlist = COALESCE($4::text[], ip_allowlist),
 			deduplicate_tokens = COALESCE($5, deduplicate_tokens),
 			version = version + 1, updated_at = $6, updated_by = $7
 			WHERE tenant_id = $1 RETURNING `+settingsCols,

@@ -159,7 +159,7 @@ func (s *Store) CreateTenant(ctx context.Context, in tenant.CreateTenant) (*tena
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO tenant_settings
 			(tenant_id, data_residency, encryption_enabled, audit_log_retention_days, ip_allowlist, deduplicate_tokens, updated_at, updated_by)
-			VALUES ($1, $2, $3, $4, $5::cidr[], $6, $7, $8)`,
+			VALUES ($1, $2, $3, $4, $5::text[], $6, $7, $8)`,
 			t.ID, in.DataResidency, boolOr(st.EncryptionEnabled, true), retention, pq.Array(allow),
 			boolOr(st.DeduplicateTokens, false), now, by)
 		if err != nil {
@@ -230,7 +230,8 @@ func checkVersion(field string, expected *int, actual int) error {
 	return nil
 }
 
-// UpdateTenant changes a tenant's name, domain or status.
+// UpdateTenant changes a tenant's name, domain or status. With
+// p.ValidateOnly it runs every check and saves nothing.
 // Codes: EINVALID, ENOTFOUND, ECONFLICT (domain taken, version mismatch,
 // deleted tenant), EFORBIDDEN (status without tenant:manage).
 func (s *Store) UpdateTenant(ctx context.Context, id string, p tenant.TenantPatch) (*tenant.Tenant, error) {
@@ -239,7 +240,7 @@ func (s *Store) UpdateTenant(ctx context.Context, id string, p tenant.TenantPatc
 	}
 	actor := tenant.ActorFrom(ctx)
 	var t *tenant.Tenant
-	err := s.inTx(ctx, func(tx sqlx.ExtContext, now time.Time) error {
+	err := s.inTxDry(ctx, p.ValidateOnly, func(tx sqlx.ExtContext, now time.Time) error {
 		cur, err := lockTenant(ctx, tx, id, false)
 		if err != nil {
 			return err

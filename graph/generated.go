@@ -1237,7 +1237,7 @@ type TenantSettings {
   auditLogRetentionDays: Int!
   "Whether single sign-on is enabled."
   ssoEnabled: Boolean!
-  "IPv4/IPv6 addresses and CIDR blocks allowed to call the API with this tenant's keys, canonical (` + "`" + `203.0.113.0/24` + "`" + `, a single address as ` + "`" + `/32` + "`" + ` or ` + "`" + `/128` + "`" + `). Empty: any address."
+  "IPv4/IPv6 addresses and CIDR blocks allowed to call the API with this tenant's keys, canonical (` + "`" + `203.0.113.0/24` + "`" + `, a single address as ` + "`" + `/32` + "`" + ` or ` + "`" + `/128` + "`" + `). Empty: any address. Requests with the tenant's keys from elsewhere are refused with FORBIDDEN; IPv4-mapped IPv6 addresses match their IPv4 rules; X-Forwarded-For is believed only from TRUSTED_PROXIES."
   ipAllowlist: [String!]!
   "Whether tokens are de-duplicated on creation and update (tokenization reference)."
   deduplicateTokens: Boolean!
@@ -1343,6 +1343,8 @@ input UpdateTenantInput {
   status: TenantStatus
   "If given, the change is refused with CONFLICT unless the tenant's ` + "`" + `version` + "`" + ` still equals it."
   expectedVersion: Int
+  "Check the input and report the same errors as a real change, but save nothing. The payload shows the tenant as it would be."
+  validateOnly: Boolean = false
 }
 
 "The changed tenant."
@@ -1367,12 +1369,16 @@ input UpdateTenantSettingsInput {
   encryptionEnabled: Boolean
   "Audit-log retention in days, 90 to 2555."
   auditLogRetentionDays: Int
-  "Replaces the allowlist: IPv4/IPv6 addresses or CIDR blocks, at most 100; stored canonical, duplicates removed. An empty list allows any address."
+  "Replaces the allowlist: IPv4/IPv6 addresses or CIDR blocks, at most 100; stored canonical, duplicates removed. An empty list allows any address. When non-empty, the tenant's API keys are refused (FORBIDDEN) from any other address; the admin secret is not restricted."
   ipAllowlist: [String!]
   "De-duplicate tokens."
   deduplicateTokens: Boolean
   "If given, the change is refused with CONFLICT unless ` + "`" + `settings.version` + "`" + ` still equals it."
   expectedVersion: Int
+  "Lock-out protection: an ` + "`" + `ipAllowlist` + "`" + ` that excludes the address this request comes from is refused when the caller is one of the tenant's own keys, unless this is true."
+  confirmLockout: Boolean = false
+  "Check the input and report the same errors as a real change, but save nothing. The payload shows the settings as they would be."
+  validateOnly: Boolean = false
 }
 
 "The changed settings."
@@ -6149,7 +6155,11 @@ func (ec *executionContext) unmarshalInputUpdateTenantInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"tenantId", "name", "domain", "status", "expectedVersion"}
+	if _, present := asMap["validateOnly"]; !present {
+		asMap["validateOnly"] = false
+	}
+
+	fieldsInOrder := [...]string{"tenantId", "name", "domain", "status", "expectedVersion", "validateOnly"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -6191,6 +6201,13 @@ func (ec *executionContext) unmarshalInputUpdateTenantInput(ctx context.Context,
 				return it, err
 			}
 			it.ExpectedVersion = data
+		case "validateOnly":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validateOnly"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidateOnly = data
 		}
 	}
 	return it, nil
@@ -6207,7 +6224,14 @@ func (ec *executionContext) unmarshalInputUpdateTenantSettingsInput(ctx context.
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"tenantId", "dataResidency", "encryptionEnabled", "auditLogRetentionDays", "ipAllowlist", "deduplicateTokens", "expectedVersion"}
+	if _, present := asMap["confirmLockout"]; !present {
+		asMap["confirmLockout"] = false
+	}
+	if _, present := asMap["validateOnly"]; !present {
+		asMap["validateOnly"] = false
+	}
+
+	fieldsInOrder := [...]string{"tenantId", "dataResidency", "encryptionEnabled", "auditLogRetentionDays", "ipAllowlist", "deduplicateTokens", "expectedVersion", "confirmLockout", "validateOnly"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -6263,6 +6287,20 @@ func (ec *executionContext) unmarshalInputUpdateTenantSettingsInput(ctx context.
 				return it, err
 			}
 			it.ExpectedVersion = data
+		case "confirmLockout":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confirmLockout"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfirmLockout = data
+		case "validateOnly":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validateOnly"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidateOnly = data
 		}
 	}
 	return it, nil

@@ -160,6 +160,8 @@ type UpdateTenantInput struct {
 	Status *tenant.Status `json:"status,omitempty"`
 	// If given, the change is refused with CONFLICT unless the tenant's `version` still equals it.
 	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+	// Check the input and report the same errors as a real change, but save nothing. The payload shows the tenant as it would be.
+	ValidateOnly *bool `json:"validateOnly,omitempty"`
 }
 
 // The changed tenant.
@@ -178,12 +180,16 @@ type UpdateTenantSettingsInput struct {
 	EncryptionEnabled *bool `json:"encryptionEnabled,omitempty"`
 	// Audit-log retention in days, 90 to 2555.
 	AuditLogRetentionDays *int `json:"auditLogRetentionDays,omitempty"`
-	// Replaces the allowlist: IPv4/IPv6 addresses or CIDR blocks, at most 100; stored canonical, duplicates removed. An empty list allows any address.
+	// Replaces the allowlist: IPv4/IPv6 addresses or CIDR blocks, at most 100; stored canonical, duplicates removed. An empty list allows any address. When non-empty, the tenant's API keys are refused (FORBIDDEN) from any other address; the admin secret is not restricted.
 	IPAllowlist []string `json:"ipAllowlist,omitempty"`
 	// De-duplicate tokens.
 	DeduplicateTokens *bool `json:"deduplicateTokens,omitempty"`
 	// If given, the change is refused with CONFLICT unless `settings.version` still equals it.
 	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+	// Lock-out protection: an `ipAllowlist` that excludes the address this request comes from is refused when the caller is one of the tenant's own keys, unless this is true.
+	ConfirmLockout *bool `json:"confirmLockout,omitempty"`
+	// Check the input and report the same errors as a real change, but save nothing. The payload shows the settings as they would be.
+	ValidateOnly *bool `json:"validateOnly,omitempty"`
 }
 
 // The changed settings.

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"tenantapi/db"
@@ -14,11 +15,12 @@ import (
 // authenticator resolves the credentials of a request to an actor.
 type authenticator struct {
 	store       *db.Store
-	adminDigest []byte // SHA-256 of ADMIN_SECRET; nil when unset
+	adminDigest []byte         // SHA-256 of ADMIN_SECRET; nil when unset
+	trusted     []netip.Prefix // proxies whose X-Forwarded-For is believed
 }
 
-func newAuthenticator(store *db.Store, adminSecret string) *authenticator {
-	a := &authenticator{store: store}
+func newAuthenticator(store *db.Store, adminSecret string, trusted []netip.Prefix) *authenticator {
+	a := &authenticator{store: store, trusted: trusted}
 	if adminSecret != "" {
 		d := sha256.Sum256([]byte(adminSecret))
 		a.adminDigest = d[:]
@@ -56,7 +58,12 @@ func (a *authenticator) actor(ctx context.Context, header string) (*tenant.Actor
 // tenant) without running anything.
 func (a *authenticator) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		actor, err := a.actor(r.Context(), r.Header.Get("Authorization"))
+		ip := clientIP(r, a.trusted)
+		ctx := tenant.WithClientIP(r.Context(), ip)
+		actor, err := a.actor(ctx, r.Header.Get("Authorization"))
+		if err == nil && !actor.AllowsIP(ip) {
+			err = tenant.Errorf(tenant.EFORBIDDEN, "requests from %s are not allowed by this tenant's IP allowlist", ip)
+		}
 		if err != nil {
 			status := http.StatusUnauthorized
 			switch tenant.ErrorCode(err) {
@@ -75,6 +82,33 @@ func (a *authenticator) middleware(next http.Handler) http.Handler {
 		if info := requestInfoFrom(r.Context()); info != nil {
 			info.actor = actor
 		}
-		next.ServeHTTP(w, r.WithContext(tenant.WithActor(r.Context(), actor)))
+		next.ServeHTTP(w, r.WithContext(tenant.WithActor(ctx, actor)))
 	})
+}
+
+// clientIP is the caller's address: the connection's peer, or, when the
+// peer is a trusted proxy, the nearest untrusted address of
+// X-Forwarded-For read from the right (a client can prepend anything, but
+// cannot forge what our proxies append).
+func clientIP(r *http.Request, trusted []netip.Prefix) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	ip := ap.Addr().Unmap()
+	if !tenant.AllowlistPermits(trusted, ip) {
+		return ip
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return ip // a malformed hop: trust nothing further left
+		}
+		ip = hop.Unmap()
+		if !tenant.AllowlistPermits(trusted, ip) {
+			return ip
+		}
+	}
+	return ip
 }

@@ -30,6 +30,12 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
+	return newEnvWith(t, nil)
+}
+
+// newEnvWith is newEnv with the server configuration adjusted by edit.
+func newEnvWith(t testing.TB, edit func(*httpapi.Config)) *env {
+	t.Helper()
 	store := dbtest.New(t)
 	ring, err := keyring.Parse(keyring.Generate("test"))
 	if err != nil {
@@ -40,8 +46,12 @@ func newEnv(t testing.TB) *env {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(&testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	h := httpapi.New(store, httpapi.Config{AdminSecret: testAdminSecret, LoaderWait: 0, Logger: log,
-		Egress: egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second}), AllowedOrigins: []string{"https://app.example.com"}})
+	cfg := httpapi.Config{AdminSecret: testAdminSecret, LoaderWait: 0, Logger: log,
+		Egress: egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second}), AllowedOrigins: []string{"https://app.example.com"}}
+	if edit != nil {
+		edit(&cfg)
+	}
+	h := httpapi.New(store, cfg)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &env{t: t, srv: srv, store: store}

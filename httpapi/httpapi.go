@@ -48,7 +48,7 @@ func New(store *db.Store, cfg Config) http.Handler {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
-	auth := newAuthenticator(store, cfg.AdminSecret)
+	auth := newAuthenticator(store, cfg.AdminSecret, cfg.TrustedProxies)
 
 	srv := handler.New(resolvers.NewSchema(store, resolvers.Deps{Egress: cfg.Egress}))
 	// The first transport whose Supports matches wins: SSE before POST.
@@ -63,6 +63,9 @@ func New(store *db.Store, cfg Config) http.Handler {
 			actor, err := auth.actor(ctx, p.Authorization())
 			if err != nil {
 				return ctx, nil, err
+			}
+			if ip := tenant.ClientIP(ctx); !actor.AllowsIP(ip) {
+				return ctx, nil, tenant.Errorf(tenant.EFORBIDDEN, "requests from %s are not allowed by this tenant's IP allowlist", ip)
 			}
 			return tenant.WithActor(ctx, actor), nil, nil
 		},

@@ -48,7 +48,7 @@ CREATE TABLE tenant_settings (
     encryption_enabled       boolean NOT NULL DEFAULT true,
     audit_log_retention_days int NOT NULL DEFAULT 365 CHECK (audit_log_retention_days BETWEEN 90 AND 2555),
     sso_enabled              boolean NOT NULL DEFAULT false,
-    ip_allowlist             cidr[] NOT NULL DEFAULT '{}',
+    ip_allowlist             text[] NOT NULL DEFAULT '{}', -- canonical prefixes, validated in Go (tenant.NormalizeAllowlist)
     deduplicate_tokens       boolean NOT NULL DEFAULT false,
     version                  int NOT NULL DEFAULT 1,
     updated_at               timestamptz NOT NULL DEFAULT now(),

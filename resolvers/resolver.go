@@ -58,3 +58,12 @@ func HasPermission(ctx context.Context, _ any, next graphql.Resolver, perm tenan
 	}
 	return next(ctx)
 }
+
+// deref returns *p, or the zero value for nil (optional GraphQL arguments).
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}

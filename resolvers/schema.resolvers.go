@@ -36,7 +36,7 @@ func (r *mutationResolver) UpdateTenant(ctx context.Context, input graph.UpdateT
 	if err != nil {
 		return nil, err
 	}
-	t, err := r.Store.UpdateTenant(ctx, id, tenant.TenantPatch{Name: input.Name, Domain: input.Domain, Status: input.Status, ExpectedVersion: input.ExpectedVersion})
+	t, err := r.Store.UpdateTenant(ctx, id, tenant.TenantPatch{Name: input.Name, Domain: input.Domain, Status: input.Status, ExpectedVersion: input.ExpectedVersion, ValidateOnly: deref(input.ValidateOnly)})
 	if err != nil {
 		return nil, err
 	}
@@ -52,6 +52,7 @@ func (r *mutationResolver) UpdateTenantSettings(ctx context.Context, input graph
 	st, err := r.Store.UpdateSettings(ctx, id, tenant.SettingsPatch{
 		DataResidency: input.DataResidency, EncryptionEnabled: input.EncryptionEnabled, AuditLogRetentionDays: input.AuditLogRetentionDays,
 		IPAllowlist: input.IPAllowlist, DeduplicateTokens: input.DeduplicateTokens, ExpectedVersion: input.ExpectedVersion,
+		ConfirmLockout: deref(input.ConfirmLockout), ValidateOnly: deref(input.ValidateOnly),
 	})
 	if err != nil {
 		return nil, err

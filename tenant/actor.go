@@ -2,6 +2,7 @@ package tenant
 
 import (
 	"context"
+	"net/netip"
 	"slices"
 )
 
@@ -21,6 +22,30 @@ type Actor struct {
 	KeyID       string // the API key's id (APIKey only)
 	TenantID    string // the key's own tenant (APIKey only)
 	Permissions []Permission
+	// IPAllowlist is the key's tenant's allowlist (APIKey only); empty
+	// allows any address.
+	IPAllowlist []netip.Prefix
+}
+
+// AllowsIP reports whether the actor may call from addr: the operator
+// always may; a key only from its tenant's allowlist, when it has one.
+func (a *Actor) AllowsIP(addr netip.Addr) bool {
+	if a.Kind != APIKey || len(a.IPAllowlist) == 0 {
+		return true
+	}
+	return AllowlistPermits(a.IPAllowlist, addr)
+}
+
+// AllowlistPermits reports whether addr is inside one of the prefixes.
+// IPv4-mapped IPv6 addresses match their IPv4 rules.
+func AllowlistPermits(list []netip.Prefix, addr netip.Addr) bool {
+	addr = addr.Unmap()
+	for _, p := range list {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
 }
 
 // ActorID is how audit fields (createdBy, modifiedBy) name the actor:
@@ -79,6 +104,20 @@ func ActorFrom(ctx context.Context) *Actor {
 		return a
 	}
 	return &Actor{Kind: Anonymous}
+}
+
+type clientIPKey struct{}
+
+// WithClientIP returns ctx carrying the caller's address (after trusted
+// proxies), used by the allowlist, its lock-out protection and audit.
+func WithClientIP(ctx context.Context, ip netip.Addr) context.Context {
+	return context.WithValue(ctx, clientIPKey{}, ip)
+}
+
+// ClientIP returns the caller's address, or the zero Addr if unknown.
+func ClientIP(ctx context.Context) netip.Addr {
+	ip, _ := ctx.Value(clientIPKey{}).(netip.Addr)
+	return ip
 }
 
 type requestIDKey struct{}

@@ -1,7 +1,9 @@
 package tenant
 
 import (
+	"context"
 	"net/mail"
+	"net/netip"
 	"regexp"
 	"strings"
 	"time"
@@ -56,6 +58,7 @@ type TenantPatch struct {
 	Status *Status
 	// ExpectedVersion, when set, must equal the tenant's version.
 	ExpectedVersion *int
+	ValidateOnly    bool
 }
 
 // Normalize trims and validates the patch in place.
@@ -89,6 +92,30 @@ type SettingsPatch struct {
 	IPAllowlist           []string
 	DeduplicateTokens     *bool
 	ExpectedVersion       *int
+	// ConfirmLockout lets a key save an allowlist that excludes its own
+	// address (it will be refused afterwards).
+	ConfirmLockout bool
+	ValidateOnly   bool
+}
+
+// CheckLockout refuses an allowlist that would lock the caller's own
+// tenant out of the caller's current address, unless confirmed.
+func (p *SettingsPatch) CheckLockout(ctx context.Context, tenantID string) error {
+	a := ActorFrom(ctx)
+	ip := ClientIP(ctx)
+	if len(p.IPAllowlist) == 0 || p.ConfirmLockout || a.Kind != APIKey || a.TenantID != tenantID || !ip.IsValid() {
+		return nil
+	}
+	list := make([]netip.Prefix, 0, len(p.IPAllowlist))
+	for _, s := range p.IPAllowlist {
+		if pr, err := netip.ParsePrefix(s); err == nil {
+			list = append(list, pr)
+		}
+	}
+	if AllowlistPermits(list, ip) {
+		return nil
+	}
+	return Invalid("ipAllowlist", "this ipAllowlist does not include your own address %s, so this key would be refused after saving; add it, or set confirmLockout: true", ip.Unmap())
 }
 
 // Normalize validates the patch and canonicalizes the allowlist in place.
