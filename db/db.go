@@ -182,6 +182,8 @@ func translate(err error) error {
 			return &tenant.Error{Code: tenant.ECONFLICT, Message: "a record with the same unique value already exists"}
 		case "23503":
 			return &tenant.Error{Code: tenant.EINVALID, Message: "a referenced record does not exist"}
+		case "22021", "22P05":
+			return &tenant.Error{Code: tenant.EINVALID, Message: "a text value contains a NUL character or invalid UTF-8"}
 		case "23514", "22P02", "22001", "22003":
 			return &tenant.Error{Code: tenant.EINVALID, Message: "a value is out of the allowed range"}
 		case "57014":

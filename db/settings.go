@@ -64,6 +64,10 @@ func (s *Store) UpdateSettings(ctx context.Context, tenantID string, p tenant.Se
 		if p.DataResidency != nil && *p.DataResidency != cur.DataResidency {
 			return tenant.Invalid("dataResidency", "dataResidency is fixed after tenant creation (it is %s); contact support to migrate the data", cur.DataResidency)
 		}
+		if p.EncryptionEnabled == nil && p.AuditLogRetentionDays == nil && p.IPAllowlist == nil && p.DeduplicateTokens == nil {
+			out = cur.settings() // nothing to change: no write, no new version
+			return nil
+		}
 		var allow any
 		if p.IPAllowlist != nil {
 			allow = pq.Array(p.IPAllowlist)

@@ -251,6 +251,10 @@ func (s *Store) UpdateTenant(ctx context.Context, id string, p tenant.TenantPatc
 		if p.Status != nil && *p.Status != cur.Status && !actor.Has(tenant.PermTenantManage) {
 			return &tenant.Error{Code: tenant.EFORBIDDEN, Field: "status", Message: "changing a tenant's status needs the TENANT_MANAGE permission"}
 		}
+		if p.Name == nil && p.Domain == nil && p.Status == nil {
+			t = cur // nothing to change: no write, no new version
+			return nil
+		}
 		t = new(tenant.Tenant)
 		err = sqlx.GetContext(ctx, tx, t, `UPDATE tenants AS t SET
 			name = COALESCE($2, name), domain = COALESCE($3, domain), status = COALESCE($4, status),

@@ -1069,7 +1069,7 @@ UNAUTHENTICATED; with credentials lacking ` + "`" + `perm` + "`" + ` it answers 
 field's path, and the rest of the response is still returned. Authenticate
 with ` + "`" + `Authorization: Bearer <API key or ADMIN_SECRET>` + "`" + `.
 """
-directive @hasPermission(perm: Permission!) on FIELD_DEFINITION
+directive @hasPermission("The permission the caller must hold." perm: Permission!) on FIELD_DEFINITION
 
 "An instant in RFC 3339 form, always in UTC: ` + "`" + `2026-03-20T14:30:00Z` + "`" + `."
 scalar Time
@@ -1107,25 +1107,25 @@ type Query {
 "Changes. Every mutation runs in one transaction: on any error nothing is saved."
 type Mutation {
   "Creates a tenant with its settings. Needs TENANT_MANAGE. A domain already registered answers CONFLICT."
-  createTenant(input: CreateTenantInput!): CreateTenantPayload! @hasPermission(perm: TENANT_MANAGE)
+  createTenant("What to do; see the input type." input: CreateTenantInput!): CreateTenantPayload! @hasPermission(perm: TENANT_MANAGE)
 
   "Changes a tenant's name, domain or status. Needs TENANT_UPDATE; changing ` + "`" + `status` + "`" + ` also needs TENANT_MANAGE."
-  updateTenant(input: UpdateTenantInput!): UpdateTenantPayload! @hasPermission(perm: TENANT_UPDATE)
+  updateTenant("What to do; see the input type." input: UpdateTenantInput!): UpdateTenantPayload! @hasPermission(perm: TENANT_UPDATE)
 
   "Changes a tenant's settings. Needs TENANT_UPDATE (own tenant), or TENANT_MANAGE for another tenant."
-  updateTenantSettings(input: UpdateTenantSettingsInput!): UpdateTenantSettingsPayload! @hasPermission(perm: TENANT_UPDATE)
+  updateTenantSettings("What to do; see the input type." input: UpdateTenantSettingsInput!): UpdateTenantSettingsPayload! @hasPermission(perm: TENANT_UPDATE)
 
   "Soft-deletes a tenant: its status becomes DELETED and its API keys stop working at once. Restorable for 30 days with ` + "`" + `restoreTenant` + "`" + `. Needs TENANT_DELETE."
-  deleteTenant(input: DeleteTenantInput!): DeleteTenantPayload! @hasPermission(perm: TENANT_DELETE)
+  deleteTenant("What to do; see the input type." input: DeleteTenantInput!): DeleteTenantPayload! @hasPermission(perm: TENANT_DELETE)
 
   "Restores a soft-deleted tenant within 30 days of its deletion; its keys work again. Needs TENANT_MANAGE."
-  restoreTenant(input: RestoreTenantInput!): RestoreTenantPayload! @hasPermission(perm: TENANT_MANAGE)
+  restoreTenant("What to do; see the input type." input: RestoreTenantInput!): RestoreTenantPayload! @hasPermission(perm: TENANT_MANAGE)
 
   "Creates an API key and returns its secret once: it is never shown again. Needs API_KEYS_WRITE; a key never gets a permission its creator lacks."
-  createApiKey(input: CreateApiKeyInput!): CreateApiKeyPayload! @hasPermission(perm: API_KEYS_WRITE)
+  createApiKey("What to do; see the input type." input: CreateApiKeyInput!): CreateApiKeyPayload! @hasPermission(perm: API_KEYS_WRITE)
 
   "Revokes an API key at once. Revoking a revoked key changes nothing. Needs API_KEYS_WRITE."
-  revokeApiKey(input: RevokeApiKeyInput!): RevokeApiKeyPayload! @hasPermission(perm: API_KEYS_WRITE)
+  revokeApiKey("What to do; see the input type." input: RevokeApiKeyInput!): RevokeApiKeyPayload! @hasPermission(perm: API_KEYS_WRITE)
 }
 
 "How a request is authenticated."
@@ -1383,8 +1383,8 @@ input UpdateTenantSettingsInput {
 
 "The changed settings."
 type UpdateTenantSettingsPayload {
-  "The settings after the change."
-  settings: TenantSettings!
+  "The settings after the change. Needs TENANT_READ, like Tenant.settings."
+  settings: TenantSettings @hasPermission(perm: TENANT_READ)
   "The tenant they belong to."
   tenant: Tenant!
 }
@@ -4549,12 +4549,30 @@ func (ec *executionContext) _UpdateTenantSettingsPayload_settings(ctx context.Co
 		func(ctx context.Context) (any, error) {
 			return obj.Settings, nil
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "TENANT_READ")
+				if err != nil {
+					var zeroVal *tenant.Settings
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *tenant.Settings
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, obj, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Settings) graphql.Marshaler {
-			return ec.marshalNTenantSettings2ᚖtenantapiᚋtenantᚐSettings(ctx, selections, v)
+			return ec.marshalOTenantSettings2ᚖtenantapiᚋtenantᚐSettings(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_UpdateTenantSettingsPayload_settings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -7799,7 +7817,7 @@ func (ec *executionContext) _UpdateTenantSettingsPayload(ctx context.Context, se
 			out.Values[i] = graphql.MarshalString("UpdateTenantSettingsPayload")
 		case "settings":
 			out.Values[i] = ec._UpdateTenantSettingsPayload_settings(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "tenant":
@@ -8681,16 +8699,6 @@ func (ec *executionContext) marshalNTenantEdge2ᚖtenantapiᚋgraphᚐTenantEdge
 		return graphql.Null
 	}
 	return ec._TenantEdge(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNTenantSettings2ᚖtenantapiᚋtenantᚐSettings(ctx context.Context, sel ast.SelectionSet, v *tenant.Settings) graphql.Marshaler {
-	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
-		return graphql.Null
-	}
-	return ec._TenantSettings(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNTenantStatus2tenantapiᚋtenantᚐStatus(ctx context.Context, v any) (tenant.Status, error) {

@@ -194,8 +194,8 @@ type UpdateTenantSettingsInput struct {
 
 // The changed settings.
 type UpdateTenantSettingsPayload struct {
-	// The settings after the change.
-	Settings *tenant.Settings `json:"settings"`
+	// The settings after the change. Needs TENANT_READ, like Tenant.settings.
+	Settings *tenant.Settings `json:"settings,omitempty"`
 	// The tenant they belong to.
 	Tenant *tenant.Tenant `json:"tenant"`
 }

@@ -172,6 +172,6 @@ func (e *env) createKey(tenantID string, perms ...string) string {
 		CreateApiKey struct{ Secret string }
 	}
 	e.mustGQL(testAdminSecret, `mutation($in: CreateApiKeyInput!) { createApiKey(input: $in) { secret } }`,
-		map[string]any{"in": map[string]any{"tenantId": tenantID, "name": fmt.Sprintf("test key %v", perms), "permissions": perms}}, &out)
+		map[string]any{"in": map[string]any{"tenantId": tenantID, "name": fmt.Sprintf("test key (%d permissions)", len(perms)), "permissions": perms}}, &out)
 	return out.CreateApiKey.Secret
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/netip"
 	"slices"
+	"strings"
 )
 
 // ActorKind says how a caller authenticated.
@@ -85,8 +86,9 @@ func (a *Actor) TargetTenant(tenantID *string) (string, error) {
 		}
 		return a.TenantID, nil
 	}
-	if *tenantID == a.TenantID || a.AllTenants() {
-		return *tenantID, nil
+	id := strings.ToLower(*tenantID) // ids are UUIDs: compare them case-insensitively
+	if id == a.TenantID || a.AllTenants() {
+		return id, nil
 	}
 	return "", NotFound("tenant")
 }
