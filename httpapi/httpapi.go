@@ -71,8 +71,8 @@ func New(store *db.Store, cfg Config) http.Handler {
 		},
 	})
 	srv.AddTransport(transport.Options{AllowedMethods: []string{"GET", "POST", "OPTIONS"}})
-	srv.AddTransport(specTransport{transport.GET{}})
-	srv.AddTransport(specTransport{transport.POST{}})
+	srv.AddTransport(specTransport{transport.GET{}, cfg.MaxBodyBytes})
+	srv.AddTransport(specTransport{transport.POST{}, cfg.MaxBodyBytes})
 	srv.Use(extension.Introspection{})
 	srv.SetErrorPresenter(presentError(cfg.Logger))
 	srv.SetRecoverFunc(recoverPanic(cfg.Logger))
@@ -84,7 +84,7 @@ func New(store *db.Store, cfg Config) http.Handler {
 		return next(ctx)
 	})
 
-	gql := http.MaxBytesHandler(auth.middleware(srv), cfg.MaxBodyBytes)
+	gql := auth.middleware(srv)
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", gql)

@@ -3,6 +3,9 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 
@@ -18,9 +21,26 @@ import (
 //   - a mutation over GET answers 405 with Allow: POST (gqlgen: 406).
 type specTransport struct {
 	graphql.Transport
+	maxBody int64 // request body limit in bytes
 }
 
 func (t specTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	// Read the body here, under the limit, so an oversized one is refused
+	// with 413 (gqlgen would answer 200 with its own read error).
+	if r.Body != nil && r.Method == http.MethodPost {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, t.maxBody))
+		if err != nil {
+			status, msg, code := http.StatusBadRequest, "the request body could not be read", "BAD_REQUEST"
+			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+				status, msg, code = http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body is larger than the limit of %d bytes", t.maxBody), "REQUEST_TOO_LARGE"
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			_, _ = w.Write(errorBody(msg, code))
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
 	sw := &specWriter{ResponseWriter: w}
 	t.Transport.Do(sw, r, exec)
 	sw.finish()

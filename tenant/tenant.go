@@ -146,7 +146,7 @@ func ValidateDomain(field, domain string) (string, error) {
 			}
 		}
 	}
-	if _, err := strconv.Atoi(labels[len(labels)-1]); err == nil {
+	if strings.Trim(labels[len(labels)-1], "0123456789") == "" {
 		return "", bad() // a top-level label is never all digits: that is an IP address
 	}
 	return d, nil
