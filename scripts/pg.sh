@@ -9,7 +9,9 @@
 #   scripts/pg.sh status  print whether it runs (exit 0 = running, 3 = not running)
 #
 # Environment:
-#   PG_PRIVATE_PORT   TCP port on 127.0.0.1 (default 54329)
+#   PG_PRIVATE_PORT   TCP port on 127.0.0.1. Default: the port this checkout's cluster
+#                     last used (.data/pg-port), else 54329, else the next free port
+#                     up to 54428 (so several checkouts on one machine coexist).
 #
 # Layout (repo root = parent of this script's directory):
 #   .data/pg        data directory          .data/pg.log   server log
@@ -27,7 +29,15 @@ SELF=${BASH_SOURCE[0]:-$0}
 ROOT=$(cd -- "$(dirname -- "$SELF")/.." && pwd -P)
 DATA_AREA=$ROOT/.data
 LOCK_FILE=$DATA_AREA/pg.lock
-PORT=${PG_PRIVATE_PORT:-54329}
+PORT_FILE=$DATA_AREA/pg-port
+PORT_EXPLICIT=0
+if [[ -n ${PG_PRIVATE_PORT:-} ]]; then
+	PORT=$PG_PRIVATE_PORT PORT_EXPLICIT=1
+elif [[ -s $PORT_FILE ]]; then
+	PORT=$(<"$PORT_FILE")
+else
+	PORT=54329
+fi
 START_TIMEOUT=30  # seconds to wait for the server to accept connections
 PG_SYSUSER=postgres
 IS_ROOT=0
@@ -335,8 +345,17 @@ start_cluster() {
 		rm -f -- "$pidfile"
 	fi
 	if port_open "$PORT"; then
-		die "port 127.0.0.1:$PORT is already in use by another process; free it or choose another port with PG_PRIVATE_PORT=<port>"
+		((PORT_EXPLICIT)) && die "port 127.0.0.1:$PORT is already in use by another process; free it or choose another port with PG_PRIVATE_PORT=<port>"
+		local p
+		for ((p = 54329; p < 54429; p++)); do
+			if ! port_open "$p"; then break; fi
+		done
+		((p < 54429)) || die "ports 54329-54428 are all in use; choose one with PG_PRIVATE_PORT=<port>"
+		log "port $PORT is taken by another process; using $p"
+		PORT=$p
 	fi
+	mkdir -p -- "$DATA_AREA"
+	printf '%s\n' "$PORT" >"$PORT_FILE"
 	write_conf
 	log "starting PostgreSQL on 127.0.0.1:$PORT (data $PGDATA_DIR, log $LOG_FILE)"
 	if ! run_pg "$PG_CTL" start -D "$PGDATA_DIR" -l "$LOG_FILE" -w -t "$START_TIMEOUT" -s >&2; then
@@ -371,7 +390,8 @@ cmd_url() {
 	acquire_lock
 	locate_existing
 	if is_running; then
-		if [[ $RUNNING_PORT == "$PORT" ]]; then
+		if [[ $RUNNING_PORT == "$PORT" ]] || ((!PORT_EXPLICIT)); then
+			PORT=$RUNNING_PORT
 			# Fast path. pg_isready is found without touching apt.
 			find_bins "$(cat "$PGDATA_DIR/PG_VERSION" 2>/dev/null || true)" || PG_ISREADY=$(command -v pg_isready || true)
 			if wait_ready "$PORT"; then

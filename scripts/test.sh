@@ -6,7 +6,7 @@
 set -euo pipefail
 cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.."
 
-unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.data/*'))
+unformatted=$(gofmt -l .)
 if [[ -n $unformatted ]]; then
 	echo "test.sh: these files need gofmt:" >&2
 	echo "$unformatted" >&2
