@@ -22,7 +22,7 @@ func (s *Store) SeedDemo(ctx context.Context, knownKey string) (tenantID, key st
 	err = s.inTx(admin, func(tx sqlx.ExtContext, now time.Time) error {
 		err := sqlx.GetContext(ctx, tx, &tenantID, `SELECT id FROM tenants WHERE domain = $1`, DemoDomain)
 		if err == nil {
-			return nil
+			return seedDemoAreas(ctx, tx, tenantID, now)
 		}
 		if tenant.ErrorCode(translate(err)) != tenant.ENOTFOUND {
 			return err
@@ -49,9 +49,11 @@ func (s *Store) SeedDemo(ctx context.Context, knownKey string) (tenantID, key st
 			FROM generate_series($2::date, $3::date, interval '1 day') AS d`, tenantID, month, now); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO usage_monthly_users (tenant_id, month, user_id)
-			SELECT $1, $2, 'user-' || n FROM generate_series(1, 12) AS n`, tenantID, month)
-		return err
+		if _, err = tx.ExecContext(ctx, `INSERT INTO usage_monthly_users (tenant_id, month, user_id)
+			SELECT $1, $2, 'user-' || n FROM generate_series(1, 12) AS n`, tenantID, month); err != nil {
+			return err
+		}
+		return seedDemoAreas(ctx, tx, tenantID, now)
 	})
 	if err != nil {
 		return "", "", err
@@ -65,4 +67,41 @@ func (s *Store) SeedDemo(ctx context.Context, knownKey string) (tenantID, key st
 		TenantID: tenantID, Name: "Demo key (make run)", Permissions: tenant.TenantPermissions(),
 	})
 	return tenantID, key, err
+}
+
+// demoSeeders add each area's demo data to the demo tenant. Each must be
+// idempotent (ON CONFLICT DO NOTHING): they run on every `make run`.
+var demoSeeders = []func(ctx context.Context, tx sqlx.ExtContext, tenantID string, now time.Time) error{
+	seedDemoScreening,
+}
+
+func seedDemoAreas(ctx context.Context, tx sqlx.ExtContext, tenantID string, now time.Time) error {
+	for _, seed := range demoSeeders {
+		if err := seed(ctx, tx, tenantID, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// seedDemoScreening gives the demo tenant keywords, industries, a risk
+// matrix and watchlist seats; the website config stays at its defaults.
+func seedDemoScreening(ctx context.Context, tx sqlx.ExtContext, tenantID string, now time.Time) error {
+	for _, q := range []string{
+		`INSERT INTO screening_keywords (tenant_id, keywords, version, updated_at, updated_by)
+		 VALUES ($1, ARRAY['casino','online gambling','crypto exchange','replica watches'], 1, $2, 'seed') ON CONFLICT DO NOTHING`,
+		`INSERT INTO screening_industries (tenant_id, allowed, blocked, version, updated_at, updated_by)
+		 VALUES ($1, ARRAY['52','44-45','54'], ARRAY['71'], 1, $2, 'seed') ON CONFLICT DO NOTHING`,
+		`INSERT INTO risk_matrices (tenant_id, version, updated_at, updated_by) VALUES ($1, 1, $2, 'seed') ON CONFLICT DO NOTHING`,
+		`INSERT INTO risk_matrix_weights (tenant_id, web_check, weight)
+		 SELECT $1, c, w FROM (VALUES ('BLACKLIST', 0.30), ('CONTENT_KEYWORDS', 0.25), ('DOMAIN_AGE', 0.20), ('SSL_CERTIFICATE', 0.15), ('BUSINESS_REGISTRY', 0.10)) AS v(c, w)
+		 WHERE $2::timestamptz IS NOT NULL AND NOT EXISTS (SELECT 1 FROM risk_matrix_weights WHERE tenant_id = $1)`,
+		`INSERT INTO watchlist_seats (tenant_id, available_seats, active_subjects, version, updated_at, updated_by)
+		 VALUES ($1, 100, 37, 1, $2, 'seed') ON CONFLICT DO NOTHING`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, tenantID, now); err != nil {
+			return err
+		}
+	}
+	return nil
 }

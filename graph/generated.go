@@ -69,6 +69,36 @@ type ComplexityRoot struct {
 		Tenant          func(childComplexity int) int
 	}
 
+	DisableSsoPayload struct {
+		Message func(childComplexity int) int
+		Sso     func(childComplexity int) int
+	}
+
+	EnableSsoPayload struct {
+		Sso func(childComplexity int) int
+	}
+
+	Industry struct {
+		Code      func(childComplexity int) int
+		NAICSCode func(childComplexity int) int
+		Name      func(childComplexity int) int
+	}
+
+	IndustryConfig struct {
+		Allowed   func(childComplexity int) int
+		Blocked   func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+		UpdatedBy func(childComplexity int) int
+		Version   func(childComplexity int) int
+	}
+
+	KeywordList struct {
+		Items     func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+		UpdatedBy func(childComplexity int) int
+		Version   func(childComplexity int) int
+	}
+
 	Limits struct {
 		APIRequestsPerMinute func(childComplexity int) int
 		InteractionsPerMonth func(childComplexity int) int
@@ -77,13 +107,36 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		CreateAPIKey         func(childComplexity int, input CreateAPIKeyInput) int
-		CreateTenant         func(childComplexity int, input CreateTenantInput) int
-		DeleteTenant         func(childComplexity int, input DeleteTenantInput) int
-		RestoreTenant        func(childComplexity int, input RestoreTenantInput) int
-		RevokeAPIKey         func(childComplexity int, input RevokeAPIKeyInput) int
-		UpdateTenant         func(childComplexity int, input UpdateTenantInput) int
-		UpdateTenantSettings func(childComplexity int, input UpdateTenantSettingsInput) int
+		CreateAPIKey               func(childComplexity int, input CreateAPIKeyInput) int
+		CreateTenant               func(childComplexity int, input CreateTenantInput) int
+		DeleteTenant               func(childComplexity int, input DeleteTenantInput) int
+		DisableSso                 func(childComplexity int, input DisableSsoInput) int
+		EnableSso                  func(childComplexity int, input EnableSsoInput) int
+		RestoreTenant              func(childComplexity int, input RestoreTenantInput) int
+		RevokeAPIKey               func(childComplexity int, input RevokeAPIKeyInput) int
+		RotateWebhookSecret        func(childComplexity int, input RotateWebhookSecretInput) int
+		SendTestWebhook            func(childComplexity int, input SendTestWebhookInput) int
+		TestSso                    func(childComplexity int, input TestSsoInput) int
+		UpdateIndustries           func(childComplexity int, input UpdateIndustriesInput) int
+		UpdateKeywords             func(childComplexity int, input UpdateKeywordsInput) int
+		UpdateNotificationChannels func(childComplexity int, input UpdateNotificationChannelsInput) int
+		UpdateRiskMatrix           func(childComplexity int, input UpdateRiskMatrixInput) int
+		UpdateTenant               func(childComplexity int, input UpdateTenantInput) int
+		UpdateTenantSettings       func(childComplexity int, input UpdateTenantSettingsInput) int
+		UpdateWatchlistSeats       func(childComplexity int, input UpdateWatchlistSeatsInput) int
+		UpdateWebsiteConfig        func(childComplexity int, input UpdateWebsiteConfigInput) int
+	}
+
+	NotificationChannels struct {
+		Emails                         func(childComplexity int) int
+		Events                         func(childComplexity int) int
+		PreviousWebhookSecretExpiresAt func(childComplexity int) int
+		UpdatedAt                      func(childComplexity int) int
+		UpdatedBy                      func(childComplexity int) int
+		Version                        func(childComplexity int) int
+		WebhookSecretCreatedAt         func(childComplexity int) int
+		WebhookSecretHint              func(childComplexity int) int
+		WebhookURL                     func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -103,11 +156,12 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Me      func(childComplexity int) int
-		Plans   func(childComplexity int) int
-		Tenant  func(childComplexity int, id string) int
-		Tenants func(childComplexity int, first *int, after *string, filter *TenantFilter) int
-		Viewer  func(childComplexity int) int
+		IndustryCatalog func(childComplexity int) int
+		Me              func(childComplexity int) int
+		Plans           func(childComplexity int) int
+		Tenant          func(childComplexity int, id string) int
+		Tenants         func(childComplexity int, first *int, after *string, filter *TenantFilter) int
+		Viewer          func(childComplexity int) int
 	}
 
 	RestoreTenantPayload struct {
@@ -118,23 +172,79 @@ type ComplexityRoot struct {
 		APIKey func(childComplexity int) int
 	}
 
+	RiskMatrix struct {
+		UpdatedAt func(childComplexity int) int
+		UpdatedBy func(childComplexity int) int
+		Version   func(childComplexity int) int
+		Weights   func(childComplexity int) int
+	}
+
+	RiskWeight struct {
+		Check  func(childComplexity int) int
+		Weight func(childComplexity int) int
+	}
+
+	RotateWebhookSecretPayload struct {
+		NotificationChannels func(childComplexity int) int
+		Tenant               func(childComplexity int) int
+		WebhookSecret        func(childComplexity int) int
+	}
+
+	SendTestWebhookPayload struct {
+		Delivered  func(childComplexity int) int
+		Error      func(childComplexity int) int
+		LatencyMs  func(childComplexity int) int
+		StatusCode func(childComplexity int) int
+		URL        func(childComplexity int) int
+		WebhookID  func(childComplexity int) int
+	}
+
+	SsoConfig struct {
+		ClientID                func(childComplexity int) int
+		ClientSecretHint        func(childComplexity int) int
+		DirectoryTenantID       func(childComplexity int) int
+		DiscoveryURL            func(childComplexity int) int
+		Enabled                 func(childComplexity int) int
+		EntityID                func(childComplexity int) int
+		IdpCertificateExpiresAt func(childComplexity int) int
+		IdpMetadataURL          func(childComplexity int) int
+		LastTestAt              func(childComplexity int) int
+		LastTestError           func(childComplexity int) int
+		LastTestResult          func(childComplexity int) int
+		LoginURL                func(childComplexity int) int
+		RedirectURI             func(childComplexity int) int
+		SpCertificateExpiresAt  func(childComplexity int) int
+		Status                  func(childComplexity int) int
+		Type                    func(childComplexity int) int
+		UpdatedAt               func(childComplexity int) int
+		UpdatedBy               func(childComplexity int) int
+		Version                 func(childComplexity int) int
+	}
+
 	Tenant struct {
-		APIKeys    func(childComplexity int, includeRevoked *bool) int
-		CreatedAt  func(childComplexity int) int
-		CreatedBy  func(childComplexity int) int
-		DeletedAt  func(childComplexity int) int
-		Domain     func(childComplexity int) int
-		ID         func(childComplexity int) int
-		Limits     func(childComplexity int) int
-		ModifiedAt func(childComplexity int) int
-		ModifiedBy func(childComplexity int) int
-		Name       func(childComplexity int) int
-		Owner      func(childComplexity int) int
-		Plan       func(childComplexity int) int
-		Settings   func(childComplexity int) int
-		Status     func(childComplexity int) int
-		Usage      func(childComplexity int) int
-		Version    func(childComplexity int) int
+		APIKeys              func(childComplexity int, includeRevoked *bool) int
+		CreatedAt            func(childComplexity int) int
+		CreatedBy            func(childComplexity int) int
+		DeletedAt            func(childComplexity int) int
+		Domain               func(childComplexity int) int
+		ID                   func(childComplexity int) int
+		Industries           func(childComplexity int) int
+		Keywords             func(childComplexity int) int
+		Limits               func(childComplexity int) int
+		ModifiedAt           func(childComplexity int) int
+		ModifiedBy           func(childComplexity int) int
+		Name                 func(childComplexity int) int
+		NotificationChannels func(childComplexity int) int
+		Owner                func(childComplexity int) int
+		Plan                 func(childComplexity int) int
+		RiskMatrix           func(childComplexity int) int
+		Settings             func(childComplexity int) int
+		Sso                  func(childComplexity int) int
+		Status               func(childComplexity int) int
+		Usage                func(childComplexity int) int
+		Version              func(childComplexity int) int
+		Watchlist            func(childComplexity int) int
+		WebsiteConfig        func(childComplexity int) int
 	}
 
 	TenantConnection struct {
@@ -166,6 +276,30 @@ type ComplexityRoot struct {
 		Version               func(childComplexity int) int
 	}
 
+	TestSsoPayload struct {
+		Error  func(childComplexity int) int
+		Result func(childComplexity int) int
+		Sso    func(childComplexity int) int
+	}
+
+	UpdateIndustriesPayload struct {
+		Industries func(childComplexity int) int
+	}
+
+	UpdateKeywordsPayload struct {
+		Keywords func(childComplexity int) int
+	}
+
+	UpdateNotificationChannelsPayload struct {
+		NotificationChannels func(childComplexity int) int
+		Tenant               func(childComplexity int) int
+		WebhookSecret        func(childComplexity int) int
+	}
+
+	UpdateRiskMatrixPayload struct {
+		RiskMatrix func(childComplexity int) int
+	}
+
 	UpdateTenantPayload struct {
 		Tenant func(childComplexity int) int
 	}
@@ -173,6 +307,14 @@ type ComplexityRoot struct {
 	UpdateTenantSettingsPayload struct {
 		Settings func(childComplexity int) int
 		Tenant   func(childComplexity int) int
+	}
+
+	UpdateWatchlistSeatsPayload struct {
+		Watchlist func(childComplexity int) int
+	}
+
+	UpdateWebsiteConfigPayload struct {
+		WebsiteConfig func(childComplexity int) int
 	}
 
 	Usage struct {
@@ -186,6 +328,27 @@ type ComplexityRoot struct {
 		Kind        func(childComplexity int) int
 		Permissions func(childComplexity int) int
 		TenantID    func(childComplexity int) int
+	}
+
+	WatchlistSeats struct {
+		ActiveSubjects func(childComplexity int) int
+		AvailableSeats func(childComplexity int) int
+		RemainingSeats func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+		UpdatedBy      func(childComplexity int) int
+		Version        func(childComplexity int) int
+	}
+
+	WebsiteConfig struct {
+		EnabledChecks   func(childComplexity int) int
+		FollowRedirects func(childComplexity int) int
+		MaxRedirects    func(childComplexity int) int
+		PassThreshold   func(childComplexity int) int
+		ReviewThreshold func(childComplexity int) int
+		TimeoutSeconds  func(childComplexity int) int
+		UpdatedAt       func(childComplexity int) int
+		UpdatedBy       func(childComplexity int) int
+		Version         func(childComplexity int) int
 	}
 }
 
@@ -204,6 +367,17 @@ type MutationResolver interface {
 	RestoreTenant(ctx context.Context, input RestoreTenantInput) (*RestoreTenantPayload, error)
 	CreateAPIKey(ctx context.Context, input CreateAPIKeyInput) (*CreateAPIKeyPayload, error)
 	RevokeAPIKey(ctx context.Context, input RevokeAPIKeyInput) (*RevokeAPIKeyPayload, error)
+	UpdateNotificationChannels(ctx context.Context, input UpdateNotificationChannelsInput) (*UpdateNotificationChannelsPayload, error)
+	RotateWebhookSecret(ctx context.Context, input RotateWebhookSecretInput) (*RotateWebhookSecretPayload, error)
+	SendTestWebhook(ctx context.Context, input SendTestWebhookInput) (*SendTestWebhookPayload, error)
+	UpdateKeywords(ctx context.Context, input UpdateKeywordsInput) (*UpdateKeywordsPayload, error)
+	UpdateIndustries(ctx context.Context, input UpdateIndustriesInput) (*UpdateIndustriesPayload, error)
+	UpdateRiskMatrix(ctx context.Context, input UpdateRiskMatrixInput) (*UpdateRiskMatrixPayload, error)
+	UpdateWebsiteConfig(ctx context.Context, input UpdateWebsiteConfigInput) (*UpdateWebsiteConfigPayload, error)
+	UpdateWatchlistSeats(ctx context.Context, input UpdateWatchlistSeatsInput) (*UpdateWatchlistSeatsPayload, error)
+	EnableSso(ctx context.Context, input EnableSsoInput) (*EnableSsoPayload, error)
+	DisableSso(ctx context.Context, input DisableSsoInput) (*DisableSsoPayload, error)
+	TestSso(ctx context.Context, input TestSsoInput) (*TestSsoPayload, error)
 }
 type PlanResolver interface {
 	Limits(ctx context.Context, obj *tenant.Plan) (*tenant.Limits, error)
@@ -214,6 +388,7 @@ type QueryResolver interface {
 	Tenants(ctx context.Context, first *int, after *string, filter *TenantFilter) (*tenant.TenantPage, error)
 	Plans(ctx context.Context) ([]*tenant.Plan, error)
 	Viewer(ctx context.Context) (*Viewer, error)
+	IndustryCatalog(ctx context.Context) ([]*tenant.Industry, error)
 }
 type TenantResolver interface {
 	Owner(ctx context.Context, obj *tenant.Tenant) (*tenant.Owner, error)
@@ -223,6 +398,14 @@ type TenantResolver interface {
 	Limits(ctx context.Context, obj *tenant.Tenant) (*tenant.Limits, error)
 	Usage(ctx context.Context, obj *tenant.Tenant) (*tenant.Usage, error)
 	APIKeys(ctx context.Context, obj *tenant.Tenant, includeRevoked *bool) ([]*tenant.APIKeyRecord, error)
+
+	NotificationChannels(ctx context.Context, obj *tenant.Tenant) (*tenant.NotificationChannels, error)
+	Keywords(ctx context.Context, obj *tenant.Tenant) (*tenant.KeywordList, error)
+	Industries(ctx context.Context, obj *tenant.Tenant) (*tenant.IndustryConfig, error)
+	RiskMatrix(ctx context.Context, obj *tenant.Tenant) (*tenant.RiskMatrix, error)
+	WebsiteConfig(ctx context.Context, obj *tenant.Tenant) (*tenant.WebsiteConfig, error)
+	Watchlist(ctx context.Context, obj *tenant.Tenant) (*tenant.WatchlistSeats, error)
+	Sso(ctx context.Context, obj *tenant.Tenant) (*tenant.SSOConfig, error)
 }
 type TenantConnectionResolver interface {
 	Edges(ctx context.Context, obj *tenant.TenantPage) ([]*TenantEdge, error)
@@ -343,6 +526,101 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DeleteTenantPayload.Tenant(childComplexity), true
 
+	case "DisableSsoPayload.message":
+		if e.ComplexityRoot.DisableSsoPayload.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisableSsoPayload.Message(childComplexity), true
+	case "DisableSsoPayload.sso":
+		if e.ComplexityRoot.DisableSsoPayload.Sso == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisableSsoPayload.Sso(childComplexity), true
+
+	case "EnableSsoPayload.sso":
+		if e.ComplexityRoot.EnableSsoPayload.Sso == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnableSsoPayload.Sso(childComplexity), true
+
+	case "Industry.code":
+		if e.ComplexityRoot.Industry.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Industry.Code(childComplexity), true
+	case "Industry.naicsCode":
+		if e.ComplexityRoot.Industry.NAICSCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Industry.NAICSCode(childComplexity), true
+	case "Industry.name":
+		if e.ComplexityRoot.Industry.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Industry.Name(childComplexity), true
+
+	case "IndustryConfig.allowed":
+		if e.ComplexityRoot.IndustryConfig.Allowed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndustryConfig.Allowed(childComplexity), true
+	case "IndustryConfig.blocked":
+		if e.ComplexityRoot.IndustryConfig.Blocked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndustryConfig.Blocked(childComplexity), true
+	case "IndustryConfig.updatedAt":
+		if e.ComplexityRoot.IndustryConfig.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndustryConfig.UpdatedAt(childComplexity), true
+	case "IndustryConfig.updatedBy":
+		if e.ComplexityRoot.IndustryConfig.UpdatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndustryConfig.UpdatedBy(childComplexity), true
+	case "IndustryConfig.version":
+		if e.ComplexityRoot.IndustryConfig.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndustryConfig.Version(childComplexity), true
+
+	case "KeywordList.items":
+		if e.ComplexityRoot.KeywordList.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KeywordList.Items(childComplexity), true
+	case "KeywordList.updatedAt":
+		if e.ComplexityRoot.KeywordList.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KeywordList.UpdatedAt(childComplexity), true
+	case "KeywordList.updatedBy":
+		if e.ComplexityRoot.KeywordList.UpdatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KeywordList.UpdatedBy(childComplexity), true
+	case "KeywordList.version":
+		if e.ComplexityRoot.KeywordList.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KeywordList.Version(childComplexity), true
+
 	case "Limits.apiRequestsPerMinute":
 		if e.ComplexityRoot.Limits.APIRequestsPerMinute == nil {
 			break
@@ -401,6 +679,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteTenant(childComplexity, args["input"].(DeleteTenantInput)), true
+	case "Mutation.disableSso":
+		if e.ComplexityRoot.Mutation.DisableSso == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_disableSso_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DisableSso(childComplexity, args["input"].(DisableSsoInput)), true
+	case "Mutation.enableSso":
+		if e.ComplexityRoot.Mutation.EnableSso == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_enableSso_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EnableSso(childComplexity, args["input"].(EnableSsoInput)), true
 	case "Mutation.restoreTenant":
 		if e.ComplexityRoot.Mutation.RestoreTenant == nil {
 			break
@@ -423,6 +723,83 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeAPIKey(childComplexity, args["input"].(RevokeAPIKeyInput)), true
+	case "Mutation.rotateWebhookSecret":
+		if e.ComplexityRoot.Mutation.RotateWebhookSecret == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rotateWebhookSecret_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RotateWebhookSecret(childComplexity, args["input"].(RotateWebhookSecretInput)), true
+	case "Mutation.sendTestWebhook":
+		if e.ComplexityRoot.Mutation.SendTestWebhook == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_sendTestWebhook_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SendTestWebhook(childComplexity, args["input"].(SendTestWebhookInput)), true
+	case "Mutation.testSso":
+		if e.ComplexityRoot.Mutation.TestSso == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_testSso_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TestSso(childComplexity, args["input"].(TestSsoInput)), true
+	case "Mutation.updateIndustries":
+		if e.ComplexityRoot.Mutation.UpdateIndustries == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateIndustries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateIndustries(childComplexity, args["input"].(UpdateIndustriesInput)), true
+	case "Mutation.updateKeywords":
+		if e.ComplexityRoot.Mutation.UpdateKeywords == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateKeywords_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateKeywords(childComplexity, args["input"].(UpdateKeywordsInput)), true
+	case "Mutation.updateNotificationChannels":
+		if e.ComplexityRoot.Mutation.UpdateNotificationChannels == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateNotificationChannels_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateNotificationChannels(childComplexity, args["input"].(UpdateNotificationChannelsInput)), true
+	case "Mutation.updateRiskMatrix":
+		if e.ComplexityRoot.Mutation.UpdateRiskMatrix == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateRiskMatrix_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateRiskMatrix(childComplexity, args["input"].(UpdateRiskMatrixInput)), true
 	case "Mutation.updateTenant":
 		if e.ComplexityRoot.Mutation.UpdateTenant == nil {
 			break
@@ -445,6 +822,83 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateTenantSettings(childComplexity, args["input"].(UpdateTenantSettingsInput)), true
+	case "Mutation.updateWatchlistSeats":
+		if e.ComplexityRoot.Mutation.UpdateWatchlistSeats == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateWatchlistSeats_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateWatchlistSeats(childComplexity, args["input"].(UpdateWatchlistSeatsInput)), true
+	case "Mutation.updateWebsiteConfig":
+		if e.ComplexityRoot.Mutation.UpdateWebsiteConfig == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateWebsiteConfig_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateWebsiteConfig(childComplexity, args["input"].(UpdateWebsiteConfigInput)), true
+
+	case "NotificationChannels.emails":
+		if e.ComplexityRoot.NotificationChannels.Emails == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationChannels.Emails(childComplexity), true
+	case "NotificationChannels.events":
+		if e.ComplexityRoot.NotificationChannels.Events == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationChannels.Events(childComplexity), true
+	case "NotificationChannels.previousWebhookSecretExpiresAt":
+		if e.ComplexityRoot.NotificationChannels.PreviousWebhookSecretExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationChannels.PreviousWebhookSecretExpiresAt(childComplexity), true
+	case "NotificationChannels.updatedAt":
+		if e.ComplexityRoot.NotificationChannels.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationChannels.UpdatedAt(childComplexity), true
+	case "NotificationChannels.updatedBy":
+		if e.ComplexityRoot.NotificationChannels.UpdatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationChannels.UpdatedBy(childComplexity), true
+	case "NotificationChannels.version":
+		if e.ComplexityRoot.NotificationChannels.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationChannels.Version(childComplexity), true
+	case "NotificationChannels.webhookSecretCreatedAt":
+		if e.ComplexityRoot.NotificationChannels.WebhookSecretCreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationChannels.WebhookSecretCreatedAt(childComplexity), true
+	case "NotificationChannels.webhookSecretHint":
+		if e.ComplexityRoot.NotificationChannels.WebhookSecretHint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationChannels.WebhookSecretHint(childComplexity), true
+	case "NotificationChannels.webhookUrl":
+		if e.ComplexityRoot.NotificationChannels.WebhookURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationChannels.WebhookURL(childComplexity), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -508,6 +962,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Plan.Name(childComplexity), true
 
+	case "Query.industryCatalog":
+		if e.ComplexityRoot.Query.IndustryCatalog == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.IndustryCatalog(childComplexity), true
+
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
 			break
@@ -563,6 +1024,215 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RevokeApiKeyPayload.APIKey(childComplexity), true
 
+	case "RiskMatrix.updatedAt":
+		if e.ComplexityRoot.RiskMatrix.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskMatrix.UpdatedAt(childComplexity), true
+	case "RiskMatrix.updatedBy":
+		if e.ComplexityRoot.RiskMatrix.UpdatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskMatrix.UpdatedBy(childComplexity), true
+	case "RiskMatrix.version":
+		if e.ComplexityRoot.RiskMatrix.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskMatrix.Version(childComplexity), true
+	case "RiskMatrix.weights":
+		if e.ComplexityRoot.RiskMatrix.Weights == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskMatrix.Weights(childComplexity), true
+
+	case "RiskWeight.check":
+		if e.ComplexityRoot.RiskWeight.Check == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskWeight.Check(childComplexity), true
+	case "RiskWeight.weight":
+		if e.ComplexityRoot.RiskWeight.Weight == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskWeight.Weight(childComplexity), true
+
+	case "RotateWebhookSecretPayload.notificationChannels":
+		if e.ComplexityRoot.RotateWebhookSecretPayload.NotificationChannels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RotateWebhookSecretPayload.NotificationChannels(childComplexity), true
+	case "RotateWebhookSecretPayload.tenant":
+		if e.ComplexityRoot.RotateWebhookSecretPayload.Tenant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RotateWebhookSecretPayload.Tenant(childComplexity), true
+	case "RotateWebhookSecretPayload.webhookSecret":
+		if e.ComplexityRoot.RotateWebhookSecretPayload.WebhookSecret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RotateWebhookSecretPayload.WebhookSecret(childComplexity), true
+
+	case "SendTestWebhookPayload.delivered":
+		if e.ComplexityRoot.SendTestWebhookPayload.Delivered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SendTestWebhookPayload.Delivered(childComplexity), true
+	case "SendTestWebhookPayload.error":
+		if e.ComplexityRoot.SendTestWebhookPayload.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SendTestWebhookPayload.Error(childComplexity), true
+	case "SendTestWebhookPayload.latencyMs":
+		if e.ComplexityRoot.SendTestWebhookPayload.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SendTestWebhookPayload.LatencyMs(childComplexity), true
+	case "SendTestWebhookPayload.statusCode":
+		if e.ComplexityRoot.SendTestWebhookPayload.StatusCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SendTestWebhookPayload.StatusCode(childComplexity), true
+	case "SendTestWebhookPayload.url":
+		if e.ComplexityRoot.SendTestWebhookPayload.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SendTestWebhookPayload.URL(childComplexity), true
+	case "SendTestWebhookPayload.webhookId":
+		if e.ComplexityRoot.SendTestWebhookPayload.WebhookID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SendTestWebhookPayload.WebhookID(childComplexity), true
+
+	case "SsoConfig.clientId":
+		if e.ComplexityRoot.SsoConfig.ClientID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SsoConfig.ClientID(childComplexity), true
+	case "SsoConfig.clientSecretHint":
+		if e.ComplexityRoot.SsoConfig.ClientSecretHint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SsoConfig.ClientSecretHint(childComplexity), true
+	case "SsoConfig.directoryTenantId":
+		if e.ComplexityRoot.SsoConfig.DirectoryTenantID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SsoConfig.DirectoryTenantID(childComplexity), true
+	case "SsoConfig.discoveryUrl":
+		if e.ComplexityRoot.SsoConfig.DiscoveryURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SsoConfig.DiscoveryURL(childComplexity), true
+	case "SsoConfig.enabled":
+		if e.ComplexityRoot.SsoConfig.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SsoConfig.Enabled(childComplexity), true
+	case "SsoConfig.entityId":
+		if e.ComplexityRoot.SsoConfig.EntityID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SsoConfig.EntityID(childComplexity), true
+	case "SsoConfig.idpCertificateExpiresAt":
+		if e.ComplexityRoot.SsoConfig.IdpCertificateExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SsoConfig.IdpCertificateExpiresAt(childComplexity), true
+	case "SsoConfig.idpMetadataUrl":
+		if e.ComplexityRoot.SsoConfig.IdpMetadataURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SsoConfig.IdpMetadataURL(childComplexity), true
+	case "SsoConfig.lastTestAt":
+		if e.ComplexityRoot.SsoConfig.LastTestAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SsoConfig.LastTestAt(childComplexity), true
+	case "SsoConfig.lastTestError":
+		if e.ComplexityRoot.SsoConfig.LastTestError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SsoConfig.LastTestError(childComplexity), true
+	case "SsoConfig.lastTestResult":
+		if e.ComplexityRoot.SsoConfig.LastTestResult == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SsoConfig.LastTestResult(childComplexity), true
+	case "SsoConfig.loginUrl":
+		if e.ComplexityRoot.SsoConfig.LoginURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SsoConfig.LoginURL(childComplexity), true
+	case "SsoConfig.redirectUri":
+		if e.ComplexityRoot.SsoConfig.RedirectURI == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SsoConfig.RedirectURI(childComplexity), true
+	case "SsoConfig.spCertificateExpiresAt":
+		if e.ComplexityRoot.SsoConfig.SpCertificateExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SsoConfig.SpCertificateExpiresAt(childComplexity), true
+	case "SsoConfig.status":
+		if e.ComplexityRoot.SsoConfig.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SsoConfig.Status(childComplexity), true
+	case "SsoConfig.type":
+		if e.ComplexityRoot.SsoConfig.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SsoConfig.Type(childComplexity), true
+	case "SsoConfig.updatedAt":
+		if e.ComplexityRoot.SsoConfig.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SsoConfig.UpdatedAt(childComplexity), true
+	case "SsoConfig.updatedBy":
+		if e.ComplexityRoot.SsoConfig.UpdatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SsoConfig.UpdatedBy(childComplexity), true
+	case "SsoConfig.version":
+		if e.ComplexityRoot.SsoConfig.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SsoConfig.Version(childComplexity), true
+
 	case "Tenant.apiKeys":
 		if e.ComplexityRoot.Tenant.APIKeys == nil {
 			break
@@ -604,6 +1274,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Tenant.ID(childComplexity), true
+	case "Tenant.industries":
+		if e.ComplexityRoot.Tenant.Industries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tenant.Industries(childComplexity), true
+	case "Tenant.keywords":
+		if e.ComplexityRoot.Tenant.Keywords == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tenant.Keywords(childComplexity), true
 	case "Tenant.limits":
 		if e.ComplexityRoot.Tenant.Limits == nil {
 			break
@@ -628,6 +1310,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Tenant.Name(childComplexity), true
+	case "Tenant.notificationChannels":
+		if e.ComplexityRoot.Tenant.NotificationChannels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tenant.NotificationChannels(childComplexity), true
 	case "Tenant.owner":
 		if e.ComplexityRoot.Tenant.Owner == nil {
 			break
@@ -640,12 +1328,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Tenant.Plan(childComplexity), true
+	case "Tenant.riskMatrix":
+		if e.ComplexityRoot.Tenant.RiskMatrix == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tenant.RiskMatrix(childComplexity), true
 	case "Tenant.settings":
 		if e.ComplexityRoot.Tenant.Settings == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Tenant.Settings(childComplexity), true
+	case "Tenant.sso":
+		if e.ComplexityRoot.Tenant.Sso == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tenant.Sso(childComplexity), true
 	case "Tenant.status":
 		if e.ComplexityRoot.Tenant.Status == nil {
 			break
@@ -664,6 +1364,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Tenant.Version(childComplexity), true
+	case "Tenant.watchlist":
+		if e.ComplexityRoot.Tenant.Watchlist == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tenant.Watchlist(childComplexity), true
+	case "Tenant.websiteConfig":
+		if e.ComplexityRoot.Tenant.WebsiteConfig == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tenant.WebsiteConfig(childComplexity), true
 
 	case "TenantConnection.edges":
 		if e.ComplexityRoot.TenantConnection.Edges == nil {
@@ -771,6 +1483,65 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TenantSettings.Version(childComplexity), true
 
+	case "TestSsoPayload.error":
+		if e.ComplexityRoot.TestSsoPayload.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TestSsoPayload.Error(childComplexity), true
+	case "TestSsoPayload.result":
+		if e.ComplexityRoot.TestSsoPayload.Result == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TestSsoPayload.Result(childComplexity), true
+	case "TestSsoPayload.sso":
+		if e.ComplexityRoot.TestSsoPayload.Sso == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TestSsoPayload.Sso(childComplexity), true
+
+	case "UpdateIndustriesPayload.industries":
+		if e.ComplexityRoot.UpdateIndustriesPayload.Industries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateIndustriesPayload.Industries(childComplexity), true
+
+	case "UpdateKeywordsPayload.keywords":
+		if e.ComplexityRoot.UpdateKeywordsPayload.Keywords == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateKeywordsPayload.Keywords(childComplexity), true
+
+	case "UpdateNotificationChannelsPayload.notificationChannels":
+		if e.ComplexityRoot.UpdateNotificationChannelsPayload.NotificationChannels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateNotificationChannelsPayload.NotificationChannels(childComplexity), true
+	case "UpdateNotificationChannelsPayload.tenant":
+		if e.ComplexityRoot.UpdateNotificationChannelsPayload.Tenant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateNotificationChannelsPayload.Tenant(childComplexity), true
+	case "UpdateNotificationChannelsPayload.webhookSecret":
+		if e.ComplexityRoot.UpdateNotificationChannelsPayload.WebhookSecret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateNotificationChannelsPayload.WebhookSecret(childComplexity), true
+
+	case "UpdateRiskMatrixPayload.riskMatrix":
+		if e.ComplexityRoot.UpdateRiskMatrixPayload.RiskMatrix == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateRiskMatrixPayload.RiskMatrix(childComplexity), true
+
 	case "UpdateTenantPayload.tenant":
 		if e.ComplexityRoot.UpdateTenantPayload.Tenant == nil {
 			break
@@ -790,6 +1561,20 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UpdateTenantSettingsPayload.Tenant(childComplexity), true
+
+	case "UpdateWatchlistSeatsPayload.watchlist":
+		if e.ComplexityRoot.UpdateWatchlistSeatsPayload.Watchlist == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateWatchlistSeatsPayload.Watchlist(childComplexity), true
+
+	case "UpdateWebsiteConfigPayload.websiteConfig":
+		if e.ComplexityRoot.UpdateWebsiteConfigPayload.WebsiteConfig == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateWebsiteConfigPayload.WebsiteConfig(childComplexity), true
 
 	case "Usage.activeUsers":
 		if e.ComplexityRoot.Usage.ActiveUsers == nil {
@@ -835,6 +1620,98 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Viewer.TenantID(childComplexity), true
 
+	case "WatchlistSeats.activeSubjects":
+		if e.ComplexityRoot.WatchlistSeats.ActiveSubjects == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WatchlistSeats.ActiveSubjects(childComplexity), true
+	case "WatchlistSeats.availableSeats":
+		if e.ComplexityRoot.WatchlistSeats.AvailableSeats == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WatchlistSeats.AvailableSeats(childComplexity), true
+	case "WatchlistSeats.remainingSeats":
+		if e.ComplexityRoot.WatchlistSeats.RemainingSeats == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WatchlistSeats.RemainingSeats(childComplexity), true
+	case "WatchlistSeats.updatedAt":
+		if e.ComplexityRoot.WatchlistSeats.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WatchlistSeats.UpdatedAt(childComplexity), true
+	case "WatchlistSeats.updatedBy":
+		if e.ComplexityRoot.WatchlistSeats.UpdatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WatchlistSeats.UpdatedBy(childComplexity), true
+	case "WatchlistSeats.version":
+		if e.ComplexityRoot.WatchlistSeats.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WatchlistSeats.Version(childComplexity), true
+
+	case "WebsiteConfig.enabledChecks":
+		if e.ComplexityRoot.WebsiteConfig.EnabledChecks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebsiteConfig.EnabledChecks(childComplexity), true
+	case "WebsiteConfig.followRedirects":
+		if e.ComplexityRoot.WebsiteConfig.FollowRedirects == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebsiteConfig.FollowRedirects(childComplexity), true
+	case "WebsiteConfig.maxRedirects":
+		if e.ComplexityRoot.WebsiteConfig.MaxRedirects == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebsiteConfig.MaxRedirects(childComplexity), true
+	case "WebsiteConfig.passThreshold":
+		if e.ComplexityRoot.WebsiteConfig.PassThreshold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebsiteConfig.PassThreshold(childComplexity), true
+	case "WebsiteConfig.reviewThreshold":
+		if e.ComplexityRoot.WebsiteConfig.ReviewThreshold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebsiteConfig.ReviewThreshold(childComplexity), true
+	case "WebsiteConfig.timeoutSeconds":
+		if e.ComplexityRoot.WebsiteConfig.TimeoutSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebsiteConfig.TimeoutSeconds(childComplexity), true
+	case "WebsiteConfig.updatedAt":
+		if e.ComplexityRoot.WebsiteConfig.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebsiteConfig.UpdatedAt(childComplexity), true
+	case "WebsiteConfig.updatedBy":
+		if e.ComplexityRoot.WebsiteConfig.UpdatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebsiteConfig.UpdatedBy(childComplexity), true
+	case "WebsiteConfig.version":
+		if e.ComplexityRoot.WebsiteConfig.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebsiteConfig.Version(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -846,12 +1723,28 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCreateApiKeyInput,
 		ec.unmarshalInputCreateTenantInput,
 		ec.unmarshalInputDeleteTenantInput,
+		ec.unmarshalInputDisableSsoInput,
+		ec.unmarshalInputEnableSsoInput,
+		ec.unmarshalInputEntraIdSsoInput,
+		ec.unmarshalInputOidcSsoInput,
 		ec.unmarshalInputRestoreTenantInput,
 		ec.unmarshalInputRevokeApiKeyInput,
+		ec.unmarshalInputRiskWeightInput,
+		ec.unmarshalInputRotateWebhookSecretInput,
+		ec.unmarshalInputSamlSsoInput,
+		ec.unmarshalInputSendTestWebhookInput,
+		ec.unmarshalInputSsoProviderInput,
 		ec.unmarshalInputTenantFilter,
 		ec.unmarshalInputTenantSettingsInput,
+		ec.unmarshalInputTestSsoInput,
+		ec.unmarshalInputUpdateIndustriesInput,
+		ec.unmarshalInputUpdateKeywordsInput,
+		ec.unmarshalInputUpdateNotificationChannelsInput,
+		ec.unmarshalInputUpdateRiskMatrixInput,
 		ec.unmarshalInputUpdateTenantInput,
 		ec.unmarshalInputUpdateTenantSettingsInput,
+		ec.unmarshalInputUpdateWatchlistSeatsInput,
+		ec.unmarshalInputUpdateWebsiteConfigInput,
 	)
 	first := true
 
@@ -993,6 +1886,161 @@ type RevokeApiKeyPayload {
   apiKey: ApiKey!
 }
 `, BuiltIn: false},
+	{Name: "../schema/notifications.graphqls", Input: `extend type Tenant {
+  "Where and about what the tenant is notified: email addresses, a webhook and the events. Needs NOTIFICATION_CHANNELS_READ. A tenant that never configured them reads as the defaults (no addresses, no webhook, no events)."
+  notificationChannels: NotificationChannels @hasPermission(perm: NOTIFICATION_CHANNELS_READ)
+}
+
+extend type Mutation {
+  """
+  Changes the tenant's notification channels. Needs NOTIFICATION_CHANNELS_UPDATE (own tenant),
+  or TENANT_MANAGE too for another tenant. Fields left out are unchanged; lists replace the stored ones.
+  The first time a ` + "`" + `webhookUrl` + "`" + ` is set while the tenant has no webhook secret (and the input gives
+  none), a secret ` + "`" + `whsec_` + "`" + ` + 64 hex characters is generated and returned in ` + "`" + `webhookSecret` + "`" + `: the only
+  time it is ever shown.
+  """
+  updateNotificationChannels("The tenant and the changes; see the input type." input: UpdateNotificationChannelsInput!): UpdateNotificationChannelsPayload! @hasPermission(perm: NOTIFICATION_CHANNELS_UPDATE)
+
+  """
+  Generates a new webhook signing secret and returns it once, in ` + "`" + `webhookSecret` + "`" + `. Needs
+  NOTIFICATION_CHANNELS_UPDATE (own tenant), or TENANT_MANAGE too for another tenant. The replaced
+  secret keeps signing deliveries next to the new one for 24 hours (each delivery then carries two
+  ` + "`" + `v1,` + "`" + ` signatures), so receivers can switch without losing any; ` + "`" + `revokePrevious: true` + "`" + ` stops it at
+  once. A tenant without a secret gets its first one.
+  """
+  rotateWebhookSecret("The tenant and how to rotate; see the input type." input: RotateWebhookSecretInput!): RotateWebhookSecretPayload! @hasPermission(perm: NOTIFICATION_CHANNELS_UPDATE)
+
+  """
+  Delivers a signed test event to the configured ` + "`" + `webhookUrl` + "`" + ` now and reports the outcome. Needs
+  NOTIFICATION_CHANNELS_UPDATE (own tenant), or TENANT_MANAGE too for another tenant. The request is a
+  POST of ` + "`" + `{"type": "webhook.test", "timestamp": "<RFC 3339>", "data": {"tenantId": "<id>"}}` + "`" + ` with the
+  Standard Webhooks headers ` + "`" + `webhook-id` + "`" + `, ` + "`" + `webhook-timestamp` + "`" + ` and ` + "`" + `webhook-signature` + "`" + `. Answers
+  BAD_USER_INPUT (field ` + "`" + `webhookUrl` + "`" + `) when no URL is configured. An endpoint that cannot be reached or
+  does not answer 2xx is not an error: the payload says what happened.
+  """
+  sendTestWebhook("The tenant whose webhook to test; see the input type." input: SendTestWebhookInput!): SendTestWebhookPayload! @hasPermission(perm: NOTIFICATION_CHANNELS_UPDATE)
+}
+
+"""
+Where and about what a tenant is notified (the screening reference's notification channels).
+Webhooks are signed per the Standard Webhooks specification: verify each delivery with the secret
+(any Standard Webhooks library does it) and refuse those older than 5 minutes.
+"""
+type NotificationChannels {
+  "Addresses that receive notification emails, at most 20, in the order given; duplicates (compared case-insensitively) removed. Empty when none."
+  emails: [String!]!
+  "The https URL webhook deliveries are POSTed to, or null when there is no webhook."
+  webhookUrl: String
+  "The events the tenant is notified of, by email and webhook. Empty when none."
+  events: [NotificationEvent!]!
+  "The webhook signing secret, masked to its last four characters (` + "`" + `whsec_…1a2b` + "`" + `); null when there is none. The secret itself is shown only once, by the mutation that created it."
+  webhookSecretHint: String
+  "When the current webhook secret was created (generated, given or rotated), or null when there is none."
+  webhookSecretCreatedAt: Time
+  "Until when the secret replaced by the last rotation still signs deliveries, next to the current one; null when there is none (or it expired)."
+  previousWebhookSecretExpiresAt: Time
+  "Optimistic-concurrency version: 1 until the first change, +1 on each change (rotations included). Pass it as ` + "`" + `expectedVersion` + "`" + `."
+  version: Int!
+  "When the channels last changed; the tenant's creation time until the first change."
+  updatedAt: Time!
+  "Who last changed them, in the form of ` + "`" + `Tenant.createdBy` + "`" + `; the tenant's creator until the first change."
+  updatedBy: String!
+}
+
+"An event of the screening platform a tenant can be notified of. Its webhook payload ` + "`" + `type` + "`" + ` is given in each description."
+enum NotificationEvent {
+  "A KYC/KYB screening finished and its result is available. Webhook type ` + "`" + `screening.completed` + "`" + `."
+  SCREENING_COMPLETED
+  "A website validation finished with its reliability score (weighted by the risk matrix). Webhook type ` + "`" + `web_validation.completed` + "`" + `."
+  WEB_VALIDATION_COMPLETED
+  "A screening or website validation found a high risk (a blocked industry or keyword, a low reliability score). Webhook type ` + "`" + `risk.alert` + "`" + `."
+  RISK_ALERT
+  "A subject under watchlist monitoring matched a new sanctions, PEP or adverse-media entry. Webhook type ` + "`" + `watchlist.match` + "`" + `."
+  WATCHLIST_MATCH
+  "Fewer than 10% of the watchlist monitoring seats remain. Webhook type ` + "`" + `watchlist.seats_low` + "`" + `."
+  WATCHLIST_SEATS_LOW
+  "Fewer than 10% of the one-time free-tier credits remain. Webhook type ` + "`" + `credits.low` + "`" + `."
+  CREDITS_LOW
+  "The subscription's monthly screening quota is used up; further screenings use credits or are refused. Webhook type ` + "`" + `quota.exceeded` + "`" + `."
+  QUOTA_EXCEEDED
+  "The subscription changed plan or status (active, past_due, cancelled). Webhook type ` + "`" + `subscription.changed` + "`" + `."
+  SUBSCRIPTION_CHANGED
+  "An invoice was issued. Webhook type ` + "`" + `invoice.issued` + "`" + `."
+  INVOICE_ISSUED
+}
+
+"Changes to a tenant's notification channels. Fields left out are unchanged; lists replace the stored ones."
+input UpdateNotificationChannelsInput {
+  "The tenant to change. Default: the caller's own. Another tenant needs TENANT_MANAGE."
+  tenantId: ID
+  "Replaces the addresses: plain email addresses (` + "`" + `alerts@acme.fr` + "`" + `, no display name, at most 254 characters), at most 20 distinct ones; domains lower-cased, duplicates removed case-insensitively. An empty list removes them all."
+  emails: [String!]
+  "The webhook URL: ` + "`" + `https://` + "`" + ` only (deliveries carry signed data), at most 2048 characters, no user name, password or #fragment. An empty string removes the webhook (its secret is kept for when a URL is set again). Setting it while the tenant has no secret generates one, returned in the payload."
+  webhookUrl: String
+  "Replaces the events (duplicates removed). An empty list unsubscribes from every event."
+  events: [NotificationEvent!]
+  "Your own signing secret instead of a generated one: ` + "`" + `whsec_` + "`" + ` followed by 64 lower-case hexadecimal characters (32 random bytes, e.g. ` + "`" + `echo whsec_$(openssl rand -hex 32)` + "`" + `). It replaces the current secret at once (no grace period), is stored encrypted and never shown again, not even in this payload."
+  webhookSecret: String
+  "If given, the change is refused with CONFLICT unless ` + "`" + `notificationChannels.version` + "`" + ` still equals it."
+  expectedVersion: Int
+  "Check the input and report the same errors as a real change, but save nothing and generate no secret. The payload shows the channels as they would be (without a new secret's hint)."
+  validateOnly: Boolean = false
+}
+
+"The changed notification channels."
+type UpdateNotificationChannelsPayload {
+  "The channels after the change."
+  notificationChannels: NotificationChannels!
+  "The webhook signing secret generated by this change (` + "`" + `whsec_` + "`" + ` + 64 hex characters), or null when none was. Shown only this once: store it where your webhook receiver reads it."
+  webhookSecret: String
+  "The tenant they belong to."
+  tenant: Tenant!
+}
+
+"Which tenant's webhook secret to rotate."
+input RotateWebhookSecretInput {
+  "The tenant. Default: the caller's own. Another tenant needs TENANT_MANAGE."
+  tenantId: ID
+  "Stop the replaced secret at once instead of letting it sign deliveries for 24 more hours: for a leaked secret. Default false."
+  revokePrevious: Boolean = false
+  "If given, the rotation is refused with CONFLICT unless ` + "`" + `notificationChannels.version` + "`" + ` still equals it."
+  expectedVersion: Int
+  "Check the input and report the same errors as a real rotation, but save nothing and generate no secret (` + "`" + `webhookSecret` + "`" + ` is null)."
+  validateOnly: Boolean = false
+}
+
+"The rotated secret."
+type RotateWebhookSecretPayload {
+  "The channels after the rotation (the new secret's hint, the old one's grace period)."
+  notificationChannels: NotificationChannels!
+  "The new webhook signing secret (` + "`" + `whsec_` + "`" + ` + 64 hex characters); null with validateOnly. Shown only this once."
+  webhookSecret: String
+  "The tenant it belongs to."
+  tenant: Tenant!
+}
+
+"Which tenant's webhook to test."
+input SendTestWebhookInput {
+  "The tenant. Default: the caller's own. Another tenant needs TENANT_MANAGE."
+  tenantId: ID
+}
+
+"The outcome of a test delivery."
+type SendTestWebhookPayload {
+  "Whether the endpoint acknowledged the delivery with a 2xx status. Redirects are not followed."
+  delivered: Boolean!
+  "The HTTP status the endpoint answered, or null when no answer arrived (connection refused, timeout, TLS error, blocked address)."
+  statusCode: Int
+  "Milliseconds from sending the request to the end of the response (or to the failure)."
+  latencyMs: Float!
+  "Why the delivery failed, or null when it was delivered."
+  error: String
+  "The ` + "`" + `webhook-id` + "`" + ` header of the delivery (` + "`" + `msg_` + "`" + ` + 32 hex characters), to find it in the receiver's logs."
+  webhookId: String!
+  "The URL it was sent to."
+  url: String!
+}
+`, BuiltIn: false},
 	{Name: "../schema/permission.graphqls", Input: `"""
 A permission an API key can hold. Each value's string form (as in the
 reference documents) is given in its description. The admin secret holds
@@ -1073,6 +2121,9 @@ directive @hasPermission("The permission the caller must hold." perm: Permission
 
 "An instant in RFC 3339 form, always in UTC: ` + "`" + `2026-03-20T14:30:00Z` + "`" + `."
 scalar Time
+
+"A calendar day in UTC, as an RFC 3339 full-date: ` + "`" + `2026-03-31` + "`" + `. A value that does not parse, or a day that does not exist (` + "`" + `2026-02-29` + "`" + `), answers BAD_USER_INPUT naming the argument."
+scalar Date
 
 """
 The tenant-management API: each customer organization (a tenant), its
@@ -1160,6 +2211,556 @@ type PageInfo {
   startCursor: String
   "Cursor of the last item of the page, null when the page is empty. Pass it as ` + "`" + `after` + "`" + ` for the next page."
   endCursor: String
+}
+`, BuiltIn: false},
+	{Name: "../schema/screening.graphqls", Input: `# Screening configuration (the screening platform's reference, 003):
+# keywords, industries, the web-validation risk matrix, the website
+# validation defaults and the watchlist seats.
+
+extend type Tenant {
+  "Keywords that web validation looks for in a website's content (a content blacklist). Needs KEYWORDS_READ. Empty until set."
+  keywords: KeywordList @hasPermission(perm: KEYWORDS_READ)
+  "Which industries (NAICS 2022 sectors) the tenant accepts and refuses. Needs INDUSTRIES_READ. Both lists empty until set."
+  industries: IndustryConfig @hasPermission(perm: INDUSTRIES_READ)
+  "How the web-validation checks are weighted into a website's reliability score. Needs RISK_MATRIX_READ. The default weights until set."
+  riskMatrix: RiskMatrix @hasPermission(perm: RISK_MATRIX_READ)
+  "The default parameters of web validation (checks, timeout, thresholds, redirects). Needs WEBSITE_CONFIG_READ. The defaults until set."
+  websiteConfig: WebsiteConfig @hasPermission(perm: WEBSITE_CONFIG_READ)
+  "Watchlist monitoring seats: available, used by active subjects, remaining. Needs TENANT_READ."
+  watchlist: WatchlistSeats @hasPermission(perm: TENANT_READ)
+}
+
+extend type Query {
+  "The industry catalog: the 20 sectors of NAICS 2022 (North American Industry Classification System), in NAICS order, with their codes and titles. Needs INDUSTRIES_READ."
+  industryCatalog: [Industry!]! @hasPermission(perm: INDUSTRIES_READ)
+}
+
+extend type Mutation {
+  "Replaces a tenant's keywords with the list given (list replacement: include every keyword to keep). Needs KEYWORDS_UPDATE (own tenant), or TENANT_MANAGE too for another tenant."
+  updateKeywords("What to change; see the input type." input: UpdateKeywordsInput!): UpdateKeywordsPayload! @hasPermission(perm: KEYWORDS_UPDATE)
+  "Replaces a tenant's allowed and blocked industries (list replacement: both lists are the whole new lists). Needs INDUSTRIES_UPDATE (own tenant), or TENANT_MANAGE too for another tenant."
+  updateIndustries("What to change; see the input type." input: UpdateIndustriesInput!): UpdateIndustriesPayload! @hasPermission(perm: INDUSTRIES_UPDATE)
+  "Replaces a tenant's risk matrix: exactly the checks given, with weights summing to 1.0. Needs RISK_MATRIX_UPDATE (own tenant), or TENANT_MANAGE too for another tenant."
+  updateRiskMatrix("What to change; see the input type." input: UpdateRiskMatrixInput!): UpdateRiskMatrixPayload! @hasPermission(perm: RISK_MATRIX_UPDATE)
+  "Changes a tenant's website validation defaults; fields left out are unchanged. Needs WEBSITE_CONFIG_UPDATE (own tenant), or TENANT_MANAGE too for another tenant."
+  updateWebsiteConfig("What to change; see the input type." input: UpdateWebsiteConfigInput!): UpdateWebsiteConfigPayload! @hasPermission(perm: WEBSITE_CONFIG_UPDATE)
+  "Sets how many watchlist seats a tenant has: an operator's action. Needs TENANT_MANAGE. Never fewer than the subjects it monitors."
+  updateWatchlistSeats("What to change; see the input type." input: UpdateWatchlistSeatsInput!): UpdateWatchlistSeatsPayload! @hasPermission(perm: TENANT_MANAGE)
+}
+
+"""
+A tenant's screening keywords: web validation flags a website whose content
+contains one of them (the CONTENT_KEYWORDS check). Matching is
+case-insensitive. At most 500 keywords of 1 to 100 characters each.
+"""
+type KeywordList {
+  "The keywords, in the order given, trimmed, without case-insensitive duplicates (the first spelling is kept). At most 500, each 1 to 100 characters."
+  items: [String!]!
+  "Optimistic-concurrency version: 0 while never set (empty list), +1 on each change. Pass it as ` + "`" + `expectedVersion` + "`" + `."
+  version: Int!
+  "When the keywords last changed; null while never set."
+  updatedAt: Time
+  "Who last changed them, in the form of ` + "`" + `Tenant.createdBy` + "`" + `; null while never set."
+  updatedBy: String
+}
+
+"""
+A sector of the NAICS 2022 classification (North American Industry
+Classification System, https://www.census.gov/naics/): its 20 two-digit
+sectors. The ` + "`" + `industryCatalog` + "`" + ` query lists them with their codes and titles.
+"""
+enum IndustryCode {
+  "NAICS 11: Agriculture, Forestry, Fishing and Hunting."
+  AGRICULTURE_FORESTRY_FISHING_HUNTING
+  "NAICS 21: Mining, Quarrying, and Oil and Gas Extraction."
+  MINING_QUARRYING_OIL_GAS_EXTRACTION
+  "NAICS 22: Utilities."
+  UTILITIES
+  "NAICS 23: Construction."
+  CONSTRUCTION
+  "NAICS 31-33: Manufacturing."
+  MANUFACTURING
+  "NAICS 42: Wholesale Trade."
+  WHOLESALE_TRADE
+  "NAICS 44-45: Retail Trade."
+  RETAIL_TRADE
+  "NAICS 48-49: Transportation and Warehousing."
+  TRANSPORTATION_WAREHOUSING
+  "NAICS 51: Information (publishing, broadcasting, telecommunications, data processing)."
+  INFORMATION
+  "NAICS 52: Finance and Insurance."
+  FINANCE_INSURANCE
+  "NAICS 53: Real Estate and Rental and Leasing."
+  REAL_ESTATE_RENTAL_LEASING
+  "NAICS 54: Professional, Scientific, and Technical Services."
+  PROFESSIONAL_SCIENTIFIC_TECHNICAL_SERVICES
+  "NAICS 55: Management of Companies and Enterprises."
+  MANAGEMENT_OF_COMPANIES
+  "NAICS 56: Administrative and Support and Waste Management and Remediation Services."
+  ADMINISTRATIVE_SUPPORT_WASTE_MANAGEMENT
+  "NAICS 61: Educational Services."
+  EDUCATIONAL_SERVICES
+  "NAICS 62: Health Care and Social Assistance."
+  HEALTH_CARE_SOCIAL_ASSISTANCE
+  "NAICS 71: Arts, Entertainment, and Recreation (including gambling industries)."
+  ARTS_ENTERTAINMENT_RECREATION
+  "NAICS 72: Accommodation and Food Services."
+  ACCOMMODATION_FOOD_SERVICES
+  "NAICS 81: Other Services (except Public Administration)."
+  OTHER_SERVICES
+  "NAICS 92: Public Administration."
+  PUBLIC_ADMINISTRATION
+}
+
+"An industry of the catalog: a NAICS 2022 sector."
+type Industry {
+  "The value to use in ` + "`" + `updateIndustries` + "`" + `."
+  code: IndustryCode!
+  "The NAICS sector code: two digits (` + "`" + `52` + "`" + `) or a range (` + "`" + `31-33` + "`" + `)."
+  naicsCode: String!
+  "The NAICS sector title (` + "`" + `Finance and Insurance` + "`" + `)."
+  name: String!
+}
+
+"""
+Which industries a tenant accepts. An industry in ` + "`" + `blocked` + "`" + ` is refused. When
+` + "`" + `allowed` + "`" + ` is not empty, only its industries are accepted; when it is empty,
+every industry not blocked is. An industry is never in both lists.
+"""
+type IndustryConfig {
+  "Accepted industries, in the order given. Empty: every industry not blocked."
+  allowed: [Industry!]!
+  "Refused industries, in the order given."
+  blocked: [Industry!]!
+  "Optimistic-concurrency version: 0 while never set (both lists empty), +1 on each change. Pass it as ` + "`" + `expectedVersion` + "`" + `."
+  version: Int!
+  "When the industries last changed; null while never set."
+  updatedAt: Time
+  "Who last changed them, in the form of ` + "`" + `Tenant.createdBy` + "`" + `; null while never set."
+  updatedBy: String
+}
+
+"A check of web validation, the screening of a business's website."
+enum WebCheck {
+  "How long ago the domain was registered (WHOIS creation date): young domains are riskier."
+  DOMAIN_AGE
+  "Whether the site serves HTTPS with a valid certificate for its hostname (trusted chain, not expired)."
+  SSL_CERTIFICATE
+  "Whether the domain's WHOIS record hides its registrant behind a privacy service."
+  WHOIS_PRIVACY
+  "Whether the site's content contains one of the tenant's ` + "`" + `keywords` + "`" + `."
+  CONTENT_KEYWORDS
+  "Whether the domain or its addresses appear on abuse, phishing or malware blocklists."
+  BLACKLIST
+  "Whether the business has linked, consistent social media profiles."
+  SOCIAL_PRESENCE
+  "Whether the site publishes contact details: a postal address, a phone number, an email address."
+  CONTACT_INFO
+  "Whether the business named on the site is found in an official business registry."
+  BUSINESS_REGISTRY
+}
+
+"""
+How a tenant weighs the web-validation checks into a website's reliability
+score (0 to 100). Each check used has a weight in (0, 1]; the weights sum to
+1.0 (within 0.0001). Checks left out do not count. When a validation runs
+only some checks (see WebsiteConfig.enabledChecks and the request's own
+parameters), the weights of the checks that ran are scaled up
+proportionally to sum to 1 again. A tenant that never set a matrix gets the
+default: BLACKLIST 0.25, CONTENT_KEYWORDS 0.20, DOMAIN_AGE 0.15,
+SSL_CERTIFICATE 0.10, CONTACT_INFO 0.10, BUSINESS_REGISTRY 0.10,
+WHOIS_PRIVACY 0.05, SOCIAL_PRESENCE 0.05.
+"""
+type RiskMatrix {
+  "One weight per check used, in the order of the WebCheck enum."
+  weights: [RiskWeight!]!
+  "Optimistic-concurrency version: 0 while the defaults apply, +1 on each change. Pass it as ` + "`" + `expectedVersion` + "`" + `."
+  version: Int!
+  "When the matrix last changed; null while the defaults apply."
+  updatedAt: Time
+  "Who last changed it, in the form of ` + "`" + `Tenant.createdBy` + "`" + `; null while the defaults apply."
+  updatedBy: String
+}
+
+"The weight of one check in the reliability score."
+type RiskWeight {
+  "The check."
+  check: WebCheck!
+  "Its weight, greater than 0 and at most 1, with at most 4 decimal places (stored exactly as a decimal, e.g. 0.2500; JSON shows 0.25)."
+  weight: Float!
+}
+
+"""
+The default parameters of a tenant's web validations. Configuration
+hierarchy (reference 003): these are the defaults; the parameters of a
+screening request override them for that request. A tenant that never set
+them gets: every check, 10 seconds, pass at 70, review from 40, follow up to
+5 redirects.
+
+A website's reliability score (0 to 100) is rated PASS from
+` + "`" + `passThreshold` + "`" + `, REVIEW (manual review) from ` + "`" + `reviewThreshold` + "`" + ` up to below
+` + "`" + `passThreshold` + "`" + `, and FAIL below ` + "`" + `reviewThreshold` + "`" + `.
+"""
+type WebsiteConfig {
+  "The checks that run, in the order of the WebCheck enum: at least one. The risk matrix may weigh other checks too; only those that run count."
+  enabledChecks: [WebCheck!]!
+  "How long a validation may take, in seconds (1 to 60)."
+  timeoutSeconds: Int!
+  "Scores from this value up pass, 0 to 100. At least ` + "`" + `reviewThreshold` + "`" + `."
+  passThreshold: Int!
+  "Scores from this value up to below ` + "`" + `passThreshold` + "`" + ` go to manual review; lower scores fail. 0 to 100, at most ` + "`" + `passThreshold` + "`" + ` (equal: no review band)."
+  reviewThreshold: Int!
+  "Whether HTTP redirects of the website are followed."
+  followRedirects: Boolean!
+  "How many redirects are followed at most, 0 to 10; used only when ` + "`" + `followRedirects` + "`" + ` is true."
+  maxRedirects: Int!
+  "Optimistic-concurrency version: 0 while the defaults apply, +1 on each change. Pass it as ` + "`" + `expectedVersion` + "`" + `."
+  version: Int!
+  "When the configuration last changed; null while the defaults apply."
+  updatedAt: Time
+  "Who last changed it, in the form of ` + "`" + `Tenant.createdBy` + "`" + `; null while the defaults apply."
+  updatedBy: String
+}
+
+"""
+Watchlist monitoring capacity (the reference's watchlist seats): the
+operator grants seats; each subject the screening service monitors uses
+one. Track ` + "`" + `remainingSeats` + "`" + ` to avoid over-enrollment.
+"""
+type WatchlistSeats {
+  "Seats granted to the tenant, 0 to 1,000,000. 0 until the operator sets them."
+  availableSeats: Int!
+  "Subjects currently monitored, as reported by the screening service."
+  activeSubjects: Int!
+  "Seats left: availableSeats - activeSubjects, never negative."
+  remainingSeats: Int!
+  "Optimistic-concurrency version of the seats: 0 while never set, +1 on each change of availableSeats. Pass it as ` + "`" + `expectedVersion` + "`" + `."
+  version: Int!
+  "When availableSeats last changed; null while never set."
+  updatedAt: Time
+  "Who last changed availableSeats, in the form of ` + "`" + `Tenant.createdBy` + "`" + `; null while never set."
+  updatedBy: String
+}
+
+"A new keyword list, replacing the old one entirely."
+input UpdateKeywordsInput {
+  "The tenant to change. Default: the caller's own. Another tenant needs TENANT_MANAGE."
+  tenantId: ID
+  "Every keyword to keep (list replacement; an empty list removes them all). Each is trimmed and must then be 1 to 100 characters without control characters; case-insensitive duplicates are removed, keeping the first spelling; at most 500 distinct keywords. Errors name the index: ` + "`" + `keywords[3]` + "`" + `."
+  keywords: [String!]!
+  "If given, the change is refused with CONFLICT unless ` + "`" + `keywords.version` + "`" + ` still equals it (0 while never set)."
+  expectedVersion: Int
+  "Check everything and report the same errors, but save nothing. The payload shows what would have been saved."
+  validateOnly: Boolean = false
+}
+
+"The keywords after the change."
+type UpdateKeywordsPayload {
+  "The keywords as saved (with validateOnly: as they would have been)."
+  keywords: KeywordList!
+}
+
+"New industry lists, replacing the old ones entirely."
+input UpdateIndustriesInput {
+  "The tenant to change. Default: the caller's own. Another tenant needs TENANT_MANAGE."
+  tenantId: ID
+  "Every accepted industry (list replacement). Empty: every industry not blocked. Duplicates are removed."
+  allowed: [IndustryCode!]!
+  "Every refused industry (list replacement). Duplicates are removed. A code in both lists is refused, naming it (` + "`" + `blocked[0]` + "`" + `)."
+  blocked: [IndustryCode!]!
+  "If given, the change is refused with CONFLICT unless ` + "`" + `industries.version` + "`" + ` still equals it (0 while never set)."
+  expectedVersion: Int
+  "Check everything and report the same errors, but save nothing. The payload shows what would have been saved."
+  validateOnly: Boolean = false
+}
+
+"The industries after the change."
+type UpdateIndustriesPayload {
+  "The industries as saved (with validateOnly: as they would have been)."
+  industries: IndustryConfig!
+}
+
+"A new risk matrix, replacing the old one entirely."
+input UpdateRiskMatrixInput {
+  "The tenant to change. Default: the caller's own. Another tenant needs TENANT_MANAGE."
+  tenantId: ID
+  "A weight for each check you use, and only those: each check at most once, each weight greater than 0 and at most 1 with at most 4 decimal places (a weight of 0 is refused: leave the check out), summing to 1.0 within 0.0001 (three checks at 0.3333 are accepted). Errors name the entry: ` + "`" + `weights[2].weight` + "`" + `."
+  weights: [RiskWeightInput!]!
+  "If given, the change is refused with CONFLICT unless ` + "`" + `riskMatrix.version` + "`" + ` still equals it (0 while the defaults apply)."
+  expectedVersion: Int
+  "Check everything and report the same errors, but save nothing. The payload shows what would have been saved."
+  validateOnly: Boolean = false
+}
+
+"The weight of one check."
+input RiskWeightInput {
+  "The check."
+  check: WebCheck!
+  "Its weight: greater than 0, at most 1, at most 4 decimal places (0.25, 0.3333)."
+  weight: Float!
+}
+
+"The risk matrix after the change."
+type UpdateRiskMatrixPayload {
+  "The risk matrix as saved (with validateOnly: as it would have been)."
+  riskMatrix: RiskMatrix!
+}
+
+"Changes to the website validation defaults. Fields left out keep their current value (the default value the first time); the result must satisfy every rule."
+input UpdateWebsiteConfigInput {
+  "The tenant to change. Default: the caller's own. Another tenant needs TENANT_MANAGE."
+  tenantId: ID
+  "The checks that run by default: at least one; duplicates removed; kept in the order of the WebCheck enum."
+  enabledChecks: [WebCheck!]
+  "Validation timeout in seconds, 1 to 60."
+  timeoutSeconds: Int
+  "Scores from this value up pass: 0 to 100, at least ` + "`" + `reviewThreshold` + "`" + `."
+  passThreshold: Int
+  "Scores from this value up to below ` + "`" + `passThreshold` + "`" + ` go to manual review: 0 to 100, at most ` + "`" + `passThreshold` + "`" + `."
+  reviewThreshold: Int
+  "Follow HTTP redirects of the website."
+  followRedirects: Boolean
+  "At most how many redirects to follow, 0 to 10."
+  maxRedirects: Int
+  "If given, the change is refused with CONFLICT unless ` + "`" + `websiteConfig.version` + "`" + ` still equals it (0 while the defaults apply)."
+  expectedVersion: Int
+  "Check everything and report the same errors, but save nothing. The payload shows what would have been saved."
+  validateOnly: Boolean = false
+}
+
+"The website validation defaults after the change."
+type UpdateWebsiteConfigPayload {
+  "The configuration as saved (with validateOnly: as it would have been)."
+  websiteConfig: WebsiteConfig!
+}
+
+"A tenant's new number of watchlist seats."
+input UpdateWatchlistSeatsInput {
+  "The tenant to change. Default: the caller's own (the admin secret must give it)."
+  tenantId: ID
+  "Seats granted, 0 to 1,000,000; never fewer than the subjects currently monitored (` + "`" + `watchlist.activeSubjects` + "`" + `)."
+  availableSeats: Int!
+  "If given, the change is refused with CONFLICT unless ` + "`" + `watchlist.version` + "`" + ` still equals it (0 while never set)."
+  expectedVersion: Int
+  "Check everything and report the same errors, but save nothing. The payload shows what would have been saved."
+  validateOnly: Boolean = false
+}
+
+"The watchlist seats after the change."
+type UpdateWatchlistSeatsPayload {
+  "The seats as saved (with validateOnly: as they would have been)."
+  watchlist: WatchlistSeats!
+}
+`, BuiltIn: false},
+	{Name: "../schema/sso.graphqls", Input: `extend type Tenant {
+  "Single sign-on: the identity provider configuration (never its client secret) and its last test. Needs SSO_READ. A tenant that configured nothing reads as ` + "`" + `{enabled: false, status: NOT_CONFIGURED}` + "`" + `."
+  sso: SsoConfig @hasPermission(perm: SSO_READ)
+}
+
+extend type Mutation {
+  """
+  Saves the tenant's identity provider and turns single sign-on on
+  (` + "`" + `settings.ssoEnabled` + "`" + ` becomes true, in the same transaction). Needs
+  SSO_UPDATE; another tenant also needs TENANT_MANAGE. A new or changed
+  configuration has status CONFIGURED until ` + "`" + `testSso` + "`" + ` checks it. Without
+  ` + "`" + `provider` + "`" + `, re-enables the configuration kept by ` + "`" + `disableSso` + "`" + `.
+  """
+  enableSso("The identity provider and options." input: EnableSsoInput!): EnableSsoPayload! @hasPermission(perm: SSO_UPDATE)
+
+  "Turns single sign-on off (` + "`" + `settings.ssoEnabled` + "`" + ` becomes false) and keeps the configuration, so ` + "`" + `enableSso` + "`" + ` without ` + "`" + `provider` + "`" + ` turns it back on. Users can log in with email/password again. Disabling a disabled SSO changes nothing. Needs SSO_UPDATE; another tenant also needs TENANT_MANAGE."
+  disableSso("Which tenant, and options." input: DisableSsoInput!): DisableSsoPayload! @hasPermission(perm: SSO_UPDATE)
+
+  """
+  Checks the saved identity provider for real and records the outcome
+  (` + "`" + `lastTestAt` + "`" + `, ` + "`" + `lastTestResult` + "`" + `, ` + "`" + `lastTestError` + "`" + `; status ACTIVE on success,
+  ERROR on failure). OIDC: fetches the discovery document, whose ` + "`" + `issuer` + "`" + `
+  must equal the discovery URL without ` + "`" + `/.well-known/openid-configuration` + "`" + `,
+  with https authorization, token and JWKS endpoints, and a JWKS holding a
+  public signing key. ENTRA_ID: the same for
+  ` + "`" + `https://login.microsoftonline.com/{directoryTenantId}/v2.0` + "`" + `. SAML: reads the
+  IdP metadata (fetched from ` + "`" + `idpMetadataUrl` + "`" + ` or the saved XML), which must
+  describe an identity provider with a SingleSignOnService and list
+  ` + "`" + `idpX509Cert` + "`" + ` as a signing certificate. Fetches time out after 10 seconds,
+  read at most 1 MiB, and refuse private, loopback and link-local addresses.
+  A failed check is not an error: the payload says FAILURE and why. Works
+  whether SSO is enabled or not. Needs SSO_UPDATE; another tenant also needs
+  TENANT_MANAGE.
+  """
+  testSso("Which tenant." input: TestSsoInput!): TestSsoPayload! @hasPermission(perm: SSO_UPDATE)
+}
+
+"""
+A tenant's single sign-on configuration. Fields of other types than ` + "`" + `type` + "`" + `
+are null. Secrets are write-only: the client secret is never returned, only
+` + "`" + `clientSecretHint` + "`" + `.
+"""
+type SsoConfig {
+  "Whether single sign-on is on (the same value as ` + "`" + `settings.ssoEnabled` + "`" + `)."
+  enabled: Boolean!
+  "The identity provider's protocol; null when NOT_CONFIGURED."
+  type: SsoType
+  "The configuration's health: NOT_CONFIGURED, CONFIGURED (saved, not tested since), ACTIVE (last test succeeded) or ERROR (last test failed)."
+  status: SsoStatus!
+  "OIDC and ENTRA_ID: the client (application) id."
+  clientId: String
+  "OIDC and ENTRA_ID: ` + "`" + `…` + "`" + ` and the last 4 characters of the client secret, to recognise it; null for secrets shorter than 16 characters. The secret itself is never returned."
+  clientSecretHint: String
+  "OIDC: the discovery document's URL (` + "`" + `https://idp.example.com/.well-known/openid-configuration` + "`" + `) or the issuer's."
+  discoveryUrl: String
+  "OIDC: where the identity provider sends users back after login."
+  redirectUri: String
+  "SAML: the service provider's entity id."
+  entityId: String
+  "SAML: where the IdP metadata is fetched from; null when it was given inline as XML."
+  idpMetadataUrl: String
+  "ENTRA_ID: the Microsoft Entra directory (tenant) id, a UUID."
+  directoryTenantId: String
+  "Where the tenant's users start an SSO login: ` + "`" + `https://api.noxys.cloud/auth/sso/<tenant id>` + "`" + `. Null when NOT_CONFIGURED."
+  loginUrl: String
+  "SAML: when ` + "`" + `idpX509Cert` + "`" + ` expires."
+  idpCertificateExpiresAt: Time
+  "SAML: when ` + "`" + `spX509Cert` + "`" + ` expires."
+  spCertificateExpiresAt: Time
+  "When ` + "`" + `testSso` + "`" + ` last checked this configuration; null if never since its last change."
+  lastTestAt: Time
+  "The outcome of that test."
+  lastTestResult: SsoTestResult
+  "Why that test failed (null on success): a description safe to show, naming only the URLs you gave."
+  lastTestError: String
+  "Optimistic-concurrency version: 0 while NOT_CONFIGURED, then +1 on each enable, change or disable (not on tests). Pass it as ` + "`" + `expectedVersion` + "`" + `."
+  version: Int!
+  "When the configuration or ` + "`" + `enabled` + "`" + ` last changed; null when NOT_CONFIGURED."
+  updatedAt: Time
+  "Who changed it, in the form of ` + "`" + `Tenant.createdBy` + "`" + `; null when NOT_CONFIGURED."
+  updatedBy: String
+}
+
+"An identity provider protocol."
+enum SsoType {
+  "OpenID Connect, with any provider that publishes a discovery document."
+  OIDC
+  "SAML 2.0."
+  SAML
+  "Microsoft Entra ID (formerly Azure AD), through OpenID Connect."
+  ENTRA_ID
+}
+
+"The health of an SSO configuration, whether SSO is enabled or not."
+enum SsoStatus {
+  "Nothing saved yet."
+  NOT_CONFIGURED
+  "Saved by ` + "`" + `enableSso` + "`" + ` and not tested since."
+  CONFIGURED
+  "The last ` + "`" + `testSso` + "`" + ` since the last change succeeded."
+  ACTIVE
+  "The last ` + "`" + `testSso` + "`" + ` since the last change failed: see ` + "`" + `lastTestError` + "`" + `."
+  ERROR
+}
+
+"The outcome of ` + "`" + `testSso` + "`" + `."
+enum SsoTestResult {
+  "The identity provider answered as configured."
+  SUCCESS
+  "It did not: see ` + "`" + `lastTestError` + "`" + `."
+  FAILURE
+}
+
+"What ` + "`" + `enableSso` + "`" + ` saves and turns on."
+input EnableSsoInput {
+  "The tenant to change. Default: the caller's own. Another tenant needs TENANT_MANAGE."
+  tenantId: ID
+  "The identity provider: exactly one of ` + "`" + `oidc` + "`" + `, ` + "`" + `saml` + "`" + ` or ` + "`" + `entraId` + "`" + `. Leave it out to re-enable the configuration kept by ` + "`" + `disableSso` + "`" + `."
+  provider: SsoProviderInput
+  "If given, the change is refused with CONFLICT unless ` + "`" + `sso.version` + "`" + ` still equals it (0 when nothing is configured yet)."
+  expectedVersion: Int
+  "Check the input and report the same errors as a real change, but save nothing. The payload shows the configuration as it would be."
+  validateOnly: Boolean = false
+}
+
+"An identity provider: give exactly one member (` + "`" + `@oneOf` + "`" + `); the others are refused."
+input SsoProviderInput @oneOf {
+  "A generic OpenID Connect provider."
+  oidc: OidcSsoInput
+  "A SAML 2.0 identity provider."
+  saml: SamlSsoInput
+  "A Microsoft Entra ID directory."
+  entraId: EntraIdSsoInput
+}
+
+"An OpenID Connect provider."
+input OidcSsoInput {
+  "The client id the provider issued, 1 to 255 characters."
+  clientId: String!
+  "The client secret, 1 to 1024 characters; stored encrypted and never returned. Required the first time; leave it out to keep the stored OIDC secret."
+  clientSecret: String
+  "An https URL: the discovery document (` + "`" + `https://idp.example.com/.well-known/openid-configuration` + "`" + `) or the issuer (` + "`" + `https://idp.example.com` + "`" + `). At most 2048 characters."
+  discoveryUrl: String!
+  "An https URL the provider redirects users to after login. At most 2048 characters."
+  redirectUri: String!
+}
+
+"A SAML 2.0 identity provider. Give exactly one of ` + "`" + `idpMetadataUrl` + "`" + ` and ` + "`" + `idpMetadataXml` + "`" + `."
+input SamlSsoInput {
+  "The service provider's entity id: a URI of at most 1024 characters; when it is a URL, an https one (` + "`" + `https://api.example.com/metadata.xml` + "`" + `), otherwise for example ` + "`" + `urn:example:sp` + "`" + `."
+  entityId: String!
+  "An https URL where the identity provider publishes its metadata (at most 2048 characters)."
+  idpMetadataUrl: String
+  "The identity provider's metadata document itself: an EntityDescriptor or EntitiesDescriptor, at most 256 KiB."
+  idpMetadataXml: String
+  "The service provider's certificate, one PEM ` + "`" + `CERTIFICATE` + "`" + ` block that has not expired."
+  spX509Cert: String!
+  "The identity provider's signing certificate, one PEM ` + "`" + `CERTIFICATE` + "`" + ` block that has not expired. ` + "`" + `testSso` + "`" + ` checks the metadata lists it."
+  idpX509Cert: String!
+}
+
+"A Microsoft Entra ID directory."
+input EntraIdSsoInput {
+  "The directory (tenant) id, a UUID."
+  directoryTenantId: String!
+  "The application (client) id, 1 to 255 characters."
+  clientId: String!
+  "The client secret, 1 to 1024 characters; stored encrypted and never returned. Required the first time; leave it out to keep the stored Entra ID secret."
+  clientSecret: String
+}
+
+"What ` + "`" + `disableSso` + "`" + ` turns off."
+input DisableSsoInput {
+  "The tenant to change. Default: the caller's own. Another tenant needs TENANT_MANAGE."
+  tenantId: ID
+  "If given, refused with CONFLICT unless ` + "`" + `sso.version` + "`" + ` still equals it."
+  expectedVersion: Int
+  "Check the input and report the same errors as a real change, but save nothing."
+  validateOnly: Boolean = false
+}
+
+"Which tenant's identity provider to test."
+input TestSsoInput {
+  "The tenant. Default: the caller's own. Another tenant needs TENANT_MANAGE."
+  tenantId: ID
+}
+
+"The saved configuration."
+type EnableSsoPayload {
+  "The configuration, now enabled (as it would be, with ` + "`" + `validateOnly` + "`" + `)."
+  sso: SsoConfig!
+}
+
+"The disabled configuration."
+type DisableSsoPayload {
+  "The configuration, kept, with ` + "`" + `enabled: false` + "`" + `."
+  sso: SsoConfig!
+  "` + "`" + `SSO disabled. Users can log in with email/password again.` + "`" + `"
+  message: String!
+}
+
+"The outcome of ` + "`" + `testSso` + "`" + `."
+type TestSsoPayload {
+  "The configuration with the recorded test."
+  sso: SsoConfig!
+  "SUCCESS or FAILURE."
+  result: SsoTestResult!
+  "Why it failed, null on success (the same text as ` + "`" + `sso.lastTestError` + "`" + `)."
+  error: String
 }
 `, BuiltIn: false},
 	{Name: "../schema/tenant.graphqls", Input: `"A customer organization and everything it configures and uses."
@@ -1478,6 +3079,66 @@ func (ec *executionContext) childFields_DeleteTenantPayload(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type DeleteTenantPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_DisableSsoPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "sso":
+		return ec.fieldContext_DisableSsoPayload_sso(ctx, field)
+	case "message":
+		return ec.fieldContext_DisableSsoPayload_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DisableSsoPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_EnableSsoPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "sso":
+		return ec.fieldContext_EnableSsoPayload_sso(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EnableSsoPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Industry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_Industry_code(ctx, field)
+	case "naicsCode":
+		return ec.fieldContext_Industry_naicsCode(ctx, field)
+	case "name":
+		return ec.fieldContext_Industry_name(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Industry", field.Name)
+}
+
+func (ec *executionContext) childFields_IndustryConfig(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "allowed":
+		return ec.fieldContext_IndustryConfig_allowed(ctx, field)
+	case "blocked":
+		return ec.fieldContext_IndustryConfig_blocked(ctx, field)
+	case "version":
+		return ec.fieldContext_IndustryConfig_version(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_IndustryConfig_updatedAt(ctx, field)
+	case "updatedBy":
+		return ec.fieldContext_IndustryConfig_updatedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IndustryConfig", field.Name)
+}
+
+func (ec *executionContext) childFields_KeywordList(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "items":
+		return ec.fieldContext_KeywordList_items(ctx, field)
+	case "version":
+		return ec.fieldContext_KeywordList_version(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_KeywordList_updatedAt(ctx, field)
+	case "updatedBy":
+		return ec.fieldContext_KeywordList_updatedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type KeywordList", field.Name)
+}
+
 func (ec *executionContext) childFields_Limits(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "users":
@@ -1490,6 +3151,30 @@ func (ec *executionContext) childFields_Limits(ctx context.Context, field graphq
 		return ec.fieldContext_Limits_apiRequestsPerMinute(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Limits", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationChannels(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "emails":
+		return ec.fieldContext_NotificationChannels_emails(ctx, field)
+	case "webhookUrl":
+		return ec.fieldContext_NotificationChannels_webhookUrl(ctx, field)
+	case "events":
+		return ec.fieldContext_NotificationChannels_events(ctx, field)
+	case "webhookSecretHint":
+		return ec.fieldContext_NotificationChannels_webhookSecretHint(ctx, field)
+	case "webhookSecretCreatedAt":
+		return ec.fieldContext_NotificationChannels_webhookSecretCreatedAt(ctx, field)
+	case "previousWebhookSecretExpiresAt":
+		return ec.fieldContext_NotificationChannels_previousWebhookSecretExpiresAt(ctx, field)
+	case "version":
+		return ec.fieldContext_NotificationChannels_version(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_NotificationChannels_updatedAt(ctx, field)
+	case "updatedBy":
+		return ec.fieldContext_NotificationChannels_updatedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationChannels", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1540,6 +3225,104 @@ func (ec *executionContext) childFields_RevokeApiKeyPayload(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type RevokeApiKeyPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_RiskMatrix(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "weights":
+		return ec.fieldContext_RiskMatrix_weights(ctx, field)
+	case "version":
+		return ec.fieldContext_RiskMatrix_version(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_RiskMatrix_updatedAt(ctx, field)
+	case "updatedBy":
+		return ec.fieldContext_RiskMatrix_updatedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RiskMatrix", field.Name)
+}
+
+func (ec *executionContext) childFields_RiskWeight(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "check":
+		return ec.fieldContext_RiskWeight_check(ctx, field)
+	case "weight":
+		return ec.fieldContext_RiskWeight_weight(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RiskWeight", field.Name)
+}
+
+func (ec *executionContext) childFields_RotateWebhookSecretPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "notificationChannels":
+		return ec.fieldContext_RotateWebhookSecretPayload_notificationChannels(ctx, field)
+	case "webhookSecret":
+		return ec.fieldContext_RotateWebhookSecretPayload_webhookSecret(ctx, field)
+	case "tenant":
+		return ec.fieldContext_RotateWebhookSecretPayload_tenant(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RotateWebhookSecretPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SendTestWebhookPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "delivered":
+		return ec.fieldContext_SendTestWebhookPayload_delivered(ctx, field)
+	case "statusCode":
+		return ec.fieldContext_SendTestWebhookPayload_statusCode(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_SendTestWebhookPayload_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_SendTestWebhookPayload_error(ctx, field)
+	case "webhookId":
+		return ec.fieldContext_SendTestWebhookPayload_webhookId(ctx, field)
+	case "url":
+		return ec.fieldContext_SendTestWebhookPayload_url(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SendTestWebhookPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SsoConfig(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "enabled":
+		return ec.fieldContext_SsoConfig_enabled(ctx, field)
+	case "type":
+		return ec.fieldContext_SsoConfig_type(ctx, field)
+	case "status":
+		return ec.fieldContext_SsoConfig_status(ctx, field)
+	case "clientId":
+		return ec.fieldContext_SsoConfig_clientId(ctx, field)
+	case "clientSecretHint":
+		return ec.fieldContext_SsoConfig_clientSecretHint(ctx, field)
+	case "discoveryUrl":
+		return ec.fieldContext_SsoConfig_discoveryUrl(ctx, field)
+	case "redirectUri":
+		return ec.fieldContext_SsoConfig_redirectUri(ctx, field)
+	case "entityId":
+		return ec.fieldContext_SsoConfig_entityId(ctx, field)
+	case "idpMetadataUrl":
+		return ec.fieldContext_SsoConfig_idpMetadataUrl(ctx, field)
+	case "directoryTenantId":
+		return ec.fieldContext_SsoConfig_directoryTenantId(ctx, field)
+	case "loginUrl":
+		return ec.fieldContext_SsoConfig_loginUrl(ctx, field)
+	case "idpCertificateExpiresAt":
+		return ec.fieldContext_SsoConfig_idpCertificateExpiresAt(ctx, field)
+	case "spCertificateExpiresAt":
+		return ec.fieldContext_SsoConfig_spCertificateExpiresAt(ctx, field)
+	case "lastTestAt":
+		return ec.fieldContext_SsoConfig_lastTestAt(ctx, field)
+	case "lastTestResult":
+		return ec.fieldContext_SsoConfig_lastTestResult(ctx, field)
+	case "lastTestError":
+		return ec.fieldContext_SsoConfig_lastTestError(ctx, field)
+	case "version":
+		return ec.fieldContext_SsoConfig_version(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_SsoConfig_updatedAt(ctx, field)
+	case "updatedBy":
+		return ec.fieldContext_SsoConfig_updatedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SsoConfig", field.Name)
+}
+
 func (ec *executionContext) childFields_Tenant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -1574,6 +3357,20 @@ func (ec *executionContext) childFields_Tenant(ctx context.Context, field graphq
 		return ec.fieldContext_Tenant_deletedAt(ctx, field)
 	case "version":
 		return ec.fieldContext_Tenant_version(ctx, field)
+	case "notificationChannels":
+		return ec.fieldContext_Tenant_notificationChannels(ctx, field)
+	case "keywords":
+		return ec.fieldContext_Tenant_keywords(ctx, field)
+	case "industries":
+		return ec.fieldContext_Tenant_industries(ctx, field)
+	case "riskMatrix":
+		return ec.fieldContext_Tenant_riskMatrix(ctx, field)
+	case "websiteConfig":
+		return ec.fieldContext_Tenant_websiteConfig(ctx, field)
+	case "watchlist":
+		return ec.fieldContext_Tenant_watchlist(ctx, field)
+	case "sso":
+		return ec.fieldContext_Tenant_sso(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Tenant", field.Name)
 }
@@ -1636,6 +3433,54 @@ func (ec *executionContext) childFields_TenantSettings(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type TenantSettings", field.Name)
 }
 
+func (ec *executionContext) childFields_TestSsoPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "sso":
+		return ec.fieldContext_TestSsoPayload_sso(ctx, field)
+	case "result":
+		return ec.fieldContext_TestSsoPayload_result(ctx, field)
+	case "error":
+		return ec.fieldContext_TestSsoPayload_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TestSsoPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdateIndustriesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "industries":
+		return ec.fieldContext_UpdateIndustriesPayload_industries(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateIndustriesPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdateKeywordsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "keywords":
+		return ec.fieldContext_UpdateKeywordsPayload_keywords(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateKeywordsPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdateNotificationChannelsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "notificationChannels":
+		return ec.fieldContext_UpdateNotificationChannelsPayload_notificationChannels(ctx, field)
+	case "webhookSecret":
+		return ec.fieldContext_UpdateNotificationChannelsPayload_webhookSecret(ctx, field)
+	case "tenant":
+		return ec.fieldContext_UpdateNotificationChannelsPayload_tenant(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateNotificationChannelsPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdateRiskMatrixPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "riskMatrix":
+		return ec.fieldContext_UpdateRiskMatrixPayload_riskMatrix(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateRiskMatrixPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_UpdateTenantPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "tenant":
@@ -1652,6 +3497,22 @@ func (ec *executionContext) childFields_UpdateTenantSettingsPayload(ctx context.
 		return ec.fieldContext_UpdateTenantSettingsPayload_tenant(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpdateTenantSettingsPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdateWatchlistSeatsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "watchlist":
+		return ec.fieldContext_UpdateWatchlistSeatsPayload_watchlist(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateWatchlistSeatsPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdateWebsiteConfigPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "websiteConfig":
+		return ec.fieldContext_UpdateWebsiteConfigPayload_websiteConfig(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateWebsiteConfigPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Usage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1678,6 +3539,48 @@ func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphq
 		return ec.fieldContext_Viewer_permissions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
+}
+
+func (ec *executionContext) childFields_WatchlistSeats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "availableSeats":
+		return ec.fieldContext_WatchlistSeats_availableSeats(ctx, field)
+	case "activeSubjects":
+		return ec.fieldContext_WatchlistSeats_activeSubjects(ctx, field)
+	case "remainingSeats":
+		return ec.fieldContext_WatchlistSeats_remainingSeats(ctx, field)
+	case "version":
+		return ec.fieldContext_WatchlistSeats_version(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_WatchlistSeats_updatedAt(ctx, field)
+	case "updatedBy":
+		return ec.fieldContext_WatchlistSeats_updatedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WatchlistSeats", field.Name)
+}
+
+func (ec *executionContext) childFields_WebsiteConfig(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "enabledChecks":
+		return ec.fieldContext_WebsiteConfig_enabledChecks(ctx, field)
+	case "timeoutSeconds":
+		return ec.fieldContext_WebsiteConfig_timeoutSeconds(ctx, field)
+	case "passThreshold":
+		return ec.fieldContext_WebsiteConfig_passThreshold(ctx, field)
+	case "reviewThreshold":
+		return ec.fieldContext_WebsiteConfig_reviewThreshold(ctx, field)
+	case "followRedirects":
+		return ec.fieldContext_WebsiteConfig_followRedirects(ctx, field)
+	case "maxRedirects":
+		return ec.fieldContext_WebsiteConfig_maxRedirects(ctx, field)
+	case "version":
+		return ec.fieldContext_WebsiteConfig_version(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_WebsiteConfig_updatedAt(ctx, field)
+	case "updatedBy":
+		return ec.fieldContext_WebsiteConfig_updatedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebsiteConfig", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1852,6 +3755,34 @@ func (ec *executionContext) field_Mutation_deleteTenant_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_disableSso_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (DisableSsoInput, error) {
+			return ec.unmarshalNDisableSsoInput2tenantapiᚋgraphᚐDisableSsoInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_enableSso_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (EnableSsoInput, error) {
+			return ec.unmarshalNEnableSsoInput2tenantapiᚋgraphᚐEnableSsoInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_restoreTenant_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1880,6 +3811,104 @@ func (ec *executionContext) field_Mutation_revokeApiKey_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_rotateWebhookSecret_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (RotateWebhookSecretInput, error) {
+			return ec.unmarshalNRotateWebhookSecretInput2tenantapiᚋgraphᚐRotateWebhookSecretInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_sendTestWebhook_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (SendTestWebhookInput, error) {
+			return ec.unmarshalNSendTestWebhookInput2tenantapiᚋgraphᚐSendTestWebhookInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_testSso_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (TestSsoInput, error) {
+			return ec.unmarshalNTestSsoInput2tenantapiᚋgraphᚐTestSsoInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateIndustries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (UpdateIndustriesInput, error) {
+			return ec.unmarshalNUpdateIndustriesInput2tenantapiᚋgraphᚐUpdateIndustriesInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateKeywords_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (UpdateKeywordsInput, error) {
+			return ec.unmarshalNUpdateKeywordsInput2tenantapiᚋgraphᚐUpdateKeywordsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateNotificationChannels_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (UpdateNotificationChannelsInput, error) {
+			return ec.unmarshalNUpdateNotificationChannelsInput2tenantapiᚋgraphᚐUpdateNotificationChannelsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateRiskMatrix_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (UpdateRiskMatrixInput, error) {
+			return ec.unmarshalNUpdateRiskMatrixInput2tenantapiᚋgraphᚐUpdateRiskMatrixInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateTenantSettings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1900,6 +3929,34 @@ func (ec *executionContext) field_Mutation_updateTenant_args(ctx context.Context
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (UpdateTenantInput, error) {
 			return ec.unmarshalNUpdateTenantInput2tenantapiᚋgraphᚐUpdateTenantInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateWatchlistSeats_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (UpdateWatchlistSeatsInput, error) {
+			return ec.unmarshalNUpdateWatchlistSeatsInput2tenantapiᚋgraphᚐUpdateWatchlistSeatsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateWebsiteConfig_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (UpdateWebsiteConfigInput, error) {
+			return ec.unmarshalNUpdateWebsiteConfigInput2tenantapiᚋgraphᚐUpdateWebsiteConfigInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2410,6 +4467,387 @@ func (ec *executionContext) _DeleteTenantPayload_restorableUntil(ctx context.Con
 }
 func (ec *executionContext) fieldContext_DeleteTenantPayload_restorableUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DeleteTenantPayload", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _DisableSsoPayload_sso(ctx context.Context, field graphql.CollectedField, obj *DisableSsoPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DisableSsoPayload_sso(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sso, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.SSOConfig) graphql.Marshaler {
+			return ec.marshalNSsoConfig2ᚖtenantapiᚋtenantᚐSSOConfig(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DisableSsoPayload_sso(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DisableSsoPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SsoConfig(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DisableSsoPayload_message(ctx context.Context, field graphql.CollectedField, obj *DisableSsoPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DisableSsoPayload_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DisableSsoPayload_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DisableSsoPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _EnableSsoPayload_sso(ctx context.Context, field graphql.CollectedField, obj *EnableSsoPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EnableSsoPayload_sso(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sso, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.SSOConfig) graphql.Marshaler {
+			return ec.marshalNSsoConfig2ᚖtenantapiᚋtenantᚐSSOConfig(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EnableSsoPayload_sso(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EnableSsoPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SsoConfig(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Industry_code(ctx context.Context, field graphql.CollectedField, obj *tenant.Industry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Industry_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.IndustryCode) graphql.Marshaler {
+			return ec.marshalNIndustryCode2tenantapiᚋtenantᚐIndustryCode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Industry_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Industry", field, false, false, errors.New("field of type IndustryCode does not have child fields"))
+}
+
+func (ec *executionContext) _Industry_naicsCode(ctx context.Context, field graphql.CollectedField, obj *tenant.Industry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Industry_naicsCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NAICSCode(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Industry_naicsCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Industry", field, true, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Industry_name(ctx context.Context, field graphql.CollectedField, obj *tenant.Industry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Industry_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Industry_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Industry", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _IndustryConfig_allowed(ctx context.Context, field graphql.CollectedField, obj *tenant.IndustryConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IndustryConfig_allowed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Allowed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*tenant.Industry) graphql.Marshaler {
+			return ec.marshalNIndustry2ᚕᚖtenantapiᚋtenantᚐIndustryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IndustryConfig_allowed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IndustryConfig",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Industry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IndustryConfig_blocked(ctx context.Context, field graphql.CollectedField, obj *tenant.IndustryConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IndustryConfig_blocked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Blocked, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*tenant.Industry) graphql.Marshaler {
+			return ec.marshalNIndustry2ᚕᚖtenantapiᚋtenantᚐIndustryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IndustryConfig_blocked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IndustryConfig",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Industry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IndustryConfig_version(ctx context.Context, field graphql.CollectedField, obj *tenant.IndustryConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IndustryConfig_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IndustryConfig_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IndustryConfig", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _IndustryConfig_updatedAt(ctx context.Context, field graphql.CollectedField, obj *tenant.IndustryConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IndustryConfig_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IndustryConfig_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IndustryConfig", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _IndustryConfig_updatedBy(ctx context.Context, field graphql.CollectedField, obj *tenant.IndustryConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IndustryConfig_updatedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IndustryConfig_updatedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IndustryConfig", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _KeywordList_items(ctx context.Context, field graphql.CollectedField, obj *tenant.KeywordList) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KeywordList_items(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Items, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KeywordList_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KeywordList", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _KeywordList_version(ctx context.Context, field graphql.CollectedField, obj *tenant.KeywordList) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KeywordList_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KeywordList_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KeywordList", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _KeywordList_updatedAt(ctx context.Context, field graphql.CollectedField, obj *tenant.KeywordList) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KeywordList_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_KeywordList_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KeywordList", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _KeywordList_updatedBy(ctx context.Context, field graphql.CollectedField, obj *tenant.KeywordList) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KeywordList_updatedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_KeywordList_updatedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KeywordList", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Limits_users(ctx context.Context, field graphql.CollectedField, obj *tenant.Limits) (ret graphql.Marshaler) {
@@ -2938,6 +5376,895 @@ func (ec *executionContext) fieldContext_Mutation_revokeApiKey(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_updateNotificationChannels(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateNotificationChannels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateNotificationChannels(ctx, fc.Args["input"].(UpdateNotificationChannelsInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "NOTIFICATION_CHANNELS_UPDATE")
+				if err != nil {
+					var zeroVal *UpdateNotificationChannelsPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *UpdateNotificationChannelsPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *UpdateNotificationChannelsPayload) graphql.Marshaler {
+			return ec.marshalNUpdateNotificationChannelsPayload2ᚖtenantapiᚋgraphᚐUpdateNotificationChannelsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateNotificationChannels(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateNotificationChannelsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateNotificationChannels_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rotateWebhookSecret(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rotateWebhookSecret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RotateWebhookSecret(ctx, fc.Args["input"].(RotateWebhookSecretInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "NOTIFICATION_CHANNELS_UPDATE")
+				if err != nil {
+					var zeroVal *RotateWebhookSecretPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *RotateWebhookSecretPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *RotateWebhookSecretPayload) graphql.Marshaler {
+			return ec.marshalNRotateWebhookSecretPayload2ᚖtenantapiᚋgraphᚐRotateWebhookSecretPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rotateWebhookSecret(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RotateWebhookSecretPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rotateWebhookSecret_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_sendTestWebhook(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_sendTestWebhook(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SendTestWebhook(ctx, fc.Args["input"].(SendTestWebhookInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "NOTIFICATION_CHANNELS_UPDATE")
+				if err != nil {
+					var zeroVal *SendTestWebhookPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *SendTestWebhookPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *SendTestWebhookPayload) graphql.Marshaler {
+			return ec.marshalNSendTestWebhookPayload2ᚖtenantapiᚋgraphᚐSendTestWebhookPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_sendTestWebhook(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SendTestWebhookPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_sendTestWebhook_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateKeywords(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateKeywords(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateKeywords(ctx, fc.Args["input"].(UpdateKeywordsInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "KEYWORDS_UPDATE")
+				if err != nil {
+					var zeroVal *UpdateKeywordsPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *UpdateKeywordsPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *UpdateKeywordsPayload) graphql.Marshaler {
+			return ec.marshalNUpdateKeywordsPayload2ᚖtenantapiᚋgraphᚐUpdateKeywordsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateKeywords(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateKeywordsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateKeywords_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateIndustries(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateIndustries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateIndustries(ctx, fc.Args["input"].(UpdateIndustriesInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "INDUSTRIES_UPDATE")
+				if err != nil {
+					var zeroVal *UpdateIndustriesPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *UpdateIndustriesPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *UpdateIndustriesPayload) graphql.Marshaler {
+			return ec.marshalNUpdateIndustriesPayload2ᚖtenantapiᚋgraphᚐUpdateIndustriesPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateIndustries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateIndustriesPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateIndustries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateRiskMatrix(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateRiskMatrix(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateRiskMatrix(ctx, fc.Args["input"].(UpdateRiskMatrixInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "RISK_MATRIX_UPDATE")
+				if err != nil {
+					var zeroVal *UpdateRiskMatrixPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *UpdateRiskMatrixPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *UpdateRiskMatrixPayload) graphql.Marshaler {
+			return ec.marshalNUpdateRiskMatrixPayload2ᚖtenantapiᚋgraphᚐUpdateRiskMatrixPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateRiskMatrix(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateRiskMatrixPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateRiskMatrix_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateWebsiteConfig(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateWebsiteConfig(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateWebsiteConfig(ctx, fc.Args["input"].(UpdateWebsiteConfigInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "WEBSITE_CONFIG_UPDATE")
+				if err != nil {
+					var zeroVal *UpdateWebsiteConfigPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *UpdateWebsiteConfigPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *UpdateWebsiteConfigPayload) graphql.Marshaler {
+			return ec.marshalNUpdateWebsiteConfigPayload2ᚖtenantapiᚋgraphᚐUpdateWebsiteConfigPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateWebsiteConfig(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateWebsiteConfigPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateWebsiteConfig_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateWatchlistSeats(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateWatchlistSeats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateWatchlistSeats(ctx, fc.Args["input"].(UpdateWatchlistSeatsInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "TENANT_MANAGE")
+				if err != nil {
+					var zeroVal *UpdateWatchlistSeatsPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *UpdateWatchlistSeatsPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *UpdateWatchlistSeatsPayload) graphql.Marshaler {
+			return ec.marshalNUpdateWatchlistSeatsPayload2ᚖtenantapiᚋgraphᚐUpdateWatchlistSeatsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateWatchlistSeats(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateWatchlistSeatsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateWatchlistSeats_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_enableSso(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_enableSso(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().EnableSso(ctx, fc.Args["input"].(EnableSsoInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "SSO_UPDATE")
+				if err != nil {
+					var zeroVal *EnableSsoPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *EnableSsoPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *EnableSsoPayload) graphql.Marshaler {
+			return ec.marshalNEnableSsoPayload2ᚖtenantapiᚋgraphᚐEnableSsoPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_enableSso(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EnableSsoPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_enableSso_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_disableSso(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_disableSso(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DisableSso(ctx, fc.Args["input"].(DisableSsoInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "SSO_UPDATE")
+				if err != nil {
+					var zeroVal *DisableSsoPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *DisableSsoPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *DisableSsoPayload) graphql.Marshaler {
+			return ec.marshalNDisableSsoPayload2ᚖtenantapiᚋgraphᚐDisableSsoPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_disableSso(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DisableSsoPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_disableSso_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_testSso(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_testSso(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().TestSso(ctx, fc.Args["input"].(TestSsoInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "SSO_UPDATE")
+				if err != nil {
+					var zeroVal *TestSsoPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *TestSsoPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *TestSsoPayload) graphql.Marshaler {
+			return ec.marshalNTestSsoPayload2ᚖtenantapiᚋgraphᚐTestSsoPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_testSso(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TestSsoPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_testSso_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotificationChannels_emails(ctx context.Context, field graphql.CollectedField, obj *tenant.NotificationChannels) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationChannels_emails(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Emails, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationChannels_emails(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationChannels", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _NotificationChannels_webhookUrl(ctx context.Context, field graphql.CollectedField, obj *tenant.NotificationChannels) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationChannels_webhookUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WebhookURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationChannels_webhookUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationChannels", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _NotificationChannels_events(ctx context.Context, field graphql.CollectedField, obj *tenant.NotificationChannels) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationChannels_events(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Events, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []tenant.NotificationEvent) graphql.Marshaler {
+			return ec.marshalNNotificationEvent2ᚕtenantapiᚋtenantᚐNotificationEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationChannels_events(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationChannels", field, false, false, errors.New("field of type NotificationEvent does not have child fields"))
+}
+
+func (ec *executionContext) _NotificationChannels_webhookSecretHint(ctx context.Context, field graphql.CollectedField, obj *tenant.NotificationChannels) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationChannels_webhookSecretHint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WebhookSecretHint, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationChannels_webhookSecretHint(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationChannels", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _NotificationChannels_webhookSecretCreatedAt(ctx context.Context, field graphql.CollectedField, obj *tenant.NotificationChannels) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationChannels_webhookSecretCreatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WebhookSecretCreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationChannels_webhookSecretCreatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationChannels", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _NotificationChannels_previousWebhookSecretExpiresAt(ctx context.Context, field graphql.CollectedField, obj *tenant.NotificationChannels) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationChannels_previousWebhookSecretExpiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PreviousWebhookSecretExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationChannels_previousWebhookSecretExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationChannels", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _NotificationChannels_version(ctx context.Context, field graphql.CollectedField, obj *tenant.NotificationChannels) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationChannels_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationChannels_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationChannels", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _NotificationChannels_updatedAt(ctx context.Context, field graphql.CollectedField, obj *tenant.NotificationChannels) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationChannels_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationChannels_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationChannels", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _NotificationChannels_updatedBy(ctx context.Context, field graphql.CollectedField, obj *tenant.NotificationChannels) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationChannels_updatedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationChannels_updatedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationChannels", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3415,6 +6742,56 @@ func (ec *executionContext) fieldContext_Query_viewer(_ context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_industryCatalog(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_industryCatalog(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().IndustryCatalog(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "INDUSTRIES_READ")
+				if err != nil {
+					var zeroVal []*tenant.Industry
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal []*tenant.Industry
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*tenant.Industry) graphql.Marshaler {
+			return ec.marshalNIndustry2ᚕᚖtenantapiᚋtenantᚐIndustryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_industryCatalog(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Industry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3553,6 +6930,815 @@ func (ec *executionContext) fieldContext_RevokeApiKeyPayload_apiKey(_ context.Co
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RiskMatrix_weights(ctx context.Context, field graphql.CollectedField, obj *tenant.RiskMatrix) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RiskMatrix_weights(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Weights, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*tenant.RiskWeight) graphql.Marshaler {
+			return ec.marshalNRiskWeight2ᚕᚖtenantapiᚋtenantᚐRiskWeightᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RiskMatrix_weights(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RiskMatrix",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RiskWeight(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RiskMatrix_version(ctx context.Context, field graphql.CollectedField, obj *tenant.RiskMatrix) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RiskMatrix_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RiskMatrix_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RiskMatrix", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _RiskMatrix_updatedAt(ctx context.Context, field graphql.CollectedField, obj *tenant.RiskMatrix) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RiskMatrix_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RiskMatrix_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RiskMatrix", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _RiskMatrix_updatedBy(ctx context.Context, field graphql.CollectedField, obj *tenant.RiskMatrix) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RiskMatrix_updatedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RiskMatrix_updatedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RiskMatrix", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RiskWeight_check(ctx context.Context, field graphql.CollectedField, obj *tenant.RiskWeight) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RiskWeight_check(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Check, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.WebCheck) graphql.Marshaler {
+			return ec.marshalNWebCheck2tenantapiᚋtenantᚐWebCheck(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RiskWeight_check(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RiskWeight", field, false, false, errors.New("field of type WebCheck does not have child fields"))
+}
+
+func (ec *executionContext) _RiskWeight_weight(ctx context.Context, field graphql.CollectedField, obj *tenant.RiskWeight) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RiskWeight_weight(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Weight(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RiskWeight_weight(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RiskWeight", field, true, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _RotateWebhookSecretPayload_notificationChannels(ctx context.Context, field graphql.CollectedField, obj *RotateWebhookSecretPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RotateWebhookSecretPayload_notificationChannels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NotificationChannels, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.NotificationChannels) graphql.Marshaler {
+			return ec.marshalNNotificationChannels2ᚖtenantapiᚋtenantᚐNotificationChannels(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RotateWebhookSecretPayload_notificationChannels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RotateWebhookSecretPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationChannels(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RotateWebhookSecretPayload_webhookSecret(ctx context.Context, field graphql.CollectedField, obj *RotateWebhookSecretPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RotateWebhookSecretPayload_webhookSecret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WebhookSecret, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RotateWebhookSecretPayload_webhookSecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RotateWebhookSecretPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RotateWebhookSecretPayload_tenant(ctx context.Context, field graphql.CollectedField, obj *RotateWebhookSecretPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RotateWebhookSecretPayload_tenant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tenant, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Tenant) graphql.Marshaler {
+			return ec.marshalNTenant2ᚖtenantapiᚋtenantᚐTenant(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RotateWebhookSecretPayload_tenant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RotateWebhookSecretPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Tenant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SendTestWebhookPayload_delivered(ctx context.Context, field graphql.CollectedField, obj *SendTestWebhookPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SendTestWebhookPayload_delivered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Delivered, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SendTestWebhookPayload_delivered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SendTestWebhookPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _SendTestWebhookPayload_statusCode(ctx context.Context, field graphql.CollectedField, obj *SendTestWebhookPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SendTestWebhookPayload_statusCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StatusCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SendTestWebhookPayload_statusCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SendTestWebhookPayload", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SendTestWebhookPayload_latencyMs(ctx context.Context, field graphql.CollectedField, obj *SendTestWebhookPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SendTestWebhookPayload_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SendTestWebhookPayload_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SendTestWebhookPayload", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _SendTestWebhookPayload_error(ctx context.Context, field graphql.CollectedField, obj *SendTestWebhookPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SendTestWebhookPayload_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SendTestWebhookPayload_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SendTestWebhookPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SendTestWebhookPayload_webhookId(ctx context.Context, field graphql.CollectedField, obj *SendTestWebhookPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SendTestWebhookPayload_webhookId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WebhookID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SendTestWebhookPayload_webhookId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SendTestWebhookPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SendTestWebhookPayload_url(ctx context.Context, field graphql.CollectedField, obj *SendTestWebhookPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SendTestWebhookPayload_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SendTestWebhookPayload_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SendTestWebhookPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SsoConfig_enabled(ctx context.Context, field graphql.CollectedField, obj *tenant.SSOConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SsoConfig_enabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Enabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SsoConfig_enabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SsoConfig", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _SsoConfig_type(ctx context.Context, field graphql.CollectedField, obj *tenant.SSOConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SsoConfig_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.SSOType) graphql.Marshaler {
+			return ec.marshalOSsoType2ᚖtenantapiᚋtenantᚐSSOType(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SsoConfig_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SsoConfig", field, false, false, errors.New("field of type SsoType does not have child fields"))
+}
+
+func (ec *executionContext) _SsoConfig_status(ctx context.Context, field graphql.CollectedField, obj *tenant.SSOConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SsoConfig_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.SSOStatus) graphql.Marshaler {
+			return ec.marshalNSsoStatus2tenantapiᚋtenantᚐSSOStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SsoConfig_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SsoConfig", field, false, false, errors.New("field of type SsoStatus does not have child fields"))
+}
+
+func (ec *executionContext) _SsoConfig_clientId(ctx context.Context, field graphql.CollectedField, obj *tenant.SSOConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SsoConfig_clientId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SsoConfig_clientId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SsoConfig", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SsoConfig_clientSecretHint(ctx context.Context, field graphql.CollectedField, obj *tenant.SSOConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SsoConfig_clientSecretHint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientSecretHint, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SsoConfig_clientSecretHint(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SsoConfig", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SsoConfig_discoveryUrl(ctx context.Context, field graphql.CollectedField, obj *tenant.SSOConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SsoConfig_discoveryUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DiscoveryURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SsoConfig_discoveryUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SsoConfig", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SsoConfig_redirectUri(ctx context.Context, field graphql.CollectedField, obj *tenant.SSOConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SsoConfig_redirectUri(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RedirectURI, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SsoConfig_redirectUri(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SsoConfig", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SsoConfig_entityId(ctx context.Context, field graphql.CollectedField, obj *tenant.SSOConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SsoConfig_entityId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntityID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SsoConfig_entityId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SsoConfig", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SsoConfig_idpMetadataUrl(ctx context.Context, field graphql.CollectedField, obj *tenant.SSOConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SsoConfig_idpMetadataUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IdpMetadataURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SsoConfig_idpMetadataUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SsoConfig", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SsoConfig_directoryTenantId(ctx context.Context, field graphql.CollectedField, obj *tenant.SSOConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SsoConfig_directoryTenantId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DirectoryTenantID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SsoConfig_directoryTenantId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SsoConfig", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SsoConfig_loginUrl(ctx context.Context, field graphql.CollectedField, obj *tenant.SSOConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SsoConfig_loginUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LoginURL(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SsoConfig_loginUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SsoConfig", field, true, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SsoConfig_idpCertificateExpiresAt(ctx context.Context, field graphql.CollectedField, obj *tenant.SSOConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SsoConfig_idpCertificateExpiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IdpCertificateExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SsoConfig_idpCertificateExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SsoConfig", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _SsoConfig_spCertificateExpiresAt(ctx context.Context, field graphql.CollectedField, obj *tenant.SSOConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SsoConfig_spCertificateExpiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SpCertificateExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SsoConfig_spCertificateExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SsoConfig", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _SsoConfig_lastTestAt(ctx context.Context, field graphql.CollectedField, obj *tenant.SSOConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SsoConfig_lastTestAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastTestAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SsoConfig_lastTestAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SsoConfig", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _SsoConfig_lastTestResult(ctx context.Context, field graphql.CollectedField, obj *tenant.SSOConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SsoConfig_lastTestResult(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastTestResult, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.SSOTestResult) graphql.Marshaler {
+			return ec.marshalOSsoTestResult2ᚖtenantapiᚋtenantᚐSSOTestResult(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SsoConfig_lastTestResult(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SsoConfig", field, false, false, errors.New("field of type SsoTestResult does not have child fields"))
+}
+
+func (ec *executionContext) _SsoConfig_lastTestError(ctx context.Context, field graphql.CollectedField, obj *tenant.SSOConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SsoConfig_lastTestError(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastTestError, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SsoConfig_lastTestError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SsoConfig", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SsoConfig_version(ctx context.Context, field graphql.CollectedField, obj *tenant.SSOConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SsoConfig_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SsoConfig_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SsoConfig", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SsoConfig_updatedAt(ctx context.Context, field graphql.CollectedField, obj *tenant.SSOConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SsoConfig_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SsoConfig_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SsoConfig", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _SsoConfig_updatedBy(ctx context.Context, field graphql.CollectedField, obj *tenant.SSOConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SsoConfig_updatedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SsoConfig_updatedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SsoConfig", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Tenant_id(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
@@ -4079,6 +8265,356 @@ func (ec *executionContext) fieldContext_Tenant_version(_ context.Context, field
 	return graphql.NewScalarFieldContext("Tenant", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
+func (ec *executionContext) _Tenant_notificationChannels(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Tenant_notificationChannels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Tenant().NotificationChannels(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "NOTIFICATION_CHANNELS_READ")
+				if err != nil {
+					var zeroVal *tenant.NotificationChannels
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *tenant.NotificationChannels
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, obj, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.NotificationChannels) graphql.Marshaler {
+			return ec.marshalONotificationChannels2ᚖtenantapiᚋtenantᚐNotificationChannels(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Tenant_notificationChannels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Tenant",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationChannels(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Tenant_keywords(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Tenant_keywords(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Tenant().Keywords(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "KEYWORDS_READ")
+				if err != nil {
+					var zeroVal *tenant.KeywordList
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *tenant.KeywordList
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, obj, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.KeywordList) graphql.Marshaler {
+			return ec.marshalOKeywordList2ᚖtenantapiᚋtenantᚐKeywordList(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Tenant_keywords(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Tenant",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KeywordList(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Tenant_industries(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Tenant_industries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Tenant().Industries(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "INDUSTRIES_READ")
+				if err != nil {
+					var zeroVal *tenant.IndustryConfig
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *tenant.IndustryConfig
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, obj, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.IndustryConfig) graphql.Marshaler {
+			return ec.marshalOIndustryConfig2ᚖtenantapiᚋtenantᚐIndustryConfig(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Tenant_industries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Tenant",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IndustryConfig(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Tenant_riskMatrix(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Tenant_riskMatrix(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Tenant().RiskMatrix(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "RISK_MATRIX_READ")
+				if err != nil {
+					var zeroVal *tenant.RiskMatrix
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *tenant.RiskMatrix
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, obj, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.RiskMatrix) graphql.Marshaler {
+			return ec.marshalORiskMatrix2ᚖtenantapiᚋtenantᚐRiskMatrix(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Tenant_riskMatrix(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Tenant",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RiskMatrix(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Tenant_websiteConfig(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Tenant_websiteConfig(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Tenant().WebsiteConfig(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "WEBSITE_CONFIG_READ")
+				if err != nil {
+					var zeroVal *tenant.WebsiteConfig
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *tenant.WebsiteConfig
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, obj, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.WebsiteConfig) graphql.Marshaler {
+			return ec.marshalOWebsiteConfig2ᚖtenantapiᚋtenantᚐWebsiteConfig(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Tenant_websiteConfig(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Tenant",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebsiteConfig(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Tenant_watchlist(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Tenant_watchlist(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Tenant().Watchlist(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "TENANT_READ")
+				if err != nil {
+					var zeroVal *tenant.WatchlistSeats
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *tenant.WatchlistSeats
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, obj, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.WatchlistSeats) graphql.Marshaler {
+			return ec.marshalOWatchlistSeats2ᚖtenantapiᚋtenantᚐWatchlistSeats(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Tenant_watchlist(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Tenant",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WatchlistSeats(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Tenant_sso(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Tenant_sso(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Tenant().Sso(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "SSO_READ")
+				if err != nil {
+					var zeroVal *tenant.SSOConfig
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *tenant.SSOConfig
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, obj, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.SSOConfig) graphql.Marshaler {
+			return ec.marshalOSsoConfig2ᚖtenantapiᚋtenantᚐSSOConfig(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Tenant_sso(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Tenant",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SsoConfig(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _TenantConnection_edges(ctx context.Context, field graphql.CollectedField, obj *tenant.TenantPage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4506,6 +9042,267 @@ func (ec *executionContext) fieldContext_TenantSettings_updatedBy(_ context.Cont
 	return graphql.NewScalarFieldContext("TenantSettings", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _TestSsoPayload_sso(ctx context.Context, field graphql.CollectedField, obj *TestSsoPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TestSsoPayload_sso(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sso, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.SSOConfig) graphql.Marshaler {
+			return ec.marshalNSsoConfig2ᚖtenantapiᚋtenantᚐSSOConfig(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TestSsoPayload_sso(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TestSsoPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SsoConfig(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TestSsoPayload_result(ctx context.Context, field graphql.CollectedField, obj *TestSsoPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TestSsoPayload_result(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Result, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.SSOTestResult) graphql.Marshaler {
+			return ec.marshalNSsoTestResult2tenantapiᚋtenantᚐSSOTestResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TestSsoPayload_result(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TestSsoPayload", field, false, false, errors.New("field of type SsoTestResult does not have child fields"))
+}
+
+func (ec *executionContext) _TestSsoPayload_error(ctx context.Context, field graphql.CollectedField, obj *TestSsoPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TestSsoPayload_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TestSsoPayload_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TestSsoPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _UpdateIndustriesPayload_industries(ctx context.Context, field graphql.CollectedField, obj *UpdateIndustriesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateIndustriesPayload_industries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Industries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.IndustryConfig) graphql.Marshaler {
+			return ec.marshalNIndustryConfig2ᚖtenantapiᚋtenantᚐIndustryConfig(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateIndustriesPayload_industries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateIndustriesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IndustryConfig(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateKeywordsPayload_keywords(ctx context.Context, field graphql.CollectedField, obj *UpdateKeywordsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateKeywordsPayload_keywords(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Keywords, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.KeywordList) graphql.Marshaler {
+			return ec.marshalNKeywordList2ᚖtenantapiᚋtenantᚐKeywordList(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateKeywordsPayload_keywords(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateKeywordsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KeywordList(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateNotificationChannelsPayload_notificationChannels(ctx context.Context, field graphql.CollectedField, obj *UpdateNotificationChannelsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateNotificationChannelsPayload_notificationChannels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NotificationChannels, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.NotificationChannels) graphql.Marshaler {
+			return ec.marshalNNotificationChannels2ᚖtenantapiᚋtenantᚐNotificationChannels(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateNotificationChannelsPayload_notificationChannels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateNotificationChannelsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationChannels(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateNotificationChannelsPayload_webhookSecret(ctx context.Context, field graphql.CollectedField, obj *UpdateNotificationChannelsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateNotificationChannelsPayload_webhookSecret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WebhookSecret, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateNotificationChannelsPayload_webhookSecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpdateNotificationChannelsPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _UpdateNotificationChannelsPayload_tenant(ctx context.Context, field graphql.CollectedField, obj *UpdateNotificationChannelsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateNotificationChannelsPayload_tenant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tenant, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Tenant) graphql.Marshaler {
+			return ec.marshalNTenant2ᚖtenantapiᚋtenantᚐTenant(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateNotificationChannelsPayload_tenant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateNotificationChannelsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Tenant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateRiskMatrixPayload_riskMatrix(ctx context.Context, field graphql.CollectedField, obj *UpdateRiskMatrixPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateRiskMatrixPayload_riskMatrix(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RiskMatrix, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.RiskMatrix) graphql.Marshaler {
+			return ec.marshalNRiskMatrix2ᚖtenantapiᚋtenantᚐRiskMatrix(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateRiskMatrixPayload_riskMatrix(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateRiskMatrixPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RiskMatrix(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _UpdateTenantPayload_tenant(ctx context.Context, field graphql.CollectedField, obj *UpdateTenantPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4615,6 +9412,70 @@ func (ec *executionContext) fieldContext_UpdateTenantSettingsPayload_tenant(_ co
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Tenant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateWatchlistSeatsPayload_watchlist(ctx context.Context, field graphql.CollectedField, obj *UpdateWatchlistSeatsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateWatchlistSeatsPayload_watchlist(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Watchlist, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.WatchlistSeats) graphql.Marshaler {
+			return ec.marshalNWatchlistSeats2ᚖtenantapiᚋtenantᚐWatchlistSeats(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateWatchlistSeatsPayload_watchlist(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateWatchlistSeatsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WatchlistSeats(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateWebsiteConfigPayload_websiteConfig(ctx context.Context, field graphql.CollectedField, obj *UpdateWebsiteConfigPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateWebsiteConfigPayload_websiteConfig(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WebsiteConfig, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.WebsiteConfig) graphql.Marshaler {
+			return ec.marshalNWebsiteConfig2ᚖtenantapiᚋtenantᚐWebsiteConfig(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateWebsiteConfigPayload_websiteConfig(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateWebsiteConfigPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebsiteConfig(ctx, field)
 		},
 	}
 	return fc, nil
@@ -4779,6 +9640,351 @@ func (ec *executionContext) _Viewer_permissions(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_Viewer_permissions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Viewer", field, false, false, errors.New("field of type Permission does not have child fields"))
+}
+
+func (ec *executionContext) _WatchlistSeats_availableSeats(ctx context.Context, field graphql.CollectedField, obj *tenant.WatchlistSeats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WatchlistSeats_availableSeats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AvailableSeats, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WatchlistSeats_availableSeats(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WatchlistSeats", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _WatchlistSeats_activeSubjects(ctx context.Context, field graphql.CollectedField, obj *tenant.WatchlistSeats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WatchlistSeats_activeSubjects(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActiveSubjects, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WatchlistSeats_activeSubjects(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WatchlistSeats", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _WatchlistSeats_remainingSeats(ctx context.Context, field graphql.CollectedField, obj *tenant.WatchlistSeats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WatchlistSeats_remainingSeats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RemainingSeats(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WatchlistSeats_remainingSeats(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WatchlistSeats", field, true, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _WatchlistSeats_version(ctx context.Context, field graphql.CollectedField, obj *tenant.WatchlistSeats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WatchlistSeats_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WatchlistSeats_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WatchlistSeats", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _WatchlistSeats_updatedAt(ctx context.Context, field graphql.CollectedField, obj *tenant.WatchlistSeats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WatchlistSeats_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WatchlistSeats_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WatchlistSeats", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _WatchlistSeats_updatedBy(ctx context.Context, field graphql.CollectedField, obj *tenant.WatchlistSeats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WatchlistSeats_updatedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WatchlistSeats_updatedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WatchlistSeats", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _WebsiteConfig_enabledChecks(ctx context.Context, field graphql.CollectedField, obj *tenant.WebsiteConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebsiteConfig_enabledChecks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EnabledChecks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []tenant.WebCheck) graphql.Marshaler {
+			return ec.marshalNWebCheck2ᚕtenantapiᚋtenantᚐWebCheckᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebsiteConfig_enabledChecks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebsiteConfig", field, false, false, errors.New("field of type WebCheck does not have child fields"))
+}
+
+func (ec *executionContext) _WebsiteConfig_timeoutSeconds(ctx context.Context, field graphql.CollectedField, obj *tenant.WebsiteConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebsiteConfig_timeoutSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TimeoutSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebsiteConfig_timeoutSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebsiteConfig", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _WebsiteConfig_passThreshold(ctx context.Context, field graphql.CollectedField, obj *tenant.WebsiteConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebsiteConfig_passThreshold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PassThreshold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebsiteConfig_passThreshold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebsiteConfig", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _WebsiteConfig_reviewThreshold(ctx context.Context, field graphql.CollectedField, obj *tenant.WebsiteConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebsiteConfig_reviewThreshold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReviewThreshold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebsiteConfig_reviewThreshold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebsiteConfig", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _WebsiteConfig_followRedirects(ctx context.Context, field graphql.CollectedField, obj *tenant.WebsiteConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebsiteConfig_followRedirects(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FollowRedirects, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebsiteConfig_followRedirects(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebsiteConfig", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _WebsiteConfig_maxRedirects(ctx context.Context, field graphql.CollectedField, obj *tenant.WebsiteConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebsiteConfig_maxRedirects(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxRedirects, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebsiteConfig_maxRedirects(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebsiteConfig", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _WebsiteConfig_version(ctx context.Context, field graphql.CollectedField, obj *tenant.WebsiteConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebsiteConfig_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebsiteConfig_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebsiteConfig", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _WebsiteConfig_updatedAt(ctx context.Context, field graphql.CollectedField, obj *tenant.WebsiteConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebsiteConfig_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WebsiteConfig_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebsiteConfig", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _WebsiteConfig_updatedBy(ctx context.Context, field graphql.CollectedField, obj *tenant.WebsiteConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebsiteConfig_updatedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WebsiteConfig_updatedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebsiteConfig", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -6007,6 +11213,204 @@ func (ec *executionContext) unmarshalInputDeleteTenantInput(ctx context.Context,
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputDisableSsoInput(ctx context.Context, obj any) (DisableSsoInput, error) {
+	var it DisableSsoInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["validateOnly"]; !present {
+		asMap["validateOnly"] = false
+	}
+
+	fieldsInOrder := [...]string{"tenantId", "expectedVersion", "validateOnly"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "tenantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "validateOnly":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validateOnly"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidateOnly = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputEnableSsoInput(ctx context.Context, obj any) (EnableSsoInput, error) {
+	var it EnableSsoInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["validateOnly"]; !present {
+		asMap["validateOnly"] = false
+	}
+
+	fieldsInOrder := [...]string{"tenantId", "provider", "expectedVersion", "validateOnly"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "tenantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantID = data
+		case "provider":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("provider"))
+			data, err := ec.unmarshalOSsoProviderInput2ᚖtenantapiᚋgraphᚐSsoProviderInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Provider = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "validateOnly":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validateOnly"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidateOnly = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputEntraIdSsoInput(ctx context.Context, obj any) (EntraIDSsoInput, error) {
+	var it EntraIDSsoInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"directoryTenantId", "clientId", "clientSecret"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "directoryTenantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("directoryTenantId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DirectoryTenantID = data
+		case "clientId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientID = data
+		case "clientSecret":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientSecret"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientSecret = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputOidcSsoInput(ctx context.Context, obj any) (OidcSsoInput, error) {
+	var it OidcSsoInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"clientId", "clientSecret", "discoveryUrl", "redirectUri"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "clientId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientID = data
+		case "clientSecret":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientSecret"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientSecret = data
+		case "discoveryUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("discoveryUrl"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiscoveryURL = data
+		case "redirectUri":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("redirectUri"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RedirectURI = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputRestoreTenantInput(ctx context.Context, obj any) (RestoreTenantInput, error) {
 	var it RestoreTenantInput
 	if obj == nil {
@@ -6062,6 +11466,233 @@ func (ec *executionContext) unmarshalInputRevokeApiKeyInput(ctx context.Context,
 				return it, err
 			}
 			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRiskWeightInput(ctx context.Context, obj any) (RiskWeightInput, error) {
+	var it RiskWeightInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"check", "weight"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "check":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("check"))
+			data, err := ec.unmarshalNWebCheck2tenantapiᚋtenantᚐWebCheck(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Check = data
+		case "weight":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("weight"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Weight = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRotateWebhookSecretInput(ctx context.Context, obj any) (RotateWebhookSecretInput, error) {
+	var it RotateWebhookSecretInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["revokePrevious"]; !present {
+		asMap["revokePrevious"] = false
+	}
+	if _, present := asMap["validateOnly"]; !present {
+		asMap["validateOnly"] = false
+	}
+
+	fieldsInOrder := [...]string{"tenantId", "revokePrevious", "expectedVersion", "validateOnly"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "tenantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantID = data
+		case "revokePrevious":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revokePrevious"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RevokePrevious = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "validateOnly":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validateOnly"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidateOnly = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputSamlSsoInput(ctx context.Context, obj any) (SamlSsoInput, error) {
+	var it SamlSsoInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"entityId", "idpMetadataUrl", "idpMetadataXml", "spX509Cert", "idpX509Cert"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "entityId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntityID = data
+		case "idpMetadataUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idpMetadataUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdpMetadataURL = data
+		case "idpMetadataXml":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idpMetadataXml"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdpMetadataXML = data
+		case "spX509Cert":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("spX509Cert"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SpX509Cert = data
+		case "idpX509Cert":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idpX509Cert"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdpX509Cert = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputSendTestWebhookInput(ctx context.Context, obj any) (SendTestWebhookInput, error) {
+	var it SendTestWebhookInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"tenantId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "tenantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputSsoProviderInput(ctx context.Context, obj any) (SsoProviderInput, error) {
+	var it SsoProviderInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"oidc", "saml", "entraId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "oidc":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("oidc"))
+			data, err := ec.unmarshalOOidcSsoInput2ᚖtenantapiᚋgraphᚐOidcSsoInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Oidc = data
+		case "saml":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("saml"))
+			data, err := ec.unmarshalOSamlSsoInput2ᚖtenantapiᚋgraphᚐSamlSsoInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Saml = data
+		case "entraId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entraId"))
+			data, err := ec.unmarshalOEntraIdSsoInput2ᚖtenantapiᚋgraphᚐEntraIDSsoInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntraID = data
 		}
 	}
 	return it, nil
@@ -6157,6 +11788,284 @@ func (ec *executionContext) unmarshalInputTenantSettingsInput(ctx context.Contex
 				return it, err
 			}
 			it.DeduplicateTokens = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputTestSsoInput(ctx context.Context, obj any) (TestSsoInput, error) {
+	var it TestSsoInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"tenantId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "tenantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputUpdateIndustriesInput(ctx context.Context, obj any) (UpdateIndustriesInput, error) {
+	var it UpdateIndustriesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["validateOnly"]; !present {
+		asMap["validateOnly"] = false
+	}
+
+	fieldsInOrder := [...]string{"tenantId", "allowed", "blocked", "expectedVersion", "validateOnly"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "tenantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantID = data
+		case "allowed":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowed"))
+			data, err := ec.unmarshalNIndustryCode2ᚕtenantapiᚋtenantᚐIndustryCodeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Allowed = data
+		case "blocked":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("blocked"))
+			data, err := ec.unmarshalNIndustryCode2ᚕtenantapiᚋtenantᚐIndustryCodeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Blocked = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "validateOnly":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validateOnly"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidateOnly = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputUpdateKeywordsInput(ctx context.Context, obj any) (UpdateKeywordsInput, error) {
+	var it UpdateKeywordsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["validateOnly"]; !present {
+		asMap["validateOnly"] = false
+	}
+
+	fieldsInOrder := [...]string{"tenantId", "keywords", "expectedVersion", "validateOnly"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "tenantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantID = data
+		case "keywords":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("keywords"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Keywords = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "validateOnly":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validateOnly"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidateOnly = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputUpdateNotificationChannelsInput(ctx context.Context, obj any) (UpdateNotificationChannelsInput, error) {
+	var it UpdateNotificationChannelsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["validateOnly"]; !present {
+		asMap["validateOnly"] = false
+	}
+
+	fieldsInOrder := [...]string{"tenantId", "emails", "webhookUrl", "events", "webhookSecret", "expectedVersion", "validateOnly"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "tenantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantID = data
+		case "emails":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emails"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Emails = data
+		case "webhookUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("webhookUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WebhookURL = data
+		case "events":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("events"))
+			data, err := ec.unmarshalONotificationEvent2ᚕtenantapiᚋtenantᚐNotificationEventᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Events = data
+		case "webhookSecret":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("webhookSecret"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WebhookSecret = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "validateOnly":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validateOnly"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidateOnly = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputUpdateRiskMatrixInput(ctx context.Context, obj any) (UpdateRiskMatrixInput, error) {
+	var it UpdateRiskMatrixInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["validateOnly"]; !present {
+		asMap["validateOnly"] = false
+	}
+
+	fieldsInOrder := [...]string{"tenantId", "weights", "expectedVersion", "validateOnly"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "tenantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantID = data
+		case "weights":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("weights"))
+			data, err := ec.unmarshalNRiskWeightInput2ᚕᚖtenantapiᚋgraphᚐRiskWeightInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Weights = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "validateOnly":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validateOnly"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidateOnly = data
 		}
 	}
 	return it, nil
@@ -6312,6 +12221,151 @@ func (ec *executionContext) unmarshalInputUpdateTenantSettingsInput(ctx context.
 				return it, err
 			}
 			it.ConfirmLockout = data
+		case "validateOnly":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validateOnly"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidateOnly = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputUpdateWatchlistSeatsInput(ctx context.Context, obj any) (UpdateWatchlistSeatsInput, error) {
+	var it UpdateWatchlistSeatsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["validateOnly"]; !present {
+		asMap["validateOnly"] = false
+	}
+
+	fieldsInOrder := [...]string{"tenantId", "availableSeats", "expectedVersion", "validateOnly"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "tenantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantID = data
+		case "availableSeats":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("availableSeats"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AvailableSeats = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "validateOnly":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validateOnly"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidateOnly = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputUpdateWebsiteConfigInput(ctx context.Context, obj any) (UpdateWebsiteConfigInput, error) {
+	var it UpdateWebsiteConfigInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["validateOnly"]; !present {
+		asMap["validateOnly"] = false
+	}
+
+	fieldsInOrder := [...]string{"tenantId", "enabledChecks", "timeoutSeconds", "passThreshold", "reviewThreshold", "followRedirects", "maxRedirects", "expectedVersion", "validateOnly"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "tenantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantID = data
+		case "enabledChecks":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabledChecks"))
+			data, err := ec.unmarshalOWebCheck2ᚕtenantapiᚋtenantᚐWebCheckᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EnabledChecks = data
+		case "timeoutSeconds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeoutSeconds"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeoutSeconds = data
+		case "passThreshold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("passThreshold"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PassThreshold = data
+		case "reviewThreshold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reviewThreshold"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReviewThreshold = data
+		case "followRedirects":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("followRedirects"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FollowRedirects = data
+		case "maxRedirects":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxRedirects"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxRedirects = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
 		case "validateOnly":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validateOnly"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -6572,6 +12626,246 @@ func (ec *executionContext) _DeleteTenantPayload(ctx context.Context, sel ast.Se
 	return out
 }
 
+var disableSsoPayloadImplementors = []string{"DisableSsoPayload"}
+
+func (ec *executionContext) _DisableSsoPayload(ctx context.Context, sel ast.SelectionSet, obj *DisableSsoPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, disableSsoPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DisableSsoPayload")
+		case "sso":
+			out.Values[i] = ec._DisableSsoPayload_sso(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._DisableSsoPayload_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var enableSsoPayloadImplementors = []string{"EnableSsoPayload"}
+
+func (ec *executionContext) _EnableSsoPayload(ctx context.Context, sel ast.SelectionSet, obj *EnableSsoPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, enableSsoPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EnableSsoPayload")
+		case "sso":
+			out.Values[i] = ec._EnableSsoPayload_sso(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var industryImplementors = []string{"Industry"}
+
+func (ec *executionContext) _Industry(ctx context.Context, sel ast.SelectionSet, obj *tenant.Industry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, industryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Industry")
+		case "code":
+			out.Values[i] = ec._Industry_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "naicsCode":
+			out.Values[i] = ec._Industry_naicsCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._Industry_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var industryConfigImplementors = []string{"IndustryConfig"}
+
+func (ec *executionContext) _IndustryConfig(ctx context.Context, sel ast.SelectionSet, obj *tenant.IndustryConfig) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, industryConfigImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IndustryConfig")
+		case "allowed":
+			out.Values[i] = ec._IndustryConfig_allowed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "blocked":
+			out.Values[i] = ec._IndustryConfig_blocked(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._IndustryConfig_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._IndustryConfig_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "updatedBy":
+			out.Values[i] = ec._IndustryConfig_updatedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var keywordListImplementors = []string{"KeywordList"}
+
+func (ec *executionContext) _KeywordList(ctx context.Context, sel ast.SelectionSet, obj *tenant.KeywordList) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, keywordListImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("KeywordList")
+		case "items":
+			out.Values[i] = ec._KeywordList_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._KeywordList_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._KeywordList_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "updatedBy":
+			out.Values[i] = ec._KeywordList_updatedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var limitsImplementors = []string{"Limits"}
 
 func (ec *executionContext) _Limits(ctx context.Context, sel ast.SelectionSet, obj *tenant.Limits) graphql.Marshaler {
@@ -6691,6 +12985,161 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_revokeApiKey(ctx, field)
 			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateNotificationChannels":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateNotificationChannels(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rotateWebhookSecret":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rotateWebhookSecret(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sendTestWebhook":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_sendTestWebhook(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateKeywords":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateKeywords(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateIndustries":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateIndustries(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateRiskMatrix":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateRiskMatrix(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateWebsiteConfig":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateWebsiteConfig(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateWatchlistSeats":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateWatchlistSeats(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "enableSso":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_enableSso(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "disableSso":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_disableSso(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "testSso":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_testSso(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var notificationChannelsImplementors = []string{"NotificationChannels"}
+
+func (ec *executionContext) _NotificationChannels(ctx context.Context, sel ast.SelectionSet, obj *tenant.NotificationChannels) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationChannelsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotificationChannels")
+		case "emails":
+			out.Values[i] = ec._NotificationChannels_emails(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "webhookUrl":
+			out.Values[i] = ec._NotificationChannels_webhookUrl(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "events":
+			out.Values[i] = ec._NotificationChannels_events(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "webhookSecretHint":
+			out.Values[i] = ec._NotificationChannels_webhookSecretHint(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "webhookSecretCreatedAt":
+			out.Values[i] = ec._NotificationChannels_webhookSecretCreatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "previousWebhookSecretExpiresAt":
+			out.Values[i] = ec._NotificationChannels_previousWebhookSecretExpiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._NotificationChannels_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._NotificationChannels_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedBy":
+			out.Values[i] = ec._NotificationChannels_updatedBy(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -6994,6 +13443,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "industryCatalog":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_industryCatalog(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -7082,6 +13553,341 @@ func (ec *executionContext) _RevokeApiKeyPayload(ctx context.Context, sel ast.Se
 		case "apiKey":
 			out.Values[i] = ec._RevokeApiKeyPayload_apiKey(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var riskMatrixImplementors = []string{"RiskMatrix"}
+
+func (ec *executionContext) _RiskMatrix(ctx context.Context, sel ast.SelectionSet, obj *tenant.RiskMatrix) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, riskMatrixImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RiskMatrix")
+		case "weights":
+			out.Values[i] = ec._RiskMatrix_weights(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._RiskMatrix_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._RiskMatrix_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "updatedBy":
+			out.Values[i] = ec._RiskMatrix_updatedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var riskWeightImplementors = []string{"RiskWeight"}
+
+func (ec *executionContext) _RiskWeight(ctx context.Context, sel ast.SelectionSet, obj *tenant.RiskWeight) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, riskWeightImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RiskWeight")
+		case "check":
+			out.Values[i] = ec._RiskWeight_check(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "weight":
+			out.Values[i] = ec._RiskWeight_weight(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var rotateWebhookSecretPayloadImplementors = []string{"RotateWebhookSecretPayload"}
+
+func (ec *executionContext) _RotateWebhookSecretPayload(ctx context.Context, sel ast.SelectionSet, obj *RotateWebhookSecretPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rotateWebhookSecretPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RotateWebhookSecretPayload")
+		case "notificationChannels":
+			out.Values[i] = ec._RotateWebhookSecretPayload_notificationChannels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "webhookSecret":
+			out.Values[i] = ec._RotateWebhookSecretPayload_webhookSecret(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "tenant":
+			out.Values[i] = ec._RotateWebhookSecretPayload_tenant(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var sendTestWebhookPayloadImplementors = []string{"SendTestWebhookPayload"}
+
+func (ec *executionContext) _SendTestWebhookPayload(ctx context.Context, sel ast.SelectionSet, obj *SendTestWebhookPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sendTestWebhookPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SendTestWebhookPayload")
+		case "delivered":
+			out.Values[i] = ec._SendTestWebhookPayload_delivered(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "statusCode":
+			out.Values[i] = ec._SendTestWebhookPayload_statusCode(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._SendTestWebhookPayload_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._SendTestWebhookPayload_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "webhookId":
+			out.Values[i] = ec._SendTestWebhookPayload_webhookId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "url":
+			out.Values[i] = ec._SendTestWebhookPayload_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var ssoConfigImplementors = []string{"SsoConfig"}
+
+func (ec *executionContext) _SsoConfig(ctx context.Context, sel ast.SelectionSet, obj *tenant.SSOConfig) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ssoConfigImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SsoConfig")
+		case "enabled":
+			out.Values[i] = ec._SsoConfig_enabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._SsoConfig_type(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._SsoConfig_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clientId":
+			out.Values[i] = ec._SsoConfig_clientId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "clientSecretHint":
+			out.Values[i] = ec._SsoConfig_clientSecretHint(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "discoveryUrl":
+			out.Values[i] = ec._SsoConfig_discoveryUrl(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "redirectUri":
+			out.Values[i] = ec._SsoConfig_redirectUri(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "entityId":
+			out.Values[i] = ec._SsoConfig_entityId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "idpMetadataUrl":
+			out.Values[i] = ec._SsoConfig_idpMetadataUrl(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "directoryTenantId":
+			out.Values[i] = ec._SsoConfig_directoryTenantId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "loginUrl":
+			out.Values[i] = ec._SsoConfig_loginUrl(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "idpCertificateExpiresAt":
+			out.Values[i] = ec._SsoConfig_idpCertificateExpiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "spCertificateExpiresAt":
+			out.Values[i] = ec._SsoConfig_spCertificateExpiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastTestAt":
+			out.Values[i] = ec._SsoConfig_lastTestAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastTestResult":
+			out.Values[i] = ec._SsoConfig_lastTestResult(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastTestError":
+			out.Values[i] = ec._SsoConfig_lastTestError(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._SsoConfig_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._SsoConfig_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "updatedBy":
+			out.Values[i] = ec._SsoConfig_updatedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -7395,6 +14201,272 @@ func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "notificationChannels":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Tenant_notificationChannels(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "keywords":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Tenant_keywords(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "industries":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Tenant_industries(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "riskMatrix":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Tenant_riskMatrix(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "websiteConfig":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Tenant_websiteConfig(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "watchlist":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Tenant_watchlist(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "sso":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Tenant_sso(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -7765,6 +14837,216 @@ func (ec *executionContext) _TenantSettings(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var testSsoPayloadImplementors = []string{"TestSsoPayload"}
+
+func (ec *executionContext) _TestSsoPayload(ctx context.Context, sel ast.SelectionSet, obj *TestSsoPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, testSsoPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TestSsoPayload")
+		case "sso":
+			out.Values[i] = ec._TestSsoPayload_sso(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "result":
+			out.Values[i] = ec._TestSsoPayload_result(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._TestSsoPayload_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var updateIndustriesPayloadImplementors = []string{"UpdateIndustriesPayload"}
+
+func (ec *executionContext) _UpdateIndustriesPayload(ctx context.Context, sel ast.SelectionSet, obj *UpdateIndustriesPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateIndustriesPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateIndustriesPayload")
+		case "industries":
+			out.Values[i] = ec._UpdateIndustriesPayload_industries(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var updateKeywordsPayloadImplementors = []string{"UpdateKeywordsPayload"}
+
+func (ec *executionContext) _UpdateKeywordsPayload(ctx context.Context, sel ast.SelectionSet, obj *UpdateKeywordsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateKeywordsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateKeywordsPayload")
+		case "keywords":
+			out.Values[i] = ec._UpdateKeywordsPayload_keywords(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var updateNotificationChannelsPayloadImplementors = []string{"UpdateNotificationChannelsPayload"}
+
+func (ec *executionContext) _UpdateNotificationChannelsPayload(ctx context.Context, sel ast.SelectionSet, obj *UpdateNotificationChannelsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateNotificationChannelsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateNotificationChannelsPayload")
+		case "notificationChannels":
+			out.Values[i] = ec._UpdateNotificationChannelsPayload_notificationChannels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "webhookSecret":
+			out.Values[i] = ec._UpdateNotificationChannelsPayload_webhookSecret(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "tenant":
+			out.Values[i] = ec._UpdateNotificationChannelsPayload_tenant(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var updateRiskMatrixPayloadImplementors = []string{"UpdateRiskMatrixPayload"}
+
+func (ec *executionContext) _UpdateRiskMatrixPayload(ctx context.Context, sel ast.SelectionSet, obj *UpdateRiskMatrixPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateRiskMatrixPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateRiskMatrixPayload")
+		case "riskMatrix":
+			out.Values[i] = ec._UpdateRiskMatrixPayload_riskMatrix(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var updateTenantPayloadImplementors = []string{"UpdateTenantPayload"}
 
 func (ec *executionContext) _UpdateTenantPayload(ctx context.Context, sel ast.SelectionSet, obj *UpdateTenantPayload) graphql.Marshaler {
@@ -7822,6 +15104,82 @@ func (ec *executionContext) _UpdateTenantSettingsPayload(ctx context.Context, se
 			}
 		case "tenant":
 			out.Values[i] = ec._UpdateTenantSettingsPayload_tenant(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var updateWatchlistSeatsPayloadImplementors = []string{"UpdateWatchlistSeatsPayload"}
+
+func (ec *executionContext) _UpdateWatchlistSeatsPayload(ctx context.Context, sel ast.SelectionSet, obj *UpdateWatchlistSeatsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateWatchlistSeatsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateWatchlistSeatsPayload")
+		case "watchlist":
+			out.Values[i] = ec._UpdateWatchlistSeatsPayload_watchlist(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var updateWebsiteConfigPayloadImplementors = []string{"UpdateWebsiteConfigPayload"}
+
+func (ec *executionContext) _UpdateWebsiteConfigPayload(ctx context.Context, sel ast.SelectionSet, obj *UpdateWebsiteConfigPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateWebsiteConfigPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateWebsiteConfigPayload")
+		case "websiteConfig":
+			out.Values[i] = ec._UpdateWebsiteConfigPayload_websiteConfig(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -7924,6 +15282,147 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 		case "permissions":
 			out.Values[i] = ec._Viewer_permissions(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var watchlistSeatsImplementors = []string{"WatchlistSeats"}
+
+func (ec *executionContext) _WatchlistSeats(ctx context.Context, sel ast.SelectionSet, obj *tenant.WatchlistSeats) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, watchlistSeatsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WatchlistSeats")
+		case "availableSeats":
+			out.Values[i] = ec._WatchlistSeats_availableSeats(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "activeSubjects":
+			out.Values[i] = ec._WatchlistSeats_activeSubjects(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "remainingSeats":
+			out.Values[i] = ec._WatchlistSeats_remainingSeats(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._WatchlistSeats_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._WatchlistSeats_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "updatedBy":
+			out.Values[i] = ec._WatchlistSeats_updatedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var websiteConfigImplementors = []string{"WebsiteConfig"}
+
+func (ec *executionContext) _WebsiteConfig(ctx context.Context, sel ast.SelectionSet, obj *tenant.WebsiteConfig) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, websiteConfigImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WebsiteConfig")
+		case "enabledChecks":
+			out.Values[i] = ec._WebsiteConfig_enabledChecks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "timeoutSeconds":
+			out.Values[i] = ec._WebsiteConfig_timeoutSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "passThreshold":
+			out.Values[i] = ec._WebsiteConfig_passThreshold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reviewThreshold":
+			out.Values[i] = ec._WebsiteConfig_reviewThreshold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "followRedirects":
+			out.Values[i] = ec._WebsiteConfig_followRedirects(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "maxRedirects":
+			out.Values[i] = ec._WebsiteConfig_maxRedirects(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._WebsiteConfig_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._WebsiteConfig_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "updatedBy":
+			out.Values[i] = ec._WebsiteConfig_updatedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -8430,6 +15929,52 @@ func (ec *executionContext) marshalNDeleteTenantPayload2ᚖtenantapiᚋgraphᚐD
 	return ec._DeleteTenantPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNDisableSsoInput2tenantapiᚋgraphᚐDisableSsoInput(ctx context.Context, v any) (DisableSsoInput, error) {
+	res, err := ec.unmarshalInputDisableSsoInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDisableSsoPayload2ᚖtenantapiᚋgraphᚐDisableSsoPayload(ctx context.Context, sel ast.SelectionSet, v *DisableSsoPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DisableSsoPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNEnableSsoInput2tenantapiᚋgraphᚐEnableSsoInput(ctx context.Context, v any) (EnableSsoInput, error) {
+	res, err := ec.unmarshalInputEnableSsoInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEnableSsoPayload2ᚖtenantapiᚋgraphᚐEnableSsoPayload(ctx context.Context, sel ast.SelectionSet, v *EnableSsoPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._EnableSsoPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalFloatContext(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return graphql.WrapContextMarshaler(ctx, res)
+}
+
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -8444,6 +15989,82 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNIndustry2ᚕᚖtenantapiᚋtenantᚐIndustryᚄ(ctx context.Context, sel ast.SelectionSet, v []*tenant.Industry) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIndustry2ᚖtenantapiᚋtenantᚐIndustry(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNIndustry2ᚖtenantapiᚋtenantᚐIndustry(ctx context.Context, sel ast.SelectionSet, v *tenant.Industry) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Industry(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNIndustryCode2tenantapiᚋtenantᚐIndustryCode(ctx context.Context, v any) (tenant.IndustryCode, error) {
+	var res tenant.IndustryCode
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNIndustryCode2tenantapiᚋtenantᚐIndustryCode(ctx context.Context, sel ast.SelectionSet, v tenant.IndustryCode) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNIndustryCode2ᚕtenantapiᚋtenantᚐIndustryCodeᚄ(ctx context.Context, v any) ([]tenant.IndustryCode, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]tenant.IndustryCode, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNIndustryCode2tenantapiᚋtenantᚐIndustryCode(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNIndustryCode2ᚕtenantapiᚋtenantᚐIndustryCodeᚄ(ctx context.Context, sel ast.SelectionSet, v []tenant.IndustryCode) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIndustryCode2tenantapiᚋtenantᚐIndustryCode(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNIndustryConfig2ᚖtenantapiᚋtenantᚐIndustryConfig(ctx context.Context, sel ast.SelectionSet, v *tenant.IndustryConfig) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._IndustryConfig(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
@@ -8478,6 +16099,16 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 	return res
 }
 
+func (ec *executionContext) marshalNKeywordList2ᚖtenantapiᚋtenantᚐKeywordList(ctx context.Context, sel ast.SelectionSet, v *tenant.KeywordList) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._KeywordList(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNLimits2ᚖtenantapiᚋtenantᚐLimits(ctx context.Context, sel ast.SelectionSet, v *tenant.Limits) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -8486,6 +16117,56 @@ func (ec *executionContext) marshalNLimits2ᚖtenantapiᚋtenantᚐLimits(ctx co
 		return graphql.Null
 	}
 	return ec._Limits(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNNotificationChannels2ᚖtenantapiᚋtenantᚐNotificationChannels(ctx context.Context, sel ast.SelectionSet, v *tenant.NotificationChannels) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._NotificationChannels(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNNotificationEvent2tenantapiᚋtenantᚐNotificationEvent(ctx context.Context, v any) (tenant.NotificationEvent, error) {
+	var res tenant.NotificationEvent
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNotificationEvent2tenantapiᚋtenantᚐNotificationEvent(ctx context.Context, sel ast.SelectionSet, v tenant.NotificationEvent) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNNotificationEvent2ᚕtenantapiᚋtenantᚐNotificationEventᚄ(ctx context.Context, v any) ([]tenant.NotificationEvent, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]tenant.NotificationEvent, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNNotificationEvent2tenantapiᚋtenantᚐNotificationEvent(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNNotificationEvent2ᚕtenantapiᚋtenantᚐNotificationEventᚄ(ctx context.Context, sel ast.SelectionSet, v []tenant.NotificationEvent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNotificationEvent2tenantapiᚋtenantᚐNotificationEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNPageInfo2ᚖtenantapiᚋgraphᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *PageInfo) graphql.Marshaler {
@@ -8592,6 +16273,121 @@ func (ec *executionContext) marshalNRevokeApiKeyPayload2ᚖtenantapiᚋgraphᚐR
 		return graphql.Null
 	}
 	return ec._RevokeApiKeyPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRiskMatrix2ᚖtenantapiᚋtenantᚐRiskMatrix(ctx context.Context, sel ast.SelectionSet, v *tenant.RiskMatrix) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RiskMatrix(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRiskWeight2ᚕᚖtenantapiᚋtenantᚐRiskWeightᚄ(ctx context.Context, sel ast.SelectionSet, v []*tenant.RiskWeight) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRiskWeight2ᚖtenantapiᚋtenantᚐRiskWeight(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRiskWeight2ᚖtenantapiᚋtenantᚐRiskWeight(ctx context.Context, sel ast.SelectionSet, v *tenant.RiskWeight) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RiskWeight(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRiskWeightInput2ᚕᚖtenantapiᚋgraphᚐRiskWeightInputᚄ(ctx context.Context, v any) ([]*RiskWeightInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*RiskWeightInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRiskWeightInput2ᚖtenantapiᚋgraphᚐRiskWeightInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNRiskWeightInput2ᚖtenantapiᚋgraphᚐRiskWeightInput(ctx context.Context, v any) (*RiskWeightInput, error) {
+	res, err := ec.unmarshalInputRiskWeightInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNRotateWebhookSecretInput2tenantapiᚋgraphᚐRotateWebhookSecretInput(ctx context.Context, v any) (RotateWebhookSecretInput, error) {
+	res, err := ec.unmarshalInputRotateWebhookSecretInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRotateWebhookSecretPayload2ᚖtenantapiᚋgraphᚐRotateWebhookSecretPayload(ctx context.Context, sel ast.SelectionSet, v *RotateWebhookSecretPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RotateWebhookSecretPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSendTestWebhookInput2tenantapiᚋgraphᚐSendTestWebhookInput(ctx context.Context, v any) (SendTestWebhookInput, error) {
+	res, err := ec.unmarshalInputSendTestWebhookInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSendTestWebhookPayload2ᚖtenantapiᚋgraphᚐSendTestWebhookPayload(ctx context.Context, sel ast.SelectionSet, v *SendTestWebhookPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SendTestWebhookPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSsoConfig2ᚖtenantapiᚋtenantᚐSSOConfig(ctx context.Context, sel ast.SelectionSet, v *tenant.SSOConfig) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SsoConfig(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSsoStatus2tenantapiᚋtenantᚐSSOStatus(ctx context.Context, v any) (tenant.SSOStatus, error) {
+	var res tenant.SSOStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSsoStatus2tenantapiᚋtenantᚐSSOStatus(ctx context.Context, sel ast.SelectionSet, v tenant.SSOStatus) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNSsoTestResult2tenantapiᚋtenantᚐSSOTestResult(ctx context.Context, v any) (tenant.SSOTestResult, error) {
+	var res tenant.SSOTestResult
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSsoTestResult2tenantapiᚋtenantᚐSSOTestResult(ctx context.Context, sel ast.SelectionSet, v tenant.SSOTestResult) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -8711,6 +16507,21 @@ func (ec *executionContext) marshalNTenantStatus2tenantapiᚋtenantᚐStatus(ctx
 	return v
 }
 
+func (ec *executionContext) unmarshalNTestSsoInput2tenantapiᚋgraphᚐTestSsoInput(ctx context.Context, v any) (TestSsoInput, error) {
+	res, err := ec.unmarshalInputTestSsoInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTestSsoPayload2ᚖtenantapiᚋgraphᚐTestSsoPayload(ctx context.Context, sel ast.SelectionSet, v *TestSsoPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TestSsoPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := graphql.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -8725,6 +16536,66 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNUpdateIndustriesInput2tenantapiᚋgraphᚐUpdateIndustriesInput(ctx context.Context, v any) (UpdateIndustriesInput, error) {
+	res, err := ec.unmarshalInputUpdateIndustriesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdateIndustriesPayload2ᚖtenantapiᚋgraphᚐUpdateIndustriesPayload(ctx context.Context, sel ast.SelectionSet, v *UpdateIndustriesPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UpdateIndustriesPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpdateKeywordsInput2tenantapiᚋgraphᚐUpdateKeywordsInput(ctx context.Context, v any) (UpdateKeywordsInput, error) {
+	res, err := ec.unmarshalInputUpdateKeywordsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdateKeywordsPayload2ᚖtenantapiᚋgraphᚐUpdateKeywordsPayload(ctx context.Context, sel ast.SelectionSet, v *UpdateKeywordsPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UpdateKeywordsPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpdateNotificationChannelsInput2tenantapiᚋgraphᚐUpdateNotificationChannelsInput(ctx context.Context, v any) (UpdateNotificationChannelsInput, error) {
+	res, err := ec.unmarshalInputUpdateNotificationChannelsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdateNotificationChannelsPayload2ᚖtenantapiᚋgraphᚐUpdateNotificationChannelsPayload(ctx context.Context, sel ast.SelectionSet, v *UpdateNotificationChannelsPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UpdateNotificationChannelsPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpdateRiskMatrixInput2tenantapiᚋgraphᚐUpdateRiskMatrixInput(ctx context.Context, v any) (UpdateRiskMatrixInput, error) {
+	res, err := ec.unmarshalInputUpdateRiskMatrixInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdateRiskMatrixPayload2ᚖtenantapiᚋgraphᚐUpdateRiskMatrixPayload(ctx context.Context, sel ast.SelectionSet, v *UpdateRiskMatrixPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UpdateRiskMatrixPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUpdateTenantInput2tenantapiᚋgraphᚐUpdateTenantInput(ctx context.Context, v any) (UpdateTenantInput, error) {
@@ -8757,6 +16628,36 @@ func (ec *executionContext) marshalNUpdateTenantSettingsPayload2ᚖtenantapiᚋg
 	return ec._UpdateTenantSettingsPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNUpdateWatchlistSeatsInput2tenantapiᚋgraphᚐUpdateWatchlistSeatsInput(ctx context.Context, v any) (UpdateWatchlistSeatsInput, error) {
+	res, err := ec.unmarshalInputUpdateWatchlistSeatsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdateWatchlistSeatsPayload2ᚖtenantapiᚋgraphᚐUpdateWatchlistSeatsPayload(ctx context.Context, sel ast.SelectionSet, v *UpdateWatchlistSeatsPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UpdateWatchlistSeatsPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpdateWebsiteConfigInput2tenantapiᚋgraphᚐUpdateWebsiteConfigInput(ctx context.Context, v any) (UpdateWebsiteConfigInput, error) {
+	res, err := ec.unmarshalInputUpdateWebsiteConfigInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdateWebsiteConfigPayload2ᚖtenantapiᚋgraphᚐUpdateWebsiteConfigPayload(ctx context.Context, sel ast.SelectionSet, v *UpdateWebsiteConfigPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UpdateWebsiteConfigPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNViewer2ᚖtenantapiᚋgraphᚐViewer(ctx context.Context, sel ast.SelectionSet, v *Viewer) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -8775,6 +16676,66 @@ func (ec *executionContext) unmarshalNViewerKind2tenantapiᚋgraphᚐViewerKind(
 
 func (ec *executionContext) marshalNViewerKind2tenantapiᚋgraphᚐViewerKind(ctx context.Context, sel ast.SelectionSet, v ViewerKind) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNWatchlistSeats2ᚖtenantapiᚋtenantᚐWatchlistSeats(ctx context.Context, sel ast.SelectionSet, v *tenant.WatchlistSeats) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._WatchlistSeats(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNWebCheck2tenantapiᚋtenantᚐWebCheck(ctx context.Context, v any) (tenant.WebCheck, error) {
+	var res tenant.WebCheck
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWebCheck2tenantapiᚋtenantᚐWebCheck(ctx context.Context, sel ast.SelectionSet, v tenant.WebCheck) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNWebCheck2ᚕtenantapiᚋtenantᚐWebCheckᚄ(ctx context.Context, v any) ([]tenant.WebCheck, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]tenant.WebCheck, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNWebCheck2tenantapiᚋtenantᚐWebCheck(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNWebCheck2ᚕtenantapiᚋtenantᚐWebCheckᚄ(ctx context.Context, sel ast.SelectionSet, v []tenant.WebCheck) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWebCheck2tenantapiᚋtenantᚐWebCheck(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWebsiteConfig2ᚖtenantapiᚋtenantᚐWebsiteConfig(ctx context.Context, sel ast.SelectionSet, v *tenant.WebsiteConfig) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._WebsiteConfig(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -8982,6 +16943,14 @@ func (ec *executionContext) marshalODataResidency2ᚖtenantapiᚋtenantᚐReside
 	return v
 }
 
+func (ec *executionContext) unmarshalOEntraIdSsoInput2ᚖtenantapiᚋgraphᚐEntraIDSsoInput(ctx context.Context, v any) (*EntraIDSsoInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputEntraIdSsoInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
 	if v == nil {
 		return nil, nil
@@ -9035,6 +17004,13 @@ func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalOIndustryConfig2ᚖtenantapiᚋtenantᚐIndustryConfig(ctx context.Context, sel ast.SelectionSet, v *tenant.IndustryConfig) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._IndustryConfig(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
 	if v == nil {
 		return nil, nil
@@ -9053,6 +17029,13 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	return res
 }
 
+func (ec *executionContext) marshalOKeywordList2ᚖtenantapiᚋtenantᚐKeywordList(ctx context.Context, sel ast.SelectionSet, v *tenant.KeywordList) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._KeywordList(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOLimits2ᚖtenantapiᚋtenantᚐLimits(ctx context.Context, sel ast.SelectionSet, v *tenant.Limits) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -9060,11 +17043,124 @@ func (ec *executionContext) marshalOLimits2ᚖtenantapiᚋtenantᚐLimits(ctx co
 	return ec._Limits(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalONotificationChannels2ᚖtenantapiᚋtenantᚐNotificationChannels(ctx context.Context, sel ast.SelectionSet, v *tenant.NotificationChannels) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._NotificationChannels(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalONotificationEvent2ᚕtenantapiᚋtenantᚐNotificationEventᚄ(ctx context.Context, v any) ([]tenant.NotificationEvent, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]tenant.NotificationEvent, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNNotificationEvent2tenantapiᚋtenantᚐNotificationEvent(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalONotificationEvent2ᚕtenantapiᚋtenantᚐNotificationEventᚄ(ctx context.Context, sel ast.SelectionSet, v []tenant.NotificationEvent) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNotificationEvent2tenantapiᚋtenantᚐNotificationEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOOidcSsoInput2ᚖtenantapiᚋgraphᚐOidcSsoInput(ctx context.Context, v any) (*OidcSsoInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputOidcSsoInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalOPlan2ᚖtenantapiᚋtenantᚐPlan(ctx context.Context, sel ast.SelectionSet, v *tenant.Plan) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Plan(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORiskMatrix2ᚖtenantapiᚋtenantᚐRiskMatrix(ctx context.Context, sel ast.SelectionSet, v *tenant.RiskMatrix) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RiskMatrix(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOSamlSsoInput2ᚖtenantapiᚋgraphᚐSamlSsoInput(ctx context.Context, v any) (*SamlSsoInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputSamlSsoInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSsoConfig2ᚖtenantapiᚋtenantᚐSSOConfig(ctx context.Context, sel ast.SelectionSet, v *tenant.SSOConfig) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SsoConfig(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOSsoProviderInput2ᚖtenantapiᚋgraphᚐSsoProviderInput(ctx context.Context, v any) (*SsoProviderInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputSsoProviderInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOSsoTestResult2ᚖtenantapiᚋtenantᚐSSOTestResult(ctx context.Context, v any) (*tenant.SSOTestResult, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(tenant.SSOTestResult)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSsoTestResult2ᚖtenantapiᚋtenantᚐSSOTestResult(ctx context.Context, sel ast.SelectionSet, v *tenant.SSOTestResult) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOSsoType2ᚖtenantapiᚋtenantᚐSSOType(ctx context.Context, v any) (*tenant.SSOType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(tenant.SSOType)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSsoType2ᚖtenantapiᚋtenantᚐSSOType(ctx context.Context, sel ast.SelectionSet, v *tenant.SSOType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
@@ -9232,6 +17328,56 @@ func (ec *executionContext) marshalOUsage2ᚖtenantapiᚋtenantᚐUsage(ctx cont
 		return graphql.Null
 	}
 	return ec._Usage(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOWatchlistSeats2ᚖtenantapiᚋtenantᚐWatchlistSeats(ctx context.Context, sel ast.SelectionSet, v *tenant.WatchlistSeats) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._WatchlistSeats(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOWebCheck2ᚕtenantapiᚋtenantᚐWebCheckᚄ(ctx context.Context, v any) ([]tenant.WebCheck, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]tenant.WebCheck, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNWebCheck2tenantapiᚋtenantᚐWebCheck(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOWebCheck2ᚕtenantapiᚋtenantᚐWebCheckᚄ(ctx context.Context, sel ast.SelectionSet, v []tenant.WebCheck) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWebCheck2tenantapiᚋtenantᚐWebCheck(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOWebsiteConfig2ᚖtenantapiᚋtenantᚐWebsiteConfig(ctx context.Context, sel ast.SelectionSet, v *tenant.WebsiteConfig) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._WebsiteConfig(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

@@ -71,8 +71,66 @@ type DeleteTenantPayload struct {
 	RestorableUntil time.Time `json:"restorableUntil"`
 }
 
+// What `disableSso` turns off.
+type DisableSsoInput struct {
+	// The tenant to change. Default: the caller's own. Another tenant needs TENANT_MANAGE.
+	TenantID *string `json:"tenantId,omitempty"`
+	// If given, refused with CONFLICT unless `sso.version` still equals it.
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+	// Check the input and report the same errors as a real change, but save nothing.
+	ValidateOnly *bool `json:"validateOnly,omitempty"`
+}
+
+// The disabled configuration.
+type DisableSsoPayload struct {
+	// The configuration, kept, with `enabled: false`.
+	Sso *tenant.SSOConfig `json:"sso"`
+	// `SSO disabled. Users can log in with email/password again.`
+	Message string `json:"message"`
+}
+
+// What `enableSso` saves and turns on.
+type EnableSsoInput struct {
+	// The tenant to change. Default: the caller's own. Another tenant needs TENANT_MANAGE.
+	TenantID *string `json:"tenantId,omitempty"`
+	// The identity provider: exactly one of `oidc`, `saml` or `entraId`. Leave it out to re-enable the configuration kept by `disableSso`.
+	Provider *SsoProviderInput `json:"provider,omitempty"`
+	// If given, the change is refused with CONFLICT unless `sso.version` still equals it (0 when nothing is configured yet).
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+	// Check the input and report the same errors as a real change, but save nothing. The payload shows the configuration as it would be.
+	ValidateOnly *bool `json:"validateOnly,omitempty"`
+}
+
+// The saved configuration.
+type EnableSsoPayload struct {
+	// The configuration, now enabled (as it would be, with `validateOnly`).
+	Sso *tenant.SSOConfig `json:"sso"`
+}
+
+// A Microsoft Entra ID directory.
+type EntraIDSsoInput struct {
+	// The directory (tenant) id, a UUID.
+	DirectoryTenantID string `json:"directoryTenantId"`
+	// The application (client) id, 1 to 255 characters.
+	ClientID string `json:"clientId"`
+	// The client secret, 1 to 1024 characters; stored encrypted and never returned. Required the first time; leave it out to keep the stored Entra ID secret.
+	ClientSecret *string `json:"clientSecret,omitempty"`
+}
+
 // Changes. Every mutation runs in one transaction: on any error nothing is saved.
 type Mutation struct {
+}
+
+// An OpenID Connect provider.
+type OidcSsoInput struct {
+	// The client id the provider issued, 1 to 255 characters.
+	ClientID string `json:"clientId"`
+	// The client secret, 1 to 1024 characters; stored encrypted and never returned. Required the first time; leave it out to keep the stored OIDC secret.
+	ClientSecret *string `json:"clientSecret,omitempty"`
+	// An https URL: the discovery document (`https://idp.example.com/.well-known/openid-configuration`) or the issuer (`https://idp.example.com`). At most 2048 characters.
+	DiscoveryURL string `json:"discoveryUrl"`
+	// An https URL the provider redirects users to after login. At most 2048 characters.
+	RedirectURI string `json:"redirectUri"`
 }
 
 // Relay page information.
@@ -118,6 +176,82 @@ type RevokeAPIKeyPayload struct {
 	APIKey *tenant.APIKeyRecord `json:"apiKey"`
 }
 
+// The weight of one check.
+type RiskWeightInput struct {
+	// The check.
+	Check tenant.WebCheck `json:"check"`
+	// Its weight: greater than 0, at most 1, at most 4 decimal places (0.25, 0.3333).
+	Weight float64 `json:"weight"`
+}
+
+// Which tenant's webhook secret to rotate.
+type RotateWebhookSecretInput struct {
+	// The tenant. Default: the caller's own. Another tenant needs TENANT_MANAGE.
+	TenantID *string `json:"tenantId,omitempty"`
+	// Stop the replaced secret at once instead of letting it sign deliveries for 24 more hours: for a leaked secret. Default false.
+	RevokePrevious *bool `json:"revokePrevious,omitempty"`
+	// If given, the rotation is refused with CONFLICT unless `notificationChannels.version` still equals it.
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+	// Check the input and report the same errors as a real rotation, but save nothing and generate no secret (`webhookSecret` is null).
+	ValidateOnly *bool `json:"validateOnly,omitempty"`
+}
+
+// The rotated secret.
+type RotateWebhookSecretPayload struct {
+	// The channels after the rotation (the new secret's hint, the old one's grace period).
+	NotificationChannels *tenant.NotificationChannels `json:"notificationChannels"`
+	// The new webhook signing secret (`whsec_` + 64 hex characters); null with validateOnly. Shown only this once.
+	WebhookSecret *string `json:"webhookSecret,omitempty"`
+	// The tenant it belongs to.
+	Tenant *tenant.Tenant `json:"tenant"`
+}
+
+// A SAML 2.0 identity provider. Give exactly one of `idpMetadataUrl` and `idpMetadataXml`.
+type SamlSsoInput struct {
+	// The service provider's entity id: a URI of at most 1024 characters; when it is a URL, an https one (`https://api.example.com/metadata.xml`), otherwise for example `urn:example:sp`.
+	EntityID string `json:"entityId"`
+	// An https URL where the identity provider publishes its metadata (at most 2048 characters).
+	IdpMetadataURL *string `json:"idpMetadataUrl,omitempty"`
+	// The identity provider's metadata document itself: an EntityDescriptor or EntitiesDescriptor, at most 256 KiB.
+	IdpMetadataXML *string `json:"idpMetadataXml,omitempty"`
+	// The service provider's certificate, one PEM `CERTIFICATE` block that has not expired.
+	SpX509Cert string `json:"spX509Cert"`
+	// The identity provider's signing certificate, one PEM `CERTIFICATE` block that has not expired. `testSso` checks the metadata lists it.
+	IdpX509Cert string `json:"idpX509Cert"`
+}
+
+// Which tenant's webhook to test.
+type SendTestWebhookInput struct {
+	// The tenant. Default: the caller's own. Another tenant needs TENANT_MANAGE.
+	TenantID *string `json:"tenantId,omitempty"`
+}
+
+// The outcome of a test delivery.
+type SendTestWebhookPayload struct {
+	// Whether the endpoint acknowledged the delivery with a 2xx status. Redirects are not followed.
+	Delivered bool `json:"delivered"`
+	// The HTTP status the endpoint answered, or null when no answer arrived (connection refused, timeout, TLS error, blocked address).
+	StatusCode *int `json:"statusCode,omitempty"`
+	// Milliseconds from sending the request to the end of the response (or to the failure).
+	LatencyMs float64 `json:"latencyMs"`
+	// Why the delivery failed, or null when it was delivered.
+	Error *string `json:"error,omitempty"`
+	// The `webhook-id` header of the delivery (`msg_` + 32 hex characters), to find it in the receiver's logs.
+	WebhookID string `json:"webhookId"`
+	// The URL it was sent to.
+	URL string `json:"url"`
+}
+
+// An identity provider: give exactly one member (`@oneOf`); the others are refused.
+type SsoProviderInput struct {
+	// A generic OpenID Connect provider.
+	Oidc *OidcSsoInput `json:"oidc,omitempty"`
+	// A SAML 2.0 identity provider.
+	Saml *SamlSsoInput `json:"saml,omitempty"`
+	// A Microsoft Entra ID directory.
+	EntraID *EntraIDSsoInput `json:"entraId,omitempty"`
+}
+
 // A tenant in a page.
 type TenantEdge struct {
 	// Opaque position of this tenant, for `after`.
@@ -146,6 +280,106 @@ type TenantSettingsInput struct {
 	IPAllowlist []string `json:"ipAllowlist,omitempty"`
 	// De-duplicate tokens. Default false.
 	DeduplicateTokens *bool `json:"deduplicateTokens,omitempty"`
+}
+
+// Which tenant's identity provider to test.
+type TestSsoInput struct {
+	// The tenant. Default: the caller's own. Another tenant needs TENANT_MANAGE.
+	TenantID *string `json:"tenantId,omitempty"`
+}
+
+// The outcome of `testSso`.
+type TestSsoPayload struct {
+	// The configuration with the recorded test.
+	Sso *tenant.SSOConfig `json:"sso"`
+	// SUCCESS or FAILURE.
+	Result tenant.SSOTestResult `json:"result"`
+	// Why it failed, null on success (the same text as `sso.lastTestError`).
+	Error *string `json:"error,omitempty"`
+}
+
+// New industry lists, replacing the old ones entirely.
+type UpdateIndustriesInput struct {
+	// The tenant to change. Default: the caller's own. Another tenant needs TENANT_MANAGE.
+	TenantID *string `json:"tenantId,omitempty"`
+	// Every accepted industry (list replacement). Empty: every industry not blocked. Duplicates are removed.
+	Allowed []tenant.IndustryCode `json:"allowed"`
+	// Every refused industry (list replacement). Duplicates are removed. A code in both lists is refused, naming it (`blocked[0]`).
+	Blocked []tenant.IndustryCode `json:"blocked"`
+	// If given, the change is refused with CONFLICT unless `industries.version` still equals it (0 while never set).
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+	// Check everything and report the same errors, but save nothing. The payload shows what would have been saved.
+	ValidateOnly *bool `json:"validateOnly,omitempty"`
+}
+
+// The industries after the change.
+type UpdateIndustriesPayload struct {
+	// The industries as saved (with validateOnly: as they would have been).
+	Industries *tenant.IndustryConfig `json:"industries"`
+}
+
+// A new keyword list, replacing the old one entirely.
+type UpdateKeywordsInput struct {
+	// The tenant to change. Default: the caller's own. Another tenant needs TENANT_MANAGE.
+	TenantID *string `json:"tenantId,omitempty"`
+	// Every keyword to keep (list replacement; an empty list removes them all). Each is trimmed and must then be 1 to 100 characters without control characters; case-insensitive duplicates are removed, keeping the first spelling; at most 500 distinct keywords. Errors name the index: `keywords[3]`.
+	Keywords []string `json:"keywords"`
+	// If given, the change is refused with CONFLICT unless `keywords.version` still equals it (0 while never set).
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+	// Check everything and report the same errors, but save nothing. The payload shows what would have been saved.
+	ValidateOnly *bool `json:"validateOnly,omitempty"`
+}
+
+// The keywords after the change.
+type UpdateKeywordsPayload struct {
+	// The keywords as saved (with validateOnly: as they would have been).
+	Keywords *tenant.KeywordList `json:"keywords"`
+}
+
+// Changes to a tenant's notification channels. Fields left out are unchanged; lists replace the stored ones.
+type UpdateNotificationChannelsInput struct {
+	// The tenant to change. Default: the caller's own. Another tenant needs TENANT_MANAGE.
+	TenantID *string `json:"tenantId,omitempty"`
+	// Replaces the addresses: plain email addresses (`alerts@acme.fr`, no display name, at most 254 characters), at most 20 distinct ones; domains lower-cased, duplicates removed case-insensitively. An empty list removes them all.
+	Emails []string `json:"emails,omitempty"`
+	// The webhook URL: `https://` only (deliveries carry signed data), at most 2048 characters, no user name, password or #fragment. An empty string removes the webhook (its secret is kept for when a URL is set again). Setting it while the tenant has no secret generates one, returned in the payload.
+	WebhookURL *string `json:"webhookUrl,omitempty"`
+	// Replaces the events (duplicates removed). An empty list unsubscribes from every event.
+	Events []tenant.NotificationEvent `json:"events,omitempty"`
+	// Your own signing secret instead of a generated one: `whsec_` followed by 64 lower-case hexadecimal characters (32 random bytes, e.g. `echo whsec_$(openssl rand -hex 32)`). It replaces the current secret at once (no grace period), is stored encrypted and never shown again, not even in this payload.
+	WebhookSecret *string `json:"webhookSecret,omitempty"`
+	// If given, the change is refused with CONFLICT unless `notificationChannels.version` still equals it.
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+	// Check the input and report the same errors as a real change, but save nothing and generate no secret. The payload shows the channels as they would be (without a new secret's hint).
+	ValidateOnly *bool `json:"validateOnly,omitempty"`
+}
+
+// The changed notification channels.
+type UpdateNotificationChannelsPayload struct {
+	// The channels after the change.
+	NotificationChannels *tenant.NotificationChannels `json:"notificationChannels"`
+	// The webhook signing secret generated by this change (`whsec_` + 64 hex characters), or null when none was. Shown only this once: store it where your webhook receiver reads it.
+	WebhookSecret *string `json:"webhookSecret,omitempty"`
+	// The tenant they belong to.
+	Tenant *tenant.Tenant `json:"tenant"`
+}
+
+// A new risk matrix, replacing the old one entirely.
+type UpdateRiskMatrixInput struct {
+	// The tenant to change. Default: the caller's own. Another tenant needs TENANT_MANAGE.
+	TenantID *string `json:"tenantId,omitempty"`
+	// A weight for each check you use, and only those: each check at most once, each weight greater than 0 and at most 1 with at most 4 decimal places (a weight of 0 is refused: leave the check out), summing to 1.0 within 0.0001 (three checks at 0.3333 are accepted). Errors name the entry: `weights[2].weight`.
+	Weights []*RiskWeightInput `json:"weights"`
+	// If given, the change is refused with CONFLICT unless `riskMatrix.version` still equals it (0 while the defaults apply).
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+	// Check everything and report the same errors, but save nothing. The payload shows what would have been saved.
+	ValidateOnly *bool `json:"validateOnly,omitempty"`
+}
+
+// The risk matrix after the change.
+type UpdateRiskMatrixPayload struct {
+	// The risk matrix as saved (with validateOnly: as it would have been).
+	RiskMatrix *tenant.RiskMatrix `json:"riskMatrix"`
 }
 
 // Changes to a tenant's profile. Fields left out are unchanged.
@@ -198,6 +432,52 @@ type UpdateTenantSettingsPayload struct {
 	Settings *tenant.Settings `json:"settings,omitempty"`
 	// The tenant they belong to.
 	Tenant *tenant.Tenant `json:"tenant"`
+}
+
+// A tenant's new number of watchlist seats.
+type UpdateWatchlistSeatsInput struct {
+	// The tenant to change. Default: the caller's own (the admin secret must give it).
+	TenantID *string `json:"tenantId,omitempty"`
+	// Seats granted, 0 to 1,000,000; never fewer than the subjects currently monitored (`watchlist.activeSubjects`).
+	AvailableSeats int `json:"availableSeats"`
+	// If given, the change is refused with CONFLICT unless `watchlist.version` still equals it (0 while never set).
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+	// Check everything and report the same errors, but save nothing. The payload shows what would have been saved.
+	ValidateOnly *bool `json:"validateOnly,omitempty"`
+}
+
+// The watchlist seats after the change.
+type UpdateWatchlistSeatsPayload struct {
+	// The seats as saved (with validateOnly: as they would have been).
+	Watchlist *tenant.WatchlistSeats `json:"watchlist"`
+}
+
+// Changes to the website validation defaults. Fields left out keep their current value (the default value the first time); the result must satisfy every rule.
+type UpdateWebsiteConfigInput struct {
+	// The tenant to change. Default: the caller's own. Another tenant needs TENANT_MANAGE.
+	TenantID *string `json:"tenantId,omitempty"`
+	// The checks that run by default: at least one; duplicates removed; kept in the order of the WebCheck enum.
+	EnabledChecks []tenant.WebCheck `json:"enabledChecks,omitempty"`
+	// Validation timeout in seconds, 1 to 60.
+	TimeoutSeconds *int `json:"timeoutSeconds,omitempty"`
+	// Scores from this value up pass: 0 to 100, at least `reviewThreshold`.
+	PassThreshold *int `json:"passThreshold,omitempty"`
+	// Scores from this value up to below `passThreshold` go to manual review: 0 to 100, at most `passThreshold`.
+	ReviewThreshold *int `json:"reviewThreshold,omitempty"`
+	// Follow HTTP redirects of the website.
+	FollowRedirects *bool `json:"followRedirects,omitempty"`
+	// At most how many redirects to follow, 0 to 10.
+	MaxRedirects *int `json:"maxRedirects,omitempty"`
+	// If given, the change is refused with CONFLICT unless `websiteConfig.version` still equals it (0 while the defaults apply).
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+	// Check everything and report the same errors, but save nothing. The payload shows what would have been saved.
+	ValidateOnly *bool `json:"validateOnly,omitempty"`
+}
+
+// The website validation defaults after the change.
+type UpdateWebsiteConfigPayload struct {
+	// The configuration as saved (with validateOnly: as it would have been).
+	WebsiteConfig *tenant.WebsiteConfig `json:"websiteConfig"`
 }
 
 // The caller of the request.

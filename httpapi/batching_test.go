@@ -22,6 +22,11 @@ const everyTenantField = `{
       limits { users policies interactionsPerMonth apiRequestsPerMinute }
       usage { activeUsers policies interactionsThisMonth }
       apiKeys(includeRevoked: true) { id prefix status permissions }
+      keywords { items version } industries { allowed { code name } blocked { code } version }
+      riskMatrix { weights { check weight } version } websiteConfig { enabledChecks timeoutSeconds version }
+      watchlist { availableSeats activeSubjects remainingSeats version }
+      sso { enabled type status clientId loginUrl lastTestResult version }
+      notificationChannels { emails webhookUrl events webhookSecretHint previousWebhookSecretExpiresAt version updatedBy }
     }
   }
 }`
@@ -64,7 +69,10 @@ func statementsFor(t *testing.T, n int) int64 {
 func TestStatementsConstantInListSize(t *testing.T) {
 	t.Parallel()
 	// page + totalCount + settings + plans (plan and limits) + usage + apiKeys
-	const associations = 6
+	// + sso
+	// + keywords + industries + riskMatrix + websiteConfig + watchlist
+	// + notificationChannels
+	const associations = 13
 	small, large := statementsFor(t, 2), statementsFor(t, 100)
 	t.Logf("statements: %d for 2 tenants, %d for 100 tenants", small, large)
 	if small != large {

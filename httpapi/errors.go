@@ -3,10 +3,13 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"tenantapi/tenant"
@@ -22,6 +25,7 @@ var extensionCode = map[string]string{
 	tenant.ERATELIMITED:     "RATE_LIMITED",
 	tenant.EUNAVAILABLE:     "SERVICE_UNAVAILABLE",
 	tenant.EINTERNAL:        "INTERNAL_SERVER_ERROR",
+	tenant.EQUOTA:           "QUOTA_EXCEEDED",
 }
 
 // presentError is the one error presenter: a domain error keeps its safe
@@ -37,6 +41,10 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			}
 			if te.Field != "" {
 				out.Extensions["field"] = te.Field
+			} else if f := inputField(ctx, err); f != "" && te.Code == tenant.EINVALID {
+				// A scalar that failed to parse (Date) does not know its
+				// argument's name: take it from the input path.
+				out.Message, out.Extensions["field"] = f+" "+te.Message, f
 			}
 			if te.Code == tenant.EINTERNAL {
 				log.ErrorContext(ctx, "internal error", "request_id", tenant.RequestID(ctx), "err", err)
@@ -45,6 +53,12 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		if g, ok := errors.AsType[*gqlerror.Error](err); ok && g.Unwrap() == nil {
 			return g // gqlgen's own message: parse, validation, coercion
+		}
+		if f := inputField(ctx, err); f != "" {
+			// A built-in scalar that failed to parse (Time): the client's input.
+			g, _ := errors.AsType[*gqlerror.Error](err)
+			return &gqlerror.Error{Message: f + " is not valid: " + g.Message, Path: graphql.GetPath(ctx), Locations: g.Locations,
+				Extensions: map[string]any{"code": extensionCode[tenant.EINVALID], "field": f}}
 		}
 		path := graphql.GetPath(ctx)
 		if g, ok := errors.AsType[*gqlerror.Error](err); ok {
@@ -65,4 +79,42 @@ func recoverPanic(log *slog.Logger) graphql.RecoverFunc {
 		log.ErrorContext(ctx, "panic in resolver", "request_id", tenant.RequestID(ctx), "panic", p, "stack", string(debug.Stack()))
 		return &tenant.Error{Code: tenant.EINTERNAL, Message: "internal error"}
 	}
+}
+
+// inputField names the argument or input field an argument-coercion error
+// points at ("startDate", "events[3].occurredAt"), or "" for any other
+// error. gqlgen reports such errors with the field's path extended by the
+// input path; a leading "input" (every mutation's one argument) is dropped,
+// as in the fields of tenant.Invalid.
+func inputField(ctx context.Context, err error) string {
+	g, ok := errors.AsType[*gqlerror.Error](err)
+	if !ok {
+		return ""
+	}
+	base := graphql.GetPath(ctx)
+	if len(g.Path) <= len(base) {
+		return ""
+	}
+	for i, p := range base {
+		if g.Path[i] != p {
+			return ""
+		}
+	}
+	rest := g.Path[len(base):]
+	if n, ok := rest[0].(ast.PathName); ok && n == "input" && len(rest) > 1 {
+		rest = rest[1:]
+	}
+	var b strings.Builder
+	for _, p := range rest {
+		switch p := p.(type) {
+		case ast.PathName:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(string(p))
+		case ast.PathIndex:
+			fmt.Fprintf(&b, "[%d]", int(p))
+		}
+	}
+	return b.String()
 }

@@ -591,6 +591,9 @@ func permissionCases() []permCase {
 	cases = append(cases, tenantFieldCases("limits", "limits { apiRequestsPerMinute }", "TENANT_READ")...)
 	cases = append(cases, tenantFieldCases("usage", "usage { activeUsers }", "TENANT_READ")...)
 	cases = append(cases, tenantFieldCases("apiKeys", "apiKeys { id }", "API_KEYS_READ")...)
+	cases = append(cases, ssoPermissionCases()...) // sso_test.go
+	cases = append(cases, notificationPermissionCases()...)
+	cases = append(cases, screeningPermissionCases()...)
 	return cases
 }
 
@@ -652,7 +655,7 @@ func TestPermissionsCoverSchema(t *testing.T) {
 	for _, f := range out.Mutation.Fields {
 		fields = append(fields, f.Name)
 	}
-	for _, f := range []string{"plan", "settings", "limits", "usage", "apiKeys"} {
+	for _, f := range append([]string{"plan", "settings", "limits", "usage", "apiKeys", "notificationChannels", "sso"}, screeningTenantFields...) {
 		fields = append(fields, "Tenant."+f)
 	}
 	for _, f := range fields {

@@ -21,6 +21,16 @@ type Loaders struct {
 	Plan     *dataloader.Loader[string, *tenant.Plan]
 	Usage    *dataloader.Loader[string, *tenant.Usage]
 	APIKeys  *dataloader.Loader[string, []*tenant.APIKeyRecord]
+
+	SSO *dataloader.Loader[string, *tenant.SSOConfig]
+
+	NotificationChannels *dataloader.Loader[string, *tenant.NotificationChannels]
+
+	Keywords      *dataloader.Loader[string, *tenant.KeywordList]
+	Industries    *dataloader.Loader[string, *tenant.IndustryConfig]
+	RiskMatrix    *dataloader.Loader[string, *tenant.RiskMatrix]
+	WebsiteConfig *dataloader.Loader[string, *tenant.WebsiteConfig]
+	Watchlist     *dataloader.Loader[string, *tenant.WatchlistSeats]
 }
 
 // NewLoaders builds a fresh set of loaders over store.
@@ -30,6 +40,16 @@ func NewLoaders(store *db.Store, wait time.Duration) *Loaders {
 		Plan:     newLoader(store.PlansByID, wait),
 		Usage:    newLoader(store.UsageByTenant, wait),
 		APIKeys:  newLoader(store.APIKeysByTenant, wait),
+
+		SSO: newLoader(store.SSOByTenant, wait),
+
+		NotificationChannels: newLoader(store.NotificationChannelsByTenant, wait),
+
+		Keywords:      newLoader(store.KeywordsByTenant, wait),
+		Industries:    newLoader(store.IndustriesByTenant, wait),
+		RiskMatrix:    newLoader(store.RiskMatricesByTenant, wait),
+		WebsiteConfig: newLoader(store.WebsiteConfigsByTenant, wait),
+		Watchlist:     newLoader(store.WatchlistByTenant, wait),
 	}
 }
 

@@ -70,6 +70,13 @@ func (r *Resolver) prefetch(ctx context.Context, ts []*tenant.Tenant, fields map
 	if a.Has(tenant.PermAPIKeysRead) && fields["apiKeys"] {
 		wg.Go(func() { prime(ctx, l.APIKeys, ids, r.Store.APIKeysByTenant) })
 	}
+	if a.Has(tenant.PermSSORead) && fields["sso"] {
+		wg.Go(func() { prime(ctx, l.SSO, ids, r.Store.SSOByTenant) })
+	}
+	if a.Has(tenant.PermNotificationChannelsRead) && fields["notificationChannels"] {
+		wg.Go(func() { prime(ctx, l.NotificationChannels, ids, r.Store.NotificationChannelsByTenant) })
+	}
+	primeScreening(ctx, &wg, r.Store, l, a, ids, fields)
 	wg.Wait()
 }
 

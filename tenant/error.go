@@ -18,6 +18,8 @@ const (
 	ERATELIMITED     = "rate_limited"    // RATE_LIMITED
 	EUNAVAILABLE     = "unavailable"     // SERVICE_UNAVAILABLE
 	EINTERNAL        = "internal"        // INTERNAL_SERVER_ERROR
+	// EQUOTA: the monthly quota and the credits are used up (recordUsage).
+	EQUOTA = "quota_exceeded" // QUOTA_EXCEEDED
 )
 
 // Error is the one error type of the domain. Its Message is safe to show to
