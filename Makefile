@@ -21,3 +21,44 @@ db-stop: ## stop the private PostgreSQL cluster
 
 clean: db-stop
 	rm -rf .data bin
+
+# Fuzzing: every Fuzz target of the module for FUZZTIME each (make test runs
+# only their seed corpora). Longer: make fuzz FUZZTIME=10m; one target:
+# go test ./httpapi -run '^$' -fuzz '^FuzzRequestBody$' -fuzztime 1h
+# Crashers are saved under the package's testdata/fuzz/ and then run by make test.
+.PHONY: fuzz
+FUZZTIME ?= 15s
+
+fuzz: ## run every fuzz target for FUZZTIME each (default 15s)
+	@export TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$$(scripts/pg.sh url)}"; \
+	for pkg in $$(go list ./...); do \
+		for target in $$(go test -list '^Fuzz' "$$pkg" | grep '^Fuzz'); do \
+			echo "fuzz: $$pkg $$target for $(FUZZTIME)"; \
+			go test "$$pkg" -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) || exit 1; \
+		done; \
+	done
+
+# The benchmark against PostGraphile v5 (docs/benchmarks.md). Never part of
+# `make test`. BENCH_FLAGS passes options to the driver, e.g.
+# BENCH_FLAGS="-duration 20s -levels 1,10,50,100".
+.PHONY: bench bench-seed bench-peer bench-profile
+BENCH_FLAGS ?=
+
+bench: bench-seed bench-peer ## benchmark this API against PostGraphile on the seeded data (about 8 minutes): docs/benchmarks.md
+	go build -o bin/tenantapi .
+	go build -o bin/bench-load ./bench/cmd/load
+	bin/bench-load -url "$$(scripts/pg.sh url)" $(BENCH_FLAGS)
+
+bench-seed: ## seed the benchmark database tenantapi_bench (10,000 tenants, about a minute; skipped when current)
+	go run ./bench/cmd/seed -url "$$(scripts/pg.sh url)"
+
+bench-peer: bench/postgraphile/node_modules/.package-lock.json ## install PostGraphile 5.1.5 and Node 22 from npm into bench/postgraphile
+
+bench/postgraphile/node_modules/.package-lock.json: bench/postgraphile/package.json bench/postgraphile/package-lock.json
+	@command -v npm >/dev/null || { echo "bench: npm is needed to install PostGraphile (Debian: apt-get install --no-install-recommends npm)"; exit 1; }
+	cd bench/postgraphile && npm ci --no-audit --no-fund
+
+bench-profile: bench-seed ## CPU and allocation profiles of this API under workloads 1 and 2 (.data/bench/*.txt)
+	go build -o bin/tenantapi-bench-server ./bench/cmd/server
+	go build -o bin/bench-load ./bench/cmd/load
+	bin/bench-load -url "$$(scripts/pg.sh url)" -profile 15

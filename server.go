@@ -2,6 +2,7 @@
 //
 //	tenantapi [serve] [-seed-demo] [-demo-key-file FILE]   serve the API (default)
 //	tenantapi migrate                                      apply migrations and exit
+//	tenantapi bill [-period YYYY-MM]                       run billing for a month (default: the current one, UTC)
 //
 // Configuration comes from the environment; see README.md (Configuration).
 package main
@@ -27,6 +28,7 @@ import (
 	"tenantapi/egress"
 	"tenantapi/httpapi"
 	"tenantapi/keyring"
+	"tenantapi/ratelimit"
 	"tenantapi/tenant"
 )
 
@@ -44,13 +46,23 @@ type config struct {
 	EncryptionKey   string // keyring spec; "" = development key under .data/
 	EgressPrivate   bool
 	TrustedProxies  []netip.Prefix
+	RedisURL        string // "" = in-process rate limiter
+	AnonymousPerMin int    // rate limit of requests without credentials per client address; 0 = none
+	Limits          httpapi.Limits
+	MaxBodyBytes    int64
+	RequestTimeout  time.Duration
+	StatementTime   time.Duration // DB_STATEMENT_TIMEOUT; 0 = none
+	Introspection   bool
+	Suggestions     bool
 }
 
 // minAdminSecret is the shortest ADMIN_SECRET accepted: it guards every tenant.
 const minAdminSecret = 24
 
 func loadConfig(getenv func(string) string) (config, error) {
-	c := config{Port: 8080, LogLevel: slog.LevelInfo, LogFormat: "json", LoaderWait: 0, DBMaxConns: 20, ShutdownTimeout: 20 * time.Second}
+	c := config{Port: 8080, LogLevel: slog.LevelInfo, LogFormat: "json", LoaderWait: 0, DBMaxConns: 20, ShutdownTimeout: 20 * time.Second,
+		AnonymousPerMin: 60, Limits: httpapi.DefaultLimits, MaxBodyBytes: 1 << 20, RequestTimeout: httpapi.DefaultRequestTimeout,
+		StatementTime: 10 * time.Second, Introspection: true, Suggestions: true}
 	c.DatabaseURL = getenv("DATABASE_URL")
 	if c.DatabaseURL == "" {
 		return c, errors.New("DATABASE_URL is required, e.g. postgres://user@127.0.0.1:5432/tenantapi?sslmode=disable (or use `make run`, which starts a private PostgreSQL)")
@@ -132,7 +144,104 @@ func loadConfig(getenv func(string) string) (config, error) {
 			c.TrustedProxies = append(c.TrustedProxies, prefix)
 		}
 	}
+	c.RedisURL = getenv("REDIS_URL")
+	if c.RedisURL != "" {
+		if _, err := ratelimit.ParseRedisURL(c.RedisURL); err != nil {
+			return c, fmt.Errorf("REDIS_URL must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0, or unset for the in-process rate limiter: %w", err)
+		}
+	}
+	if v := getenv("RATE_LIMIT_ANONYMOUS_PER_MINUTE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 1_000_000 {
+			return c, fmt.Errorf("RATE_LIMIT_ANONYMOUS_PER_MINUTE must be a number of requests from 0 (no limit) to 1000000, got %q", v)
+		}
+		c.AnonymousPerMin = n
+	}
+	if err := loadLimits(getenv, &c); err != nil {
+		return c, err
+	}
 	return c, nil
+}
+
+// loadLimits reads the query limits, the request size and deadlines, and
+// the production switches (README: Query limits).
+func loadLimits(getenv func(string) string, c *config) error {
+	for _, s := range []struct {
+		name     string
+		dst      *int
+		min, max int
+		what     string
+	}{
+		{"QUERY_MAX_DEPTH", &c.Limits.MaxDepth, 2, 100, "levels of nested fields"},
+		{"QUERY_MAX_ALIASES", &c.Limits.MaxAliases, 1, 10000, "aliases per operation"},
+		{"QUERY_MAX_DIRECTIVES", &c.Limits.MaxDirectives, 1, 100, "directives per field"},
+		{"QUERY_MAX_TOKENS", &c.Limits.MaxTokens, 100, 1000000, "tokens per document"},
+		{"QUERY_MAX_COST", &c.Limits.MaxCost, 100, 100000000, "cost units per operation"},
+		{"QUERY_MAX_FIELD_COPIES", &c.Limits.MaxFieldCopies, 1, 1000, "copies of one field in a selection set"},
+	} {
+		if v := getenv(s.name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < s.min || n > s.max {
+				return fmt.Errorf("%s must be a number of %s from %d to %d, got %q", s.name, s.what, s.min, s.max, v)
+			}
+			*s.dst = n
+		}
+	}
+	if v := getenv("REQUEST_MAX_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1024 || n > 100<<20 {
+			return fmt.Errorf("REQUEST_MAX_BYTES must be a number of bytes from 1024 to 104857600 (100 MiB), got %q", v)
+		}
+		c.MaxBodyBytes = n
+	}
+	if v := getenv("REQUEST_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 100*time.Millisecond || d > 10*time.Minute {
+			return fmt.Errorf("REQUEST_TIMEOUT must be a duration from 100ms to 10m such as 15s, got %q", v)
+		}
+		c.RequestTimeout = d
+	}
+	if v := getenv("DB_STATEMENT_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || (d != 0 && d < time.Millisecond) || d > time.Hour {
+			return fmt.Errorf("DB_STATEMENT_TIMEOUT must be a duration from 1ms to 1h such as 10s, or 0 for none, got %q", v)
+		}
+		c.StatementTime = d
+	}
+	for _, b := range []struct {
+		name string
+		dst  *bool
+	}{{"INTROSPECTION_ENABLED", &c.Introspection}, {"FIELD_SUGGESTIONS_ENABLED", &c.Suggestions}} {
+		if v := getenv(b.name); v != "" {
+			on, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%s must be true or false, got %q", b.name, v)
+			}
+			*b.dst = on
+		}
+	}
+	return nil
+}
+
+// openRateLimiter returns the in-process rate limiter or, with REDIS_URL,
+// the one shared through Redis, which fails over to an in-process one while
+// Redis does not answer. release closes it.
+func openRateLimiter(ctx context.Context, cfg config, log *slog.Logger) (limiter ratelimit.Limiter, release func(), err error) {
+	local := ratelimit.NewMemory(ratelimit.MemoryOptions{})
+	if cfg.RedisURL == "" {
+		log.Info("rate limits: in-process (set REDIS_URL to share the budgets between instances)")
+		return local, func() {}, nil
+	}
+	shared, err := ratelimit.OpenRedis(cfg.RedisURL, ratelimit.RedisOptions{Fallback: local, Logger: log})
+	if err != nil {
+		return nil, nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	if err := shared.Ping(ctx); err != nil {
+		log.Warn("rate limits: Redis does not answer; each instance enforces the budgets on its own until it does", "err", err)
+	} else {
+		log.Info("rate limits: shared through Redis")
+	}
+	return shared, func() { _ = shared.Close() }, nil
 }
 
 // devKeyFile keeps the development encryption key when ENCRYPTION_KEY is unset.
@@ -176,6 +285,7 @@ func run(args []string) error {
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	seedDemo := fs.Bool("seed-demo", false, "create the demo tenant (ACME Corporation) if missing and print a demo API key")
 	keyFile := fs.String("demo-key-file", "", "file that keeps the demo API key between runs (with -seed-demo)")
+	period := fs.String("period", "", "the month to bill, YYYY-MM (bill; default: the current month, UTC)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -193,7 +303,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	store, err := db.Open(ctx, cfg.DatabaseURL, db.Options{MaxOpenConns: cfg.DBMaxConns, Sealer: ring})
+	store, err := db.Open(ctx, cfg.DatabaseURL, db.Options{MaxOpenConns: cfg.DBMaxConns, Sealer: ring, StatementTimeout: cfg.StatementTime})
 	if err != nil {
 		return err
 	}
@@ -207,10 +317,36 @@ func run(args []string) error {
 	switch cmd {
 	case "migrate":
 		return nil
+	case "bill":
+		return bill(ctx, store, *period)
 	case "serve":
 	default:
-		return fmt.Errorf("unknown command %q: use serve or migrate", cmd)
+		return fmt.Errorf("unknown command %q: use serve, migrate or bill", cmd)
 	}
+
+	// Scheduled plan changes take effect within a minute of their date.
+	tickCtx, stopTicker := context.WithCancel(ctx)
+	tickerDone := make(chan struct{})
+	go func() {
+		defer close(tickerDone)
+		applyPlanChanges(tickCtx, store, log, time.Minute)
+	}()
+	defer func() { stopTicker(); <-tickerDone }() // before store.Close
+
+	// Audit entries past their tenant's retention and idempotency keys older
+	// than 24 hours are purged at start-up and then hourly.
+	purgeDone := make(chan struct{})
+	go func() {
+		defer close(purgeDone)
+		purgeExpired(tickCtx, store, log, time.Hour)
+	}()
+	defer func() { stopTicker(); <-purgeDone }()
+
+	limiter, closeLimiter, err := openRateLimiter(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeLimiter()
 
 	var demo string
 	if *seedDemo {
@@ -225,6 +361,9 @@ func run(args []string) error {
 			AdminSecret: cfg.AdminSecret, AllowedOrigins: cfg.AllowedOrigins, LoaderWait: cfg.LoaderWait, Logger: log,
 			Egress:         egress.New(egress.Options{AllowPrivate: cfg.EgressPrivate}),
 			TrustedProxies: cfg.TrustedProxies,
+			RateLimiter:    limiter, AnonymousPerMinute: cfg.AnonymousPerMin,
+			Limits: cfg.Limits, MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout,
+			DisableIntrospection: !cfg.Introspection, DisableFieldSuggestions: !cfg.Suggestions,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -301,4 +440,65 @@ func printDemo(port int, key string, admin bool) {
 		fmt.Fprintf(os.Stderr, "  The operator's ADMIN_SECRET (every tenant) is in the environment; `make run` keeps it in .data/admin-secret.\n")
 	}
 	fmt.Fprintln(os.Stderr)
+}
+
+// bill runs billing for period (YYYY-MM; "" for the current month, UTC) as
+// the operator and prints what it did.
+func bill(ctx context.Context, store *db.Store, period string) error {
+	if period == "" {
+		period = store.Now().UTC().Format("2006-01")
+	}
+	admin := tenant.WithActor(ctx, &tenant.Actor{Kind: tenant.Admin})
+	run, err := store.RunBilling(admin, period)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("billing run for %s: %d invoices created, %d tenants skipped (already invoiced or not due), %d scheduled plan changes applied\n",
+		run.Period, run.Created, run.Skipped, run.PlanChangesApplied)
+	return nil
+}
+
+// applyPlanChanges applies the scheduled plan changes that are due, at once
+// and then every interval, until ctx ends. A failure is logged and retried
+// at the next tick.
+func applyPlanChanges(ctx context.Context, store *db.Store, log *slog.Logger, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if n, err := store.ApplyDuePlanChanges(ctx); err != nil && ctx.Err() == nil {
+			log.Error("applying scheduled plan changes", "err", err)
+		} else if n > 0 {
+			log.Info("scheduled plan changes applied", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// purgeExpired deletes the audit entries older than their tenant's
+// retention and the expired idempotency keys, at once and then every
+// interval, until ctx ends. A failure is logged and retried at the next tick.
+func purgeExpired(ctx context.Context, store *db.Store, log *slog.Logger, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if n, err := store.PurgeAudit(ctx); err != nil && ctx.Err() == nil {
+			log.Error("purging the audit log", "err", err)
+		} else if n > 0 {
+			log.Info("audit entries past their retention purged", "count", n)
+		}
+		if n, err := store.PurgeIdempotencyKeys(ctx); err != nil && ctx.Err() == nil {
+			log.Error("purging idempotency keys", "err", err)
+		} else if n > 0 {
+			log.Info("expired idempotency keys purged", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -2,7 +2,10 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"database/sql"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -11,8 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"tenantapi/db"
 	"tenantapi/db/dbtest"
 	"tenantapi/keyring"
+	"tenantapi/tenant"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -40,6 +45,24 @@ func TestLoadConfig(t *testing.T) {
 		{"OKTrustedProxies", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.1"}, ""},
 		{"ErrTrustedProxies", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8,nope"}, "TRUSTED_PROXIES"},
 		{"ErrShutdownTimeout", map[string]string{"SHUTDOWN_TIMEOUT": "-1s"}, "SHUTDOWN_TIMEOUT"},
+		{"OKRedisURL", map[string]string{"REDIS_URL": "redis://:pw@127.0.0.1:6379/2"}, ""},
+		{"ErrRedisURL", map[string]string{"REDIS_URL": "http://:secret-pw@127.0.0.1:6379"}, "REDIS_URL must be a redis:// or rediss:// URL"},
+		{"OKAnonymousUnlimited", map[string]string{"RATE_LIMIT_ANONYMOUS_PER_MINUTE": "0"}, ""},
+		{"ErrAnonymousPerMinute", map[string]string{"RATE_LIMIT_ANONYMOUS_PER_MINUTE": "-5"}, "RATE_LIMIT_ANONYMOUS_PER_MINUTE must be a number"},
+		{"OKQueryLimits", map[string]string{"QUERY_MAX_DEPTH": "12", "QUERY_MAX_ALIASES": "50", "QUERY_MAX_DIRECTIVES": "3", "QUERY_MAX_TOKENS": "10000",
+			"QUERY_MAX_COST": "100000", "QUERY_MAX_FIELD_COPIES": "40", "REQUEST_MAX_BYTES": "262144", "REQUEST_TIMEOUT": "30s", "DB_STATEMENT_TIMEOUT": "0",
+			"INTROSPECTION_ENABLED": "false", "FIELD_SUGGESTIONS_ENABLED": "false"}, ""},
+		{"ErrQueryMaxDepth", map[string]string{"QUERY_MAX_DEPTH": "1"}, "QUERY_MAX_DEPTH must be a number of levels of nested fields from 2 to 100"},
+		{"ErrQueryMaxAliases", map[string]string{"QUERY_MAX_ALIASES": "many"}, "QUERY_MAX_ALIASES must be a number"},
+		{"ErrQueryMaxDirectives", map[string]string{"QUERY_MAX_DIRECTIVES": "0"}, "QUERY_MAX_DIRECTIVES must be a number"},
+		{"ErrQueryMaxTokens", map[string]string{"QUERY_MAX_TOKENS": "50"}, "QUERY_MAX_TOKENS must be a number of tokens per document from 100"},
+		{"ErrQueryMaxCost", map[string]string{"QUERY_MAX_COST": "-1"}, "QUERY_MAX_COST must be a number"},
+		{"ErrQueryMaxFieldCopies", map[string]string{"QUERY_MAX_FIELD_COPIES": "1001"}, "QUERY_MAX_FIELD_COPIES must be a number"},
+		{"ErrRequestMaxBytes", map[string]string{"REQUEST_MAX_BYTES": "1MB"}, "REQUEST_MAX_BYTES must be a number of bytes"},
+		{"ErrRequestTimeout", map[string]string{"REQUEST_TIMEOUT": "0"}, "REQUEST_TIMEOUT must be a duration from 100ms to 10m"},
+		{"ErrDBStatementTimeout", map[string]string{"DB_STATEMENT_TIMEOUT": "10"}, "DB_STATEMENT_TIMEOUT must be a duration"},
+		{"ErrIntrospectionEnabled", map[string]string{"INTROSPECTION_ENABLED": "no way"}, "INTROSPECTION_ENABLED must be true or false"},
+		{"ErrFieldSuggestionsEnabled", map[string]string{"FIELD_SUGGESTIONS_ENABLED": "2"}, "FIELD_SUGGESTIONS_ENABLED must be true or false"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -61,6 +84,16 @@ func TestLoadConfig(t *testing.T) {
 				t.Fatalf("error = %v, want one line containing %q", err, tc.wantErr)
 			}
 		})
+	}
+}
+
+// TestRedisURLErrorHidesPassword: a REDIS_URL that does not parse may
+// still hold a password, so the error never repeats it.
+func TestRedisURLErrorHidesPassword(t *testing.T) {
+	env := map[string]string{"DATABASE_URL": "postgres://u@127.0.0.1/db?sslmode=disable", "REDIS_URL": "redis//:hunter2-secret@cache:6379"}
+	_, err := loadConfig(func(k string) string { return env[k] })
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("error = %v, want one that does not repeat the password", err)
 	}
 }
 
@@ -142,5 +175,50 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	if _, err := http.Get(base + "/healthz"); err == nil {
 		t.Fatal("server still answers after shutdown")
+	}
+}
+
+// TestPurgeExpired runs the purge job: it deletes the audit entries past
+// their tenant's retention, keeps the others, and stops when its context
+// ends (as at shutdown).
+func TestPurgeExpired(t *testing.T) {
+	t.Parallel()
+	url := dbtest.NewURL(t)
+	store, err := db.Open(context.Background(), url, db.Options{MaxOpenConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	raw, err := sql.Open("postgres", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	admin := tenant.WithActor(context.Background(), &tenant.Actor{Kind: tenant.Admin})
+	tn, err := store.CreateTenant(admin, tenant.CreateTenant{Name: "Purged", Domain: "purged.example.com", PlanID: "starter"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`INSERT INTO audit_log (tenant_id, at, actor, action, operation, target_type, target_id, changes)
+		VALUES ($1, now() - interval '400 days', 'admin', 'old', 'EVENT', 'test', 'old', '{}')`, tn.ID); err != nil {
+		t.Fatal(err)
+	}
+	count := func(action string) (n int) {
+		_ = raw.QueryRow(`SELECT count(*) FROM audit_log WHERE action = $1`, action).Scan(&n)
+		return n
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		purgeExpired(ctx, store, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Hour)
+	}()
+	for i := 0; count("old") != 0 && i < 500; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if count("old") != 0 || count("createTenant")+count("tenants.insert") == 0 {
+		t.Errorf("after the purge: %d expired entries, %d recent ones; want 0 and the tenant's creation", count("old"), count("tenants.insert"))
 	}
 }

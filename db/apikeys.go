@@ -34,7 +34,7 @@ func (r *apiKeyRow) record() *tenant.APIKeyRecord {
 const lastUsedGranularity = time.Minute
 
 // Authenticate resolves a well-formed API key to its actor, with its
-// tenant's IP allowlist, in one statement.
+// tenant's IP allowlist and its plan's API rate, in one statement.
 // Codes: EUNAUTHENTICATED (unknown, revoked or expired key, deleted
 // tenant), EFORBIDDEN (suspended tenant).
 func (s *Store) Authenticate(ctx context.Context, key string) (*tenant.Actor, error) {
@@ -42,10 +42,12 @@ func (s *Store) Authenticate(ctx context.Context, key string) (*tenant.Actor, er
 		apiKeyRow
 		TenantStatus tenant.Status  `db:"tenant_status"`
 		Allowlist    pq.StringArray `db:"ip_allowlist"`
+		PerMinute    int            `db:"api_requests_per_minute"`
 	}
 	err := sqlx.GetContext(ctx, s.q(), &row, `SELECT `+apiKeyCols+`, t.status AS tenant_status,
-		COALESCE(st.ip_allowlist::text[], '{}') AS ip_allowlist
+		COALESCE(st.ip_allowlist::text[], '{}') AS ip_allowlist, p.api_requests_per_minute
 		FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+		JOIN plans p ON p.id = t.plan_id
 		LEFT JOIN tenant_settings st ON st.tenant_id = k.tenant_id
 		WHERE k.key_hash = $1`, tenant.HashKey(key))
 	if err != nil {
@@ -87,7 +89,8 @@ func (s *Store) Authenticate(ctx context.Context, key string) (*tenant.Actor, er
 			allow = append(allow, p)
 		}
 	}
-	return &tenant.Actor{Kind: tenant.APIKey, KeyID: k.ID, TenantID: k.TenantID, Permissions: k.Permissions, IPAllowlist: allow}, nil
+	return &tenant.Actor{Kind: tenant.APIKey, KeyID: k.ID, TenantID: k.TenantID, Permissions: k.Permissions, IPAllowlist: allow,
+		RequestsPerMinute: row.PerMinute}, nil
 }
 
 // CreateAPIKey creates a key for in.TenantID and returns it with its secret,

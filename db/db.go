@@ -6,11 +6,17 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	neturl "net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -33,6 +39,8 @@ type Store struct {
 	Sealer tenant.Sealer
 
 	bg sync.WaitGroup // background writes (lastUsedAt), waited for by Close
+
+	migrateURL string // the URL without the statement timeout, for Migrate
 }
 
 // Options tune the connection pool.
@@ -40,11 +48,19 @@ type Options struct {
 	MaxOpenConns int
 	MaxIdleConns int
 	Sealer       tenant.Sealer // required by stores that keep secrets
+	// StatementTimeout makes PostgreSQL cancel any statement of the pool
+	// that runs longer (SQLSTATE 57014, answered SERVICE_UNAVAILABLE); 0 =
+	// none. Migrations run without it.
+	StatementTimeout time.Duration
 }
 
 // Open connects to the database at url and checks it answers.
 func Open(ctx context.Context, url string, o Options) (*Store, error) {
-	conn, err := sqlx.Open("postgres", url)
+	poolURL, err := withStatementTimeout(url, o.StatementTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("database url: %w", err)
+	}
+	conn, err := sqlx.Open("postgres", withConnectTimeout(poolURL))
 	if err != nil {
 		return nil, fmt.Errorf("database url: %w", err)
 	}
@@ -63,8 +79,35 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 		conn.Close()
 		return nil, fmt.Errorf("database unreachable: %w", err)
 	}
-	return &Store{db: conn, Now: time.Now, Sealer: o.Sealer}, nil
+	return &Store{db: conn, Now: time.Now, Sealer: o.Sealer, migrateURL: url}, nil
 }
+
+// withStatementTimeout returns the postgres:// URL rawURL with d as every
+// session's statement_timeout, set at connection start-up through the
+// "options" parameter (-c statement_timeout=...), as libpq and lib/pq take
+// it: no extra round trip, and it survives reconnections. A connection
+// pooler in transaction mode (PgBouncer) ignores start-up options; set
+// statement_timeout on the database role there instead.
+func withStatementTimeout(rawURL string, d time.Duration) (string, error) {
+	if d <= 0 {
+		return rawURL, nil
+	}
+	u, err := neturl.Parse(rawURL)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return "", errors.New("a statement timeout needs a postgres:// URL")
+	}
+	q := u.Query()
+	opt := fmt.Sprintf("-c statement_timeout=%d", max(d.Milliseconds(), 1))
+	if o := strings.TrimSpace(q.Get("options")); o != "" {
+		opt = o + " " + opt // the last setting wins
+	}
+	q.Set("options", opt)
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// Stats reports the connection pool (metrics).
+func (s *Store) Stats() sql.DBStats { return s.db.Stats() }
 
 // Close waits for background writes and closes the pool.
 func (s *Store) Close() error {
@@ -81,7 +124,19 @@ func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
 // Migrate applies every pending migration and returns how many it applied.
 func (s *Store) Migrate(ctx context.Context) (int, error) {
-	p, err := goose.NewProvider(goose.DialectPostgres, s.db.DB, migrations.FS)
+	conn := s.db.DB
+	if s.migrateURL != "" {
+		// A pool without the statement timeout: building an index on a
+		// large table may take longer than any request should.
+		c, err := sql.Open("postgres", s.migrateURL)
+		if err != nil {
+			return 0, fmt.Errorf("migrations: %w", err)
+		}
+		defer c.Close()
+		c.SetMaxOpenConns(1)
+		conn = c
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, conn, migrations.FS)
 	if err != nil {
 		return 0, fmt.Errorf("migrations: %w", err)
 	}
@@ -104,7 +159,15 @@ func (s *Store) inTx(ctx context.Context, fn func(tx sqlx.ExtContext, now time.T
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	s.Statements.Add(1) // BEGIN
-	if err := fn(counted{tx, &s.Statements}, s.Now().UTC()); err != nil {
+	now := s.Now().UTC()
+	c := counted{tx, &s.Statements}
+	// The audit triggers read who, what and when from the transaction
+	// (db/audit.go); the idempotency claim of the request, if any, is marked
+	// applied in this same transaction.
+	if _, err := c.ExecContext(ctx, txContext(ctx, now)); err != nil {
+		return translate(err)
+	}
+	if err := fn(c, now); err != nil {
 		return translate(err)
 	}
 	s.Statements.Add(1) // COMMIT
@@ -175,6 +238,9 @@ func translate(err error) error {
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return err
 	}
+	if connectionLost(err) {
+		return &tenant.Error{Code: tenant.EUNAVAILABLE, Message: "the database is unavailable; try again shortly"}
+	}
 	var pqErr *pq.Error
 	if errors.As(err, &pqErr) {
 		switch pqErr.Code {
@@ -195,4 +261,47 @@ func translate(err error) error {
 		slog.Debug("unmapped database error", "sqlstate", string(pqErr.Code))
 	}
 	return err
+}
+
+// connectionLost reports whether err says the database could not be reached
+// or the connection broke: refused or reset connections, a server that went
+// away mid-statement (lib/pq's io.EOF, driver.ErrBadConn once database/sql
+// gave up retrying), a closed pool or connection.
+func connectionLost(err error) bool {
+	var opErr *net.OpError
+	switch {
+	case errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
+		errors.As(err, &opErr):
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "connection refused") || strings.Contains(msg, "sql: database is closed") ||
+		strings.Contains(msg, "broken pipe") || strings.Contains(msg, "connection reset by peer")
+}
+
+// defaultConnectTimeout bounds opening a connection (TCP connect and
+// PostgreSQL's startup handshake, which lib/pq does not bound by the
+// request's context) when the URL does not set connect_timeout: a database
+// that accepts connections but does not answer them must not hang requests.
+const defaultConnectTimeout = "5"
+
+// withConnectTimeout returns the database URL (or key=value DSN) with
+// connect_timeout set to defaultConnectTimeout seconds unless it sets one.
+func withConnectTimeout(dsn string) string {
+	if strings.Contains(dsn, "connect_timeout") {
+		return dsn
+	}
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := neturl.Parse(dsn)
+		if err != nil {
+			return dsn // sqlx.Open reports it
+		}
+		q := u.Query()
+		q.Set("connect_timeout", defaultConnectTimeout)
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	return strings.TrimSpace(dsn + " connect_timeout=" + defaultConnectTimeout)
 }

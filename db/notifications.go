@@ -15,7 +15,8 @@ import (
 
 // Notification channels live in notification_channels, one row per tenant
 // created by its first change; a tenant without a row reads as the
-// defaults. Webhook secrets are stored only sealed by s.Sealer; reads show a
+// defaults at version 0 with no updatedAt/updatedBy, like the screening
+// configuration, and its first change makes it version 1. Webhook secrets are stored only sealed by s.Sealer; reads show a
 // hint made of the stored tail and never decrypt. Only WebhookTarget, which
 // signs deliveries, opens them.
 
@@ -32,8 +33,8 @@ type channelsRow struct {
 	SecretCreatedAt   *time.Time     `db:"webhook_secret_created_at"`
 	PreviousExpiresAt *time.Time     `db:"previous_webhook_secret_expires_at"`
 	Version           int            `db:"version"`
-	UpdatedAt         time.Time      `db:"updated_at"`
-	UpdatedBy         string         `db:"updated_by"`
+	UpdatedAt         *time.Time     `db:"updated_at"`
+	UpdatedBy         *string        `db:"updated_by"`
 	// Only the write path selects these.
 	SecretSealed   *string `db:"webhook_secret_sealed"`
 	PreviousSealed *string `db:"previous_webhook_secret_sealed"`
@@ -68,15 +69,15 @@ func (r *channelsRow) setSecret(s tenant.Sealer, secret string, now time.Time) {
 }
 
 // NotificationChannelsByTenant loads the notification channels of each
-// tenant id, in key order: the defaults for a tenant that configured none,
-// ENOTFOUND for a tenant the caller may not see. It is a loader batch.
+// tenant id, in key order: the defaults at version 0 (no updatedAt or
+// updatedBy) for a tenant that configured none, ENOTFOUND for a tenant the
+// caller may not see. It is a loader batch.
 func (s *Store) NotificationChannelsByTenant(ctx context.Context, ids []string) ([]*tenant.NotificationChannels, []error) {
 	all, own := scope(ctx)
 	var rows []channelsRow
 	err := sqlx.SelectContext(ctx, s.q(), &rows, `SELECT t.id AS tenant_id, COALESCE(n.emails, '{}') AS emails,
 		n.webhook_url, COALESCE(n.events, '{}') AS events, n.webhook_secret_tail, n.webhook_secret_created_at,
-		n.previous_webhook_secret_expires_at, COALESCE(n.version, 1) AS version,
-		COALESCE(n.updated_at, t.created_at) AS updated_at, COALESCE(n.updated_by, t.created_by) AS updated_by
+		n.previous_webhook_secret_expires_at, COALESCE(n.version, 0) AS version, n.updated_at, n.updated_by
 		FROM tenants t LEFT JOIN notification_channels n ON n.tenant_id = t.id
 		WHERE t.id = ANY($1::uuid[]) AND ($2 OR t.id = $3)`, pq.Array(validIDs(ids)), all, own)
 	now := s.Now()
@@ -84,18 +85,20 @@ func (s *Store) NotificationChannelsByTenant(ctx context.Context, ids []string) 
 }
 
 // lockChannels locks and returns a tenant's channels row with its sealed
-// secrets, or the defaults when the tenant has none yet.
-func lockChannels(ctx context.Context, tx sqlx.ExtContext, t *tenant.Tenant) (*channelsRow, error) {
+// secrets, or the defaults (version 0, never updated) when the tenant has
+// none yet. The caller has locked the tenant.
+func lockChannels(ctx context.Context, tx sqlx.ExtContext, tenantID string) (*channelsRow, error) {
 	var r channelsRow
 	err := sqlx.GetContext(ctx, tx, &r, `SELECT `+channelCols+`, n.webhook_secret_sealed, n.previous_webhook_secret_sealed
-		FROM notification_channels n WHERE n.tenant_id = $1 FOR UPDATE`, t.ID)
+		FROM notification_channels n WHERE n.tenant_id = $1 FOR UPDATE`, tenantID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return &channelsRow{TenantID: t.ID, Version: 1, UpdatedAt: t.CreatedAt, UpdatedBy: t.CreatedBy}, nil
+		return &channelsRow{TenantID: tenantID}, nil
 	}
 	return &r, err
 }
 
-// saveChannels writes r as the tenant's channels, one version up.
+// saveChannels writes r as the tenant's channels, one version up (version 1
+// for the first change).
 func saveChannels(ctx context.Context, tx sqlx.ExtContext, r *channelsRow, now time.Time, by string) (*channelsRow, error) {
 	if r.Emails == nil {
 		r.Emails = pq.StringArray{}
@@ -138,11 +141,10 @@ func (s *Store) UpdateNotificationChannels(ctx context.Context, tenantID string,
 	var out *tenant.NotificationChannels
 	var secret string
 	err := s.inTxDry(ctx, p.ValidateOnly, func(tx sqlx.ExtContext, now time.Time) error {
-		t, err := lockTenant(ctx, tx, tenantID, false)
-		if err != nil {
+		if _, err := lockTenant(ctx, tx, tenantID, false); err != nil {
 			return err
 		}
-		r, err := lockChannels(ctx, tx, t)
+		r, err := lockChannels(ctx, tx, tenantID)
 		if err != nil {
 			return err
 		}
@@ -203,11 +205,10 @@ func (s *Store) RotateWebhookSecret(ctx context.Context, tenantID string, in ten
 	var out *tenant.NotificationChannels
 	var secret string
 	err := s.inTxDry(ctx, in.ValidateOnly, func(tx sqlx.ExtContext, now time.Time) error {
-		t, err := lockTenant(ctx, tx, tenantID, false)
-		if err != nil {
+		if _, err := lockTenant(ctx, tx, tenantID, false); err != nil {
 			return err
 		}
-		r, err := lockChannels(ctx, tx, t)
+		r, err := lockChannels(ctx, tx, tenantID)
 		if err != nil {
 			return err
 		}

@@ -73,6 +73,8 @@ func (s *Store) SeedDemo(ctx context.Context, knownKey string) (tenantID, key st
 // idempotent (ON CONFLICT DO NOTHING): they run on every `make run`.
 var demoSeeders = []func(ctx context.Context, tx sqlx.ExtContext, tenantID string, now time.Time) error{
 	seedDemoScreening,
+	seedDemoBilling, // db/invoices.go
+	seedDemoUsage,   // db/usage.go
 }
 
 func seedDemoAreas(ctx context.Context, tx sqlx.ExtContext, tenantID string, now time.Time) error {

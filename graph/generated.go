@@ -30,6 +30,8 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	ApiKey() ApiKeyResolver
+	AuditEntry() AuditEntryResolver
+	AuditLogConnection() AuditLogConnectionResolver
 	Mutation() MutationResolver
 	Plan() PlanResolver
 	Query() QueryResolver
@@ -42,6 +44,23 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	AccountStatus struct {
+		CanDoScreening  func(childComplexity int) int
+		Credits         func(childComplexity int) int
+		RequiresPayment func(childComplexity int) int
+		Subscription    func(childComplexity int) int
+		Watchlist       func(childComplexity int) int
+	}
+
+	AccountSubscription struct {
+		Limits    func(childComplexity int) int
+		Month     func(childComplexity int) int
+		Plan      func(childComplexity int) int
+		Remaining func(childComplexity int) int
+		Status    func(childComplexity int) int
+		Usage     func(childComplexity int) int
+	}
+
 	ApiKey struct {
 		CreatedAt   func(childComplexity int) int
 		CreatedBy   func(childComplexity int) int
@@ -55,6 +74,69 @@ type ComplexityRoot struct {
 		Status      func(childComplexity int) int
 	}
 
+	AuditChange struct {
+		After    func(childComplexity int) int
+		Before   func(childComplexity int) int
+		Field    func(childComplexity int) int
+		Redacted func(childComplexity int) int
+	}
+
+	AuditEntry struct {
+		Action     func(childComplexity int) int
+		Actor      func(childComplexity int) int
+		At         func(childComplexity int) int
+		Changes    func(childComplexity int) int
+		ClientIP   func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Operation  func(childComplexity int) int
+		RequestID  func(childComplexity int) int
+		TargetID   func(childComplexity int) int
+		TargetType func(childComplexity int) int
+	}
+
+	AuditLogConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	AuditLogEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	Billing struct {
+		Amount              func(childComplexity int) int
+		BillingEmail        func(childComplexity int) int
+		BillingPeriod       func(childComplexity int) int
+		NextBillingDate     func(childComplexity int) int
+		PaymentMethod       func(childComplexity int) int
+		Plan                func(childComplexity int) int
+		ScheduledPlanChange func(childComplexity int) int
+		Status              func(childComplexity int) int
+		UpdatedAt           func(childComplexity int) int
+		UpdatedBy           func(childComplexity int) int
+		Version             func(childComplexity int) int
+	}
+
+	CancelPlanChangePayload struct {
+		Billing         func(childComplexity int) int
+		CancelledChange func(childComplexity int) int
+		Tenant          func(childComplexity int) int
+	}
+
+	ChangePlanPayload struct {
+		Amount        func(childComplexity int) int
+		Billing       func(childComplexity int) int
+		Currency      func(childComplexity int) int
+		EffectiveDate func(childComplexity int) int
+		Plan          func(childComplexity int) int
+		Scheduled     func(childComplexity int) int
+		Status        func(childComplexity int) int
+		Tenant        func(childComplexity int) int
+	}
+
 	CreateApiKeyPayload struct {
 		APIKey func(childComplexity int) int
 		Secret func(childComplexity int) int
@@ -62,6 +144,27 @@ type ComplexityRoot struct {
 
 	CreateTenantPayload struct {
 		Tenant func(childComplexity int) int
+	}
+
+	CreditGrant struct {
+		Amount    func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		CreatedBy func(childComplexity int) int
+		Expired   func(childComplexity int) int
+		ExpiresAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Reason    func(childComplexity int) int
+		Remaining func(childComplexity int) int
+		Used      func(childComplexity int) int
+	}
+
+	Credits struct {
+		ExpiredUnused func(childComplexity int) int
+		ExpiresAt     func(childComplexity int) int
+		Granted       func(childComplexity int) int
+		Grants        func(childComplexity int) int
+		Remaining     func(childComplexity int) int
+		Used          func(childComplexity int) int
 	}
 
 	DeleteTenantPayload struct {
@@ -78,6 +181,11 @@ type ComplexityRoot struct {
 		Sso func(childComplexity int) int
 	}
 
+	GrantCreditsPayload struct {
+		Credits func(childComplexity int) int
+		Grant   func(childComplexity int) int
+	}
+
 	Industry struct {
 		Code      func(childComplexity int) int
 		NAICSCode func(childComplexity int) int
@@ -90,6 +198,38 @@ type ComplexityRoot struct {
 		UpdatedAt func(childComplexity int) int
 		UpdatedBy func(childComplexity int) int
 		Version   func(childComplexity int) int
+	}
+
+	Invoice struct {
+		Amount      func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		Currency    func(childComplexity int) int
+		Date        func(childComplexity int) int
+		Description func(childComplexity int) int
+		DueDate     func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Number      func(childComplexity int) int
+		PDFURL      func(childComplexity int) int
+		PaidAt      func(childComplexity int) int
+		PeriodEnd   func(childComplexity int) int
+		PeriodStart func(childComplexity int) int
+		Status      func(childComplexity int) int
+	}
+
+	InvoiceConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	InvoiceEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	InvoicePayload struct {
+		Invoice func(childComplexity int) int
 	}
 
 	KeywordList struct {
@@ -106,17 +246,30 @@ type ComplexityRoot struct {
 		Users                func(childComplexity int) int
 	}
 
+	Money struct {
+		AmountCents func(childComplexity int) int
+		Currency    func(childComplexity int) int
+		Formatted   func(childComplexity int) int
+	}
+
 	Mutation struct {
+		CancelPlanChange           func(childComplexity int, input CancelPlanChangeInput) int
+		ChangePlan                 func(childComplexity int, input ChangePlanInput) int
 		CreateAPIKey               func(childComplexity int, input CreateAPIKeyInput) int
 		CreateTenant               func(childComplexity int, input CreateTenantInput) int
 		DeleteTenant               func(childComplexity int, input DeleteTenantInput) int
 		DisableSso                 func(childComplexity int, input DisableSsoInput) int
 		EnableSso                  func(childComplexity int, input EnableSsoInput) int
+		GrantCredits               func(childComplexity int, input GrantCreditsInput) int
+		MarkInvoicePaid            func(childComplexity int, input InvoiceActionInput) int
+		RecordUsage                func(childComplexity int, input RecordUsageInput) int
 		RestoreTenant              func(childComplexity int, input RestoreTenantInput) int
 		RevokeAPIKey               func(childComplexity int, input RevokeAPIKeyInput) int
 		RotateWebhookSecret        func(childComplexity int, input RotateWebhookSecretInput) int
+		RunBilling                 func(childComplexity int, input RunBillingInput) int
 		SendTestWebhook            func(childComplexity int, input SendTestWebhookInput) int
 		TestSso                    func(childComplexity int, input TestSsoInput) int
+		UpdateBilling              func(childComplexity int, input UpdateBillingInput) int
 		UpdateIndustries           func(childComplexity int, input UpdateIndustriesInput) int
 		UpdateKeywords             func(childComplexity int, input UpdateKeywordsInput) int
 		UpdateNotificationChannels func(childComplexity int, input UpdateNotificationChannelsInput) int
@@ -125,6 +278,7 @@ type ComplexityRoot struct {
 		UpdateTenantSettings       func(childComplexity int, input UpdateTenantSettingsInput) int
 		UpdateWatchlistSeats       func(childComplexity int, input UpdateWatchlistSeatsInput) int
 		UpdateWebsiteConfig        func(childComplexity int, input UpdateWebsiteConfigInput) int
+		VoidInvoice                func(childComplexity int, input InvoiceActionInput) int
 	}
 
 	NotificationChannels struct {
@@ -146,6 +300,12 @@ type ComplexityRoot struct {
 		StartCursor     func(childComplexity int) int
 	}
 
+	PaymentMethod struct {
+		Brand func(childComplexity int) int
+		Last4 func(childComplexity int) int
+		Type  func(childComplexity int) int
+	}
+
 	Plan struct {
 		Currency          func(childComplexity int) int
 		Description       func(childComplexity int) int
@@ -162,6 +322,12 @@ type ComplexityRoot struct {
 		Tenant          func(childComplexity int, id string) int
 		Tenants         func(childComplexity int, first *int, after *string, filter *TenantFilter) int
 		Viewer          func(childComplexity int) int
+	}
+
+	RecordUsagePayload struct {
+		Accepted   func(childComplexity int) int
+		Duplicates func(childComplexity int) int
+		Quota      func(childComplexity int) int
 	}
 
 	RestoreTenantPayload struct {
@@ -188,6 +354,21 @@ type ComplexityRoot struct {
 		NotificationChannels func(childComplexity int) int
 		Tenant               func(childComplexity int) int
 		WebhookSecret        func(childComplexity int) int
+	}
+
+	RunBillingPayload struct {
+		Created            func(childComplexity int) int
+		Period             func(childComplexity int) int
+		PlanChangesApplied func(childComplexity int) int
+		Skipped            func(childComplexity int) int
+	}
+
+	ScheduledPlanChange struct {
+		Amount        func(childComplexity int) int
+		EffectiveDate func(childComplexity int) int
+		Plan          func(childComplexity int) int
+		RequestedAt   func(childComplexity int) int
+		RequestedBy   func(childComplexity int) int
 	}
 
 	SendTestWebhookPayload struct {
@@ -221,14 +402,58 @@ type ComplexityRoot struct {
 		Version                 func(childComplexity int) int
 	}
 
+	Stats struct {
+		Granularity func(childComplexity int) int
+		Period      func(childComplexity int) int
+		Summary     func(childComplexity int) int
+		Trends      func(childComplexity int) int
+	}
+
+	StatsBucket struct {
+		Blocked      func(childComplexity int) int
+		Coached      func(childComplexity int) int
+		Date         func(childComplexity int) int
+		From         func(childComplexity int) int
+		HighRisk     func(childComplexity int) int
+		Interactions func(childComplexity int) int
+		Logged       func(childComplexity int) int
+		To           func(childComplexity int) int
+	}
+
+	StatsPeriod struct {
+		End   func(childComplexity int) int
+		Start func(childComplexity int) int
+	}
+
+	StatsSummary struct {
+		Blocked           func(childComplexity int) int
+		Coached           func(childComplexity int) int
+		HighRisk          func(childComplexity int) int
+		Logged            func(childComplexity int) int
+		TotalInteractions func(childComplexity int) int
+		UniquePlatforms   func(childComplexity int) int
+		UniqueUsers       func(childComplexity int) int
+	}
+
+	SubscriptionRemaining struct {
+		Interactions func(childComplexity int) int
+		Policies     func(childComplexity int) int
+		Users        func(childComplexity int) int
+	}
+
 	Tenant struct {
 		APIKeys              func(childComplexity int, includeRevoked *bool) int
+		AccountStatus        func(childComplexity int) int
+		AuditLog             func(childComplexity int, first *int, after *string, filter *AuditFilter) int
+		Billing              func(childComplexity int) int
 		CreatedAt            func(childComplexity int) int
 		CreatedBy            func(childComplexity int) int
+		Credits              func(childComplexity int) int
 		DeletedAt            func(childComplexity int) int
 		Domain               func(childComplexity int) int
 		ID                   func(childComplexity int) int
 		Industries           func(childComplexity int) int
+		Invoices             func(childComplexity int, first *int, after *string) int
 		Keywords             func(childComplexity int) int
 		Limits               func(childComplexity int) int
 		ModifiedAt           func(childComplexity int) int
@@ -240,8 +465,10 @@ type ComplexityRoot struct {
 		RiskMatrix           func(childComplexity int) int
 		Settings             func(childComplexity int) int
 		Sso                  func(childComplexity int) int
+		Stats                func(childComplexity int, startDate tenant.Date, endDate tenant.Date, granularity *tenant.Granularity) int
 		Status               func(childComplexity int) int
 		Usage                func(childComplexity int) int
+		UsageReport          func(childComplexity int) int
 		Version              func(childComplexity int) int
 		Watchlist            func(childComplexity int) int
 		WebsiteConfig        func(childComplexity int) int
@@ -280,6 +507,23 @@ type ComplexityRoot struct {
 		Error  func(childComplexity int) int
 		Result func(childComplexity int) int
 		Sso    func(childComplexity int) int
+	}
+
+	TokenReport struct {
+		IncludedMonthlyActiveTokens func(childComplexity int) int
+		MetricsByType               func(childComplexity int) int
+		MonthlyActiveTokens         func(childComplexity int) int
+	}
+
+	TokenTypeMetrics struct {
+		Count         func(childComplexity int) int
+		LastCreatedAt func(childComplexity int) int
+		Type          func(childComplexity int) int
+	}
+
+	UpdateBillingPayload struct {
+		Billing func(childComplexity int) int
+		Tenant  func(childComplexity int) int
 	}
 
 	UpdateIndustriesPayload struct {
@@ -323,6 +567,19 @@ type ComplexityRoot struct {
 		Policies              func(childComplexity int) int
 	}
 
+	UsageQuota struct {
+		CreditsRemaining func(childComplexity int) int
+		Limit            func(childComplexity int) int
+		Month            func(childComplexity int) int
+		PlanID           func(childComplexity int) int
+		Remaining        func(childComplexity int) int
+		Used             func(childComplexity int) int
+	}
+
+	UsageReport struct {
+		TokenReport func(childComplexity int) int
+	}
+
 	Viewer struct {
 		APIKeyID    func(childComplexity int) int
 		Kind        func(childComplexity int) int
@@ -359,6 +616,15 @@ type ComplexityRoot struct {
 type ApiKeyResolver interface {
 	Status(ctx context.Context, obj *tenant.APIKeyRecord) (tenant.KeyStatus, error)
 }
+type AuditEntryResolver interface {
+	Changes(ctx context.Context, obj *tenant.AuditEntry) ([]*tenant.AuditChange, error)
+}
+type AuditLogConnectionResolver interface {
+	Edges(ctx context.Context, obj *tenant.AuditPage) ([]*AuditLogEdge, error)
+	Nodes(ctx context.Context, obj *tenant.AuditPage) ([]*tenant.AuditEntry, error)
+	PageInfo(ctx context.Context, obj *tenant.AuditPage) (*PageInfo, error)
+	TotalCount(ctx context.Context, obj *tenant.AuditPage) (int, error)
+}
 type MutationResolver interface {
 	CreateTenant(ctx context.Context, input CreateTenantInput) (*CreateTenantPayload, error)
 	UpdateTenant(ctx context.Context, input UpdateTenantInput) (*UpdateTenantPayload, error)
@@ -367,6 +633,12 @@ type MutationResolver interface {
 	RestoreTenant(ctx context.Context, input RestoreTenantInput) (*RestoreTenantPayload, error)
 	CreateAPIKey(ctx context.Context, input CreateAPIKeyInput) (*CreateAPIKeyPayload, error)
 	RevokeAPIKey(ctx context.Context, input RevokeAPIKeyInput) (*RevokeAPIKeyPayload, error)
+	ChangePlan(ctx context.Context, input ChangePlanInput) (*ChangePlanPayload, error)
+	CancelPlanChange(ctx context.Context, input CancelPlanChangeInput) (*CancelPlanChangePayload, error)
+	UpdateBilling(ctx context.Context, input UpdateBillingInput) (*UpdateBillingPayload, error)
+	RunBilling(ctx context.Context, input RunBillingInput) (*tenant.BillingRun, error)
+	MarkInvoicePaid(ctx context.Context, input InvoiceActionInput) (*InvoicePayload, error)
+	VoidInvoice(ctx context.Context, input InvoiceActionInput) (*InvoicePayload, error)
 	UpdateNotificationChannels(ctx context.Context, input UpdateNotificationChannelsInput) (*UpdateNotificationChannelsPayload, error)
 	RotateWebhookSecret(ctx context.Context, input RotateWebhookSecretInput) (*RotateWebhookSecretPayload, error)
 	SendTestWebhook(ctx context.Context, input SendTestWebhookInput) (*SendTestWebhookPayload, error)
@@ -378,6 +650,8 @@ type MutationResolver interface {
 	EnableSso(ctx context.Context, input EnableSsoInput) (*EnableSsoPayload, error)
 	DisableSso(ctx context.Context, input DisableSsoInput) (*DisableSsoPayload, error)
 	TestSso(ctx context.Context, input TestSsoInput) (*TestSsoPayload, error)
+	RecordUsage(ctx context.Context, input RecordUsageInput) (*tenant.UsageReceipt, error)
+	GrantCredits(ctx context.Context, input GrantCreditsInput) (*GrantCreditsPayload, error)
 }
 type PlanResolver interface {
 	Limits(ctx context.Context, obj *tenant.Plan) (*tenant.Limits, error)
@@ -399,6 +673,10 @@ type TenantResolver interface {
 	Usage(ctx context.Context, obj *tenant.Tenant) (*tenant.Usage, error)
 	APIKeys(ctx context.Context, obj *tenant.Tenant, includeRevoked *bool) ([]*tenant.APIKeyRecord, error)
 
+	AccountStatus(ctx context.Context, obj *tenant.Tenant) (*tenant.AccountStatus, error)
+	AuditLog(ctx context.Context, obj *tenant.Tenant, first *int, after *string, filter *AuditFilter) (*tenant.AuditPage, error)
+	Billing(ctx context.Context, obj *tenant.Tenant) (*tenant.Billing, error)
+	Invoices(ctx context.Context, obj *tenant.Tenant, first *int, after *string) (*InvoiceConnection, error)
 	NotificationChannels(ctx context.Context, obj *tenant.Tenant) (*tenant.NotificationChannels, error)
 	Keywords(ctx context.Context, obj *tenant.Tenant) (*tenant.KeywordList, error)
 	Industries(ctx context.Context, obj *tenant.Tenant) (*tenant.IndustryConfig, error)
@@ -406,6 +684,9 @@ type TenantResolver interface {
 	WebsiteConfig(ctx context.Context, obj *tenant.Tenant) (*tenant.WebsiteConfig, error)
 	Watchlist(ctx context.Context, obj *tenant.Tenant) (*tenant.WatchlistSeats, error)
 	Sso(ctx context.Context, obj *tenant.Tenant) (*tenant.SSOConfig, error)
+	Credits(ctx context.Context, obj *tenant.Tenant) (*tenant.Credits, error)
+	Stats(ctx context.Context, obj *tenant.Tenant, startDate tenant.Date, endDate tenant.Date, granularity *tenant.Granularity) (*tenant.Stats, error)
+	UsageReport(ctx context.Context, obj *tenant.Tenant) (*tenant.UsageReport, error)
 }
 type TenantConnectionResolver interface {
 	Edges(ctx context.Context, obj *tenant.TenantPage) ([]*TenantEdge, error)
@@ -431,6 +712,74 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "AccountStatus.canDoScreening":
+		if e.ComplexityRoot.AccountStatus.CanDoScreening == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountStatus.CanDoScreening(childComplexity), true
+	case "AccountStatus.credits":
+		if e.ComplexityRoot.AccountStatus.Credits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountStatus.Credits(childComplexity), true
+	case "AccountStatus.requiresPayment":
+		if e.ComplexityRoot.AccountStatus.RequiresPayment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountStatus.RequiresPayment(childComplexity), true
+	case "AccountStatus.subscription":
+		if e.ComplexityRoot.AccountStatus.Subscription == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountStatus.Subscription(childComplexity), true
+	case "AccountStatus.watchlist":
+		if e.ComplexityRoot.AccountStatus.Watchlist == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountStatus.Watchlist(childComplexity), true
+
+	case "AccountSubscription.limits":
+		if e.ComplexityRoot.AccountSubscription.Limits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountSubscription.Limits(childComplexity), true
+	case "AccountSubscription.month":
+		if e.ComplexityRoot.AccountSubscription.Month == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountSubscription.Month(childComplexity), true
+	case "AccountSubscription.plan":
+		if e.ComplexityRoot.AccountSubscription.Plan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountSubscription.Plan(childComplexity), true
+	case "AccountSubscription.remaining":
+		if e.ComplexityRoot.AccountSubscription.Remaining == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountSubscription.Remaining(childComplexity), true
+	case "AccountSubscription.status":
+		if e.ComplexityRoot.AccountSubscription.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountSubscription.Status(childComplexity), true
+	case "AccountSubscription.usage":
+		if e.ComplexityRoot.AccountSubscription.Usage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccountSubscription.Usage(childComplexity), true
 
 	case "ApiKey.createdAt":
 		if e.ComplexityRoot.ApiKey.CreatedAt == nil {
@@ -493,6 +842,265 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ApiKey.Status(childComplexity), true
 
+	case "AuditChange.after":
+		if e.ComplexityRoot.AuditChange.After == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditChange.After(childComplexity), true
+	case "AuditChange.before":
+		if e.ComplexityRoot.AuditChange.Before == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditChange.Before(childComplexity), true
+	case "AuditChange.field":
+		if e.ComplexityRoot.AuditChange.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditChange.Field(childComplexity), true
+	case "AuditChange.redacted":
+		if e.ComplexityRoot.AuditChange.Redacted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditChange.Redacted(childComplexity), true
+
+	case "AuditEntry.action":
+		if e.ComplexityRoot.AuditEntry.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Action(childComplexity), true
+	case "AuditEntry.actor":
+		if e.ComplexityRoot.AuditEntry.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Actor(childComplexity), true
+	case "AuditEntry.at":
+		if e.ComplexityRoot.AuditEntry.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.At(childComplexity), true
+	case "AuditEntry.changes":
+		if e.ComplexityRoot.AuditEntry.Changes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Changes(childComplexity), true
+	case "AuditEntry.clientIp":
+		if e.ComplexityRoot.AuditEntry.ClientIP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.ClientIP(childComplexity), true
+	case "AuditEntry.id":
+		if e.ComplexityRoot.AuditEntry.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.ID(childComplexity), true
+	case "AuditEntry.operation":
+		if e.ComplexityRoot.AuditEntry.Operation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Operation(childComplexity), true
+	case "AuditEntry.requestId":
+		if e.ComplexityRoot.AuditEntry.RequestID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.RequestID(childComplexity), true
+	case "AuditEntry.targetId":
+		if e.ComplexityRoot.AuditEntry.TargetID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.TargetID(childComplexity), true
+	case "AuditEntry.targetType":
+		if e.ComplexityRoot.AuditEntry.TargetType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.TargetType(childComplexity), true
+
+	case "AuditLogConnection.edges":
+		if e.ComplexityRoot.AuditLogConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLogConnection.Edges(childComplexity), true
+	case "AuditLogConnection.nodes":
+		if e.ComplexityRoot.AuditLogConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLogConnection.Nodes(childComplexity), true
+	case "AuditLogConnection.pageInfo":
+		if e.ComplexityRoot.AuditLogConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLogConnection.PageInfo(childComplexity), true
+	case "AuditLogConnection.totalCount":
+		if e.ComplexityRoot.AuditLogConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLogConnection.TotalCount(childComplexity), true
+
+	case "AuditLogEdge.cursor":
+		if e.ComplexityRoot.AuditLogEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLogEdge.Cursor(childComplexity), true
+	case "AuditLogEdge.node":
+		if e.ComplexityRoot.AuditLogEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLogEdge.Node(childComplexity), true
+
+	case "Billing.amount":
+		if e.ComplexityRoot.Billing.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Billing.Amount(childComplexity), true
+	case "Billing.billingEmail":
+		if e.ComplexityRoot.Billing.BillingEmail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Billing.BillingEmail(childComplexity), true
+	case "Billing.billingPeriod":
+		if e.ComplexityRoot.Billing.BillingPeriod == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Billing.BillingPeriod(childComplexity), true
+	case "Billing.nextBillingDate":
+		if e.ComplexityRoot.Billing.NextBillingDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Billing.NextBillingDate(childComplexity), true
+	case "Billing.paymentMethod":
+		if e.ComplexityRoot.Billing.PaymentMethod == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Billing.PaymentMethod(childComplexity), true
+	case "Billing.plan":
+		if e.ComplexityRoot.Billing.Plan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Billing.Plan(childComplexity), true
+	case "Billing.scheduledPlanChange":
+		if e.ComplexityRoot.Billing.ScheduledPlanChange == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Billing.ScheduledPlanChange(childComplexity), true
+	case "Billing.status":
+		if e.ComplexityRoot.Billing.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Billing.Status(childComplexity), true
+	case "Billing.updatedAt":
+		if e.ComplexityRoot.Billing.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Billing.UpdatedAt(childComplexity), true
+	case "Billing.updatedBy":
+		if e.ComplexityRoot.Billing.UpdatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Billing.UpdatedBy(childComplexity), true
+	case "Billing.version":
+		if e.ComplexityRoot.Billing.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Billing.Version(childComplexity), true
+
+	case "CancelPlanChangePayload.billing":
+		if e.ComplexityRoot.CancelPlanChangePayload.Billing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancelPlanChangePayload.Billing(childComplexity), true
+	case "CancelPlanChangePayload.cancelledChange":
+		if e.ComplexityRoot.CancelPlanChangePayload.CancelledChange == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancelPlanChangePayload.CancelledChange(childComplexity), true
+	case "CancelPlanChangePayload.tenant":
+		if e.ComplexityRoot.CancelPlanChangePayload.Tenant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancelPlanChangePayload.Tenant(childComplexity), true
+
+	case "ChangePlanPayload.amount":
+		if e.ComplexityRoot.ChangePlanPayload.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangePlanPayload.Amount(childComplexity), true
+	case "ChangePlanPayload.billing":
+		if e.ComplexityRoot.ChangePlanPayload.Billing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangePlanPayload.Billing(childComplexity), true
+	case "ChangePlanPayload.currency":
+		if e.ComplexityRoot.ChangePlanPayload.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangePlanPayload.Currency(childComplexity), true
+	case "ChangePlanPayload.effectiveDate":
+		if e.ComplexityRoot.ChangePlanPayload.EffectiveDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangePlanPayload.EffectiveDate(childComplexity), true
+	case "ChangePlanPayload.plan":
+		if e.ComplexityRoot.ChangePlanPayload.Plan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangePlanPayload.Plan(childComplexity), true
+	case "ChangePlanPayload.scheduled":
+		if e.ComplexityRoot.ChangePlanPayload.Scheduled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangePlanPayload.Scheduled(childComplexity), true
+	case "ChangePlanPayload.status":
+		if e.ComplexityRoot.ChangePlanPayload.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangePlanPayload.Status(childComplexity), true
+	case "ChangePlanPayload.tenant":
+		if e.ComplexityRoot.ChangePlanPayload.Tenant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangePlanPayload.Tenant(childComplexity), true
+
 	case "CreateApiKeyPayload.apiKey":
 		if e.ComplexityRoot.CreateApiKeyPayload.APIKey == nil {
 			break
@@ -512,6 +1120,98 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreateTenantPayload.Tenant(childComplexity), true
+
+	case "CreditGrant.amount":
+		if e.ComplexityRoot.CreditGrant.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditGrant.Amount(childComplexity), true
+	case "CreditGrant.createdAt":
+		if e.ComplexityRoot.CreditGrant.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditGrant.CreatedAt(childComplexity), true
+	case "CreditGrant.createdBy":
+		if e.ComplexityRoot.CreditGrant.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditGrant.CreatedBy(childComplexity), true
+	case "CreditGrant.expired":
+		if e.ComplexityRoot.CreditGrant.Expired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditGrant.Expired(childComplexity), true
+	case "CreditGrant.expiresAt":
+		if e.ComplexityRoot.CreditGrant.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditGrant.ExpiresAt(childComplexity), true
+	case "CreditGrant.id":
+		if e.ComplexityRoot.CreditGrant.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditGrant.ID(childComplexity), true
+	case "CreditGrant.reason":
+		if e.ComplexityRoot.CreditGrant.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditGrant.Reason(childComplexity), true
+	case "CreditGrant.remaining":
+		if e.ComplexityRoot.CreditGrant.Remaining == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditGrant.Remaining(childComplexity), true
+	case "CreditGrant.used":
+		if e.ComplexityRoot.CreditGrant.Used == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditGrant.Used(childComplexity), true
+
+	case "Credits.expiredUnused":
+		if e.ComplexityRoot.Credits.ExpiredUnused == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credits.ExpiredUnused(childComplexity), true
+	case "Credits.expiresAt":
+		if e.ComplexityRoot.Credits.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credits.ExpiresAt(childComplexity), true
+	case "Credits.granted":
+		if e.ComplexityRoot.Credits.Granted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credits.Granted(childComplexity), true
+	case "Credits.grants":
+		if e.ComplexityRoot.Credits.Grants == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credits.Grants(childComplexity), true
+	case "Credits.remaining":
+		if e.ComplexityRoot.Credits.Remaining == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credits.Remaining(childComplexity), true
+	case "Credits.used":
+		if e.ComplexityRoot.Credits.Used == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credits.Used(childComplexity), true
 
 	case "DeleteTenantPayload.restorableUntil":
 		if e.ComplexityRoot.DeleteTenantPayload.RestorableUntil == nil {
@@ -545,6 +1245,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EnableSsoPayload.Sso(childComplexity), true
+
+	case "GrantCreditsPayload.credits":
+		if e.ComplexityRoot.GrantCreditsPayload.Credits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantCreditsPayload.Credits(childComplexity), true
+	case "GrantCreditsPayload.grant":
+		if e.ComplexityRoot.GrantCreditsPayload.Grant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantCreditsPayload.Grant(childComplexity), true
 
 	case "Industry.code":
 		if e.ComplexityRoot.Industry.Code == nil {
@@ -596,6 +1309,130 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.IndustryConfig.Version(childComplexity), true
 
+	case "Invoice.amount":
+		if e.ComplexityRoot.Invoice.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invoice.Amount(childComplexity), true
+	case "Invoice.createdAt":
+		if e.ComplexityRoot.Invoice.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invoice.CreatedAt(childComplexity), true
+	case "Invoice.currency":
+		if e.ComplexityRoot.Invoice.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invoice.Currency(childComplexity), true
+	case "Invoice.date":
+		if e.ComplexityRoot.Invoice.Date == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invoice.Date(childComplexity), true
+	case "Invoice.description":
+		if e.ComplexityRoot.Invoice.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invoice.Description(childComplexity), true
+	case "Invoice.dueDate":
+		if e.ComplexityRoot.Invoice.DueDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invoice.DueDate(childComplexity), true
+	case "Invoice.id":
+		if e.ComplexityRoot.Invoice.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invoice.ID(childComplexity), true
+	case "Invoice.number":
+		if e.ComplexityRoot.Invoice.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invoice.Number(childComplexity), true
+	case "Invoice.pdfUrl":
+		if e.ComplexityRoot.Invoice.PDFURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invoice.PDFURL(childComplexity), true
+	case "Invoice.paidAt":
+		if e.ComplexityRoot.Invoice.PaidAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invoice.PaidAt(childComplexity), true
+	case "Invoice.periodEnd":
+		if e.ComplexityRoot.Invoice.PeriodEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invoice.PeriodEnd(childComplexity), true
+	case "Invoice.periodStart":
+		if e.ComplexityRoot.Invoice.PeriodStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invoice.PeriodStart(childComplexity), true
+	case "Invoice.status":
+		if e.ComplexityRoot.Invoice.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invoice.Status(childComplexity), true
+
+	case "InvoiceConnection.edges":
+		if e.ComplexityRoot.InvoiceConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvoiceConnection.Edges(childComplexity), true
+	case "InvoiceConnection.nodes":
+		if e.ComplexityRoot.InvoiceConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvoiceConnection.Nodes(childComplexity), true
+	case "InvoiceConnection.pageInfo":
+		if e.ComplexityRoot.InvoiceConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvoiceConnection.PageInfo(childComplexity), true
+	case "InvoiceConnection.totalCount":
+		if e.ComplexityRoot.InvoiceConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvoiceConnection.TotalCount(childComplexity), true
+
+	case "InvoiceEdge.cursor":
+		if e.ComplexityRoot.InvoiceEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvoiceEdge.Cursor(childComplexity), true
+	case "InvoiceEdge.node":
+		if e.ComplexityRoot.InvoiceEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvoiceEdge.Node(childComplexity), true
+
+	case "InvoicePayload.invoice":
+		if e.ComplexityRoot.InvoicePayload.Invoice == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvoicePayload.Invoice(childComplexity), true
+
 	case "KeywordList.items":
 		if e.ComplexityRoot.KeywordList.Items == nil {
 			break
@@ -646,6 +1483,47 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Limits.Users(childComplexity), true
 
+	case "Money.amountCents":
+		if e.ComplexityRoot.Money.AmountCents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Money.AmountCents(childComplexity), true
+	case "Money.currency":
+		if e.ComplexityRoot.Money.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Money.Currency(childComplexity), true
+	case "Money.formatted":
+		if e.ComplexityRoot.Money.Formatted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Money.Formatted(childComplexity), true
+
+	case "Mutation.cancelPlanChange":
+		if e.ComplexityRoot.Mutation.CancelPlanChange == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelPlanChange_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelPlanChange(childComplexity, args["input"].(CancelPlanChangeInput)), true
+	case "Mutation.changePlan":
+		if e.ComplexityRoot.Mutation.ChangePlan == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_changePlan_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ChangePlan(childComplexity, args["input"].(ChangePlanInput)), true
 	case "Mutation.createApiKey":
 		if e.ComplexityRoot.Mutation.CreateAPIKey == nil {
 			break
@@ -701,6 +1579,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.EnableSso(childComplexity, args["input"].(EnableSsoInput)), true
+	case "Mutation.grantCredits":
+		if e.ComplexityRoot.Mutation.GrantCredits == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_grantCredits_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.GrantCredits(childComplexity, args["input"].(GrantCreditsInput)), true
+	case "Mutation.markInvoicePaid":
+		if e.ComplexityRoot.Mutation.MarkInvoicePaid == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_markInvoicePaid_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MarkInvoicePaid(childComplexity, args["input"].(InvoiceActionInput)), true
+	case "Mutation.recordUsage":
+		if e.ComplexityRoot.Mutation.RecordUsage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordUsage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordUsage(childComplexity, args["input"].(RecordUsageInput)), true
 	case "Mutation.restoreTenant":
 		if e.ComplexityRoot.Mutation.RestoreTenant == nil {
 			break
@@ -734,6 +1645,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RotateWebhookSecret(childComplexity, args["input"].(RotateWebhookSecretInput)), true
+	case "Mutation.runBilling":
+		if e.ComplexityRoot.Mutation.RunBilling == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_runBilling_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RunBilling(childComplexity, args["input"].(RunBillingInput)), true
 	case "Mutation.sendTestWebhook":
 		if e.ComplexityRoot.Mutation.SendTestWebhook == nil {
 			break
@@ -756,6 +1678,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.TestSso(childComplexity, args["input"].(TestSsoInput)), true
+	case "Mutation.updateBilling":
+		if e.ComplexityRoot.Mutation.UpdateBilling == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateBilling_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateBilling(childComplexity, args["input"].(UpdateBillingInput)), true
 	case "Mutation.updateIndustries":
 		if e.ComplexityRoot.Mutation.UpdateIndustries == nil {
 			break
@@ -844,6 +1777,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateWebsiteConfig(childComplexity, args["input"].(UpdateWebsiteConfigInput)), true
+	case "Mutation.voidInvoice":
+		if e.ComplexityRoot.Mutation.VoidInvoice == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_voidInvoice_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.VoidInvoice(childComplexity, args["input"].(InvoiceActionInput)), true
 
 	case "NotificationChannels.emails":
 		if e.ComplexityRoot.NotificationChannels.Emails == nil {
@@ -924,6 +1868,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
+
+	case "PaymentMethod.brand":
+		if e.ComplexityRoot.PaymentMethod.Brand == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentMethod.Brand(childComplexity), true
+	case "PaymentMethod.last4":
+		if e.ComplexityRoot.PaymentMethod.Last4 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentMethod.Last4(childComplexity), true
+	case "PaymentMethod.type":
+		if e.ComplexityRoot.PaymentMethod.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentMethod.Type(childComplexity), true
 
 	case "Plan.currency":
 		if e.ComplexityRoot.Plan.Currency == nil {
@@ -1010,6 +1973,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
 
+	case "RecordUsagePayload.accepted":
+		if e.ComplexityRoot.RecordUsagePayload.Accepted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordUsagePayload.Accepted(childComplexity), true
+	case "RecordUsagePayload.duplicates":
+		if e.ComplexityRoot.RecordUsagePayload.Duplicates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordUsagePayload.Duplicates(childComplexity), true
+	case "RecordUsagePayload.quota":
+		if e.ComplexityRoot.RecordUsagePayload.Quota == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordUsagePayload.Quota(childComplexity), true
+
 	case "RestoreTenantPayload.tenant":
 		if e.ComplexityRoot.RestoreTenantPayload.Tenant == nil {
 			break
@@ -1080,6 +2062,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RotateWebhookSecretPayload.WebhookSecret(childComplexity), true
+
+	case "RunBillingPayload.created":
+		if e.ComplexityRoot.RunBillingPayload.Created == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RunBillingPayload.Created(childComplexity), true
+	case "RunBillingPayload.period":
+		if e.ComplexityRoot.RunBillingPayload.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RunBillingPayload.Period(childComplexity), true
+	case "RunBillingPayload.planChangesApplied":
+		if e.ComplexityRoot.RunBillingPayload.PlanChangesApplied == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RunBillingPayload.PlanChangesApplied(childComplexity), true
+	case "RunBillingPayload.skipped":
+		if e.ComplexityRoot.RunBillingPayload.Skipped == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RunBillingPayload.Skipped(childComplexity), true
+
+	case "ScheduledPlanChange.amount":
+		if e.ComplexityRoot.ScheduledPlanChange.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduledPlanChange.Amount(childComplexity), true
+	case "ScheduledPlanChange.effectiveDate":
+		if e.ComplexityRoot.ScheduledPlanChange.EffectiveDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduledPlanChange.EffectiveDate(childComplexity), true
+	case "ScheduledPlanChange.plan":
+		if e.ComplexityRoot.ScheduledPlanChange.Plan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduledPlanChange.Plan(childComplexity), true
+	case "ScheduledPlanChange.requestedAt":
+		if e.ComplexityRoot.ScheduledPlanChange.RequestedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduledPlanChange.RequestedAt(childComplexity), true
+	case "ScheduledPlanChange.requestedBy":
+		if e.ComplexityRoot.ScheduledPlanChange.RequestedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduledPlanChange.RequestedBy(childComplexity), true
 
 	case "SendTestWebhookPayload.delivered":
 		if e.ComplexityRoot.SendTestWebhookPayload.Delivered == nil {
@@ -1233,6 +2271,155 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SsoConfig.Version(childComplexity), true
 
+	case "Stats.granularity":
+		if e.ComplexityRoot.Stats.Granularity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Stats.Granularity(childComplexity), true
+	case "Stats.period":
+		if e.ComplexityRoot.Stats.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Stats.Period(childComplexity), true
+	case "Stats.summary":
+		if e.ComplexityRoot.Stats.Summary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Stats.Summary(childComplexity), true
+	case "Stats.trends":
+		if e.ComplexityRoot.Stats.Trends == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Stats.Trends(childComplexity), true
+
+	case "StatsBucket.blocked":
+		if e.ComplexityRoot.StatsBucket.Blocked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatsBucket.Blocked(childComplexity), true
+	case "StatsBucket.coached":
+		if e.ComplexityRoot.StatsBucket.Coached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatsBucket.Coached(childComplexity), true
+	case "StatsBucket.date":
+		if e.ComplexityRoot.StatsBucket.Date == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatsBucket.Date(childComplexity), true
+	case "StatsBucket.from":
+		if e.ComplexityRoot.StatsBucket.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatsBucket.From(childComplexity), true
+	case "StatsBucket.highRisk":
+		if e.ComplexityRoot.StatsBucket.HighRisk == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatsBucket.HighRisk(childComplexity), true
+	case "StatsBucket.interactions":
+		if e.ComplexityRoot.StatsBucket.Interactions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatsBucket.Interactions(childComplexity), true
+	case "StatsBucket.logged":
+		if e.ComplexityRoot.StatsBucket.Logged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatsBucket.Logged(childComplexity), true
+	case "StatsBucket.to":
+		if e.ComplexityRoot.StatsBucket.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatsBucket.To(childComplexity), true
+
+	case "StatsPeriod.end":
+		if e.ComplexityRoot.StatsPeriod.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatsPeriod.End(childComplexity), true
+	case "StatsPeriod.start":
+		if e.ComplexityRoot.StatsPeriod.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatsPeriod.Start(childComplexity), true
+
+	case "StatsSummary.blocked":
+		if e.ComplexityRoot.StatsSummary.Blocked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatsSummary.Blocked(childComplexity), true
+	case "StatsSummary.coached":
+		if e.ComplexityRoot.StatsSummary.Coached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatsSummary.Coached(childComplexity), true
+	case "StatsSummary.highRisk":
+		if e.ComplexityRoot.StatsSummary.HighRisk == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatsSummary.HighRisk(childComplexity), true
+	case "StatsSummary.logged":
+		if e.ComplexityRoot.StatsSummary.Logged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatsSummary.Logged(childComplexity), true
+	case "StatsSummary.totalInteractions":
+		if e.ComplexityRoot.StatsSummary.TotalInteractions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatsSummary.TotalInteractions(childComplexity), true
+	case "StatsSummary.uniquePlatforms":
+		if e.ComplexityRoot.StatsSummary.UniquePlatforms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatsSummary.UniquePlatforms(childComplexity), true
+	case "StatsSummary.uniqueUsers":
+		if e.ComplexityRoot.StatsSummary.UniqueUsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatsSummary.UniqueUsers(childComplexity), true
+
+	case "SubscriptionRemaining.interactions":
+		if e.ComplexityRoot.SubscriptionRemaining.Interactions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscriptionRemaining.Interactions(childComplexity), true
+	case "SubscriptionRemaining.policies":
+		if e.ComplexityRoot.SubscriptionRemaining.Policies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscriptionRemaining.Policies(childComplexity), true
+	case "SubscriptionRemaining.users":
+		if e.ComplexityRoot.SubscriptionRemaining.Users == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscriptionRemaining.Users(childComplexity), true
+
 	case "Tenant.apiKeys":
 		if e.ComplexityRoot.Tenant.APIKeys == nil {
 			break
@@ -1244,6 +2431,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Tenant.APIKeys(childComplexity, args["includeRevoked"].(*bool)), true
+	case "Tenant.accountStatus":
+		if e.ComplexityRoot.Tenant.AccountStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tenant.AccountStatus(childComplexity), true
+	case "Tenant.auditLog":
+		if e.ComplexityRoot.Tenant.AuditLog == nil {
+			break
+		}
+
+		args, err := ec.field_Tenant_auditLog_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Tenant.AuditLog(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*AuditFilter)), true
+	case "Tenant.billing":
+		if e.ComplexityRoot.Tenant.Billing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tenant.Billing(childComplexity), true
 	case "Tenant.createdAt":
 		if e.ComplexityRoot.Tenant.CreatedAt == nil {
 			break
@@ -1256,6 +2466,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Tenant.CreatedBy(childComplexity), true
+	case "Tenant.credits":
+		if e.ComplexityRoot.Tenant.Credits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tenant.Credits(childComplexity), true
 	case "Tenant.deletedAt":
 		if e.ComplexityRoot.Tenant.DeletedAt == nil {
 			break
@@ -1280,6 +2496,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Tenant.Industries(childComplexity), true
+	case "Tenant.invoices":
+		if e.ComplexityRoot.Tenant.Invoices == nil {
+			break
+		}
+
+		args, err := ec.field_Tenant_invoices_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Tenant.Invoices(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Tenant.keywords":
 		if e.ComplexityRoot.Tenant.Keywords == nil {
 			break
@@ -1346,6 +2573,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Tenant.Sso(childComplexity), true
+	case "Tenant.stats":
+		if e.ComplexityRoot.Tenant.Stats == nil {
+			break
+		}
+
+		args, err := ec.field_Tenant_stats_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Tenant.Stats(childComplexity, args["startDate"].(tenant.Date), args["endDate"].(tenant.Date), args["granularity"].(*tenant.Granularity)), true
 	case "Tenant.status":
 		if e.ComplexityRoot.Tenant.Status == nil {
 			break
@@ -1358,6 +2596,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Tenant.Usage(childComplexity), true
+	case "Tenant.usageReport":
+		if e.ComplexityRoot.Tenant.UsageReport == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tenant.UsageReport(childComplexity), true
 	case "Tenant.version":
 		if e.ComplexityRoot.Tenant.Version == nil {
 			break
@@ -1502,6 +2746,57 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TestSsoPayload.Sso(childComplexity), true
 
+	case "TokenReport.includedMonthlyActiveTokens":
+		if e.ComplexityRoot.TokenReport.IncludedMonthlyActiveTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TokenReport.IncludedMonthlyActiveTokens(childComplexity), true
+	case "TokenReport.metricsByType":
+		if e.ComplexityRoot.TokenReport.MetricsByType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TokenReport.MetricsByType(childComplexity), true
+	case "TokenReport.monthlyActiveTokens":
+		if e.ComplexityRoot.TokenReport.MonthlyActiveTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TokenReport.MonthlyActiveTokens(childComplexity), true
+
+	case "TokenTypeMetrics.count":
+		if e.ComplexityRoot.TokenTypeMetrics.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TokenTypeMetrics.Count(childComplexity), true
+	case "TokenTypeMetrics.lastCreatedAt":
+		if e.ComplexityRoot.TokenTypeMetrics.LastCreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TokenTypeMetrics.LastCreatedAt(childComplexity), true
+	case "TokenTypeMetrics.type":
+		if e.ComplexityRoot.TokenTypeMetrics.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TokenTypeMetrics.Type(childComplexity), true
+
+	case "UpdateBillingPayload.billing":
+		if e.ComplexityRoot.UpdateBillingPayload.Billing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateBillingPayload.Billing(childComplexity), true
+	case "UpdateBillingPayload.tenant":
+		if e.ComplexityRoot.UpdateBillingPayload.Tenant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateBillingPayload.Tenant(childComplexity), true
+
 	case "UpdateIndustriesPayload.industries":
 		if e.ComplexityRoot.UpdateIndustriesPayload.Industries == nil {
 			break
@@ -1594,6 +2889,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Usage.Policies(childComplexity), true
+
+	case "UsageQuota.creditsRemaining":
+		if e.ComplexityRoot.UsageQuota.CreditsRemaining == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageQuota.CreditsRemaining(childComplexity), true
+	case "UsageQuota.interactionsPerMonth":
+		if e.ComplexityRoot.UsageQuota.Limit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageQuota.Limit(childComplexity), true
+	case "UsageQuota.month":
+		if e.ComplexityRoot.UsageQuota.Month == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageQuota.Month(childComplexity), true
+	case "UsageQuota.plan":
+		if e.ComplexityRoot.UsageQuota.PlanID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageQuota.PlanID(childComplexity), true
+	case "UsageQuota.remaining":
+		if e.ComplexityRoot.UsageQuota.Remaining == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageQuota.Remaining(childComplexity), true
+	case "UsageQuota.used":
+		if e.ComplexityRoot.UsageQuota.Used == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageQuota.Used(childComplexity), true
+
+	case "UsageReport.tokenReport":
+		if e.ComplexityRoot.UsageReport.TokenReport == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageReport.TokenReport(childComplexity), true
 
 	case "Viewer.apiKeyId":
 		if e.ComplexityRoot.Viewer.APIKeyID == nil {
@@ -1720,23 +3059,32 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
+		ec.unmarshalInputAuditFilter,
+		ec.unmarshalInputCancelPlanChangeInput,
+		ec.unmarshalInputChangePlanInput,
 		ec.unmarshalInputCreateApiKeyInput,
 		ec.unmarshalInputCreateTenantInput,
 		ec.unmarshalInputDeleteTenantInput,
 		ec.unmarshalInputDisableSsoInput,
 		ec.unmarshalInputEnableSsoInput,
 		ec.unmarshalInputEntraIdSsoInput,
+		ec.unmarshalInputGrantCreditsInput,
+		ec.unmarshalInputInvoiceActionInput,
 		ec.unmarshalInputOidcSsoInput,
+		ec.unmarshalInputPaymentMethodInput,
+		ec.unmarshalInputRecordUsageInput,
 		ec.unmarshalInputRestoreTenantInput,
 		ec.unmarshalInputRevokeApiKeyInput,
 		ec.unmarshalInputRiskWeightInput,
 		ec.unmarshalInputRotateWebhookSecretInput,
+		ec.unmarshalInputRunBillingInput,
 		ec.unmarshalInputSamlSsoInput,
 		ec.unmarshalInputSendTestWebhookInput,
 		ec.unmarshalInputSsoProviderInput,
 		ec.unmarshalInputTenantFilter,
 		ec.unmarshalInputTenantSettingsInput,
 		ec.unmarshalInputTestSsoInput,
+		ec.unmarshalInputUpdateBillingInput,
 		ec.unmarshalInputUpdateIndustriesInput,
 		ec.unmarshalInputUpdateKeywordsInput,
 		ec.unmarshalInputUpdateNotificationChannelsInput,
@@ -1745,6 +3093,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputUpdateTenantSettingsInput,
 		ec.unmarshalInputUpdateWatchlistSeatsInput,
 		ec.unmarshalInputUpdateWebsiteConfigInput,
+		ec.unmarshalInputUsageEventInput,
 	)
 	first := true
 
@@ -1820,6 +3169,56 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../schema/account.graphqls", Input: `extend type Tenant {
+  """
+  The one-call dashboard summary (the screening reference's account status):
+  subscription with limits, usage and what remains this month, free-tier
+  credits, watchlist seats, whether payment is required and whether a
+  screening can run now. Needs BILLING_READ.
+  """
+  accountStatus: AccountStatus @hasPermission(perm: BILLING_READ)
+}
+
+"A tenant's account at a glance."
+type AccountStatus {
+  "The subscription for the current calendar month (UTC), the period the quota counts in."
+  subscription: AccountSubscription!
+  "One-time free-tier credits, used only after the monthly quota is exhausted; not renewed monthly."
+  credits: Credits!
+  "Watchlist monitoring seats."
+  watchlist: WatchlistSeats!
+  "True when there is no active subscription (status other than ACTIVE) and no credits left: the tenant must pay before screening."
+  requiresPayment: Boolean!
+  "True when a screening can run now: an ACTIVE subscription with monthly quota left (or unlimited), or credits left."
+  canDoScreening: Boolean!
+}
+
+"The subscription part of the account status."
+type AccountSubscription {
+  "NONE, ACTIVE, PAST_DUE or CANCELLED."
+  status: BillingStatus!
+  "The plan in effect."
+  plan: Plan!
+  "The first day of the current period (the calendar month, UTC)."
+  month: Date!
+  "Monthly limits from the plan; null is unlimited."
+  limits: Limits!
+  "Usage in the current month."
+  usage: Usage!
+  "What remains of each limit this month; null is unlimited."
+  remaining: SubscriptionRemaining!
+}
+
+"What remains of each limit this period. Null means unlimited; never negative."
+type SubscriptionRemaining {
+  "Users that can still become active this month."
+  users: Int
+  "Policies that can still be defined."
+  policies: Int
+  "Interactions left in the monthly quota (credits not included)."
+  interactions: Int
+}
+`, BuiltIn: false},
 	{Name: "../schema/apikey.graphqls", Input: `"An API key's metadata. The secret itself is shown only once, by createApiKey."
 type ApiKey {
   "Unique id (a UUID)."
@@ -1886,8 +3285,450 @@ type RevokeApiKeyPayload {
   apiKey: ApiKey!
 }
 `, BuiltIn: false},
+	{Name: "../schema/audit.graphqls", Input: `extend type Tenant {
+  """
+  The tenant's audit log, newest first. Every change to the tenant's
+  configuration (profile, settings, API keys, SSO, notification channels,
+  screening, billing, credits) writes entries in the same transaction as the
+  change: one per object created, changed or deleted, with the fields that
+  changed before and after (secrets shown as ` + "`" + `"[redacted]"` + "`" + `), who, which
+  mutation, the request id and the client address. A usage batch writes one
+  summary entry. Entries cannot be changed or deleted, not even by the
+  application's database role; those older than ` + "`" + `settings.auditLogRetentionDays` + "`" + `
+  are purged hourly. Needs AUDIT_READ.
+  """
+  auditLog(
+    "Page size, 1 to 100."
+    first: Int = 20
+    "Return the entries after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` of the previous page)."
+    after: String
+    "Narrow the log."
+    filter: AuditFilter
+  ): AuditLogConnection @hasPermission(perm: AUDIT_READ)
+}
+
+"A page of audit entries, newest first."
+type AuditLogConnection {
+  "The entries of this page with their cursors."
+  edges: [AuditLogEdge!]!
+  "The entries of this page."
+  nodes: [AuditEntry!]!
+  "Paging information."
+  pageInfo: PageInfo!
+  "How many entries match the filter, across all pages."
+  totalCount: Int!
+}
+
+"An audit entry in a page."
+type AuditLogEdge {
+  "Opaque position of this entry, for ` + "`" + `after` + "`" + `."
+  cursor: String!
+  "The entry."
+  node: AuditEntry!
+}
+
+"One object created, changed or deleted by one request. A mutation that changes several objects writes several entries with the same ` + "`" + `requestId` + "`" + `."
+type AuditEntry {
+  "Unique id of the entry within the tenant's log."
+  id: ID!
+  "When the change was made: the time of its transaction."
+  at: Time!
+  "Who made it: ` + "`" + `admin` + "`" + ` for the ADMIN_SECRET, ` + "`" + `key:<id>` + "`" + ` for an API key, ` + "`" + `system` + "`" + ` for the API's own jobs (such as applying a scheduled plan change)."
+  actor: String!
+  "The mutation that made it (` + "`" + `updateTenantSettings` + "`" + `), or ` + "`" + `<table>.<operation>` + "`" + ` for a change made outside a mutation."
+  action: String!
+  "Whether the object was created, changed or deleted."
+  operation: AuditOperation!
+  "The type of the object, by its name in this API (` + "`" + `TenantSettings` + "`" + `, ` + "`" + `ApiKey` + "`" + `, ` + "`" + `RiskWeight` + "`" + `)."
+  targetType: String!
+  "The object's id within the tenant: the API key's id, the risk-matrix check, or the tenant's id for objects a tenant has one of (settings, SSO)."
+  targetId: String!
+  "The fields that changed, by name. Creation lists the fields that were set; deletion the fields that were lost. Bookkeeping fields (` + "`" + `updatedAt` + "`" + `, ` + "`" + `updatedBy` + "`" + `, ` + "`" + `lastUsedAt` + "`" + `) are left out: ` + "`" + `at` + "`" + ` and ` + "`" + `actor` + "`" + ` say them."
+  changes: [AuditChange!]!
+  "The ` + "`" + `X-Request-Id` + "`" + ` of the request that made the change (null for jobs)."
+  requestId: String
+  "The client's address as the API saw it (after TRUSTED_PROXIES), null for jobs."
+  clientIp: String
+}
+
+"One changed field of an audit entry."
+type AuditChange {
+  "The field, in the API's camelCase (` + "`" + `auditLogRetentionDays` + "`" + `, ` + "`" + `ipAllowlist` + "`" + `); a stored field the API does not show keeps its own name in camelCase (` + "`" + `clientSecretSealed` + "`" + `)."
+  field: String!
+  "The value before the change, JSON-encoded (` + "`" + `365` + "`" + `, ` + "`" + `\"EU\"` + "`" + `, ` + "`" + `[\"203.0.113.0/24\"]` + "`" + `); null when there was none."
+  before: String
+  "The value after the change, JSON-encoded; null when there is none (deletion, or a field cleared)."
+  after: String
+  "True for a secret: its values are ` + "`" + `\"[redacted]\"` + "`" + `, which only says it was set or changed."
+  redacted: Boolean!
+}
+
+"What happened to the object of an audit entry."
+enum AuditOperation {
+  "It was created."
+  INSERT
+  "Some of its fields changed."
+  UPDATE
+  "It was removed."
+  DELETE
+  "A summary written by the API for a change of many rows (a usage batch): ` + "`" + `changes` + "`" + ` describes it."
+  EVENT
+}
+
+"Narrows an audit log. All given conditions must hold."
+input AuditFilter {
+  "Only these actions (mutation names such as ` + "`" + `updateTenantSettings` + "`" + `), at most 20."
+  action: [String!]
+  "Only this actor: ` + "`" + `admin` + "`" + `, ` + "`" + `key:<id>` + "`" + ` or ` + "`" + `system` + "`" + `."
+  actor: String
+  "Only entries at or after this instant."
+  since: Time
+  "Only entries before this instant; must be after ` + "`" + `since` + "`" + `."
+  until: Time
+}
+`, BuiltIn: false},
+	{Name: "../schema/billing.graphqls", Input: `# Billing: the subscription, plan changes, invoices and the billing run
+# (the tenants reference's billing, change-plan and invoices; the screening
+# reference's "update billing configuration").
+
+extend type Tenant {
+  "The subscription: plan, status, billing period, next billing date, price, payment method and any scheduled plan change. Needs BILLING_READ. A tenant that never changed it reads as the defaults (ACTIVE, MONTHLY, next billing date its creation day, version 0)."
+  billing: Billing @hasPermission(perm: BILLING_READ)
+  "The tenant's invoices, newest first (by date, then id), a page at a time: the reference's ` + "`" + `limit` + "`" + `/` + "`" + `offset` + "`" + `/` + "`" + `total` + "`" + ` as a connection (` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + `/` + "`" + `totalCount` + "`" + `). Needs BILLING_READ."
+  invoices(
+    "Page size, 1 to 100 (the reference's ` + "`" + `limit` + "`" + `, default 10)."
+    first: Int = 10
+    "Return the invoices after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` of the previous page) instead of an offset."
+    after: String
+  ): InvoiceConnection @hasPermission(perm: BILLING_READ)
+}
+
+extend type Mutation {
+  """
+  Changes a tenant's plan. Needs BILLING_UPDATE (own tenant), or TENANT_MANAGE too for another tenant.
+  An upgrade (a bigger plan) takes effect at once, or on ` + "`" + `effectiveDate` + "`" + `; a downgrade takes effect at
+  the end of the current period (` + "`" + `billing.nextBillingDate` + "`" + `), or on ` + "`" + `effectiveDate` + "`" + `. A change dated
+  today takes effect at once; a later one is scheduled (` + "`" + `billing.scheduledPlanChange` + "`" + `, replacing any
+  change already scheduled) and applied within a minute of 00:00 UTC on its date, from when the plan's
+  limits and API rate apply. Refused (BAD_USER_INPUT): an unknown plan, a date in the past, the current
+  plan, and a plan whose limits are below this month's usage. No proration: the next invoice bills the
+  plan in effect on its date.
+  """
+  changePlan("What to do; see the input type." input: ChangePlanInput!): ChangePlanPayload! @hasPermission(perm: BILLING_UPDATE)
+
+  "Cancels the plan change scheduled for a tenant; the tenant stays on its plan. Cancelling when nothing is scheduled changes nothing (` + "`" + `cancelledChange` + "`" + ` is null). Needs BILLING_UPDATE (own tenant), or TENANT_MANAGE too for another tenant."
+  cancelPlanChange("What to do; see the input type." input: CancelPlanChangeInput!): CancelPlanChangePayload! @hasPermission(perm: BILLING_UPDATE)
+
+  "Changes a tenant's billing configuration: billing period, payment method, billing email, and (operators only) status. Needs BILLING_UPDATE (own tenant), or TENANT_MANAGE too for another tenant; changing ` + "`" + `status` + "`" + ` needs TENANT_MANAGE."
+  updateBilling("What to do; see the input type." input: UpdateBillingInput!): UpdateBillingPayload! @hasPermission(perm: BILLING_UPDATE)
+
+  """
+  Runs billing for a month: first applies the plan changes that are due, then gives every ACTIVE
+  tenant whose subscription is ACTIVE or PAST_DUE an OPEN invoice for each billing period starting on
+  or before the month's last day that is not invoiced yet (in advance: a period starting later this
+  month is invoiced now), due 30 days after its date. Idempotent: running it again for the same month
+  creates nothing (one invoice per tenant per month). Needs TENANT_MANAGE. The same as the command
+  ` + "`" + `tenantapi bill -period YYYY-MM` + "`" + `.
+  """
+  runBilling("What to do; see the input type." input: RunBillingInput!): RunBillingPayload! @hasPermission(perm: TENANT_MANAGE)
+
+  "Records an OPEN invoice as paid. Marking a PAID invoice again changes nothing; a VOID or DRAFT one answers CONFLICT. Needs TENANT_MANAGE."
+  markInvoicePaid("What to do; see the input type." input: InvoiceActionInput!): InvoicePayload! @hasPermission(perm: TENANT_MANAGE)
+
+  "Voids a DRAFT or OPEN invoice: nothing is owed for it any more. Voiding a VOID invoice changes nothing; a PAID one answers CONFLICT. Needs TENANT_MANAGE."
+  voidInvoice("What to do; see the input type." input: InvoiceActionInput!): InvoicePayload! @hasPermission(perm: TENANT_MANAGE)
+}
+
+"An exact amount of money: integer minor units of a currency, never a floating-point number."
+type Money {
+  "The amount in minor units of ` + "`" + `currency` + "`" + ` (cents: 29900 is 299.00 EUR)."
+  amountCents: Int!
+  "ISO 4217 currency code, such as EUR."
+  currency: String!
+  "The amount for people, with two decimals and the currency: ` + "`" + `2,999.00 EUR` + "`" + `."
+  formatted: String!
+}
+
+"The state of a subscription."
+enum BillingStatus {
+  "Paid up and in service; invoiced each period."
+  ACTIVE
+  "A payment failed; still in service and still invoiced each period."
+  PAST_DUE
+  "Cancelled: no further invoices."
+  CANCELLED
+  "No subscription: no invoices."
+  NONE
+}
+
+"How often a subscription is invoiced."
+enum BillingPeriod {
+  "Every month, the plan's monthly price."
+  MONTHLY
+  "Every year, 10 times the plan's monthly price (two months free)."
+  ANNUAL
+}
+
+"The kind of a payment method."
+enum PaymentMethodType {
+  "A payment card; ` + "`" + `brand` + "`" + ` says which network."
+  CREDIT_CARD
+  "A SEPA direct debit from a bank account; ` + "`" + `last4` + "`" + ` are the IBAN's last four digits."
+  SEPA_DEBIT
+}
+
+"A card network."
+enum CardBrand {
+  "Visa."
+  VISA
+  "Mastercard."
+  MASTERCARD
+  "American Express."
+  AMEX
+  "Discover."
+  DISCOVER
+  "JCB."
+  JCB
+  "Diners Club."
+  DINERS
+  "UnionPay."
+  UNIONPAY
+  "Cartes Bancaires (France)."
+  CARTES_BANCAIRES
+}
+
+"How a tenant pays. Only these three facts are kept: never a card or account number."
+type PaymentMethod {
+  "Card or direct debit."
+  type: PaymentMethodType!
+  "The card network; null for a SEPA_DEBIT."
+  brand: CardBrand
+  "The last four digits of the card number or IBAN."
+  last4: String!
+}
+
+"A plan change waiting for its effective date."
+type ScheduledPlanChange {
+  "The plan the tenant moves to."
+  plan: Plan!
+  "The day (UTC) the change takes effect: it is applied within a minute of 00:00 UTC that day."
+  effectiveDate: Date!
+  "What a billing period will cost on the new plan."
+  amount: Money!
+  "When the change was requested."
+  requestedAt: Time!
+  "Who requested it, in the form of ` + "`" + `Tenant.createdBy` + "`" + `."
+  requestedBy: String!
+}
+
+"A tenant's subscription (the reference's billing information)."
+type Billing {
+  "The current plan. Its limits and API rate are the tenant's."
+  plan: Plan!
+  "The state of the subscription."
+  status: BillingStatus!
+  "How often it is invoiced."
+  billingPeriod: BillingPeriod!
+  "The start of the next billing period not invoiced yet: the date of the next invoice, and the end of the current period (a downgrade without a date takes effect that day)."
+  nextBillingDate: Date!
+  "What one billing period costs on the current plan: the monthly price, or 10 times it for ANNUAL."
+  amount: Money!
+  "How the tenant pays, or null when none is recorded."
+  paymentMethod: PaymentMethod
+  "Where invoices are sent; defaults to the tenant owner's email."
+  billingEmail: String
+  "The plan change waiting for its date, or null."
+  scheduledPlanChange: ScheduledPlanChange
+  "Optimistic-concurrency version: 0 while never changed, +1 on each change (including a scheduled plan change taking effect). Pass it as ` + "`" + `expectedVersion` + "`" + `."
+  version: Int!
+  "When the billing configuration last changed (the tenant's creation while never changed)."
+  updatedAt: Time!
+  "Who last changed it, in the form of ` + "`" + `Tenant.createdBy` + "`" + `."
+  updatedBy: String!
+}
+
+"The state of an invoice."
+enum InvoiceStatus {
+  "Being prepared; not sent, nothing owed yet."
+  DRAFT
+  "Issued and awaiting payment by ` + "`" + `dueDate` + "`" + `."
+  OPEN
+  "Paid."
+  PAID
+  "Cancelled: nothing is owed."
+  VOID
+}
+
+"A bill for one billing period of a subscription."
+type Invoice {
+  "Unique id (a UUID)."
+  id: ID!
+  "The invoice number, ` + "`" + `INV-YYYY-NNN` + "`" + `: the year of its date and a per-tenant sequence restarting at 001 each year (more digits past 999). Unique per tenant."
+  number: String!
+  "Its state."
+  status: InvoiceStatus!
+  "The invoice date: the first day of the period it bills."
+  date: Date!
+  "When payment is due: 30 days after ` + "`" + `date` + "`" + `."
+  dueDate: Date!
+  "The total."
+  amount: Money!
+  "ISO 4217 currency code of ` + "`" + `amount` + "`" + ` (the reference's flat field)."
+  currency: String!
+  "What is billed: plan, period and dates."
+  description: String!
+  "The first day of the billed period."
+  periodStart: Date!
+  "The last day of the billed period (inclusive)."
+  periodEnd: Date!
+  "Where the PDF is served, relative to this API's base URL (` + "`" + `/invoices/<id>.pdf` + "`" + `): GET it with the same ` + "`" + `Authorization: Bearer` + "`" + ` header; it needs BILLING_READ on the invoice's tenant (another tenant's invoice, or a key without BILLING_READ, answers 404)."
+  pdfUrl: String!
+  "When it was paid, or null."
+  paidAt: Time
+  "When it was created."
+  createdAt: Time!
+}
+
+"A page of invoices."
+type InvoiceConnection {
+  "The invoices of this page with their cursors."
+  edges: [InvoiceEdge!]!
+  "The invoices of this page, newest first."
+  nodes: [Invoice!]!
+  "Paging information."
+  pageInfo: PageInfo!
+  "How many invoices the tenant has, across all pages (the reference's ` + "`" + `total` + "`" + `)."
+  totalCount: Int!
+}
+
+"An invoice in a page."
+type InvoiceEdge {
+  "Opaque position of this invoice, for ` + "`" + `after` + "`" + `."
+  cursor: String!
+  "The invoice."
+  node: Invoice!
+}
+
+"A plan change."
+input ChangePlanInput {
+  "The tenant to change. Default: the caller's own. Another tenant needs TENANT_MANAGE."
+  tenantId: ID
+  "The new plan's id: ` + "`" + `starter` + "`" + `, ` + "`" + `professional` + "`" + ` or ` + "`" + `enterprise` + "`" + ` (see ` + "`" + `plans` + "`" + `)."
+  plan: ID!
+  "The day (UTC) the change takes effect: today or later. Default: at once for an upgrade, the end of the current period for a downgrade."
+  effectiveDate: Date
+  "If given, refused with CONFLICT unless ` + "`" + `billing.version` + "`" + ` still equals it."
+  expectedVersion: Int
+  "Check the input and report the same errors as a real change, but save nothing. The payload shows the outcome as it would be."
+  validateOnly: Boolean = false
+}
+
+"The outcome of a plan change: the reference's response (plan, status, effectiveDate, amount, currency), the subscription and the tenant."
+type ChangePlanPayload {
+  "The plan the tenant is on from ` + "`" + `effectiveDate` + "`" + `."
+  plan: Plan!
+  "The state of the subscription."
+  status: BillingStatus!
+  "The day the change takes effect (today when it took effect at once)."
+  effectiveDate: Date!
+  "Whether the change waits for ` + "`" + `effectiveDate` + "`" + ` (true) or took effect at once (false)."
+  scheduled: Boolean!
+  "What a billing period costs on the new plan."
+  amount: Money!
+  "ISO 4217 currency code of ` + "`" + `amount` + "`" + `."
+  currency: String!
+  "The subscription after the change. Needs BILLING_READ, like Tenant.billing."
+  billing: Billing @hasPermission(perm: BILLING_READ)
+  "The tenant, with its plan and limits after the change."
+  tenant: Tenant!
+}
+
+"Which tenant's scheduled plan change to cancel."
+input CancelPlanChangeInput {
+  "The tenant. Default: the caller's own. Another tenant needs TENANT_MANAGE."
+  tenantId: ID
+  "If given, refused with CONFLICT unless ` + "`" + `billing.version` + "`" + ` still equals it."
+  expectedVersion: Int
+}
+
+"The subscription after cancelling its scheduled plan change."
+type CancelPlanChangePayload {
+  "The change that was cancelled, or null when none was scheduled."
+  cancelledChange: ScheduledPlanChange
+  "The subscription after the cancellation. Needs BILLING_READ, like Tenant.billing."
+  billing: Billing @hasPermission(perm: BILLING_READ)
+  "The tenant."
+  tenant: Tenant!
+}
+
+"A payment method: its type, brand and last four digits only. There is no field for a card number, and ` + "`" + `last4` + "`" + ` refuses anything but four digits."
+input PaymentMethodInput {
+  "Card or direct debit."
+  type: PaymentMethodType!
+  "The card network: required for CREDIT_CARD, refused for SEPA_DEBIT."
+  brand: CardBrand
+  "Exactly the last 4 digits of the card number or IBAN, such as ` + "`" + `4242` + "`" + `."
+  last4: String!
+}
+
+"Changes to a tenant's billing configuration. Fields left out are unchanged."
+input UpdateBillingInput {
+  "The tenant to change. Default: the caller's own. Another tenant needs TENANT_MANAGE."
+  tenantId: ID
+  "The subscription state (needs TENANT_MANAGE). Moving back to ACTIVE or PAST_DUE restarts billing from today if the next billing date has passed, without invoicing the time in between."
+  status: BillingStatus
+  "How often to invoice, from the next billing date on (the current period is already invoiced)."
+  billingPeriod: BillingPeriod
+  "Replaces the payment method."
+  paymentMethod: PaymentMethodInput
+  "Where to send invoices: a plain email address."
+  billingEmail: String
+  "If given, refused with CONFLICT unless ` + "`" + `billing.version` + "`" + ` still equals it."
+  expectedVersion: Int
+  "Check the input and report the same errors as a real change, but save nothing. The payload shows the billing as it would be."
+  validateOnly: Boolean = false
+}
+
+"The changed billing configuration."
+type UpdateBillingPayload {
+  "The subscription after the change. Needs BILLING_READ, like Tenant.billing."
+  billing: Billing @hasPermission(perm: BILLING_READ)
+  "The tenant it belongs to."
+  tenant: Tenant!
+}
+
+"Which month to bill."
+input RunBillingInput {
+  "The month, ` + "`" + `YYYY-MM` + "`" + ` (UTC), not later than the current month."
+  period: String!
+}
+
+"The outcome of a billing run."
+type RunBillingPayload {
+  "The month billed, ` + "`" + `YYYY-MM` + "`" + `."
+  period: String!
+  "How many invoices this run created."
+  created: Int!
+  "How many billable tenants got no new invoice: already invoiced for the month, or not due (an annual subscription in another month)."
+  skipped: Int!
+  "How many scheduled plan changes the run applied first."
+  planChangesApplied: Int!
+}
+
+"Which invoice."
+input InvoiceActionInput {
+  "The invoice's id."
+  id: ID!
+}
+
+"The invoice after the change."
+type InvoicePayload {
+  "The invoice."
+  invoice: Invoice!
+}
+`, BuiltIn: false},
 	{Name: "../schema/notifications.graphqls", Input: `extend type Tenant {
-  "Where and about what the tenant is notified: email addresses, a webhook and the events. Needs NOTIFICATION_CHANNELS_READ. A tenant that never configured them reads as the defaults (no addresses, no webhook, no events)."
+  "Where and about what the tenant is notified: email addresses, a webhook and the events. Needs NOTIFICATION_CHANNELS_READ. A tenant that never configured them reads as the defaults (no addresses, no webhook, no events) at version 0."
   notificationChannels: NotificationChannels @hasPermission(perm: NOTIFICATION_CHANNELS_READ)
 }
 
@@ -1939,12 +3780,12 @@ type NotificationChannels {
   webhookSecretCreatedAt: Time
   "Until when the secret replaced by the last rotation still signs deliveries, next to the current one; null when there is none (or it expired)."
   previousWebhookSecretExpiresAt: Time
-  "Optimistic-concurrency version: 1 until the first change, +1 on each change (rotations included). Pass it as ` + "`" + `expectedVersion` + "`" + `."
+  "Optimistic-concurrency version: 0 while the defaults apply (never changed), +1 on each change (rotations included), so the first change makes it 1. Pass it as ` + "`" + `expectedVersion` + "`" + `."
   version: Int!
-  "When the channels last changed; the tenant's creation time until the first change."
-  updatedAt: Time!
-  "Who last changed them, in the form of ` + "`" + `Tenant.createdBy` + "`" + `; the tenant's creator until the first change."
-  updatedBy: String!
+  "When the channels last changed; null while the defaults apply."
+  updatedAt: Time
+  "Who last changed them, in the form of ` + "`" + `Tenant.createdBy` + "`" + `; null while the defaults apply."
+  updatedBy: String
 }
 
 "An event of the screening platform a tenant can be notified of. Its webhook payload ` + "`" + `type` + "`" + ` is given in each description."
@@ -1981,7 +3822,7 @@ input UpdateNotificationChannelsInput {
   events: [NotificationEvent!]
   "Your own signing secret instead of a generated one: ` + "`" + `whsec_` + "`" + ` followed by 64 lower-case hexadecimal characters (32 random bytes, e.g. ` + "`" + `echo whsec_$(openssl rand -hex 32)` + "`" + `). It replaces the current secret at once (no grace period), is stored encrypted and never shown again, not even in this payload."
   webhookSecret: String
-  "If given, the change is refused with CONFLICT unless ` + "`" + `notificationChannels.version` + "`" + ` still equals it."
+  "If given, the change is refused with CONFLICT unless ` + "`" + `notificationChannels.version` + "`" + ` still equals it (0 when nothing is configured yet)."
   expectedVersion: Int
   "Check the input and report the same errors as a real change, but save nothing and generate no secret. The payload shows the channels as they would be (without a new secret's hint)."
   validateOnly: Boolean = false
@@ -2003,7 +3844,7 @@ input RotateWebhookSecretInput {
   tenantId: ID
   "Stop the replaced secret at once instead of letting it sign deliveries for 24 more hours: for a leaked secret. Default false."
   revokePrevious: Boolean = false
-  "If given, the rotation is refused with CONFLICT unless ` + "`" + `notificationChannels.version` + "`" + ` still equals it."
+  "If given, the rotation is refused with CONFLICT unless ` + "`" + `notificationChannels.version` + "`" + ` still equals it (0 when nothing is configured yet)."
   expectedVersion: Int
   "Check the input and report the same errors as a real rotation, but save nothing and generate no secret (` + "`" + `webhookSecret` + "`" + ` is null)."
   validateOnly: Boolean = false
@@ -3018,12 +4859,337 @@ type RestoreTenantPayload {
   tenant: Tenant!
 }
 `, BuiltIn: false},
+	{Name: "../schema/usage.graphqls", Input: `# Usage: ingestion of interaction events (recordUsage), one-time credits and
+# the monthly quota, statistics (the Tenants reference's stats) and the
+# tokenization reference's usage report.
+
+extend type Tenant {
+  """
+  One-time credits (the free tier): granted, used, remaining, and each
+  grant. Credits pay for interactions beyond the plan's monthly quota only.
+  Needs BILLING_READ.
+  """
+  credits: Credits @hasPermission(perm: BILLING_READ)
+
+  """
+  Interaction statistics from the daily roll-ups (UTC): totals and unique
+  users and platforms over the period, and trends, one bucket per day, ISO
+  week (Monday to Sunday) or calendar month, empty buckets included as zeros.
+  Refused with BAD_USER_INPUT: endDate before startDate, a date that does not
+  parse, more than 366 buckets. Needs REPORT_READ.
+  """
+  stats(
+    "First day of the period (UTC), included: ` + "`" + `2026-03-01` + "`" + `."
+    startDate: Date!
+    "Last day of the period (UTC), included: ` + "`" + `2026-03-31` + "`" + `. Not before startDate; at most 366 buckets of the granularity from startDate."
+    endDate: Date!
+    "Bucket size of the trends. Default DAILY."
+    granularity: StatsGranularity = DAILY
+  ): Stats @hasPermission(perm: REPORT_READ)
+
+  "The tokenization reference's usage report: token metrics by type and monthly active tokens. Needs REPORT_READ."
+  usageReport: UsageReport @hasPermission(perm: REPORT_READ)
+}
+
+extend type Mutation {
+  """
+  Records a batch of 1 to 1,000 interaction events. Needs USAGE_WRITE (own
+  tenant), or TENANT_MANAGE too for another tenant. Idempotent by event id:
+  an id the tenant already recorded (or repeated in the batch) is counted
+  once and reported in ` + "`" + `duplicates` + "`" + `. Events are rolled up per UTC day in the
+  same transaction. One bad event refuses the whole batch (BAD_USER_INPUT
+  naming it, such as ` + "`" + `events[12].outcome` + "`" + `) and nothing is saved.
+  Quota: new events beyond the plan's monthly interactions (counted in the
+  month each event occurred) use credits, earliest-expiring grant first;
+  when the quota and the credits cannot cover every new event of the batch,
+  the whole batch is refused with QUOTA_EXCEEDED naming the limit, and
+  nothing is saved. Replays never use quota or credits.
+  """
+  recordUsage("What to do; see the input type." input: RecordUsageInput!): RecordUsagePayload! @hasPermission(perm: USAGE_WRITE)
+
+  """
+  Grants one-time credits to a tenant: an operator's action. Needs
+  TENANT_MANAGE.
+  """
+  grantCredits("What to do; see the input type." input: GrantCreditsInput!): GrantCreditsPayload! @hasPermission(perm: TENANT_MANAGE)
+}
+
+"A batch of interaction events to record."
+input RecordUsageInput {
+  "The tenant the events belong to. Default: the caller's own; another tenant needs TENANT_MANAGE."
+  tenantId: ID
+  "1 to 1,000 events."
+  events: [UsageEventInput!]!
+  "Check the batch (validation, duplicates, quota and credits) and report what would happen, saving nothing."
+  validateOnly: Boolean = false
+}
+
+"One interaction of a user with an AI platform."
+input UsageEventInput {
+  "Your id for the event, 1 to 100 characters without control characters, unique per tenant: an id already recorded is counted once. Ids are kept for 35 days, the age beyond which events are refused anyway."
+  id: String!
+  "When the interaction happened. At most 35 days old and at most 5 minutes in the future. It is counted on its UTC day."
+  occurredAt: Time!
+  "Who interacted: your user id, 1 to 100 characters (trimmed), case-sensitive. Counted in active and unique users."
+  userId: String!
+  "The AI platform used, such as ` + "`" + `chatgpt` + "`" + ` or ` + "`" + `copilot` + "`" + `: 1 to 100 characters, trimmed and lower-cased. Counted in unique platforms."
+  platform: String!
+  "What was done with the interaction."
+  outcome: InteractionOutcome!
+  "The risk it was assessed at. HIGH and CRITICAL count as high risk."
+  riskLevel: RiskLevel!
+  "Optional: the kind of token the interaction created or used, for the usage report (` + "`" + `token` + "`" + `, ` + "`" + `card` + "`" + `, ` + "`" + `bank` + "`" + `, or your own): 1 to 50 letters, digits, ` + "`" + `_` + "`" + `, ` + "`" + `-` + "`" + ` or ` + "`" + `.` + "`" + `, starting with a letter or digit; lower-cased."
+  tokenType: String
+}
+
+"What the product did with an interaction."
+enum InteractionOutcome {
+  "Allowed and logged."
+  LOGGED
+  "Allowed, with guidance shown to the user."
+  COACHED
+  "Blocked."
+  BLOCKED
+}
+
+"The risk an interaction was assessed at."
+enum RiskLevel {
+  "Low risk."
+  LOW
+  "Medium risk."
+  MEDIUM
+  "High risk: counted in highRisk."
+  HIGH
+  "Critical risk: counted in highRisk."
+  CRITICAL
+}
+
+"The result of recordUsage."
+type RecordUsagePayload {
+  "Events newly recorded (or, with validateOnly, that would be)."
+  accepted: Int!
+  "Events not counted because their id was already recorded for the tenant or repeated in the batch."
+  duplicates: Int!
+  "The tenant's quota for the current month after this batch."
+  quota: UsageQuota!
+}
+
+"A tenant's interaction quota for the current calendar month (UTC)."
+type UsageQuota {
+  "The month, as its first day."
+  month: Date!
+  "The plan whose limit applies (` + "`" + `starter` + "`" + `, ` + "`" + `professional` + "`" + `, ` + "`" + `enterprise` + "`" + `)."
+  plan: ID!
+  "The plan's interactions per month, or null for unlimited."
+  interactionsPerMonth: Int
+  "Interactions recorded this month (by the day they occurred), including those paid with credits."
+  used: Int!
+  "Interactions left before credits are used: interactionsPerMonth - used, never below 0; null when unlimited."
+  remaining: Int
+  "Credits left for interactions beyond the quota (unexpired grants)."
+  creditsRemaining: Int!
+}
+
+"An operator's grant of one-time credits."
+input GrantCreditsInput {
+  "The tenant to credit. Default: the caller's own."
+  tenantId: ID
+  "How many credits (one credit pays for one interaction beyond the monthly quota): 1 to 1,000,000,000."
+  amount: Int!
+  "When unused credits of this grant expire; must be in the future. Null: never."
+  expiresAt: Time
+  "Why the credits are granted (shown with the grant): 1 to 200 characters."
+  reason: String!
+  "Check the input and report the result, saving nothing."
+  validateOnly: Boolean = false
+}
+
+"The result of grantCredits."
+type GrantCreditsPayload {
+  "The new grant."
+  grant: CreditGrant!
+  "The tenant's balance with the new grant."
+  credits: Credits!
+}
+
+"""
+A tenant's one-time credits. They are never renewed. ` + "`" + `granted` + "`" + ` = ` + "`" + `used` + "`" + ` +
+` + "`" + `remaining` + "`" + ` + ` + "`" + `expiredUnused` + "`" + `.
+"""
+type Credits {
+  "Credits ever granted."
+  granted: Int!
+  "Credits used by interactions beyond the monthly quota."
+  used: Int!
+  "Credits that can still be used (unexpired grants)."
+  remaining: Int!
+  "Credits that expired before being used."
+  expiredUnused: Int!
+  "When the next of the remaining credits expire: the earliest expiry of the grants with credits left. Null when none is left or none of them expires."
+  expiresAt: Time
+  "Every grant, in the order credits are used: earliest expiry first (never-expiring last), then oldest."
+  grants: [CreditGrant!]!
+}
+
+"One grant of credits."
+type CreditGrant {
+  "Unique id (a UUID)."
+  id: ID!
+  "Credits granted."
+  amount: Int!
+  "Credits of this grant used."
+  used: Int!
+  "Credits of this grant still usable: amount - used, or 0 once expired."
+  remaining: Int!
+  "When its unused credits expire; null: never."
+  expiresAt: Time
+  "Whether it has expired."
+  expired: Boolean!
+  "Why it was granted."
+  reason: String!
+  "When it was granted."
+  createdAt: Time!
+  "Who granted it, in the form of ` + "`" + `Tenant.createdBy` + "`" + `."
+  createdBy: String!
+}
+
+"The size of a statistics bucket. All buckets are in UTC."
+enum StatsGranularity {
+  "One bucket per day."
+  DAILY
+  "One bucket per ISO 8601 week, Monday to Sunday."
+  WEEKLY
+  "One bucket per calendar month."
+  MONTHLY
+}
+
+"A tenant's interaction statistics over a period."
+type Stats {
+  "The instants the period spans."
+  period: StatsPeriod!
+  "The bucket size of the trends."
+  granularity: StatsGranularity!
+  "Totals over the period."
+  summary: StatsSummary!
+  "One bucket per day, week or month of the period, oldest first, empty ones as zeros."
+  trends: [StatsBucket!]!
+}
+
+"The instants a statistics period spans, as the reference shows them."
+type StatsPeriod {
+  "00:00:00Z of startDate."
+  start: Time!
+  "23:59:59Z of endDate."
+  end: Time!
+}
+
+"Totals over a statistics period."
+type StatsSummary {
+  "Interactions recorded (logged + coached + blocked)."
+  totalInteractions: Int!
+  "Interactions blocked."
+  blocked: Int!
+  "Interactions coached."
+  coached: Int!
+  "Interactions logged."
+  logged: Int!
+  "Distinct users over the whole period (exact)."
+  uniqueUsers: Int!
+  "Distinct platforms over the whole period (exact)."
+  uniquePlatforms: Int!
+  "Interactions assessed HIGH or CRITICAL."
+  highRisk: Int!
+}
+
+"One bucket of the trends."
+type StatsBucket {
+  "The bucket's calendar start: the day (DAILY), the Monday of the ISO week (WEEKLY) or the 1st of the month (MONTHLY). The first bucket can start before startDate: it counts from startDate only (see ` + "`" + `from` + "`" + `)."
+  date: Date!
+  "The first day of the period the bucket counts (date, or startDate for a first bucket that starts earlier)."
+  from: Date!
+  "The last day of the period the bucket counts (the bucket's last day, or endDate for a last bucket that ends later)."
+  to: Date!
+  "Interactions in the bucket."
+  interactions: Int!
+  "Interactions blocked."
+  blocked: Int!
+  "Interactions coached."
+  coached: Int!
+  "Interactions logged."
+  logged: Int!
+  "Interactions assessed HIGH or CRITICAL."
+  highRisk: Int!
+}
+
+"The tokenization reference's tenant usage report."
+type UsageReport {
+  "Token usage."
+  tokenReport: TokenReport!
+}
+
+"""
+Token usage: every recorded interaction that carried a ` + "`" + `tokenType` + "`" + ` counts
+as one token of that type.
+"""
+type TokenReport {
+  "Each token type ever recorded, by type name."
+  metricsByType: [TokenTypeMetrics!]!
+  "Monthly active tokens the plan includes: starter 1,000, professional 50,000, enterprise 1,000,000."
+  includedMonthlyActiveTokens: Int!
+  "Monthly active tokens: interactions with a tokenType that occurred this calendar month (UTC)."
+  monthlyActiveTokens: Int!
+}
+
+"The tokens of one type."
+type TokenTypeMetrics {
+  "The token type, lower-case (` + "`" + `token` + "`" + `, ` + "`" + `card` + "`" + `, ` + "`" + `bank` + "`" + `)."
+  type: String!
+  "Tokens of this type recorded since the tenant began."
+  count: Int!
+  "When the latest of them occurred."
+  lastCreatedAt: Time
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
+
+func (ec *executionContext) childFields_AccountStatus(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "subscription":
+		return ec.fieldContext_AccountStatus_subscription(ctx, field)
+	case "credits":
+		return ec.fieldContext_AccountStatus_credits(ctx, field)
+	case "watchlist":
+		return ec.fieldContext_AccountStatus_watchlist(ctx, field)
+	case "requiresPayment":
+		return ec.fieldContext_AccountStatus_requiresPayment(ctx, field)
+	case "canDoScreening":
+		return ec.fieldContext_AccountStatus_canDoScreening(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccountStatus", field.Name)
+}
+
+func (ec *executionContext) childFields_AccountSubscription(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_AccountSubscription_status(ctx, field)
+	case "plan":
+		return ec.fieldContext_AccountSubscription_plan(ctx, field)
+	case "month":
+		return ec.fieldContext_AccountSubscription_month(ctx, field)
+	case "limits":
+		return ec.fieldContext_AccountSubscription_limits(ctx, field)
+	case "usage":
+		return ec.fieldContext_AccountSubscription_usage(ctx, field)
+	case "remaining":
+		return ec.fieldContext_AccountSubscription_remaining(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccountSubscription", field.Name)
+}
 
 func (ec *executionContext) childFields_ApiKey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
@@ -3051,6 +5217,132 @@ func (ec *executionContext) childFields_ApiKey(ctx context.Context, field graphq
 	return nil, fmt.Errorf("no field named %q was found under type ApiKey", field.Name)
 }
 
+func (ec *executionContext) childFields_AuditChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "field":
+		return ec.fieldContext_AuditChange_field(ctx, field)
+	case "before":
+		return ec.fieldContext_AuditChange_before(ctx, field)
+	case "after":
+		return ec.fieldContext_AuditChange_after(ctx, field)
+	case "redacted":
+		return ec.fieldContext_AuditChange_redacted(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditChange", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AuditEntry_id(ctx, field)
+	case "at":
+		return ec.fieldContext_AuditEntry_at(ctx, field)
+	case "actor":
+		return ec.fieldContext_AuditEntry_actor(ctx, field)
+	case "action":
+		return ec.fieldContext_AuditEntry_action(ctx, field)
+	case "operation":
+		return ec.fieldContext_AuditEntry_operation(ctx, field)
+	case "targetType":
+		return ec.fieldContext_AuditEntry_targetType(ctx, field)
+	case "targetId":
+		return ec.fieldContext_AuditEntry_targetId(ctx, field)
+	case "changes":
+		return ec.fieldContext_AuditEntry_changes(ctx, field)
+	case "requestId":
+		return ec.fieldContext_AuditEntry_requestId(ctx, field)
+	case "clientIp":
+		return ec.fieldContext_AuditEntry_clientIp(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditLogConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AuditLogConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_AuditLogConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AuditLogConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_AuditLogConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditLogConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditLogEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_AuditLogEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_AuditLogEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditLogEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Billing(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "plan":
+		return ec.fieldContext_Billing_plan(ctx, field)
+	case "status":
+		return ec.fieldContext_Billing_status(ctx, field)
+	case "billingPeriod":
+		return ec.fieldContext_Billing_billingPeriod(ctx, field)
+	case "nextBillingDate":
+		return ec.fieldContext_Billing_nextBillingDate(ctx, field)
+	case "amount":
+		return ec.fieldContext_Billing_amount(ctx, field)
+	case "paymentMethod":
+		return ec.fieldContext_Billing_paymentMethod(ctx, field)
+	case "billingEmail":
+		return ec.fieldContext_Billing_billingEmail(ctx, field)
+	case "scheduledPlanChange":
+		return ec.fieldContext_Billing_scheduledPlanChange(ctx, field)
+	case "version":
+		return ec.fieldContext_Billing_version(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Billing_updatedAt(ctx, field)
+	case "updatedBy":
+		return ec.fieldContext_Billing_updatedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Billing", field.Name)
+}
+
+func (ec *executionContext) childFields_CancelPlanChangePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cancelledChange":
+		return ec.fieldContext_CancelPlanChangePayload_cancelledChange(ctx, field)
+	case "billing":
+		return ec.fieldContext_CancelPlanChangePayload_billing(ctx, field)
+	case "tenant":
+		return ec.fieldContext_CancelPlanChangePayload_tenant(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CancelPlanChangePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ChangePlanPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "plan":
+		return ec.fieldContext_ChangePlanPayload_plan(ctx, field)
+	case "status":
+		return ec.fieldContext_ChangePlanPayload_status(ctx, field)
+	case "effectiveDate":
+		return ec.fieldContext_ChangePlanPayload_effectiveDate(ctx, field)
+	case "scheduled":
+		return ec.fieldContext_ChangePlanPayload_scheduled(ctx, field)
+	case "amount":
+		return ec.fieldContext_ChangePlanPayload_amount(ctx, field)
+	case "currency":
+		return ec.fieldContext_ChangePlanPayload_currency(ctx, field)
+	case "billing":
+		return ec.fieldContext_ChangePlanPayload_billing(ctx, field)
+	case "tenant":
+		return ec.fieldContext_ChangePlanPayload_tenant(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChangePlanPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_CreateApiKeyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "apiKey":
@@ -3067,6 +5359,48 @@ func (ec *executionContext) childFields_CreateTenantPayload(ctx context.Context,
 		return ec.fieldContext_CreateTenantPayload_tenant(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreateTenantPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditGrant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CreditGrant_id(ctx, field)
+	case "amount":
+		return ec.fieldContext_CreditGrant_amount(ctx, field)
+	case "used":
+		return ec.fieldContext_CreditGrant_used(ctx, field)
+	case "remaining":
+		return ec.fieldContext_CreditGrant_remaining(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_CreditGrant_expiresAt(ctx, field)
+	case "expired":
+		return ec.fieldContext_CreditGrant_expired(ctx, field)
+	case "reason":
+		return ec.fieldContext_CreditGrant_reason(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_CreditGrant_createdAt(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_CreditGrant_createdBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditGrant", field.Name)
+}
+
+func (ec *executionContext) childFields_Credits(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "granted":
+		return ec.fieldContext_Credits_granted(ctx, field)
+	case "used":
+		return ec.fieldContext_Credits_used(ctx, field)
+	case "remaining":
+		return ec.fieldContext_Credits_remaining(ctx, field)
+	case "expiredUnused":
+		return ec.fieldContext_Credits_expiredUnused(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_Credits_expiresAt(ctx, field)
+	case "grants":
+		return ec.fieldContext_Credits_grants(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Credits", field.Name)
 }
 
 func (ec *executionContext) childFields_DeleteTenantPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3097,6 +5431,16 @@ func (ec *executionContext) childFields_EnableSsoPayload(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type EnableSsoPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_GrantCreditsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "grant":
+		return ec.fieldContext_GrantCreditsPayload_grant(ctx, field)
+	case "credits":
+		return ec.fieldContext_GrantCreditsPayload_credits(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GrantCreditsPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Industry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "code":
@@ -3125,6 +5469,70 @@ func (ec *executionContext) childFields_IndustryConfig(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type IndustryConfig", field.Name)
 }
 
+func (ec *executionContext) childFields_Invoice(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Invoice_id(ctx, field)
+	case "number":
+		return ec.fieldContext_Invoice_number(ctx, field)
+	case "status":
+		return ec.fieldContext_Invoice_status(ctx, field)
+	case "date":
+		return ec.fieldContext_Invoice_date(ctx, field)
+	case "dueDate":
+		return ec.fieldContext_Invoice_dueDate(ctx, field)
+	case "amount":
+		return ec.fieldContext_Invoice_amount(ctx, field)
+	case "currency":
+		return ec.fieldContext_Invoice_currency(ctx, field)
+	case "description":
+		return ec.fieldContext_Invoice_description(ctx, field)
+	case "periodStart":
+		return ec.fieldContext_Invoice_periodStart(ctx, field)
+	case "periodEnd":
+		return ec.fieldContext_Invoice_periodEnd(ctx, field)
+	case "pdfUrl":
+		return ec.fieldContext_Invoice_pdfUrl(ctx, field)
+	case "paidAt":
+		return ec.fieldContext_Invoice_paidAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Invoice_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Invoice", field.Name)
+}
+
+func (ec *executionContext) childFields_InvoiceConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_InvoiceConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_InvoiceConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_InvoiceConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_InvoiceConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InvoiceConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_InvoiceEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_InvoiceEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_InvoiceEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InvoiceEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_InvoicePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "invoice":
+		return ec.fieldContext_InvoicePayload_invoice(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InvoicePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_KeywordList(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "items":
@@ -3151,6 +5559,18 @@ func (ec *executionContext) childFields_Limits(ctx context.Context, field graphq
 		return ec.fieldContext_Limits_apiRequestsPerMinute(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Limits", field.Name)
+}
+
+func (ec *executionContext) childFields_Money(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "amountCents":
+		return ec.fieldContext_Money_amountCents(ctx, field)
+	case "currency":
+		return ec.fieldContext_Money_currency(ctx, field)
+	case "formatted":
+		return ec.fieldContext_Money_formatted(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Money", field.Name)
 }
 
 func (ec *executionContext) childFields_NotificationChannels(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3191,6 +5611,18 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_PaymentMethod(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "type":
+		return ec.fieldContext_PaymentMethod_type(ctx, field)
+	case "brand":
+		return ec.fieldContext_PaymentMethod_brand(ctx, field)
+	case "last4":
+		return ec.fieldContext_PaymentMethod_last4(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PaymentMethod", field.Name)
+}
+
 func (ec *executionContext) childFields_Plan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3207,6 +5639,18 @@ func (ec *executionContext) childFields_Plan(ctx context.Context, field graphql.
 		return ec.fieldContext_Plan_currency(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Plan", field.Name)
+}
+
+func (ec *executionContext) childFields_RecordUsagePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "accepted":
+		return ec.fieldContext_RecordUsagePayload_accepted(ctx, field)
+	case "duplicates":
+		return ec.fieldContext_RecordUsagePayload_duplicates(ctx, field)
+	case "quota":
+		return ec.fieldContext_RecordUsagePayload_quota(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecordUsagePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_RestoreTenantPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3259,6 +5703,36 @@ func (ec *executionContext) childFields_RotateWebhookSecretPayload(ctx context.C
 		return ec.fieldContext_RotateWebhookSecretPayload_tenant(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RotateWebhookSecretPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RunBillingPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "period":
+		return ec.fieldContext_RunBillingPayload_period(ctx, field)
+	case "created":
+		return ec.fieldContext_RunBillingPayload_created(ctx, field)
+	case "skipped":
+		return ec.fieldContext_RunBillingPayload_skipped(ctx, field)
+	case "planChangesApplied":
+		return ec.fieldContext_RunBillingPayload_planChangesApplied(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RunBillingPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ScheduledPlanChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "plan":
+		return ec.fieldContext_ScheduledPlanChange_plan(ctx, field)
+	case "effectiveDate":
+		return ec.fieldContext_ScheduledPlanChange_effectiveDate(ctx, field)
+	case "amount":
+		return ec.fieldContext_ScheduledPlanChange_amount(ctx, field)
+	case "requestedAt":
+		return ec.fieldContext_ScheduledPlanChange_requestedAt(ctx, field)
+	case "requestedBy":
+		return ec.fieldContext_ScheduledPlanChange_requestedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScheduledPlanChange", field.Name)
 }
 
 func (ec *executionContext) childFields_SendTestWebhookPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3323,6 +5797,84 @@ func (ec *executionContext) childFields_SsoConfig(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type SsoConfig", field.Name)
 }
 
+func (ec *executionContext) childFields_Stats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "period":
+		return ec.fieldContext_Stats_period(ctx, field)
+	case "granularity":
+		return ec.fieldContext_Stats_granularity(ctx, field)
+	case "summary":
+		return ec.fieldContext_Stats_summary(ctx, field)
+	case "trends":
+		return ec.fieldContext_Stats_trends(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Stats", field.Name)
+}
+
+func (ec *executionContext) childFields_StatsBucket(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "date":
+		return ec.fieldContext_StatsBucket_date(ctx, field)
+	case "from":
+		return ec.fieldContext_StatsBucket_from(ctx, field)
+	case "to":
+		return ec.fieldContext_StatsBucket_to(ctx, field)
+	case "interactions":
+		return ec.fieldContext_StatsBucket_interactions(ctx, field)
+	case "blocked":
+		return ec.fieldContext_StatsBucket_blocked(ctx, field)
+	case "coached":
+		return ec.fieldContext_StatsBucket_coached(ctx, field)
+	case "logged":
+		return ec.fieldContext_StatsBucket_logged(ctx, field)
+	case "highRisk":
+		return ec.fieldContext_StatsBucket_highRisk(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StatsBucket", field.Name)
+}
+
+func (ec *executionContext) childFields_StatsPeriod(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "start":
+		return ec.fieldContext_StatsPeriod_start(ctx, field)
+	case "end":
+		return ec.fieldContext_StatsPeriod_end(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StatsPeriod", field.Name)
+}
+
+func (ec *executionContext) childFields_StatsSummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "totalInteractions":
+		return ec.fieldContext_StatsSummary_totalInteractions(ctx, field)
+	case "blocked":
+		return ec.fieldContext_StatsSummary_blocked(ctx, field)
+	case "coached":
+		return ec.fieldContext_StatsSummary_coached(ctx, field)
+	case "logged":
+		return ec.fieldContext_StatsSummary_logged(ctx, field)
+	case "uniqueUsers":
+		return ec.fieldContext_StatsSummary_uniqueUsers(ctx, field)
+	case "uniquePlatforms":
+		return ec.fieldContext_StatsSummary_uniquePlatforms(ctx, field)
+	case "highRisk":
+		return ec.fieldContext_StatsSummary_highRisk(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StatsSummary", field.Name)
+}
+
+func (ec *executionContext) childFields_SubscriptionRemaining(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "users":
+		return ec.fieldContext_SubscriptionRemaining_users(ctx, field)
+	case "policies":
+		return ec.fieldContext_SubscriptionRemaining_policies(ctx, field)
+	case "interactions":
+		return ec.fieldContext_SubscriptionRemaining_interactions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SubscriptionRemaining", field.Name)
+}
+
 func (ec *executionContext) childFields_Tenant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3357,6 +5909,14 @@ func (ec *executionContext) childFields_Tenant(ctx context.Context, field graphq
 		return ec.fieldContext_Tenant_deletedAt(ctx, field)
 	case "version":
 		return ec.fieldContext_Tenant_version(ctx, field)
+	case "accountStatus":
+		return ec.fieldContext_Tenant_accountStatus(ctx, field)
+	case "auditLog":
+		return ec.fieldContext_Tenant_auditLog(ctx, field)
+	case "billing":
+		return ec.fieldContext_Tenant_billing(ctx, field)
+	case "invoices":
+		return ec.fieldContext_Tenant_invoices(ctx, field)
 	case "notificationChannels":
 		return ec.fieldContext_Tenant_notificationChannels(ctx, field)
 	case "keywords":
@@ -3371,6 +5931,12 @@ func (ec *executionContext) childFields_Tenant(ctx context.Context, field graphq
 		return ec.fieldContext_Tenant_watchlist(ctx, field)
 	case "sso":
 		return ec.fieldContext_Tenant_sso(ctx, field)
+	case "credits":
+		return ec.fieldContext_Tenant_credits(ctx, field)
+	case "stats":
+		return ec.fieldContext_Tenant_stats(ctx, field)
+	case "usageReport":
+		return ec.fieldContext_Tenant_usageReport(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Tenant", field.Name)
 }
@@ -3443,6 +6009,40 @@ func (ec *executionContext) childFields_TestSsoPayload(ctx context.Context, fiel
 		return ec.fieldContext_TestSsoPayload_error(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TestSsoPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_TokenReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "metricsByType":
+		return ec.fieldContext_TokenReport_metricsByType(ctx, field)
+	case "includedMonthlyActiveTokens":
+		return ec.fieldContext_TokenReport_includedMonthlyActiveTokens(ctx, field)
+	case "monthlyActiveTokens":
+		return ec.fieldContext_TokenReport_monthlyActiveTokens(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TokenReport", field.Name)
+}
+
+func (ec *executionContext) childFields_TokenTypeMetrics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "type":
+		return ec.fieldContext_TokenTypeMetrics_type(ctx, field)
+	case "count":
+		return ec.fieldContext_TokenTypeMetrics_count(ctx, field)
+	case "lastCreatedAt":
+		return ec.fieldContext_TokenTypeMetrics_lastCreatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TokenTypeMetrics", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdateBillingPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "billing":
+		return ec.fieldContext_UpdateBillingPayload_billing(ctx, field)
+	case "tenant":
+		return ec.fieldContext_UpdateBillingPayload_tenant(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateBillingPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_UpdateIndustriesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3525,6 +6125,32 @@ func (ec *executionContext) childFields_Usage(ctx context.Context, field graphql
 		return ec.fieldContext_Usage_interactionsThisMonth(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Usage", field.Name)
+}
+
+func (ec *executionContext) childFields_UsageQuota(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "month":
+		return ec.fieldContext_UsageQuota_month(ctx, field)
+	case "plan":
+		return ec.fieldContext_UsageQuota_plan(ctx, field)
+	case "interactionsPerMonth":
+		return ec.fieldContext_UsageQuota_interactionsPerMonth(ctx, field)
+	case "used":
+		return ec.fieldContext_UsageQuota_used(ctx, field)
+	case "remaining":
+		return ec.fieldContext_UsageQuota_remaining(ctx, field)
+	case "creditsRemaining":
+		return ec.fieldContext_UsageQuota_creditsRemaining(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UsageQuota", field.Name)
+}
+
+func (ec *executionContext) childFields_UsageReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "tokenReport":
+		return ec.fieldContext_UsageReport_tokenReport(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UsageReport", field.Name)
 }
 
 func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3713,6 +6339,34 @@ func (ec *executionContext) dir_hasPermission_args(ctx context.Context, rawArgs 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_cancelPlanChange_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (CancelPlanChangeInput, error) {
+			return ec.unmarshalNCancelPlanChangeInput2tenantapiᚋgraphᚐCancelPlanChangeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_changePlan_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ChangePlanInput, error) {
+			return ec.unmarshalNChangePlanInput2tenantapiᚋgraphᚐChangePlanInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3783,6 +6437,48 @@ func (ec *executionContext) field_Mutation_enableSso_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_grantCredits_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (GrantCreditsInput, error) {
+			return ec.unmarshalNGrantCreditsInput2tenantapiᚋgraphᚐGrantCreditsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_markInvoicePaid_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (InvoiceActionInput, error) {
+			return ec.unmarshalNInvoiceActionInput2tenantapiᚋgraphᚐInvoiceActionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_recordUsage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (RecordUsageInput, error) {
+			return ec.unmarshalNRecordUsageInput2tenantapiᚋgraphᚐRecordUsageInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_restoreTenant_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3825,6 +6521,20 @@ func (ec *executionContext) field_Mutation_rotateWebhookSecret_args(ctx context.
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_runBilling_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (RunBillingInput, error) {
+			return ec.unmarshalNRunBillingInput2tenantapiᚋgraphᚐRunBillingInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_sendTestWebhook_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3845,6 +6555,20 @@ func (ec *executionContext) field_Mutation_testSso_args(ctx context.Context, raw
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (TestSsoInput, error) {
 			return ec.unmarshalNTestSsoInput2tenantapiᚋgraphᚐTestSsoInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateBilling_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (UpdateBillingInput, error) {
+			return ec.unmarshalNUpdateBillingInput2tenantapiᚋgraphᚐUpdateBillingInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3965,6 +6689,20 @@ func (ec *executionContext) field_Mutation_updateWebsiteConfig_args(ctx context.
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_voidInvoice_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (InvoiceActionInput, error) {
+			return ec.unmarshalNInvoiceActionInput2tenantapiᚋgraphᚐInvoiceActionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4037,6 +6775,88 @@ func (ec *executionContext) field_Tenant_apiKeys_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Tenant_auditLog_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*AuditFilter, error) {
+			return ec.unmarshalOAuditFilter2ᚖtenantapiᚋgraphᚐAuditFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Tenant_invoices_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Tenant_stats_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "startDate",
+		func(ctx context.Context, v any) (tenant.Date, error) {
+			return ec.unmarshalNDate2tenantapiᚋtenantᚐDate(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["startDate"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "endDate",
+		func(ctx context.Context, v any) (tenant.Date, error) {
+			return ec.unmarshalNDate2tenantapiᚋtenantᚐDate(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["endDate"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "granularity",
+		func(ctx context.Context, v any) (*tenant.Granularity, error) {
+			return ec.unmarshalOStatsGranularity2ᚖtenantapiᚋtenantᚐGranularity(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["granularity"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field___Directive_args_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4096,6 +6916,322 @@ func (ec *executionContext) field___Type_fields_args(ctx context.Context, rawArg
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _AccountStatus_subscription(ctx context.Context, field graphql.CollectedField, obj *tenant.AccountStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountStatus_subscription(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subscription, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Subscription) graphql.Marshaler {
+			return ec.marshalNAccountSubscription2ᚖtenantapiᚋtenantᚐSubscription(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountStatus_subscription(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AccountStatus",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccountSubscription(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AccountStatus_credits(ctx context.Context, field graphql.CollectedField, obj *tenant.AccountStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountStatus_credits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Credits, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Credits) graphql.Marshaler {
+			return ec.marshalNCredits2ᚖtenantapiᚋtenantᚐCredits(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountStatus_credits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AccountStatus",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Credits(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AccountStatus_watchlist(ctx context.Context, field graphql.CollectedField, obj *tenant.AccountStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountStatus_watchlist(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Watchlist, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.WatchlistSeats) graphql.Marshaler {
+			return ec.marshalNWatchlistSeats2ᚖtenantapiᚋtenantᚐWatchlistSeats(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountStatus_watchlist(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AccountStatus",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WatchlistSeats(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AccountStatus_requiresPayment(ctx context.Context, field graphql.CollectedField, obj *tenant.AccountStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountStatus_requiresPayment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequiresPayment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountStatus_requiresPayment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccountStatus", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _AccountStatus_canDoScreening(ctx context.Context, field graphql.CollectedField, obj *tenant.AccountStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountStatus_canDoScreening(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CanDoScreening, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountStatus_canDoScreening(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccountStatus", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _AccountSubscription_status(ctx context.Context, field graphql.CollectedField, obj *tenant.Subscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountSubscription_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.BillingStatus) graphql.Marshaler {
+			return ec.marshalNBillingStatus2tenantapiᚋtenantᚐBillingStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountSubscription_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccountSubscription", field, false, false, errors.New("field of type BillingStatus does not have child fields"))
+}
+
+func (ec *executionContext) _AccountSubscription_plan(ctx context.Context, field graphql.CollectedField, obj *tenant.Subscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountSubscription_plan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Plan, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Plan) graphql.Marshaler {
+			return ec.marshalNPlan2ᚖtenantapiᚋtenantᚐPlan(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountSubscription_plan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AccountSubscription",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Plan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AccountSubscription_month(ctx context.Context, field graphql.CollectedField, obj *tenant.Subscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountSubscription_month(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Month, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.Date) graphql.Marshaler {
+			return ec.marshalNDate2tenantapiᚋtenantᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountSubscription_month(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccountSubscription", field, false, false, errors.New("field of type Date does not have child fields"))
+}
+
+func (ec *executionContext) _AccountSubscription_limits(ctx context.Context, field graphql.CollectedField, obj *tenant.Subscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountSubscription_limits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Limits, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Limits) graphql.Marshaler {
+			return ec.marshalNLimits2ᚖtenantapiᚋtenantᚐLimits(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountSubscription_limits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AccountSubscription",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Limits(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AccountSubscription_usage(ctx context.Context, field graphql.CollectedField, obj *tenant.Subscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountSubscription_usage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Usage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Usage) graphql.Marshaler {
+			return ec.marshalNUsage2ᚖtenantapiᚋtenantᚐUsage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountSubscription_usage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AccountSubscription",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Usage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AccountSubscription_remaining(ctx context.Context, field graphql.CollectedField, obj *tenant.Subscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccountSubscription_remaining(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Remaining, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Remaining) graphql.Marshaler {
+			return ec.marshalNSubscriptionRemaining2ᚖtenantapiᚋtenantᚐRemaining(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccountSubscription_remaining(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AccountSubscription",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SubscriptionRemaining(ctx, field)
+		},
+	}
+	return fc, nil
+}
 
 func (ec *executionContext) _ApiKey_id(ctx context.Context, field graphql.CollectedField, obj *tenant.APIKeyRecord) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -4327,6 +7463,1152 @@ func (ec *executionContext) fieldContext_ApiKey_revokedAt(_ context.Context, fie
 	return graphql.NewScalarFieldContext("ApiKey", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
+func (ec *executionContext) _AuditChange_field(ctx context.Context, field graphql.CollectedField, obj *tenant.AuditChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditChange_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditChange_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditChange", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuditChange_before(ctx context.Context, field graphql.CollectedField, obj *tenant.AuditChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditChange_before(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Before, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditChange_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditChange", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuditChange_after(ctx context.Context, field graphql.CollectedField, obj *tenant.AuditChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditChange_after(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.After, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditChange_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditChange", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuditChange_redacted(ctx context.Context, field graphql.CollectedField, obj *tenant.AuditChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditChange_redacted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Redacted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditChange_redacted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditChange", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEntry_id(ctx context.Context, field graphql.CollectedField, obj *tenant.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEntry_at(ctx context.Context, field graphql.CollectedField, obj *tenant.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEntry_actor(ctx context.Context, field graphql.CollectedField, obj *tenant.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEntry_action(ctx context.Context, field graphql.CollectedField, obj *tenant.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEntry_operation(ctx context.Context, field graphql.CollectedField, obj *tenant.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_operation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Operation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.AuditOperation) graphql.Marshaler {
+			return ec.marshalNAuditOperation2tenantapiᚋtenantᚐAuditOperation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_operation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type AuditOperation does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEntry_targetType(ctx context.Context, field graphql.CollectedField, obj *tenant.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_targetType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TargetType(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_targetType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, true, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEntry_targetId(ctx context.Context, field graphql.CollectedField, obj *tenant.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_targetId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TargetID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_targetId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEntry_changes(ctx context.Context, field graphql.CollectedField, obj *tenant.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_changes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AuditEntry().Changes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*tenant.AuditChange) graphql.Marshaler {
+			return ec.marshalNAuditChange2ᚕᚖtenantapiᚋtenantᚐAuditChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_changes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEntry_requestId(ctx context.Context, field graphql.CollectedField, obj *tenant.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_requestId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_requestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEntry_clientIp(ctx context.Context, field graphql.CollectedField, obj *tenant.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_clientIp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientIP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_clientIp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuditLogConnection_edges(ctx context.Context, field graphql.CollectedField, obj *tenant.AuditPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditLogConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AuditLogConnection().Edges(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*AuditLogEdge) graphql.Marshaler {
+			return ec.marshalNAuditLogEdge2ᚕᚖtenantapiᚋgraphᚐAuditLogEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditLogConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditLogConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditLogEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditLogConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *tenant.AuditPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditLogConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AuditLogConnection().Nodes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*tenant.AuditEntry) graphql.Marshaler {
+			return ec.marshalNAuditEntry2ᚕᚖtenantapiᚋtenantᚐAuditEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditLogConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditLogConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditLogConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *tenant.AuditPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditLogConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AuditLogConnection().PageInfo(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖtenantapiᚋgraphᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditLogConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditLogConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditLogConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *tenant.AuditPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditLogConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AuditLogConnection().TotalCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditLogConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditLogConnection", field, true, true, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _AuditLogEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *AuditLogEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditLogEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditLogEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditLogEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuditLogEdge_node(ctx context.Context, field graphql.CollectedField, obj *AuditLogEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditLogEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.AuditEntry) graphql.Marshaler {
+			return ec.marshalNAuditEntry2ᚖtenantapiᚋtenantᚐAuditEntry(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditLogEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditLogEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Billing_plan(ctx context.Context, field graphql.CollectedField, obj *tenant.Billing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Billing_plan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Plan, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Plan) graphql.Marshaler {
+			return ec.marshalNPlan2ᚖtenantapiᚋtenantᚐPlan(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Billing_plan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Billing",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Plan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Billing_status(ctx context.Context, field graphql.CollectedField, obj *tenant.Billing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Billing_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.BillingStatus) graphql.Marshaler {
+			return ec.marshalNBillingStatus2tenantapiᚋtenantᚐBillingStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Billing_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Billing", field, false, false, errors.New("field of type BillingStatus does not have child fields"))
+}
+
+func (ec *executionContext) _Billing_billingPeriod(ctx context.Context, field graphql.CollectedField, obj *tenant.Billing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Billing_billingPeriod(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BillingPeriod, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.BillingPeriod) graphql.Marshaler {
+			return ec.marshalNBillingPeriod2tenantapiᚋtenantᚐBillingPeriod(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Billing_billingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Billing", field, false, false, errors.New("field of type BillingPeriod does not have child fields"))
+}
+
+func (ec *executionContext) _Billing_nextBillingDate(ctx context.Context, field graphql.CollectedField, obj *tenant.Billing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Billing_nextBillingDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextBillingDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.Date) graphql.Marshaler {
+			return ec.marshalNDate2tenantapiᚋtenantᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Billing_nextBillingDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Billing", field, false, false, errors.New("field of type Date does not have child fields"))
+}
+
+func (ec *executionContext) _Billing_amount(ctx context.Context, field graphql.CollectedField, obj *tenant.Billing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Billing_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.Money) graphql.Marshaler {
+			return ec.marshalNMoney2tenantapiᚋtenantᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Billing_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Billing",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Billing_paymentMethod(ctx context.Context, field graphql.CollectedField, obj *tenant.Billing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Billing_paymentMethod(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PaymentMethod, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.PaymentMethod) graphql.Marshaler {
+			return ec.marshalOPaymentMethod2ᚖtenantapiᚋtenantᚐPaymentMethod(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Billing_paymentMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Billing",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PaymentMethod(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Billing_billingEmail(ctx context.Context, field graphql.CollectedField, obj *tenant.Billing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Billing_billingEmail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BillingEmail, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Billing_billingEmail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Billing", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Billing_scheduledPlanChange(ctx context.Context, field graphql.CollectedField, obj *tenant.Billing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Billing_scheduledPlanChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ScheduledPlanChange, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.ScheduledPlanChange) graphql.Marshaler {
+			return ec.marshalOScheduledPlanChange2ᚖtenantapiᚋtenantᚐScheduledPlanChange(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Billing_scheduledPlanChange(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Billing",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScheduledPlanChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Billing_version(ctx context.Context, field graphql.CollectedField, obj *tenant.Billing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Billing_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Billing_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Billing", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Billing_updatedAt(ctx context.Context, field graphql.CollectedField, obj *tenant.Billing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Billing_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Billing_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Billing", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Billing_updatedBy(ctx context.Context, field graphql.CollectedField, obj *tenant.Billing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Billing_updatedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Billing_updatedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Billing", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CancelPlanChangePayload_cancelledChange(ctx context.Context, field graphql.CollectedField, obj *CancelPlanChangePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CancelPlanChangePayload_cancelledChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CancelledChange, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.ScheduledPlanChange) graphql.Marshaler {
+			return ec.marshalOScheduledPlanChange2ᚖtenantapiᚋtenantᚐScheduledPlanChange(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CancelPlanChangePayload_cancelledChange(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CancelPlanChangePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScheduledPlanChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CancelPlanChangePayload_billing(ctx context.Context, field graphql.CollectedField, obj *CancelPlanChangePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CancelPlanChangePayload_billing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Billing, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "BILLING_READ")
+				if err != nil {
+					var zeroVal *tenant.Billing
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *tenant.Billing
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, obj, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Billing) graphql.Marshaler {
+			return ec.marshalOBilling2ᚖtenantapiᚋtenantᚐBilling(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CancelPlanChangePayload_billing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CancelPlanChangePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Billing(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CancelPlanChangePayload_tenant(ctx context.Context, field graphql.CollectedField, obj *CancelPlanChangePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CancelPlanChangePayload_tenant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tenant, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Tenant) graphql.Marshaler {
+			return ec.marshalNTenant2ᚖtenantapiᚋtenantᚐTenant(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CancelPlanChangePayload_tenant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CancelPlanChangePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Tenant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChangePlanPayload_plan(ctx context.Context, field graphql.CollectedField, obj *ChangePlanPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangePlanPayload_plan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Plan, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Plan) graphql.Marshaler {
+			return ec.marshalNPlan2ᚖtenantapiᚋtenantᚐPlan(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangePlanPayload_plan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangePlanPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Plan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChangePlanPayload_status(ctx context.Context, field graphql.CollectedField, obj *ChangePlanPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangePlanPayload_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.BillingStatus) graphql.Marshaler {
+			return ec.marshalNBillingStatus2tenantapiᚋtenantᚐBillingStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangePlanPayload_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangePlanPayload", field, false, false, errors.New("field of type BillingStatus does not have child fields"))
+}
+
+func (ec *executionContext) _ChangePlanPayload_effectiveDate(ctx context.Context, field graphql.CollectedField, obj *ChangePlanPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangePlanPayload_effectiveDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EffectiveDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.Date) graphql.Marshaler {
+			return ec.marshalNDate2tenantapiᚋtenantᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangePlanPayload_effectiveDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangePlanPayload", field, false, false, errors.New("field of type Date does not have child fields"))
+}
+
+func (ec *executionContext) _ChangePlanPayload_scheduled(ctx context.Context, field graphql.CollectedField, obj *ChangePlanPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangePlanPayload_scheduled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scheduled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangePlanPayload_scheduled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangePlanPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _ChangePlanPayload_amount(ctx context.Context, field graphql.CollectedField, obj *ChangePlanPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangePlanPayload_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖtenantapiᚋtenantᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangePlanPayload_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangePlanPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChangePlanPayload_currency(ctx context.Context, field graphql.CollectedField, obj *ChangePlanPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangePlanPayload_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangePlanPayload_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangePlanPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ChangePlanPayload_billing(ctx context.Context, field graphql.CollectedField, obj *ChangePlanPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangePlanPayload_billing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Billing, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "BILLING_READ")
+				if err != nil {
+					var zeroVal *tenant.Billing
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *tenant.Billing
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, obj, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Billing) graphql.Marshaler {
+			return ec.marshalOBilling2ᚖtenantapiᚋtenantᚐBilling(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChangePlanPayload_billing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangePlanPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Billing(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChangePlanPayload_tenant(ctx context.Context, field graphql.CollectedField, obj *ChangePlanPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangePlanPayload_tenant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tenant, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Tenant) graphql.Marshaler {
+			return ec.marshalNTenant2ᚖtenantapiᚋtenantᚐTenant(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangePlanPayload_tenant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangePlanPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Tenant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CreateApiKeyPayload_apiKey(ctx context.Context, field graphql.CollectedField, obj *CreateAPIKeyPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4409,6 +8691,360 @@ func (ec *executionContext) fieldContext_CreateTenantPayload_tenant(_ context.Co
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Tenant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditGrant_id(ctx context.Context, field graphql.CollectedField, obj *tenant.CreditGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditGrant_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditGrant_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditGrant", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _CreditGrant_amount(ctx context.Context, field graphql.CollectedField, obj *tenant.CreditGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditGrant_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditGrant_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditGrant", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CreditGrant_used(ctx context.Context, field graphql.CollectedField, obj *tenant.CreditGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditGrant_used(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Used, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditGrant_used(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditGrant", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CreditGrant_remaining(ctx context.Context, field graphql.CollectedField, obj *tenant.CreditGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditGrant_remaining(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Remaining, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditGrant_remaining(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditGrant", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CreditGrant_expiresAt(ctx context.Context, field graphql.CollectedField, obj *tenant.CreditGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditGrant_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditGrant_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditGrant", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _CreditGrant_expired(ctx context.Context, field graphql.CollectedField, obj *tenant.CreditGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditGrant_expired(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Expired, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditGrant_expired(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditGrant", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _CreditGrant_reason(ctx context.Context, field graphql.CollectedField, obj *tenant.CreditGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditGrant_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditGrant_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditGrant", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CreditGrant_createdAt(ctx context.Context, field graphql.CollectedField, obj *tenant.CreditGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditGrant_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditGrant_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditGrant", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _CreditGrant_createdBy(ctx context.Context, field graphql.CollectedField, obj *tenant.CreditGrant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditGrant_createdBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditGrant_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditGrant", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Credits_granted(ctx context.Context, field graphql.CollectedField, obj *tenant.Credits) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Credits_granted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Granted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Credits_granted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Credits", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Credits_used(ctx context.Context, field graphql.CollectedField, obj *tenant.Credits) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Credits_used(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Used, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Credits_used(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Credits", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Credits_remaining(ctx context.Context, field graphql.CollectedField, obj *tenant.Credits) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Credits_remaining(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Remaining, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Credits_remaining(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Credits", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Credits_expiredUnused(ctx context.Context, field graphql.CollectedField, obj *tenant.Credits) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Credits_expiredUnused(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiredUnused, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Credits_expiredUnused(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Credits", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Credits_expiresAt(ctx context.Context, field graphql.CollectedField, obj *tenant.Credits) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Credits_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Credits_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Credits", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Credits_grants(ctx context.Context, field graphql.CollectedField, obj *tenant.Credits) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Credits_grants(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Grants, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*tenant.CreditGrant) graphql.Marshaler {
+			return ec.marshalNCreditGrant2ᚕᚖtenantapiᚋtenantᚐCreditGrantᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Credits_grants(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Credits",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditGrant(ctx, field)
 		},
 	}
 	return fc, nil
@@ -4551,6 +9187,70 @@ func (ec *executionContext) fieldContext_EnableSsoPayload_sso(_ context.Context,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SsoConfig(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GrantCreditsPayload_grant(ctx context.Context, field graphql.CollectedField, obj *GrantCreditsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GrantCreditsPayload_grant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Grant, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.CreditGrant) graphql.Marshaler {
+			return ec.marshalNCreditGrant2ᚖtenantapiᚋtenantᚐCreditGrant(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GrantCreditsPayload_grant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GrantCreditsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditGrant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GrantCreditsPayload_credits(ctx context.Context, field graphql.CollectedField, obj *GrantCreditsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GrantCreditsPayload_credits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Credits, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Credits) graphql.Marshaler {
+			return ec.marshalNCredits2ᚖtenantapiᚋtenantᚐCredits(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GrantCreditsPayload_credits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GrantCreditsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Credits(ctx, field)
 		},
 	}
 	return fc, nil
@@ -4758,6 +9458,520 @@ func (ec *executionContext) fieldContext_IndustryConfig_updatedBy(_ context.Cont
 	return graphql.NewScalarFieldContext("IndustryConfig", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _Invoice_id(ctx context.Context, field graphql.CollectedField, obj *tenant.Invoice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invoice_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invoice_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invoice", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Invoice_number(ctx context.Context, field graphql.CollectedField, obj *tenant.Invoice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invoice_number(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Number, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invoice_number(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invoice", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Invoice_status(ctx context.Context, field graphql.CollectedField, obj *tenant.Invoice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invoice_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.InvoiceStatus) graphql.Marshaler {
+			return ec.marshalNInvoiceStatus2tenantapiᚋtenantᚐInvoiceStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invoice_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invoice", field, false, false, errors.New("field of type InvoiceStatus does not have child fields"))
+}
+
+func (ec *executionContext) _Invoice_date(ctx context.Context, field graphql.CollectedField, obj *tenant.Invoice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invoice_date(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Date, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.Date) graphql.Marshaler {
+			return ec.marshalNDate2tenantapiᚋtenantᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invoice_date(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invoice", field, false, false, errors.New("field of type Date does not have child fields"))
+}
+
+func (ec *executionContext) _Invoice_dueDate(ctx context.Context, field graphql.CollectedField, obj *tenant.Invoice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invoice_dueDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.Date) graphql.Marshaler {
+			return ec.marshalNDate2tenantapiᚋtenantᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invoice_dueDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invoice", field, false, false, errors.New("field of type Date does not have child fields"))
+}
+
+func (ec *executionContext) _Invoice_amount(ctx context.Context, field graphql.CollectedField, obj *tenant.Invoice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invoice_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.Money) graphql.Marshaler {
+			return ec.marshalNMoney2tenantapiᚋtenantᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invoice_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Invoice",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Invoice_currency(ctx context.Context, field graphql.CollectedField, obj *tenant.Invoice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invoice_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invoice_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invoice", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Invoice_description(ctx context.Context, field graphql.CollectedField, obj *tenant.Invoice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invoice_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invoice_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invoice", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Invoice_periodStart(ctx context.Context, field graphql.CollectedField, obj *tenant.Invoice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invoice_periodStart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeriodStart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.Date) graphql.Marshaler {
+			return ec.marshalNDate2tenantapiᚋtenantᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invoice_periodStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invoice", field, false, false, errors.New("field of type Date does not have child fields"))
+}
+
+func (ec *executionContext) _Invoice_periodEnd(ctx context.Context, field graphql.CollectedField, obj *tenant.Invoice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invoice_periodEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeriodEnd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.Date) graphql.Marshaler {
+			return ec.marshalNDate2tenantapiᚋtenantᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invoice_periodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invoice", field, false, false, errors.New("field of type Date does not have child fields"))
+}
+
+func (ec *executionContext) _Invoice_pdfUrl(ctx context.Context, field graphql.CollectedField, obj *tenant.Invoice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invoice_pdfUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PDFURL(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invoice_pdfUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invoice", field, true, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Invoice_paidAt(ctx context.Context, field graphql.CollectedField, obj *tenant.Invoice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invoice_paidAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PaidAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Invoice_paidAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invoice", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Invoice_createdAt(ctx context.Context, field graphql.CollectedField, obj *tenant.Invoice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invoice_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invoice_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invoice", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _InvoiceConnection_edges(ctx context.Context, field graphql.CollectedField, obj *InvoiceConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvoiceConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*InvoiceEdge) graphql.Marshaler {
+			return ec.marshalNInvoiceEdge2ᚕᚖtenantapiᚋgraphᚐInvoiceEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvoiceConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InvoiceConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InvoiceEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InvoiceConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *InvoiceConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvoiceConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*tenant.Invoice) graphql.Marshaler {
+			return ec.marshalNInvoice2ᚕᚖtenantapiᚋtenantᚐInvoiceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvoiceConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InvoiceConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Invoice(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InvoiceConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *InvoiceConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvoiceConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖtenantapiᚋgraphᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvoiceConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InvoiceConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InvoiceConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *InvoiceConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvoiceConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvoiceConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvoiceConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _InvoiceEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *InvoiceEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvoiceEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvoiceEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvoiceEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _InvoiceEdge_node(ctx context.Context, field graphql.CollectedField, obj *InvoiceEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvoiceEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Invoice) graphql.Marshaler {
+			return ec.marshalNInvoice2ᚖtenantapiᚋtenantᚐInvoice(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvoiceEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InvoiceEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Invoice(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InvoicePayload_invoice(ctx context.Context, field graphql.CollectedField, obj *InvoicePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvoicePayload_invoice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Invoice, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Invoice) graphql.Marshaler {
+			return ec.marshalNInvoice2ᚖtenantapiᚋtenantᚐInvoice(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvoicePayload_invoice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InvoicePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Invoice(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _KeywordList_items(ctx context.Context, field graphql.CollectedField, obj *tenant.KeywordList) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4940,6 +10154,75 @@ func (ec *executionContext) _Limits_apiRequestsPerMinute(ctx context.Context, fi
 }
 func (ec *executionContext) fieldContext_Limits_apiRequestsPerMinute(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Limits", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Money_amountCents(ctx context.Context, field graphql.CollectedField, obj *tenant.Money) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Money_amountCents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AmountCents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Money_amountCents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Money", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Money_currency(ctx context.Context, field graphql.CollectedField, obj *tenant.Money) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Money_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Money_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Money", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Money_formatted(ctx context.Context, field graphql.CollectedField, obj *tenant.Money) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Money_formatted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Formatted(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Money_formatted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Money", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Mutation_createTenant(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -5370,6 +10653,378 @@ func (ec *executionContext) fieldContext_Mutation_revokeApiKey(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_revokeApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_changePlan(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_changePlan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ChangePlan(ctx, fc.Args["input"].(ChangePlanInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "BILLING_UPDATE")
+				if err != nil {
+					var zeroVal *ChangePlanPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *ChangePlanPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ChangePlanPayload) graphql.Marshaler {
+			return ec.marshalNChangePlanPayload2ᚖtenantapiᚋgraphᚐChangePlanPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_changePlan(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangePlanPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_changePlan_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelPlanChange(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelPlanChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelPlanChange(ctx, fc.Args["input"].(CancelPlanChangeInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "BILLING_UPDATE")
+				if err != nil {
+					var zeroVal *CancelPlanChangePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *CancelPlanChangePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *CancelPlanChangePayload) graphql.Marshaler {
+			return ec.marshalNCancelPlanChangePayload2ᚖtenantapiᚋgraphᚐCancelPlanChangePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelPlanChange(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CancelPlanChangePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelPlanChange_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateBilling(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateBilling(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateBilling(ctx, fc.Args["input"].(UpdateBillingInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "BILLING_UPDATE")
+				if err != nil {
+					var zeroVal *UpdateBillingPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *UpdateBillingPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *UpdateBillingPayload) graphql.Marshaler {
+			return ec.marshalNUpdateBillingPayload2ᚖtenantapiᚋgraphᚐUpdateBillingPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateBilling(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateBillingPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateBilling_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_runBilling(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_runBilling(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RunBilling(ctx, fc.Args["input"].(RunBillingInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "TENANT_MANAGE")
+				if err != nil {
+					var zeroVal *tenant.BillingRun
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *tenant.BillingRun
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.BillingRun) graphql.Marshaler {
+			return ec.marshalNRunBillingPayload2ᚖtenantapiᚋtenantᚐBillingRun(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_runBilling(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RunBillingPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_runBilling_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_markInvoicePaid(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_markInvoicePaid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MarkInvoicePaid(ctx, fc.Args["input"].(InvoiceActionInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "TENANT_MANAGE")
+				if err != nil {
+					var zeroVal *InvoicePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *InvoicePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *InvoicePayload) graphql.Marshaler {
+			return ec.marshalNInvoicePayload2ᚖtenantapiᚋgraphᚐInvoicePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_markInvoicePaid(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InvoicePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_markInvoicePaid_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_voidInvoice(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_voidInvoice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().VoidInvoice(ctx, fc.Args["input"].(InvoiceActionInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "TENANT_MANAGE")
+				if err != nil {
+					var zeroVal *InvoicePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *InvoicePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *InvoicePayload) graphql.Marshaler {
+			return ec.marshalNInvoicePayload2ᚖtenantapiᚋgraphᚐInvoicePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_voidInvoice(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InvoicePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_voidInvoice_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6058,6 +11713,130 @@ func (ec *executionContext) fieldContext_Mutation_testSso(ctx context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_recordUsage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordUsage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordUsage(ctx, fc.Args["input"].(RecordUsageInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "USAGE_WRITE")
+				if err != nil {
+					var zeroVal *tenant.UsageReceipt
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *tenant.UsageReceipt
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.UsageReceipt) graphql.Marshaler {
+			return ec.marshalNRecordUsagePayload2ᚖtenantapiᚋtenantᚐUsageReceipt(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordUsage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecordUsagePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordUsage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_grantCredits(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_grantCredits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().GrantCredits(ctx, fc.Args["input"].(GrantCreditsInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "TENANT_MANAGE")
+				if err != nil {
+					var zeroVal *GrantCreditsPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *GrantCreditsPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *GrantCreditsPayload) graphql.Marshaler {
+			return ec.marshalNGrantCreditsPayload2ᚖtenantapiᚋgraphᚐGrantCreditsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_grantCredits(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GrantCreditsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_grantCredits_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _NotificationChannels_emails(ctx context.Context, field graphql.CollectedField, obj *tenant.NotificationChannels) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6231,11 +12010,11 @@ func (ec *executionContext) _NotificationChannels_updatedAt(ctx context.Context,
 			return obj.UpdatedAt, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_NotificationChannels_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -6254,11 +12033,11 @@ func (ec *executionContext) _NotificationChannels_updatedBy(ctx context.Context,
 			return obj.UpdatedBy, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_NotificationChannels_updatedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -6355,6 +12134,75 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PaymentMethod_type(ctx context.Context, field graphql.CollectedField, obj *tenant.PaymentMethod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PaymentMethod_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.PaymentMethodType) graphql.Marshaler {
+			return ec.marshalNPaymentMethodType2tenantapiᚋtenantᚐPaymentMethodType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PaymentMethod_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PaymentMethod", field, false, false, errors.New("field of type PaymentMethodType does not have child fields"))
+}
+
+func (ec *executionContext) _PaymentMethod_brand(ctx context.Context, field graphql.CollectedField, obj *tenant.PaymentMethod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PaymentMethod_brand(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Brand, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.CardBrand) graphql.Marshaler {
+			return ec.marshalOCardBrand2ᚖtenantapiᚋtenantᚐCardBrand(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PaymentMethod_brand(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PaymentMethod", field, false, false, errors.New("field of type CardBrand does not have child fields"))
+}
+
+func (ec *executionContext) _PaymentMethod_last4(ctx context.Context, field graphql.CollectedField, obj *tenant.PaymentMethod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PaymentMethod_last4(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Last4, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PaymentMethod_last4(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PaymentMethod", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Plan_id(ctx context.Context, field graphql.CollectedField, obj *tenant.Plan) (ret graphql.Marshaler) {
@@ -6868,6 +12716,84 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _RecordUsagePayload_accepted(ctx context.Context, field graphql.CollectedField, obj *tenant.UsageReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordUsagePayload_accepted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Accepted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordUsagePayload_accepted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordUsagePayload", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _RecordUsagePayload_duplicates(ctx context.Context, field graphql.CollectedField, obj *tenant.UsageReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordUsagePayload_duplicates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Duplicates, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordUsagePayload_duplicates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordUsagePayload", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _RecordUsagePayload_quota(ctx context.Context, field graphql.CollectedField, obj *tenant.UsageReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordUsagePayload_quota(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quota, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Quota) graphql.Marshaler {
+			return ec.marshalNUsageQuota2ᚖtenantapiᚋtenantᚐQuota(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordUsagePayload_quota(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordUsagePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UsageQuota(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _RestoreTenantPayload_tenant(ctx context.Context, field graphql.CollectedField, obj *RestoreTenantPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7164,6 +13090,231 @@ func (ec *executionContext) fieldContext_RotateWebhookSecretPayload_tenant(_ con
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RunBillingPayload_period(ctx context.Context, field graphql.CollectedField, obj *tenant.BillingRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RunBillingPayload_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RunBillingPayload_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RunBillingPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RunBillingPayload_created(ctx context.Context, field graphql.CollectedField, obj *tenant.BillingRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RunBillingPayload_created(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Created, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RunBillingPayload_created(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RunBillingPayload", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _RunBillingPayload_skipped(ctx context.Context, field graphql.CollectedField, obj *tenant.BillingRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RunBillingPayload_skipped(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Skipped, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RunBillingPayload_skipped(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RunBillingPayload", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _RunBillingPayload_planChangesApplied(ctx context.Context, field graphql.CollectedField, obj *tenant.BillingRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RunBillingPayload_planChangesApplied(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PlanChangesApplied, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RunBillingPayload_planChangesApplied(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RunBillingPayload", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ScheduledPlanChange_plan(ctx context.Context, field graphql.CollectedField, obj *tenant.ScheduledPlanChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScheduledPlanChange_plan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Plan, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Plan) graphql.Marshaler {
+			return ec.marshalNPlan2ᚖtenantapiᚋtenantᚐPlan(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScheduledPlanChange_plan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ScheduledPlanChange",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Plan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ScheduledPlanChange_effectiveDate(ctx context.Context, field graphql.CollectedField, obj *tenant.ScheduledPlanChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScheduledPlanChange_effectiveDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EffectiveDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.Date) graphql.Marshaler {
+			return ec.marshalNDate2tenantapiᚋtenantᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScheduledPlanChange_effectiveDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScheduledPlanChange", field, false, false, errors.New("field of type Date does not have child fields"))
+}
+
+func (ec *executionContext) _ScheduledPlanChange_amount(ctx context.Context, field graphql.CollectedField, obj *tenant.ScheduledPlanChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScheduledPlanChange_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.Money) graphql.Marshaler {
+			return ec.marshalNMoney2tenantapiᚋtenantᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScheduledPlanChange_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ScheduledPlanChange",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ScheduledPlanChange_requestedAt(ctx context.Context, field graphql.CollectedField, obj *tenant.ScheduledPlanChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScheduledPlanChange_requestedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScheduledPlanChange_requestedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScheduledPlanChange", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ScheduledPlanChange_requestedBy(ctx context.Context, field graphql.CollectedField, obj *tenant.ScheduledPlanChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScheduledPlanChange_requestedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScheduledPlanChange_requestedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScheduledPlanChange", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SendTestWebhookPayload_delivered(ctx context.Context, field graphql.CollectedField, obj *SendTestWebhookPayload) (ret graphql.Marshaler) {
@@ -7741,6 +13892,585 @@ func (ec *executionContext) fieldContext_SsoConfig_updatedBy(_ context.Context, 
 	return graphql.NewScalarFieldContext("SsoConfig", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _Stats_period(ctx context.Context, field graphql.CollectedField, obj *tenant.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Stats_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.StatsPeriod) graphql.Marshaler {
+			return ec.marshalNStatsPeriod2ᚖtenantapiᚋtenantᚐStatsPeriod(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Stats_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Stats",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatsPeriod(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Stats_granularity(ctx context.Context, field graphql.CollectedField, obj *tenant.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Stats_granularity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Granularity(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.Granularity) graphql.Marshaler {
+			return ec.marshalNStatsGranularity2tenantapiᚋtenantᚐGranularity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Stats_granularity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Stats", field, true, false, errors.New("field of type StatsGranularity does not have child fields"))
+}
+
+func (ec *executionContext) _Stats_summary(ctx context.Context, field graphql.CollectedField, obj *tenant.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Stats_summary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Summary, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.StatsSummary) graphql.Marshaler {
+			return ec.marshalNStatsSummary2ᚖtenantapiᚋtenantᚐStatsSummary(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Stats_summary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Stats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatsSummary(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Stats_trends(ctx context.Context, field graphql.CollectedField, obj *tenant.Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Stats_trends(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Trends, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*tenant.StatsBucket) graphql.Marshaler {
+			return ec.marshalNStatsBucket2ᚕᚖtenantapiᚋtenantᚐStatsBucketᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Stats_trends(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Stats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatsBucket(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StatsBucket_date(ctx context.Context, field graphql.CollectedField, obj *tenant.StatsBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatsBucket_date(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Date, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.Date) graphql.Marshaler {
+			return ec.marshalNDate2tenantapiᚋtenantᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatsBucket_date(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatsBucket", field, false, false, errors.New("field of type Date does not have child fields"))
+}
+
+func (ec *executionContext) _StatsBucket_from(ctx context.Context, field graphql.CollectedField, obj *tenant.StatsBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatsBucket_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.Date) graphql.Marshaler {
+			return ec.marshalNDate2tenantapiᚋtenantᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatsBucket_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatsBucket", field, false, false, errors.New("field of type Date does not have child fields"))
+}
+
+func (ec *executionContext) _StatsBucket_to(ctx context.Context, field graphql.CollectedField, obj *tenant.StatsBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatsBucket_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.Date) graphql.Marshaler {
+			return ec.marshalNDate2tenantapiᚋtenantᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatsBucket_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatsBucket", field, false, false, errors.New("field of type Date does not have child fields"))
+}
+
+func (ec *executionContext) _StatsBucket_interactions(ctx context.Context, field graphql.CollectedField, obj *tenant.StatsBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatsBucket_interactions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Interactions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatsBucket_interactions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatsBucket", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _StatsBucket_blocked(ctx context.Context, field graphql.CollectedField, obj *tenant.StatsBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatsBucket_blocked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Blocked, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatsBucket_blocked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatsBucket", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _StatsBucket_coached(ctx context.Context, field graphql.CollectedField, obj *tenant.StatsBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatsBucket_coached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Coached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatsBucket_coached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatsBucket", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _StatsBucket_logged(ctx context.Context, field graphql.CollectedField, obj *tenant.StatsBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatsBucket_logged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Logged, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatsBucket_logged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatsBucket", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _StatsBucket_highRisk(ctx context.Context, field graphql.CollectedField, obj *tenant.StatsBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatsBucket_highRisk(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HighRisk, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatsBucket_highRisk(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatsBucket", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _StatsPeriod_start(ctx context.Context, field graphql.CollectedField, obj *tenant.StatsPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatsPeriod_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatsPeriod_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatsPeriod", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _StatsPeriod_end(ctx context.Context, field graphql.CollectedField, obj *tenant.StatsPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatsPeriod_end(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.End, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatsPeriod_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatsPeriod", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _StatsSummary_totalInteractions(ctx context.Context, field graphql.CollectedField, obj *tenant.StatsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatsSummary_totalInteractions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalInteractions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatsSummary_totalInteractions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatsSummary", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _StatsSummary_blocked(ctx context.Context, field graphql.CollectedField, obj *tenant.StatsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatsSummary_blocked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Blocked, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatsSummary_blocked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatsSummary", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _StatsSummary_coached(ctx context.Context, field graphql.CollectedField, obj *tenant.StatsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatsSummary_coached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Coached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatsSummary_coached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatsSummary", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _StatsSummary_logged(ctx context.Context, field graphql.CollectedField, obj *tenant.StatsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatsSummary_logged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Logged, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatsSummary_logged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatsSummary", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _StatsSummary_uniqueUsers(ctx context.Context, field graphql.CollectedField, obj *tenant.StatsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatsSummary_uniqueUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UniqueUsers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatsSummary_uniqueUsers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatsSummary", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _StatsSummary_uniquePlatforms(ctx context.Context, field graphql.CollectedField, obj *tenant.StatsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatsSummary_uniquePlatforms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UniquePlatforms, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatsSummary_uniquePlatforms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatsSummary", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _StatsSummary_highRisk(ctx context.Context, field graphql.CollectedField, obj *tenant.StatsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatsSummary_highRisk(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HighRisk, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatsSummary_highRisk(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatsSummary", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SubscriptionRemaining_users(ctx context.Context, field graphql.CollectedField, obj *tenant.Remaining) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubscriptionRemaining_users(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Users, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SubscriptionRemaining_users(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubscriptionRemaining", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SubscriptionRemaining_policies(ctx context.Context, field graphql.CollectedField, obj *tenant.Remaining) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubscriptionRemaining_policies(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Policies, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SubscriptionRemaining_policies(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubscriptionRemaining", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SubscriptionRemaining_interactions(ctx context.Context, field graphql.CollectedField, obj *tenant.Remaining) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubscriptionRemaining_interactions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Interactions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SubscriptionRemaining_interactions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubscriptionRemaining", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _Tenant_id(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8265,6 +14995,230 @@ func (ec *executionContext) fieldContext_Tenant_version(_ context.Context, field
 	return graphql.NewScalarFieldContext("Tenant", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
+func (ec *executionContext) _Tenant_accountStatus(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Tenant_accountStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Tenant().AccountStatus(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "BILLING_READ")
+				if err != nil {
+					var zeroVal *tenant.AccountStatus
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *tenant.AccountStatus
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, obj, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.AccountStatus) graphql.Marshaler {
+			return ec.marshalOAccountStatus2ᚖtenantapiᚋtenantᚐAccountStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Tenant_accountStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Tenant",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccountStatus(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Tenant_auditLog(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Tenant_auditLog(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Tenant().AuditLog(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*AuditFilter))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "AUDIT_READ")
+				if err != nil {
+					var zeroVal *tenant.AuditPage
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *tenant.AuditPage
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, obj, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.AuditPage) graphql.Marshaler {
+			return ec.marshalOAuditLogConnection2ᚖtenantapiᚋtenantᚐAuditPage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Tenant_auditLog(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Tenant",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditLogConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Tenant_auditLog_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Tenant_billing(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Tenant_billing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Tenant().Billing(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "BILLING_READ")
+				if err != nil {
+					var zeroVal *tenant.Billing
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *tenant.Billing
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, obj, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Billing) graphql.Marshaler {
+			return ec.marshalOBilling2ᚖtenantapiᚋtenantᚐBilling(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Tenant_billing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Tenant",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Billing(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Tenant_invoices(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Tenant_invoices(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Tenant().Invoices(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "BILLING_READ")
+				if err != nil {
+					var zeroVal *InvoiceConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *InvoiceConnection
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, obj, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *InvoiceConnection) graphql.Marshaler {
+			return ec.marshalOInvoiceConnection2ᚖtenantapiᚋgraphᚐInvoiceConnection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Tenant_invoices(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Tenant",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InvoiceConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Tenant_invoices_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Tenant_notificationChannels(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8610,6 +15564,168 @@ func (ec *executionContext) fieldContext_Tenant_sso(_ context.Context, field gra
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SsoConfig(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Tenant_credits(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Tenant_credits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Tenant().Credits(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "BILLING_READ")
+				if err != nil {
+					var zeroVal *tenant.Credits
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *tenant.Credits
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, obj, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Credits) graphql.Marshaler {
+			return ec.marshalOCredits2ᚖtenantapiᚋtenantᚐCredits(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Tenant_credits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Tenant",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Credits(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Tenant_stats(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Tenant_stats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Tenant().Stats(ctx, obj, fc.Args["startDate"].(tenant.Date), fc.Args["endDate"].(tenant.Date), fc.Args["granularity"].(*tenant.Granularity))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "REPORT_READ")
+				if err != nil {
+					var zeroVal *tenant.Stats
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *tenant.Stats
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, obj, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Stats) graphql.Marshaler {
+			return ec.marshalOStats2ᚖtenantapiᚋtenantᚐStats(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Tenant_stats(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Tenant",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Stats(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Tenant_stats_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Tenant_usageReport(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Tenant_usageReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Tenant().UsageReport(ctx, obj)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "REPORT_READ")
+				if err != nil {
+					var zeroVal *tenant.UsageReport
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *tenant.UsageReport
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, obj, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.UsageReport) graphql.Marshaler {
+			return ec.marshalOUsageReport2ᚖtenantapiᚋtenantᚐUsageReport(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Tenant_usageReport(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Tenant",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UsageReport(ctx, field)
 		},
 	}
 	return fc, nil
@@ -9120,6 +16236,235 @@ func (ec *executionContext) fieldContext_TestSsoPayload_error(_ context.Context,
 	return graphql.NewScalarFieldContext("TestSsoPayload", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _TokenReport_metricsByType(ctx context.Context, field graphql.CollectedField, obj *tenant.TokenReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TokenReport_metricsByType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MetricsByType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*tenant.TokenMetrics) graphql.Marshaler {
+			return ec.marshalNTokenTypeMetrics2ᚕᚖtenantapiᚋtenantᚐTokenMetricsᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TokenReport_metricsByType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TokenReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TokenTypeMetrics(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TokenReport_includedMonthlyActiveTokens(ctx context.Context, field graphql.CollectedField, obj *tenant.TokenReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TokenReport_includedMonthlyActiveTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IncludedMonthlyActiveTokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TokenReport_includedMonthlyActiveTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TokenReport", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _TokenReport_monthlyActiveTokens(ctx context.Context, field graphql.CollectedField, obj *tenant.TokenReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TokenReport_monthlyActiveTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MonthlyActiveTokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TokenReport_monthlyActiveTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TokenReport", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _TokenTypeMetrics_type(ctx context.Context, field graphql.CollectedField, obj *tenant.TokenMetrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TokenTypeMetrics_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TokenTypeMetrics_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TokenTypeMetrics", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TokenTypeMetrics_count(ctx context.Context, field graphql.CollectedField, obj *tenant.TokenMetrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TokenTypeMetrics_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TokenTypeMetrics_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TokenTypeMetrics", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _TokenTypeMetrics_lastCreatedAt(ctx context.Context, field graphql.CollectedField, obj *tenant.TokenMetrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TokenTypeMetrics_lastCreatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastCreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TokenTypeMetrics_lastCreatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TokenTypeMetrics", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _UpdateBillingPayload_billing(ctx context.Context, field graphql.CollectedField, obj *UpdateBillingPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateBillingPayload_billing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Billing, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "BILLING_READ")
+				if err != nil {
+					var zeroVal *tenant.Billing
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *tenant.Billing
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, obj, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Billing) graphql.Marshaler {
+			return ec.marshalOBilling2ᚖtenantapiᚋtenantᚐBilling(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateBillingPayload_billing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateBillingPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Billing(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateBillingPayload_tenant(ctx context.Context, field graphql.CollectedField, obj *UpdateBillingPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateBillingPayload_tenant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tenant, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Tenant) graphql.Marshaler {
+			return ec.marshalNTenant2ᚖtenantapiᚋtenantᚐTenant(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateBillingPayload_tenant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateBillingPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Tenant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _UpdateIndustriesPayload_industries(ctx context.Context, field graphql.CollectedField, obj *UpdateIndustriesPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9548,6 +16893,176 @@ func (ec *executionContext) _Usage_interactionsThisMonth(ctx context.Context, fi
 }
 func (ec *executionContext) fieldContext_Usage_interactionsThisMonth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Usage", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _UsageQuota_month(ctx context.Context, field graphql.CollectedField, obj *tenant.Quota) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageQuota_month(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Month, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.Date) graphql.Marshaler {
+			return ec.marshalNDate2tenantapiᚋtenantᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageQuota_month(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageQuota", field, false, false, errors.New("field of type Date does not have child fields"))
+}
+
+func (ec *executionContext) _UsageQuota_plan(ctx context.Context, field graphql.CollectedField, obj *tenant.Quota) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageQuota_plan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PlanID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageQuota_plan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageQuota", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _UsageQuota_interactionsPerMonth(ctx context.Context, field graphql.CollectedField, obj *tenant.Quota) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageQuota_interactionsPerMonth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Limit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UsageQuota_interactionsPerMonth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageQuota", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _UsageQuota_used(ctx context.Context, field graphql.CollectedField, obj *tenant.Quota) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageQuota_used(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Used, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageQuota_used(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageQuota", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _UsageQuota_remaining(ctx context.Context, field graphql.CollectedField, obj *tenant.Quota) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageQuota_remaining(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Remaining, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UsageQuota_remaining(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageQuota", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _UsageQuota_creditsRemaining(ctx context.Context, field graphql.CollectedField, obj *tenant.Quota) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageQuota_creditsRemaining(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreditsRemaining, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageQuota_creditsRemaining(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageQuota", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _UsageReport_tokenReport(ctx context.Context, field graphql.CollectedField, obj *tenant.UsageReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageReport_tokenReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TokenReport, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.TokenReport) graphql.Marshaler {
+			return ec.marshalNTokenReport2ᚖtenantapiᚋtenantᚐTokenReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageReport_tokenReport(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UsageReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TokenReport(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Viewer_kind(ctx context.Context, field graphql.CollectedField, obj *Viewer) (ret graphql.Marshaler) {
@@ -11046,6 +18561,156 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputAuditFilter(ctx context.Context, obj any) (AuditFilter, error) {
+	var it AuditFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"action", "actor", "since", "until"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "action":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("action"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Action = data
+		case "actor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actor"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Actor = data
+		case "since":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("since"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Since = data
+		case "until":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("until"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Until = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCancelPlanChangeInput(ctx context.Context, obj any) (CancelPlanChangeInput, error) {
+	var it CancelPlanChangeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"tenantId", "expectedVersion"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "tenantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantID = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputChangePlanInput(ctx context.Context, obj any) (ChangePlanInput, error) {
+	var it ChangePlanInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["validateOnly"]; !present {
+		asMap["validateOnly"] = false
+	}
+
+	fieldsInOrder := [...]string{"tenantId", "plan", "effectiveDate", "expectedVersion", "validateOnly"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "tenantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantID = data
+		case "plan":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("plan"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Plan = data
+		case "effectiveDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveDate"))
+			data, err := ec.unmarshalODate2ᚖtenantapiᚋtenantᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveDate = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "validateOnly":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validateOnly"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidateOnly = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputCreateApiKeyInput(ctx context.Context, obj any) (CreateAPIKeyInput, error) {
 	var it CreateAPIKeyInput
 	if obj == nil {
@@ -11360,6 +19025,98 @@ func (ec *executionContext) unmarshalInputEntraIdSsoInput(ctx context.Context, o
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputGrantCreditsInput(ctx context.Context, obj any) (GrantCreditsInput, error) {
+	var it GrantCreditsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["validateOnly"]; !present {
+		asMap["validateOnly"] = false
+	}
+
+	fieldsInOrder := [...]string{"tenantId", "amount", "expiresAt", "reason", "validateOnly"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "tenantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantID = data
+		case "amount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Amount = data
+		case "expiresAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresAt = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "validateOnly":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validateOnly"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidateOnly = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputInvoiceActionInput(ctx context.Context, obj any) (InvoiceActionInput, error) {
+	var it InvoiceActionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputOidcSsoInput(ctx context.Context, obj any) (OidcSsoInput, error) {
 	var it OidcSsoInput
 	if obj == nil {
@@ -11406,6 +19163,98 @@ func (ec *executionContext) unmarshalInputOidcSsoInput(ctx context.Context, obj 
 				return it, err
 			}
 			it.RedirectURI = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputPaymentMethodInput(ctx context.Context, obj any) (PaymentMethodInput, error) {
+	var it PaymentMethodInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"type", "brand", "last4"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalNPaymentMethodType2tenantapiᚋtenantᚐPaymentMethodType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
+		case "brand":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("brand"))
+			data, err := ec.unmarshalOCardBrand2ᚖtenantapiᚋtenantᚐCardBrand(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Brand = data
+		case "last4":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("last4"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Last4 = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRecordUsageInput(ctx context.Context, obj any) (RecordUsageInput, error) {
+	var it RecordUsageInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["validateOnly"]; !present {
+		asMap["validateOnly"] = false
+	}
+
+	fieldsInOrder := [...]string{"tenantId", "events", "validateOnly"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "tenantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantID = data
+		case "events":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("events"))
+			data, err := ec.unmarshalNUsageEventInput2ᚕᚖtenantapiᚋtenantᚐUsageEventᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Events = data
+		case "validateOnly":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validateOnly"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidateOnly = data
 		}
 	}
 	return it, nil
@@ -11561,6 +19410,36 @@ func (ec *executionContext) unmarshalInputRotateWebhookSecretInput(ctx context.C
 				return it, err
 			}
 			it.ValidateOnly = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRunBillingInput(ctx context.Context, obj any) (RunBillingInput, error) {
+	var it RunBillingInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"period"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "period":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("period"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Period = data
 		}
 	}
 	return it, nil
@@ -11818,6 +19697,82 @@ func (ec *executionContext) unmarshalInputTestSsoInput(ctx context.Context, obj 
 				return it, err
 			}
 			it.TenantID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputUpdateBillingInput(ctx context.Context, obj any) (UpdateBillingInput, error) {
+	var it UpdateBillingInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["validateOnly"]; !present {
+		asMap["validateOnly"] = false
+	}
+
+	fieldsInOrder := [...]string{"tenantId", "status", "billingPeriod", "paymentMethod", "billingEmail", "expectedVersion", "validateOnly"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "tenantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantID = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOBillingStatus2ᚖtenantapiᚋtenantᚐBillingStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "billingPeriod":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("billingPeriod"))
+			data, err := ec.unmarshalOBillingPeriod2ᚖtenantapiᚋtenantᚐBillingPeriod(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BillingPeriod = data
+		case "paymentMethod":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("paymentMethod"))
+			data, err := ec.unmarshalOPaymentMethodInput2ᚖtenantapiᚋgraphᚐPaymentMethodInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PaymentMethod = data
+		case "billingEmail":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("billingEmail"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BillingEmail = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "validateOnly":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validateOnly"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidateOnly = data
 		}
 	}
 	return it, nil
@@ -12378,6 +20333,78 @@ func (ec *executionContext) unmarshalInputUpdateWebsiteConfigInput(ctx context.C
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputUsageEventInput(ctx context.Context, obj any) (tenant.UsageEvent, error) {
+	var it tenant.UsageEvent
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "occurredAt", "userId", "platform", "outcome", "riskLevel", "tokenType"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "occurredAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("occurredAt"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OccurredAt = data
+		case "userId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserID = data
+		case "platform":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("platform"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Platform = data
+		case "outcome":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcome"))
+			data, err := ec.unmarshalNInteractionOutcome2tenantapiᚋtenantᚐOutcome(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Outcome = data
+		case "riskLevel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("riskLevel"))
+			data, err := ec.unmarshalNRiskLevel2tenantapiᚋtenantᚐRiskLevel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RiskLevel = data
+		case "tokenType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tokenType"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TokenType = data
+		}
+	}
+	return it, nil
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -12385,6 +20412,127 @@ func (ec *executionContext) unmarshalInputUpdateWebsiteConfigInput(ctx context.C
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
+
+var accountStatusImplementors = []string{"AccountStatus"}
+
+func (ec *executionContext) _AccountStatus(ctx context.Context, sel ast.SelectionSet, obj *tenant.AccountStatus) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, accountStatusImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AccountStatus")
+		case "subscription":
+			out.Values[i] = ec._AccountStatus_subscription(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "credits":
+			out.Values[i] = ec._AccountStatus_credits(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "watchlist":
+			out.Values[i] = ec._AccountStatus_watchlist(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requiresPayment":
+			out.Values[i] = ec._AccountStatus_requiresPayment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "canDoScreening":
+			out.Values[i] = ec._AccountStatus_canDoScreening(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var accountSubscriptionImplementors = []string{"AccountSubscription"}
+
+func (ec *executionContext) _AccountSubscription(ctx context.Context, sel ast.SelectionSet, obj *tenant.Subscription) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, accountSubscriptionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AccountSubscription")
+		case "status":
+			out.Values[i] = ec._AccountSubscription_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "plan":
+			out.Values[i] = ec._AccountSubscription_plan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "month":
+			out.Values[i] = ec._AccountSubscription_month(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "limits":
+			out.Values[i] = ec._AccountSubscription_limits(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "usage":
+			out.Values[i] = ec._AccountSubscription_usage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "remaining":
+			out.Values[i] = ec._AccountSubscription_remaining(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
 
 var apiKeyImplementors = []string{"ApiKey"}
 
@@ -12502,6 +20650,612 @@ func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
+var auditChangeImplementors = []string{"AuditChange"}
+
+func (ec *executionContext) _AuditChange(ctx context.Context, sel ast.SelectionSet, obj *tenant.AuditChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditChange")
+		case "field":
+			out.Values[i] = ec._AuditChange_field(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "before":
+			out.Values[i] = ec._AuditChange_before(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "after":
+			out.Values[i] = ec._AuditChange_after(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "redacted":
+			out.Values[i] = ec._AuditChange_redacted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var auditEntryImplementors = []string{"AuditEntry"}
+
+func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSet, obj *tenant.AuditEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEntry")
+		case "id":
+			out.Values[i] = ec._AuditEntry_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "at":
+			out.Values[i] = ec._AuditEntry_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actor":
+			out.Values[i] = ec._AuditEntry_actor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "action":
+			out.Values[i] = ec._AuditEntry_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "operation":
+			out.Values[i] = ec._AuditEntry_operation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "targetType":
+			out.Values[i] = ec._AuditEntry_targetType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "targetId":
+			out.Values[i] = ec._AuditEntry_targetId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "changes":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._AuditEntry_changes(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "requestId":
+			out.Values[i] = ec._AuditEntry_requestId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "clientIp":
+			out.Values[i] = ec._AuditEntry_clientIp(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var auditLogConnectionImplementors = []string{"AuditLogConnection"}
+
+func (ec *executionContext) _AuditLogConnection(ctx context.Context, sel ast.SelectionSet, obj *tenant.AuditPage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditLogConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditLogConnection")
+		case "edges":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._AuditLogConnection_edges(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "nodes":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._AuditLogConnection_nodes(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "pageInfo":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._AuditLogConnection_pageInfo(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "totalCount":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._AuditLogConnection_totalCount(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var auditLogEdgeImplementors = []string{"AuditLogEdge"}
+
+func (ec *executionContext) _AuditLogEdge(ctx context.Context, sel ast.SelectionSet, obj *AuditLogEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditLogEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditLogEdge")
+		case "cursor":
+			out.Values[i] = ec._AuditLogEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._AuditLogEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var billingImplementors = []string{"Billing"}
+
+func (ec *executionContext) _Billing(ctx context.Context, sel ast.SelectionSet, obj *tenant.Billing) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, billingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Billing")
+		case "plan":
+			out.Values[i] = ec._Billing_plan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Billing_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "billingPeriod":
+			out.Values[i] = ec._Billing_billingPeriod(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nextBillingDate":
+			out.Values[i] = ec._Billing_nextBillingDate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._Billing_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "paymentMethod":
+			out.Values[i] = ec._Billing_paymentMethod(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "billingEmail":
+			out.Values[i] = ec._Billing_billingEmail(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "scheduledPlanChange":
+			out.Values[i] = ec._Billing_scheduledPlanChange(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._Billing_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Billing_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedBy":
+			out.Values[i] = ec._Billing_updatedBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var cancelPlanChangePayloadImplementors = []string{"CancelPlanChangePayload"}
+
+func (ec *executionContext) _CancelPlanChangePayload(ctx context.Context, sel ast.SelectionSet, obj *CancelPlanChangePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cancelPlanChangePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CancelPlanChangePayload")
+		case "cancelledChange":
+			out.Values[i] = ec._CancelPlanChangePayload_cancelledChange(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "billing":
+			out.Values[i] = ec._CancelPlanChangePayload_billing(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "tenant":
+			out.Values[i] = ec._CancelPlanChangePayload_tenant(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var changePlanPayloadImplementors = []string{"ChangePlanPayload"}
+
+func (ec *executionContext) _ChangePlanPayload(ctx context.Context, sel ast.SelectionSet, obj *ChangePlanPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, changePlanPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChangePlanPayload")
+		case "plan":
+			out.Values[i] = ec._ChangePlanPayload_plan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._ChangePlanPayload_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "effectiveDate":
+			out.Values[i] = ec._ChangePlanPayload_effectiveDate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scheduled":
+			out.Values[i] = ec._ChangePlanPayload_scheduled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._ChangePlanPayload_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "currency":
+			out.Values[i] = ec._ChangePlanPayload_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "billing":
+			out.Values[i] = ec._ChangePlanPayload_billing(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "tenant":
+			out.Values[i] = ec._ChangePlanPayload_tenant(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var createApiKeyPayloadImplementors = []string{"CreateApiKeyPayload"}
 
 func (ec *executionContext) _CreateApiKeyPayload(ctx context.Context, sel ast.SelectionSet, obj *CreateAPIKeyPayload) graphql.Marshaler {
@@ -12559,6 +21313,147 @@ func (ec *executionContext) _CreateTenantPayload(ctx context.Context, sel ast.Se
 			out.Values[i] = graphql.MarshalString("CreateTenantPayload")
 		case "tenant":
 			out.Values[i] = ec._CreateTenantPayload_tenant(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var creditGrantImplementors = []string{"CreditGrant"}
+
+func (ec *executionContext) _CreditGrant(ctx context.Context, sel ast.SelectionSet, obj *tenant.CreditGrant) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, creditGrantImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreditGrant")
+		case "id":
+			out.Values[i] = ec._CreditGrant_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._CreditGrant_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "used":
+			out.Values[i] = ec._CreditGrant_used(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "remaining":
+			out.Values[i] = ec._CreditGrant_remaining(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._CreditGrant_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "expired":
+			out.Values[i] = ec._CreditGrant_expired(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._CreditGrant_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._CreditGrant_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdBy":
+			out.Values[i] = ec._CreditGrant_createdBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var creditsImplementors = []string{"Credits"}
+
+func (ec *executionContext) _Credits(ctx context.Context, sel ast.SelectionSet, obj *tenant.Credits) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, creditsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Credits")
+		case "granted":
+			out.Values[i] = ec._Credits_granted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "used":
+			out.Values[i] = ec._Credits_used(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "remaining":
+			out.Values[i] = ec._Credits_remaining(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiredUnused":
+			out.Values[i] = ec._Credits_expiredUnused(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._Credits_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "grants":
+			out.Values[i] = ec._Credits_grants(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -12707,6 +21602,49 @@ func (ec *executionContext) _EnableSsoPayload(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var grantCreditsPayloadImplementors = []string{"GrantCreditsPayload"}
+
+func (ec *executionContext) _GrantCreditsPayload(ctx context.Context, sel ast.SelectionSet, obj *GrantCreditsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, grantCreditsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GrantCreditsPayload")
+		case "grant":
+			out.Values[i] = ec._GrantCreditsPayload_grant(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "credits":
+			out.Values[i] = ec._GrantCreditsPayload_credits(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var industryImplementors = []string{"Industry"}
 
 func (ec *executionContext) _Industry(ctx context.Context, sel ast.SelectionSet, obj *tenant.Industry) graphql.Marshaler {
@@ -12790,6 +21728,238 @@ func (ec *executionContext) _IndustryConfig(ctx context.Context, sel ast.Selecti
 		case "updatedBy":
 			out.Values[i] = ec._IndustryConfig_updatedBy(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var invoiceImplementors = []string{"Invoice"}
+
+func (ec *executionContext) _Invoice(ctx context.Context, sel ast.SelectionSet, obj *tenant.Invoice) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, invoiceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Invoice")
+		case "id":
+			out.Values[i] = ec._Invoice_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "number":
+			out.Values[i] = ec._Invoice_number(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Invoice_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "date":
+			out.Values[i] = ec._Invoice_date(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dueDate":
+			out.Values[i] = ec._Invoice_dueDate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._Invoice_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "currency":
+			out.Values[i] = ec._Invoice_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._Invoice_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "periodStart":
+			out.Values[i] = ec._Invoice_periodStart(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "periodEnd":
+			out.Values[i] = ec._Invoice_periodEnd(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pdfUrl":
+			out.Values[i] = ec._Invoice_pdfUrl(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "paidAt":
+			out.Values[i] = ec._Invoice_paidAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Invoice_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var invoiceConnectionImplementors = []string{"InvoiceConnection"}
+
+func (ec *executionContext) _InvoiceConnection(ctx context.Context, sel ast.SelectionSet, obj *InvoiceConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, invoiceConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InvoiceConnection")
+		case "edges":
+			out.Values[i] = ec._InvoiceConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._InvoiceConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._InvoiceConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._InvoiceConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var invoiceEdgeImplementors = []string{"InvoiceEdge"}
+
+func (ec *executionContext) _InvoiceEdge(ctx context.Context, sel ast.SelectionSet, obj *InvoiceEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, invoiceEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InvoiceEdge")
+		case "cursor":
+			out.Values[i] = ec._InvoiceEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._InvoiceEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var invoicePayloadImplementors = []string{"InvoicePayload"}
+
+func (ec *executionContext) _InvoicePayload(ctx context.Context, sel ast.SelectionSet, obj *InvoicePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, invoicePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InvoicePayload")
+		case "invoice":
+			out.Values[i] = ec._InvoicePayload_invoice(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -12919,6 +22089,54 @@ func (ec *executionContext) _Limits(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
+var moneyImplementors = []string{"Money"}
+
+func (ec *executionContext) _Money(ctx context.Context, sel ast.SelectionSet, obj *tenant.Money) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, moneyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Money")
+		case "amountCents":
+			out.Values[i] = ec._Money_amountCents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "currency":
+			out.Values[i] = ec._Money_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "formatted":
+			out.Values[i] = ec._Money_formatted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -12984,6 +22202,48 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "revokeApiKey":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_revokeApiKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changePlan":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_changePlan(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelPlanChange":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelPlanChange(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateBilling":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateBilling(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "runBilling":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_runBilling(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "markInvoicePaid":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_markInvoicePaid(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "voidInvoice":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_voidInvoice(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -13065,6 +22325,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "recordUsage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordUsage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "grantCredits":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_grantCredits(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13135,12 +22409,12 @@ func (ec *executionContext) _NotificationChannels(ctx context.Context, sel ast.S
 			}
 		case "updatedAt":
 			out.Values[i] = ec._NotificationChannels_updatedAt(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "updatedBy":
 			out.Values[i] = ec._NotificationChannels_updatedBy(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -13194,6 +22468,54 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		case "endCursor":
 			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var paymentMethodImplementors = []string{"PaymentMethod"}
+
+func (ec *executionContext) _PaymentMethod(ctx context.Context, sel ast.SelectionSet, obj *tenant.PaymentMethod) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, paymentMethodImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PaymentMethod")
+		case "type":
+			out.Values[i] = ec._PaymentMethod_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "brand":
+			out.Values[i] = ec._PaymentMethod_brand(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "last4":
+			out.Values[i] = ec._PaymentMethod_last4(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -13500,6 +22822,54 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	return out
 }
 
+var recordUsagePayloadImplementors = []string{"RecordUsagePayload"}
+
+func (ec *executionContext) _RecordUsagePayload(ctx context.Context, sel ast.SelectionSet, obj *tenant.UsageReceipt) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recordUsagePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RecordUsagePayload")
+		case "accepted":
+			out.Values[i] = ec._RecordUsagePayload_accepted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "duplicates":
+			out.Values[i] = ec._RecordUsagePayload_duplicates(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "quota":
+			out.Values[i] = ec._RecordUsagePayload_quota(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var restoreTenantPayloadImplementors = []string{"RestoreTenantPayload"}
 
 func (ec *executionContext) _RestoreTenantPayload(ctx context.Context, sel ast.SelectionSet, obj *RestoreTenantPayload) graphql.Marshaler {
@@ -13720,6 +23090,117 @@ func (ec *executionContext) _RotateWebhookSecretPayload(ctx context.Context, sel
 	return out
 }
 
+var runBillingPayloadImplementors = []string{"RunBillingPayload"}
+
+func (ec *executionContext) _RunBillingPayload(ctx context.Context, sel ast.SelectionSet, obj *tenant.BillingRun) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, runBillingPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RunBillingPayload")
+		case "period":
+			out.Values[i] = ec._RunBillingPayload_period(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "created":
+			out.Values[i] = ec._RunBillingPayload_created(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "skipped":
+			out.Values[i] = ec._RunBillingPayload_skipped(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "planChangesApplied":
+			out.Values[i] = ec._RunBillingPayload_planChangesApplied(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var scheduledPlanChangeImplementors = []string{"ScheduledPlanChange"}
+
+func (ec *executionContext) _ScheduledPlanChange(ctx context.Context, sel ast.SelectionSet, obj *tenant.ScheduledPlanChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, scheduledPlanChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ScheduledPlanChange")
+		case "plan":
+			out.Values[i] = ec._ScheduledPlanChange_plan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "effectiveDate":
+			out.Values[i] = ec._ScheduledPlanChange_effectiveDate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._ScheduledPlanChange_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestedAt":
+			out.Values[i] = ec._ScheduledPlanChange_requestedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestedBy":
+			out.Values[i] = ec._ScheduledPlanChange_requestedBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var sendTestWebhookPayloadImplementors = []string{"SendTestWebhookPayload"}
 
 func (ec *executionContext) _SendTestWebhookPayload(ctx context.Context, sel ast.SelectionSet, obj *SendTestWebhookPayload) graphql.Marshaler {
@@ -13887,6 +23368,291 @@ func (ec *executionContext) _SsoConfig(ctx context.Context, sel ast.SelectionSet
 			}
 		case "updatedBy":
 			out.Values[i] = ec._SsoConfig_updatedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var statsImplementors = []string{"Stats"}
+
+func (ec *executionContext) _Stats(ctx context.Context, sel ast.SelectionSet, obj *tenant.Stats) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Stats")
+		case "period":
+			out.Values[i] = ec._Stats_period(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "granularity":
+			out.Values[i] = ec._Stats_granularity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "summary":
+			out.Values[i] = ec._Stats_summary(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "trends":
+			out.Values[i] = ec._Stats_trends(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var statsBucketImplementors = []string{"StatsBucket"}
+
+func (ec *executionContext) _StatsBucket(ctx context.Context, sel ast.SelectionSet, obj *tenant.StatsBucket) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statsBucketImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StatsBucket")
+		case "date":
+			out.Values[i] = ec._StatsBucket_date(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "from":
+			out.Values[i] = ec._StatsBucket_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._StatsBucket_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "interactions":
+			out.Values[i] = ec._StatsBucket_interactions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "blocked":
+			out.Values[i] = ec._StatsBucket_blocked(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "coached":
+			out.Values[i] = ec._StatsBucket_coached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "logged":
+			out.Values[i] = ec._StatsBucket_logged(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "highRisk":
+			out.Values[i] = ec._StatsBucket_highRisk(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var statsPeriodImplementors = []string{"StatsPeriod"}
+
+func (ec *executionContext) _StatsPeriod(ctx context.Context, sel ast.SelectionSet, obj *tenant.StatsPeriod) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statsPeriodImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StatsPeriod")
+		case "start":
+			out.Values[i] = ec._StatsPeriod_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "end":
+			out.Values[i] = ec._StatsPeriod_end(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var statsSummaryImplementors = []string{"StatsSummary"}
+
+func (ec *executionContext) _StatsSummary(ctx context.Context, sel ast.SelectionSet, obj *tenant.StatsSummary) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statsSummaryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StatsSummary")
+		case "totalInteractions":
+			out.Values[i] = ec._StatsSummary_totalInteractions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "blocked":
+			out.Values[i] = ec._StatsSummary_blocked(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "coached":
+			out.Values[i] = ec._StatsSummary_coached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "logged":
+			out.Values[i] = ec._StatsSummary_logged(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "uniqueUsers":
+			out.Values[i] = ec._StatsSummary_uniqueUsers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "uniquePlatforms":
+			out.Values[i] = ec._StatsSummary_uniquePlatforms(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "highRisk":
+			out.Values[i] = ec._StatsSummary_highRisk(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var subscriptionRemainingImplementors = []string{"SubscriptionRemaining"}
+
+func (ec *executionContext) _SubscriptionRemaining(ctx context.Context, sel ast.SelectionSet, obj *tenant.Remaining) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionRemainingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SubscriptionRemaining")
+		case "users":
+			out.Values[i] = ec._SubscriptionRemaining_users(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "policies":
+			out.Values[i] = ec._SubscriptionRemaining_policies(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "interactions":
+			out.Values[i] = ec._SubscriptionRemaining_interactions(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -14201,6 +23967,158 @@ func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "accountStatus":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Tenant_accountStatus(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "auditLog":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Tenant_auditLog(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "billing":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Tenant_billing(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "invoices":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Tenant_invoices(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "notificationChannels":
 			field := field
 
@@ -14439,6 +24357,120 @@ func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, o
 					}
 				}()
 				res = ec._Tenant_sso(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "credits":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Tenant_credits(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "stats":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Tenant_stats(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "usageReport":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Tenant_usageReport(ctx, field, obj)
 				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -14885,6 +24917,145 @@ func (ec *executionContext) _TestSsoPayload(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var tokenReportImplementors = []string{"TokenReport"}
+
+func (ec *executionContext) _TokenReport(ctx context.Context, sel ast.SelectionSet, obj *tenant.TokenReport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, tokenReportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TokenReport")
+		case "metricsByType":
+			out.Values[i] = ec._TokenReport_metricsByType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "includedMonthlyActiveTokens":
+			out.Values[i] = ec._TokenReport_includedMonthlyActiveTokens(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "monthlyActiveTokens":
+			out.Values[i] = ec._TokenReport_monthlyActiveTokens(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var tokenTypeMetricsImplementors = []string{"TokenTypeMetrics"}
+
+func (ec *executionContext) _TokenTypeMetrics(ctx context.Context, sel ast.SelectionSet, obj *tenant.TokenMetrics) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, tokenTypeMetricsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TokenTypeMetrics")
+		case "type":
+			out.Values[i] = ec._TokenTypeMetrics_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._TokenTypeMetrics_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastCreatedAt":
+			out.Values[i] = ec._TokenTypeMetrics_lastCreatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var updateBillingPayloadImplementors = []string{"UpdateBillingPayload"}
+
+func (ec *executionContext) _UpdateBillingPayload(ctx context.Context, sel ast.SelectionSet, obj *UpdateBillingPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateBillingPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateBillingPayload")
+		case "billing":
+			out.Values[i] = ec._UpdateBillingPayload_billing(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "tenant":
+			out.Values[i] = ec._UpdateBillingPayload_tenant(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var updateIndustriesPayloadImplementors = []string{"UpdateIndustriesPayload"}
 
 func (ec *executionContext) _UpdateIndustriesPayload(ctx context.Context, sel ast.SelectionSet, obj *UpdateIndustriesPayload) graphql.Marshaler {
@@ -15228,6 +25399,107 @@ func (ec *executionContext) _Usage(ctx context.Context, sel ast.SelectionSet, ob
 			}
 		case "interactionsThisMonth":
 			out.Values[i] = ec._Usage_interactionsThisMonth(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var usageQuotaImplementors = []string{"UsageQuota"}
+
+func (ec *executionContext) _UsageQuota(ctx context.Context, sel ast.SelectionSet, obj *tenant.Quota) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, usageQuotaImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UsageQuota")
+		case "month":
+			out.Values[i] = ec._UsageQuota_month(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "plan":
+			out.Values[i] = ec._UsageQuota_plan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "interactionsPerMonth":
+			out.Values[i] = ec._UsageQuota_interactionsPerMonth(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "used":
+			out.Values[i] = ec._UsageQuota_used(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "remaining":
+			out.Values[i] = ec._UsageQuota_remaining(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "creditsRemaining":
+			out.Values[i] = ec._UsageQuota_creditsRemaining(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var usageReportImplementors = []string{"UsageReport"}
+
+func (ec *executionContext) _UsageReport(ctx context.Context, sel ast.SelectionSet, obj *tenant.UsageReport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, usageReportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UsageReport")
+		case "tokenReport":
+			out.Values[i] = ec._UsageReport_tokenReport(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -15838,6 +26110,16 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNAccountSubscription2ᚖtenantapiᚋtenantᚐSubscription(ctx context.Context, sel ast.SelectionSet, v *tenant.Subscription) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AccountSubscription(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNApiKey2ᚖtenantapiᚋtenantᚐAPIKeyRecord(ctx context.Context, sel ast.SelectionSet, v *tenant.APIKeyRecord) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -15858,6 +26140,114 @@ func (ec *executionContext) marshalNApiKeyStatus2tenantapiᚋtenantᚐKeyStatus(
 	return v
 }
 
+func (ec *executionContext) marshalNAuditChange2ᚕᚖtenantapiᚋtenantᚐAuditChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*tenant.AuditChange) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAuditChange2ᚖtenantapiᚋtenantᚐAuditChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAuditChange2ᚖtenantapiᚋtenantᚐAuditChange(ctx context.Context, sel ast.SelectionSet, v *tenant.AuditChange) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AuditChange(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAuditEntry2ᚕᚖtenantapiᚋtenantᚐAuditEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*tenant.AuditEntry) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAuditEntry2ᚖtenantapiᚋtenantᚐAuditEntry(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAuditEntry2ᚖtenantapiᚋtenantᚐAuditEntry(ctx context.Context, sel ast.SelectionSet, v *tenant.AuditEntry) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AuditEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAuditLogEdge2ᚕᚖtenantapiᚋgraphᚐAuditLogEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*AuditLogEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAuditLogEdge2ᚖtenantapiᚋgraphᚐAuditLogEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAuditLogEdge2ᚖtenantapiᚋgraphᚐAuditLogEdge(ctx context.Context, sel ast.SelectionSet, v *AuditLogEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AuditLogEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAuditOperation2tenantapiᚋtenantᚐAuditOperation(ctx context.Context, v any) (tenant.AuditOperation, error) {
+	var res tenant.AuditOperation
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAuditOperation2tenantapiᚋtenantᚐAuditOperation(ctx context.Context, sel ast.SelectionSet, v tenant.AuditOperation) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNBillingPeriod2tenantapiᚋtenantᚐBillingPeriod(ctx context.Context, v any) (tenant.BillingPeriod, error) {
+	var res tenant.BillingPeriod
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBillingPeriod2tenantapiᚋtenantᚐBillingPeriod(ctx context.Context, sel ast.SelectionSet, v tenant.BillingPeriod) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNBillingStatus2tenantapiᚋtenantᚐBillingStatus(ctx context.Context, v any) (tenant.BillingStatus, error) {
+	var res tenant.BillingStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBillingStatus2tenantapiᚋtenantᚐBillingStatus(ctx context.Context, sel ast.SelectionSet, v tenant.BillingStatus) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -15872,6 +26262,36 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNCancelPlanChangeInput2tenantapiᚋgraphᚐCancelPlanChangeInput(ctx context.Context, v any) (CancelPlanChangeInput, error) {
+	res, err := ec.unmarshalInputCancelPlanChangeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCancelPlanChangePayload2ᚖtenantapiᚋgraphᚐCancelPlanChangePayload(ctx context.Context, sel ast.SelectionSet, v *CancelPlanChangePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CancelPlanChangePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNChangePlanInput2tenantapiᚋgraphᚐChangePlanInput(ctx context.Context, v any) (ChangePlanInput, error) {
+	res, err := ec.unmarshalInputChangePlanInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChangePlanPayload2ᚖtenantapiᚋgraphᚐChangePlanPayload(ctx context.Context, sel ast.SelectionSet, v *ChangePlanPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ChangePlanPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCreateApiKeyInput2tenantapiᚋgraphᚐCreateAPIKeyInput(ctx context.Context, v any) (CreateAPIKeyInput, error) {
@@ -15904,6 +26324,42 @@ func (ec *executionContext) marshalNCreateTenantPayload2ᚖtenantapiᚋgraphᚐC
 	return ec._CreateTenantPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCreditGrant2ᚕᚖtenantapiᚋtenantᚐCreditGrantᚄ(ctx context.Context, sel ast.SelectionSet, v []*tenant.CreditGrant) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCreditGrant2ᚖtenantapiᚋtenantᚐCreditGrant(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCreditGrant2ᚖtenantapiᚋtenantᚐCreditGrant(ctx context.Context, sel ast.SelectionSet, v *tenant.CreditGrant) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CreditGrant(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCredits2ᚖtenantapiᚋtenantᚐCredits(ctx context.Context, sel ast.SelectionSet, v *tenant.Credits) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Credits(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNDataResidency2tenantapiᚋtenantᚐResidency(ctx context.Context, v any) (tenant.Residency, error) {
 	var res tenant.Residency
 	err := res.UnmarshalGQL(v)
@@ -15911,6 +26367,16 @@ func (ec *executionContext) unmarshalNDataResidency2tenantapiᚋtenantᚐResiden
 }
 
 func (ec *executionContext) marshalNDataResidency2tenantapiᚋtenantᚐResidency(ctx context.Context, sel ast.SelectionSet, v tenant.Residency) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNDate2tenantapiᚋtenantᚐDate(ctx context.Context, v any) (tenant.Date, error) {
+	var res tenant.Date
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDate2tenantapiᚋtenantᚐDate(ctx context.Context, sel ast.SelectionSet, v tenant.Date) graphql.Marshaler {
 	return v
 }
 
@@ -15973,6 +26439,21 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 		}
 	}
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) unmarshalNGrantCreditsInput2tenantapiᚋgraphᚐGrantCreditsInput(ctx context.Context, v any) (GrantCreditsInput, error) {
+	res, err := ec.unmarshalInputGrantCreditsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNGrantCreditsPayload2ᚖtenantapiᚋgraphᚐGrantCreditsPayload(ctx context.Context, sel ast.SelectionSet, v *GrantCreditsPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._GrantCreditsPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
@@ -16099,6 +26580,93 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 	return res
 }
 
+func (ec *executionContext) unmarshalNInteractionOutcome2tenantapiᚋtenantᚐOutcome(ctx context.Context, v any) (tenant.Outcome, error) {
+	var res tenant.Outcome
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInteractionOutcome2tenantapiᚋtenantᚐOutcome(ctx context.Context, sel ast.SelectionSet, v tenant.Outcome) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNInvoice2ᚕᚖtenantapiᚋtenantᚐInvoiceᚄ(ctx context.Context, sel ast.SelectionSet, v []*tenant.Invoice) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInvoice2ᚖtenantapiᚋtenantᚐInvoice(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInvoice2ᚖtenantapiᚋtenantᚐInvoice(ctx context.Context, sel ast.SelectionSet, v *tenant.Invoice) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Invoice(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNInvoiceActionInput2tenantapiᚋgraphᚐInvoiceActionInput(ctx context.Context, v any) (InvoiceActionInput, error) {
+	res, err := ec.unmarshalInputInvoiceActionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInvoiceEdge2ᚕᚖtenantapiᚋgraphᚐInvoiceEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*InvoiceEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInvoiceEdge2ᚖtenantapiᚋgraphᚐInvoiceEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInvoiceEdge2ᚖtenantapiᚋgraphᚐInvoiceEdge(ctx context.Context, sel ast.SelectionSet, v *InvoiceEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._InvoiceEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInvoicePayload2ᚖtenantapiᚋgraphᚐInvoicePayload(ctx context.Context, sel ast.SelectionSet, v *InvoicePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._InvoicePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNInvoiceStatus2tenantapiᚋtenantᚐInvoiceStatus(ctx context.Context, v any) (tenant.InvoiceStatus, error) {
+	var res tenant.InvoiceStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInvoiceStatus2tenantapiᚋtenantᚐInvoiceStatus(ctx context.Context, sel ast.SelectionSet, v tenant.InvoiceStatus) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNKeywordList2ᚖtenantapiᚋtenantᚐKeywordList(ctx context.Context, sel ast.SelectionSet, v *tenant.KeywordList) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -16117,6 +26685,20 @@ func (ec *executionContext) marshalNLimits2ᚖtenantapiᚋtenantᚐLimits(ctx co
 		return graphql.Null
 	}
 	return ec._Limits(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMoney2tenantapiᚋtenantᚐMoney(ctx context.Context, sel ast.SelectionSet, v tenant.Money) graphql.Marshaler {
+	return ec._Money(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNMoney2ᚖtenantapiᚋtenantᚐMoney(ctx context.Context, sel ast.SelectionSet, v *tenant.Money) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Money(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNNotificationChannels2ᚖtenantapiᚋtenantᚐNotificationChannels(ctx context.Context, sel ast.SelectionSet, v *tenant.NotificationChannels) graphql.Marshaler {
@@ -16177,6 +26759,16 @@ func (ec *executionContext) marshalNPageInfo2ᚖtenantapiᚋgraphᚐPageInfo(ctx
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPaymentMethodType2tenantapiᚋtenantᚐPaymentMethodType(ctx context.Context, v any) (tenant.PaymentMethodType, error) {
+	var res tenant.PaymentMethodType
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPaymentMethodType2tenantapiᚋtenantᚐPaymentMethodType(ctx context.Context, sel ast.SelectionSet, v tenant.PaymentMethodType) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx context.Context, v any) (tenant.Permission, error) {
@@ -16245,6 +26837,21 @@ func (ec *executionContext) marshalNPlan2ᚖtenantapiᚋtenantᚐPlan(ctx contex
 	return ec._Plan(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNRecordUsageInput2tenantapiᚋgraphᚐRecordUsageInput(ctx context.Context, v any) (RecordUsageInput, error) {
+	res, err := ec.unmarshalInputRecordUsageInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRecordUsagePayload2ᚖtenantapiᚋtenantᚐUsageReceipt(ctx context.Context, sel ast.SelectionSet, v *tenant.UsageReceipt) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RecordUsagePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNRestoreTenantInput2tenantapiᚋgraphᚐRestoreTenantInput(ctx context.Context, v any) (RestoreTenantInput, error) {
 	res, err := ec.unmarshalInputRestoreTenantInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -16273,6 +26880,16 @@ func (ec *executionContext) marshalNRevokeApiKeyPayload2ᚖtenantapiᚋgraphᚐR
 		return graphql.Null
 	}
 	return ec._RevokeApiKeyPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRiskLevel2tenantapiᚋtenantᚐRiskLevel(ctx context.Context, v any) (tenant.RiskLevel, error) {
+	var res tenant.RiskLevel
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRiskLevel2tenantapiᚋtenantᚐRiskLevel(ctx context.Context, sel ast.SelectionSet, v tenant.RiskLevel) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNRiskMatrix2ᚖtenantapiᚋtenantᚐRiskMatrix(ctx context.Context, sel ast.SelectionSet, v *tenant.RiskMatrix) graphql.Marshaler {
@@ -16345,6 +26962,21 @@ func (ec *executionContext) marshalNRotateWebhookSecretPayload2ᚖtenantapiᚋgr
 	return ec._RotateWebhookSecretPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNRunBillingInput2tenantapiᚋgraphᚐRunBillingInput(ctx context.Context, v any) (RunBillingInput, error) {
+	res, err := ec.unmarshalInputRunBillingInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRunBillingPayload2ᚖtenantapiᚋtenantᚐBillingRun(ctx context.Context, sel ast.SelectionSet, v *tenant.BillingRun) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RunBillingPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNSendTestWebhookInput2tenantapiᚋgraphᚐSendTestWebhookInput(ctx context.Context, v any) (SendTestWebhookInput, error) {
 	res, err := ec.unmarshalInputSendTestWebhookInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -16390,6 +27022,62 @@ func (ec *executionContext) marshalNSsoTestResult2tenantapiᚋtenantᚐSSOTestRe
 	return v
 }
 
+func (ec *executionContext) marshalNStatsBucket2ᚕᚖtenantapiᚋtenantᚐStatsBucketᚄ(ctx context.Context, sel ast.SelectionSet, v []*tenant.StatsBucket) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStatsBucket2ᚖtenantapiᚋtenantᚐStatsBucket(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNStatsBucket2ᚖtenantapiᚋtenantᚐStatsBucket(ctx context.Context, sel ast.SelectionSet, v *tenant.StatsBucket) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._StatsBucket(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNStatsGranularity2tenantapiᚋtenantᚐGranularity(ctx context.Context, v any) (tenant.Granularity, error) {
+	var res tenant.Granularity
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStatsGranularity2tenantapiᚋtenantᚐGranularity(ctx context.Context, sel ast.SelectionSet, v tenant.Granularity) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNStatsPeriod2ᚖtenantapiᚋtenantᚐStatsPeriod(ctx context.Context, sel ast.SelectionSet, v *tenant.StatsPeriod) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._StatsPeriod(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNStatsSummary2ᚖtenantapiᚋtenantᚐStatsSummary(ctx context.Context, sel ast.SelectionSet, v *tenant.StatsSummary) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._StatsSummary(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -16433,6 +27121,16 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNSubscriptionRemaining2ᚖtenantapiᚋtenantᚐRemaining(ctx context.Context, sel ast.SelectionSet, v *tenant.Remaining) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SubscriptionRemaining(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNTenant2ᚕᚖtenantapiᚋtenantᚐTenantᚄ(ctx context.Context, sel ast.SelectionSet, v []*tenant.Tenant) graphql.Marshaler {
@@ -16536,6 +27234,57 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNTokenReport2ᚖtenantapiᚋtenantᚐTokenReport(ctx context.Context, sel ast.SelectionSet, v *tenant.TokenReport) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TokenReport(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTokenTypeMetrics2ᚕᚖtenantapiᚋtenantᚐTokenMetricsᚄ(ctx context.Context, sel ast.SelectionSet, v []*tenant.TokenMetrics) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTokenTypeMetrics2ᚖtenantapiᚋtenantᚐTokenMetrics(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTokenTypeMetrics2ᚖtenantapiᚋtenantᚐTokenMetrics(ctx context.Context, sel ast.SelectionSet, v *tenant.TokenMetrics) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TokenTypeMetrics(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpdateBillingInput2tenantapiᚋgraphᚐUpdateBillingInput(ctx context.Context, v any) (UpdateBillingInput, error) {
+	res, err := ec.unmarshalInputUpdateBillingInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdateBillingPayload2ᚖtenantapiᚋgraphᚐUpdateBillingPayload(ctx context.Context, sel ast.SelectionSet, v *UpdateBillingPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UpdateBillingPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUpdateIndustriesInput2tenantapiᚋgraphᚐUpdateIndustriesInput(ctx context.Context, v any) (UpdateIndustriesInput, error) {
@@ -16656,6 +27405,45 @@ func (ec *executionContext) marshalNUpdateWebsiteConfigPayload2ᚖtenantapiᚋgr
 		return graphql.Null
 	}
 	return ec._UpdateWebsiteConfigPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNUsage2ᚖtenantapiᚋtenantᚐUsage(ctx context.Context, sel ast.SelectionSet, v *tenant.Usage) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Usage(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUsageEventInput2ᚕᚖtenantapiᚋtenantᚐUsageEventᚄ(ctx context.Context, v any) ([]*tenant.UsageEvent, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*tenant.UsageEvent, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNUsageEventInput2ᚖtenantapiᚋtenantᚐUsageEvent(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNUsageEventInput2ᚖtenantapiᚋtenantᚐUsageEvent(ctx context.Context, v any) (*tenant.UsageEvent, error) {
+	res, err := ec.unmarshalInputUsageEventInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUsageQuota2ᚖtenantapiᚋtenantᚐQuota(ctx context.Context, sel ast.SelectionSet, v *tenant.Quota) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UsageQuota(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNViewer2ᚖtenantapiᚋgraphᚐViewer(ctx context.Context, sel ast.SelectionSet, v *Viewer) graphql.Marshaler {
@@ -16878,6 +27666,13 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) marshalOAccountStatus2ᚖtenantapiᚋtenantᚐAccountStatus(ctx context.Context, sel ast.SelectionSet, v *tenant.AccountStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AccountStatus(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOApiKey2ᚕᚖtenantapiᚋtenantᚐAPIKeyRecordᚄ(ctx context.Context, sel ast.SelectionSet, v []*tenant.APIKeyRecord) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -16895,6 +27690,60 @@ func (ec *executionContext) marshalOApiKey2ᚕᚖtenantapiᚋtenantᚐAPIKeyReco
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOAuditFilter2ᚖtenantapiᚋgraphᚐAuditFilter(ctx context.Context, v any) (*AuditFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAuditFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAuditLogConnection2ᚖtenantapiᚋtenantᚐAuditPage(ctx context.Context, sel ast.SelectionSet, v *tenant.AuditPage) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AuditLogConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOBilling2ᚖtenantapiᚋtenantᚐBilling(ctx context.Context, sel ast.SelectionSet, v *tenant.Billing) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Billing(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOBillingPeriod2ᚖtenantapiᚋtenantᚐBillingPeriod(ctx context.Context, v any) (*tenant.BillingPeriod, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(tenant.BillingPeriod)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOBillingPeriod2ᚖtenantapiᚋtenantᚐBillingPeriod(ctx context.Context, sel ast.SelectionSet, v *tenant.BillingPeriod) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOBillingStatus2ᚖtenantapiᚋtenantᚐBillingStatus(ctx context.Context, v any) (*tenant.BillingStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(tenant.BillingStatus)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOBillingStatus2ᚖtenantapiᚋtenantᚐBillingStatus(ctx context.Context, sel ast.SelectionSet, v *tenant.BillingStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
@@ -16927,6 +27776,29 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) unmarshalOCardBrand2ᚖtenantapiᚋtenantᚐCardBrand(ctx context.Context, v any) (*tenant.CardBrand, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(tenant.CardBrand)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCardBrand2ᚖtenantapiᚋtenantᚐCardBrand(ctx context.Context, sel ast.SelectionSet, v *tenant.CardBrand) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalOCredits2ᚖtenantapiᚋtenantᚐCredits(ctx context.Context, sel ast.SelectionSet, v *tenant.Credits) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Credits(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalODataResidency2ᚖtenantapiᚋtenantᚐResidency(ctx context.Context, v any) (*tenant.Residency, error) {
 	if v == nil {
 		return nil, nil
@@ -16937,6 +27809,22 @@ func (ec *executionContext) unmarshalODataResidency2ᚖtenantapiᚋtenantᚐResi
 }
 
 func (ec *executionContext) marshalODataResidency2ᚖtenantapiᚋtenantᚐResidency(ctx context.Context, sel ast.SelectionSet, v *tenant.Residency) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalODate2ᚖtenantapiᚋtenantᚐDate(ctx context.Context, v any) (*tenant.Date, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(tenant.Date)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODate2ᚖtenantapiᚋtenantᚐDate(ctx context.Context, sel ast.SelectionSet, v *tenant.Date) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -17029,6 +27917,13 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	return res
 }
 
+func (ec *executionContext) marshalOInvoiceConnection2ᚖtenantapiᚋgraphᚐInvoiceConnection(ctx context.Context, sel ast.SelectionSet, v *InvoiceConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._InvoiceConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOKeywordList2ᚖtenantapiᚋtenantᚐKeywordList(ctx context.Context, sel ast.SelectionSet, v *tenant.KeywordList) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -17094,6 +27989,21 @@ func (ec *executionContext) unmarshalOOidcSsoInput2ᚖtenantapiᚋgraphᚐOidcSs
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOPaymentMethod2ᚖtenantapiᚋtenantᚐPaymentMethod(ctx context.Context, sel ast.SelectionSet, v *tenant.PaymentMethod) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PaymentMethod(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOPaymentMethodInput2ᚖtenantapiᚋgraphᚐPaymentMethodInput(ctx context.Context, v any) (*PaymentMethodInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputPaymentMethodInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalOPlan2ᚖtenantapiᚋtenantᚐPlan(ctx context.Context, sel ast.SelectionSet, v *tenant.Plan) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -17114,6 +28024,13 @@ func (ec *executionContext) unmarshalOSamlSsoInput2ᚖtenantapiᚋgraphᚐSamlSs
 	}
 	res, err := ec.unmarshalInputSamlSsoInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOScheduledPlanChange2ᚖtenantapiᚋtenantᚐScheduledPlanChange(ctx context.Context, sel ast.SelectionSet, v *tenant.ScheduledPlanChange) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ScheduledPlanChange(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOSsoConfig2ᚖtenantapiᚋtenantᚐSSOConfig(ctx context.Context, sel ast.SelectionSet, v *tenant.SSOConfig) graphql.Marshaler {
@@ -17157,6 +28074,29 @@ func (ec *executionContext) unmarshalOSsoType2ᚖtenantapiᚋtenantᚐSSOType(ct
 }
 
 func (ec *executionContext) marshalOSsoType2ᚖtenantapiᚋtenantᚐSSOType(ctx context.Context, sel ast.SelectionSet, v *tenant.SSOType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalOStats2ᚖtenantapiᚋtenantᚐStats(ctx context.Context, sel ast.SelectionSet, v *tenant.Stats) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Stats(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOStatsGranularity2ᚖtenantapiᚋtenantᚐGranularity(ctx context.Context, v any) (*tenant.Granularity, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(tenant.Granularity)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOStatsGranularity2ᚖtenantapiᚋtenantᚐGranularity(ctx context.Context, sel ast.SelectionSet, v *tenant.Granularity) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -17328,6 +28268,13 @@ func (ec *executionContext) marshalOUsage2ᚖtenantapiᚋtenantᚐUsage(ctx cont
 		return graphql.Null
 	}
 	return ec._Usage(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOUsageReport2ᚖtenantapiᚋtenantᚐUsageReport(ctx context.Context, sel ast.SelectionSet, v *tenant.UsageReport) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._UsageReport(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOWatchlistSeats2ᚖtenantapiᚋtenantᚐWatchlistSeats(ctx context.Context, sel ast.SelectionSet, v *tenant.WatchlistSeats) graphql.Marshaler {

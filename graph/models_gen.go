@@ -11,6 +11,78 @@ import (
 	"time"
 )
 
+// Narrows an audit log. All given conditions must hold.
+type AuditFilter struct {
+	// Only these actions (mutation names such as `updateTenantSettings`), at most 20.
+	Action []string `json:"action,omitempty"`
+	// Only this actor: `admin`, `key:<id>` or `system`.
+	Actor *string `json:"actor,omitempty"`
+	// Only entries at or after this instant.
+	Since *time.Time `json:"since,omitempty"`
+	// Only entries before this instant; must be after `since`.
+	Until *time.Time `json:"until,omitempty"`
+}
+
+// An audit entry in a page.
+type AuditLogEdge struct {
+	// Opaque position of this entry, for `after`.
+	Cursor string `json:"cursor"`
+	// The entry.
+	Node *tenant.AuditEntry `json:"node"`
+}
+
+// Which tenant's scheduled plan change to cancel.
+type CancelPlanChangeInput struct {
+	// The tenant. Default: the caller's own. Another tenant needs TENANT_MANAGE.
+	TenantID *string `json:"tenantId,omitempty"`
+	// If given, refused with CONFLICT unless `billing.version` still equals it.
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+}
+
+// The subscription after cancelling its scheduled plan change.
+type CancelPlanChangePayload struct {
+	// The change that was cancelled, or null when none was scheduled.
+	CancelledChange *tenant.ScheduledPlanChange `json:"cancelledChange,omitempty"`
+	// The subscription after the cancellation. Needs BILLING_READ, like Tenant.billing.
+	Billing *tenant.Billing `json:"billing,omitempty"`
+	// The tenant.
+	Tenant *tenant.Tenant `json:"tenant"`
+}
+
+// A plan change.
+type ChangePlanInput struct {
+	// The tenant to change. Default: the caller's own. Another tenant needs TENANT_MANAGE.
+	TenantID *string `json:"tenantId,omitempty"`
+	// The new plan's id: `starter`, `professional` or `enterprise` (see `plans`).
+	Plan string `json:"plan"`
+	// The day (UTC) the change takes effect: today or later. Default: at once for an upgrade, the end of the current period for a downgrade.
+	EffectiveDate *tenant.Date `json:"effectiveDate,omitempty"`
+	// If given, refused with CONFLICT unless `billing.version` still equals it.
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+	// Check the input and report the same errors as a real change, but save nothing. The payload shows the outcome as it would be.
+	ValidateOnly *bool `json:"validateOnly,omitempty"`
+}
+
+// The outcome of a plan change: the reference's response (plan, status, effectiveDate, amount, currency), the subscription and the tenant.
+type ChangePlanPayload struct {
+	// The plan the tenant is on from `effectiveDate`.
+	Plan *tenant.Plan `json:"plan"`
+	// The state of the subscription.
+	Status tenant.BillingStatus `json:"status"`
+	// The day the change takes effect (today when it took effect at once).
+	EffectiveDate tenant.Date `json:"effectiveDate"`
+	// Whether the change waits for `effectiveDate` (true) or took effect at once (false).
+	Scheduled bool `json:"scheduled"`
+	// What a billing period costs on the new plan.
+	Amount *tenant.Money `json:"amount"`
+	// ISO 4217 currency code of `amount`.
+	Currency string `json:"currency"`
+	// The subscription after the change. Needs BILLING_READ, like Tenant.billing.
+	Billing *tenant.Billing `json:"billing,omitempty"`
+	// The tenant, with its plan and limits after the change.
+	Tenant *tenant.Tenant `json:"tenant"`
+}
+
 // A new API key.
 type CreateAPIKeyInput struct {
 	// The tenant the key belongs to. Default: the caller's own. Another tenant needs TENANT_MANAGE; the admin secret must give it.
@@ -117,6 +189,60 @@ type EntraIDSsoInput struct {
 	ClientSecret *string `json:"clientSecret,omitempty"`
 }
 
+// An operator's grant of one-time credits.
+type GrantCreditsInput struct {
+	// The tenant to credit. Default: the caller's own.
+	TenantID *string `json:"tenantId,omitempty"`
+	// How many credits (one credit pays for one interaction beyond the monthly quota): 1 to 1,000,000,000.
+	Amount int `json:"amount"`
+	// When unused credits of this grant expire; must be in the future. Null: never.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+	// Why the credits are granted (shown with the grant): 1 to 200 characters.
+	Reason string `json:"reason"`
+	// Check the input and report the result, saving nothing.
+	ValidateOnly *bool `json:"validateOnly,omitempty"`
+}
+
+// The result of grantCredits.
+type GrantCreditsPayload struct {
+	// The new grant.
+	Grant *tenant.CreditGrant `json:"grant"`
+	// The tenant's balance with the new grant.
+	Credits *tenant.Credits `json:"credits"`
+}
+
+// Which invoice.
+type InvoiceActionInput struct {
+	// The invoice's id.
+	ID string `json:"id"`
+}
+
+// A page of invoices.
+type InvoiceConnection struct {
+	// The invoices of this page with their cursors.
+	Edges []*InvoiceEdge `json:"edges"`
+	// The invoices of this page, newest first.
+	Nodes []*tenant.Invoice `json:"nodes"`
+	// Paging information.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many invoices the tenant has, across all pages (the reference's `total`).
+	TotalCount int `json:"totalCount"`
+}
+
+// An invoice in a page.
+type InvoiceEdge struct {
+	// Opaque position of this invoice, for `after`.
+	Cursor string `json:"cursor"`
+	// The invoice.
+	Node *tenant.Invoice `json:"node"`
+}
+
+// The invoice after the change.
+type InvoicePayload struct {
+	// The invoice.
+	Invoice *tenant.Invoice `json:"invoice"`
+}
+
 // Changes. Every mutation runs in one transaction: on any error nothing is saved.
 type Mutation struct {
 }
@@ -145,11 +271,31 @@ type PageInfo struct {
 	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+// A payment method: its type, brand and last four digits only. There is no field for a card number, and `last4` refuses anything but four digits.
+type PaymentMethodInput struct {
+	// Card or direct debit.
+	Type tenant.PaymentMethodType `json:"type"`
+	// The card network: required for CREDIT_CARD, refused for SEPA_DEBIT.
+	Brand *tenant.CardBrand `json:"brand,omitempty"`
+	// Exactly the last 4 digits of the card number or IBAN, such as `4242`.
+	Last4 string `json:"last4"`
+}
+
 // The tenant-management API: each customer organization (a tenant), its
 // settings, plan, limits, usage and API keys. Every field says the permission
 // it needs. A key reaches only its own tenant unless it holds TENANT_MANAGE;
 // another tenant's id answers NOT_FOUND, exactly like a missing one.
 type Query struct {
+}
+
+// A batch of interaction events to record.
+type RecordUsageInput struct {
+	// The tenant the events belong to. Default: the caller's own; another tenant needs TENANT_MANAGE.
+	TenantID *string `json:"tenantId,omitempty"`
+	// 1 to 1,000 events.
+	Events []*tenant.UsageEvent `json:"events"`
+	// Check the batch (validation, duplicates, quota and credits) and report what would happen, saving nothing.
+	ValidateOnly *bool `json:"validateOnly,omitempty"`
 }
 
 // Which tenant to restore.
@@ -190,7 +336,7 @@ type RotateWebhookSecretInput struct {
 	TenantID *string `json:"tenantId,omitempty"`
 	// Stop the replaced secret at once instead of letting it sign deliveries for 24 more hours: for a leaked secret. Default false.
 	RevokePrevious *bool `json:"revokePrevious,omitempty"`
-	// If given, the rotation is refused with CONFLICT unless `notificationChannels.version` still equals it.
+	// If given, the rotation is refused with CONFLICT unless `notificationChannels.version` still equals it (0 when nothing is configured yet).
 	ExpectedVersion *int `json:"expectedVersion,omitempty"`
 	// Check the input and report the same errors as a real rotation, but save nothing and generate no secret (`webhookSecret` is null).
 	ValidateOnly *bool `json:"validateOnly,omitempty"`
@@ -204,6 +350,12 @@ type RotateWebhookSecretPayload struct {
 	WebhookSecret *string `json:"webhookSecret,omitempty"`
 	// The tenant it belongs to.
 	Tenant *tenant.Tenant `json:"tenant"`
+}
+
+// Which month to bill.
+type RunBillingInput struct {
+	// The month, `YYYY-MM` (UTC), not later than the current month.
+	Period string `json:"period"`
 }
 
 // A SAML 2.0 identity provider. Give exactly one of `idpMetadataUrl` and `idpMetadataXml`.
@@ -298,6 +450,32 @@ type TestSsoPayload struct {
 	Error *string `json:"error,omitempty"`
 }
 
+// Changes to a tenant's billing configuration. Fields left out are unchanged.
+type UpdateBillingInput struct {
+	// The tenant to change. Default: the caller's own. Another tenant needs TENANT_MANAGE.
+	TenantID *string `json:"tenantId,omitempty"`
+	// The subscription state (needs TENANT_MANAGE). Moving back to ACTIVE or PAST_DUE restarts billing from today if the next billing date has passed, without invoicing the time in between.
+	Status *tenant.BillingStatus `json:"status,omitempty"`
+	// How often to invoice, from the next billing date on (the current period is already invoiced).
+	BillingPeriod *tenant.BillingPeriod `json:"billingPeriod,omitempty"`
+	// Replaces the payment method.
+	PaymentMethod *PaymentMethodInput `json:"paymentMethod,omitempty"`
+	// Where to send invoices: a plain email address.
+	BillingEmail *string `json:"billingEmail,omitempty"`
+	// If given, refused with CONFLICT unless `billing.version` still equals it.
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+	// Check the input and report the same errors as a real change, but save nothing. The payload shows the billing as it would be.
+	ValidateOnly *bool `json:"validateOnly,omitempty"`
+}
+
+// The changed billing configuration.
+type UpdateBillingPayload struct {
+	// The subscription after the change. Needs BILLING_READ, like Tenant.billing.
+	Billing *tenant.Billing `json:"billing,omitempty"`
+	// The tenant it belongs to.
+	Tenant *tenant.Tenant `json:"tenant"`
+}
+
 // New industry lists, replacing the old ones entirely.
 type UpdateIndustriesInput struct {
 	// The tenant to change. Default: the caller's own. Another tenant needs TENANT_MANAGE.
@@ -348,7 +526,7 @@ type UpdateNotificationChannelsInput struct {
 	Events []tenant.NotificationEvent `json:"events,omitempty"`
 	// Your own signing secret instead of a generated one: `whsec_` followed by 64 lower-case hexadecimal characters (32 random bytes, e.g. `echo whsec_$(openssl rand -hex 32)`). It replaces the current secret at once (no grace period), is stored encrypted and never shown again, not even in this payload.
 	WebhookSecret *string `json:"webhookSecret,omitempty"`
-	// If given, the change is refused with CONFLICT unless `notificationChannels.version` still equals it.
+	// If given, the change is refused with CONFLICT unless `notificationChannels.version` still equals it (0 when nothing is configured yet).
 	ExpectedVersion *int `json:"expectedVersion,omitempty"`
 	// Check the input and report the same errors as a real change, but save nothing and generate no secret. The payload shows the channels as they would be (without a new secret's hint).
 	ValidateOnly *bool `json:"validateOnly,omitempty"`

@@ -27,6 +27,13 @@ const everyTenantField = `{
       watchlist { availableSeats activeSubjects remainingSeats version }
       sso { enabled type status clientId loginUrl lastTestResult version }
       notificationChannels { emails webhookUrl events webhookSecretHint previousWebhookSecretExpiresAt version updatedBy }
+      credits { granted used remaining expiresAt grants { id used remaining } }
+      stats(startDate: "2026-11-01", endDate: "2026-11-30", granularity: WEEKLY) { period { start } summary { totalInteractions uniqueUsers uniquePlatforms } trends { date interactions } }
+      usageReport { tokenReport { includedMonthlyActiveTokens monthlyActiveTokens metricsByType { type count lastCreatedAt } } }
+      billing { plan { id } status nextBillingDate amount { amountCents formatted } paymentMethod { last4 } scheduledPlanChange { plan { id } effectiveDate } version }
+      invoices(first: 3) { totalCount nodes { number } }
+      accountStatus { requiresPayment canDoScreening subscription { status remaining { interactions users } } credits { remaining } watchlist { remainingSeats } }
+      auditLog(first: 5, filter: {action: ["createApiKey"]}) { totalCount edges { cursor node { id action changes { field after } } } pageInfo { hasNextPage } }
     }
   }
 }`
@@ -72,7 +79,10 @@ func TestStatementsConstantInListSize(t *testing.T) {
 	// + sso
 	// + keywords + industries + riskMatrix + websiteConfig + watchlist
 	// + notificationChannels
-	const associations = 13
+	// + credits + stats + usageReport
+	// + billing + invoices (page) + invoices (totalCount)
+	// + auditLog (page) + auditLog (totalCount)
+	const associations = 22 // + the quota of accountStatus (its other parts share the loaders above)
 	small, large := statementsFor(t, 2), statementsFor(t, 100)
 	t.Logf("statements: %d for 2 tenants, %d for 100 tenants", small, large)
 	if small != large {

@@ -17,7 +17,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
-	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/coder/websocket"
 	"github.com/rs/cors"
@@ -25,6 +24,7 @@ import (
 	"tenantapi/db"
 	"tenantapi/egress"
 	"tenantapi/graphiql"
+	"tenantapi/ratelimit"
 	"tenantapi/resolvers"
 	"tenantapi/tenant"
 )
@@ -38,6 +38,25 @@ type Config struct {
 	Logger         *slog.Logger
 	Egress         *egress.Client // outbound client; nil refuses non-public addresses
 	TrustedProxies []netip.Prefix // proxies whose X-Forwarded-For is believed
+	// RateLimiter charges each request to its tenant's plan budget (see
+	// ratelimit.go); nil limits nothing (tests of everything else).
+	RateLimiter ratelimit.Limiter
+	// AnonymousPerMinute is the budget of requests without credentials per
+	// client address, when RateLimiter is set; 0 = unlimited.
+	AnonymousPerMinute int
+	// Limits bound GraphQL documents (limits.go); zero fields take
+	// DefaultLimits.
+	Limits Limits
+	// RequestTimeout is the deadline of each request (of each operation
+	// over a websocket); 0 = DefaultRequestTimeout.
+	RequestTimeout time.Duration
+	// DisableIntrospection refuses __schema and __type and turns GraphiQL
+	// off; DisableFieldSuggestions drops "Did you mean" from errors.
+	// Production settings.
+	DisableIntrospection    bool
+	DisableFieldSuggestions bool
+
+	testAroundFields graphql.FieldMiddleware // set by tests only (export_test.go)
 }
 
 // New returns the API's HTTP handler.
@@ -49,6 +68,7 @@ func New(store *db.Store, cfg Config) http.Handler {
 		cfg.MaxBodyBytes = 1 << 20
 	}
 	auth := newAuthenticator(store, cfg.AdminSecret, cfg.TrustedProxies)
+	limiter := newRateLimiter(cfg)
 
 	srv := handler.New(resolvers.NewSchema(store, resolvers.Deps{Egress: cfg.Egress}))
 	// The first transport whose Supports matches wins: SSE before POST.
@@ -73,10 +93,21 @@ func New(store *db.Store, cfg Config) http.Handler {
 	srv.AddTransport(transport.Options{AllowedMethods: []string{"GET", "POST", "OPTIONS"}})
 	srv.AddTransport(specTransport{transport.GET{}, cfg.MaxBodyBytes})
 	srv.AddTransport(specTransport{transport.POST{}, cfg.MaxBodyBytes})
-	srv.Use(extension.Introspection{})
+	useLimits(srv, cfg) // query limits, persisted queries, introspection (limits.go)
+	metrics := newMetrics(store.Stats)
+	limiter.register(metrics.registry) // Redis failures (ratelimit.go)
+	srv.AroundResponses(metrics.aroundResponses)
+	if cfg.testAroundFields != nil {
+		srv.AroundFields(cfg.testAroundFields)
+	}
 	srv.SetErrorPresenter(presentError(cfg.Logger))
 	srv.SetRecoverFunc(recoverPanic(cfg.Logger))
+	if limiter != nil {
+		srv.AroundOperations(limiter.aroundOperations)
+		srv.AroundResponses(aroundResponses)
+	}
 	srv.AroundOperations(resolvers.LoaderMiddleware(store, cfg.LoaderWait))
+	srv.AroundRootFields(resolvers.ActionMiddleware) // audit entries name the mutation
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		if info := requestInfoFrom(ctx); info != nil {
 			info.operation = graphql.GetOperationContext(ctx).OperationName
@@ -84,10 +115,13 @@ func New(store *db.Store, cfg Config) http.Handler {
 		return next(ctx)
 	})
 
-	gql := auth.middleware(srv)
+	idem := &idempotency{store: store, maxBody: cfg.MaxBodyBytes, log: cfg.Logger} // Idempotency-Key (idempotency.go)
+	gql := auth.middleware(limiter.middleware(idem.middleware(srv)))
+	gql = metrics.middleware(protect(gql, cfg)) // 415, deadlines, panics (limits.go); counts (metrics.go)
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", gql)
+	mux.Handle("GET /invoices/{file}", auth.middleware(invoicePDF(store, cfg.Logger))) // Invoice.pdfUrl (invoices.go)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
@@ -104,13 +138,18 @@ func New(store *db.Store, cfg Config) http.Handler {
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
-	mux.Handle("/", graphiql.Handler("Tenant API", "/graphql"))
+	mux.Handle("GET /metrics", metrics.handler())
+	if cfg.DisableIntrospection {
+		mux.Handle("/", graphiQLOff())
+	} else {
+		mux.Handle("/", graphiql.Handler("Tenant API", "/graphql"))
+	}
 
 	c := cors.New(cors.Options{
 		AllowedOrigins:   cfg.AllowedOrigins,
 		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodOptions},
 		AllowedHeaders:   []string{"Authorization", "Content-Type", "Accept", "Idempotency-Key", "X-Request-Id"},
-		ExposedHeaders:   []string{"X-Request-Id"},
+		ExposedHeaders:   []string{"X-Request-Id", "RateLimit", "RateLimit-Policy", "Retry-After", "Idempotent-Replayed"},
 		AllowCredentials: false, // bearer tokens, never cookies: so "*" is safe to allow
 		MaxAge:           600,
 	})

@@ -168,8 +168,8 @@ type notifChannels struct {
 	WebhookSecretCreatedAt         *time.Time
 	PreviousWebhookSecretExpiresAt *time.Time
 	Version                        int
-	UpdatedAt                      time.Time
-	UpdatedBy                      string
+	UpdatedAt                      *time.Time
+	UpdatedBy                      *string
 }
 
 // notifPayload is the decoded payload of updateNotificationChannels and
@@ -264,29 +264,82 @@ func verify(d whDelivery, secret string, strict bool) error {
 	return v.VerifyIgnoringTimestamp(d.Body, d.Header)
 }
 
+// TestNotificationChannelsDefaults: a tenant that never configured its
+// channels reads the defaults at version 0 with updatedAt and updatedBy
+// null, like every configuration object; expectedVersion 0 matches them and
+// the first saved change makes version 1.
 func TestNotificationChannelsDefaults(t *testing.T) {
 	t.Parallel()
 	w := newWhEnv(t, true)
 	id := w.createTenant("Quiet Co", randomDomain())
-	c, _ := w.channels(id)
-	var created struct{ Tenant struct{ CreatedAt time.Time } }
-	w.mustGQL(testAdminSecret, `query($id: ID!) { tenant(id: $id) { createdAt } }`, map[string]any{"id": id}, &created)
+	c, raw := w.channels(id)
 	if len(c.Emails) != 0 || c.Emails == nil || c.WebhookURL != nil || len(c.Events) != 0 || c.Events == nil ||
 		c.WebhookSecretHint != nil || c.WebhookSecretCreatedAt != nil || c.PreviousWebhookSecretExpiresAt != nil {
 		t.Errorf("unconfigured channels = %+v, want empty lists and nulls", c)
 	}
-	if c.Version != 1 || c.UpdatedBy != "admin" || !c.UpdatedAt.Equal(created.Tenant.CreatedAt) {
-		t.Errorf("version %d, updated %s by %q; want 1, the tenant's creation (%s) by admin", c.Version, c.UpdatedAt, c.UpdatedBy, created.Tenant.CreatedAt)
+	if c.Version != 0 || c.UpdatedAt != nil || c.UpdatedBy != nil {
+		t.Errorf("version %d, updated %v by %v; want version 0, updatedAt and updatedBy null", c.Version, c.UpdatedAt, c.UpdatedBy)
 	}
-	// An empty update writes nothing.
-	if p := w.update(id, map[string]any{}); p.NotificationChannels.Version != 1 || p.WebhookSecret != nil {
-		t.Errorf("empty update: %+v", p)
+	if !strings.Contains(raw, `"version":0,"updatedAt":null,"updatedBy":null`) {
+		t.Errorf("the defaults should show explicit nulls: %s", raw)
 	}
-	var n int
-	conn := w.openDB()
-	if err := conn.QueryRow(`SELECT count(*) FROM notification_channels`).Scan(&n); err != nil || n != 0 {
-		t.Errorf("notification_channels rows = %d, %v; want none", n, err)
+	rows := func() int {
+		t.Helper()
+		var n int
+		if err := w.openDB().QueryRow(`SELECT count(*) FROM notification_channels`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
 	}
+
+	t.Run("OKEmptyUpdate", func(t *testing.T) {
+		p := w.update(id, map[string]any{"expectedVersion": 0})
+		if c := p.NotificationChannels; c.Version != 0 || c.UpdatedAt != nil || c.UpdatedBy != nil || p.WebhookSecret != nil {
+			t.Errorf("empty update: %+v, want the defaults at version 0", p)
+		}
+		if n := rows(); n != 0 {
+			t.Errorf("an empty update wrote %d notification_channels rows, want none", n)
+		}
+	})
+	t.Run("OKValidateOnly", func(t *testing.T) {
+		p := w.update(id, map[string]any{"expectedVersion": 0, "validateOnly": true, "emails": []string{"dry@acme.fr"}})
+		if p.NotificationChannels.Version != 1 || len(p.NotificationChannels.Emails) != 1 {
+			t.Errorf("validateOnly first change: %+v, want version 1 as it would be", p.NotificationChannels)
+		}
+		if _, after := w.channels(id); after != raw || rows() != 0 {
+			t.Errorf("validateOnly saved something:\n%s\n%s", raw, after)
+		}
+	})
+	for _, op := range []struct {
+		name, query string
+		in          map[string]any
+	}{
+		{"Update", qNotifUpdate, map[string]any{"tenantId": id, "emails": []string{"ops@acme.fr"}, "expectedVersion": 1}},
+		{"Rotate", qNotifRotate, map[string]any{"tenantId": id, "expectedVersion": 1}},
+	} {
+		t.Run("ErrStaleVersion"+op.name, func(t *testing.T) {
+			r := w.call(testAdminSecret, op.query, map[string]any{"in": op.in})
+			if len(r.Errors) != 1 || r.Code() != "CONFLICT" || r.Field() != "expectedVersion" || !strings.Contains(r.Errors[0].Message, "expected version 1, current version 0") {
+				t.Fatalf("expectedVersion 1 on the defaults: want CONFLICT on expectedVersion, got %s", r.Raw)
+			}
+			if _, after := w.channels(id); after != raw || rows() != 0 {
+				t.Errorf("a refused change saved something:\n%s\n%s", raw, after)
+			}
+		})
+	}
+	t.Run("OKFirstChange", func(t *testing.T) {
+		before := time.Now().Add(-time.Minute)
+		c := w.update(id, map[string]any{"expectedVersion": 0, "emails": []string{"ops@acme.fr"}}).NotificationChannels
+		if c.Version != 1 || c.UpdatedBy == nil || *c.UpdatedBy != "admin" || c.UpdatedAt == nil || c.UpdatedAt.Before(before) {
+			t.Errorf("first change: version %d, updated %v by %v; want version 1, now, by admin", c.Version, c.UpdatedAt, c.UpdatedBy)
+		}
+		if got, _ := w.channels(id); got.Version != 1 || strings.Join(got.Emails, ",") != "ops@acme.fr" {
+			t.Errorf("after the first change: %+v", got)
+		}
+		if n := rows(); n != 1 {
+			t.Errorf("notification_channels rows = %d, want 1", n)
+		}
+	})
 }
 
 func (w *whEnv) openDB() *sql.DB {
@@ -324,15 +377,15 @@ func TestNotificationChannelsUpdate(t *testing.T) {
 	if p.WebhookSecret != nil || c.WebhookSecretHint != nil || c.WebhookURL != nil {
 		t.Errorf("no webhook yet, but %+v", p)
 	}
-	if c.Version != 2 || c.UpdatedBy != "key:"+keyID {
-		t.Errorf("version %d by %q, want 2 by key:%s", c.Version, c.UpdatedBy, keyID)
+	if c.Version != 1 || c.UpdatedBy == nil || *c.UpdatedBy != "key:"+keyID || c.UpdatedAt == nil {
+		t.Errorf("version %d at %v by %v, want 1 now by key:%s", c.Version, c.UpdatedAt, c.UpdatedBy, keyID)
 	}
 
 	url := w.rcv.URL(id)
 	p = upd(map[string]any{"webhookUrl": url})
 	secret := checkSecret(t, p.WebhookSecret, p.NotificationChannels.WebhookSecretHint)
 	c = p.NotificationChannels
-	if c.WebhookURL == nil || *c.WebhookURL != url || c.WebhookSecretCreatedAt == nil || len(c.Emails) != 2 || len(c.Events) != 2 || c.Version != 3 {
+	if c.WebhookURL == nil || *c.WebhookURL != url || c.WebhookSecretCreatedAt == nil || len(c.Emails) != 2 || len(c.Events) != 2 || c.Version != 2 {
 		t.Errorf("after setting the URL: %+v", c)
 	}
 	hint := *c.WebhookSecretHint
@@ -377,7 +430,7 @@ func TestNotificationChannelsUpdate(t *testing.T) {
 		Me struct{ NotificationChannels notifChannels }
 	}
 	w.mustGQL(key, `{ me { notificationChannels { ...NC } } } `+ncFields, nil, &me)
-	if me.Me.NotificationChannels.Version != 7 || *me.Me.NotificationChannels.WebhookSecretHint != "whsec_…cdef" {
+	if me.Me.NotificationChannels.Version != 6 || *me.Me.NotificationChannels.WebhookSecretHint != "whsec_…cdef" {
 		t.Errorf("me.notificationChannels = %+v", me.Me.NotificationChannels)
 	}
 }
@@ -621,7 +674,7 @@ func TestRotateWebhookSecret(t *testing.T) {
 		bare := w.createTenant("Fresh Co", randomDomain())
 		p := w.rotate(bare, map[string]any{})
 		checkSecret(t, p.WebhookSecret, p.NotificationChannels.WebhookSecretHint)
-		if p.NotificationChannels.PreviousWebhookSecretExpiresAt != nil || p.NotificationChannels.Version != 2 {
+		if p.NotificationChannels.PreviousWebhookSecretExpiresAt != nil || p.NotificationChannels.Version != 1 {
 			t.Errorf("first secret: %+v", p.NotificationChannels)
 		}
 		// Setting a URL afterwards generates nothing: a secret exists.
@@ -640,7 +693,7 @@ func TestNotificationChannelsValidateOnly(t *testing.T) {
 	_, rawBefore := w.channels(bare)
 	p := w.update(bare, map[string]any{"validateOnly": true, "webhookUrl": w.rcv.URL(bare), "emails": []string{"dry@acme.fr"}, "events": []string{"INVOICE_ISSUED"}})
 	c := p.NotificationChannels
-	if p.WebhookSecret != nil || c.WebhookSecretHint != nil || c.WebhookURL == nil || len(c.Emails) != 1 || len(c.Events) != 1 || c.Version != 2 {
+	if p.WebhookSecret != nil || c.WebhookSecretHint != nil || c.WebhookURL == nil || len(c.Emails) != 1 || len(c.Events) != 1 || c.Version != 1 {
 		t.Errorf("validateOnly payload = %+v, want the channels as they would be, without a secret", p)
 	}
 	if _, after := w.channels(bare); after != rawBefore {

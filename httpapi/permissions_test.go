@@ -594,6 +594,9 @@ func permissionCases() []permCase {
 	cases = append(cases, ssoPermissionCases()...) // sso_test.go
 	cases = append(cases, notificationPermissionCases()...)
 	cases = append(cases, screeningPermissionCases()...)
+	cases = append(cases, billingPermissionCases()...)
+	cases = append(cases, usagePermissionCases()...) // usage_test.go
+	cases = append(cases, auditPermissionCases()...) // audit_test.go
 	return cases
 }
 
@@ -655,7 +658,7 @@ func TestPermissionsCoverSchema(t *testing.T) {
 	for _, f := range out.Mutation.Fields {
 		fields = append(fields, f.Name)
 	}
-	for _, f := range append([]string{"plan", "settings", "limits", "usage", "apiKeys", "notificationChannels", "sso"}, screeningTenantFields...) {
+	for _, f := range slices.Concat([]string{"plan", "settings", "limits", "usage", "apiKeys", "notificationChannels", "sso", "auditLog"}, screeningTenantFields, usageTenantFields, billingTenantFields) {
 		fields = append(fields, "Tenant."+f)
 	}
 	for _, f := range fields {

@@ -39,6 +39,9 @@ func (t specTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 			_, _ = w.Write(errorBody(msg, code))
 			return
 		}
+		if refuseBatch(w, r, body) { // limits.go
+			return
+		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	sw := &specWriter{ResponseWriter: w}

@@ -31,6 +31,15 @@ type Loaders struct {
 	RiskMatrix    *dataloader.Loader[string, *tenant.RiskMatrix]
 	WebsiteConfig *dataloader.Loader[string, *tenant.WebsiteConfig]
 	Watchlist     *dataloader.Loader[string, *tenant.WatchlistSeats]
+
+	Billing  *dataloader.Loader[string, *tenant.Billing]
+	Invoices *InvoiceLoaders // resolvers/billing.go
+
+	Metering *UsageLoaders // resolvers/usage.go: credits, stats, usageReport
+
+	Audit *AuditLoaders // resolvers/audit.go: auditLog pages and totalCount
+
+	Quota *dataloader.Loader[string, *tenant.Quota] // accountStatus
 }
 
 // NewLoaders builds a fresh set of loaders over store.
@@ -50,6 +59,15 @@ func NewLoaders(store *db.Store, wait time.Duration) *Loaders {
 		RiskMatrix:    newLoader(store.RiskMatricesByTenant, wait),
 		WebsiteConfig: newLoader(store.WebsiteConfigsByTenant, wait),
 		Watchlist:     newLoader(store.WatchlistByTenant, wait),
+
+		Billing:  newLoader(store.BillingByTenant, wait),
+		Invoices: NewInvoiceLoaders(store, wait),
+
+		Metering: NewUsageLoaders(store, wait),
+
+		Audit: NewAuditLoaders(store, wait),
+
+		Quota: newLoader(store.QuotaByTenant, wait),
 	}
 }
 

@@ -77,6 +77,12 @@ func (r *Resolver) prefetch(ctx context.Context, ts []*tenant.Tenant, fields map
 		wg.Go(func() { prime(ctx, l.NotificationChannels, ids, r.Store.NotificationChannelsByTenant) })
 	}
 	primeScreening(ctx, &wg, r.Store, l, a, ids, fields)
+	primeBilling(ctx, &wg, r.Store, l, a, ids, fields)
+	primeUsage(ctx, &wg, r.Store, l.Metering, a, ids, fields)
+	primeAccount(ctx, &wg, r.Store, l, a, ids, planIDs, fields)
+	if fields["auditLog"] {
+		primeAudit(ctx, &wg, r.Store, l.Audit, a, ids)
+	}
 	wg.Wait()
 }
 

@@ -20,6 +20,39 @@ if [[ -z ${TEST_DATABASE_URL:-} ]]; then
 fi
 export TEST_DATABASE_URL
 
+# Redis for the shared rate limiter's tests: TEST_REDIS_URL when set, else
+# the Redis answering on 127.0.0.1:6379, else a private redis-server started
+# on a free port under .data/redis (and stopped on exit), else those tests
+# skip, saying what to install.
+redis_answers() { # host port
+	timeout 2 bash -c 'exec 3<>"/dev/tcp/$1/$2" && printf "PING\r\n" >&3 && IFS= read -r -t 1 line <&3 && [[ $line == +PONG* ]]' _ "$1" "$2" 2>/dev/null
+}
+port_free() { # port
+	! timeout 1 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' _ "$1" 2>/dev/null
+}
+if [[ -z ${TEST_REDIS_URL:-} ]]; then
+	if redis_answers 127.0.0.1 6379; then
+		TEST_REDIS_URL=redis://127.0.0.1:6379/0
+	elif command -v redis-server >/dev/null; then
+		redis_dir=$PWD/.data/redis
+		mkdir -p "$redis_dir"
+		for redis_port in $(seq 63790 63889); do
+			port_free "$redis_port" && break
+		done
+		redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+			--dir "$redis_dir" --pidfile "$redis_dir/redis.pid" --logfile "$redis_dir/redis.log"
+		trap 'kill "$(cat "$redis_dir/redis.pid" 2>/dev/null)" 2>/dev/null || true' EXIT
+		for _ in $(seq 50); do
+			redis_answers 127.0.0.1 "$redis_port" && break
+			sleep 0.1
+		done
+		TEST_REDIS_URL=redis://127.0.0.1:$redis_port/0
+	else
+		echo "test.sh: no Redis on 127.0.0.1:6379 and redis-server is not installed: the shared rate limiter's tests will skip (apt-get install redis-server)" >&2
+	fi
+fi
+export TEST_REDIS_URL
+
 race=()
 if [[ $(go env CGO_ENABLED) == 1 ]] && command -v gcc >/dev/null; then
 	race=(-race)

@@ -26,6 +26,10 @@ type Actor struct {
 	// IPAllowlist is the key's tenant's allowlist (APIKey only); empty
 	// allows any address.
 	IPAllowlist []netip.Prefix
+	// RequestsPerMinute is the API rate of the key's tenant's current plan
+	// (APIKey only), read with the key at each request so a plan change
+	// applies to the next request.
+	RequestsPerMinute int
 }
 
 // AllowsIP reports whether the actor may call from addr: the operator

@@ -78,7 +78,8 @@ func (e NotificationEvent) MarshalGQL(w io.Writer) {
 
 // NotificationChannels is where and about what a tenant is notified. A
 // tenant that never configured them reads as the defaults: no addresses, no
-// webhook, no events, version 1 as of the tenant's creation.
+// webhook, no events, Version 0 with UpdatedAt and UpdatedBy nil; each
+// change adds 1.
 type NotificationChannels struct {
 	TenantID   string
 	Emails     []string
@@ -91,8 +92,8 @@ type NotificationChannels struct {
 	// stops signing deliveries; nil when there is none (or it expired).
 	PreviousWebhookSecretExpiresAt *time.Time
 	Version                        int
-	UpdatedAt                      time.Time
-	UpdatedBy                      string
+	UpdatedAt                      *time.Time
+	UpdatedBy                      *string
 }
 
 // Limits and formats of notification channels.

@@ -1,0 +1,151 @@
+// Package invoicepdf renders an invoice as a one-page A4 PDF with
+// github.com/go-pdf/fpdf. It depends on tenant only.
+//
+// Text uses the PDF core fonts (Helvetica), which cover Windows-1252: the
+// Latin alphabets of Western Europe (é, ß, ø, €). Any other character
+// (Cyrillic, CJK) prints as "?"; embedding a Unicode TrueType font would
+// lift that at the cost of ~700 kB in the binary.
+package invoicepdf
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/go-pdf/fpdf"
+
+	"tenantapi/tenant"
+)
+
+// Seller is who issues the invoices.
+type Seller struct {
+	Name    string
+	Address []string // lines
+	Email   string
+	VATID   string // "" when none
+}
+
+// DefaultSeller is the issuer printed on invoices. It is a placeholder for
+// the operator's legal entity: set it from configuration in a deployment.
+var DefaultSeller = Seller{
+	Name:    "Tenant API",
+	Address: []string{"1 Example Street", "75001 Paris, France"},
+	Email:   "billing@tenantapi.example",
+}
+
+// Document is what an invoice PDF shows.
+type Document struct {
+	Seller       Seller
+	Invoice      *tenant.Invoice
+	TenantName   string
+	TenantDomain string
+	BillingEmail string // "" when none
+}
+
+// Options tune the output.
+type Options struct {
+	// Uncompressed leaves the page content readable in the file (tests,
+	// debugging); by default it is Flate-compressed.
+	Uncompressed bool
+}
+
+// Render writes d as a PDF to w. The output depends only on d: the PDF's
+// creation date is the invoice's.
+func Render(w io.Writer, d Document, o Options) error {
+	inv := d.Invoice
+	pdf := fpdf.New("P", "mm", "A4", "")
+	pdf.SetCompression(!o.Uncompressed)
+	pdf.SetCatalogSort(true) // fonts and resources in a stable order: same invoice, same bytes
+	pdf.SetCreationDate(inv.CreatedAt.UTC())
+	pdf.SetModificationDate(inv.CreatedAt.UTC())
+	pdf.SetTitle("Invoice "+inv.Number, true)
+	pdf.SetAuthor(d.Seller.Name, true)
+	pdf.SetCreator("tenantapi", true)
+	pdf.SetMargins(20, 20, 20)
+	pdf.SetAutoPageBreak(false, 20)
+	pdf.AddPage()
+	cp := pdf.UnicodeTranslatorFromDescriptor("") // cp1252
+	tr := func(s string) string {
+		var b strings.Builder
+		for _, r := range s {
+			t := cp(string(r))
+			if t == "." && r != '.' {
+				t = "?"
+			}
+			b.WriteString(t)
+		}
+		return b.String()
+	}
+	text := func(style string, size float64, w, h float64, s, align string) {
+		pdf.SetFont("Helvetica", style, size)
+		pdf.CellFormat(w, h, tr(s), "", 1, align, false, 0, "")
+	}
+
+	// Seller, top left; the invoice's identity, top right.
+	top := pdf.GetY()
+	text("B", 16, 100, 8, d.Seller.Name, "L")
+	for _, l := range d.Seller.Address {
+		text("", 10, 100, 5, l, "L")
+	}
+	if d.Seller.Email != "" {
+		text("", 10, 100, 5, d.Seller.Email, "L")
+	}
+	if d.Seller.VATID != "" {
+		text("", 10, 100, 5, "VAT ID "+d.Seller.VATID, "L")
+	}
+	left := pdf.GetY()
+	pdf.SetXY(110, top)
+	text("B", 20, 80, 10, "INVOICE", "R")
+	for _, kv := range [][2]string{
+		{"Number", inv.Number},
+		{"Date", inv.Date.String()},
+		{"Due date", inv.DueDate.String()},
+		{"Status", string(inv.Status)},
+	} {
+		pdf.SetX(110)
+		text("", 10, 80, 5, kv[0]+": "+kv[1], "R")
+	}
+	pdf.SetY(max(left, pdf.GetY()) + 12)
+
+	// Bill to.
+	text("B", 11, 0, 6, "Bill to", "L")
+	text("", 10, 0, 5, d.TenantName, "L")
+	text("", 10, 0, 5, d.TenantDomain, "L")
+	if d.BillingEmail != "" {
+		text("", 10, 0, 5, d.BillingEmail, "L")
+	}
+	pdf.Ln(10)
+
+	// The line.
+	amount := inv.Amount()
+	pdf.SetFont("Helvetica", "B", 10)
+	pdf.SetFillColor(235, 235, 235)
+	pdf.CellFormat(120, 8, "Description", "B", 0, "L", true, 0, "")
+	pdf.CellFormat(50, 8, tr("Amount ("+amount.Currency+")"), "B", 1, "R", true, 0, "")
+	pdf.SetFont("Helvetica", "", 10)
+	y := pdf.GetY()
+	pdf.MultiCell(120, 6, tr(inv.Description), "", "L", false)
+	end := pdf.GetY()
+	pdf.SetXY(140, y)
+	pdf.CellFormat(50, 6, tr(amount.Formatted()), "", 1, "R", false, 0, "")
+	pdf.SetY(end + 2)
+	pdf.Line(20, pdf.GetY(), 190, pdf.GetY())
+	pdf.Ln(3)
+	pdf.SetFont("Helvetica", "B", 11)
+	pdf.CellFormat(120, 8, "Total", "", 0, "R", false, 0, "")
+	pdf.CellFormat(50, 8, tr(amount.Formatted()), "", 1, "R", false, 0, "")
+	pdf.Ln(8)
+
+	// Terms and status.
+	pdf.SetFont("Helvetica", "", 9)
+	note := fmt.Sprintf("Billing period %s to %s. Payment due by %s.", inv.PeriodStart, inv.PeriodEnd, inv.DueDate)
+	switch {
+	case inv.Status == tenant.InvoicePaid && inv.PaidAt != nil:
+		note = fmt.Sprintf("Billing period %s to %s. Paid on %s. Thank you.", inv.PeriodStart, inv.PeriodEnd, inv.PaidAt.UTC().Format(time.DateOnly))
+	case inv.Status == tenant.InvoiceVoid:
+		note = fmt.Sprintf("Billing period %s to %s. This invoice is void: nothing is owed.", inv.PeriodStart, inv.PeriodEnd)
+	}
+	pdf.MultiCell(0, 5, tr(note), "", "L", false)
+	return pdf.Output(w)
+}

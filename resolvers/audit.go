@@ -1,0 +1,246 @@
+package resolvers
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/graph-gophers/dataloader/v7"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"tenantapi/db"
+	"tenantapi/graph"
+	"tenantapi/tenant"
+)
+
+// ActionMiddleware names the mutation being run in the context of each root
+// mutation field, so the audit entries its transaction writes record it
+// (tenant.WithAction, read by db's inTx). Install it with AroundRootFields.
+func ActionMiddleware(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+	if oc := graphql.GetOperationContext(ctx); oc != nil && oc.Operation != nil && oc.Operation.Operation == ast.Mutation {
+		if rf := graphql.GetRootFieldContext(ctx); rf != nil && rf.Field.Field != nil {
+			ctx = tenant.WithAction(ctx, rf.Field.Name)
+		}
+	}
+	return next(ctx)
+}
+
+// AuditLoaders batch Tenant.auditLog. It takes arguments, so the loaders
+// are keyed by tenant and query: one batch runs one statement per distinct
+// query, and a list asks the same of every tenant (one statement for the
+// pages, one for totalCount).
+type AuditLoaders struct {
+	Pages  *dataloader.Loader[auditKey, *tenant.AuditPage]
+	Counts *dataloader.Loader[auditKey, int]
+}
+
+// auditKey is one tenant's log for one query (the query's JSON: AuditQuery
+// holds slices, so it is not comparable itself).
+type auditKey struct {
+	TenantID string
+	Query    string
+}
+
+// NewAuditLoaders builds a fresh set of audit loaders over store.
+func NewAuditLoaders(store *db.Store, wait time.Duration) *AuditLoaders {
+	return &AuditLoaders{
+		Pages: newGroupedLoader(func(ctx context.Context, q tenant.AuditQuery, ids []string) ([]*tenant.AuditPage, []error) {
+			return store.AuditLogByTenant(ctx, q, ids)
+		}, wait),
+		Counts: newGroupedLoader(func(ctx context.Context, q tenant.AuditQuery, ids []string) ([]int, []error) {
+			return store.CountAuditByTenant(ctx, q.Filter, ids)
+		}, wait),
+	}
+}
+
+// newGroupedLoader is a loader whose batch runs batch once per distinct
+// query among its keys.
+func newGroupedLoader[V any](batch func(context.Context, tenant.AuditQuery, []string) ([]V, []error), wait time.Duration) *dataloader.Loader[auditKey, V] {
+	fn := func(ctx context.Context, keys []auditKey) []*dataloader.Result[V] {
+		out := make([]*dataloader.Result[V], len(keys))
+		groups := map[string][]int{}
+		var order []string
+		for i, k := range keys {
+			if _, ok := groups[k.Query]; !ok {
+				order = append(order, k.Query)
+			}
+			groups[k.Query] = append(groups[k.Query], i)
+		}
+		for _, qs := range order {
+			idx := groups[qs]
+			var q tenant.AuditQuery
+			if err := json.Unmarshal([]byte(qs), &q); err != nil {
+				for _, i := range idx {
+					out[i] = &dataloader.Result[V]{Error: err}
+				}
+				continue
+			}
+			ids := make([]string, len(idx))
+			for j, i := range idx {
+				ids[j] = keys[i].TenantID
+			}
+			vals, errs := batch(ctx, q, ids)
+			for j, i := range idx {
+				out[i] = &dataloader.Result[V]{Data: vals[j], Error: errs[j]}
+			}
+		}
+		return out
+	}
+	return dataloader.NewBatchedLoader(fn, dataloader.WithWait[auditKey, V](wait), dataloader.WithBatchCapacity[auditKey, V](1000))
+}
+
+// auditQuery turns the arguments of Tenant.auditLog into a validated query.
+func auditQuery(first *int, after *string, f *graph.AuditFilter) (tenant.AuditQuery, error) {
+	q := tenant.AuditQuery{First: 20, After: deref(after)}
+	if first != nil {
+		q.First = *first
+	}
+	if f != nil {
+		q.Filter = tenant.AuditFilter{Actions: f.Action, Actor: f.Actor, Since: utc(f.Since), Until: utc(f.Until)}
+	}
+	return q, q.Validate()
+}
+
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// countQuery is the key of a page's totalCount: the filter alone.
+func countQuery(q tenant.AuditQuery) tenant.AuditQuery {
+	return tenant.AuditQuery{Filter: q.Filter}
+}
+
+// primeAudit is prefetch for Tenant.auditLog over a page of tenants: one
+// statement per distinct set of arguments for the pages, and one for their
+// totalCount when it is selected.
+func primeAudit(ctx context.Context, wg *sync.WaitGroup, store *db.Store, l *AuditLoaders, a *tenant.Actor, ids []string) {
+	if !a.Has(tenant.PermAuditRead) {
+		return
+	}
+	for _, sel := range selectedAuditQueries(ctx) {
+		wg.Go(func() {
+			pages, errs := store.AuditLogByTenant(ctx, sel.query, ids)
+			for i, id := range ids {
+				if errs[i] == nil {
+					l.Pages.Prime(ctx, auditKey{id, sel.query.Key()}, pages[i])
+				}
+			}
+		})
+		if sel.total {
+			wg.Go(func() {
+				counts, errs := store.CountAuditByTenant(ctx, sel.query.Filter, ids)
+				for i, id := range ids {
+					if errs[i] == nil {
+						l.Counts.Prime(ctx, auditKey{id, countQuery(sel.query).Key()}, counts[i])
+					}
+				}
+			})
+		}
+	}
+}
+
+type auditSelection struct {
+	query tenant.AuditQuery
+	total bool // totalCount is selected
+}
+
+// selectedAuditQueries returns the valid, distinct arguments of the
+// Tenant.auditLog fields selected under a TenantConnection (nodes and
+// edges.node). Invalid arguments are left to the resolver to refuse.
+func selectedAuditQueries(ctx context.Context) []auditSelection {
+	op := graphql.GetOperationContext(ctx)
+	var tenantSels []graphql.CollectedField
+	for _, f := range graphql.CollectFieldsCtx(ctx, []string{"TenantConnection"}) {
+		switch f.Name {
+		case "nodes":
+			tenantSels = append(tenantSels, graphql.CollectFields(op, f.Selections, []string{"Tenant"})...)
+		case "edges":
+			for _, e := range graphql.CollectFields(op, f.Selections, []string{"TenantEdge"}) {
+				if e.Name == "node" {
+					tenantSels = append(tenantSels, graphql.CollectFields(op, e.Selections, []string{"Tenant"})...)
+				}
+			}
+		}
+	}
+	seen := map[string]int{}
+	var out []auditSelection
+	for _, f := range tenantSels {
+		if f.Name != "auditLog" {
+			continue
+		}
+		q, ok := auditArgs(f.ArgumentMap(op.Variables))
+		if !ok {
+			continue
+		}
+		total := false
+		for _, c := range graphql.CollectFields(op, f.Selections, []string{"AuditLogConnection"}) {
+			total = total || c.Name == "totalCount"
+		}
+		if i, dup := seen[q.Key()]; dup {
+			out[i].total = out[i].total || total
+			continue
+		}
+		seen[q.Key()] = len(out)
+		out = append(out, auditSelection{query: q, total: total})
+	}
+	return out
+}
+
+// auditArgs decodes auditLog's arguments as the executor would.
+func auditArgs(args map[string]any) (tenant.AuditQuery, bool) {
+	var first *int
+	switch v := args["first"].(type) {
+	case int64:
+		n := int(v)
+		first = &n
+	case int:
+		first = &v
+	case json.Number:
+		n64, err := v.Int64()
+		if err != nil {
+			return tenant.AuditQuery{}, false
+		}
+		n := int(n64)
+		first = &n
+	case nil:
+	default:
+		return tenant.AuditQuery{}, false
+	}
+	var after *string
+	if s, ok := args["after"].(string); ok {
+		after = &s
+	}
+	var filter *graph.AuditFilter
+	if m, ok := args["filter"].(map[string]any); ok {
+		filter = &graph.AuditFilter{}
+		if acts, ok := m["action"].([]any); ok {
+			for _, a := range acts {
+				s, ok := a.(string)
+				if !ok {
+					return tenant.AuditQuery{}, false
+				}
+				filter.Action = append(filter.Action, s)
+			}
+		}
+		if s, ok := m["actor"].(string); ok {
+			filter.Actor = &s
+		}
+		for name, dst := range map[string]**time.Time{"since": &filter.Since, "until": &filter.Until} {
+			if v, ok := m[name]; ok && v != nil {
+				t, err := graphql.UnmarshalTime(v)
+				if err != nil {
+					return tenant.AuditQuery{}, false
+				}
+				*dst = &t
+			}
+		}
+	}
+	q, err := auditQuery(first, after, filter)
+	return q, err == nil
+}

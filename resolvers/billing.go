@@ -1,0 +1,197 @@
+package resolvers
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/graph-gophers/dataloader/v7"
+
+	"tenantapi/db"
+	"tenantapi/graph"
+	"tenantapi/tenant"
+)
+
+// InvoiceLoaders batch Tenant.invoices for one operation. A nested
+// connection's arguments are the same for every tenant of a list, so there
+// is one page loader per distinct (first, after), keyed by tenant id, and
+// one loader of the totals (which do not depend on the arguments).
+type InvoiceLoaders struct {
+	store *db.Store
+	wait  time.Duration
+
+	mu    sync.Mutex
+	pages map[invoiceArgs]*dataloader.Loader[string, *tenant.InvoicePage]
+
+	Counts *dataloader.Loader[string, int]
+}
+
+type invoiceArgs struct {
+	first int
+	after string
+}
+
+// NewInvoiceLoaders builds the invoice loaders of one operation.
+func NewInvoiceLoaders(store *db.Store, wait time.Duration) *InvoiceLoaders {
+	return &InvoiceLoaders{store: store, wait: wait, pages: map[invoiceArgs]*dataloader.Loader[string, *tenant.InvoicePage]{},
+		Counts: newLoader(store.InvoiceCountsByTenant, wait)}
+}
+
+// Page returns the page loader for (first, after), creating it on first use.
+func (l *InvoiceLoaders) Page(first int, after string) *dataloader.Loader[string, *tenant.InvoicePage] {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	k := invoiceArgs{first, after}
+	if p := l.pages[k]; p != nil {
+		return p
+	}
+	p := newLoader(l.pageBatch(k), l.wait)
+	l.pages[k] = p
+	return p
+}
+
+func (l *InvoiceLoaders) pageBatch(k invoiceArgs) func(context.Context, []string) ([]*tenant.InvoicePage, []error) {
+	return func(ctx context.Context, ids []string) ([]*tenant.InvoicePage, []error) {
+		return l.store.InvoicePagesByTenant(ctx, ids, k.first, k.after)
+	}
+}
+
+// checkInvoiceArgs validates Tenant.invoices' arguments.
+func checkInvoiceArgs(first *int, after *string) (invoiceArgs, error) {
+	a := invoiceArgs{first: 10}
+	if first != nil {
+		a.first = *first
+	}
+	if a.first < 1 || a.first > 100 {
+		return a, tenant.Invalid("first", "first must be between 1 and 100, got %d", a.first)
+	}
+	if after != nil && *after != "" {
+		if _, _, err := db.DecodeInvoiceCursor(*after); err != nil {
+			return a, tenant.Invalid("after", "after is not a cursor returned by this API")
+		}
+		a.after = *after
+	}
+	return a, nil
+}
+
+// invoiceConnection turns a page into the GraphQL connection.
+func invoiceConnection(p *tenant.InvoicePage) *graph.InvoiceConnection {
+	c := &graph.InvoiceConnection{Nodes: p.Invoices, Edges: make([]*graph.InvoiceEdge, len(p.Invoices)),
+		PageInfo: &graph.PageInfo{HasNextPage: p.HasNextPage}}
+	for i, inv := range p.Invoices {
+		c.Edges[i] = &graph.InvoiceEdge{Cursor: db.InvoiceCursor(inv), Node: inv}
+	}
+	if n := len(p.Invoices); n > 0 {
+		start, end := c.Edges[0].Cursor, c.Edges[n-1].Cursor
+		c.PageInfo.StartCursor, c.PageInfo.EndCursor = &start, &end
+	}
+	return c
+}
+
+// selectsField reports whether the current field's selection includes name
+// (on an object of type typ).
+func selectsField(ctx context.Context, typ, name string) bool {
+	for _, f := range graphql.CollectFieldsCtx(ctx, []string{typ}) {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// primeBilling is prefetch for the billing fields of a page of tenants:
+// billing in one statement; invoices in one statement per distinct
+// (first, after) selected, plus one for the totals when totalCount is.
+func primeBilling(ctx context.Context, wg *sync.WaitGroup, store *db.Store, l *Loaders, a *tenant.Actor, ids []string, fields map[string]bool) {
+	if !a.Has(tenant.PermBillingRead) {
+		return
+	}
+	if fields["billing"] {
+		wg.Go(func() { prime(ctx, l.Billing, ids, store.BillingByTenant) })
+	}
+	if !fields["invoices"] {
+		return
+	}
+	op := graphql.GetOperationContext(ctx)
+	seen := map[invoiceArgs]bool{}
+	counts := false
+	for _, f := range selectedTenantSubfields(ctx, "invoices") {
+		args := f.ArgumentMap(op.Variables)
+		first, ok := intArg(args["first"])
+		after, _ := args["after"].(string)
+		if !ok {
+			continue
+		}
+		k, err := checkInvoiceArgs(&first, &after)
+		if err != nil {
+			continue // the resolver reports it
+		}
+		for _, g := range graphql.CollectFields(op, f.Selections, []string{"InvoiceConnection"}) {
+			if g.Name == "totalCount" {
+				counts = true
+			} else if !seen[k] {
+				seen[k] = true
+				loader := l.Invoices.Page(k.first, k.after)
+				batch := l.Invoices.pageBatch(k)
+				wg.Go(func() { prime(ctx, loader, ids, batch) })
+			}
+		}
+	}
+	if counts {
+		wg.Go(func() { prime(ctx, l.Invoices.Counts, ids, store.InvoiceCountsByTenant) })
+	}
+}
+
+// selectedTenantSubfields returns the selections of the Tenant field name
+// under a TenantConnection (through nodes and edges.node), aliases included.
+func selectedTenantSubfields(ctx context.Context, name string) []graphql.CollectedField {
+	op := graphql.GetOperationContext(ctx)
+	var out []graphql.CollectedField
+	collect := func(sel []graphql.CollectedField) {
+		for _, g := range sel {
+			if g.Name == name {
+				out = append(out, g)
+			}
+		}
+	}
+	for _, f := range graphql.CollectFieldsCtx(ctx, []string{"TenantConnection"}) {
+		switch f.Name {
+		case "nodes":
+			collect(graphql.CollectFields(op, f.Selections, []string{"Tenant"}))
+		case "edges":
+			for _, e := range graphql.CollectFields(op, f.Selections, []string{"TenantEdge"}) {
+				if e.Name == "node" {
+					collect(graphql.CollectFields(op, e.Selections, []string{"Tenant"}))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// intArg reads an Int argument as decoded from a literal or a variable.
+func intArg(v any) (int, bool) {
+	switch n := v.(type) {
+	case int:
+		return n, true
+	case int64:
+		return int(n), true
+	case float64:
+		return int(n), n == float64(int(n))
+	case json.Number:
+		i, err := n.Int64()
+		return int(i), err == nil
+	}
+	return 0, false
+}
+
+// primeBillingAfterWrite replaces the operation's cached billing of a
+// tenant with what a mutation returned, so the payload's tenant { billing }
+// shows it too.
+func primeBillingAfterWrite(ctx context.Context, b *tenant.Billing) {
+	if b != nil {
+		loaders(ctx).Billing.Clear(ctx, b.TenantID).Prime(ctx, b.TenantID, b)
+	}
+}

@@ -1,0 +1,140 @@
+package resolvers
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/graph-gophers/dataloader/v7"
+
+	"tenantapi/db"
+	"tenantapi/tenant"
+)
+
+// UsageLoaders batch the usage fields of Tenant: credits, the usage report
+// and stats. Stats take arguments, so their loader is keyed by tenant and
+// query; one batch runs one statement per distinct query (a list asks the
+// same of every tenant: one statement).
+type UsageLoaders struct {
+	Credits     *dataloader.Loader[string, *tenant.Credits]
+	UsageReport *dataloader.Loader[string, *tenant.UsageReport]
+	Stats       *dataloader.Loader[statsKey, *tenant.Stats]
+}
+
+// statsKey is one tenant's stats for one set of arguments.
+type statsKey struct {
+	TenantID string
+	Query    tenant.StatsQuery
+}
+
+// NewUsageLoaders builds a fresh set of usage loaders over store.
+func NewUsageLoaders(store *db.Store, wait time.Duration) *UsageLoaders {
+	stats := func(ctx context.Context, keys []statsKey) []*dataloader.Result[*tenant.Stats] {
+		out := make([]*dataloader.Result[*tenant.Stats], len(keys))
+		groups := map[tenant.StatsQuery][]int{}
+		var order []tenant.StatsQuery
+		for i, k := range keys {
+			if _, ok := groups[k.Query]; !ok {
+				order = append(order, k.Query)
+			}
+			groups[k.Query] = append(groups[k.Query], i)
+		}
+		for _, q := range order {
+			idx := groups[q]
+			ids := make([]string, len(idx))
+			for j, i := range idx {
+				ids[j] = keys[i].TenantID
+			}
+			vals, errs := store.StatsByTenant(ctx, q, ids)
+			for j, i := range idx {
+				out[i] = &dataloader.Result[*tenant.Stats]{Data: vals[j], Error: errs[j]}
+			}
+		}
+		return out
+	}
+	return &UsageLoaders{
+		Credits:     newLoader(store.CreditsByTenant, wait),
+		UsageReport: newLoader(store.UsageReportsByTenant, wait),
+		Stats: dataloader.NewBatchedLoader(stats, dataloader.WithWait[statsKey, *tenant.Stats](wait),
+			dataloader.WithBatchCapacity[statsKey, *tenant.Stats](1000)),
+	}
+}
+
+// statsQuery turns the arguments of Tenant.stats into a validated query.
+func statsQuery(start, end tenant.Date, g *tenant.Granularity) (tenant.StatsQuery, error) {
+	q := tenant.StatsQuery{Start: start, End: end, Granularity: deref(g)}
+	return q, q.Validate()
+}
+
+// primeUsage is prefetch for the usage fields of a page of tenants: one
+// statement per selected field the caller may read, and for stats one per
+// distinct set of arguments (aliases may ask for several periods).
+func primeUsage(ctx context.Context, wg *sync.WaitGroup, store *db.Store, l *UsageLoaders, a *tenant.Actor, ids []string, fields map[string]bool) {
+	if a.Has(tenant.PermBillingRead) && fields["credits"] {
+		wg.Go(func() { prime(ctx, l.Credits, ids, store.CreditsByTenant) })
+	}
+	if !a.Has(tenant.PermReportRead) {
+		return
+	}
+	if fields["usageReport"] {
+		wg.Go(func() { prime(ctx, l.UsageReport, ids, store.UsageReportsByTenant) })
+	}
+	if fields["stats"] {
+		for _, q := range selectedStatsQueries(ctx) {
+			wg.Go(func() {
+				vals, errs := store.StatsByTenant(ctx, q, ids)
+				for i, id := range ids {
+					if errs[i] == nil {
+						l.Stats.Prime(ctx, statsKey{id, q}, vals[i])
+					}
+				}
+			})
+		}
+	}
+}
+
+// selectedStatsQueries returns the valid, distinct arguments of the
+// Tenant.stats fields selected under a TenantConnection (nodes and
+// edges.node). Invalid arguments are left to the resolver to refuse.
+func selectedStatsQueries(ctx context.Context) []tenant.StatsQuery {
+	op := graphql.GetOperationContext(ctx)
+	var tenantSels []graphql.CollectedField
+	for _, f := range graphql.CollectFieldsCtx(ctx, []string{"TenantConnection"}) {
+		switch f.Name {
+		case "nodes":
+			tenantSels = append(tenantSels, graphql.CollectFields(op, f.Selections, []string{"Tenant"})...)
+		case "edges":
+			for _, e := range graphql.CollectFields(op, f.Selections, []string{"TenantEdge"}) {
+				if e.Name == "node" {
+					tenantSels = append(tenantSels, graphql.CollectFields(op, e.Selections, []string{"Tenant"})...)
+				}
+			}
+		}
+	}
+	seen := map[tenant.StatsQuery]bool{}
+	var out []tenant.StatsQuery
+	for _, f := range tenantSels {
+		if f.Name != "stats" {
+			continue
+		}
+		args := f.ArgumentMap(op.Variables)
+		s, _ := args["startDate"].(string)
+		e, _ := args["endDate"].(string)
+		start, err1 := tenant.ParseDate("startDate", s)
+		end, err2 := tenant.ParseDate("endDate", e)
+		var g tenant.Granularity
+		if v, ok := args["granularity"].(string); ok {
+			if err := g.UnmarshalGQL(v); err != nil {
+				continue
+			}
+		}
+		q, err := statsQuery(start, end, &g)
+		if err1 != nil || err2 != nil || err != nil || seen[q] {
+			continue
+		}
+		seen[q] = true
+		out = append(out, q)
+	}
+	return out
+}
