@@ -44,7 +44,7 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 15s)
 .PHONY: bench bench-seed bench-peer bench-profile
 BENCH_FLAGS ?=
 
-bench: bench-seed bench-peer ## benchmark this API against PostGraphile on the seeded data (about 8 minutes): docs/benchmarks.md
+bench: bench-seed bench-peer ## benchmark this API against PostGraphile on the seeded data (5 minutes; 7 the first time): docs/benchmarks.md
 	go build -o bin/tenantapi .
 	go build -o bin/bench-load ./bench/cmd/load
 	bin/bench-load -url "$$(scripts/pg.sh url)" $(BENCH_FLAGS)

@@ -9,8 +9,8 @@ import (
 
 // baselineSQL fetches in one statement what workload 1 shows: the tenant,
 // its plan (and limits), settings, usage this month, billing, the newest 5
-// invoices with their count, and 30 days of daily stats with empty days as
-// zeros. It is the hand-written query a developer would write for that page,
+// invoices with their count, 30 days of daily stats with empty days as
+// zeros, and what accountStatus adds (credit grants, watchlist seats). It is the hand-written query a developer would write for that page,
 // with the tenant id already known (no API key to verify).
 const baselineSQL = `SELECT t.id, t.name, t.domain, t.status,
 	p.id, p.name, p.monthly_price_cents, p.currency, p.users, p.policies, p.interactions_per_month, p.api_requests_per_minute,
@@ -26,8 +26,10 @@ const baselineSQL = `SELECT t.id, t.name, t.domain, t.status,
 	(SELECT json_agg(json_build_array(g.day::date, COALESCE(d.interactions, 0), COALESCE(d.blocked, 0), COALESCE(d.coached, 0), COALESCE(d.logged, 0), COALESCE(d.high_risk, 0)) ORDER BY g.day)
 		FROM generate_series($3::date, $4::date, interval '1 day') AS g(day)
 		LEFT JOIN usage_daily d ON d.tenant_id = t.id AND d.day = g.day::date) AS trends,
-	(SELECT json_agg(json_build_array(g.amount, g.used, g.expires_at)) FROM credit_grants g WHERE g.tenant_id = t.id) AS credits
+	(SELECT json_agg(json_build_array(g.amount, g.used, g.expires_at)) FROM credit_grants g WHERE g.tenant_id = t.id) AS credits,
+	w.available_seats, w.active_subjects
 FROM tenants t JOIN plans p ON p.id = t.plan_id
+LEFT JOIN watchlist_seats w ON w.tenant_id = t.id
 LEFT JOIN tenant_settings s ON s.tenant_id = t.id
 LEFT JOIN usage_counters c ON c.tenant_id = t.id
 LEFT JOIN billing_accounts b ON b.tenant_id = t.id
@@ -35,7 +37,7 @@ WHERE t.id = $1`
 
 // Baseline runs baselineSQL from one client, back to back, for d, and
 // returns the latencies as a Phase (server "sql").
-func Baseline(ctx context.Context, name, url string, pool []Tenant, dates Dates, d time.Duration) (*Phase, error) {
+func Baseline(ctx context.Context, name, url string, pool []Tenant, dates Dates, d time.Duration, probe *CPUProbe) (*Phase, error) {
 	conn, err := sql.Open("postgres", url)
 	if err != nil {
 		return nil, err
@@ -68,6 +70,7 @@ func Baseline(ctx context.Context, name, url string, pool []Tenant, dates Dates,
 		}
 	}
 	p := &Phase{Server: name, Workload: "home", Concurrency: 1}
+	before := probe.backends(ctx)
 	start := time.Now()
 	for seq := int64(1); time.Since(start) < d; seq++ {
 		t0 := time.Now()
@@ -77,6 +80,9 @@ func Baseline(ctx context.Context, name, url string, pool []Tenant, dates Dates,
 		p.Latencies = append(p.Latencies, time.Since(t0))
 	}
 	p.Duration = time.Since(start)
+	for pid, t := range probe.backends(ctx) {
+		p.DBCPU += t - before[pid]
+	}
 	p.Requests = int64(len(p.Latencies))
 	slices.Sort(p.Latencies)
 	return p, nil

@@ -37,6 +37,7 @@ type Config struct {
 	Rounds     int
 	Pool       int // tenants the workloads spread over
 	Writes     bool
+	OursEnv    []string // extra environment of this API (GOMEMLIMIT=..., DB_MAX_CONNS=...)
 }
 
 // Driver runs the benchmark.
@@ -120,6 +121,7 @@ func (d *Driver) start(ctx context.Context, name, hostport, tag string, extraArg
 		abs, _ := filepath.Abs(bin)
 		// LOG_LEVEL=warn: no line per request (PostGraphile logs none either).
 		env := []string{"DATABASE_URL=" + u, "PORT=" + strconv.Itoa(port), "ADMIN_SECRET=" + d.admin, "ENCRYPTION_KEY=" + d.encKey, "LOG_LEVEL=warn"}
+		env = append(env, d.cfg.OursEnv...)
 		return StartServer(ctx, name, endpoint, append([]string{abs}, extraArgs...), env, ".", logPath)
 	case "peer":
 		u, err := d.dbURL(hostport, false)
@@ -450,15 +452,28 @@ func (d *Driver) Run(ctx context.Context) error {
 		if bp {
 			name = "sql+bp"
 		}
-		p, err := Baseline(ctx, name, u, d.pool, d.dates, d.cfg.Duration/2)
+		p, err := Baseline(ctx, name, u, d.pool, d.dates, d.cfg.Duration/2, d.probe)
 		if err != nil {
 			return fmt.Errorf("baseline: %w", err)
 		}
 		s := Summarize(p)
 		d.res.Baseline = append(d.res.Baseline, s)
-		log.Printf("bench: baseline %-6s p50 %.3f  p95 %.3f  p99 %.3f ms", name, s.P50ms, s.P95ms, s.P99ms)
+		log.Printf("bench: baseline %-6s p50 %.3f  p95 %.3f  p99 %.3f ms  PostgreSQL cpu/query %.2f ms", name, s.P50ms, s.P95ms, s.P99ms, s.DBCPUms)
 	}
 	d.res.Took = time.Since(start).Round(time.Second).String()
+	return d.write()
+}
+
+// Report renders report.md and the chart again from results.json.
+func (d *Driver) Report() error {
+	b, err := os.ReadFile(filepath.Join(d.cfg.Dir, "results.json"))
+	if err != nil {
+		return err
+	}
+	d.res = &Results{}
+	if err := json.Unmarshal(b, d.res); err != nil {
+		return err
+	}
 	return d.write()
 }
 
@@ -472,6 +487,9 @@ func (d *Driver) write() error {
 	}
 	fmt.Println(md)
 	if d.cfg.Chart != "" {
+		if err := os.MkdirAll(filepath.Dir(d.cfg.Chart), 0o755); err != nil {
+			return err
+		}
 		if err := os.WriteFile(d.cfg.Chart, []byte(d.res.SVG()), 0o644); err != nil {
 			return err
 		}
@@ -518,7 +536,7 @@ func (d *Driver) machine(ctx context.Context) {
 	d.res.Machine = m
 	d.res.Settings = map[string]string{
 		"duration_per_phase": d.cfg.Duration.String(), "rounds": strconv.Itoa(d.cfg.Rounds), "tenant_pool": strconv.Itoa(len(d.pool)),
-		"levels": fmt.Sprint(d.cfg.Levels), "servers": strings.Join(d.cfg.Servers, ","),
+		"levels": fmt.Sprint(d.cfg.Levels), "servers": strings.Join(d.cfg.Servers, ","), "ours_env": strings.Join(d.cfg.OursEnv, " "),
 	}
 }
 

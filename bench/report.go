@@ -171,9 +171,9 @@ func (r *Results) Markdown() string {
 	}
 	if len(r.Baseline) > 0 {
 		b.WriteString("\n**Baseline: one hand-written SQL statement for workload 1's data, one client (lib/pq)**\n\n")
-		b.WriteString("| client | p50 ms | p95 ms | p99 ms | queries/s |\n|---|---:|---:|---:|---:|\n")
+		b.WriteString("| client | p50 ms | p95 ms | p99 ms | queries/s | PostgreSQL CPU ms/query |\n|---|---:|---:|---:|---:|---:|\n")
 		for _, p := range r.Baseline {
-			fmt.Fprintf(&b, "| %s | %.3f | %.3f | %.3f | %.0f |\n", p.Server, p.P50ms, p.P95ms, p.P99ms, p.RPS)
+			fmt.Fprintf(&b, "| %s | %.3f | %.3f | %.3f | %.0f | %.2f |\n", p.Server, p.P50ms, p.P95ms, p.P99ms, p.RPS, p.DBCPUms)
 		}
 		for _, s := range []string{"ours", "ours+bp"} {
 			if o := r.Find(s, "home", 1); o != nil {
@@ -226,7 +226,7 @@ func (r *Results) SVG() string {
 	fmt.Fprintf(&b, `<text x="%d" y="22" font-size="15" font-weight="bold">Tenant API vs PostGraphile 5.1.5, same database, same run (%s)</text>`+"\n", marginL, html.EscapeString(r.Started.Format("2006-01-02")))
 	// legend
 	for i, s := range r.Servers() {
-		c, lx := serverColors[s], marginL+i*190
+		c, lx := serverColors[s], marginL+i*260
 		fmt.Fprintf(&b, `<line x1="%d" y1="44" x2="%d" y2="44" stroke="%s" stroke-width="3"/><text x="%d" y="48">%s</text>`+"\n", lx, lx+20, c, lx+26, legendName(s))
 	}
 	for row, w := range workloads {
@@ -292,7 +292,15 @@ func (r *Results) panel(b *strings.Builder, x0, y0 int, w, metric, title string)
 			}
 			y := y0 + panelH - int(float64(panelH)*val(p)/top)
 			pts = append(pts, fmt.Sprintf("%d,%d", xs(i), y))
-			fmt.Fprintf(b, `<circle cx="%d" cy="%d" r="3.5" fill="%s"/><text x="%d" y="%d" font-size="10" fill="%s">%s</text>`+"\n", xs(i), y, serverColors[s], xs(i)+5, y-5, serverColors[s], trimNum(val(p)))
+			// Labels of the three servers go to different sides of their points.
+			dx, dy, anchor := 6, -6, "start"
+			switch s {
+			case "ours":
+				dx, anchor = -6, "end"
+			case "ours+bp":
+				dy = 14
+			}
+			fmt.Fprintf(b, `<circle cx="%d" cy="%d" r="3.5" fill="%s"/><text x="%d" y="%d" font-size="10" text-anchor="%s" fill="%s">%s</text>`+"\n", xs(i), y, serverColors[s], xs(i)+dx, y+dy, anchor, serverColors[s], trimNum(val(p)))
 		}
 		if len(pts) > 1 {
 			fmt.Fprintf(b, `<polyline points="%s" fill="none" stroke="%s" stroke-width="2"/>`+"\n", strings.Join(pts, " "), serverColors[s])

@@ -56,7 +56,7 @@ type Options struct {
 
 // Open connects to the database at url and checks it answers.
 func Open(ctx context.Context, url string, o Options) (*Store, error) {
-	poolURL, err := withStatementTimeout(url, o.StatementTimeout)
+	poolURL, err := WithStatementTimeout(url, o.StatementTimeout)
 	if err != nil {
 		return nil, fmt.Errorf("database url: %w", err)
 	}
@@ -82,13 +82,14 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 	return &Store{db: conn, Now: time.Now, Sealer: o.Sealer, migrateURL: url}, nil
 }
 
-// withStatementTimeout returns the postgres:// URL rawURL with d as every
-// session's statement_timeout, set at connection start-up through the
+// WithStatementTimeout returns the postgres:// URL rawURL with d as every
+// session's statement_timeout (rawURL itself when d is 0): what Open
+// connects with, set at connection start-up through the
 // "options" parameter (-c statement_timeout=...), as libpq and lib/pq take
 // it: no extra round trip, and it survives reconnections. A connection
 // pooler in transaction mode (PgBouncer) ignores start-up options; set
 // statement_timeout on the database role there instead.
-func withStatementTimeout(rawURL string, d time.Duration) (string, error) {
+func WithStatementTimeout(rawURL string, d time.Duration) (string, error) {
 	if d <= 0 {
 		return rawURL, nil
 	}

@@ -26,8 +26,9 @@ import (
 
 func main() {
 	var c bench.Config
-	var servers, levels string
+	var servers, levels, oursEnv string
 	profile := flag.Int("profile", 0, "profile this API for N seconds per workload instead of benchmarking")
+	report := flag.Bool("report", false, "only render report.md and the chart again from -dir/results.json")
 	flag.StringVar(&c.AdminURL, "url", os.Getenv("BENCH_ADMIN_URL"), "superuser PostgreSQL URL of the cluster (BENCH_ADMIN_URL)")
 	flag.StringVar(&c.Database, "db", "tenantapi_bench", "the seeded database")
 	flag.StringVar(&c.OursBin, "ours", "bin/tenantapi", "the tenantapi binary")
@@ -41,13 +42,17 @@ func main() {
 	flag.IntVar(&c.Rounds, "rounds", 2, "rounds each phase is split into, alternating the servers' order")
 	flag.IntVar(&c.Pool, "tenants", 2000, "tenants the workloads spread over")
 	flag.BoolVar(&c.Writes, "writes", true, "also run workload 3 (writes, this API only)")
+	flag.StringVar(&oursEnv, "ours-env", "", "extra environment for this API, comma-separated KEY=VALUE (e.g. GOMEMLIMIT=100MiB)")
 	flag.Parse()
 	log.SetFlags(log.Ltime)
-	if c.AdminURL == "" {
+	if c.AdminURL == "" && !*report {
 		log.Fatal("load: -url is required (a superuser URL, e.g. $(scripts/pg.sh url))")
 	}
 	for _, s := range strings.Split(servers, ",") {
 		c.Servers = append(c.Servers, strings.TrimSpace(s))
+	}
+	if oursEnv != "" {
+		c.OursEnv = strings.Split(oursEnv, ",")
 	}
 	for _, l := range strings.Split(levels, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(l))
@@ -62,9 +67,12 @@ func main() {
 	if err != nil {
 		log.Fatalf("load: %v", err)
 	}
-	if *profile > 0 {
+	switch {
+	case *report:
+		err = d.Report()
+	case *profile > 0:
 		err = d.Profile(ctx, *profile)
-	} else {
+	default:
 		err = d.Run(ctx)
 	}
 	if err != nil {
