@@ -88,7 +88,7 @@ func newGroupedLoader[V any](batch func(context.Context, tenant.AuditQuery, []st
 		}
 		return out
 	}
-	return dataloader.NewBatchedLoader(fn, dataloader.WithWait[auditKey, V](wait), dataloader.WithBatchCapacity[auditKey, V](1000))
+	return dataloader.NewBatchedLoader(fn, dataloader.WithWait[auditKey, V](wait), dataloader.WithBatchCapacity[auditKey, V](1000), dataloader.WithInputCapacity[auditKey, V](loaderInputCapacity))
 }
 
 // auditQuery turns the arguments of Tenant.auditLog into a validated query.

@@ -71,6 +71,13 @@ func NewLoaders(store *db.Store, wait time.Duration) *Loaders {
 	}
 }
 
+// loaderInputCapacity sizes each loader's request channel. The library's
+// default (1,000 slots per loader, ~20 loaders per operation) was 12% of a
+// dashboard request's allocations (docs/benchmarks.md); lists prime their
+// loaders directly, so a loader rarely sees more than a handful of loads at
+// once, and a full channel only makes a sender wait for the batcher.
+const loaderInputCapacity = 16
+
 func newLoader[V any](batch func(context.Context, []string) ([]V, []error), wait time.Duration) *dataloader.Loader[string, V] {
 	fn := func(ctx context.Context, keys []string) []*dataloader.Result[V] {
 		vals, errs := batch(ctx, keys)
@@ -80,7 +87,7 @@ func newLoader[V any](batch func(context.Context, []string) ([]V, []error), wait
 		}
 		return out
 	}
-	return dataloader.NewBatchedLoader(fn, dataloader.WithWait[string, V](wait), dataloader.WithBatchCapacity[string, V](1000))
+	return dataloader.NewBatchedLoader(fn, dataloader.WithWait[string, V](wait), dataloader.WithBatchCapacity[string, V](1000), dataloader.WithInputCapacity[string, V](loaderInputCapacity))
 }
 
 type loadersKey struct{}

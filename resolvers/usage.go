@@ -57,7 +57,7 @@ func NewUsageLoaders(store *db.Store, wait time.Duration) *UsageLoaders {
 		Credits:     newLoader(store.CreditsByTenant, wait),
 		UsageReport: newLoader(store.UsageReportsByTenant, wait),
 		Stats: dataloader.NewBatchedLoader(stats, dataloader.WithWait[statsKey, *tenant.Stats](wait),
-			dataloader.WithBatchCapacity[statsKey, *tenant.Stats](1000)),
+			dataloader.WithBatchCapacity[statsKey, *tenant.Stats](1000), dataloader.WithInputCapacity[statsKey, *tenant.Stats](loaderInputCapacity)),
 	}
 }
 
