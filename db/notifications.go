@@ -84,17 +84,26 @@ func (s *Store) NotificationChannelsByTenant(ctx context.Context, ids []string) 
 	return inKeyOrder(ids, rows, err, "tenant", func(r *channelsRow) (string, *tenant.NotificationChannels) { return r.TenantID, r.channels(now) })
 }
 
-// lockChannels locks and returns a tenant's channels row with its sealed
-// secrets, or the defaults (version 0, never updated) when the tenant has
-// none yet. The caller has locked the tenant.
-func lockChannels(ctx context.Context, tx sqlx.ExtContext, tenantID string) (*channelsRow, error) {
+// lockChannels locks the tenant and returns its channels row with its
+// sealed secrets, or the defaults (version 0, never updated) when it has
+// none yet, refusing with ECONFLICT when expectedVersion is stale.
+func lockChannels(ctx context.Context, tx sqlx.ExtContext, tenantID string, expectedVersion *int) (*channelsRow, error) {
+	if _, err := lockTenant(ctx, tx, tenantID, false); err != nil {
+		return nil, err
+	}
 	var r channelsRow
 	err := sqlx.GetContext(ctx, tx, &r, `SELECT `+channelCols+`, n.webhook_secret_sealed, n.previous_webhook_secret_sealed
 		FROM notification_channels n WHERE n.tenant_id = $1 FOR UPDATE`, tenantID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return &channelsRow{TenantID: tenantID}, nil
+		r, err = channelsRow{TenantID: tenantID}, nil
 	}
-	return &r, err
+	if err != nil {
+		return nil, err
+	}
+	if err := checkVersion("expectedVersion", expectedVersion, r.Version); err != nil {
+		return nil, err
+	}
+	return &r, nil
 }
 
 // saveChannels writes r as the tenant's channels, one version up (version 1
@@ -141,14 +150,8 @@ func (s *Store) UpdateNotificationChannels(ctx context.Context, tenantID string,
 	var out *tenant.NotificationChannels
 	var secret string
 	err := s.inTxDry(ctx, p.ValidateOnly, func(tx sqlx.ExtContext, now time.Time) error {
-		if _, err := lockTenant(ctx, tx, tenantID, false); err != nil {
-			return err
-		}
-		r, err := lockChannels(ctx, tx, tenantID)
+		r, err := lockChannels(ctx, tx, tenantID, p.ExpectedVersion)
 		if err != nil {
-			return err
-		}
-		if err := checkVersion("expectedVersion", p.ExpectedVersion, r.Version); err != nil {
 			return err
 		}
 		if p.Emails == nil && p.WebhookURL == nil && p.Events == nil && p.WebhookSecret == nil {
@@ -205,14 +208,8 @@ func (s *Store) RotateWebhookSecret(ctx context.Context, tenantID string, in ten
 	var out *tenant.NotificationChannels
 	var secret string
 	err := s.inTxDry(ctx, in.ValidateOnly, func(tx sqlx.ExtContext, now time.Time) error {
-		if _, err := lockTenant(ctx, tx, tenantID, false); err != nil {
-			return err
-		}
-		r, err := lockChannels(ctx, tx, tenantID)
+		r, err := lockChannels(ctx, tx, tenantID, in.ExpectedVersion)
 		if err != nil {
-			return err
-		}
-		if err := checkVersion("expectedVersion", in.ExpectedVersion, r.Version); err != nil {
 			return err
 		}
 		if r.SecretSealed != nil && !in.RevokePrevious {

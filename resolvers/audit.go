@@ -155,25 +155,9 @@ type auditSelection struct {
 // edges.node). Invalid arguments are left to the resolver to refuse.
 func selectedAuditQueries(ctx context.Context) []auditSelection {
 	op := graphql.GetOperationContext(ctx)
-	var tenantSels []graphql.CollectedField
-	for _, f := range graphql.CollectFieldsCtx(ctx, []string{"TenantConnection"}) {
-		switch f.Name {
-		case "nodes":
-			tenantSels = append(tenantSels, graphql.CollectFields(op, f.Selections, []string{"Tenant"})...)
-		case "edges":
-			for _, e := range graphql.CollectFields(op, f.Selections, []string{"TenantEdge"}) {
-				if e.Name == "node" {
-					tenantSels = append(tenantSels, graphql.CollectFields(op, e.Selections, []string{"Tenant"})...)
-				}
-			}
-		}
-	}
 	seen := map[string]int{}
 	var out []auditSelection
-	for _, f := range tenantSels {
-		if f.Name != "auditLog" {
-			continue
-		}
+	for _, f := range selectedTenantSubfields(ctx, "auditLog") {
 		q, ok := auditArgs(f.ArgumentMap(op.Variables))
 		if !ok {
 			continue

@@ -144,33 +144,6 @@ func primeBilling(ctx context.Context, wg *sync.WaitGroup, store *db.Store, l *L
 	}
 }
 
-// selectedTenantSubfields returns the selections of the Tenant field name
-// under a TenantConnection (through nodes and edges.node), aliases included.
-func selectedTenantSubfields(ctx context.Context, name string) []graphql.CollectedField {
-	op := graphql.GetOperationContext(ctx)
-	var out []graphql.CollectedField
-	collect := func(sel []graphql.CollectedField) {
-		for _, g := range sel {
-			if g.Name == name {
-				out = append(out, g)
-			}
-		}
-	}
-	for _, f := range graphql.CollectFieldsCtx(ctx, []string{"TenantConnection"}) {
-		switch f.Name {
-		case "nodes":
-			collect(graphql.CollectFields(op, f.Selections, []string{"Tenant"}))
-		case "edges":
-			for _, e := range graphql.CollectFields(op, f.Selections, []string{"TenantEdge"}) {
-				if e.Name == "node" {
-					collect(graphql.CollectFields(op, e.Selections, []string{"Tenant"}))
-				}
-			}
-		}
-	}
-	return out
-}
-
 // intArg reads an Int argument as decoded from a literal or a variable.
 func intArg(v any) (int, bool) {
 	switch n := v.(type) {

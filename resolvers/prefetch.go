@@ -16,25 +16,43 @@ import (
 // page size, without depending on the loaders' wait window. Associations the
 // caller may not read are skipped (their directive refuses them anyway).
 
-// selectedTenantFields returns the names of the Tenant fields selected under
-// a TenantConnection (through nodes and edges.node).
-func selectedTenantFields(ctx context.Context) map[string]bool {
+// selectedTenants returns the Tenant fields selected under a
+// TenantConnection, through nodes and edges.node, aliases included.
+func selectedTenants(ctx context.Context) []graphql.CollectedField {
 	op := graphql.GetOperationContext(ctx)
-	out := map[string]bool{}
+	var out []graphql.CollectedField
 	for _, f := range graphql.CollectFieldsCtx(ctx, []string{"TenantConnection"}) {
 		switch f.Name {
 		case "nodes":
-			for _, g := range graphql.CollectFields(op, f.Selections, []string{"Tenant"}) {
-				out[g.Name] = true
-			}
+			out = append(out, graphql.CollectFields(op, f.Selections, []string{"Tenant"})...)
 		case "edges":
 			for _, e := range graphql.CollectFields(op, f.Selections, []string{"TenantEdge"}) {
 				if e.Name == "node" {
-					for _, g := range graphql.CollectFields(op, e.Selections, []string{"Tenant"}) {
-						out[g.Name] = true
-					}
+					out = append(out, graphql.CollectFields(op, e.Selections, []string{"Tenant"})...)
 				}
 			}
+		}
+	}
+	return out
+}
+
+// selectedTenantFields returns the names of the Tenant fields selected under
+// a TenantConnection.
+func selectedTenantFields(ctx context.Context) map[string]bool {
+	out := map[string]bool{}
+	for _, f := range selectedTenants(ctx) {
+		out[f.Name] = true
+	}
+	return out
+}
+
+// selectedTenantSubfields returns the selections of the Tenant field name
+// under a TenantConnection, aliases included (each with its own arguments).
+func selectedTenantSubfields(ctx context.Context, name string) []graphql.CollectedField {
+	var out []graphql.CollectedField
+	for _, f := range selectedTenants(ctx) {
+		if f.Name == name {
+			out = append(out, f)
 		}
 	}
 	return out

@@ -99,25 +99,9 @@ func primeUsage(ctx context.Context, wg *sync.WaitGroup, store *db.Store, l *Usa
 // edges.node). Invalid arguments are left to the resolver to refuse.
 func selectedStatsQueries(ctx context.Context) []tenant.StatsQuery {
 	op := graphql.GetOperationContext(ctx)
-	var tenantSels []graphql.CollectedField
-	for _, f := range graphql.CollectFieldsCtx(ctx, []string{"TenantConnection"}) {
-		switch f.Name {
-		case "nodes":
-			tenantSels = append(tenantSels, graphql.CollectFields(op, f.Selections, []string{"Tenant"})...)
-		case "edges":
-			for _, e := range graphql.CollectFields(op, f.Selections, []string{"TenantEdge"}) {
-				if e.Name == "node" {
-					tenantSels = append(tenantSels, graphql.CollectFields(op, e.Selections, []string{"Tenant"})...)
-				}
-			}
-		}
-	}
 	seen := map[tenant.StatsQuery]bool{}
 	var out []tenant.StatsQuery
-	for _, f := range tenantSels {
-		if f.Name != "stats" {
-			continue
-		}
+	for _, f := range selectedTenantSubfields(ctx, "stats") {
 		args := f.ArgumentMap(op.Variables)
 		s, _ := args["startDate"].(string)
 		e, _ := args["endDate"].(string)
