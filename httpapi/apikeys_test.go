@@ -14,7 +14,6 @@ import (
 
 	_ "github.com/lib/pq" // the postgres driver, for reading the test database directly
 
-	"tenantapi/db/dbtest"
 	"tenantapi/tenant"
 )
 
@@ -99,47 +98,6 @@ func wantUnauthenticated(t *testing.T, r *result, msg string) {
 	}
 }
 
-// openDBHolding opens the test database that holds the API key keyID: the
-// harness does not expose its database, so look for it among the test
-// databases of the TEST_DATABASE_URL server (key ids are random UUIDs).
-func openDBHolding(t *testing.T, keyID string) *sql.DB {
-	t.Helper()
-	adminURL := dbtest.AdminURL(t)
-	admin, err := sql.Open("postgres", adminURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	rows, err := admin.Query(`SELECT datname FROM pg_database WHERE datname LIKE 'tenantapi\_test\_%' AND NOT datistemplate`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, n)
-	}
-	rows.Close()
-	for _, name := range names {
-		conn, err := sql.Open("postgres", dbtest.WithDatabase(t, adminURL, name))
-		if err != nil {
-			continue
-		}
-		var n int
-		// Other tests' databases come and go: any error means "not this one".
-		if err := conn.QueryRow(`SELECT count(*) FROM api_keys WHERE id = $1`, keyID).Scan(&n); err == nil && n == 1 {
-			t.Cleanup(func() { conn.Close() })
-			return conn
-		}
-		conn.Close()
-	}
-	t.Fatalf("no test database holds API key %s", keyID)
-	return nil
-}
-
 // dumpTables returns the text of every row of every table.
 func dumpTables(t *testing.T, conn *sql.DB) string {
 	t.Helper()
@@ -182,7 +140,7 @@ func TestAPIKeyLifecycle(t *testing.T) {
 		later   []*result // every response after creation: none may show the secret
 	)
 	step := func(name string, f func(t *testing.T, e *env)) {
-		if !t.Run(name, func(t *testing.T) { f(t, subEnv(e0, t)) }) {
+		if !t.Run(name, func(t *testing.T) { f(t, e0.withT(t)) }) {
 			t.FailNow()
 		}
 	}
@@ -205,7 +163,7 @@ func TestAPIKeyLifecycle(t *testing.T) {
 	})
 
 	step("StoredAsSHA256Only", func(t *testing.T, e *env) {
-		conn := openDBHolding(t, key.ID)
+		conn := e.raw().DB
 		var hash []byte
 		var prefix string
 		if err := conn.QueryRow(`SELECT key_hash, prefix FROM api_keys WHERE id = $1`, key.ID).Scan(&hash, &prefix); err != nil {
@@ -382,7 +340,7 @@ func TestMalformedKeyNoLookup(t *testing.T) {
 	}
 	for _, tt := range tests { // sequential: they share the statement counter
 		t.Run(tt.name, func(t *testing.T) {
-			e := subEnv(e, t)
+			e := e.withT(t)
 			e.store.WaitBackground()
 			before := e.store.Statements.Load()
 			wantUnauthenticated(t, e.gql(tt.token, viewerQuery, nil), tt.msg)
@@ -415,7 +373,7 @@ func TestAuthorizationHeaderRefused(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", strings.NewReader(`{"query": "{ viewer { kind } }"}`))
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("Authorization", tt.header)
-			wantUnauthenticated(t, subEnv(e, t).do(req), tt.msg)
+			wantUnauthenticated(t, e.withT(t).do(req), tt.msg)
 		})
 	}
 	// The scheme is case-insensitive and the token trimmed.

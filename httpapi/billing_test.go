@@ -7,9 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,10 +19,6 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 
-	"tenantapi/db"
-	"tenantapi/db/dbtest"
-	"tenantapi/httpapi"
-	"tenantapi/keyring"
 	"tenantapi/tenant"
 )
 
@@ -65,28 +59,10 @@ var billStart = time.Date(2026, 11, 10, 12, 0, 0, 0, time.UTC)
 
 func newBillEnv(t *testing.T) *billEnv {
 	t.Helper()
-	url := dbtest.NewURL(t)
-	store, err := db.Open(context.Background(), url, db.Options{MaxOpenConns: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	raw, err := sqlx.Open("postgres", url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { raw.Close() })
-	ring, err := keyring.Parse(keyring.Generate("test"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	clock := &billClock{}
 	clock.Set(billStart)
-	store.Sealer, store.Now = ring, clock.Now
-	h := httpapi.New(store, httpapi.Config{AdminSecret: testAdminSecret, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return &billEnv{env: &env{t: t, srv: srv, store: store}, sql: raw, clock: clock}
+	e := buildEnv(t, envOptions{now: clock.Now})
+	return &billEnv{env: e, sql: e.raw(), clock: clock}
 }
 
 // tenantOn creates a tenant on plan as the operator and returns its id.

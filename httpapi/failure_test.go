@@ -1,16 +1,13 @@
 package httpapi_test
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -18,11 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"tenantapi/db"
 	"tenantapi/db/dbtest"
-	"tenantapi/egress"
-	"tenantapi/httpapi"
-	"tenantapi/keyring"
 )
 
 // This file covers what happens when the database goes away: connections
@@ -35,25 +28,7 @@ import (
 // reach directly or through a proxy it controls.
 func newEnvAt(t testing.TB, dbURL string) *env {
 	t.Helper()
-	store, err := db.Open(context.Background(), dbURL, db.Options{MaxOpenConns: 10})
-	if err != nil {
-		t.Fatalf("open %s: %v", dbURL, err)
-	}
-	t.Cleanup(func() { store.Close() })
-	ring, err := keyring.Parse(keyring.Generate("test"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	store.Sealer = ring
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(&testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	}
-	h := httpapi.New(store, httpapi.Config{AdminSecret: testAdminSecret, Logger: log,
-		Egress: egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second})})
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, store: store}
+	return buildEnv(t, envOptions{dbURL: dbURL})
 }
 
 // newIdempotencyKey returns a fresh random Idempotency-Key.

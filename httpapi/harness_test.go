@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 
 	"tenantapi/db"
 	"tenantapi/db/dbtest"
@@ -26,35 +29,76 @@ type env struct {
 	t     testing.TB
 	srv   *httptest.Server
 	store *db.Store
+	url   string   // the database the store uses
+	rawDB *sqlx.DB // see raw
 }
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	return newEnvWith(t, nil)
+	return buildEnv(t, envOptions{})
 }
 
 // newEnvWith is newEnv with the server configuration adjusted by edit.
 func newEnvWith(t testing.TB, edit func(*httpapi.Config)) *env {
 	t.Helper()
-	store := dbtest.New(t)
+	return buildEnv(t, envOptions{config: edit})
+}
+
+// envOptions vary the test server; the zero value is newEnv's.
+type envOptions struct {
+	dbURL  string                // the database; "" creates a fresh migrated one
+	now    func() time.Time      // the store's clock; nil is time.Now
+	config func(*httpapi.Config) // adjusts the server configuration
+}
+
+// buildEnv is the one constructor of test servers: a real store with a real
+// keyring over a real database, behind the production HTTP stack.
+func buildEnv(t testing.TB, o envOptions) *env {
+	t.Helper()
+	url := o.dbURL
+	if url == "" {
+		url = dbtest.NewURL(t)
+	}
+	store, err := db.Open(context.Background(), url, db.Options{MaxOpenConns: 10})
+	if err != nil {
+		t.Fatalf("open the test database: %v", err)
+	}
+	t.Cleanup(func() { store.Close() })
 	ring, err := keyring.Parse(keyring.Generate("test"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	store.Sealer = ring
+	if o.now != nil {
+		store.Now = o.now
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(&testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	cfg := httpapi.Config{AdminSecret: testAdminSecret, LoaderWait: 0, Logger: log,
 		Egress: egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second}), AllowedOrigins: []string{"https://app.example.com"}}
-	if edit != nil {
-		edit(&cfg)
+	if o.config != nil {
+		o.config(&cfg)
 	}
-	h := httpapi.New(store, cfg)
-	srv := httptest.NewServer(h)
+	srv := httptest.NewServer(httpapi.New(store, cfg))
 	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, store: store}
+	return &env{t: t, srv: srv, store: store, url: url}
+}
+
+// raw returns a direct connection to the server's database, for seeding
+// and for looking behind the API (opened once, closed with the test).
+func (e *env) raw() *sqlx.DB {
+	e.t.Helper()
+	if e.rawDB == nil {
+		conn, err := sqlx.Open("postgres", e.url)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		e.t.Cleanup(func() { conn.Close() })
+		e.rawDB = conn
+	}
+	return e.rawDB
 }
 
 type testWriter struct{ t testing.TB }

@@ -106,7 +106,7 @@ func TestGraphQLOverHTTP(t *testing.T) {
 			if tt.accept != "" {
 				h["Accept"] = tt.accept
 			}
-			r := subEnv(e, t).do(newHTTPRequest(t, e, tt.method, path, tt.body, h))
+			r := e.withT(t).do(newHTTPRequest(t, e, tt.method, path, tt.body, h))
 			if r.Status != tt.status {
 				t.Fatalf("status %d, want %d: %s", r.Status, tt.status, r.Raw)
 			}
@@ -177,7 +177,7 @@ func TestHealthAndGraphiQL(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
 			t.Parallel()
-			r := subEnv(e, t).do(newHTTPRequest(t, e, http.MethodGet, tt.path, "", map[string]string{"Accept": "text/html"}))
+			r := e.withT(t).do(newHTTPRequest(t, e, http.MethodGet, tt.path, "", map[string]string{"Accept": "text/html"}))
 			if r.Status != http.StatusOK {
 				t.Fatalf("status %d: %.300s", r.Status, r.Raw)
 			}
@@ -214,7 +214,7 @@ func TestCORS(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r := subEnv(e, t).do(newHTTPRequest(t, e, tt.method, "/graphql", tt.body, tt.header))
+			r := e.withT(t).do(newHTTPRequest(t, e, tt.method, "/graphql", tt.body, tt.header))
 			if got := r.Header.Get("Access-Control-Allow-Origin"); got != tt.allowOrigin {
 				t.Errorf("Access-Control-Allow-Origin = %q, want %q", got, tt.allowOrigin)
 			}
@@ -263,7 +263,7 @@ func TestRequestID(t *testing.T) {
 	t.Run("Generated", func(t *testing.T) {
 		seen := map[string]string{}
 		for _, rq := range requests {
-			r := subEnv(e, t).do(newHTTPRequest(t, e, rq.method, rq.path, rq.body, rq.header))
+			r := e.withT(t).do(newHTTPRequest(t, e, rq.method, rq.path, rq.body, rq.header))
 			id := r.Header.Get("X-Request-Id")
 			if !generated.MatchString(id) {
 				t.Errorf("%s (status %d): X-Request-Id = %q, want 16 hex digits", rq.name, r.Status, id)
@@ -291,7 +291,7 @@ func TestRequestID(t *testing.T) {
 			t.Parallel()
 			for _, rq := range requests[:4] {
 				h := map[string]string{"X-Request-Id": tt.sent}
-				r := subEnv(e, t).do(newHTTPRequest(t, e, rq.method, rq.path, rq.body, h))
+				r := e.withT(t).do(newHTTPRequest(t, e, rq.method, rq.path, rq.body, h))
 				got := r.Header.Get("X-Request-Id")
 				if tt.echoed && got != tt.sent {
 					t.Errorf("%s: X-Request-Id = %q, want the client's %q", rq.name, got, tt.sent)

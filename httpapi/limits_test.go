@@ -321,7 +321,7 @@ func TestRealisticQueriesPass(t *testing.T) {
 				if token != "" && strings.HasPrefix(strings.TrimSpace(q), "mutation") {
 					continue
 				}
-				r := subEnv(e, t).gql(token, q, ex.vars)
+				r := e.withT(t).gql(token, q, ex.vars)
 				for _, er := range r.Errors {
 					if c, _ := er.Extensions["code"].(string); limitCodes[c] || c == "GRAPHQL_VALIDATION_FAILED" || c == "GRAPHQL_PARSE_FAILED" {
 						t.Errorf("refused: %s: %s", c, er.Message)

@@ -1,15 +1,12 @@
 package httpapi_test
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -21,11 +18,8 @@ import (
 
 	swh "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
-	"tenantapi/db"
-	"tenantapi/db/dbtest"
 	"tenantapi/egress"
 	"tenantapi/httpapi"
-	"tenantapi/keyring"
 	"tenantapi/tenant"
 )
 
@@ -41,7 +35,6 @@ import (
 // It records every response body, to prove where secrets appear.
 type whEnv struct {
 	*env
-	dbURL string
 	clock *whClock
 	rcv   *whReceiver
 
@@ -60,27 +53,14 @@ func (c *whClock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 // egress rules (no loopback), so deliveries to the receiver are refused.
 func newWhEnv(t *testing.T, allowPrivate bool) *whEnv {
 	t.Helper()
-	url := dbtest.NewURL(t)
-	store, err := db.Open(context.Background(), url, db.Options{MaxOpenConns: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	ring, err := keyring.Parse(keyring.Generate("test"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	clock := &whClock{}
-	store.Sealer, store.Now = ring, clock.Now
 	rcv := newWhReceiver(t)
 	eg := egress.New(egress.Options{AllowPrivate: allowPrivate, Timeout: 5 * time.Second})
 	pool := x509.NewCertPool()
 	pool.AddCert(rcv.srv.Certificate()) // every httptest TLS server shares it
 	eg.HTTP.Transport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: pool}
-	h := httpapi.New(store, httpapi.Config{AdminSecret: testAdminSecret, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Egress: eg})
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return &whEnv{env: &env{t: t, srv: srv, store: store}, dbURL: url, clock: clock, rcv: rcv}
+	e := buildEnv(t, envOptions{now: clock.Now, config: func(c *httpapi.Config) { c.Egress = eg }})
+	return &whEnv{env: e, clock: clock, rcv: rcv}
 }
 
 // call is gql that records the response body.
@@ -286,7 +266,7 @@ func TestNotificationChannelsDefaults(t *testing.T) {
 	rows := func() int {
 		t.Helper()
 		var n int
-		if err := w.openDB().QueryRow(`SELECT count(*) FROM notification_channels`).Scan(&n); err != nil {
+		if err := w.raw().QueryRow(`SELECT count(*) FROM notification_channels`).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		return n
@@ -340,16 +320,6 @@ func TestNotificationChannelsDefaults(t *testing.T) {
 			t.Errorf("notification_channels rows = %d, want 1", n)
 		}
 	})
-}
-
-func (w *whEnv) openDB() *sql.DB {
-	w.t.Helper()
-	conn, err := sql.Open("postgres", w.dbURL)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	w.t.Cleanup(func() { conn.Close() })
-	return conn
 }
 
 // TestNotificationChannelsUpdate follows one tenant's channels through
@@ -468,7 +438,7 @@ func TestWebhookSecretShownOnce(t *testing.T) {
 		t.Error("a given secret appears in a response")
 	}
 
-	dump := dumpAllRows(t, w.openDB())
+	dump := dumpTables(t, w.raw().DB)
 	if !strings.Contains(dump, w.rcv.URL(id)) {
 		t.Fatalf("the dump does not hold the webhook URL: it missed notification_channels")
 	}
@@ -477,33 +447,6 @@ func TestWebhookSecretShownOnce(t *testing.T) {
 			t.Errorf("the %s secret is in the database in clear", name)
 		}
 	}
-}
-
-// dumpAllRows returns the text of every row of every table of the database.
-func dumpAllRows(t *testing.T, conn *sql.DB) string {
-	t.Helper()
-	rows, err := conn.Query(`SELECT quote_ident(table_name) FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tables []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		tables = append(tables, n)
-	}
-	rows.Close()
-	var all strings.Builder
-	for _, tbl := range tables {
-		var dump string
-		if err := conn.QueryRow(`SELECT coalesce(string_agg(r::text, E'\n'), '') FROM ` + tbl + ` r`).Scan(&dump); err != nil {
-			t.Fatalf("dump %s: %v", tbl, err)
-		}
-		all.WriteString(tbl + ":\n" + dump + "\n")
-	}
-	return all.String()
 }
 
 // TestSendTestWebhook delivers the test event to an https receiver and

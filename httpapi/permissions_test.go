@@ -86,7 +86,7 @@ func (f *fixture) input(fields map[string]any) map[string]any {
 }
 
 // withT returns e reporting to t, for use in subtests.
-func (e *env) withT(t testing.TB) *env { return &env{t: t, srv: e.srv, store: e.store} }
+func (e *env) withT(t testing.TB) *env { return &env{t: t, srv: e.srv, store: e.store, url: e.url} }
 
 // createKeyWithID is createKey that also returns the new key's id (and
 // names the key briefly, so that it can hold every permission).

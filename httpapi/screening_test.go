@@ -202,7 +202,7 @@ func TestScreeningUpdates(t *testing.T) {
 	}
 
 	// The weights are stored exactly, as decimals.
-	conn := openDBHolding(t, keyID)
+	conn := e.raw().DB
 	rows, err := conn.Query(`SELECT web_check, weight::text FROM risk_matrix_weights WHERE tenant_id = $1 ORDER BY web_check`, id)
 	if err != nil {
 		t.Fatal(err)

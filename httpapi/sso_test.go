@@ -2,14 +2,10 @@ package httpapi_test
 
 import (
 	"bytes"
-	"context"
 	"database/sql"
 	"encoding/hex"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -18,8 +14,6 @@ import (
 
 	"github.com/lib/pq"
 
-	"tenantapi/db"
-	"tenantapi/db/dbtest"
 	"tenantapi/httpapi"
 	"tenantapi/keyring"
 	"tenantapi/sso/ssotest"
@@ -47,28 +41,9 @@ type ssoEnv struct {
 
 func newSSOEnv(t *testing.T) *ssoEnv {
 	t.Helper()
-	url := dbtest.NewURL(t)
-	store, err := db.Open(context.Background(), url, db.Options{MaxOpenConns: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	raw, err := sql.Open("postgres", url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { raw.Close() })
-	ring, err := keyring.Parse(keyring.Generate("test"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	store.Sealer = ring
 	idp := ssotest.New(t)
-	h := httpapi.New(store, httpapi.Config{AdminSecret: testAdminSecret, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Egress: idp.Egress(true)})
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return &ssoEnv{env: &env{t: t, srv: srv, store: store}, idp: idp, raw: raw, ring: ring}
+	e := buildEnv(t, envOptions{config: func(c *httpapi.Config) { c.Egress = idp.Egress(true) }})
+	return &ssoEnv{env: e, idp: idp, raw: e.raw().DB, ring: e.store.Sealer.(*keyring.Keyring)}
 }
 
 // withT returns s reporting to t, sharing the server and the record.

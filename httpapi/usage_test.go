@@ -6,10 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -17,9 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"tenantapi/db"
-	"tenantapi/db/dbtest"
-	"tenantapi/httpapi"
 	"tenantapi/tenant"
 )
 
@@ -64,27 +58,10 @@ type usageEnv struct {
 
 func newUsageEnv(t *testing.T, now time.Time) *usageEnv {
 	t.Helper()
-	url := dbtest.NewURL(t)
-	store, err := db.Open(context.Background(), url, db.Options{MaxOpenConns: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
 	clock := &usageClock{}
 	clock.Set(now)
-	store.Now = clock.Now
-	conn, err := sql.Open("postgres", url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(&testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	}
-	srv := httptest.NewServer(httpapi.New(store, httpapi.Config{AdminSecret: testAdminSecret, Logger: log}))
-	t.Cleanup(srv.Close)
-	return &usageEnv{env: &env{t: t, srv: srv, store: store}, clock: clock, sql: conn}
+	e := buildEnv(t, envOptions{now: clock.Now})
+	return &usageEnv{env: e, clock: clock, sql: e.raw().DB}
 }
 
 // tenantOn creates a tenant on plan as the operator and returns its id and

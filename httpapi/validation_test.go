@@ -64,9 +64,6 @@ func readSaved(e *env, id string) (string, savedTenant) {
 	return string(r.Data), *out.Tenant
 }
 
-// subEnv is base for a subtest: same server, failures reported to t.
-func subEnv(base *env, t testing.TB) *env { return &env{t: t, srv: base.srv, store: base.store} }
-
 // uniqueToken is a random lower-case word unique to one case.
 func uniqueToken() string {
 	var b [5]byte
@@ -191,7 +188,7 @@ func TestValidationRefusesBadInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			e := subEnv(base, t)
+			e := base.withT(t)
 			tok := uniqueToken() // names what the case creates; the subject has its own
 			id := e.createTenant("Subject", uniqueToken()+".example")
 			before, _ := readSaved(e, id)
@@ -308,7 +305,7 @@ func TestValidationAcceptsBoundaries(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			e := subEnv(base, t)
+			e := base.withT(t)
 			tok := uniqueToken()
 			id := e.createTenant("Subject "+tok, "subject-"+tok+".example")
 			in := caseInput(tt.doc, tt.in, id, tok)
@@ -341,9 +338,9 @@ func TestAllowlistCanonicalized(t *testing.T) {
 				Settings struct{ IPAllowlist []string }
 			}
 		}
-		subEnv(e, t).mustGQL(testAdminSecret, doc, map[string]any{"in": in}, &out)
+		e.withT(t).mustGQL(testAdminSecret, doc, map[string]any{"in": in}, &out)
 		got := out.UpdateTenantSettings.Settings.IPAllowlist
-		if _, saved := readSaved(subEnv(e, t), id); !slices.Equal(saved.Settings.IPAllowlist, got) {
+		if _, saved := readSaved(e.withT(t), id); !slices.Equal(saved.Settings.IPAllowlist, got) {
 			t.Errorf("saved %q, mutation answered %q", saved.Settings.IPAllowlist, got)
 		}
 		return got
@@ -401,7 +398,7 @@ func TestTenantsArgumentsRefused(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r := subEnv(e, t).gql(testAdminSecret, `query($first: Int, $after: String, $filter: TenantFilter) {
+			r := e.withT(t).gql(testAdminSecret, `query($first: Int, $after: String, $filter: TenantFilter) {
 				tenants(first: $first, after: $after, filter: $filter) { totalCount nodes { id } } }`, tt.vars)
 			if r.Status != http.StatusOK || r.Code() != "BAD_USER_INPUT" || r.Field() != tt.field {
 				t.Fatalf("status %d code %q field %q, want 200 BAD_USER_INPUT %q: %s", r.Status, r.Code(), r.Field(), tt.field, r.Raw)
@@ -493,7 +490,7 @@ func TestTenantsPaginationAndFilters(t *testing.T) {
 	}
 
 	t.Run("PagesOfTwo", func(t *testing.T) {
-		e := subEnv(e, t)
+		e := e.withT(t)
 		var names []string
 		seen := map[string]bool{}
 		var after *string
@@ -539,7 +536,7 @@ func TestTenantsPaginationAndFilters(t *testing.T) {
 	})
 
 	t.Run("Filters", func(t *testing.T) {
-		e := subEnv(e, t)
+		e := e.withT(t)
 		e.mustGQL(testAdminSecret, `mutation($in: UpdateTenantInput!) { updateTenant(input: $in) { tenant { id } } }`,
 			map[string]any{"in": map[string]any{"tenantId": ids["Under_Score"], "status": "SUSPENDED"}}, nil)
 		e.mustGQL(testAdminSecret, `mutation($in: DeleteTenantInput!) { deleteTenant(input: $in) { tenant { id } } }`,
@@ -569,7 +566,7 @@ func TestTenantsPaginationAndFilters(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				if got := listNames(subEnv(e, t), tt.filter); !slices.Equal(got, tt.want) {
+				if got := listNames(e.withT(t), tt.filter); !slices.Equal(got, tt.want) {
 					t.Errorf("filter %v lists %q, want %q", tt.filter, got, tt.want)
 				}
 			})
