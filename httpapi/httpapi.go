@@ -10,9 +10,11 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/netip"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -269,5 +271,10 @@ func acceptsGraphQLResponse(r *http.Request) bool {
 }
 
 func containsMedia(accept, media string) bool {
-	return regexp.MustCompile(`(^|,)\s*` + regexp.QuoteMeta(media) + `\s*(;|,|$)`).MatchString(accept)
+	for part := range strings.SplitSeq(accept, ",") {
+		if mt, _, err := mime.ParseMediaType(strings.TrimSpace(part)); err == nil && mt == media {
+			return true
+		}
+	}
+	return false
 }

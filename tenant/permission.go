@@ -79,9 +79,21 @@ func (p Permission) Valid() bool { return permissionSet[p] }
 
 // EnumName is the GraphQL enum value of p: "risk-matrix:read" -> "RISK_MATRIX_READ".
 func (p Permission) EnumName() string {
-	r := strings.NewReplacer(":", "_", "-", "_")
-	return strings.ToUpper(r.Replace(string(p)))
+	if name, ok := permissionToEnum[p]; ok {
+		return name
+	}
+	return strings.ToUpper(enumReplacer.Replace(string(p)))
 }
+
+var enumReplacer = strings.NewReplacer(":", "_", "-", "_")
+
+var permissionToEnum = func() map[Permission]string {
+	m := make(map[Permission]string, len(AllPermissions))
+	for _, p := range AllPermissions {
+		m[p] = strings.ToUpper(enumReplacer.Replace(string(p)))
+	}
+	return m
+}()
 
 // PermissionFromEnum is the inverse of EnumName.
 func PermissionFromEnum(name string) (Permission, bool) {
