@@ -52,6 +52,7 @@ type config struct {
 	MaxBodyBytes    int64
 	RequestTimeout  time.Duration
 	StatementTime   time.Duration // DB_STATEMENT_TIMEOUT; 0 = none
+	DBPrepare       bool          // DB_PREPARED_STATEMENTS
 	Introspection   bool
 	Suggestions     bool
 }
@@ -62,7 +63,7 @@ const minAdminSecret = 24
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{Port: 8080, LogLevel: slog.LevelInfo, LogFormat: "json", LoaderWait: 0, DBMaxConns: 20, ShutdownTimeout: 20 * time.Second,
 		AnonymousPerMin: 60, Limits: httpapi.DefaultLimits, MaxBodyBytes: 1 << 20, RequestTimeout: httpapi.DefaultRequestTimeout,
-		StatementTime: 10 * time.Second, Introspection: true, Suggestions: true}
+		StatementTime: 10 * time.Second, DBPrepare: true, Introspection: true, Suggestions: true}
 	c.DatabaseURL = getenv("DATABASE_URL")
 	if c.DatabaseURL == "" {
 		return c, errors.New("DATABASE_URL is required, e.g. postgres://user@127.0.0.1:5432/tenantapi?sslmode=disable (or use `make run`, which starts a private PostgreSQL)")
@@ -211,7 +212,7 @@ func loadLimits(getenv func(string) string, c *config) error {
 	for _, b := range []struct {
 		name string
 		dst  *bool
-	}{{"INTROSPECTION_ENABLED", &c.Introspection}, {"FIELD_SUGGESTIONS_ENABLED", &c.Suggestions}} {
+	}{{"INTROSPECTION_ENABLED", &c.Introspection}, {"FIELD_SUGGESTIONS_ENABLED", &c.Suggestions}, {"DB_PREPARED_STATEMENTS", &c.DBPrepare}} {
 		if v := getenv(b.name); v != "" {
 			on, err := strconv.ParseBool(v)
 			if err != nil {
@@ -303,7 +304,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	store, err := db.Open(ctx, cfg.DatabaseURL, db.Options{MaxOpenConns: cfg.DBMaxConns, Sealer: ring, StatementTimeout: cfg.StatementTime})
+	store, err := db.Open(ctx, cfg.DatabaseURL, db.Options{MaxOpenConns: cfg.DBMaxConns, Sealer: ring, StatementTimeout: cfg.StatementTime, NoPrepare: !cfg.DBPrepare})
 	if err != nil {
 		return err
 	}

@@ -39,6 +39,8 @@ func TestLoadConfig(t *testing.T) {
 		{"ErrLogFormat", map[string]string{"LOG_FORMAT": "xml"}, "LOG_FORMAT must be json or text"},
 		{"ErrLoaderWait", map[string]string{"LOADER_WAIT": "5"}, "LOADER_WAIT"},
 		{"ErrDBMaxConns", map[string]string{"DB_MAX_CONNS": "0"}, "DB_MAX_CONNS"},
+		{"OKNoPreparedStatements", map[string]string{"DB_PREPARED_STATEMENTS": "false"}, ""},
+		{"ErrPreparedStatements", map[string]string{"DB_PREPARED_STATEMENTS": "sometimes"}, "DB_PREPARED_STATEMENTS must be true or false"},
 		{"OKEncryptionKey", map[string]string{"ENCRYPTION_KEY": keyring.Generate("k2") + "," + keyring.Generate("k1")}, ""},
 		{"ErrEncryptionKey", map[string]string{"ENCRYPTION_KEY": "k1:tooshort"}, "32 bytes in base64"},
 		{"ErrEgressPrivate", map[string]string{"EGRESS_ALLOW_PRIVATE": "maybe"}, "EGRESS_ALLOW_PRIVATE must be true or false"},

@@ -148,7 +148,7 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string) (*tenant.APIKeyReco
 func (s *Store) APIKeysByTenant(ctx context.Context, ids []string) ([][]*tenant.APIKeyRecord, []error) {
 	all, own := scope(ctx)
 	var rows []apiKeyRow
-	err := sqlx.SelectContext(ctx, s.q(), &rows, `SELECT `+apiKeyCols+` FROM api_keys k
+	err := s.selectBatch(ctx, &rows, `SELECT `+apiKeyCols+` FROM api_keys k
 		WHERE k.tenant_id = ANY($1::uuid[]) AND ($2 OR k.tenant_id = $3)
 		ORDER BY k.created_at DESC, k.id`, pq.Array(validIDs(ids)), all, own)
 	out := make([][]*tenant.APIKeyRecord, len(ids))

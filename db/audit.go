@@ -154,7 +154,7 @@ func (s *Store) AuditLogByTenant(ctx context.Context, q tenant.AuditQuery, ids [
 	}
 	args = append(args, q.First+1)
 	var rows []tenant.AuditEntry
-	err := sqlx.SelectContext(ctx, s.q(), &rows, `SELECT e.* FROM unnest($1::uuid[]) AS k(id)
+	err := s.selectBatch(ctx, &rows, `SELECT e.* FROM unnest($1::uuid[]) AS k(id)
 		CROSS JOIN LATERAL (SELECT `+auditCols+` FROM audit_log a WHERE a.tenant_id = k.id AND `+cond+`
 			ORDER BY a.at DESC, a.id DESC LIMIT `+fmt.Sprintf("$%d", len(args))+`) AS e
 		WHERE ($2 OR k.id = $3)`, args...)
@@ -192,7 +192,7 @@ func (s *Store) CountAuditByTenant(ctx context.Context, f tenant.AuditFilter, id
 		TenantID string `db:"tenant_id"`
 		N        int    `db:"n"`
 	}
-	err := sqlx.SelectContext(ctx, s.q(), &rows, `SELECT a.tenant_id, count(*) AS n FROM audit_log a
+	err := s.selectBatch(ctx, &rows, `SELECT a.tenant_id, count(*) AS n FROM audit_log a
 		WHERE a.tenant_id = ANY($1::uuid[]) AND ($2 OR a.tenant_id = $3) AND `+cond+` GROUP BY a.tenant_id`, args...)
 	out := make([]int, len(ids))
 	errs := make([]error, len(ids))

@@ -115,7 +115,7 @@ func (r *billingRow) billing() *tenant.Billing {
 func (s *Store) BillingByTenant(ctx context.Context, ids []string) ([]*tenant.Billing, []error) {
 	all, own := scope(ctx)
 	var rows []billingRow
-	err := sqlx.SelectContext(ctx, s.q(), &rows, `SELECT `+billingCols+billingFrom+`
+	err := s.selectBatch(ctx, &rows, `SELECT `+billingCols+billingFrom+`
 		WHERE t.id = ANY($1::uuid[]) AND ($2 OR t.id = $3)`, pq.Array(validIDs(ids)), all, own)
 	return inKeyOrder(ids, rows, err, "billing", func(r *billingRow) (string, *tenant.Billing) { return r.TenantID, r.billing() })
 }

@@ -40,6 +40,16 @@ type Store struct {
 
 	bg sync.WaitGroup // background writes (lastUsedAt), waited for by Close
 
+	stmts *stmtCache // prepared statements of the pool; nil = Options.NoPrepare
+
+	// The combined statements (db/combine.go) run on their own pool, whose
+	// sessions always use the generic plan of a prepared statement: their
+	// parameters are tenant ids, dates and flags, for which one plan fits
+	// all, and re-planning a statement of ten parts on every call cost more
+	// than running it (docs/benchmarks.md). nil = the main pool.
+	gen      *sqlx.DB
+	genStmts *stmtCache
+
 	migrateURL string // the URL without the statement timeout, for Migrate
 }
 
@@ -52,6 +62,10 @@ type Options struct {
 	// that runs longer (SQLSTATE 57014, answered SERVICE_UNAVAILABLE); 0 =
 	// none. Migrations run without it.
 	StatementTimeout time.Duration
+	// NoPrepare sends every statement unprepared: for a connection pooler
+	// in transaction mode that cannot keep prepared statements (PgBouncer
+	// before 1.21, or without max_prepared_statements).
+	NoPrepare bool
 }
 
 // Open connects to the database at url and checks it answers.
@@ -79,7 +93,23 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 		conn.Close()
 		return nil, fmt.Errorf("database unreachable: %w", err)
 	}
-	return &Store{db: conn, Now: time.Now, Sealer: o.Sealer, migrateURL: url}, nil
+	s := &Store{db: conn, Now: time.Now, Sealer: o.Sealer, migrateURL: url}
+	if !o.NoPrepare {
+		s.stmts = newStmtCache(conn)
+		if genURL, err := withSessionOption(poolURL, "-c plan_cache_mode=force_generic_plan"); err == nil {
+			gen, err := sqlx.Open("postgres", withBinaryParameters(withConnectTimeout(genURL)))
+			if err != nil {
+				conn.Close()
+				return nil, fmt.Errorf("database url: %w", err)
+			}
+			n := max(2, o.MaxOpenConns/2)
+			gen.SetMaxOpenConns(n)
+			gen.SetMaxIdleConns(n)
+			gen.SetConnMaxIdleTime(5 * time.Minute)
+			s.gen, s.genStmts = gen, newStmtCache(gen)
+		}
+	}
+	return s, nil
 }
 
 // WithStatementTimeout returns the postgres:// URL rawURL with d as every
@@ -93,12 +123,17 @@ func WithStatementTimeout(rawURL string, d time.Duration) (string, error) {
 	if d <= 0 {
 		return rawURL, nil
 	}
+	return withSessionOption(rawURL, fmt.Sprintf("-c statement_timeout=%d", max(d.Milliseconds(), 1)))
+}
+
+// withSessionOption appends opt (-c name=value) to the start-up options
+// of the postgres:// URL rawURL.
+func withSessionOption(rawURL, opt string) (string, error) {
 	u, err := neturl.Parse(rawURL)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return "", errors.New("a statement timeout needs a postgres:// URL")
+		return "", errors.New("session options need a postgres:// URL")
 	}
 	q := u.Query()
-	opt := fmt.Sprintf("-c statement_timeout=%d", max(d.Milliseconds(), 1))
 	if o := strings.TrimSpace(q.Get("options")); o != "" {
 		opt = o + " " + opt // the last setting wins
 	}
@@ -113,6 +148,13 @@ func (s *Store) Stats() sql.DBStats { return s.db.Stats() }
 // Close waits for background writes and closes the pool.
 func (s *Store) Close() error {
 	s.bg.Wait()
+	if s.stmts != nil {
+		s.stmts.close()
+	}
+	if s.gen != nil {
+		s.genStmts.close()
+		s.gen.Close()
+	}
 	return s.db.Close()
 }
 
@@ -148,8 +190,22 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 	return len(res), nil
 }
 
-// q returns the pool wrapped so every statement is counted.
-func (s *Store) q() sqlx.ExtContext { return counted{s.db, &s.Statements} }
+// q returns the pool wrapped so every statement is counted (and prepared,
+// db/prepared.go).
+func (s *Store) q() sqlx.ExtContext {
+	if s.stmts != nil {
+		return counted{preparedPool{s.db, s.stmts}, &s.Statements}
+	}
+	return counted{s.db, &s.Statements}
+}
+
+// combinedQ is q for the combined statements: the generic-plan pool.
+func (s *Store) combinedQ() sqlx.ExtContext {
+	if s.gen != nil {
+		return counted{preparedPool{s.gen, s.genStmts}, &s.Statements}
+	}
+	return s.q()
+}
 
 // inTx runs fn in one transaction: committed when fn returns nil, rolled
 // back otherwise. fn gets a counted handle and the transaction's one "now".

@@ -60,7 +60,7 @@ func (s *Store) InvoicePagesByTenant(ctx context.Context, ids []string, first in
 	}
 	all, own := scope(ctx)
 	var rows []tenant.Invoice
-	err := sqlx.SelectContext(ctx, s.q(), &rows, `SELECT `+invoiceCols+` FROM unnest($1::uuid[]) AS k(id)
+	err := s.selectBatch(ctx, &rows, `SELECT `+invoiceCols+` FROM unnest($1::uuid[]) AS k(id)
 		CROSS JOIN LATERAL (
 			SELECT * FROM invoices i WHERE i.tenant_id = k.id AND ($5::date IS NULL OR (i.date, i.id) < ($5::date, $6::uuid))
 			ORDER BY i.date DESC, i.id DESC LIMIT $4
@@ -112,7 +112,7 @@ func (s *Store) InvoiceCountsByTenant(ctx context.Context, ids []string) ([]int,
 		N        int    `db:"n"`
 	}
 	var rows []countRow
-	err := sqlx.SelectContext(ctx, s.q(), &rows, `SELECT k.id AS tenant_id,
+	err := s.selectBatch(ctx, &rows, `SELECT k.id AS tenant_id,
 		(SELECT count(*) FROM invoices i WHERE i.tenant_id = k.id) AS n
 		FROM unnest($1::uuid[]) AS k(id) WHERE ($2 OR k.id = $3)`, pq.Array(validIDs(ids)), all, own)
 	return inKeyOrder(ids, rows, err, "invoices", func(r *countRow) (string, int) { return r.TenantID, r.N })

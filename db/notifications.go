@@ -75,7 +75,7 @@ func (r *channelsRow) setSecret(s tenant.Sealer, secret string, now time.Time) {
 func (s *Store) NotificationChannelsByTenant(ctx context.Context, ids []string) ([]*tenant.NotificationChannels, []error) {
 	all, own := scope(ctx)
 	var rows []channelsRow
-	err := sqlx.SelectContext(ctx, s.q(), &rows, `SELECT t.id AS tenant_id, COALESCE(n.emails, '{}') AS emails,
+	err := s.selectBatch(ctx, &rows, `SELECT t.id AS tenant_id, COALESCE(n.emails, '{}') AS emails,
 		n.webhook_url, COALESCE(n.events, '{}') AS events, n.webhook_secret_tail, n.webhook_secret_created_at,
 		n.previous_webhook_secret_expires_at, COALESCE(n.version, 0) AS version, n.updated_at, n.updated_by
 		FROM tenants t LEFT JOIN notification_channels n ON n.tenant_id = t.id

@@ -3,7 +3,6 @@ package db
 import (
 	"context"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"tenantapi/tenant"
@@ -15,13 +14,13 @@ const planCols = `id, name, description, users, policies, interactions_per_month
 // Plans lists the plans catalog, smallest first.
 func (s *Store) Plans(ctx context.Context) ([]*tenant.Plan, error) {
 	var out []*tenant.Plan
-	err := sqlx.SelectContext(ctx, s.q(), &out, `SELECT `+planCols+` FROM plans ORDER BY rank`)
+	err := s.selectBatch(ctx, &out, `SELECT `+planCols+` FROM plans ORDER BY rank`)
 	return out, translate(err)
 }
 
 // PlansByID loads plans by id, in key order. It is a loader batch.
 func (s *Store) PlansByID(ctx context.Context, ids []string) ([]*tenant.Plan, []error) {
 	var rows []tenant.Plan
-	err := sqlx.SelectContext(ctx, s.q(), &rows, `SELECT `+planCols+` FROM plans WHERE id = ANY($1)`, pq.Array(ids))
+	err := s.selectBatch(ctx, &rows, `SELECT `+planCols+` FROM plans WHERE id = ANY($1)`, pq.Array(ids))
 	return inKeyOrder(ids, rows, err, "plan", func(p *tenant.Plan) (string, *tenant.Plan) { return p.ID, p })
 }

@@ -44,7 +44,7 @@ const (
 func scopedBatch[R any, V any](ctx context.Context, s *Store, ids []string, what, query string, kv func(*R) (string, V)) ([]V, []error) {
 	all, own := scope(ctx)
 	var rows []R
-	err := sqlx.SelectContext(ctx, s.q(), &rows, query, pq.Array(validIDs(ids)), all, own)
+	err := s.selectBatch(ctx, &rows, query, pq.Array(validIDs(ids)), all, own)
 	return inKeyOrder(ids, rows, err, what, kv)
 }
 
@@ -233,7 +233,7 @@ func (s *Store) RiskMatricesByTenant(ctx context.Context, ids []string) ([]*tena
 	var rows []riskRow
 	// Distinct keys: a repeated key would repeat its weights in the fold.
 	keys := slices.Compact(slices.Sorted(slices.Values(validIDs(ids))))
-	err := sqlx.SelectContext(ctx, s.q(), &rows, `SELECT k.id AS tenant_id, `+riskCols+`
+	err := s.selectBatch(ctx, &rows, `SELECT k.id AS tenant_id, `+riskCols+`
 		FROM `+scopedKeys+` LEFT JOIN risk_matrices m ON m.tenant_id = k.id
 		LEFT JOIN risk_matrix_weights w ON w.tenant_id = m.tenant_id
 		WHERE `+scopedWhere+` ORDER BY k.id, `+riskOrder, pq.Array(keys), all, own)

@@ -32,7 +32,7 @@ func (r *settingsRow) settings() *tenant.Settings {
 func (s *Store) SettingsByTenant(ctx context.Context, ids []string) ([]*tenant.Settings, []error) {
 	all, own := scope(ctx)
 	var rows []settingsRow
-	err := sqlx.SelectContext(ctx, s.q(), &rows, `SELECT `+settingsCols+` FROM tenant_settings s
+	err := s.selectBatch(ctx, &rows, `SELECT `+settingsCols+` FROM tenant_settings s
 		WHERE s.tenant_id = ANY($1::uuid[]) AND ($2 OR s.tenant_id = $3)`, pq.Array(validIDs(ids)), all, own)
 	return inKeyOrder(ids, rows, err, "settings", func(r *settingsRow) (string, *tenant.Settings) { return r.TenantID, r.settings() })
 }

@@ -27,7 +27,7 @@ const ssoFrom = ` FROM tenant_settings s LEFT JOIN sso_configs c ON c.tenant_id 
 func (s *Store) SSOByTenant(ctx context.Context, ids []string) ([]*tenant.SSOConfig, []error) {
 	all, own := scope(ctx)
 	var rows []tenant.SSOConfig
-	err := sqlx.SelectContext(ctx, s.q(), &rows, `SELECT `+ssoCols+ssoFrom+`
+	err := s.selectBatch(ctx, &rows, `SELECT `+ssoCols+ssoFrom+`
 		WHERE s.tenant_id = ANY($1::uuid[]) AND ($2 OR s.tenant_id = $3)`, pq.Array(validIDs(ids)), all, own)
 	return inKeyOrder(ids, rows, err, "sso configuration", func(r *tenant.SSOConfig) (string, *tenant.SSOConfig) { return r.TenantID, r })
 }

@@ -30,7 +30,7 @@ func (s *Store) UsageByTenant(ctx context.Context, ids []string) ([]*tenant.Usag
 	all, own := scope(ctx)
 	month := tenant.DateOf(s.Now()).MonthStart()
 	var rows []tenant.Usage
-	err := sqlx.SelectContext(ctx, s.q(), &rows, `
+	err := s.selectBatch(ctx, &rows, `
 		SELECT k.id AS tenant_id,
 		  COALESCE((SELECT sum(d.interactions) FROM usage_daily d WHERE d.tenant_id = k.id AND d.day >= $2 AND d.day < $5), 0) AS interactions_this_month,
 		  (SELECT count(*) FROM usage_monthly_users u WHERE u.tenant_id = k.id AND u.month = $2) AS active_users,
@@ -282,7 +282,7 @@ func (s *Store) QuotaByTenant(ctx context.Context, ids []string) ([]*tenant.Quot
 	now := s.Now().UTC()
 	month := tenant.DateOf(now).MonthStart()
 	var rows []quotaRow
-	err := sqlx.SelectContext(ctx, s.q(), &rows, `SELECT t.id AS tenant_id, t.status, t.plan_id, p.interactions_per_month,
+	err := s.selectBatch(ctx, &rows, `SELECT t.id AS tenant_id, t.status, t.plan_id, p.interactions_per_month,
 		  COALESCE((SELECT sum(d.interactions) FROM usage_daily d WHERE d.tenant_id = t.id AND d.day >= $4 AND d.day < $5), 0) AS used,
 		  COALESCE((SELECT sum(g.amount - g.used) FROM credit_grants g
 		    WHERE g.tenant_id = t.id AND (g.expires_at IS NULL OR g.expires_at > $6)), 0) AS credits
@@ -328,7 +328,7 @@ func (s *Store) StatsByTenant(ctx context.Context, q tenant.StatsQuery, ids []st
 	all, own := scope(ctx)
 	months, days := q.UserSpans()
 	var rows []statsRow
-	err := sqlx.SelectContext(ctx, s.q(), &rows, `SELECT k.id AS tenant_id, b.bucket,
+	err := s.selectBatch(ctx, &rows, `SELECT k.id AS tenant_id, b.bucket,
 		  COALESCE(b.interactions, 0) AS interactions, COALESCE(b.blocked, 0) AS blocked, COALESCE(b.coached, 0) AS coached,
 		  COALESCE(b.logged, 0) AS logged, COALESCE(b.high_risk, 0) AS high_risk,
 		  u.n AS unique_users, p.n AS unique_platforms
@@ -404,7 +404,7 @@ func (s *Store) UsageReportsByTenant(ctx context.Context, ids []string) ([]*tena
 	all, own := scope(ctx)
 	month := tenant.DateOf(s.Now()).MonthStart()
 	var rows []reportRow
-	err := sqlx.SelectContext(ctx, s.q(), &rows, `SELECT t.id AS tenant_id, p.included_monthly_active_tokens AS included,
+	err := s.selectBatch(ctx, &rows, `SELECT t.id AS tenant_id, p.included_monthly_active_tokens AS included,
 		  COALESCE((SELECT sum(d.tokenized) FROM usage_daily d WHERE d.tenant_id = t.id AND d.day >= $4 AND d.day < $5), 0) AS monthly_active,
 		  tt.token_type, COALESCE(tt.count, 0) AS count, tt.last_created_at
 		FROM tenants t JOIN plans p ON p.id = t.plan_id

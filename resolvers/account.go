@@ -2,7 +2,6 @@ package resolvers
 
 import (
 	"context"
-	"sync"
 
 	"tenantapi/db"
 	"tenantapi/tenant"
@@ -48,7 +47,7 @@ func (r *Resolver) accountStatus(ctx context.Context, t *tenant.Tenant) (*tenant
 
 // primeAccount loads, for a list, the parts of accountStatus that no other
 // selected field primes already.
-func primeAccount(ctx context.Context, wg *sync.WaitGroup, store *db.Store, l *Loaders, a *tenant.Actor, ids, planIDs []string, fields map[string]bool) {
+func primeAccount(ctx context.Context, wg group, store *db.Store, l *Loaders, a *tenant.Actor, ids, planIDs []string, fields map[string]bool) {
 	if !fields["accountStatus"] || !a.Has(tenant.PermBillingRead) {
 		return
 	}

@@ -3,7 +3,6 @@ package resolvers
 import (
 	"context"
 	"encoding/json"
-	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -119,7 +118,7 @@ func countQuery(q tenant.AuditQuery) tenant.AuditQuery {
 // primeAudit is prefetch for Tenant.auditLog over a page of tenants: one
 // statement per distinct set of arguments for the pages, and one for their
 // totalCount when it is selected.
-func primeAudit(ctx context.Context, wg *sync.WaitGroup, store *db.Store, l *AuditLoaders, a *tenant.Actor, ids []string) {
+func primeAudit(ctx context.Context, wg group, store *db.Store, l *AuditLoaders, a *tenant.Actor, ids []string) {
 	if !a.Has(tenant.PermAuditRead) {
 		return
 	}

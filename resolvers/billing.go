@@ -104,7 +104,7 @@ func selectsField(ctx context.Context, typ, name string) bool {
 // primeBilling is prefetch for the billing fields of a page of tenants:
 // billing in one statement; invoices in one statement per distinct
 // (first, after) selected, plus one for the totals when totalCount is.
-func primeBilling(ctx context.Context, wg *sync.WaitGroup, store *db.Store, l *Loaders, a *tenant.Actor, ids []string, fields map[string]bool) {
+func primeBilling(ctx context.Context, wg group, store *db.Store, l *Loaders, a *tenant.Actor, ids []string, fields map[string]bool) {
 	if !a.Has(tenant.PermBillingRead) {
 		return
 	}

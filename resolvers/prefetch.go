@@ -2,7 +2,6 @@ package resolvers
 
 import (
 	"context"
-	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/graph-gophers/dataloader/v7"
@@ -10,15 +9,20 @@ import (
 	"tenantapi/tenant"
 )
 
-// A list of tenants knows every key its nested fields will ask for, so it
-// loads each selected association for the whole page at once and primes the
-// loaders with the results: one statement per association whatever the
-// page size, without depending on the loaders' wait window. Associations the
-// caller may not read are skipped (their directive refuses them anyway).
+// A tenant, or a page of tenants, knows every key its nested fields will ask
+// for, so it loads every selected association for all of them at once and
+// primes the loaders with the results: one statement whatever the page size
+// and the number of associations (db.Combiner), without depending on the
+// loaders' wait window. Associations the caller may not read are skipped
+// (their directive refuses them anyway).
 
-// selectedTenants returns the Tenant fields selected under a
-// TenantConnection, through nodes and edges.node, aliases included.
+// selectedTenants returns the Tenant fields selected under the current
+// field: a Tenant (me, tenant) or a TenantConnection, through nodes and
+// edges.node; aliases included.
 func selectedTenants(ctx context.Context) []graphql.CollectedField {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Definition != nil && fc.Field.Definition.Type.Name() == "Tenant" {
+		return graphql.CollectFieldsCtx(ctx, []string{"Tenant"}) // me, tenant(id:)
+	}
 	op := graphql.GetOperationContext(ctx)
 	var out []graphql.CollectedField
 	for _, f := range graphql.CollectFieldsCtx(ctx, []string{"TenantConnection"}) {
@@ -36,8 +40,8 @@ func selectedTenants(ctx context.Context) []graphql.CollectedField {
 	return out
 }
 
-// selectedTenantFields returns the names of the Tenant fields selected under
-// a TenantConnection.
+// selectedTenantFields returns the names of the Tenant fields selected
+// under the current field (selectedTenants).
 func selectedTenantFields(ctx context.Context) map[string]bool {
 	out := map[string]bool{}
 	for _, f := range selectedTenants(ctx) {
@@ -47,7 +51,7 @@ func selectedTenantFields(ctx context.Context) map[string]bool {
 }
 
 // selectedTenantSubfields returns the selections of the Tenant field name
-// under a TenantConnection, aliases included (each with its own arguments).
+// under the current field, aliases included (each with its own arguments).
 func selectedTenantSubfields(ctx context.Context, name string) []graphql.CollectedField {
 	var out []graphql.CollectedField
 	for _, f := range selectedTenants(ctx) {
@@ -58,12 +62,17 @@ func selectedTenantSubfields(ctx context.Context, name string) []graphql.Collect
 	return out
 }
 
-// prefetch loads the selected associations of ts and primes the loaders.
+// group starts the batches of a prefetch (a db.Combiner).
+type group interface{ Go(func()) }
+
+// prefetch loads the selected associations of ts and primes the loaders,
+// all of them in one statement (db.Combiner).
 func (r *Resolver) prefetch(ctx context.Context, ts []*tenant.Tenant, fields map[string]bool) {
-	if len(ts) < 2 {
-		return // a single tenant batches fine through the loaders alone
+	if len(ts) == 0 {
+		return
 	}
 	l, a := loaders(ctx), tenant.ActorFrom(ctx)
+	wg, ctx := r.Store.Combine(ctx)
 	ids := make([]string, len(ts))
 	planSet := map[string]bool{}
 	var planIDs []string
@@ -75,7 +84,6 @@ func (r *Resolver) prefetch(ctx context.Context, ts []*tenant.Tenant, fields map
 		}
 	}
 	readable := a.Has(tenant.PermTenantRead)
-	var wg sync.WaitGroup
 	if readable && fields["settings"] {
 		wg.Go(func() { prime(ctx, l.Settings, ids, r.Store.SettingsByTenant) })
 	}
@@ -94,12 +102,12 @@ func (r *Resolver) prefetch(ctx context.Context, ts []*tenant.Tenant, fields map
 	if a.Has(tenant.PermNotificationChannelsRead) && fields["notificationChannels"] {
 		wg.Go(func() { prime(ctx, l.NotificationChannels, ids, r.Store.NotificationChannelsByTenant) })
 	}
-	primeScreening(ctx, &wg, r.Store, l, a, ids, fields)
-	primeBilling(ctx, &wg, r.Store, l, a, ids, fields)
-	primeUsage(ctx, &wg, r.Store, l.Metering, a, ids, fields)
-	primeAccount(ctx, &wg, r.Store, l, a, ids, planIDs, fields)
+	primeScreening(ctx, wg, r.Store, l, a, ids, fields)
+	primeBilling(ctx, wg, r.Store, l, a, ids, fields)
+	primeUsage(ctx, wg, r.Store, l.Metering, a, ids, fields)
+	primeAccount(ctx, wg, r.Store, l, a, ids, planIDs, fields)
 	if fields["auditLog"] {
-		primeAudit(ctx, &wg, r.Store, l.Audit, a, ids)
+		primeAudit(ctx, wg, r.Store, l.Audit, a, ids)
 	}
 	wg.Wait()
 }
@@ -113,4 +121,15 @@ func prime[V any](ctx context.Context, loader *dataloader.Loader[string, V], key
 			loader.Prime(ctx, k, vals[i])
 		}
 	}
+}
+
+// tenantWithAssociations loads tenant id and the associations selected
+// under the current field (me, tenant).
+func (r *Resolver) tenantWithAssociations(ctx context.Context, id string) (*tenant.Tenant, error) {
+	t, err := r.Store.Tenant(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	r.prefetch(ctx, []*tenant.Tenant{t}, selectedTenantFields(ctx))
+	return t, nil
 }

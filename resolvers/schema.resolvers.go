@@ -114,12 +114,12 @@ func (r *queryResolver) Me(ctx context.Context) (*tenant.Tenant, error) {
 	if a.OwnTenant() == "" {
 		return nil, tenant.Errorf(tenant.EFORBIDDEN, "me needs a tenant API key: the admin secret has no tenant of its own; use tenant(id:) or tenants")
 	}
-	return r.Store.Tenant(ctx, a.OwnTenant())
+	return r.tenantWithAssociations(ctx, a.OwnTenant())
 }
 
 // Tenant is the resolver for the tenant field.
 func (r *queryResolver) Tenant(ctx context.Context, id string) (*tenant.Tenant, error) {
-	return r.Store.Tenant(ctx, id)
+	return r.tenantWithAssociations(ctx, id)
 }
 
 // Tenants is the resolver for the tenants field.

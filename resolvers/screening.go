@@ -2,7 +2,6 @@ package resolvers
 
 import (
 	"context"
-	"sync"
 
 	"tenantapi/db"
 	"tenantapi/graph"
@@ -11,7 +10,7 @@ import (
 
 // primeScreening is prefetch for the screening configuration fields of a
 // page of tenants: one statement per selected field the caller may read.
-func primeScreening(ctx context.Context, wg *sync.WaitGroup, store *db.Store, l *Loaders, a *tenant.Actor, ids []string, fields map[string]bool) {
+func primeScreening(ctx context.Context, wg group, store *db.Store, l *Loaders, a *tenant.Actor, ids []string, fields map[string]bool) {
 	if a.Has(tenant.PermKeywordsRead) && fields["keywords"] {
 		wg.Go(func() { prime(ctx, l.Keywords, ids, store.KeywordsByTenant) })
 	}

@@ -2,7 +2,6 @@ package resolvers
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -70,7 +69,7 @@ func statsQuery(start, end tenant.Date, g *tenant.Granularity) (tenant.StatsQuer
 // primeUsage is prefetch for the usage fields of a page of tenants: one
 // statement per selected field the caller may read, and for stats one per
 // distinct set of arguments (aliases may ask for several periods).
-func primeUsage(ctx context.Context, wg *sync.WaitGroup, store *db.Store, l *UsageLoaders, a *tenant.Actor, ids []string, fields map[string]bool) {
+func primeUsage(ctx context.Context, wg group, store *db.Store, l *UsageLoaders, a *tenant.Actor, ids []string, fields map[string]bool) {
 	if a.Has(tenant.PermBillingRead) && fields["credits"] {
 		wg.Go(func() { prime(ctx, l.Credits, ids, store.CreditsByTenant) })
 	}
