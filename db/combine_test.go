@@ -142,7 +142,10 @@ func TestCombinerWithoutPreparedStatements(t *testing.T) {
 	var plans []*tenant.Plan
 	var usageErr error
 	c.Go(func() { plans, _ = store.PlansByID(ctx, []string{"enterprise", "starter"}) })
-	c.Go(func() { _, errs := store.UsageByTenant(ctx, []string{"7d9f1c2e-5b4a-4c3d-8e2f-1a0b9c8d7e6f"}); usageErr = errs[0] })
+	c.Go(func() {
+		_, errs := store.UsageByTenant(ctx, []string{"7d9f1c2e-5b4a-4c3d-8e2f-1a0b9c8d7e6f"})
+		usageErr = errs[0]
+	})
 	before := store.Statements.Load()
 	c.Wait()
 	if n := store.Statements.Load() - before; n != 1 {
