@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -222,5 +223,22 @@ func TestPurgeExpired(t *testing.T) {
 	<-done
 	if count("old") != 0 || count("createTenant")+count("tenants.insert") == 0 {
 		t.Errorf("after the purge: %d expired entries, %d recent ones; want 0 and the tenant's creation", count("old"), count("tenants.insert"))
+	}
+}
+
+// TestTuneGC: the collector's defaults apply only where GOGC and GOMEMLIMIT
+// are unset.
+func TestTuneGC(t *testing.T) {
+	oldPercent := debug.SetGCPercent(100)
+	oldLimit := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() { debug.SetGCPercent(oldPercent); debug.SetMemoryLimit(oldLimit) })
+	if g, m := tuneGC(func(string) string { return "" }); g != defaultGCPercent || m != defaultMemLimit {
+		t.Errorf("defaults: GOGC %d, GOMEMLIMIT %d", g, m)
+	}
+	debug.SetGCPercent(77)
+	debug.SetMemoryLimit(1 << 30)
+	env := map[string]string{"GOGC": "77", "GOMEMLIMIT": "1GiB"}
+	if g, m := tuneGC(func(k string) string { return env[k] }); g != 77 || m != 1<<30 {
+		t.Errorf("with GOGC and GOMEMLIMIT set: GOGC %d, GOMEMLIMIT %d", g, m)
 	}
 }

@@ -34,17 +34,18 @@ func (r *apiKeyRow) record() *tenant.APIKeyRecord {
 const lastUsedGranularity = time.Minute
 
 // Authenticate resolves a well-formed API key to its actor, with its
-// tenant's IP allowlist and its plan's API rate, in one statement.
+// tenant (Actor.Tenant), the tenant's IP allowlist and its plan's API rate,
+// in one statement.
 // Codes: EUNAUTHENTICATED (unknown, revoked or expired key, deleted
 // tenant), EFORBIDDEN (suspended tenant).
 func (s *Store) Authenticate(ctx context.Context, key string) (*tenant.Actor, error) {
 	var row struct {
 		apiKeyRow
-		TenantStatus tenant.Status  `db:"tenant_status"`
-		Allowlist    pq.StringArray `db:"ip_allowlist"`
-		PerMinute    int            `db:"api_requests_per_minute"`
+		Tenant    tenant.Tenant  `db:"tenant"`
+		Allowlist pq.StringArray `db:"ip_allowlist"`
+		PerMinute int            `db:"api_requests_per_minute"`
 	}
-	err := sqlx.GetContext(ctx, s.q(), &row, `SELECT `+apiKeyCols+`, t.status AS tenant_status,
+	err := sqlx.GetContext(ctx, s.q(), &row, `SELECT `+apiKeyCols+`, `+tenantColsAs("tenant")+`,
 		COALESCE(st.ip_allowlist::text[], '{}') AS ip_allowlist, p.api_requests_per_minute
 		FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
 		JOIN plans p ON p.id = t.plan_id
@@ -65,7 +66,7 @@ func (s *Store) Authenticate(ctx context.Context, key string) (*tenant.Actor, er
 	case tenant.KeyExpired:
 		return nil, tenant.Errorf(tenant.EUNAUTHENTICATED, "API key %s… expired at %s", k.Prefix, k.ExpiresAt.UTC().Format(time.RFC3339))
 	}
-	switch row.TenantStatus {
+	switch row.Tenant.Status {
 	case tenant.StatusDeleted:
 		return nil, tenant.Errorf(tenant.EUNAUTHENTICATED, "API key not recognised")
 	case tenant.StatusSuspended:
@@ -90,7 +91,7 @@ func (s *Store) Authenticate(ctx context.Context, key string) (*tenant.Actor, er
 		}
 	}
 	return &tenant.Actor{Kind: tenant.APIKey, KeyID: k.ID, TenantID: k.TenantID, Permissions: k.Permissions, IPAllowlist: allow,
-		RequestsPerMinute: row.PerMinute}, nil
+		RequestsPerMinute: row.PerMinute, Tenant: &row.Tenant}, nil
 }
 
 // CreateAPIKey creates a key for in.TenantID and returns it with its secret,

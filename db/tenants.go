@@ -18,6 +18,17 @@ import (
 const tenantCols = `t.id, t.name, t.domain, t.plan_id, t.status, t.owner_id, t.owner_email,
 	t.created_at, t.created_by, t.modified_at, t.modified_by, t.deleted_at, t.version`
 
+// tenantColsAs is tenantCols aliased into the nested struct field prefix
+// (t.id AS "prefix.id", ...), for a Tenant read alongside another row.
+func tenantColsAs(prefix string) string {
+	cols := strings.Split(tenantCols, ",")
+	for i, c := range cols {
+		c = strings.TrimSpace(c)
+		cols[i] = c + ` AS "` + prefix + "." + strings.TrimPrefix(c, "t.") + `"`
+	}
+	return strings.Join(cols, ", ")
+}
+
 // scope returns the SQL arguments that confine a query to what the caller
 // may see: ($all OR tenant_id = $own). Every tenant-scoped query carries it,
 // so isolation does not depend on the resolvers alone.

@@ -2,8 +2,15 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
 
 	"tenantapi/tenant"
 )
@@ -96,7 +103,8 @@ func TestStatementsConstantInListSize(t *testing.T) {
 }
 
 // TestStatementsForMe counts the dashboard's `me` query with a tenant key:
-// one key lookup, the tenant, then one statement for every association.
+// the key lookup (which reads the tenant too), then one statement for every
+// association.
 func TestStatementsForMe(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -111,7 +119,68 @@ func TestStatementsForMe(t *testing.T) {
 		map[string]any{"from": "2026-01-01", "to": "2026-01-30"}, nil)
 	got := e.store.Statements.Load() - before
 	t.Logf("statements for me with every association: %d", got)
-	if got > 3 {
-		t.Errorf("me ran %d statements, want at most 3 (key lookup, tenant, associations)", got)
+	if got > 2 {
+		t.Errorf("me ran %d statements, want at most 2 (key lookup with the tenant, associations)", got)
+	}
+}
+
+// TestMeOverWebsocketIsCurrent: `me` answers from the tenant read with the
+// key within one HTTP request, never from a read as old as a websocket
+// connection: a rename made after the connection opened shows on it.
+func TestMeOverWebsocketIsCurrent(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	id := e.createTenant("Before", "before.example.com")
+	key := e.createKey(id, "TENANT_READ", "TENANT_UPDATE")
+	for _, viaHeader := range []bool{true, false} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		opts := &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}}
+		initPayload := json.RawMessage(fmt.Sprintf(`{"Authorization": "Bearer %s"}`, key))
+		if viaHeader {
+			opts.HTTPHeader = http.Header{"Authorization": {"Bearer " + key}}
+			initPayload = json.RawMessage(`{}`)
+		}
+		conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.srv.URL, "http")+"/graphql", opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.CloseNow()
+		type msg struct {
+			ID      string          `json:"id,omitempty"`
+			Type    string          `json:"type"`
+			Payload json.RawMessage `json:"payload,omitempty"`
+		}
+		if err := wsjson.Write(ctx, conn, msg{Type: "connection_init", Payload: initPayload}); err != nil {
+			t.Fatal(err)
+		}
+		var ack msg
+		if err := wsjson.Read(ctx, conn, &ack); err != nil || ack.Type != "connection_ack" {
+			t.Fatalf("connection_init: %+v, %v", ack, err)
+		}
+		name := func(opID string) string {
+			if err := wsjson.Write(ctx, conn, msg{ID: opID, Type: "subscribe", Payload: json.RawMessage(`{"query":"{ me { name } }"}`)}); err != nil {
+				t.Fatal(err)
+			}
+			var next msg
+			for next.Type != "next" {
+				if err := wsjson.Read(ctx, conn, &next); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var r struct {
+				Data struct{ Me struct{ Name string } }
+			}
+			if err := json.Unmarshal(next.Payload, &r); err != nil {
+				t.Fatal(err)
+			}
+			return r.Data.Me.Name
+		}
+		before := name("1")
+		renamed := fmt.Sprintf("Renamed %v", viaHeader)
+		e.mustGQL(key, `mutation($n: String) { updateTenant(input: {name: $n}) { tenant { name } } }`, map[string]any{"n": renamed}, nil)
+		if after := name("2"); after != renamed {
+			t.Errorf("header auth %v: me on the open connection says %q (then %q), want %q", viaHeader, after, before, renamed)
+		}
 	}
 }

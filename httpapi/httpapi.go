@@ -79,8 +79,8 @@ func New(store *db.Store, cfg Config) http.Handler {
 		KeepAlivePingInterval: 10 * time.Second,
 		Implementation:        transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{OriginPatterns: originPatterns(cfg.AllowedOrigins)}},
 		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-			if tenant.ActorFrom(ctx).Kind != tenant.Anonymous || p.Authorization() == "" {
-				return ctx, nil, nil
+			if a := tenant.ActorFrom(ctx); a.Kind != tenant.Anonymous || p.Authorization() == "" {
+				return tenant.WithActor(ctx, a.ForConnection()), nil, nil
 			}
 			actor, err := auth.actor(ctx, p.Authorization())
 			if err != nil {
@@ -89,7 +89,7 @@ func New(store *db.Store, cfg Config) http.Handler {
 			if ip := tenant.ClientIP(ctx); !actor.AllowsIP(ip) {
 				return ctx, nil, tenant.Errorf(tenant.EFORBIDDEN, "requests from %s are not allowed by this tenant's IP allowlist", ip)
 			}
-			return tenant.WithActor(ctx, actor), nil, nil
+			return tenant.WithActor(ctx, actor.ForConnection()), nil, nil
 		},
 	})
 	srv.AddTransport(transport.Options{AllowedMethods: []string{"GET", "POST", "OPTIONS"}})

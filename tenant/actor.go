@@ -30,6 +30,22 @@ type Actor struct {
 	// (APIKey only), read with the key at each request so a plan change
 	// applies to the next request.
 	RequestsPerMinute int
+	// Tenant is the key's tenant as read with the key (APIKey only): `me`
+	// answers from it instead of reading it again. It belongs to one HTTP
+	// request; a websocket connection, which outlives the read, drops it
+	// (ForConnection).
+	Tenant *Tenant
+}
+
+// ForConnection returns the actor for a long-lived connection: without the
+// tenant read at authentication, which would go stale.
+func (a *Actor) ForConnection() *Actor {
+	if a.Tenant == nil {
+		return a
+	}
+	c := *a
+	c.Tenant = nil
+	return &c
 }
 
 // AllowsIP reports whether the actor may call from addr: the operator
