@@ -184,18 +184,6 @@ func combinedQuery(reqs []*selectReq) (string, []any) {
 	return b.String(), args
 }
 
-// cell keeps one column's driver value (bytes copied: the driver reuses
-// its buffer).
-type cell struct{ v any }
-
-func (c *cell) Scan(src any) error {
-	if b, ok := src.([]byte); ok {
-		src = slices.Clone(b)
-	}
-	c.v = src
-	return nil
-}
-
 // scanCombined runs the combined statement and fills each request's dest
 // with its segment's rows, in the segment's order.
 func (s *Store) scanCombined(ctx context.Context, query string, args []any, reqs []*selectReq) error {
@@ -224,27 +212,24 @@ func (s *Store) scanCombined(ctx context.Context, query string, args []any, reqs
 		vals []any
 	}
 	segs := make([][]segRow, len(reqs))
-	cells := make([]cell, len(cols))
+	// Each column lands in an *any: database/sql's cheapest destination
+	// (bytes are copied, as they must be: the driver reuses its buffer).
+	cells := make([]any, len(cols))
 	ptrs := make([]any, len(cols))
 	for j := range cells {
 		ptrs[j] = &cells[j]
 	}
 	for rows.Next() {
-		for j := range cells {
-			cells[j].v = nil
-		}
 		if err := rows.Scan(ptrs...); err != nil {
 			return err
 		}
 		for i := range reqs {
-			n, ok := cells[starts[i]].v.(int64)
+			n, ok := cells[starts[i]].(int64)
 			if !ok {
 				continue
 			}
 			vals := make([]any, starts[i+1]-starts[i]-1)
-			for j := range vals {
-				vals[j] = cells[starts[i]+1+j].v
-			}
+			copy(vals, cells[starts[i]+1:starts[i+1]])
 			segs[i] = append(segs[i], segRow{n, vals})
 			break
 		}
