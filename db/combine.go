@@ -23,9 +23,10 @@ import (
 // association batch (Combiner.Go). Each batch's SELECT (Store.selectBatch)
 // registers with the combiner instead of running; when every goroutine has
 // registered or returned, the last one runs all the registered SELECTs as
-// one statement, each a segment of a FULL JOIN ... ON false (every row
-// belongs to exactly one segment), and hands each batch its rows, scanned as
-// sqlx would. The batches keep their own SQL, scope and key order; the
+// one statement, each a segment numbering its rows (_n<i>), the segments
+// FULL JOINed on that number (row n of the statement holds row n of every
+// segment that has one), and hands each batch its rows, scanned as sqlx
+// would. The batches keep their own SQL, scope and key order; the
 // database sees one statement (one parse, one plan, one round trip) instead
 // of one per association. A batch registering after that, or the only one,
 // runs alone as before.
@@ -158,7 +159,8 @@ var placeholder = regexp.MustCompile(`\$(\d+)`)
 
 // combinedQuery joins the requests' SELECTs into one: segment i is
 // (SELECT row_number() OVER () AS _n<i>, x.* FROM (<query i>) x), its
-// placeholders renumbered after those of the segments before it.
+// placeholders renumbered after those of the segments before it, FULL
+// JOINed to the segments before it on the row number.
 func combinedQuery(reqs []*selectReq) (string, []any) {
 	var b strings.Builder
 	var args []any
@@ -177,7 +179,16 @@ func combinedQuery(reqs []*selectReq) (string, []any) {
 		}
 		fmt.Fprintf(&b, "(SELECT row_number() OVER () AS _n%d, x.* FROM (%s) x) b%d", i, q, i)
 		if i > 0 {
-			b.WriteString(" ON false")
+			// Row n of this segment joins row n of the others: as many rows
+			// as the longest segment, not the sum of all.
+			fmt.Fprintf(&b, " ON b%d._n%d = COALESCE(", i, i)
+			for j := range i {
+				if j > 0 {
+					b.WriteString(", ")
+				}
+				fmt.Fprintf(&b, "b%d._n%d", j, j)
+			}
+			b.WriteString(")")
 		}
 		args = append(args, r.args...)
 	}
@@ -231,7 +242,6 @@ func (s *Store) scanCombined(ctx context.Context, query string, args []any, reqs
 			vals := make([]any, starts[i+1]-starts[i]-1)
 			copy(vals, cells[starts[i]+1:starts[i+1]])
 			segs[i] = append(segs[i], segRow{n, vals})
-			break
 		}
 	}
 	if err := rows.Err(); err != nil {
