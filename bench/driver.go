@@ -82,8 +82,12 @@ func (d *Driver) dbURL(hostport string, binaryParams bool) (string, error) {
 		u.Host = hostport
 	}
 	q := u.Query()
+	// Explicit both ways: db.Open adds binary_parameters=yes to a URL that
+	// does not say.
 	if binaryParams {
 		q.Set("binary_parameters", "yes")
+	} else {
+		q.Set("binary_parameters", "no")
 	}
 	u.RawQuery = q.Encode()
 	return u.String(), nil
