@@ -285,24 +285,26 @@ func fillRows(m *reflectx.Mapper, dest any, cols []string, vals [][]any) error {
 	} else if len(cols) != 1 {
 		return fmt.Errorf("combined statement: %d columns for scalar %s", len(cols), base)
 	}
-	out := reflect.MakeSlice(slice.Type(), 0, len(vals))
-	for _, row := range vals {
-		v := reflect.New(base)
+	// The rows are filled in place: one allocation for the slice (and one
+	// per row for a slice of pointers).
+	out := reflect.MakeSlice(slice.Type(), len(vals), len(vals))
+	for k, row := range vals {
+		v := out.Index(k)
+		if isPtr {
+			p := reflect.New(base)
+			v.Set(p)
+			v = p.Elem()
+		}
 		if scannable {
-			if err := assign(v.Elem(), row[0]); err != nil {
+			if err := assign(v, row[0]); err != nil {
 				return fmt.Errorf("combined statement: column %s: %w", cols[0], err)
 			}
-		} else {
-			for j, idx := range fields {
-				if err := assign(reflectx.FieldByIndexes(v.Elem(), idx), row[j]); err != nil {
-					return fmt.Errorf("combined statement: column %s: %w", cols[j], err)
-				}
-			}
+			continue
 		}
-		if isPtr {
-			out = reflect.Append(out, v)
-		} else {
-			out = reflect.Append(out, v.Elem())
+		for j, idx := range fields {
+			if err := assign(reflectx.FieldByIndexes(v, idx), row[j]); err != nil {
+				return fmt.Errorf("combined statement: column %s: %w", cols[j], err)
+			}
 		}
 	}
 	slice.Set(out)

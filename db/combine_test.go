@@ -30,7 +30,7 @@ func TestCombinedBatchesMatchAlone(t *testing.T) {
 	ids := []string{id, "7d9f1c2e-5b4a-4c3d-8e2f-1a0b9c8d7e6f", "not-a-uuid"} // the demo tenant, a missing one, a malformed one
 	today := tenant.DateOf(time.Now())
 	stats := tenant.StatsQuery{Start: today.AddDays(-29), End: today, Granularity: tenant.ByDay}
-	weekly := tenant.StatsQuery{Start: today.AddDays(-90), End: today, Granularity: tenant.ByWeek}
+	weekly := tenant.StatsQuery{Start: today.AddDays(-90), End: today, Granularity: tenant.ByWeek, Distinct: true}
 	batches := map[string]func(ctx context.Context) any{
 		"settings": func(ctx context.Context) any { return pair(store.SettingsByTenant(ctx, ids)) },
 		"plans": func(ctx context.Context) any {

@@ -326,32 +326,40 @@ func (s *Store) StatsByTenant(ctx context.Context, q tenant.StatsQuery, ids []st
 		return make([]*tenant.Stats, len(ids)), errs
 	}
 	all, own := scope(ctx)
-	months, days := q.UserSpans()
+	// Without Distinct the two LATERAL counts are left out, and with them
+	// their parameters (an unreferenced parameter has no type).
+	distinct := `0 AS unique_users, 0 AS unique_platforms
+		FROM unnest($1::uuid[]) AS k(id)`
+	args := []any{pq.Array(validIDs(ids)), all, own, q.Start, q.End, truncUnit[q.Granularity]}
+	if q.Distinct {
+		months, days := q.UserSpans()
+		distinct = `u.n AS unique_users, p.n AS unique_platforms
+		FROM unnest($1::uuid[]) AS k(id)
+		CROSS JOIN LATERAL (
+		  SELECT count(DISTINCT x.user_id) AS n FROM (
+		    SELECT user_id FROM usage_monthly_users WHERE tenant_id = k.id AND month = ANY($7::date[])
+		    UNION ALL
+		    SELECT user_id FROM usage_daily_users WHERE tenant_id = k.id AND day = ANY($8::date[])
+		  ) x
+		) u
+		CROSS JOIN LATERAL (
+		  SELECT count(DISTINCT platform) AS n FROM usage_daily_platforms WHERE tenant_id = k.id AND day BETWEEN $4 AND $5
+		) p`
+		args = append(args, pq.Array(dateStrings(months)), pq.Array(dateStrings(days)))
+	}
 	var rows []statsRow
 	err := s.selectBatch(ctx, &rows, `SELECT k.id AS tenant_id, b.bucket,
 		  COALESCE(b.interactions, 0) AS interactions, COALESCE(b.blocked, 0) AS blocked, COALESCE(b.coached, 0) AS coached,
 		  COALESCE(b.logged, 0) AS logged, COALESCE(b.high_risk, 0) AS high_risk,
-		  u.n AS unique_users, p.n AS unique_platforms
-		FROM unnest($1::uuid[]) AS k(id)
-		CROSS JOIN LATERAL (
-		  SELECT count(DISTINCT x.user_id) AS n FROM (
-		    SELECT user_id FROM usage_monthly_users WHERE tenant_id = k.id AND month = ANY($4::date[])
-		    UNION ALL
-		    SELECT user_id FROM usage_daily_users WHERE tenant_id = k.id AND day = ANY($5::date[])
-		  ) x
-		) u
-		CROSS JOIN LATERAL (
-		  SELECT count(DISTINCT platform) AS n FROM usage_daily_platforms WHERE tenant_id = k.id AND day BETWEEN $6 AND $7
-		) p
+		  `+distinct+`
 		LEFT JOIN LATERAL (
-		  SELECT date_trunc($8, d.day::timestamp)::date AS bucket, sum(d.interactions) AS interactions, sum(d.blocked) AS blocked,
+		  SELECT date_trunc($6, d.day::timestamp)::date AS bucket, sum(d.interactions) AS interactions, sum(d.blocked) AS blocked,
 		    sum(d.coached) AS coached, sum(d.logged) AS logged, sum(d.high_risk) AS high_risk
-		  FROM usage_daily d WHERE d.tenant_id = k.id AND d.day BETWEEN $6 AND $7
+		  FROM usage_daily d WHERE d.tenant_id = k.id AND d.day BETWEEN $4 AND $5
 		  GROUP BY 1
 		) b ON true
 		WHERE ($2 OR k.id = $3)
-		ORDER BY k.id, b.bucket`,
-		pq.Array(validIDs(ids)), all, own, pq.Array(dateStrings(months)), pq.Array(dateStrings(days)), q.Start, q.End, truncUnit[q.Granularity])
+		ORDER BY k.id, b.bucket`, args...)
 	var out []*tenant.Stats
 	var buckets map[tenant.Date]*tenant.StatsBucket
 	for _, r := range rows {

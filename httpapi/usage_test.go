@@ -1062,3 +1062,47 @@ func TestUsageIsolation(t *testing.T) {
 		t.Errorf("tenant B changed through the store:\n%s\n%s", before, after)
 	}
 }
+
+// TestStatsDistinctOnlyWhenSelected: the distinct users and platforms are
+// counted only when summary selects them (StatsQuery.Distinct), and the
+// totals and trends are the same either way, alone or aliased side by side
+// in one request, whose associations stay one statement.
+func TestStatsDistinctOnlyWhenSelected(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	_, key, err := e.store.SeedDemo(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	today := time.Now().UTC()
+	month := time.Date(today.Year(), today.Month(), 1, 0, 0, 0, 0, time.UTC)
+	vars := map[string]any{"s": month.Format("2006-01-02"), "e": month.AddDate(0, 1, -1).Format("2006-01-02")}
+	type stats struct {
+		Summary struct{ TotalInteractions, Blocked, UniqueUsers, UniquePlatforms int }
+		Trends  []struct{ Interactions int }
+	}
+	var out struct {
+		Me struct{ Plain, Distinct stats }
+	}
+	e.mustGQL(key, `{ viewer { kind } }`, nil, nil)
+	e.store.WaitBackground()
+	before := e.store.Statements.Load()
+	e.mustGQL(key, `query($s: Date!, $e: Date!) { me {
+		plain: stats(startDate: $s, endDate: $e) { summary { totalInteractions blocked } trends { interactions } }
+		distinct: stats(startDate: $s, endDate: $e) { summary { totalInteractions blocked uniqueUsers uniquePlatforms } trends { interactions } } } }`, vars, &out)
+	if n := e.store.Statements.Load() - before; n > 2 {
+		t.Errorf("%d statements, want 2 (key, associations)", n)
+	}
+	p, d := out.Me.Plain, out.Me.Distinct
+	if d.Summary.UniqueUsers != 12 || d.Summary.UniquePlatforms != 5 {
+		t.Errorf("distinct counts when selected: %+v, want 12 users and 5 platforms (the demo's)", d.Summary)
+	}
+	if p.Summary.TotalInteractions == 0 || p.Summary.TotalInteractions != d.Summary.TotalInteractions || p.Summary.Blocked != d.Summary.Blocked || len(p.Trends) != len(d.Trends) {
+		t.Errorf("totals differ with and without the distinct counts: %+v / %+v", p, d)
+	}
+	for i := range p.Trends {
+		if p.Trends[i] != d.Trends[i] {
+			t.Errorf("trend %d: %+v / %+v", i, p.Trends[i], d.Trends[i])
+		}
+	}
+}

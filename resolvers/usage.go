@@ -6,6 +6,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/graph-gophers/dataloader/v7"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"tenantapi/db"
 	"tenantapi/tenant"
@@ -61,6 +62,22 @@ func NewUsageLoaders(store *db.Store, wait time.Duration) *UsageLoaders {
 }
 
 // statsQuery turns the arguments of Tenant.stats into a validated query.
+// wantsDistinct reports whether a stats selection asks for the distinct
+// users or platforms (StatsQuery.Distinct).
+func wantsDistinct(op *graphql.OperationContext, sel ast.SelectionSet) bool {
+	for _, f := range graphql.CollectFields(op, sel, []string{"Stats"}) {
+		if f.Name != "summary" {
+			continue
+		}
+		for _, g := range graphql.CollectFields(op, f.Selections, []string{"StatsSummary"}) {
+			if g.Name == "uniqueUsers" || g.Name == "uniquePlatforms" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func statsQuery(start, end tenant.Date, g *tenant.Granularity) (tenant.StatsQuery, error) {
 	q := tenant.StatsQuery{Start: start, End: end, Granularity: deref(g)}
 	return q, q.Validate()
@@ -113,6 +130,7 @@ func selectedStatsQueries(ctx context.Context) []tenant.StatsQuery {
 			}
 		}
 		q, err := statsQuery(start, end, &g)
+		q.Distinct = wantsDistinct(op, f.Selections)
 		if err1 != nil || err2 != nil || err != nil || seen[q] {
 			continue
 		}

@@ -9,6 +9,8 @@ import (
 	"context"
 	"tenantapi/graph"
 	"tenantapi/tenant"
+
+	"github.com/99designs/gqlgen/graphql"
 )
 
 // RecordUsage is the resolver for the recordUsage field.
@@ -48,6 +50,7 @@ func (r *tenantResolver) Stats(ctx context.Context, obj *tenant.Tenant, startDat
 	if err != nil {
 		return nil, err
 	}
+	q.Distinct = wantsDistinct(graphql.GetOperationContext(ctx), graphql.GetFieldContext(ctx).Field.Selections)
 	return loaders(ctx).Metering.Stats.Load(ctx, statsKey{obj.ID, q})()
 }
 

@@ -556,6 +556,10 @@ func (g Granularity) next(b Date) Date {
 type StatsQuery struct {
 	Start, End  Date
 	Granularity Granularity
+	// Distinct asks for the distinct users and platforms of the period
+	// (summary.uniqueUsers, summary.uniquePlatforms): the dearest part of
+	// the statistics, computed only when selected. Without it both are 0.
+	Distinct bool
 }
 
 // Validate refuses an end before the start and more than MaxStatsBuckets
