@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"regexp"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -61,13 +63,19 @@ func (s *Store) Combine(ctx context.Context) (*Combiner, context.Context) {
 }
 
 // Go runs f in a goroutine whose batches (with the combiner's context) are
-// combined.
+// combined. A panic in f is logged and ends only f: what it would have
+// loaded is left to the loaders, under gqlgen's own recovery.
 func (c *Combiner) Go(f func()) {
 	c.mu.Lock()
 	c.launched++
 	c.mu.Unlock()
 	c.wg.Go(func() {
 		defer c.exit()
+		defer func() {
+			if r := recover(); r != nil {
+				slog.ErrorContext(c.ctx, "prefetch batch panicked", "panic", r, "stack", string(debug.Stack()))
+			}
+		}()
 		f()
 	})
 }

@@ -128,6 +128,21 @@ func TestCombinerWithoutBatches(t *testing.T) {
 	}
 }
 
+// TestCombinerPanic: a batch goroutine that panics ends alone; the others
+// still get their rows, and nothing waits forever.
+func TestCombinerPanic(t *testing.T) {
+	store := dbtest.New(t)
+	admin := tenant.WithActor(context.Background(), &tenant.Actor{Kind: tenant.Admin})
+	c, ctx := store.Combine(admin)
+	var plans []*tenant.Plan
+	c.Go(func() { panic("a broken batch") })
+	c.Go(func() { plans, _ = store.PlansByID(ctx, []string{"starter"}) })
+	c.Wait()
+	if len(plans) != 1 || plans[0].ID != "starter" {
+		t.Fatalf("plans after a panicking batch: %v", plans)
+	}
+}
+
 // TestCombinerWithoutPreparedStatements: with Options.NoPrepare (behind
 // PgBouncer in transaction mode) the combined statement runs unprepared on
 // the one pool, with the same results.

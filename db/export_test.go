@@ -20,3 +20,6 @@ func (s *Store) InTxForTest(ctx context.Context, rowAuditOff bool, fn func(tx sq
 
 // AuditEventForTest is auditEvent.
 var AuditEventForTest = auditEvent
+
+// QForTest is q: the pool, counted and prepared.
+func (s *Store) QForTest() sqlx.ExtContext { return s.q() }

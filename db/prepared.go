@@ -3,9 +3,12 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"strings"
 	"sync"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 )
 
 // Reads through the pool run as named prepared statements, one per query
@@ -79,30 +82,65 @@ type preparedPool struct {
 	c *stmtCache
 }
 
+// Each method falls back to an unprepared statement when the prepared one
+// went stale (stale, below).
+
 func (p preparedPool) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	if st := p.c.get(ctx, q); st != nil {
-		return st.QueryContext(ctx, args...)
+		rows, err := st.QueryContext(ctx, args...)
+		if !p.c.stale(q, st, err) {
+			return rows, err
+		}
 	}
 	return p.DB.QueryContext(ctx, q, args...)
 }
 
 func (p preparedPool) QueryxContext(ctx context.Context, q string, args ...any) (*sqlx.Rows, error) {
 	if st := p.c.get(ctx, q); st != nil {
-		return st.QueryxContext(ctx, args...)
+		rows, err := st.QueryxContext(ctx, args...)
+		if !p.c.stale(q, st, err) {
+			return rows, err
+		}
 	}
 	return p.DB.QueryxContext(ctx, q, args...)
 }
 
 func (p preparedPool) QueryRowxContext(ctx context.Context, q string, args ...any) *sqlx.Row {
 	if st := p.c.get(ctx, q); st != nil {
-		return st.QueryRowxContext(ctx, args...)
+		row := st.QueryRowxContext(ctx, args...)
+		if !p.c.stale(q, st, row.Err()) {
+			return row
+		}
 	}
 	return p.DB.QueryRowxContext(ctx, q, args...)
 }
 
 func (p preparedPool) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	if st := p.c.get(ctx, q); st != nil {
-		return st.ExecContext(ctx, args...)
+		res, err := st.ExecContext(ctx, args...)
+		if !p.c.stale(q, st, err) {
+			return res, err
+		}
 	}
 	return p.DB.ExecContext(ctx, q, args...)
+}
+
+// stale reports whether err says PostgreSQL can no longer run the prepared
+// statement st as prepared: a migration changed the columns a cached plan
+// returns ("cached plan must not change result type", SQLSTATE 0A000), as
+// happens to a running instance during a rolling deploy. It then forgets
+// st, so the caller runs the text unprepared and the next call prepares it
+// again.
+func (c *stmtCache) stale(q string, st *sqlx.Stmt, err error) bool {
+	var pe *pq.Error
+	if !errors.As(err, &pe) || pe.Code != "0A000" || !strings.Contains(pe.Message, "cached plan") {
+		return false
+	}
+	c.mu.Lock()
+	if c.m[q] == st {
+		delete(c.m, q)
+	}
+	c.mu.Unlock()
+	st.Close()
+	return true
 }
