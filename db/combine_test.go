@@ -18,14 +18,7 @@ import (
 // one Combiner, and requires the same values and errors: the combined
 // statement's rows are scanned exactly as sqlx scans a batch's own.
 func TestCombinedBatchesMatchAlone(t *testing.T) {
-	store := dbtest.New(t)
-	ring, _ := keyring.Parse(keyring.Generate("t"))
-	store.Sealer = ring
-	id, _, err := store.SeedDemo(context.Background(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	store.WaitBackground()
+	store, id := demoStore(t)
 	admin := tenant.WithActor(context.Background(), &tenant.Actor{Kind: tenant.Admin})
 	ids := []string{id, "7d9f1c2e-5b4a-4c3d-8e2f-1a0b9c8d7e6f", "not-a-uuid"} // the demo tenant, a missing one, a malformed one
 	today := tenant.DateOf(time.Now())
@@ -95,13 +88,7 @@ func TestCombinedBatchesMatchAlone(t *testing.T) {
 // TestCombinerScope: a tenant key's combined batches see its own tenant
 // only, exactly as alone.
 func TestCombinerScope(t *testing.T) {
-	store := dbtest.New(t)
-	ring, _ := keyring.Parse(keyring.Generate("t"))
-	store.Sealer = ring
-	id, _, err := store.SeedDemo(context.Background(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, id := demoStore(t)
 	other := "7d9f1c2e-5b4a-4c3d-8e2f-1a0b9c8d7e6f" // not the demo tenant
 	key := tenant.WithActor(context.Background(), &tenant.Actor{Kind: tenant.APIKey, TenantID: other, Permissions: []tenant.Permission{tenant.PermTenantRead, tenant.PermBillingRead}})
 	c, ctx := store.Combine(key)
@@ -169,6 +156,21 @@ func TestCombinerWithoutPreparedStatements(t *testing.T) {
 	if len(plans) != 2 || plans[0].ID != "enterprise" || plans[1].ID != "starter" || usageErr != nil {
 		t.Fatalf("plans %v, usage: %v", plans, usageErr)
 	}
+}
+
+// demoStore is a fresh database with the demo tenant (every area
+// configured), and that tenant's id.
+func demoStore(t *testing.T) (*db.Store, string) {
+	t.Helper()
+	store := dbtest.New(t)
+	ring, _ := keyring.Parse(keyring.Generate("t"))
+	store.Sealer = ring
+	id, _, err := store.SeedDemo(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.WaitBackground()
+	return store, id
 }
 
 func pair[V any](vals []V, errs []error) [2]any { return [2]any{vals, errs} }

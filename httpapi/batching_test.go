@@ -5,12 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/coder/websocket"
-	"github.com/coder/websocket/wsjson"
 
 	"tenantapi/tenant"
 )
@@ -135,43 +131,17 @@ func TestMeOverWebsocketIsCurrent(t *testing.T) {
 	for _, viaHeader := range []bool{true, false} {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		opts := &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}}
-		initPayload := json.RawMessage(fmt.Sprintf(`{"Authorization": "Bearer %s"}`, key))
+		var header http.Header
+		initPayload := fmt.Sprintf(`{"Authorization": "Bearer %s"}`, key)
 		if viaHeader {
-			opts.HTTPHeader = http.Header{"Authorization": {"Bearer " + key}}
-			initPayload = json.RawMessage(`{}`)
+			header, initPayload = http.Header{"Authorization": {"Bearer " + key}}, `{}`
 		}
-		conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.srv.URL, "http")+"/graphql", opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.CloseNow()
-		type msg struct {
-			ID      string          `json:"id,omitempty"`
-			Type    string          `json:"type"`
-			Payload json.RawMessage `json:"payload,omitempty"`
-		}
-		if err := wsjson.Write(ctx, conn, msg{Type: "connection_init", Payload: initPayload}); err != nil {
-			t.Fatal(err)
-		}
-		var ack msg
-		if err := wsjson.Read(ctx, conn, &ack); err != nil || ack.Type != "connection_ack" {
-			t.Fatalf("connection_init: %+v, %v", ack, err)
-		}
+		ws := e.dialWS(t, ctx, header, initPayload)
 		name := func(opID string) string {
-			if err := wsjson.Write(ctx, conn, msg{ID: opID, Type: "subscribe", Payload: json.RawMessage(`{"query":"{ me { name } }"}`)}); err != nil {
-				t.Fatal(err)
-			}
-			var next msg
-			for next.Type != "next" {
-				if err := wsjson.Read(ctx, conn, &next); err != nil {
-					t.Fatal(err)
-				}
-			}
 			var r struct {
 				Data struct{ Me struct{ Name string } }
 			}
-			if err := json.Unmarshal(next.Payload, &r); err != nil {
+			if err := json.Unmarshal(ws.operation(opID, `{ me { name } }`), &r); err != nil {
 				t.Fatal(err)
 			}
 			return r.Data.Me.Name

@@ -9,9 +9,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
 	"github.com/jmoiron/sqlx"
 
 	"tenantapi/db"
@@ -218,4 +221,56 @@ func (e *env) createKey(tenantID string, perms ...string) string {
 	e.mustGQL(testAdminSecret, `mutation($in: CreateApiKeyInput!) { createApiKey(input: $in) { secret } }`,
 		map[string]any{"in": map[string]any{"tenantId": tenantID, "name": fmt.Sprintf("test key (%d permissions)", len(perms)), "permissions": perms}}, &out)
 	return out.CreateApiKey.Secret
+}
+
+// wsClient is a graphql-transport-ws connection to the test server, past
+// connection_init and its ack.
+type wsClient struct {
+	t    *testing.T
+	ctx  context.Context
+	conn *websocket.Conn
+}
+
+// wsMsg is a graphql-transport-ws message.
+type wsMsg struct {
+	ID      string          `json:"id,omitempty"`
+	Type    string          `json:"type"`
+	Payload json.RawMessage `json:"payload,omitempty"`
+}
+
+// dialWS opens a websocket to /graphql with header on the upgrade request
+// and initPayload in connection_init; it is closed when the test ends.
+func (e *env) dialWS(t *testing.T, ctx context.Context, header http.Header, initPayload string) *wsClient {
+	t.Helper()
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.srv.URL, "http")+"/graphql",
+		&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}, HTTPHeader: header})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.CloseNow() })
+	if err := wsjson.Write(ctx, conn, wsMsg{Type: "connection_init", Payload: json.RawMessage(initPayload)}); err != nil {
+		t.Fatal(err)
+	}
+	var ack wsMsg
+	if err := wsjson.Read(ctx, conn, &ack); err != nil || ack.Type != "connection_ack" {
+		t.Fatalf("connection_init: %+v, %v", ack, err)
+	}
+	return &wsClient{t: t, ctx: ctx, conn: conn}
+}
+
+// operation sends query as operation id and returns the payload of its
+// first "next" message.
+func (c *wsClient) operation(id, query string) json.RawMessage {
+	c.t.Helper()
+	payload, _ := json.Marshal(map[string]string{"query": query})
+	if err := wsjson.Write(c.ctx, c.conn, wsMsg{ID: id, Type: "subscribe", Payload: payload}); err != nil {
+		c.t.Fatal(err)
+	}
+	var next wsMsg
+	for next.Type != "next" {
+		if err := wsjson.Read(c.ctx, c.conn, &next); err != nil {
+			c.t.Fatal(err)
+		}
+	}
+	return next.Payload
 }

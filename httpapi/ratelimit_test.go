@@ -19,9 +19,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
-	"github.com/coder/websocket/wsjson"
-
 	"tenantapi/httpapi"
 	"tenantapi/ratelimit"
 )
@@ -308,50 +305,24 @@ func TestRateLimitWebsocket(t *testing.T) {
 	e, _ := rateEnv(t, 3)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.srv.URL, "http")+"/graphql",
-		&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}, HTTPHeader: http.Header{"X-Forwarded-For": {"198.51.100.4"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.CloseNow()
-	type msg struct {
-		ID      string          `json:"id,omitempty"`
-		Type    string          `json:"type"`
-		Payload json.RawMessage `json:"payload,omitempty"`
-	}
-	if err := wsjson.Write(ctx, conn, msg{Type: "connection_init", Payload: json.RawMessage(`{}`)}); err != nil {
-		t.Fatal(err)
-	}
-	var ack msg
-	if err := wsjson.Read(ctx, conn, &ack); err != nil || ack.Type != "connection_ack" {
-		t.Fatalf("connection_init: %+v, %v", ack, err)
-	}
+	ws := e.dialWS(t, ctx, http.Header{"X-Forwarded-For": {"198.51.100.4"}}, `{}`)
 	for i := 1; i <= 4; i++ {
-		id := fmt.Sprint(i)
-		if err := wsjson.Write(ctx, conn, msg{ID: id, Type: "subscribe", Payload: json.RawMessage(`{"query":"{ viewer { kind } }"}`)}); err != nil {
-			t.Fatal(err)
-		}
-		var next msg
-		for next.Type != "next" {
-			if err := wsjson.Read(ctx, conn, &next); err != nil {
-				t.Fatal(err)
-			}
-		}
-		r := &result{Status: http.StatusOK, Raw: next.Payload}
-		if err := json.Unmarshal(next.Payload, r); err != nil {
+		payload := ws.operation(fmt.Sprint(i), "{ viewer { kind } }")
+		r := &result{Status: http.StatusOK, Raw: payload}
+		if err := json.Unmarshal(payload, r); err != nil {
 			t.Fatal(err)
 		}
 		ext := rateLimitOf(t, r)
 		if i <= 3 {
 			// The opening paid for operation 1 (2 left); 2 and 3 pay their own.
 			if len(r.Errors) > 0 || ext == nil || ext.Remaining != 3-i {
-				t.Fatalf("operation %d: %s, want data with %d remaining", i, next.Payload, 3-i)
+				t.Fatalf("operation %d: %s, want data with %d remaining", i, payload, 3-i)
 			}
 			continue
 		}
 		// gqlgen's websocket payloads always carry a data key: null here.
 		if r.Code() != "RATE_LIMITED" || ext == nil || ext.Remaining != 0 || string(r.Data) != "null" {
-			t.Fatalf("operation 4: %s, want RATE_LIMITED with null data", next.Payload)
+			t.Fatalf("operation 4: %s, want RATE_LIMITED with null data", payload)
 		}
 	}
 }
