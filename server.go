@@ -35,27 +35,28 @@ import (
 
 // config is the process configuration, read from the environment.
 type config struct {
-	DatabaseURL     string
-	Port            int
-	AdminSecret     string
-	AllowedOrigins  []string
-	LogLevel        slog.Level
-	LogFormat       string
-	LoaderWait      time.Duration
-	DBMaxConns      int
-	ShutdownTimeout time.Duration
-	EncryptionKey   string // keyring spec; "" = development key under .data/
-	EgressPrivate   bool
-	TrustedProxies  []netip.Prefix
-	RedisURL        string // "" = in-process rate limiter
-	AnonymousPerMin int    // rate limit of requests without credentials per client address; 0 = none
-	Limits          httpapi.Limits
-	MaxBodyBytes    int64
-	RequestTimeout  time.Duration
-	StatementTime   time.Duration // DB_STATEMENT_TIMEOUT; 0 = none
-	DBPrepare       bool          // DB_PREPARED_STATEMENTS
-	Introspection   bool
-	Suggestions     bool
+	DatabaseURL      string
+	Port             int
+	AdminSecret      string
+	AllowedOrigins   []string
+	LogLevel         slog.Level
+	LogFormat        string
+	LoaderWait       time.Duration
+	DBMaxConns       int
+	ShutdownTimeout  time.Duration
+	EncryptionKey    string // keyring spec; "" = development key under .data/
+	EgressPrivate    bool
+	TrustedProxies   []netip.Prefix
+	RedisURL         string // "" = in-process rate limiter
+	AnonymousPerMin  int    // rate limit of requests without credentials per client address; 0 = none
+	FailedAuthPerMin int    // failed authentications per client address; 0 = none
+	Limits           httpapi.Limits
+	MaxBodyBytes     int64
+	RequestTimeout   time.Duration
+	StatementTime    time.Duration // DB_STATEMENT_TIMEOUT; 0 = none
+	DBPrepare        bool          // DB_PREPARED_STATEMENTS
+	Introspection    bool
+	Suggestions      bool
 }
 
 // minAdminSecret is the shortest ADMIN_SECRET accepted: it guards every tenant.
@@ -63,7 +64,7 @@ const minAdminSecret = 24
 
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{Port: 8080, LogLevel: slog.LevelInfo, LogFormat: "json", LoaderWait: 0, DBMaxConns: 20, ShutdownTimeout: 20 * time.Second,
-		AnonymousPerMin: 60, Limits: httpapi.DefaultLimits, MaxBodyBytes: 1 << 20, RequestTimeout: httpapi.DefaultRequestTimeout,
+		AnonymousPerMin: 60, FailedAuthPerMin: 20, Limits: httpapi.DefaultLimits, MaxBodyBytes: 1 << 20, RequestTimeout: httpapi.DefaultRequestTimeout,
 		StatementTime: 10 * time.Second, DBPrepare: true, Introspection: true, Suggestions: true}
 	c.DatabaseURL = getenv("DATABASE_URL")
 	if c.DatabaseURL == "" {
@@ -158,6 +159,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 			return c, fmt.Errorf("RATE_LIMIT_ANONYMOUS_PER_MINUTE must be a number of requests from 0 (no limit) to 1000000, got %q", v)
 		}
 		c.AnonymousPerMin = n
+	}
+	if v := getenv("RATE_LIMIT_FAILED_AUTH_PER_MINUTE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 1_000_000 {
+			return c, fmt.Errorf("RATE_LIMIT_FAILED_AUTH_PER_MINUTE must be a number of failed authentications from 0 (no limit) to 1000000, got %q", v)
+		}
+		c.FailedAuthPerMin = n
 	}
 	if err := loadLimits(getenv, &c); err != nil {
 		return c, err
@@ -365,7 +373,7 @@ func run(args []string) error {
 			AdminSecret: cfg.AdminSecret, AllowedOrigins: cfg.AllowedOrigins, LoaderWait: cfg.LoaderWait, Logger: log,
 			Egress:         egress.New(egress.Options{AllowPrivate: cfg.EgressPrivate}),
 			TrustedProxies: cfg.TrustedProxies,
-			RateLimiter:    limiter, AnonymousPerMinute: cfg.AnonymousPerMin,
+			RateLimiter:    limiter, AnonymousPerMinute: cfg.AnonymousPerMin, FailedAuthPerMinute: cfg.FailedAuthPerMin,
 			Limits: cfg.Limits, MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout,
 			DisableIntrospection: !cfg.Introspection, DisableFieldSuggestions: !cfg.Suggestions,
 		}),

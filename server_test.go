@@ -40,6 +40,8 @@ func TestLoadConfig(t *testing.T) {
 		{"ErrLogFormat", map[string]string{"LOG_FORMAT": "xml"}, "LOG_FORMAT must be json or text"},
 		{"ErrLoaderWait", map[string]string{"LOADER_WAIT": "5"}, "LOADER_WAIT"},
 		{"ErrDBMaxConns", map[string]string{"DB_MAX_CONNS": "0"}, "DB_MAX_CONNS"},
+		{"OKFailedAuthUnlimited", map[string]string{"RATE_LIMIT_FAILED_AUTH_PER_MINUTE": "0"}, ""},
+		{"ErrFailedAuth", map[string]string{"RATE_LIMIT_FAILED_AUTH_PER_MINUTE": "-1"}, "RATE_LIMIT_FAILED_AUTH_PER_MINUTE must be a number"},
 		{"OKNoPreparedStatements", map[string]string{"DB_PREPARED_STATEMENTS": "false"}, ""},
 		{"ErrPreparedStatements", map[string]string{"DB_PREPARED_STATEMENTS": "sometimes"}, "DB_PREPARED_STATEMENTS must be true or false"},
 		{"OKEncryptionKey", map[string]string{"ENCRYPTION_KEY": keyring.Generate("k2") + "," + keyring.Generate("k1")}, ""},

@@ -17,6 +17,7 @@ type authenticator struct {
 	store       *db.Store
 	adminDigest []byte         // SHA-256 of ADMIN_SECRET; nil when unset
 	trusted     []netip.Prefix // proxies whose X-Forwarded-For is believed
+	failures    *authFailures  // failed authentications per address (authfail.go); nil = unlimited
 }
 
 func newAuthenticator(store *db.Store, adminSecret string, trusted []netip.Prefix) *authenticator {
@@ -60,7 +61,20 @@ func (a *authenticator) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ip := clientIP(r, a.trusted)
 		ctx := tenant.WithClientIP(r.Context(), ip)
-		actor, err := a.actor(ctx, r.Header.Get("Authorization"))
+		header := r.Header.Get("Authorization")
+		if header != "" {
+			if d, refused := a.failures.refusing(ip); refused {
+				writeFailedAuthLimited(w, r, d)
+				return
+			}
+		}
+		actor, err := a.actor(ctx, header)
+		if header != "" && tenant.ErrorCode(err) == tenant.EUNAUTHENTICATED {
+			if d := a.failures.failed(ctx, ip); d != nil && !d.Allowed {
+				writeFailedAuthLimited(w, r, *d)
+				return
+			}
+		}
 		if err == nil && !actor.AllowsIP(ip) {
 			err = tenant.Errorf(tenant.EFORBIDDEN, "requests from %s are not allowed by this tenant's IP allowlist", ip)
 		}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"time"
 
 	"github.com/99designs/gqlgen/complexity"
 	"github.com/99designs/gqlgen/graphql"
@@ -18,6 +19,10 @@ import (
 // New builds from cfg: tests make a resolver panic with it, or count the
 // resolvers that run.
 func SetFieldMiddleware(cfg *Config, f graphql.FieldMiddleware) { cfg.testAroundFields = f }
+
+// SetClock makes the failed-authentication refusals of the server New
+// builds from cfg keep time with now (the test's limiter clock).
+func SetClock(cfg *Config, now func() time.Time) { cfg.testNow = now }
 
 // RecoverHTTP is recoverHTTP, the panic guard around the GraphQL endpoint.
 var RecoverHTTP = recoverHTTP

@@ -46,6 +46,9 @@ type Config struct {
 	// AnonymousPerMinute is the budget of requests without credentials per
 	// client address, when RateLimiter is set; 0 = unlimited.
 	AnonymousPerMinute int
+	// FailedAuthPerMinute is the budget of failed authentications per
+	// client address, when RateLimiter is set (authfail.go); 0 = unlimited.
+	FailedAuthPerMinute int
 	// Limits bound GraphQL documents (limits.go); zero fields take
 	// DefaultLimits.
 	Limits Limits
@@ -59,6 +62,7 @@ type Config struct {
 	DisableFieldSuggestions bool
 
 	testAroundFields graphql.FieldMiddleware // set by tests only (export_test.go)
+	testNow          func() time.Time        // set by tests only (export_test.go)
 }
 
 // New returns the API's HTTP handler.
@@ -70,6 +74,7 @@ func New(store *db.Store, cfg Config) http.Handler {
 		cfg.MaxBodyBytes = 1 << 20
 	}
 	auth := newAuthenticator(store, cfg.AdminSecret, cfg.TrustedProxies)
+	auth.failures = newAuthFailures(cfg)
 	limiter := newRateLimiter(cfg)
 
 	srv := handler.New(resolvers.NewSchema(store, resolvers.Deps{Egress: cfg.Egress}))
@@ -82,11 +87,18 @@ func New(store *db.Store, cfg Config) http.Handler {
 			if a := tenant.ActorFrom(ctx); a.Kind != tenant.Anonymous || p.Authorization() == "" {
 				return tenant.WithActor(ctx, a.ForConnection()), nil, nil
 			}
+			ip := tenant.ClientIP(ctx)
+			if d, refused := auth.failures.refusing(ip); refused {
+				return ctx, nil, tenant.Errorf(tenant.ERATELIMITED, "%s", rateLimitedMessage(policyFailedAuth, d))
+			}
 			actor, err := auth.actor(ctx, p.Authorization())
+			if tenant.ErrorCode(err) == tenant.EUNAUTHENTICATED {
+				auth.failures.failed(ctx, ip)
+			}
 			if err != nil {
 				return ctx, nil, err
 			}
-			if ip := tenant.ClientIP(ctx); !actor.AllowsIP(ip) {
+			if !actor.AllowsIP(ip) {
 				return ctx, nil, tenant.Errorf(tenant.EFORBIDDEN, "requests from %s are not allowed by this tenant's IP allowlist", ip)
 			}
 			return tenant.WithActor(ctx, actor.ForConnection()), nil, nil
@@ -123,7 +135,7 @@ func New(store *db.Store, cfg Config) http.Handler {
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", gql)
-	mux.Handle("GET /invoices/{file}", auth.middleware(invoicePDF(store, cfg.Logger))) // Invoice.pdfUrl (invoices.go)
+	mux.Handle("GET /invoices/{file}", auth.middleware(limiter.middleware(invoicePDF(store, cfg.Logger)))) // Invoice.pdfUrl (invoices.go)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))

@@ -205,7 +205,7 @@ type metricsKey struct{}
 // rate limiter (ratelimit.go) calls it where it answers RATE_LIMITED.
 func countRateLimited(ctx context.Context, policy string) {
 	if m, _ := ctx.Value(metricsKey{}).(*metrics); m != nil {
-		if policy != "tenant" && policy != "anonymous" {
+		if policy != policyTenant && policy != policyAnonymous && policy != policyFailedAuth {
 			policy = "other"
 		}
 		m.rateLimited.WithLabelValues(policy).Inc()

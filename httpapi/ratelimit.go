@@ -244,6 +244,10 @@ func retryAfterSeconds(d ratelimit.Decision) int {
 }
 
 func rateLimitedMessage(policy string, d ratelimit.Decision) string {
+	if policy == policyFailedAuth {
+		return fmt.Sprintf("too many failed authentications from this address (%d a minute are allowed); its credentials are refused for %d s",
+			d.Limit, retryAfterSeconds(d))
+	}
 	if policy == policyAnonymous {
 		return fmt.Sprintf("rate limit exceeded: requests without credentials are limited to %d a minute per client address; retry in %d s, or authenticate with an API key",
 			d.Limit, retryAfterSeconds(d))

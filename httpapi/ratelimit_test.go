@@ -21,6 +21,7 @@ import (
 
 	"tenantapi/httpapi"
 	"tenantapi/ratelimit"
+	"tenantapi/tenant"
 )
 
 // rlClock is the rate limiter's clock in these tests: it moves only when
@@ -439,5 +440,76 @@ func TestRateLimitRedisDown(t *testing.T) {
 				t.Fatalf("/metrics does not count the Redis failure:\n%s", grepLines(m, "ratelimit_"))
 			}
 		})
+	}
+}
+
+// TestFailedAuthenticationThrottled: an address's failed authentications
+// are limited (RATE_LIMIT_FAILED_AUTH_PER_MINUTE, 3 here). The one past the
+// budget answers 429; then every credential from that address, a valid key
+// and the admin secret too, is refused with 429 before any lookup, until
+// the budget allows a request again. Other addresses, and the same address
+// without credentials, are untouched.
+func TestFailedAuthenticationThrottled(t *testing.T) {
+	t.Parallel()
+	clk := &rlClock{now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	e := newEnvWith(t, func(c *httpapi.Config) {
+		c.RateLimiter = ratelimit.NewMemory(ratelimit.MemoryOptions{Now: clk.Now})
+		c.FailedAuthPerMinute = 3
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}
+		httpapi.SetClock(c, clk.Now)
+	})
+	key := e.createKey(e.tenantOnPlan("Guarded", randomDomain(), "enterprise"), "TENANT_READ")
+	unknown := tenant.NewAPIKey() // well formed, never issued: it reaches the lookup
+	const attacker, neighbour = "203.0.113.66", "198.51.100.7"
+	const message = "too many failed authentications from this address"
+	for i := 1; i <= 3; i++ {
+		if r := e.post(e.srv.URL, attacker, unknown, qViewerKind); r.Status != http.StatusUnauthorized || r.Code() != "UNAUTHENTICATED" {
+			t.Fatalf("failure %d: status %d %s, want 401 UNAUTHENTICATED", i, r.Status, r.Raw)
+		}
+	}
+	wantRefused(t, e.post(e.srv.URL, attacker, unknown, qViewerKind), "failed_auth", 3, "20", message)
+
+	e.store.WaitBackground()
+	before := e.store.Statements.Load()
+	wantRefused(t, e.post(e.srv.URL, attacker, key, qViewerKind), "failed_auth", 3, "20", message)
+	wantRefused(t, e.post(e.srv.URL, attacker, unknown, qViewerKind), "failed_auth", 3, "20", message)
+	if n := e.store.Statements.Load() - before; n != 0 {
+		t.Errorf("%d statements for the refused address's credentials, want 0: no lookup", n)
+	}
+	if r := e.post(e.srv.URL, attacker, testAdminSecret, qViewerKind); r.Status != http.StatusTooManyRequests {
+		t.Errorf("admin secret from the refused address: status %d, want 429", r.Status)
+	}
+	if r := e.post(e.srv.URL, neighbour, key, qViewerKind); r.Status != http.StatusOK || len(r.Errors) > 0 {
+		t.Errorf("the key from another address: %d %s, want 200", r.Status, r.Raw)
+	}
+	if r := e.post(e.srv.URL, attacker, "", qViewerKind); r.Status != http.StatusOK || len(r.Errors) > 0 {
+		t.Errorf("no credentials from the refused address: %d %s, want 200 (the anonymous budget is another)", r.Status, r.Raw)
+	}
+
+	clk.Advance(20 * time.Second) // the budget allows one request again
+	if r := e.post(e.srv.URL, attacker, key, qViewerKind); r.Status != http.StatusOK || len(r.Errors) > 0 {
+		t.Errorf("the key after Retry-After: %d %s, want 200", r.Status, r.Raw)
+	}
+	if r := e.post(e.srv.URL, attacker, unknown, qViewerKind); r.Status != http.StatusUnauthorized {
+		t.Errorf("one more failure after Retry-After: status %d, want 401 (the budget had one request back)", r.Status)
+	}
+	if r := e.post(e.srv.URL, attacker, unknown, qViewerKind); r.Status != http.StatusTooManyRequests {
+		t.Errorf("the failure after that: status %d, want 429", r.Status)
+	}
+}
+
+// TestInvoicePDFRateLimited: GET /invoices/{file} is charged to the
+// caller's budget like /graphql.
+func TestInvoicePDFRateLimited(t *testing.T) {
+	t.Parallel()
+	e, _ := rateEnv(t, 2)
+	var codes []int
+	for range 3 {
+		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/invoices/00000000-0000-4000-8000-000000000000.pdf", nil)
+		req.Header.Set("X-Forwarded-For", "203.0.113.80")
+		codes = append(codes, e.do(req).Status)
+	}
+	if codes[2] != http.StatusTooManyRequests {
+		t.Fatalf("anonymous PDF requests answered %v, want the third refused with 429 (budget 2 a minute)", codes)
 	}
 }

@@ -1,0 +1,119 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"net/netip"
+	"sync"
+	"time"
+
+	"tenantapi/ratelimit"
+)
+
+// Failed authentications (README: Rate limits). A credential that does not
+// authenticate (an unknown, revoked or expired key, a wrong admin secret)
+// is charged to its client address's failed-authentication budget,
+// Config.FailedAuthPerMinute. Once that is spent the failing request
+// answers 429 instead of 401, and every credential from that address is
+// refused with 429, without being looked up, until the budget allows one
+// request again: guessing keys gets slow, and a flood of made-up keys does
+// not become a flood of database lookups. The budget is shared through the
+// limiter (Redis when configured); the refusal before the lookup is this
+// instance's memory of the limiter's last answer.
+
+const policyFailedAuth = "failed_auth"
+
+// maxPenalties bounds the addresses remembered as refused; past it a
+// refused address is still charged (and refused on its next failure), only
+// not refused before its lookup.
+const maxPenalties = 100_000
+
+// authFailures is the failed-authentication budget; nil charges nothing.
+type authFailures struct {
+	limiter   ratelimit.Limiter
+	perMinute int
+	now       func() time.Time
+
+	mu      sync.Mutex
+	refused map[string]penalty // addressKey -> the refusal in force
+}
+
+type penalty struct {
+	until    time.Time
+	decision ratelimit.Decision
+}
+
+func newAuthFailures(cfg Config) *authFailures {
+	if cfg.RateLimiter == nil || cfg.FailedAuthPerMinute < 1 {
+		return nil
+	}
+	now := time.Now
+	if cfg.testNow != nil {
+		now = cfg.testNow
+	}
+	return &authFailures{limiter: cfg.RateLimiter, perMinute: cfg.FailedAuthPerMinute, now: now, refused: map[string]penalty{}}
+}
+
+// refusing returns the refusal in force for ip, if any.
+func (f *authFailures) refusing(ip netip.Addr) (ratelimit.Decision, bool) {
+	if f == nil {
+		return ratelimit.Decision{}, false
+	}
+	key := addressKey(ip)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p, ok := f.refused[key]
+	if !ok {
+		return ratelimit.Decision{}, false
+	}
+	now := f.now()
+	if !now.Before(p.until) {
+		delete(f.refused, key)
+		return ratelimit.Decision{}, false
+	}
+	d := p.decision
+	d.RetryAfter = p.until.Sub(now)
+	return d, true
+}
+
+// failed charges one failed authentication from ip and returns the
+// limiter's decision; nil when nothing was charged (no budget, or the
+// limiter failed: its outage must not lock anyone out).
+func (f *authFailures) failed(ctx context.Context, ip netip.Addr) *ratelimit.Decision {
+	if f == nil {
+		return nil
+	}
+	key := addressKey(ip)
+	d, err := f.limiter.Allow(ctx, "authfail:"+key, f.perMinute)
+	if err != nil {
+		return nil
+	}
+	if !d.Allowed {
+		f.mu.Lock()
+		if len(f.refused) >= maxPenalties {
+			f.pruneLocked()
+		}
+		if len(f.refused) < maxPenalties {
+			f.refused[key] = penalty{until: f.now().Add(d.RetryAfter), decision: d}
+		}
+		f.mu.Unlock()
+	}
+	return &d
+}
+
+// pruneLocked drops the refusals that have ended.
+func (f *authFailures) pruneLocked() {
+	now := f.now()
+	for k, p := range f.refused {
+		if !now.Before(p.until) {
+			delete(f.refused, k)
+		}
+	}
+}
+
+// writeFailedAuthLimited answers 429 for a refused address.
+func writeFailedAuthLimited(w http.ResponseWriter, r *http.Request, d ratelimit.Decision) {
+	setRateLimitHeaders(w.Header(), policyFailedAuth, d)
+	countRateLimited(r.Context(), policyFailedAuth)
+	writeRateLimited(w, r, policyFailedAuth, d)
+}
