@@ -19,6 +19,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
+
 	"tenantapi/httpapi"
 	"tenantapi/ratelimit"
 	"tenantapi/tenant"
@@ -512,4 +515,39 @@ func TestInvoicePDFRateLimited(t *testing.T) {
 	if codes[2] != http.StatusTooManyRequests {
 		t.Fatalf("anonymous PDF requests answered %v, want the third refused with 429 (budget 2 a minute)", codes)
 	}
+}
+
+// TestFailedAuthenticationOverWebsocket: a key that fails in a websocket's
+// connection_init is charged like one over HTTP; once the budget is spent
+// the address's credentials are refused on either.
+func TestFailedAuthenticationOverWebsocket(t *testing.T) {
+	t.Parallel()
+	clk := &rlClock{now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	e := newEnvWith(t, func(c *httpapi.Config) {
+		c.RateLimiter = ratelimit.NewMemory(ratelimit.MemoryOptions{Now: clk.Now})
+		c.FailedAuthPerMinute = 2
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}
+		httpapi.SetClock(c, clk.Now)
+	})
+	key := e.createKey(e.tenantOnPlan("Guarded WS", randomDomain(), "enterprise"), "TENANT_READ")
+	const addr = "203.0.113.67"
+	unknown := tenant.NewAPIKey()
+	for i := 1; i <= 3; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.srv.URL, "http")+"/graphql",
+			&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}, HTTPHeader: http.Header{"X-Forwarded-For": {addr}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := wsjson.Write(ctx, conn, wsMsg{Type: "connection_init", Payload: json.RawMessage(`{"Authorization": "Bearer ` + unknown + `"}`)}); err != nil {
+			t.Fatal(err)
+		}
+		var reply wsMsg
+		if err := wsjson.Read(ctx, conn, &reply); err == nil {
+			t.Fatalf("connection_init %d with an unknown key: %+v, want the connection closed", i, reply)
+		}
+		conn.CloseNow()
+		cancel()
+	}
+	wantRefused(t, e.post(e.srv.URL, addr, key, qViewerKind), "failed_auth", 2, "30", "too many failed authentications")
 }
