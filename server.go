@@ -345,8 +345,9 @@ func run(args []string) error {
 	}()
 	defer func() { stopTicker(); <-tickerDone }() // before store.Close
 
-	// Audit entries past their tenant's retention and idempotency keys older
-	// than 24 hours are purged at start-up and then hourly.
+	// Audit entries past their tenant's retention, idempotency keys older
+	// than 24 hours and usage event ids past the replay window are purged at
+	// start-up and then hourly.
 	purgeDone := make(chan struct{})
 	go func() {
 		defer close(purgeDone)
@@ -516,22 +517,28 @@ func applyPlanChanges(ctx context.Context, store *db.Store, log *slog.Logger, in
 	}
 }
 
-// purgeExpired deletes the audit entries older than their tenant's
-// retention and the expired idempotency keys, at once and then every
-// interval, until ctx ends. A failure is logged and retried at the next tick.
+// purgeExpired deletes, at once and then every interval until ctx ends,
+// the audit entries older than their tenant's retention, the expired
+// idempotency keys, and the usage event ids too old to be replayed. A
+// failure is logged and retried at the next tick.
 func purgeExpired(ctx context.Context, store *db.Store, log *slog.Logger, interval time.Duration) {
+	jobs := []struct {
+		what  string
+		purge func(context.Context) (int, error)
+	}{
+		{"audit entries past their retention", store.PurgeAudit},
+		{"expired idempotency keys", store.PurgeIdempotencyKeys},
+		{"usage event ids past the replay window", store.PruneUsageEvents},
+	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if n, err := store.PurgeAudit(ctx); err != nil && ctx.Err() == nil {
-			log.Error("purging the audit log", "err", err)
-		} else if n > 0 {
-			log.Info("audit entries past their retention purged", "count", n)
-		}
-		if n, err := store.PurgeIdempotencyKeys(ctx); err != nil && ctx.Err() == nil {
-			log.Error("purging idempotency keys", "err", err)
-		} else if n > 0 {
-			log.Info("expired idempotency keys purged", "count", n)
+		for _, j := range jobs {
+			if n, err := j.purge(ctx); err != nil && ctx.Err() == nil {
+				log.Error("purging "+j.what, "err", err)
+			} else if n > 0 {
+				log.Info(j.what+" purged", "count", n)
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -184,8 +184,8 @@ func TestGracefulShutdown(t *testing.T) {
 }
 
 // TestPurgeExpired runs the purge job: it deletes the audit entries past
-// their tenant's retention, keeps the others, and stops when its context
-// ends (as at shutdown).
+// their tenant's retention and the usage event ids past the replay window,
+// keeps the others, and stops when its context ends (as at shutdown).
 func TestPurgeExpired(t *testing.T) {
 	t.Parallel()
 	url := dbtest.NewURL(t)
@@ -208,9 +208,22 @@ func TestPurgeExpired(t *testing.T) {
 		VALUES ($1, now() - interval '400 days', 'admin', 'old', 'EVENT', 'test', 'old', '{}')`, tn.ID); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := raw.Exec(`INSERT INTO usage_events (tenant_id, event_id, occurred_at, recorded_at)
+		VALUES ($1, 'old', now() - interval '40 days', now() - interval '40 days'), ($1, 'recent', now(), now())`, tn.ID); err != nil {
+		t.Fatal(err)
+	}
 	count := func(action string) (n int) {
 		_ = raw.QueryRow(`SELECT count(*) FROM audit_log WHERE action = $1`, action).Scan(&n)
 		return n
+	}
+	events := func() (ids []string) {
+		rows, _ := raw.Query(`SELECT event_id FROM usage_events ORDER BY event_id`)
+		for rows != nil && rows.Next() {
+			var id string
+			_ = rows.Scan(&id)
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -218,13 +231,16 @@ func TestPurgeExpired(t *testing.T) {
 		defer close(done)
 		purgeExpired(ctx, store, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Hour)
 	}()
-	for i := 0; count("old") != 0 && i < 500; i++ {
+	for i := 0; (count("old") != 0 || len(events()) != 1) && i < 500; i++ {
 		time.Sleep(10 * time.Millisecond)
 	}
 	cancel()
 	<-done
 	if count("old") != 0 || count("createTenant")+count("tenants.insert") == 0 {
 		t.Errorf("after the purge: %d expired entries, %d recent ones; want 0 and the tenant's creation", count("old"), count("tenants.insert"))
+	}
+	if ids := events(); len(ids) != 1 || ids[0] != "recent" {
+		t.Errorf("usage event ids after the purge: %v, want [recent]", ids)
 	}
 }
 

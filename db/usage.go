@@ -253,17 +253,30 @@ func applyRollup(ctx context.Context, tx sqlx.ExtContext, tenantID string, r *te
 	return err
 }
 
+// pruneBatch is how many event ids one DELETE of PruneUsageEvents removes:
+// small enough for the statement timeout and for short locks.
+const pruneBatch = 10_000
+
 // PruneUsageEvents deletes the ids of events that occurred before the
 // acceptance window (tenant.MaxEventAge) with a day of margin: such events
-// are refused anyway, so no replay can count twice. A maintenance job
-// (not the GraphQL API) calls it; it returns how many ids it deleted.
-func (s *Store) PruneUsageEvents(ctx context.Context) (int64, error) {
-	res, err := s.q().ExecContext(ctx, `DELETE FROM usage_events WHERE occurred_at < $1`,
-		s.Now().UTC().Add(-tenant.MaxEventAge-24*time.Hour))
-	if err != nil {
-		return 0, translate(err)
+// are refused anyway, so no replay can count twice. The server's hourly job
+// calls it (not the GraphQL API); it deletes in batches of pruneBatch and
+// returns how many ids it deleted.
+func (s *Store) PruneUsageEvents(ctx context.Context) (int, error) {
+	before := s.Now().UTC().Add(-tenant.MaxEventAge - 24*time.Hour)
+	total := 0
+	for {
+		res, err := s.q().ExecContext(ctx, `DELETE FROM usage_events WHERE (tenant_id, event_id) IN (
+			SELECT tenant_id, event_id FROM usage_events WHERE occurred_at < $1 LIMIT $2)`, before, pruneBatch)
+		if err != nil {
+			return total, translate(err)
+		}
+		n, err := res.RowsAffected()
+		total += int(n)
+		if err != nil || n < pruneBatch {
+			return total, err
+		}
 	}
-	return res.RowsAffected()
 }
 
 type quotaRow struct {
