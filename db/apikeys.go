@@ -33,6 +33,16 @@ func (r *apiKeyRow) record() *tenant.APIKeyRecord {
 // at most once a minute per key, off the request path.
 const lastUsedGranularity = time.Minute
 
+// authenticateQuery reads a key with its tenant, the tenant's allowlist and
+// its plan's API rate (built once: the tenant's columns are aliased into
+// Actor.Tenant's fields).
+var authenticateQuery = `SELECT ` + apiKeyCols + `, ` + tenantColsAs("tenant") + `,
+		COALESCE(st.ip_allowlist::text[], '{}') AS ip_allowlist, p.api_requests_per_minute
+		FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+		JOIN plans p ON p.id = t.plan_id
+		LEFT JOIN tenant_settings st ON st.tenant_id = k.tenant_id
+		WHERE k.key_hash = $1`
+
 // Authenticate resolves a well-formed API key to its actor, with its
 // tenant (Actor.Tenant), the tenant's IP allowlist and its plan's API rate,
 // in one statement.
@@ -45,12 +55,7 @@ func (s *Store) Authenticate(ctx context.Context, key string) (*tenant.Actor, er
 		Allowlist pq.StringArray `db:"ip_allowlist"`
 		PerMinute int            `db:"api_requests_per_minute"`
 	}
-	err := sqlx.GetContext(ctx, s.q(), &row, `SELECT `+apiKeyCols+`, `+tenantColsAs("tenant")+`,
-		COALESCE(st.ip_allowlist::text[], '{}') AS ip_allowlist, p.api_requests_per_minute
-		FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
-		JOIN plans p ON p.id = t.plan_id
-		LEFT JOIN tenant_settings st ON st.tenant_id = k.tenant_id
-		WHERE k.key_hash = $1`, tenant.HashKey(key))
+	err := sqlx.GetContext(ctx, s.q(), &row, authenticateQuery, tenant.HashKey(key))
 	if err != nil {
 		err = translate(err)
 		if tenant.ErrorCode(err) == tenant.ENOTFOUND {

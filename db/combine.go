@@ -165,6 +165,34 @@ func (c *Combiner) run(reqs []*selectReq) {
 
 var placeholder = regexp.MustCompile(`\$(\d+)`)
 
+// renumberedKey is a batch's text with its placeholders shifted by off.
+type renumberedKey struct {
+	query string
+	off   int
+}
+
+// renumberedTexts remembers each shift once: the texts are the package's
+// constants and the shifts few, so every request of a shape after the
+// first reuses the texts instead of rewriting them.
+var renumberedTexts sync.Map // renumberedKey -> string
+
+// renumbered returns q with every $n as $(n+off).
+func renumbered(q string, off int) string {
+	if off == 0 {
+		return q
+	}
+	k := renumberedKey{q, off}
+	if v, ok := renumberedTexts.Load(k); ok {
+		return v.(string)
+	}
+	out := placeholder.ReplaceAllStringFunc(q, func(m string) string {
+		n, _ := strconv.Atoi(m[1:])
+		return "$" + strconv.Itoa(n+off)
+	})
+	renumberedTexts.Store(k, out)
+	return out
+}
+
 // combinedQuery joins the requests' SELECTs into one: segment i is
 // (SELECT row_number() OVER () AS _n<i>, x.* FROM (<query i>) x), its
 // placeholders renumbered after those of the segments before it, FULL
@@ -177,15 +205,7 @@ func combinedQuery(reqs []*selectReq) (string, []any) {
 		if i > 0 {
 			b.WriteString("\nFULL JOIN ")
 		}
-		off := len(args)
-		q := r.query
-		if off > 0 {
-			q = placeholder.ReplaceAllStringFunc(q, func(m string) string {
-				n, _ := strconv.Atoi(m[1:])
-				return "$" + strconv.Itoa(n+off)
-			})
-		}
-		fmt.Fprintf(&b, "(SELECT row_number() OVER () AS _n%d, x.* FROM (%s) x) b%d", i, q, i)
+		fmt.Fprintf(&b, "(SELECT row_number() OVER () AS _n%d, x.* FROM (%s) x) b%d", i, renumbered(r.query, len(args)), i)
 		if i > 0 {
 			// Row n of this segment joins row n of the others: as many rows
 			// as the longest segment, not the sum of all.

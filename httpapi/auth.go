@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -29,12 +30,30 @@ func newAuthenticator(store *db.Store, adminSecret string, trusted []netip.Prefi
 	return a
 }
 
-// actor resolves an Authorization header value. No header is an anonymous
-// caller; a header that does not authenticate is an error.
+// actor resolves an Authorization header value from the client address in
+// ctx. No header is an anonymous caller; a header that does not
+// authenticate is an error, and once the address has spent its
+// failed-authentication budget (authfail.go) an *authRefused, without a
+// lookup.
 func (a *authenticator) actor(ctx context.Context, header string) (*tenant.Actor, error) {
 	if header == "" {
 		return &tenant.Actor{Kind: tenant.Anonymous}, nil
 	}
+	ip := tenant.ClientIP(ctx)
+	if d, refused := a.failures.refusing(ip); refused {
+		return nil, &authRefused{d}
+	}
+	actor, err := a.credential(ctx, header)
+	if err != nil && tenant.ErrorCode(err) == tenant.EUNAUTHENTICATED {
+		if d := a.failures.failed(ctx, ip); d != nil && !d.Allowed {
+			return nil, &authRefused{*d}
+		}
+	}
+	return actor, err
+}
+
+// credential resolves a non-empty Authorization header value.
+func (a *authenticator) credential(ctx context.Context, header string) (*tenant.Actor, error) {
 	scheme, token, ok := strings.Cut(header, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 		return nil, tenant.Errorf(tenant.EUNAUTHENTICATED, "the Authorization header must be \"Bearer <API key or admin secret>\"")
@@ -61,19 +80,10 @@ func (a *authenticator) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ip := clientIP(r, a.trusted)
 		ctx := tenant.WithClientIP(r.Context(), ip)
-		header := r.Header.Get("Authorization")
-		if header != "" {
-			if d, refused := a.failures.refusing(ip); refused {
-				writeFailedAuthLimited(w, r, d)
-				return
-			}
-		}
-		actor, err := a.actor(ctx, header)
-		if header != "" && tenant.ErrorCode(err) == tenant.EUNAUTHENTICATED {
-			if d := a.failures.failed(ctx, ip); d != nil && !d.Allowed {
-				writeFailedAuthLimited(w, r, *d)
-				return
-			}
+		actor, err := a.actor(ctx, r.Header.Get("Authorization"))
+		if refused, ok := errors.AsType[*authRefused](err); ok {
+			writeFailedAuthLimited(w, r, refused.d)
+			return
 		}
 		if err == nil && !actor.AllowsIP(ip) {
 			err = tenant.Errorf(tenant.EFORBIDDEN, "requests from %s are not allowed by this tenant's IP allowlist", ip)

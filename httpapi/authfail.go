@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"tenantapi/ratelimit"
+	"tenantapi/tenant"
 )
 
 // Failed authentications (README: Rate limits). A credential that does not
@@ -110,6 +111,15 @@ func (f *authFailures) pruneLocked() {
 		}
 	}
 }
+
+// authRefused is the error of a credential refused for its address's
+// failed authentications; it is a RATE_LIMITED tenant.Error, and carries the
+// limiter's decision for the 429's headers.
+type authRefused struct{ d ratelimit.Decision }
+
+func (e *authRefused) Error() string { return rateLimitedMessage(policyFailedAuth, e.d) }
+
+func (e *authRefused) Unwrap() error { return tenant.Errorf(tenant.ERATELIMITED, "%s", e.Error()) }
 
 // writeFailedAuthLimited answers 429 for a refused address.
 func writeFailedAuthLimited(w http.ResponseWriter, r *http.Request, d ratelimit.Decision) {

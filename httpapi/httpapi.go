@@ -87,18 +87,11 @@ func New(store *db.Store, cfg Config) http.Handler {
 			if a := tenant.ActorFrom(ctx); a.Kind != tenant.Anonymous || p.Authorization() == "" {
 				return tenant.WithActor(ctx, a.ForConnection()), nil, nil
 			}
-			ip := tenant.ClientIP(ctx)
-			if d, refused := auth.failures.refusing(ip); refused {
-				return ctx, nil, tenant.Errorf(tenant.ERATELIMITED, "%s", rateLimitedMessage(policyFailedAuth, d))
-			}
 			actor, err := auth.actor(ctx, p.Authorization())
-			if tenant.ErrorCode(err) == tenant.EUNAUTHENTICATED {
-				auth.failures.failed(ctx, ip)
-			}
 			if err != nil {
 				return ctx, nil, err
 			}
-			if !actor.AllowsIP(ip) {
+			if ip := tenant.ClientIP(ctx); !actor.AllowsIP(ip) {
 				return ctx, nil, tenant.Errorf(tenant.EFORBIDDEN, "requests from %s are not allowed by this tenant's IP allowlist", ip)
 			}
 			return tenant.WithActor(ctx, actor.ForConnection()), nil, nil

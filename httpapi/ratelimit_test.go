@@ -49,12 +49,19 @@ func (c *rlClock) Advance(d time.Duration) {
 // rateEnv is a server with the in-process limiter on a test clock, behind a
 // trusted proxy (the test client) so anonymous requests can claim client
 // addresses, with anonymous callers allowed anonymous requests a minute.
-func rateEnv(t *testing.T, anonymous int) (*env, *rlClock) {
+func rateEnv(t *testing.T, anonymous int) (*env, *rlClock) { return limitEnv(t, anonymous, 0) }
+
+// limitEnv is a server with an in-process limiter on the test's clock,
+// anonymous requests and failedAuth failed authentications a minute per
+// client address (0 = unlimited), trusting loopback's X-Forwarded-For.
+func limitEnv(t *testing.T, anonymous, failedAuth int) (*env, *rlClock) {
 	clk := &rlClock{now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
 	e := newEnvWith(t, func(c *httpapi.Config) {
 		c.RateLimiter = ratelimit.NewMemory(ratelimit.MemoryOptions{Now: clk.Now})
 		c.AnonymousPerMinute = anonymous
+		c.FailedAuthPerMinute = failedAuth
 		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}
+		httpapi.SetClock(c, clk.Now)
 	})
 	return e, clk
 }
@@ -454,13 +461,7 @@ func TestRateLimitRedisDown(t *testing.T) {
 // without credentials, are untouched.
 func TestFailedAuthenticationThrottled(t *testing.T) {
 	t.Parallel()
-	clk := &rlClock{now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
-	e := newEnvWith(t, func(c *httpapi.Config) {
-		c.RateLimiter = ratelimit.NewMemory(ratelimit.MemoryOptions{Now: clk.Now})
-		c.FailedAuthPerMinute = 3
-		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}
-		httpapi.SetClock(c, clk.Now)
-	})
+	e, clk := limitEnv(t, 0, 3)
 	key := e.createKey(e.tenantOnPlan("Guarded", randomDomain(), "enterprise"), "TENANT_READ")
 	unknown := tenant.NewAPIKey() // well formed, never issued: it reaches the lookup
 	const attacker, neighbour = "203.0.113.66", "198.51.100.7"
@@ -522,13 +523,7 @@ func TestInvoicePDFRateLimited(t *testing.T) {
 // the address's credentials are refused on either.
 func TestFailedAuthenticationOverWebsocket(t *testing.T) {
 	t.Parallel()
-	clk := &rlClock{now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
-	e := newEnvWith(t, func(c *httpapi.Config) {
-		c.RateLimiter = ratelimit.NewMemory(ratelimit.MemoryOptions{Now: clk.Now})
-		c.FailedAuthPerMinute = 2
-		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}
-		httpapi.SetClock(c, clk.Now)
-	})
+	e, _ := limitEnv(t, 0, 2)
 	key := e.createKey(e.tenantOnPlan("Guarded WS", randomDomain(), "enterprise"), "TENANT_READ")
 	const addr = "203.0.113.67"
 	unknown := tenant.NewAPIKey()

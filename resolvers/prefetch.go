@@ -130,6 +130,12 @@ func (r *Resolver) tenantWithAssociations(ctx context.Context, id string) (*tena
 	if err != nil {
 		return nil, err
 	}
+	return r.withAssociations(ctx, t), nil
+}
+
+// withAssociations loads the associations of t selected under the current
+// field and returns t.
+func (r *Resolver) withAssociations(ctx context.Context, t *tenant.Tenant) *tenant.Tenant {
 	r.prefetch(ctx, []*tenant.Tenant{t}, selectedTenantFields(ctx))
-	return t, nil
+	return t
 }

@@ -115,8 +115,7 @@ func (r *queryResolver) Me(ctx context.Context) (*tenant.Tenant, error) {
 		return nil, tenant.Errorf(tenant.EFORBIDDEN, "me needs a tenant API key: the admin secret has no tenant of its own; use tenant(id:) or tenants")
 	}
 	if t := a.Tenant; t != nil && t.ID == a.OwnTenant() { // read with the key, this request
-		r.prefetch(ctx, []*tenant.Tenant{t}, selectedTenantFields(ctx))
-		return t, nil
+		return r.withAssociations(ctx, t), nil
 	}
 	return r.tenantWithAssociations(ctx, a.OwnTenant())
 }

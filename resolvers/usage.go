@@ -61,7 +61,6 @@ func NewUsageLoaders(store *db.Store, wait time.Duration) *UsageLoaders {
 	}
 }
 
-// statsQuery turns the arguments of Tenant.stats into a validated query.
 // wantsDistinct reports whether a stats selection asks for the distinct
 // users or platforms (StatsQuery.Distinct).
 func wantsDistinct(op *graphql.OperationContext, sel ast.SelectionSet) bool {
@@ -78,6 +77,7 @@ func wantsDistinct(op *graphql.OperationContext, sel ast.SelectionSet) bool {
 	return false
 }
 
+// statsQuery turns the arguments of Tenant.stats into a validated query.
 func statsQuery(start, end tenant.Date, g *tenant.Granularity) (tenant.StatsQuery, error) {
 	q := tenant.StatsQuery{Start: start, End: end, Granularity: deref(g)}
 	return q, q.Validate()
