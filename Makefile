@@ -46,6 +46,7 @@ BENCH_FLAGS ?=
 
 bench: bench-seed bench-peer ## benchmark this API against PostGraphile on the seeded data (5 minutes; 7 the first time): docs/benchmarks.md
 	go build -o bin/tenantapi .
+	go build -tags benchceiling -o bin/tenantapi-ceiling .
 	go build -o bin/bench-load ./bench/cmd/load
 	bin/bench-load -url "$$(scripts/pg.sh url)" $(BENCH_FLAGS)
 

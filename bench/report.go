@@ -146,6 +146,12 @@ func (r *Results) Markdown() string {
 	}
 	// Ratios measured in the same run.
 	var rows []string
+	var ours []string // this API's servers of the run
+	for _, s := range r.Servers() {
+		if s != "peer" {
+			ours = append(ours, s)
+		}
+	}
 	for _, w := range []string{"home", "list"} {
 		for _, c := range r.levels(w) {
 			peer := r.Find("peer", w, c)
@@ -153,7 +159,7 @@ func (r *Results) Markdown() string {
 				continue
 			}
 			row := fmt.Sprintf("| %s | %d |", w, c)
-			for _, s := range []string{"ours", "ours+bp"} {
+			for _, s := range ours {
 				o := r.Find(s, w, c)
 				if o == nil {
 					row += " – | – |"
@@ -166,7 +172,11 @@ func (r *Results) Markdown() string {
 	}
 	if len(rows) > 0 {
 		b.WriteString("\n**Ratios, same run** (throughput: higher is better for this API; p99: lower is better)\n\n")
-		b.WriteString("| workload | concurrency | ours/peer req/s | ours/peer p99 | ours+bp/peer req/s | ours+bp/peer p99 |\n|---|---:|---:|---:|---:|---:|\n")
+		b.WriteString("| workload | concurrency |")
+		for _, s := range ours {
+			fmt.Fprintf(&b, " %s/peer req/s | %s/peer p99 |", s, s)
+		}
+		b.WriteString("\n|---|---:|" + strings.Repeat("---:|---:|", len(ours)) + "\n")
 		b.WriteString(strings.Join(rows, "\n") + "\n")
 	}
 	if len(r.Baseline) > 0 {
@@ -208,11 +218,11 @@ func countCell(v float64) string {
 const (
 	panelW, panelH = 420, 250
 	marginL        = 64
-	marginT        = 62
+	marginT        = 70
 	gapX, gapY     = 40, 70
 )
 
-var serverColors = map[string]string{"ours": "#1f77b4", "ours+bp": "#2ca02c", "peer": "#d62728"}
+var serverColors = map[string]string{"ours": "#1f77b4", "ours+bp": "#2ca02c", "ceiling": "#9467bd", "peer": "#d62728"}
 
 // SVG draws throughput and p99 against concurrency for both servers, one
 // row of panels per read workload.
@@ -225,9 +235,9 @@ func (r *Results) SVG() string {
 	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
 	fmt.Fprintf(&b, `<text x="%d" y="22" font-size="15" font-weight="bold">Tenant API vs PostGraphile 5.1.5, same database, same run (%s)</text>`+"\n", marginL, html.EscapeString(r.Started.Format("2006-01-02")))
 	// legend
-	for i, s := range r.Servers() {
-		c, lx := serverColors[s], marginL+i*260
-		fmt.Fprintf(&b, `<line x1="%d" y1="44" x2="%d" y2="44" stroke="%s" stroke-width="3"/><text x="%d" y="48">%s</text>`+"\n", lx, lx+20, c, lx+26, legendName(s))
+	for i, s := range r.Servers() { // two to a row
+		c, lx, ly := serverColors[s], marginL+(i%2)*(panelW+gapX), 40+(i/2)*16
+		fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="3"/><text x="%d" y="%d">%s</text>`+"\n", lx, ly, lx+20, ly, c, lx+26, ly+4, legendName(s))
 	}
 	for row, w := range workloads {
 		y0 := marginT + 20 + row*(panelH+gapY)
@@ -247,6 +257,8 @@ func legendName(s string) string {
 		return "this API"
 	case "ours+bp":
 		return "this API, binary_parameters=yes"
+	case "ceiling":
+		return "this API, associations from memory (ceiling)"
 	}
 	return "PostGraphile"
 }
