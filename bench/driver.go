@@ -357,7 +357,7 @@ func (d *Driver) Run(ctx context.Context) error {
 	}
 	if d.cfg.Writes {
 		for _, name := range countOrder {
-			if name != "peer" {
+			if name != "peer" && name != "ceiling" {
 				if _, err := d.countPass(ctx, name, true); err != nil {
 					return err
 				}
@@ -449,7 +449,7 @@ func (d *Driver) Run(ctx context.Context) error {
 	if d.cfg.Writes {
 		for _, c := range d.cfg.Levels {
 			for _, name := range order {
-				if name == "peer" {
+				if name == "peer" || name == "ceiling" { // the ceiling is about reads
 					continue
 				}
 				p := Run(ctx, servers[name], WriteWorkload(d.pool, fmt.Sprintf("%s%d-%d", strings.ReplaceAll(name, "+", ""), c, time.Now().UnixNano())), c, d.cfg.Duration/2, d.probe)
