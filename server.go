@@ -57,6 +57,7 @@ type config struct {
 	DBPrepare        bool          // DB_PREPARED_STATEMENTS
 	Introspection    bool
 	Suggestions      bool
+	SSOLoginBase     string // SSO_LOGIN_BASE_URL: where tenants' users start an SSO login
 }
 
 // minAdminSecret is the shortest ADMIN_SECRET accepted: it guards every tenant.
@@ -65,7 +66,7 @@ const minAdminSecret = 24
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{Port: 8080, LogLevel: slog.LevelInfo, LogFormat: "json", LoaderWait: 0, DBMaxConns: 20, ShutdownTimeout: 20 * time.Second,
 		AnonymousPerMin: 60, FailedAuthPerMin: 20, Limits: httpapi.DefaultLimits, MaxBodyBytes: 1 << 20, RequestTimeout: httpapi.DefaultRequestTimeout,
-		StatementTime: 10 * time.Second, DBPrepare: true, Introspection: true, Suggestions: true}
+		StatementTime: 10 * time.Second, DBPrepare: true, Introspection: true, Suggestions: true, SSOLoginBase: tenant.DefaultSSOLoginBase}
 	c.DatabaseURL = getenv("DATABASE_URL")
 	if c.DatabaseURL == "" {
 		return c, errors.New("DATABASE_URL is required, e.g. postgres://user@127.0.0.1:5432/tenantapi?sslmode=disable (or use `make run`, which starts a private PostgreSQL)")
@@ -166,6 +167,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 			return c, fmt.Errorf("RATE_LIMIT_FAILED_AUTH_PER_MINUTE must be a number of failed authentications from 0 (no limit) to 1000000, got %q", v)
 		}
 		c.FailedAuthPerMin = n
+	}
+	if v := getenv("SSO_LOGIN_BASE_URL"); v != "" {
+		base, err := tenant.ParseSSOLoginBase(v)
+		if err != nil {
+			return c, fmt.Errorf("SSO_LOGIN_BASE_URL %w", err)
+		}
+		c.SSOLoginBase = base
 	}
 	if err := loadLimits(getenv, &c); err != nil {
 		return c, err
@@ -377,6 +385,7 @@ func run(args []string) error {
 			RateLimiter:    limiter, AnonymousPerMinute: cfg.AnonymousPerMin, FailedAuthPerMinute: cfg.FailedAuthPerMin,
 			Limits: cfg.Limits, MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout,
 			DisableIntrospection: !cfg.Introspection, DisableFieldSuggestions: !cfg.Suggestions,
+			SSOLoginBase: cfg.SSOLoginBase,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,

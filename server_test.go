@@ -68,6 +68,11 @@ func TestLoadConfig(t *testing.T) {
 		{"ErrDBStatementTimeout", map[string]string{"DB_STATEMENT_TIMEOUT": "10"}, "DB_STATEMENT_TIMEOUT must be a duration"},
 		{"ErrIntrospectionEnabled", map[string]string{"INTROSPECTION_ENABLED": "no way"}, "INTROSPECTION_ENABLED must be true or false"},
 		{"ErrFieldSuggestionsEnabled", map[string]string{"FIELD_SUGGESTIONS_ENABLED": "2"}, "FIELD_SUGGESTIONS_ENABLED must be true or false"},
+		{"OKSSOLoginBase", map[string]string{"SSO_LOGIN_BASE_URL": "https://login.example.com/sso/"}, ""},
+		{"OKSSOLoginBaseLocalhost", map[string]string{"SSO_LOGIN_BASE_URL": "http://localhost:3000/auth/sso"}, ""},
+		{"ErrSSOLoginBaseHTTP", map[string]string{"SSO_LOGIN_BASE_URL": "http://login.example.com/sso"}, "SSO_LOGIN_BASE_URL must be an absolute https URL"},
+		{"ErrSSOLoginBaseRelative", map[string]string{"SSO_LOGIN_BASE_URL": "/auth/sso"}, "SSO_LOGIN_BASE_URL must be an absolute https URL"},
+		{"ErrSSOLoginBaseQuery", map[string]string{"SSO_LOGIN_BASE_URL": "https://login.example.com/sso?x=1"}, "without query or fragment"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

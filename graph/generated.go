@@ -35,6 +35,7 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Plan() PlanResolver
 	Query() QueryResolver
+	SsoConfig() SsoConfigResolver
 	Tenant() TenantResolver
 	TenantConnection() TenantConnectionResolver
 }
@@ -663,6 +664,9 @@ type QueryResolver interface {
 	Plans(ctx context.Context) ([]*tenant.Plan, error)
 	Viewer(ctx context.Context) (*Viewer, error)
 	IndustryCatalog(ctx context.Context) ([]*tenant.Industry, error)
+}
+type SsoConfigResolver interface {
+	LoginURL(ctx context.Context, obj *tenant.SSOConfig) (*string, error)
 }
 type TenantResolver interface {
 	Owner(ctx context.Context, obj *tenant.Tenant) (*tenant.Owner, error)
@@ -4456,7 +4460,7 @@ type SsoConfig {
   idpMetadataUrl: String
   "ENTRA_ID: the Microsoft Entra directory (tenant) id, a UUID."
   directoryTenantId: String
-  "Where the tenant's users start an SSO login: ` + "`" + `https://api.noxys.cloud/auth/sso/<tenant id>` + "`" + `. Null when NOT_CONFIGURED."
+  "Where the tenant's users start an SSO login: the deployment's SSO login base URL (` + "`" + `SSO_LOGIN_BASE_URL` + "`" + `, by default ` + "`" + `https://api.noxys.cloud/auth/sso` + "`" + `) followed by ` + "`" + `/<tenant id>` + "`" + `. Null when NOT_CONFIGURED."
   loginUrl: String
   "SAML: when ` + "`" + `idpX509Cert` + "`" + ` expires."
   idpCertificateExpiresAt: Time
@@ -13694,7 +13698,7 @@ func (ec *executionContext) _SsoConfig_loginUrl(ctx context.Context, field graph
 			return ec.fieldContext_SsoConfig_loginUrl(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.LoginURL(), nil
+			return ec.Resolvers.SsoConfig().LoginURL(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -13705,7 +13709,7 @@ func (ec *executionContext) _SsoConfig_loginUrl(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_SsoConfig_loginUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SsoConfig", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SsoConfig", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SsoConfig_idpCertificateExpiresAt(ctx context.Context, field graphql.CollectedField, obj *tenant.SSOConfig) (ret graphql.Marshaler) {
@@ -23279,97 +23283,130 @@ func (ec *executionContext) _SsoConfig(ctx context.Context, sel ast.SelectionSet
 		case "enabled":
 			out.Values[i] = ec._SsoConfig_enabled(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "type":
 			out.Values[i] = ec._SsoConfig_type(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
 			out.Values[i] = ec._SsoConfig_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "clientId":
 			out.Values[i] = ec._SsoConfig_clientId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "clientSecretHint":
 			out.Values[i] = ec._SsoConfig_clientSecretHint(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "discoveryUrl":
 			out.Values[i] = ec._SsoConfig_discoveryUrl(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "redirectUri":
 			out.Values[i] = ec._SsoConfig_redirectUri(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "entityId":
 			out.Values[i] = ec._SsoConfig_entityId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "idpMetadataUrl":
 			out.Values[i] = ec._SsoConfig_idpMetadataUrl(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "directoryTenantId":
 			out.Values[i] = ec._SsoConfig_directoryTenantId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "loginUrl":
-			out.Values[i] = ec._SsoConfig_loginUrl(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SsoConfig_loginUrl(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "idpCertificateExpiresAt":
 			out.Values[i] = ec._SsoConfig_idpCertificateExpiresAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "spCertificateExpiresAt":
 			out.Values[i] = ec._SsoConfig_spCertificateExpiresAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lastTestAt":
 			out.Values[i] = ec._SsoConfig_lastTestAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lastTestResult":
 			out.Values[i] = ec._SsoConfig_lastTestResult(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lastTestError":
 			out.Values[i] = ec._SsoConfig_lastTestError(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "version":
 			out.Values[i] = ec._SsoConfig_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedAt":
 			out.Values[i] = ec._SsoConfig_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedBy":
 			out.Values[i] = ec._SsoConfig_updatedBy(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

@@ -39,6 +39,7 @@ type Config struct {
 	MaxBodyBytes   int64         // request body limit of /graphql
 	Logger         *slog.Logger
 	Egress         *egress.Client // outbound client; nil refuses non-public addresses
+	SSOLoginBase   string         // base of SsoConfig.loginUrl; "" = tenant.DefaultSSOLoginBase
 	TrustedProxies []netip.Prefix // proxies whose X-Forwarded-For is believed
 	// RateLimiter charges each request to its tenant's plan budget (see
 	// ratelimit.go); nil limits nothing (tests of everything else).
@@ -77,7 +78,7 @@ func New(store *db.Store, cfg Config) http.Handler {
 	auth.failures = newAuthFailures(cfg)
 	limiter := newRateLimiter(cfg)
 
-	srv := handler.New(resolvers.NewSchema(store, resolvers.Deps{Egress: cfg.Egress}))
+	srv := handler.New(resolvers.NewSchema(store, resolvers.Deps{Egress: cfg.Egress, SSOLoginBase: cfg.SSOLoginBase}))
 	// The first transport whose Supports matches wins: SSE before POST.
 	srv.AddTransport(transport.SSE{})
 	srv.AddTransport(transport.Websocket{

@@ -39,10 +39,18 @@ type ssoEnv struct {
 	bodies [][]byte
 }
 
-func newSSOEnv(t *testing.T) *ssoEnv {
+func newSSOEnv(t *testing.T) *ssoEnv { return newSSOEnvWith(t, nil) }
+
+// newSSOEnvWith is newSSOEnv with the server configuration adjusted by edit.
+func newSSOEnvWith(t *testing.T, edit func(*httpapi.Config)) *ssoEnv {
 	t.Helper()
 	idp := ssotest.New(t)
-	e := buildEnv(t, envOptions{config: func(c *httpapi.Config) { c.Egress = idp.Egress(true) }})
+	e := buildEnv(t, envOptions{config: func(c *httpapi.Config) {
+		c.Egress = idp.Egress(true)
+		if edit != nil {
+			edit(c)
+		}
+	}})
 	return &ssoEnv{env: e, idp: idp, raw: e.raw().DB, ring: e.store.Sealer.(*keyring.Keyring)}
 }
 
@@ -170,7 +178,7 @@ func TestSSOOIDC(t *testing.T) {
 	sso := dataAt(t, r, "enableSso.sso").(map[string]any)
 	ssoWant(t, sso, map[string]any{"enabled": true, "type": "OIDC", "status": "CONFIGURED", "clientId": "acme-portal",
 		"clientSecretHint": "…" + secret[len(secret)-4:], "discoveryUrl": s.idp.DiscoveryURL(), "redirectUri": ssoRedirectURI,
-		"loginUrl": tenant.SSOLoginBase + "/" + id, "entityId": nil, "directoryTenantId": nil, "lastTestAt": nil,
+		"loginUrl": tenant.DefaultSSOLoginBase + "/" + id, "entityId": nil, "directoryTenantId": nil, "lastTestAt": nil,
 		"lastTestResult": nil, "version": 1.0, "updatedBy": "key:" + keyID})
 	if _, settings := s.ssoOf(id); settings["ssoEnabled"] != true || settings["version"] != 2.0 {
 		t.Errorf("settings after enableSso = %v, want ssoEnabled true at version 2", settings)
@@ -472,7 +480,7 @@ func TestSSODisableKeepsConfiguration(t *testing.T) {
 		t.Errorf("message = %q", msg)
 	}
 	kept := map[string]any{"type": "OIDC", "clientId": "acme-portal", "discoveryUrl": s.idp.DiscoveryURL(), "redirectUri": ssoRedirectURI,
-		"clientSecretHint": "…" + secret[len(secret)-4:], "status": "ACTIVE", "lastTestResult": "SUCCESS", "loginUrl": tenant.SSOLoginBase + "/" + id}
+		"clientSecretHint": "…" + secret[len(secret)-4:], "status": "ACTIVE", "lastTestResult": "SUCCESS", "loginUrl": tenant.DefaultSSOLoginBase + "/" + id}
 	ssoWant(t, dataAt(t, r, "disableSso.sso").(map[string]any), kept)
 	ssoWant(t, dataAt(t, r, "disableSso.sso").(map[string]any), map[string]any{"enabled": false, "version": 2.0})
 	if _, settings := s.ssoOf(id); settings["ssoEnabled"] != false || settings["version"] != 3.0 {
@@ -793,4 +801,21 @@ func ssoPermissionCases() []permCase {
 		)
 	}
 	return append(cases, tenantFieldCases("sso", "sso { status enabled }", "SSO_READ")...)
+}
+
+// TestSSOLoginURLFollowsDeployment: loginUrl is below the deployment's
+// SSO_LOGIN_BASE_URL (httpapi.Config.SSOLoginBase), not the reference's.
+func TestSSOLoginURLFollowsDeployment(t *testing.T) {
+	t.Parallel()
+	s := newSSOEnvWith(t, func(c *httpapi.Config) { c.SSOLoginBase = "https://login.example.test/auth/sso" })
+	id := s.createTenant("Own Login Co", randomDomain())
+	key := s.createKey(id, "TENANT_READ", "SSO_READ", "SSO_UPDATE")
+	r := s.must(key, qEnableSSO, ssoIn(map[string]any{"provider": s.oidc(ssoSecret("oidc")), "expectedVersion": 0}))
+	if got, want := dataAt(t, r, "enableSso.sso.loginUrl"), "https://login.example.test/auth/sso/"+id; got != want {
+		t.Fatalf("enableSso.sso.loginUrl = %v, want %s", got, want)
+	}
+	r = s.must(key, `{ me { sso { loginUrl } } }`, nil)
+	if got, want := dataAt(t, r, "me.sso.loginUrl"), "https://login.example.test/auth/sso/"+id; got != want {
+		t.Fatalf("me.sso.loginUrl = %v, want %s", got, want)
+	}
 }

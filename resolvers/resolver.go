@@ -18,13 +18,17 @@ import (
 
 // Resolver is the root resolver; it holds the application's dependencies.
 type Resolver struct {
-	Store  *db.Store
-	Egress *egress.Client // outbound requests to tenant-supplied URLs (SSO tests, webhooks)
+	Store        *db.Store
+	Egress       *egress.Client // outbound requests to tenant-supplied URLs (SSO tests, webhooks)
+	SSOLoginBase string         // SsoConfig.loginUrl's base (tenant.ParseSSOLoginBase)
 }
 
 // Deps are the schema's dependencies besides the Store.
 type Deps struct {
 	Egress *egress.Client
+	// SSOLoginBase is where tenants' users start an SSO login (loginUrl is
+	// it + "/<tenant id>"); "" = tenant.DefaultSSOLoginBase.
+	SSOLoginBase string
 }
 
 // Options tune the schema.
@@ -41,7 +45,10 @@ func NewSchema(store *db.Store, deps Deps) graphql.ExecutableSchema {
 	if deps.Egress == nil {
 		deps.Egress = egress.New(egress.Options{})
 	}
-	cfg := graph.Config{Resolvers: &Resolver{Store: store, Egress: deps.Egress}}
+	if deps.SSOLoginBase == "" {
+		deps.SSOLoginBase = tenant.DefaultSSOLoginBase
+	}
+	cfg := graph.Config{Resolvers: &Resolver{Store: store, Egress: deps.Egress, SSOLoginBase: deps.SSOLoginBase}}
 	cfg.Directives.HasPermission = HasPermission
 	return graph.NewExecutableSchema(cfg)
 }

@@ -59,7 +59,17 @@ func (r *mutationResolver) TestSso(ctx context.Context, input graph.TestSsoInput
 	return &graph.TestSsoPayload{Sso: c, Result: *c.LastTestResult, Error: c.LastTestError}, nil
 }
 
+// LoginURL is the resolver for the loginUrl field.
+func (r *ssoConfigResolver) LoginURL(ctx context.Context, obj *tenant.SSOConfig) (*string, error) {
+	return obj.LoginURL(r.SSOLoginBase), nil
+}
+
 // Sso is the resolver for the sso field.
 func (r *tenantResolver) Sso(ctx context.Context, obj *tenant.Tenant) (*tenant.SSOConfig, error) {
 	return loaders(ctx).SSO.Load(ctx, obj.ID)()
 }
+
+// SsoConfig returns graph.SsoConfigResolver implementation.
+func (r *Resolver) SsoConfig() graph.SsoConfigResolver { return &ssoConfigResolver{r} }
+
+type ssoConfigResolver struct{ *Resolver }

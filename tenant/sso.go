@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -48,10 +49,11 @@ const (
 	SSOTestFailure SSOTestResult = "FAILURE"
 )
 
-// SSOLoginBase is where users of a tenant with SSO start their login:
-// loginUrl is SSOLoginBase + "/" + the tenant id. It is the public host of
-// the reference's API (its `login_url` is https://api.noxys.cloud/auth/sso).
-const SSOLoginBase = "https://api.noxys.cloud/auth/sso"
+// DefaultSSOLoginBase is where users of a tenant with SSO start their
+// login unless the deployment says otherwise (SSO_LOGIN_BASE_URL): loginUrl
+// is the base + "/" + the tenant id. It is the reference's (its `login_url`
+// is https://api.noxys.cloud/auth/sso).
+const DefaultSSOLoginBase = "https://api.noxys.cloud/auth/sso"
 
 // SSODisabledMessage is what disableSso answers, as the reference does.
 const SSODisabledMessage = "SSO disabled. Users can log in with email/password again."
@@ -98,14 +100,35 @@ type SSOConfig struct {
 	UpdatedBy               *string        `db:"updated_by"`
 }
 
-// LoginURL is where the tenant's users start an SSO login, or nil when
-// nothing is configured.
-func (c *SSOConfig) LoginURL() *string {
+// LoginURL is where the tenant's users start an SSO login below base (an
+// absolute URL without a trailing slash), or nil when nothing is
+// configured.
+func (c *SSOConfig) LoginURL(base string) *string {
 	if c.Type == nil {
 		return nil
 	}
-	u := SSOLoginBase + "/" + c.TenantID
+	u := base + "/" + c.TenantID
 	return &u
+}
+
+// ParseSSOLoginBase checks a deployment's SSO login base URL: absolute,
+// https (http only for a loopback host, in development), no query or
+// fragment; it returns it without a trailing slash.
+func ParseSSOLoginBase(raw string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil ||
+		(u.Scheme != "https" && (u.Scheme != "http" || !isLoopbackHost(u.Hostname()))) {
+		return "", fmt.Errorf("must be an absolute https URL without query or fragment, such as %s (http only for localhost), got %q", DefaultSSOLoginBase, raw)
+	}
+	return strings.TrimSuffix(u.String(), "/"), nil
+}
+
+func isLoopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(h)
+	return err == nil && ip.IsLoopback()
 }
 
 // SSOProvider is what checking an identity provider needs of a saved

@@ -593,3 +593,28 @@ func FuzzNormalizeAllowlist(f *testing.F) {
 		}
 	})
 }
+
+func TestParseSSOLoginBase(t *testing.T) {
+	tests := []struct{ in, want, wantErr string }{
+		{"https://login.example.com/auth/sso/", "https://login.example.com/auth/sso", ""},
+		{" https://login.example.com ", "https://login.example.com", ""},
+		{"http://localhost:3000/sso", "http://localhost:3000/sso", ""},
+		{"http://127.0.0.1:8080/sso", "http://127.0.0.1:8080/sso", ""},
+		{"http://login.example.com/sso", "", "absolute https URL"},
+		{"login.example.com/sso", "", "absolute https URL"},
+		{"https://login.example.com/sso#top", "", "without query or fragment"},
+		{"https://user:pw@login.example.com/sso", "", "absolute https URL"},
+	}
+	for _, tc := range tests {
+		got, err := ParseSSOLoginBase(tc.in)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("ParseSSOLoginBase(%q) = %q, %v; want an error containing %q", tc.in, got, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("ParseSSOLoginBase(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+}
