@@ -15,10 +15,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/pdfcpu/pdfcpu/pkg/api"
-	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu"
-	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 
+	"tenantapi/invoicepdf/pdftest"
 	"tenantapi/tenant"
 )
 
@@ -29,8 +27,6 @@ import (
 // invoice status changes, the PDF route and who may fetch it, the demo
 // data, the permission rows (run by TestPermissions), isolation and the
 // statement count of a list selecting billing and invoices.
-
-func init() { model.ConfigPath = "disable" } // pdfcpu: no configuration directory
 
 // billClock is the store's clock in these tests: a fixed instant that a
 // test moves while the server runs.
@@ -905,25 +901,6 @@ func (b *billEnv) fetchPDF(token, path string) (*http.Response, []byte) {
 	return resp, body
 }
 
-// pdfText validates a PDF with pdfcpu and returns its page count and the
-// decoded content of its first page.
-func pdfText(t *testing.T, pdf []byte) (int, string) {
-	t.Helper()
-	if !bytes.HasPrefix(pdf, []byte("%PDF-")) || !bytes.Contains(pdf[max(0, len(pdf)-32):], []byte("%%EOF")) {
-		t.Fatalf("not a PDF: %q", pdf[:min(len(pdf), 64)])
-	}
-	ctx, err := api.ReadAndValidate(bytes.NewReader(pdf), model.NewDefaultConfiguration())
-	if err != nil {
-		t.Fatalf("pdfcpu: %v", err)
-	}
-	r, err := pdfcpu.ExtractPageContent(ctx, 1)
-	if err != nil {
-		t.Fatalf("pdfcpu: %v", err)
-	}
-	content, _ := io.ReadAll(r)
-	return ctx.PageCount, string(content)
-}
-
 // TestInvoicePDF: the pdfUrl serves a real PDF to a caller allowed to read
 // the tenant's billing; every other caller gets 404 (401 without
 // credentials), whether or not the invoice exists.
@@ -955,12 +932,12 @@ func TestInvoicePDF(t *testing.T) {
 		if cc := resp.Header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
 			t.Errorf("Cache-Control = %q", cc)
 		}
-		pages, text := pdfText(t, body)
+		pages, text := pdftest.PageText(t, body)
 		if pages != 1 {
 			t.Errorf("%d pages", pages)
 		}
-		for _, want := range []string{"(Tenant API)", "(PDF Co)", "(" + domain.Tenant.Domain + ")", "(ap@pdf.example)", "(Number: INV-2026-001)",
-			"(Date: 2026-11-10)", "(Due date: 2026-12-10)", "(Status: OPEN)", "(299.00 EUR)", "Professional plan, monthly subscription"} {
+		for _, want := range []string{"Tenant API", "PDF Co", domain.Tenant.Domain, "ap@pdf.example", "Number: INV-2026-001",
+			"Date: 2026-11-10", "Due date: 2026-12-10", "Status: OPEN", "299.00 EUR", "Professional plan, monthly subscription"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("the PDF lacks %q", want)
 			}

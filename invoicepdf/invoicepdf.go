@@ -1,22 +1,54 @@
 // Package invoicepdf renders an invoice as a one-page A4 PDF with
 // github.com/go-pdf/fpdf. It depends on tenant only.
 //
-// Text uses the PDF core fonts (Helvetica), which cover Windows-1252: the
-// Latin alphabets of Western Europe (é, ß, ø, €). Any other character
-// (Cyrillic, CJK) prints as "?"; embedding a Unicode TrueType font would
-// lift that at the cost of ~700 kB in the binary.
+// Text is set in the Go fonts (golang.org/x/image/font/gofont), embedded
+// as Unicode TrueType subsets: Latin (all of Europe's alphabets), Greek and
+// Cyrillic, so tenant names such as "Łódź Sp. z o.o." or "ООО Ромашка"
+// print as written. A character the fonts lack (CJK, for one) prints as
+// "?".
 package invoicepdf
 
 import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-pdf/fpdf"
+	"golang.org/x/image/font/gofont/gobold"
+	"golang.org/x/image/font/gofont/goregular"
+	"golang.org/x/image/font/sfnt"
 
 	"tenantapi/tenant"
 )
+
+// fontFamily is the embedded fonts' name in the PDF.
+const fontFamily = "Go"
+
+// covered reports whether both embedded fonts have a glyph for r.
+var covered = sync.OnceValue(func() func(rune) bool {
+	var fonts []*sfnt.Font
+	for _, ttf := range [][]byte{goregular.TTF, gobold.TTF} {
+		f, err := sfnt.Parse(ttf)
+		if err != nil {
+			panic("invoicepdf: the embedded Go font does not parse: " + err.Error())
+		}
+		fonts = append(fonts, f)
+	}
+	var mu sync.Mutex
+	var buf sfnt.Buffer
+	return func(r rune) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, f := range fonts {
+			if i, err := f.GlyphIndex(&buf, r); err != nil || i == 0 {
+				return false
+			}
+		}
+		return true
+	}
+})
 
 // Seller is who issues the invoices.
 type Seller struct {
@@ -64,21 +96,20 @@ func Render(w io.Writer, d Document, o Options) error {
 	pdf.SetCreator("tenantapi", true)
 	pdf.SetMargins(20, 20, 20)
 	pdf.SetAutoPageBreak(false, 20)
+	pdf.AddUTF8FontFromBytes(fontFamily, "", goregular.TTF)
+	pdf.AddUTF8FontFromBytes(fontFamily, "B", gobold.TTF)
 	pdf.AddPage()
-	cp := pdf.UnicodeTranslatorFromDescriptor("") // cp1252
+	has := covered()
 	tr := func(s string) string {
-		var b strings.Builder
-		for _, r := range s {
-			t := cp(string(r))
-			if t == "." && r != '.' {
-				t = "?"
+		return strings.Map(func(r rune) rune {
+			if has(r) {
+				return r
 			}
-			b.WriteString(t)
-		}
-		return b.String()
+			return '?'
+		}, s)
 	}
 	text := func(style string, size float64, w, h float64, s, align string) {
-		pdf.SetFont("Helvetica", style, size)
+		pdf.SetFont(fontFamily, style, size)
 		pdf.CellFormat(w, h, tr(s), "", 1, align, false, 0, "")
 	}
 
@@ -119,11 +150,11 @@ func Render(w io.Writer, d Document, o Options) error {
 
 	// The line.
 	amount := inv.Amount()
-	pdf.SetFont("Helvetica", "B", 10)
+	pdf.SetFont(fontFamily, "B", 10)
 	pdf.SetFillColor(235, 235, 235)
 	pdf.CellFormat(120, 8, "Description", "B", 0, "L", true, 0, "")
 	pdf.CellFormat(50, 8, tr("Amount ("+amount.Currency+")"), "B", 1, "R", true, 0, "")
-	pdf.SetFont("Helvetica", "", 10)
+	pdf.SetFont(fontFamily, "", 10)
 	y := pdf.GetY()
 	pdf.MultiCell(120, 6, tr(inv.Description), "", "L", false)
 	end := pdf.GetY()
@@ -132,13 +163,13 @@ func Render(w io.Writer, d Document, o Options) error {
 	pdf.SetY(end + 2)
 	pdf.Line(20, pdf.GetY(), 190, pdf.GetY())
 	pdf.Ln(3)
-	pdf.SetFont("Helvetica", "B", 11)
+	pdf.SetFont(fontFamily, "B", 11)
 	pdf.CellFormat(120, 8, "Total", "", 0, "R", false, 0, "")
 	pdf.CellFormat(50, 8, tr(amount.Formatted()), "", 1, "R", false, 0, "")
 	pdf.Ln(8)
 
 	// Terms and status.
-	pdf.SetFont("Helvetica", "", 9)
+	pdf.SetFont(fontFamily, "", 9)
 	note := fmt.Sprintf("Billing period %s to %s. Payment due by %s.", inv.PeriodStart, inv.PeriodEnd, inv.DueDate)
 	switch {
 	case inv.Status == tenant.InvoicePaid && inv.PaidAt != nil:

@@ -2,20 +2,14 @@ package invoicepdf_test
 
 import (
 	"bytes"
-	"io"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/pdfcpu/pdfcpu/pkg/api"
-	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu"
-	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
-
 	"tenantapi/invoicepdf"
+	"tenantapi/invoicepdf/pdftest"
 	"tenantapi/tenant"
 )
-
-func init() { model.ConfigPath = "disable" } // pdfcpu: no configuration directory
 
 func testInvoice() *tenant.Invoice {
 	paid := time.Date(2026, 11, 17, 9, 0, 0, 0, time.UTC)
@@ -27,25 +21,6 @@ func testInvoice() *tenant.Invoice {
 		Description: "Professional plan, monthly subscription, 2026-11-15 to 2026-12-14",
 		CreatedAt:   time.Date(2026, 11, 15, 0, 5, 0, 0, time.UTC), CreatedBy: "admin", PaidAt: &paid,
 	}
-}
-
-// pageText validates the PDF with pdfcpu and returns its page count and
-// the decoded content stream of its first page.
-func pageText(t *testing.T, pdf []byte) (int, string) {
-	t.Helper()
-	if !bytes.HasPrefix(pdf, []byte("%PDF-")) || !bytes.Contains(pdf[max(0, len(pdf)-32):], []byte("%%EOF")) {
-		t.Fatalf("not a PDF file: starts %q", pdf[:min(len(pdf), 16)])
-	}
-	ctx, err := api.ReadAndValidate(bytes.NewReader(pdf), model.NewDefaultConfiguration())
-	if err != nil {
-		t.Fatalf("pdfcpu: %v", err)
-	}
-	r, err := pdfcpu.ExtractPageContent(ctx, 1)
-	if err != nil {
-		t.Fatalf("pdfcpu: page content: %v", err)
-	}
-	content, _ := io.ReadAll(r)
-	return ctx.PageCount, string(content)
 }
 
 func render(t *testing.T, d invoicepdf.Document, o invoicepdf.Options) []byte {
@@ -64,25 +39,28 @@ func TestRender(t *testing.T) {
 		TenantDomain: "acme.fr", BillingEmail: "billing@acme.fr"}
 	for _, o := range []invoicepdf.Options{{}, {Uncompressed: true}} {
 		pdf := render(t, d, o)
-		pages, text := pageText(t, pdf)
+		pages, text := pdftest.PageText(t, pdf)
 		if pages != 1 {
 			t.Errorf("%d pages, want 1", pages)
 		}
-		for _, want := range []string{"(Tenant API)", "(INVOICE)", "(Number: INV-2026-003)", "(Date: 2026-11-15)", "(Due date: 2026-12-15)",
-			"(Status: PAID)", "(acme.fr)", "(billing@acme.fr)", "(Professional plan, monthly subscription, 2026-11-15 to 2026-12-14)",
-			"(299.00 EUR)", "(Amount \\(EUR\\))", "Paid on 2026-11-17"} {
+		for _, want := range []string{"Tenant API", "INVOICE", "Number: INV-2026-003", "Date: 2026-11-15", "Due date: 2026-12-15",
+			"Status: PAID", "Société Générale d'Exemple", "acme.fr", "billing@acme.fr", "Professional plan, monthly subscription, 2026-11-15 to 2026-12-14",
+			"299.00 EUR", "Amount (EUR)", "Paid on 2026-11-17"} {
 			if !strings.Contains(text, want) {
-				t.Errorf("compressed=%v: page content lacks %q", !o.Uncompressed, want)
+				t.Errorf("compressed=%v: page text lacks %q:\n%s", !o.Uncompressed, want, text)
 			}
 		}
-		if !strings.Contains(text, "Soci\xe9t\xe9 G\xe9n\xe9rale") { // Windows-1252
-			t.Errorf("the tenant name is not in the page in Windows-1252")
+		if o.Uncompressed && !bytes.Contains(pdf, pdftest.UTF16Escaped("Due date: 2026-12-15")) {
+			t.Errorf("uncompressed output does not show the due date in the file")
 		}
-		if o.Uncompressed && !bytes.Contains(pdf, []byte("(Number: INV-2026-003)")) {
-			t.Errorf("uncompressed output does not show the number in the file")
-		}
-		if !o.Uncompressed && bytes.Contains(pdf, []byte("INV-2026-003) Tj")) {
+		// (The due date, unlike the number, is only on the page, not in the title.)
+		if !o.Uncompressed && bytes.Contains(pdf, pdftest.UTF16Escaped("Due date: 2026-12-15")) {
 			t.Errorf("the default output is not compressed")
+		}
+		for _, want := range []string{"/FontFile2", "/ToUnicode", "/Subtype /Type0"} { // embedded, searchable, Unicode
+			if !bytes.Contains(pdf, []byte(want)) {
+				t.Errorf("compressed=%v: the PDF has no %s", !o.Uncompressed, want)
+			}
 		}
 	}
 }
@@ -95,17 +73,27 @@ func TestRenderDeterministic(t *testing.T) {
 	}
 }
 
-// TestRenderOutsideWindows1252 prints characters the core fonts lack as
-// "?", and the rest of the document normally.
-func TestRenderOutsideWindows1252(t *testing.T) {
+// TestRenderUnicode prints Latin beyond Windows-1252, Greek and Cyrillic
+// as written, characters the fonts lack (CJK) as "?", and the rest of the
+// document normally.
+func TestRenderUnicode(t *testing.T) {
 	inv := testInvoice()
 	inv.Status, inv.PaidAt = tenant.InvoiceOpen, nil
-	d := invoicepdf.Document{Seller: invoicepdf.DefaultSeller, Invoice: inv, TenantName: "ООО Ромашка 株式会社", TenantDomain: "example.ru"}
-	_, text := pageText(t, render(t, d, invoicepdf.Options{}))
-	if !strings.Contains(text, "(??? ??????? ????)") {
-		t.Errorf("page content lacks the name as question marks")
-	}
-	if !strings.Contains(text, "Payment due by 2026-12-15") {
-		t.Errorf("page content lacks the due date line")
+	for name, want := range map[string]string{
+		"Łódź Spółka z o.o.":  "Łódź Spółka z o.o.",
+		"ООО Ромашка":         "ООО Ромашка",
+		"Αθήνα Α.Ε.":          "Αθήνα Α.Ε.",
+		"İstanbul Şirketi":    "İstanbul Şirketi",
+		"株式会社 Example":        "???? Example",
+		"Société Générale €5": "Société Générale €5",
+	} {
+		d := invoicepdf.Document{Seller: invoicepdf.DefaultSeller, Invoice: inv, TenantName: name, TenantDomain: "example.org"}
+		_, text := pdftest.PageText(t, render(t, d, invoicepdf.Options{}))
+		if !strings.Contains(text, "\n"+want+"\n") {
+			t.Errorf("page text lacks the name %q as %q:\n%s", name, want, text)
+		}
+		if !strings.Contains(text, "Payment due by 2026-12-15") {
+			t.Errorf("%s: page text lacks the due date line", name)
+		}
 	}
 }
