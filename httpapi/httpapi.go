@@ -100,7 +100,7 @@ func New(store *db.Store, cfg Config) http.Handler {
 	})
 	srv.AddTransport(transport.Options{AllowedMethods: []string{"GET", "POST", "OPTIONS"}})
 	srv.AddTransport(specTransport{transport.GET{}, cfg.MaxBodyBytes})
-	srv.AddTransport(specTransport{transport.POST{}, cfg.MaxBodyBytes})
+	srv.AddTransport(specTransport{postTransport{}, cfg.MaxBodyBytes})
 	useLimits(srv, cfg) // query limits, persisted queries, introspection (limits.go)
 	metrics := newMetrics(store.Stats)
 	limiter.register(metrics.registry) // Redis failures (ratelimit.go)
