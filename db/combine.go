@@ -274,14 +274,14 @@ func (s *Store) scanCombined(ctx context.Context, query string, args []any, reqs
 		if err := rows.Scan(ptrs...); err != nil {
 			return err
 		}
+		// One copy of the row; each segment's values are a part of it.
+		row := slices.Clone(cells)
 		for i := range reqs {
-			n, ok := cells[starts[i]].(int64)
+			n, ok := row[starts[i]].(int64)
 			if !ok {
 				continue
 			}
-			vals := make([]any, starts[i+1]-starts[i]-1)
-			copy(vals, cells[starts[i]+1:starts[i+1]])
-			segs[i] = append(segs[i], segRow{n, vals})
+			segs[i] = append(segs[i], segRow{n, row[starts[i]+1 : starts[i+1]]})
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -315,12 +315,15 @@ func fillRows(m *reflectx.Mapper, dest any, cols []string, vals [][]any) error {
 	}
 	scannable := reflect.PointerTo(base).Implements(scannerType) || base.Kind() != reflect.Struct
 	var fields [][]int
+	var scanners []bool // the column's field is an sql.Scanner
 	if !scannable {
 		fields = m.TraversalsByName(base, cols)
+		scanners = make([]bool, len(fields))
 		for j, f := range fields {
 			if len(f) == 0 {
 				return fmt.Errorf("combined statement: missing destination name %s in %s", cols[j], base)
 			}
+			scanners[j] = reflect.PointerTo(base.FieldByIndex(f).Type).Implements(scannerType)
 		}
 	} else if len(cols) != 1 {
 		return fmt.Errorf("combined statement: %d columns for scalar %s", len(cols), base)
@@ -342,7 +345,19 @@ func fillRows(m *reflectx.Mapper, dest any, cols []string, vals [][]any) error {
 			continue
 		}
 		for j, idx := range fields {
-			if err := assign(reflectx.FieldByIndexes(v, idx), row[j]); err != nil {
+			var f reflect.Value
+			if len(idx) == 1 {
+				f = v.Field(idx[0])
+			} else {
+				f = reflectx.FieldByIndexes(v, idx) // through embedded structs, allocating nil pointers
+			}
+			var err error
+			if scanners[j] {
+				err = f.Addr().Interface().(sql.Scanner).Scan(row[j])
+			} else {
+				err = assignValue(f, row[j])
+			}
+			if err != nil {
 				return fmt.Errorf("combined statement: column %s: %w", cols[j], err)
 			}
 		}
@@ -363,6 +378,43 @@ func assign(dst reflect.Value, src any) error {
 	if dst.CanAddr() {
 		if sc, ok := dst.Addr().Interface().(sql.Scanner); ok {
 			return sc.Scan(src)
+		}
+	}
+	return assignValue(dst, src)
+}
+
+// assignValue is assign for a dst that is not an sql.Scanner.
+func assignValue(dst reflect.Value, src any) error {
+	// The common cases first: the driver's type is the field's.
+	switch v := src.(type) {
+	case string:
+		if dst.Kind() == reflect.String {
+			dst.SetString(v)
+			return nil
+		}
+	case []byte:
+		if dst.Kind() == reflect.String {
+			dst.SetString(string(v))
+			return nil
+		}
+	case int64:
+		switch dst.Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			if dst.OverflowInt(v) {
+				return fmt.Errorf("converting %d to %s: value out of range", v, dst.Type())
+			}
+			dst.SetInt(v)
+			return nil
+		}
+	case bool:
+		if dst.Kind() == reflect.Bool {
+			dst.SetBool(v)
+			return nil
+		}
+	case float64:
+		if k := dst.Kind(); k == reflect.Float64 || k == reflect.Float32 {
+			dst.SetFloat(v)
+			return nil
 		}
 	}
 	if src == nil {

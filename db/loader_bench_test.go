@@ -3,6 +3,7 @@ package db_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -37,6 +38,18 @@ func BenchmarkLoaderBatch(b *testing.B) {
 		{"usage", func() []error { _, errs := store.UsageByTenant(ctx, ids); return errs }},
 		{"billing", func() []error { _, errs := store.BillingByTenant(ctx, ids); return errs }},
 		{"invoices", func() []error { _, errs := store.InvoicePagesByTenant(ctx, ids, 3, ""); return errs }},
+		// The four as the list's prefetch runs them: one combined statement
+		// (db.Combiner) and its scan.
+		{"combined", func() []error {
+			wg, cctx := store.Combine(ctx)
+			var errs [4][]error
+			wg.Go(func() { _, errs[0] = store.SettingsByTenant(cctx, ids) })
+			wg.Go(func() { _, errs[1] = store.UsageByTenant(cctx, ids) })
+			wg.Go(func() { _, errs[2] = store.BillingByTenant(cctx, ids) })
+			wg.Go(func() { _, errs[3] = store.InvoicePagesByTenant(cctx, ids, 3, "") })
+			wg.Wait()
+			return slices.Concat(errs[:]...)
+		}},
 	}
 	for _, batch := range batches {
 		b.Run(batch.name, func(b *testing.B) {
