@@ -80,9 +80,10 @@ func TestGraphQLOverHTTP(t *testing.T) {
 		noData      bool   // the body must have no "data" key
 		header      map[string]string
 	}{
-		{name: "ParseErrorJSON", method: "POST", body: gqlBody(syntaxError), accept: mediaJSON, status: 200, code: "GRAPHQL_PARSE_FAILED", contentType: mediaJSON},
-		{name: "ValidationErrorJSON", method: "POST", body: gqlBody(unknownFld), accept: mediaJSON, status: 200, code: "GRAPHQL_VALIDATION_FAILED", contentType: mediaJSON},
-		{name: "ParseErrorNoAccept", method: "POST", body: gqlBody(syntaxError), status: 200, code: "GRAPHQL_PARSE_FAILED"},
+		{name: "ParseErrorJSON", method: "POST", body: gqlBody(syntaxError), accept: mediaJSON, status: 200, code: "GRAPHQL_PARSE_FAILED", contentType: mediaJSON, noData: true},
+		{name: "ValidationErrorJSON", method: "POST", body: gqlBody(unknownFld), accept: mediaJSON, status: 200, code: "GRAPHQL_VALIDATION_FAILED", contentType: mediaJSON, noData: true},
+		{name: "ParseErrorNoAccept", method: "POST", body: gqlBody(syntaxError), status: 200, code: "GRAPHQL_PARSE_FAILED", noData: true},
+		{name: "GetValidationErrorJSON", method: "GET", path: graphqlGET(unknownFld), accept: mediaJSON, status: 200, code: "GRAPHQL_VALIDATION_FAILED", noData: true},
 		{name: "ParseErrorGraphQLResponse", method: "POST", body: gqlBody(syntaxError), accept: mediaGraphQLResponse, status: 400, code: "GRAPHQL_PARSE_FAILED", contentType: mediaGraphQLResponse, noData: true},
 		{name: "ValidationErrorGraphQLResponse", method: "POST", body: gqlBody(unknownFld), accept: mediaGraphQLResponse, status: 400, code: "GRAPHQL_VALIDATION_FAILED", contentType: mediaGraphQLResponse, noData: true},
 		{name: "ValidGraphQLResponse", method: "POST", body: gqlBody(valid), accept: mediaGraphQLResponse, status: 200, contentType: mediaGraphQLResponse},

@@ -16,8 +16,8 @@ import (
 // GraphQL-over-HTTP spec where gqlgen v0.17.95 differs from it:
 //   - with Accept: application/json, a document that fails to parse or
 //     validate answers 200 with errors (gqlgen: 422);
-//   - with application/graphql-response+json, such failures answer 4xx with
-//     no "data" key (gqlgen writes "data": null);
+//   - such failures have no "data" key (gqlgen writes "data": null), and
+//     with application/graphql-response+json answer 4xx;
 //   - a mutation over GET answers 405 with Allow: POST (gqlgen: 406).
 type specTransport struct {
 	graphql.Transport
@@ -99,9 +99,10 @@ func (w *specWriter) finish() {
 	case status == http.StatusUnprocessableEntity:
 		status = http.StatusBadRequest
 	}
-	if status >= 400 {
-		body = dropData(body)
-	}
+	// Every response held back here failed before execution (parse,
+	// validation, method, body): the spec wants no "data" entry, whatever
+	// the status.
+	body = dropData(body)
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.ResponseWriter.WriteHeader(status)
 	_, _ = w.ResponseWriter.Write(body)
