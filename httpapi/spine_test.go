@@ -29,3 +29,37 @@ func TestDoneWhen(t *testing.T) {
 		t.Fatalf("me = %+v", out.Me)
 	}
 }
+
+// TestPayloadTenantAssociations: the tenant a mutation returns resolves its
+// associations (they are methods of the model, resolved through the loaders
+// each resolver attaches: tenant/associations.go), as me does.
+func TestPayloadTenantAssociations(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	const assoc = `tenant { id owner { email } plan { id } limits { users } settings { version } usage { activeUsers } sso { status }
+		notificationChannels { version } keywords { version } industries { version } riskMatrix { version } websiteConfig { version }
+		watchlist { availableSeats } billing { status } credits { remaining } usageReport { tokenReport { includedMonthlyActiveTokens } } accountStatus { canDoScreening } }`
+	r := e.ask(testAdminSecret, `mutation($in: CreateTenantInput!) { createTenant(input: $in) { `+assoc+` } }`,
+		map[string]any{"in": map[string]any{"name": "Payload Co", "domain": "payload-" + randomDomain(), "plan": "starter"}})
+	if len(r.Errors) > 0 {
+		t.Fatalf("createTenant: %s", r.Raw)
+	}
+	id, _ := dataAt(t, r, "createTenant.tenant.id").(string)
+	for name, m := range map[string]string{
+		"updateTenant":               `mutation($id: ID!) { updateTenant(input: {tenantId: $id, name: "Payload Co 2"}) { ` + assoc + ` } }`,
+		"updateTenantSettings":       `mutation($id: ID) { updateTenantSettings(input: {tenantId: $id, auditLogRetentionDays: 120}) { ` + assoc + ` } }`,
+		"updateBilling":              `mutation($id: ID) { updateBilling(input: {tenantId: $id, billingEmail: "ap@payload.example"}) { ` + assoc + ` } }`,
+		"updateNotificationChannels": `mutation($id: ID) { updateNotificationChannels(input: {tenantId: $id, emails: ["ops@payload.example"]}) { ` + assoc + ` } }`,
+	} {
+		r := e.ask(testAdminSecret, m, map[string]any{"id": id})
+		if len(r.Errors) > 0 {
+			t.Errorf("%s: %s", name, r.Raw)
+			continue
+		}
+		for _, f := range []string{"plan.id", "limits.users", "settings.version", "usage.activeUsers", "sso.status", "billing.status", "accountStatus.canDoScreening", "watchlist.availableSeats"} {
+			if dataAt(t, r, name+".tenant."+f) == nil {
+				t.Errorf("%s: tenant.%s is null: %s", name, f, r.Raw)
+			}
+		}
+	}
+}

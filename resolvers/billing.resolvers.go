@@ -29,7 +29,7 @@ func (r *mutationResolver) ChangePlan(ctx context.Context, input graph.ChangePla
 	primeBillingAfterWrite(ctx, res.Billing)
 	amount := tenant.PlanPrice(res.Plan, res.Billing.BillingPeriod)
 	return &graph.ChangePlanPayload{Plan: res.Plan, Status: res.Billing.Status, EffectiveDate: res.EffectiveDate, Scheduled: res.Scheduled,
-		Amount: &amount, Currency: amount.Currency, Billing: res.Billing, Tenant: t}, nil
+		Amount: &amount, Currency: amount.Currency, Billing: res.Billing, Tenant: r.attached(ctx, t)}, nil
 }
 
 // CancelPlanChange is the resolver for the cancelPlanChange field.
@@ -47,7 +47,7 @@ func (r *mutationResolver) CancelPlanChange(ctx context.Context, input graph.Can
 		return nil, err
 	}
 	primeBillingAfterWrite(ctx, b)
-	return &graph.CancelPlanChangePayload{CancelledChange: cancelled, Billing: b, Tenant: t}, nil
+	return &graph.CancelPlanChangePayload{CancelledChange: cancelled, Billing: b, Tenant: r.attached(ctx, t)}, nil
 }
 
 // UpdateBilling is the resolver for the updateBilling field.
@@ -70,7 +70,7 @@ func (r *mutationResolver) UpdateBilling(ctx context.Context, input graph.Update
 		return nil, err
 	}
 	primeBillingAfterWrite(ctx, b)
-	return &graph.UpdateBillingPayload{Billing: b, Tenant: t}, nil
+	return &graph.UpdateBillingPayload{Billing: b, Tenant: r.attached(ctx, t)}, nil
 }
 
 // RunBilling is the resolver for the runBilling field.
@@ -94,11 +94,6 @@ func (r *mutationResolver) VoidInvoice(ctx context.Context, input graph.InvoiceA
 		return nil, err
 	}
 	return &graph.InvoicePayload{Invoice: inv}, nil
-}
-
-// Billing is the resolver for the billing field.
-func (r *tenantResolver) Billing(ctx context.Context, obj *tenant.Tenant) (*tenant.Billing, error) {
-	return loaders(ctx).Billing.Load(ctx, obj.ID)()
 }
 
 // Invoices is the resolver for the invoices field.

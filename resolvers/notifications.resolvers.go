@@ -28,7 +28,7 @@ func (r *mutationResolver) UpdateNotificationChannels(ctx context.Context, input
 	if err != nil {
 		return nil, err
 	}
-	return &graph.UpdateNotificationChannelsPayload{NotificationChannels: c, WebhookSecret: once(secret), Tenant: t}, nil
+	return &graph.UpdateNotificationChannelsPayload{NotificationChannels: c, WebhookSecret: once(secret), Tenant: r.attached(ctx, t)}, nil
 }
 
 // RotateWebhookSecret is the resolver for the rotateWebhookSecret field.
@@ -47,7 +47,7 @@ func (r *mutationResolver) RotateWebhookSecret(ctx context.Context, input graph.
 	if err != nil {
 		return nil, err
 	}
-	return &graph.RotateWebhookSecretPayload{NotificationChannels: c, WebhookSecret: once(secret), Tenant: t}, nil
+	return &graph.RotateWebhookSecretPayload{NotificationChannels: c, WebhookSecret: once(secret), Tenant: r.attached(ctx, t)}, nil
 }
 
 // SendTestWebhook is the resolver for the sendTestWebhook field.
@@ -65,9 +65,4 @@ func (r *mutationResolver) SendTestWebhook(ctx context.Context, input graph.Send
 		return nil, err
 	}
 	return testWebhookPayload(target, res), nil
-}
-
-// NotificationChannels is the resolver for the notificationChannels field.
-func (r *tenantResolver) NotificationChannels(ctx context.Context, obj *tenant.Tenant) (*tenant.NotificationChannels, error) {
-	return loaders(ctx).NotificationChannels.Load(ctx, obj.ID)()
 }

@@ -65,9 +65,11 @@ func selectedTenantSubfields(ctx context.Context, name string) []graphql.Collect
 // group starts the batches of a prefetch (a db.Combiner).
 type group interface{ Go(func()) }
 
-// prefetch loads the selected associations of ts and primes the loaders,
-// all of them in one statement (db.Combiner).
+// prefetch attaches the request's loaders to ts, loads their selected
+// associations and primes the loaders, all of them in one statement
+// (db.Combiner).
 func (r *Resolver) prefetch(ctx context.Context, ts []*tenant.Tenant, fields map[string]bool) {
+	r.attach(ctx, ts...)
 	if len(ts) == 0 {
 		return
 	}

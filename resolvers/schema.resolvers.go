@@ -27,7 +27,7 @@ func (r *mutationResolver) CreateTenant(ctx context.Context, input graph.CreateT
 	if err != nil {
 		return nil, err
 	}
-	return &graph.CreateTenantPayload{Tenant: t}, nil
+	return &graph.CreateTenantPayload{Tenant: r.attached(ctx, t)}, nil
 }
 
 // UpdateTenant is the resolver for the updateTenant field.
@@ -40,7 +40,7 @@ func (r *mutationResolver) UpdateTenant(ctx context.Context, input graph.UpdateT
 	if err != nil {
 		return nil, err
 	}
-	return &graph.UpdateTenantPayload{Tenant: t}, nil
+	return &graph.UpdateTenantPayload{Tenant: r.attached(ctx, t)}, nil
 }
 
 // UpdateTenantSettings is the resolver for the updateTenantSettings field.
@@ -61,7 +61,7 @@ func (r *mutationResolver) UpdateTenantSettings(ctx context.Context, input graph
 	if err != nil {
 		return nil, err
 	}
-	return &graph.UpdateTenantSettingsPayload{Settings: st, Tenant: t}, nil
+	return &graph.UpdateTenantSettingsPayload{Settings: st, Tenant: r.attached(ctx, t)}, nil
 }
 
 // DeleteTenant is the resolver for the deleteTenant field.
@@ -74,7 +74,7 @@ func (r *mutationResolver) DeleteTenant(ctx context.Context, input graph.DeleteT
 	if err != nil {
 		return nil, err
 	}
-	return &graph.DeleteTenantPayload{Tenant: t, RestorableUntil: t.DeletedAt.Add(tenant.RestoreWindow)}, nil
+	return &graph.DeleteTenantPayload{Tenant: r.attached(ctx, t), RestorableUntil: t.DeletedAt.Add(tenant.RestoreWindow)}, nil
 }
 
 // RestoreTenant is the resolver for the restoreTenant field.
@@ -83,7 +83,7 @@ func (r *mutationResolver) RestoreTenant(ctx context.Context, input graph.Restor
 	if err != nil {
 		return nil, err
 	}
-	return &graph.RestoreTenantPayload{Tenant: t}, nil
+	return &graph.RestoreTenantPayload{Tenant: r.attached(ctx, t)}, nil
 }
 
 // CreateAPIKey is the resolver for the createApiKey field.

@@ -83,28 +83,3 @@ func (r *mutationResolver) UpdateWatchlistSeats(ctx context.Context, input graph
 func (r *queryResolver) IndustryCatalog(ctx context.Context) ([]*tenant.Industry, error) {
 	return tenant.IndustryCatalog, nil
 }
-
-// Keywords is the resolver for the keywords field.
-func (r *tenantResolver) Keywords(ctx context.Context, obj *tenant.Tenant) (*tenant.KeywordList, error) {
-	return loaders(ctx).Keywords.Load(ctx, obj.ID)()
-}
-
-// Industries is the resolver for the industries field.
-func (r *tenantResolver) Industries(ctx context.Context, obj *tenant.Tenant) (*tenant.IndustryConfig, error) {
-	return loaders(ctx).Industries.Load(ctx, obj.ID)()
-}
-
-// RiskMatrix is the resolver for the riskMatrix field.
-func (r *tenantResolver) RiskMatrix(ctx context.Context, obj *tenant.Tenant) (*tenant.RiskMatrix, error) {
-	return loaders(ctx).RiskMatrix.Load(ctx, obj.ID)()
-}
-
-// WebsiteConfig is the resolver for the websiteConfig field.
-func (r *tenantResolver) WebsiteConfig(ctx context.Context, obj *tenant.Tenant) (*tenant.WebsiteConfig, error) {
-	return loaders(ctx).WebsiteConfig.Load(ctx, obj.ID)()
-}
-
-// Watchlist is the resolver for the watchlist field.
-func (r *tenantResolver) Watchlist(ctx context.Context, obj *tenant.Tenant) (*tenant.WatchlistSeats, error) {
-	return loaders(ctx).Watchlist.Load(ctx, obj.ID)()
-}

@@ -64,11 +64,6 @@ func (r *ssoConfigResolver) LoginURL(ctx context.Context, obj *tenant.SSOConfig)
 	return obj.LoginURL(r.SSOLoginBase), nil
 }
 
-// Sso is the resolver for the sso field.
-func (r *tenantResolver) Sso(ctx context.Context, obj *tenant.Tenant) (*tenant.SSOConfig, error) {
-	return loaders(ctx).SSO.Load(ctx, obj.ID)()
-}
-
 // SsoConfig returns graph.SsoConfigResolver implementation.
 func (r *Resolver) SsoConfig() graph.SsoConfigResolver { return &ssoConfigResolver{r} }
 

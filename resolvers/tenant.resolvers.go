@@ -12,38 +12,6 @@ import (
 	"tenantapi/tenant"
 )
 
-// Owner is the resolver for the owner field.
-func (r *tenantResolver) Owner(ctx context.Context, obj *tenant.Tenant) (*tenant.Owner, error) {
-	if obj.OwnerID == nil && obj.OwnerEmail == nil {
-		return nil, nil
-	}
-	return &tenant.Owner{ID: obj.OwnerID, Email: obj.OwnerEmail}, nil
-}
-
-// Plan is the resolver for the plan field.
-func (r *tenantResolver) Plan(ctx context.Context, obj *tenant.Tenant) (*tenant.Plan, error) {
-	return loaders(ctx).Plan.Load(ctx, obj.PlanID)()
-}
-
-// Settings is the resolver for the settings field.
-func (r *tenantResolver) Settings(ctx context.Context, obj *tenant.Tenant) (*tenant.Settings, error) {
-	return loaders(ctx).Settings.Load(ctx, obj.ID)()
-}
-
-// Limits is the resolver for the limits field.
-func (r *tenantResolver) Limits(ctx context.Context, obj *tenant.Tenant) (*tenant.Limits, error) {
-	p, err := loaders(ctx).Plan.Load(ctx, obj.PlanID)()
-	if err != nil {
-		return nil, err
-	}
-	return p.Limits(), nil
-}
-
-// Usage is the resolver for the usage field.
-func (r *tenantResolver) Usage(ctx context.Context, obj *tenant.Tenant) (*tenant.Usage, error) {
-	return loaders(ctx).Usage.Load(ctx, obj.ID)()
-}
-
 // APIKeys is the resolver for the apiKeys field.
 func (r *tenantResolver) APIKeys(ctx context.Context, obj *tenant.Tenant, includeRevoked *bool) ([]*tenant.APIKeyRecord, error) {
 	keys, err := loaders(ctx).APIKeys.Load(ctx, obj.ID)()

@@ -39,11 +39,6 @@ func (r *mutationResolver) GrantCredits(ctx context.Context, input graph.GrantCr
 	return &graph.GrantCreditsPayload{Grant: g, Credits: c}, nil
 }
 
-// Credits is the resolver for the credits field.
-func (r *tenantResolver) Credits(ctx context.Context, obj *tenant.Tenant) (*tenant.Credits, error) {
-	return loaders(ctx).Metering.Credits.Load(ctx, obj.ID)()
-}
-
 // Stats is the resolver for the stats field.
 func (r *tenantResolver) Stats(ctx context.Context, obj *tenant.Tenant, startDate tenant.Date, endDate tenant.Date, granularity *tenant.Granularity) (*tenant.Stats, error) {
 	q, err := statsQuery(startDate, endDate, granularity)
@@ -52,9 +47,4 @@ func (r *tenantResolver) Stats(ctx context.Context, obj *tenant.Tenant, startDat
 	}
 	q.Distinct = wantsDistinct(graphql.GetOperationContext(ctx), graphql.GetFieldContext(ctx).Field.Selections)
 	return loaders(ctx).Metering.Stats.Load(ctx, statsKey{obj.ID, q})()
-}
-
-// UsageReport is the resolver for the usageReport field.
-func (r *tenantResolver) UsageReport(ctx context.Context, obj *tenant.Tenant) (*tenant.UsageReport, error) {
-	return loaders(ctx).Metering.UsageReport.Load(ctx, obj.ID)()
 }

@@ -36,6 +36,8 @@ type Tenant struct {
 	ModifiedBy string     `db:"modified_by"`
 	DeletedAt  *time.Time `db:"deleted_at"`
 	Version    int        `db:"version"`
+
+	assoc Associations // the request's loaders (associations.go)
 }
 
 // Owner is the user who owns a tenant, as the tokenization reference's owner_id.
