@@ -63,3 +63,29 @@ func TestPayloadTenantAssociations(t *testing.T) {
 		}
 	}
 }
+
+// TestAliasedMe: root fields run concurrently, and each me resolves its
+// associations from its own copy of the tenant read with the key, as each
+// tenant(id:) and tenants from its own read (run with -race, as make test
+// does).
+func TestAliasedMe(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	id := e.createTenant("Alias Co", randomDomain())
+	key := e.createKey(id, "TENANT_READ", "BILLING_READ")
+	r := e.ask(key, `{ a: me { name plan { id } settings { version } } b: me { name plan { id } billing { status } } c: me { limits { users } } }`, nil)
+	if len(r.Errors) > 0 {
+		t.Fatalf("errors: %s", r.Raw)
+	}
+	for _, p := range []string{"a.plan.id", "b.plan.id", "a.settings.version", "b.billing.status", "c.limits.users"} {
+		if dataAt(t, r, p) == nil {
+			t.Errorf("%s is null: %s", p, r.Raw)
+		}
+	}
+	// The same for the operator's tenant(id:) and tenants.
+	r = e.ask(testAdminSecret, `query($id: ID!) { a: tenant(id: $id) { plan { id } } b: tenant(id: $id) { settings { version } }
+		c: tenants(first: 5) { nodes { plan { id } } } d: tenants(first: 5) { nodes { usage { activeUsers } } } }`, map[string]any{"id": id})
+	if len(r.Errors) > 0 || dataAt(t, r, "a.plan.id") == nil || dataAt(t, r, "b.settings.version") == nil || dataAt(t, r, "c.nodes.0.plan.id") == nil {
+		t.Fatalf("operator: %s", r.Raw)
+	}
+}

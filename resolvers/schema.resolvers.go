@@ -115,7 +115,8 @@ func (r *queryResolver) Me(ctx context.Context) (*tenant.Tenant, error) {
 		return nil, tenant.Errorf(tenant.EFORBIDDEN, "me needs a tenant API key: the admin secret has no tenant of its own; use tenant(id:) or tenants")
 	}
 	if t := a.Tenant; t != nil && t.ID == a.OwnTenant() { // read with the key, this request
-		return r.withAssociations(ctx, t), nil
+		own := *t // a copy: aliased me fields run concurrently and each attaches its loaders
+		return r.withAssociations(ctx, &own), nil
 	}
 	return r.tenantWithAssociations(ctx, a.OwnTenant())
 }
