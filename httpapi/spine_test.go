@@ -30,9 +30,10 @@ func TestDoneWhen(t *testing.T) {
 	}
 }
 
-// TestPayloadTenantAssociations: the tenant a mutation returns resolves its
-// associations (they are methods of the model, resolved through the loaders
-// each resolver attaches: tenant/associations.go), as me does.
+// TestPayloadTenantAssociations: the tenant every mutation payload returns
+// resolves its associations (they are methods of the model, resolved
+// through the loaders each resolver attaches: tenant/associations.go), as
+// me does.
 func TestPayloadTenantAssociations(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -60,6 +61,29 @@ func TestPayloadTenantAssociations(t *testing.T) {
 			if dataAt(t, r, name+".tenant."+f) == nil {
 				t.Errorf("%s: tenant.%s is null: %s", name, f, r.Raw)
 			}
+		}
+	}
+	// The other payloads, in an order they can run in: each tenant's plan
+	// resolves, and nothing answers an internal error (an unattached
+	// tenant). A deleted tenant's associations may be out of reach.
+	for _, m := range []struct{ name, query string }{
+		{"changePlan", `mutation($id: ID) { changePlan(input: {tenantId: $id, plan: "professional"}) { ` + assoc + ` } }`},
+		{"changePlan", `mutation($id: ID) { changePlan(input: {tenantId: $id, plan: "starter"}) { ` + assoc + ` } }`},
+		{"cancelPlanChange", `mutation($id: ID) { cancelPlanChange(input: {tenantId: $id}) { ` + assoc + ` } }`},
+		{"updateNotificationChannels", `mutation($id: ID) { updateNotificationChannels(input: {tenantId: $id, webhookUrl: "https://hooks.example.com/tenant"}) { ` + assoc + ` } }`},
+		{"rotateWebhookSecret", `mutation($id: ID) { rotateWebhookSecret(input: {tenantId: $id}) { ` + assoc + ` } }`},
+		{"deleteTenant", `mutation($id: ID) { deleteTenant(input: {tenantId: $id}) { ` + assoc + ` } }`},
+		{"restoreTenant", `mutation($id: ID!) { restoreTenant(input: {tenantId: $id}) { ` + assoc + ` } }`},
+	} {
+		r := e.ask(testAdminSecret, m.query, map[string]any{"id": id})
+		for _, err := range r.Errors {
+			if err.Extensions["code"] == "INTERNAL_SERVER_ERROR" {
+				t.Errorf("%s: %s", m.name, r.Raw)
+				break
+			}
+		}
+		if m.name != "deleteTenant" && dataAt(t, r, m.name+".tenant.plan.id") == nil {
+			t.Errorf("%s: tenant.plan is null: %s", m.name, r.Raw)
 		}
 	}
 }

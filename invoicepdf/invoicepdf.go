@@ -26,8 +26,10 @@ import (
 // fontFamily is the embedded fonts' name in the PDF.
 const fontFamily = "Go"
 
-// covered reports whether both embedded fonts have a glyph for r.
-var covered = sync.OnceValue(func() func(rune) bool {
+// embeddedFonts are the parsed fonts, to ask which characters they have
+// (a *sfnt.Font is safe for concurrent use, each caller with its own
+// sfnt.Buffer).
+var embeddedFonts = sync.OnceValue(func() []*sfnt.Font {
 	var fonts []*sfnt.Font
 	for _, ttf := range [][]byte{goregular.TTF, gobold.TTF} {
 		f, err := sfnt.Parse(ttf)
@@ -36,19 +38,22 @@ var covered = sync.OnceValue(func() func(rune) bool {
 		}
 		fonts = append(fonts, f)
 	}
-	var mu sync.Mutex
+	return fonts
+})
+
+// printable returns s with every character both embedded fonts lack as "?".
+func printable(s string) string {
 	var buf sfnt.Buffer
-	return func(r rune) bool {
-		mu.Lock()
-		defer mu.Unlock()
+	fonts := embeddedFonts()
+	return strings.Map(func(r rune) rune {
 		for _, f := range fonts {
 			if i, err := f.GlyphIndex(&buf, r); err != nil || i == 0 {
-				return false
+				return '?'
 			}
 		}
-		return true
-	}
-})
+		return r
+	}, s)
+}
 
 // Seller is who issues the invoices.
 type Seller struct {
@@ -99,15 +104,7 @@ func Render(w io.Writer, d Document, o Options) error {
 	pdf.AddUTF8FontFromBytes(fontFamily, "", goregular.TTF)
 	pdf.AddUTF8FontFromBytes(fontFamily, "B", gobold.TTF)
 	pdf.AddPage()
-	has := covered()
-	tr := func(s string) string {
-		return strings.Map(func(r rune) rune {
-			if has(r) {
-				return r
-			}
-			return '?'
-		}, s)
-	}
+	tr := printable
 	text := func(style string, size float64, w, h float64, s, align string) {
 		pdf.SetFont(fontFamily, style, size)
 		pdf.CellFormat(w, h, tr(s), "", 1, align, false, 0, "")
