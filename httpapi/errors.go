@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"runtime/debug"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -34,42 +36,78 @@ var extensionCode = map[string]string{
 // else is logged with its cause and shown as "internal error".
 func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
-		if te, ok := errors.AsType[*tenant.Error](err); ok {
-			out := &gqlerror.Error{Message: te.Message, Path: graphql.GetPath(ctx), Extensions: map[string]any{"code": extensionCode[te.Code]}}
-			if g, ok := errors.AsType[*gqlerror.Error](err); ok {
-				out.Path, out.Locations = g.Path, g.Locations
-			}
-			if te.Field != "" {
-				out.Extensions["field"] = te.Field
-			} else if f := inputField(ctx, err); f != "" && te.Code == tenant.EINVALID {
-				// A scalar that failed to parse (Date) does not know its
-				// argument's name: take it from the input path.
-				out.Message, out.Extensions["field"] = f+" "+te.Message, f
-			}
-			if te.Code == tenant.EINTERNAL {
-				log.ErrorContext(ctx, "internal error", "request_id", tenant.RequestID(ctx), "err", err)
-			}
-			return out
-		}
-		if g, ok := errors.AsType[*gqlerror.Error](err); ok && g.Unwrap() == nil {
-			return g // gqlgen's own message: parse, validation, coercion
-		}
-		if f := inputField(ctx, err); f != "" {
-			// A built-in scalar that failed to parse (Time): the client's input.
-			g, _ := errors.AsType[*gqlerror.Error](err)
-			return &gqlerror.Error{Message: f + " is not valid: " + g.Message, Path: graphql.GetPath(ctx), Locations: g.Locations,
-				Extensions: map[string]any{"code": extensionCode[tenant.EINVALID], "field": f}}
-		}
-		path := graphql.GetPath(ctx)
-		if g, ok := errors.AsType[*gqlerror.Error](err); ok {
-			path = g.Path
-		}
-		if errors.Is(err, context.DeadlineExceeded) {
-			return &gqlerror.Error{Message: "the request took too long and was cancelled", Path: path, Extensions: map[string]any{"code": "SERVICE_UNAVAILABLE"}}
-		}
-		log.ErrorContext(ctx, "internal error", "request_id", tenant.RequestID(ctx), "path", path.String(), "err", err)
-		return &gqlerror.Error{Message: "internal error", Path: path, Extensions: map[string]any{"code": "INTERNAL_SERVER_ERROR"}}
+		out := present(log, ctx, err)
+		out.Message = shortenValues(out.Message)
+		return out
 	}
+}
+
+// present maps err to what the client sees (see presentError).
+func present(log *slog.Logger, ctx context.Context, err error) *gqlerror.Error {
+	if te, ok := errors.AsType[*tenant.Error](err); ok {
+		out := &gqlerror.Error{Message: te.Message, Path: graphql.GetPath(ctx), Extensions: map[string]any{"code": extensionCode[te.Code]}}
+		if g, ok := errors.AsType[*gqlerror.Error](err); ok {
+			out.Path, out.Locations = g.Path, g.Locations
+		}
+		if te.Field != "" {
+			out.Extensions["field"] = te.Field
+		} else if f := inputField(ctx, err); f != "" && te.Code == tenant.EINVALID {
+			// A scalar that failed to parse (Date) does not know its
+			// argument's name: take it from the input path.
+			out.Message, out.Extensions["field"] = f+" "+te.Message, f
+		}
+		if te.Code == tenant.EINTERNAL {
+			log.ErrorContext(ctx, "internal error", "request_id", tenant.RequestID(ctx), "err", err)
+		}
+		return out
+	}
+	if g, ok := errors.AsType[*gqlerror.Error](err); ok && g.Unwrap() == nil {
+		return g // gqlgen's own message: parse, validation, coercion
+	}
+	if f := inputField(ctx, err); f != "" {
+		// A built-in scalar that failed to parse (Time): the client's input.
+		g, _ := errors.AsType[*gqlerror.Error](err)
+		return &gqlerror.Error{Message: f + " is not valid: " + g.Message, Path: graphql.GetPath(ctx), Locations: g.Locations,
+			Extensions: map[string]any{"code": extensionCode[tenant.EINVALID], "field": f}}
+	}
+	path := graphql.GetPath(ctx)
+	if g, ok := errors.AsType[*gqlerror.Error](err); ok {
+		path = g.Path
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &gqlerror.Error{Message: "the request took too long and was cancelled", Path: path, Extensions: map[string]any{"code": "SERVICE_UNAVAILABLE"}}
+	}
+	log.ErrorContext(ctx, "internal error", "request_id", tenant.RequestID(ctx), "path", path.String(), "err", err)
+	return &gqlerror.Error{Message: "internal error", Path: path, Extensions: map[string]any{"code": "INTERNAL_SERVER_ERROR"}}
+}
+
+// maxQuotedValue is the longest quoted value an error message repeats;
+// a longer one is cut to its first maxQuotedValue characters and "…".
+const maxQuotedValue = 48
+
+// maxMessage bounds a whole error message, in bytes.
+const maxMessage = 1024
+
+var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// shortenValues cuts the values an error message quotes (gqlgen's coercion
+// errors repeat the client's value: a 1 MB string would come back as a
+// 1 MB message) and the message itself.
+func shortenValues(msg string) string {
+	if len(msg) <= maxQuotedValue+2 {
+		return msg
+	}
+	msg = quoted.ReplaceAllStringFunc(msg, func(q string) string {
+		inner := q[1 : len(q)-1]
+		if utf8.RuneCountInString(inner) <= maxQuotedValue {
+			return q
+		}
+		return `"` + strings.TrimRight(truncate(inner, maxQuotedValue), "\\") + `"`
+	})
+	if len(msg) > maxMessage {
+		msg = truncateBytes(msg, maxMessage-len("…")) + "…"
+	}
+	return msg
 }
 
 // recoverPanic turns a resolver panic into INTERNAL_SERVER_ERROR for that

@@ -24,6 +24,12 @@ func SetFieldMiddleware(cfg *Config, f graphql.FieldMiddleware) { cfg.testAround
 // builds from cfg keep time with now (the test's limiter clock).
 func SetClock(cfg *Config, now func() time.Time) { cfg.testNow = now }
 
+// SetWebsocketTimers sets the websocket's connection_init timeout and the
+// interval at which a socket's credential is checked while operations run.
+func SetWebsocketTimers(cfg *Config, initTimeout, recheck time.Duration) {
+	cfg.testWSInitTimeout, cfg.testWSRecheck = initTimeout, recheck
+}
+
 // RecoverHTTP is recoverHTTP, the panic guard around the GraphQL endpoint.
 var RecoverHTTP = recoverHTTP
 

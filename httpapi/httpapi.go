@@ -4,6 +4,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -20,7 +21,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/coder/websocket"
 	"github.com/rs/cors"
 
 	"tenantapi/db"
@@ -64,6 +64,9 @@ type Config struct {
 
 	testAroundFields graphql.FieldMiddleware // set by tests only (export_test.go)
 	testNow          func() time.Time        // set by tests only (export_test.go)
+	// The websocket's connection_init timeout and authority recheck
+	// interval; zero takes the defaults (websocket.go). Tests only.
+	testWSInitTimeout, testWSRecheck time.Duration
 }
 
 // New returns the API's HTTP handler.
@@ -79,28 +82,12 @@ func New(store *db.Store, cfg Config) http.Handler {
 	limiter := newRateLimiter(cfg)
 
 	srv := handler.New(resolvers.NewSchema(store, resolvers.Deps{Egress: cfg.Egress, SSOLoginBase: cfg.SSOLoginBase}))
-	// The first transport whose Supports matches wins: SSE before POST.
-	srv.AddTransport(transport.SSE{})
-	srv.AddTransport(transport.Websocket{
-		KeepAlivePingInterval: 10 * time.Second,
-		Implementation:        transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{OriginPatterns: originPatterns(cfg.AllowedOrigins)}},
-		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-			if a := tenant.ActorFrom(ctx); a.Kind != tenant.Anonymous || p.Authorization() == "" {
-				return tenant.WithActor(ctx, a.ForConnection()), nil, nil
-			}
-			actor, err := auth.actor(ctx, p.Authorization())
-			if err != nil {
-				return ctx, nil, err
-			}
-			if ip := tenant.ClientIP(ctx); !actor.AllowsIP(ip) {
-				return ctx, nil, tenant.Errorf(tenant.EFORBIDDEN, "requests from %s are not allowed by this tenant's IP allowlist", ip)
-			}
-			return tenant.WithActor(ctx, actor.ForConnection()), nil, nil
-		},
-	})
+	// The project's own transports (transport.go, websocket.go): every one
+	// reads requests through the same guards.
+	srv.AddTransport(wsTransport{auth: auth, maxBody: cfg.MaxBodyBytes, origins: originPatterns(cfg.AllowedOrigins),
+		initTimeout: cmp.Or(cfg.testWSInitTimeout, defaultWSInitTimeout), recheck: cmp.Or(cfg.testWSRecheck, defaultWSRecheckInterval)})
 	srv.AddTransport(transport.Options{AllowedMethods: []string{"GET", "POST", "OPTIONS"}})
-	srv.AddTransport(specTransport{transport.GET{}, cfg.MaxBodyBytes})
-	srv.AddTransport(specTransport{postTransport{}, cfg.MaxBodyBytes})
+	srv.AddTransport(graphqlTransport{maxBody: cfg.MaxBodyBytes})
 	useLimits(srv, cfg) // query limits, persisted queries, introspection (limits.go)
 	metrics := newMetrics(store.Stats)
 	limiter.register(metrics.registry) // Redis failures (ratelimit.go)
@@ -215,6 +202,9 @@ func logRequests(log *slog.Logger, next http.Handler) http.Handler {
 			id = hex.EncodeToString(b[:])
 		}
 		w.Header().Set("X-Request-Id", id)
+		// No response of this server is to be sniffed into another type (a
+		// JSON error read as HTML, say).
+		w.Header().Set("X-Content-Type-Options", "nosniff")
 		info := &requestInfo{id: id}
 		ctx := context.WithValue(tenant.WithRequestID(r.Context(), id), requestInfoKey{}, info)
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}

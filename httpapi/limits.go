@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -554,6 +553,17 @@ func protect(next http.Handler, cfg Config) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		if r.ContentLength > cfg.MaxBodyBytes {
+			// Refused before a byte is read, whatever the transport.
+			writeRefusal(w, r, http.StatusRequestEntityTooLarge, codeRequestTooLarge,
+				fmt.Sprintf("the request is larger than the limit of %d bytes", cfg.MaxBodyBytes))
+			return
+		}
+		if r.Body != nil {
+			// Every reader downstream (Idempotency-Key, the transports) is
+			// held to the same limit.
+			r.Body = http.MaxBytesReader(w, r.Body, cfg.MaxBodyBytes)
+		}
 		if r.Method == http.MethodPost {
 			if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 				writeRefusal(w, r, http.StatusUnsupportedMediaType, codeMediaType,
@@ -584,17 +594,6 @@ func recoverHTTP(log *slog.Logger, next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(w, r)
 	})
-}
-
-// refuseBatch answers 400 BATCHING_NOT_SUPPORTED when a POST body is a
-// JSON array of operations, and reports whether it did.
-func refuseBatch(w http.ResponseWriter, r *http.Request, body []byte) bool {
-	if b := bytes.TrimLeft(body, " \t\r\n"); len(b) == 0 || b[0] != '[' {
-		return false
-	}
-	writeRefusal(w, r, http.StatusBadRequest, codeBatching,
-		`batching is not supported: the body is a JSON array; send one operation per request, as a JSON object {"query": ..., "variables": {...}}`)
-	return true
 }
 
 // writeRefusal answers a request refused before GraphQL read it, in

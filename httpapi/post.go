@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,62 +9,19 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/errcode"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
-// postTransport is gqlgen's POST transport (application/json requests)
-// with one difference: the response's data, which gqlgen's executor has
-// already encoded as compact JSON, is copied into the body as it is.
-// gqlgen's transport passes the whole response through encoding/json
-// again, which validates, compacts and HTML-escapes the data a second
-// time: 4 % of the CPU of a list of 100 tenants and a copy of the body
-// (docs/benchmarks.md). Requests, status codes and the other response
-// members are exactly gqlgen's (the spec corrections are specTransport's).
-type postTransport struct{ transport.POST }
+// The response side of the HTTP transport (transport.go): the media type
+// and writeResponse, which copies the data gqlgen's executor has already
+// encoded as compact JSON into the body as it is. Passing the whole
+// response through encoding/json again (as gqlgen's transports do)
+// validates, compacts and HTML-escapes the data a second time: 4 % of the
+// CPU of a list of 100 tenants and a copy of the body (docs/benchmarks.md).
 
 const (
 	mediaJSON            = "application/json"
 	mediaGraphQLResponse = "application/graphql-response+json"
 )
-
-func (t postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	ctx := r.Context()
-	contentType := responseMediaType(r)
-	w.Header().Set("Content-Type", contentType)
-	start := graphql.Now()
-	params := &graphql.RawParams{}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		writeResponse(w, exec.DispatchError(ctx, gqlerror.List{gqlerror.Errorf("could not read request body: %+v", err)}))
-		return
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(params); err != nil {
-		w.WriteHeader(http.StatusBadRequest)
-		writeResponse(w, exec.DispatchError(ctx, gqlerror.List{gqlerror.Errorf("json request body could not be decoded: %+v body:%s", err, body)}))
-		return
-	}
-	params.Headers = r.Header
-	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
-	rc, opErr := exec.CreateOperationContext(ctx, params)
-	if opErr != nil {
-		status := http.StatusOK
-		if errcode.GetErrorKind(opErr) == errcode.KindProtocol {
-			status = http.StatusUnprocessableEntity // specTransport maps it per the spec
-			if contentType == mediaGraphQLResponse {
-				status = http.StatusBadRequest
-			}
-		}
-		w.WriteHeader(status)
-		writeResponse(w, exec.DispatchError(graphql.WithOperationContext(ctx, rc), opErr))
-		return
-	}
-	responses, ctx := exec.DispatchOperation(ctx, rc)
-	writeResponse(w, responses(ctx))
-}
 
 // responseMediaType chooses the response's media type from Accept, as
 // gqlgen's transports do: application/json unless the client asks for
