@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +33,10 @@ func needBrowser(t *testing.T) string {
 	node, err := exec.LookPath("node")
 	if err != nil {
 		missing = append(missing, "node (apt-get install nodejs npm)")
+	} else if out, err := exec.Command(node, "-p", "process.versions.node.split('.')[0]").Output(); err != nil {
+		missing = append(missing, "a working node")
+	} else if major, err := strconv.Atoi(strings.TrimSpace(string(out))); err != nil || major < 20 {
+		missing = append(missing, "Node.js 20 or later (playwright-core 1.65 needs it)")
 	}
 	if _, err := os.Stat(filepath.Join(browserTestDir, "node_modules", "playwright-core", "package.json")); err != nil {
 		missing = append(missing, "playwright-core (npm ci in graphiql/browsertest; make test does it)")
