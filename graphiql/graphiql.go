@@ -5,8 +5,11 @@
 // React 18.2.0, the explorer plugin 4.0.6), with these differences: the
 // assets come from /graphiql/assets/ instead of a CDN; the bootstrap code and
 // page styles are embedded files, not inline, so the Content-Security-Policy
-// can use script-src 'self' and style-src 'self' (plus a nonce); headers are
-// not saved in localStorage; and the editor starts with DefaultQuery.
+// can use script-src 'self' and style-src 'self' (plus a nonce); the page
+// keeps nothing a user typed or received in the browser's storage (editors,
+// tabs, history and responses live in memory: they can hold an API key or the
+// admin secret), only GraphiQL's UI preferences; and the editor starts with
+// DefaultQuery.
 package graphiql
 
 import (
@@ -34,8 +37,8 @@ import (
 // served.
 const AssetPrefix = "/graphiql/assets/"
 
-// DefaultQuery is the query shown in the editor on a first visit, when
-// GraphiQL's localStorage holds no saved tabs.
+// DefaultQuery is the query shown in the editor each time the page loads
+// (tabs are not saved across loads).
 const DefaultQuery = `# Welcome to the Tenant API. Add your key in the Headers pane below:
 #   {"Authorization": "Bearer tnt_..."}
 {
@@ -151,7 +154,6 @@ func (a *asset) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", a.contentType)
 	h.Set("Cache-Control", "public, max-age=31536000, immutable")
-	h.Set("X-Content-Type-Options", "nosniff")
 	data, etag := a.data, `"`+a.digest+`"`
 	if a.gz != nil {
 		h.Add("Vary", "Accept-Encoding")
@@ -248,6 +250,7 @@ const noncePlaceholder = "GRAPHIQL-STYLE-NONCE"
 // The page is rendered once, here, except for a per-response nonce. Assets
 // are served from memory with a one-year immutable Cache-Control (their URLs
 // contain a content hash), and gzip-compressed when the client accepts it.
+// Every response carries X-Content-Type-Options: nosniff.
 func Handler(title, endpoint string) http.Handler {
 	set := loadAssets()
 	ref := func(file string) pageRef {
@@ -288,7 +291,12 @@ func Handler(title, endpoint string) http.Handler {
 		}
 		a.ServeHTTP(w, r)
 	})
-	return mux
+	// Every response gets nosniff, whatever answers it: the page, an asset,
+	// a 304, or the mux's own 404, 405 and path-cleaning redirects.
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		mux.ServeHTTP(w, r)
+	})
 }
 
 type pageHandler struct {
@@ -302,7 +310,6 @@ func (p *pageHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("Content-Security-Policy", p.csp(r, nonce))
-	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Content-Length", strconv.Itoa(len(p.head)+len(nonce)+len(p.tail)))
 	w.WriteHeader(http.StatusOK)

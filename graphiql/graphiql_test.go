@@ -353,3 +353,41 @@ func TestAbsoluteEndpointCSP(t *testing.T) {
 		t.Errorf("CSP contains the raw Host header: %q", csp)
 	}
 }
+
+// TestNosniff checks that every response of the handler, whatever its
+// status, carries X-Content-Type-Options: nosniff, so that no browser runs
+// or styles a response as something other than its declared type.
+func TestNosniff(t *testing.T) {
+	h := Handler("Tenant API", "/graphql")
+	js := loadAssets().byFile[fileGraphiQLJS]
+	css := loadAssets().byFile[fileGraphiQLCSS]
+	for _, c := range []struct {
+		name, method, target string
+		header               map[string]string
+		status               int
+	}{
+		{"Page", "GET", "/", nil, http.StatusOK},
+		{"PageHEAD", "HEAD", "/", nil, http.StatusOK},
+		{"Script", "GET", js.url, nil, http.StatusOK},
+		{"ScriptGzip", "GET", js.url, map[string]string{"Accept-Encoding": "gzip"}, http.StatusOK},
+		{"Stylesheet", "GET", css.url, nil, http.StatusOK},
+		{"AssetNotModified", "GET", js.url, map[string]string{"If-None-Match": `"` + js.digest + `"`}, http.StatusNotModified},
+		{"AssetRange", "GET", js.url, map[string]string{"Range": "bytes=0-9"}, http.StatusPartialContent},
+		{"AssetBadRange", "GET", js.url, map[string]string{"Range": "bytes=99999999-"}, http.StatusRequestedRangeNotSatisfiable},
+		{"UnknownAsset", "GET", AssetPrefix + "nope.js", nil, http.StatusNotFound},
+		{"UnknownPath", "GET", "/foo", nil, http.StatusNotFound},
+		{"MethodNotAllowed", "POST", "/", nil, http.StatusMethodNotAllowed},
+		{"PathCleaningRedirect", "GET", "/graphiql/assets/../", nil, http.StatusTemporaryRedirect},
+		{"DoubleSlashRedirect", "GET", "//", nil, http.StatusTemporaryRedirect},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			resp := get(t, h, c.method, c.target, c.header)
+			if resp.StatusCode != c.status {
+				t.Errorf("%s %s = %d, want %d", c.method, c.target, resp.StatusCode, c.status)
+			}
+			if got := resp.Header.Values("X-Content-Type-Options"); len(got) != 1 || got[0] != "nosniff" {
+				t.Errorf("%s %s (%d): X-Content-Type-Options = %q, want exactly [nosniff]", c.method, c.target, resp.StatusCode, got)
+			}
+		})
+	}
+}

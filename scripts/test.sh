@@ -16,6 +16,27 @@ go vet ./...
 go vet -tags benchceiling ./db   # the benchmark's ceiling build (docs/benchmarks.md) keeps compiling
 scripts/check-generated.sh
 
+# The GraphiQL browser test drives Debian's Chromium (/usr/bin/chromium) with
+# the playwright-core pinned in graphiql/browsertest; nothing downloads a
+# browser. As root with apt-get, install what is missing; otherwise that test
+# skips, saying what to install (with CI=true it fails instead).
+apt_install() { # packages...
+	[[ $(id -u) == 0 ]] && command -v apt-get >/dev/null || return 1
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y --no-install-recommends "$@" >/dev/null ||
+		{ apt-get update >/dev/null && apt-get install -y --no-install-recommends "$@" >/dev/null; }
+}
+if [[ ! -x /usr/bin/chromium ]]; then
+	apt_install chromium || echo "test.sh: could not install chromium: the GraphiQL browser test will skip" >&2
+fi
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+	apt_install nodejs npm || echo "test.sh: could not install node and npm: the GraphiQL browser test will skip" >&2
+fi
+browsertest=graphiql/browsertest
+if command -v npm >/dev/null && [[ ! $browsertest/node_modules/.package-lock.json -nt $browsertest/package-lock.json ]]; then
+	(cd "$browsertest" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+fi
+
 if [[ -z ${TEST_DATABASE_URL:-} ]]; then
 	TEST_DATABASE_URL=$(scripts/pg.sh url)
 fi

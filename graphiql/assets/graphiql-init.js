@@ -5,60 +5,113 @@
 (function () {
   'use strict';
 
-  class PrefixedStorage {
-    constructor(prefix = '') {
-      this.prefix = prefix;
+  // What GraphiQL may keep in localStorage: its UI preferences, nothing a
+  // user typed or received. GraphiQL 4.1.2 (through its storage prop, under
+  // "graphiql:") also saves the editors ("query", "variables", "headers",
+  // "operationName"), the tabs ("tabState", with each tab's response) and the
+  // history ("queries", "favorites"), and the history keeps each entry's
+  // headers whatever shouldPersistHeaders says: the Authorization header, an
+  // API key or the admin secret, stayed in localStorage and came back with
+  // the history after a reload. Queries, variables and responses can carry
+  // credentials too (enableSso's clientSecret, a webhookSecret, the secret
+  // createApiKey returns), so all of that lives in memory, for the page's
+  // lifetime only.
+  const PERSISTED_KEYS = new Set([
+    'graphiql:theme',
+    'graphiql:editorFlex',
+    'graphiql:secondaryEditorFlex',
+    'graphiql:docExplorerFlex',
+  ]);
+
+  // localStorage, or null where the browser refuses it.
+  function browserStorage() {
+    try {
+      return window.localStorage;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  // The storage handed to GraphiQL: PERSISTED_KEYS go to localStorage, every
+  // other key to a Map that dies with the page.
+  class CredentialSafeStorage {
+    constructor() {
+      this.memory = new Map();
+      this.local = browserStorage();
+      // Earlier versions of this page let GraphiQL save everything: wipe
+      // what they left (history entries with an Authorization header).
+      if (this.local) {
+        try {
+          const stale = [];
+          for (let i = 0; i < this.local.length; i++) {
+            const key = this.local.key(i);
+            if (key !== null && key.startsWith('graphiql:') && !PERSISTED_KEYS.has(key)) {
+              stale.push(key);
+            }
+          }
+          stale.forEach((key) => this.local.removeItem(key));
+        } catch (e) {
+          // Storage refused: nothing of ours can be in it.
+        }
+      }
     }
 
-    _addPrefix(key) {
-      return this.prefix + key;
-    }
-
-    _removePrefix(prefixedKey) {
-      return prefixedKey.substring(this.prefix.length);
-    }
-
-    setItem(key, value) {
-      localStorage.setItem(this._addPrefix(key), value);
+    persisted(key) {
+      return this.local !== null && PERSISTED_KEYS.has(key);
     }
 
     getItem(key) {
-      return localStorage.getItem(this._addPrefix(key));
+      if (this.persisted(key)) {
+        try {
+          return this.local.getItem(key);
+        } catch (e) {
+          return null;
+        }
+      }
+      return this.memory.has(key) ? this.memory.get(key) : null;
+    }
+
+    setItem(key, value) {
+      if (this.persisted(key)) {
+        // Quota errors reach GraphiQL, which handles them.
+        this.local.setItem(key, value);
+        return;
+      }
+      this.memory.set(key, String(value));
     }
 
     removeItem(key) {
-      localStorage.removeItem(this._addPrefix(key));
+      if (this.persisted(key)) {
+        try {
+          this.local.removeItem(key);
+        } catch (e) {
+          // Nothing to remove from a refused storage.
+        }
+        return;
+      }
+      this.memory.delete(key);
+    }
+
+    keys() {
+      const keys = Array.from(this.memory.keys());
+      PERSISTED_KEYS.forEach((key) => {
+        if (this.getItem(key) !== null) {
+          keys.push(key);
+        }
+      });
+      return keys;
     }
 
     clear() {
-      const keysToRemove = [];
-      for (let i = 0; i < localStorage.length; i++) {
-        const key = localStorage.key(i);
-        if (key.startsWith(this.prefix)) {
-          keysToRemove.push(key);
-        }
-      }
-      keysToRemove.forEach((key) => localStorage.removeItem(key));
+      this.keys().forEach((key) => this.removeItem(key));
     }
 
     get length() {
-      let count = 0;
-      for (let i = 0; i < localStorage.length; i++) {
-        if (localStorage.key(i).startsWith(this.prefix)) {
-          count++;
-        }
-      }
-      return count;
+      return this.keys().length;
     }
 
     key(index) {
-      const keys = [];
-      for (let i = 0; i < localStorage.length; i++) {
-        const key = localStorage.key(i);
-        if (key.startsWith(this.prefix)) {
-          keys.push(this._removePrefix(key));
-        }
-      }
+      const keys = this.keys();
       return index >= 0 && index < keys.length ? keys[index] : null;
     }
   }
@@ -95,10 +148,12 @@
     isHeadersEditorEnabled: true,
     // Open the Headers pane so the Authorization hint is easy to act on.
     defaultEditorToolsVisibility: 'headers',
-    // Never write API keys or the admin secret to localStorage.
+    // Headers stay out of the tabs' state and the "Persist headers"
+    // setting stays hidden; CredentialSafeStorage keeps them (and the
+    // history's copies) out of the browser's storage anyway.
     shouldPersistHeaders: false,
     plugins: plugins,
-    storage: new PrefixedStorage(config.storagePrefix || ''),
+    storage: new CredentialSafeStorage(),
     inputValueDeprecation: true,
   });
 
