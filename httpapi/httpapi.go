@@ -56,10 +56,11 @@ type Config struct {
 	// RequestTimeout is the deadline of each request (of each operation
 	// over a websocket); 0 = DefaultRequestTimeout.
 	RequestTimeout time.Duration
-	// DisableIntrospection refuses __schema and __type and turns GraphiQL
-	// off; DisableFieldSuggestions drops "Did you mean" from errors.
-	// Production settings.
-	DisableIntrospection    bool
+	// Introspection says who may query __schema and __type (introspection.go):
+	// IntrospectionAll (the zero value), IntrospectionAuthenticated
+	// (production) or IntrospectionOff, which turns GraphiQL off too.
+	Introspection IntrospectionMode
+	// DisableFieldSuggestions drops "Did you mean" from errors (production).
 	DisableFieldSuggestions bool
 
 	testAroundFields graphql.FieldMiddleware // set by tests only (export_test.go)
@@ -147,7 +148,7 @@ func New(store *db.Store, cfg Config) http.Handler {
 		_, _ = w.Write([]byte("ready\n"))
 	})
 	mux.Handle("GET /metrics", metrics.handler())
-	if cfg.DisableIntrospection {
+	if cfg.Introspection == IntrospectionOff {
 		mux.Handle("/", graphiQLOff())
 	} else {
 		mux.Handle("/", graphiql.Handler("Tenant API", "/graphql"))
