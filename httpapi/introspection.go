@@ -104,10 +104,11 @@ func (x *introspectionLimits) MutateOperationContext(ctx context.Context, opCtx 
 			return refusal(codeIntrospection, roots[0].Position, "introspection needs credentials on this server: send an API key (Authorization: Bearer <key>; in GraphiQL, in the Headers pane, then re-fetch the schema); __typename is still available")
 		}
 	}
-	stats, _ := opCtx.Stats.GetExtension("ComplexityLimit").(*extension.ComplexityStats)
+	statsName := extension.ComplexityLimit{}.ExtensionName()
+	stats, _ := opCtx.Stats.GetExtension(statsName).(*extension.ComplexityStats)
 	if stats == nil {
 		stats = &extension.ComplexityStats{ComplexityLimit: x.limit}
-		opCtx.Stats.SetExtension("ComplexityLimit", stats)
+		opCtx.Stats.SetExtension(statsName, stats)
 	}
 	cost, within := introspectionCost(x.schema, roots, opCtx.Variables, stats.ComplexityLimit-stats.Complexity)
 	stats.Complexity = addSaturating(stats.Complexity, cost)
@@ -126,11 +127,13 @@ func addSaturating(a, b int) int {
 	return a + b
 }
 
-// GraphiQLIntrospectionQuery is the schema query GraphiQL 4 sends
-// (graphql-js's getIntrospectionQuery with every option GraphiQL turns on:
-// descriptions, specifiedByURL, repeatable directives, the schema's
-// description, deprecated input values; nine levels of ofType). It must
-// pass the default limits (TestRealisticQueriesPass).
+// GraphiQLIntrospectionQuery is GraphiQL 4's schema query with every option
+// of graphql-js's getIntrospectionQuery on (descriptions, specifiedByURL,
+// repeatable directives, the schema's description, deprecated input
+// values; nine levels of ofType): a superset of what the embedded GraphiQL
+// 4.1.2 sends (it turns on descriptions and deprecated input values) and of
+// what typed-client generators send. It must pass the default limits
+// (TestRealisticQueriesPass, TestIntrospectionIsPaid).
 const GraphiQLIntrospectionQuery = `query IntrospectionQuery {
   __schema {
     description
