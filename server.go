@@ -55,7 +55,7 @@ type config struct {
 	RequestTimeout   time.Duration
 	StatementTime    time.Duration // DB_STATEMENT_TIMEOUT; 0 = none
 	DBPrepare        bool          // DB_PREPARED_STATEMENTS
-	Introspection    bool
+	Introspection    httpapi.IntrospectionMode
 	Suggestions      bool
 	SSOLoginBase     string // SSO_LOGIN_BASE_URL: where tenants' users start an SSO login
 }
@@ -66,7 +66,7 @@ const minAdminSecret = 24
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{Port: 8080, LogLevel: slog.LevelInfo, LogFormat: "json", LoaderWait: 0, DBMaxConns: 20, ShutdownTimeout: 20 * time.Second,
 		AnonymousPerMin: 60, FailedAuthPerMin: 20, Limits: httpapi.DefaultLimits, MaxBodyBytes: 1 << 20, RequestTimeout: httpapi.DefaultRequestTimeout,
-		StatementTime: 10 * time.Second, DBPrepare: true, Introspection: true, Suggestions: true, SSOLoginBase: tenant.DefaultSSOLoginBase}
+		StatementTime: 10 * time.Second, DBPrepare: true, Introspection: httpapi.IntrospectionAll, Suggestions: true, SSOLoginBase: tenant.DefaultSSOLoginBase}
 	c.DatabaseURL = getenv("DATABASE_URL")
 	if c.DatabaseURL == "" {
 		return c, errors.New("DATABASE_URL is required, e.g. postgres://user@127.0.0.1:5432/tenantapi?sslmode=disable (or use `make run`, which starts a private PostgreSQL)")
@@ -229,13 +229,39 @@ func loadLimits(getenv func(string) string, c *config) error {
 	for _, b := range []struct {
 		name string
 		dst  *bool
-	}{{"INTROSPECTION_ENABLED", &c.Introspection}, {"FIELD_SUGGESTIONS_ENABLED", &c.Suggestions}, {"DB_PREPARED_STATEMENTS", &c.DBPrepare}} {
+	}{{"FIELD_SUGGESTIONS_ENABLED", &c.Suggestions}, {"DB_PREPARED_STATEMENTS", &c.DBPrepare}} {
 		if v := getenv(b.name); v != "" {
 			on, err := strconv.ParseBool(v)
 			if err != nil {
 				return fmt.Errorf("%s must be true or false, got %q", b.name, v)
 			}
 			*b.dst = on
+		}
+	}
+	return loadIntrospection(getenv, c)
+}
+
+// loadIntrospection reads INTROSPECTION (all, authenticated, off), or its
+// older form INTROSPECTION_ENABLED (true = all, false = off).
+func loadIntrospection(getenv func(string) string, c *config) error {
+	mode, enabled := getenv("INTROSPECTION"), getenv("INTROSPECTION_ENABLED")
+	switch {
+	case mode != "" && enabled != "":
+		return errors.New("set INTROSPECTION (all, authenticated or off) and not INTROSPECTION_ENABLED, its older form")
+	case mode != "":
+		m, err := httpapi.ParseIntrospectionMode(mode)
+		if err != nil {
+			return fmt.Errorf("INTROSPECTION %w", err)
+		}
+		c.Introspection = m
+	case enabled != "":
+		on, err := strconv.ParseBool(enabled)
+		if err != nil {
+			return fmt.Errorf("INTROSPECTION_ENABLED must be true or false, got %q (or use INTROSPECTION: all, authenticated or off)", enabled)
+		}
+		c.Introspection = httpapi.IntrospectionOff
+		if on {
+			c.Introspection = httpapi.IntrospectionAll
 		}
 	}
 	return nil
@@ -384,7 +410,7 @@ func run(args []string) error {
 			TrustedProxies: cfg.TrustedProxies,
 			RateLimiter:    limiter, AnonymousPerMinute: cfg.AnonymousPerMin, FailedAuthPerMinute: cfg.FailedAuthPerMin,
 			Limits: cfg.Limits, MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout,
-			DisableIntrospection: !cfg.Introspection, DisableFieldSuggestions: !cfg.Suggestions,
+			Introspection: cfg.Introspection, DisableFieldSuggestions: !cfg.Suggestions,
 			SSOLoginBase: cfg.SSOLoginBase,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,

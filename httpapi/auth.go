@@ -31,29 +31,37 @@ func newAuthenticator(store *db.Store, adminSecret string, trusted []netip.Prefi
 }
 
 // actor resolves an Authorization header value from the client address in
-// ctx. No header is an anonymous caller; a header that does not
-// authenticate is an error, and once the address has spent its
-// failed-authentication budget (authfail.go) an *authRefused, without a
-// lookup.
+// ctx. No header is an anonymous caller; a credential that authenticates
+// is its actor whatever the address did before; one that does not is an
+// error, and an *authRefused (429) once the address has spent its
+// failed-authentication budget (authfail.go).
 func (a *authenticator) actor(ctx context.Context, header string) (*tenant.Actor, error) {
 	if header == "" {
 		return &tenant.Actor{Kind: tenant.Anonymous}, nil
 	}
 	ip := tenant.ClientIP(ctx)
-	if d, refused := a.failures.refusing(ip); refused {
-		return nil, &authRefused{d}
+	refusal, refusing := a.failures.refusing(ip)
+	actor, err := a.credential(ctx, header, refusing)
+	if err == nil || tenant.ErrorCode(err) != tenant.EUNAUTHENTICATED {
+		return actor, err
 	}
-	actor, err := a.credential(ctx, header)
-	if err != nil && tenant.ErrorCode(err) == tenant.EUNAUTHENTICATED {
-		if d := a.failures.failed(ctx, ip); d != nil && !d.Allowed {
-			return nil, &authRefused{*d}
-		}
+	if refusing {
+		// Already refused: not charged again, so the refusal ends when
+		// the limiter said it would.
+		return nil, &authRefused{refusal}
 	}
-	return actor, err
+	if d := a.failures.failed(ctx, ip); d != nil && !d.Allowed {
+		return nil, &authRefused{*d}
+	}
+	return nil, err
 }
 
-// credential resolves a non-empty Authorization header value.
-func (a *authenticator) credential(ctx context.Context, header string) (*tenant.Actor, error) {
+// credential resolves a non-empty Authorization header value. The admin
+// secret and the shape of a key are checked without the database; only a
+// well-formed key is looked up, and, when its address is past its
+// failed-authentication budget (refused), through the few lookups such
+// addresses may run at once (authFailures.lookup).
+func (a *authenticator) credential(ctx context.Context, header string, refused bool) (*tenant.Actor, error) {
 	scheme, token, ok := strings.Cut(header, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 		return nil, tenant.Errorf(tenant.EUNAUTHENTICATED, "the Authorization header must be \"Bearer <API key or admin secret>\"")
@@ -69,6 +77,13 @@ func (a *authenticator) credential(ctx context.Context, header string) (*tenant.
 	}
 	if !tenant.WellFormedKey(token) {
 		return nil, tenant.Errorf(tenant.EUNAUTHENTICATED, "malformed API key: keys are %q followed by 46 letters and digits, with a checksum", tenant.KeyPrefix)
+	}
+	if refused {
+		release, err := a.failures.lookup(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
 	}
 	return a.store.Authenticate(ctx, token)
 }

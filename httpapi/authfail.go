@@ -15,14 +15,30 @@ import (
 // authenticate (an unknown, revoked or expired key, a wrong admin secret)
 // is charged to its client address's failed-authentication budget,
 // Config.FailedAuthPerMinute. Once that is spent the failing request
-// answers 429 instead of 401, and every credential from that address is
-// refused with 429, without being looked up, until the budget allows one
-// request again: guessing keys gets slow, and a flood of made-up keys does
-// not become a flood of database lookups. The budget is shared through the
-// limiter (Redis when configured); the refusal before the lookup is this
-// instance's memory of the limiter's last answer.
+// answers 429 instead of 401, and so does every credential from that
+// address that does not authenticate, until the budget allows one request
+// again: guessing keys gets slow. A credential that authenticates is never
+// refused here: behind a shared NAT or a partner's platform, one broken
+// client must not lock out everyone else at that address.
+//
+// What guessing still costs the server: the admin secret is compared in
+// constant time without the database, and a malformed key (wrong length,
+// alphabet or checksum) is refused without it too, so only a well-formed
+// key is looked up: one indexed SELECT by its SHA-256, no write, the same
+// statement every request with a key runs before its tenant's budget is
+// checked. The lookups of addresses past their budget also share
+// maxPenaltyLookups database connections at a time, waiting for one under
+// the request's deadline, so a flood of made-up keys from refused
+// addresses cannot take the connection pool from other tenants. The budget
+// is shared through the limiter (Redis when configured); the refusal in
+// force is this instance's memory of the limiter's last answer.
 
 const policyFailedAuth = "failed_auth"
+
+// maxPenaltyLookups is how many key lookups addresses past their
+// failed-authentication budget may run at once, all such addresses
+// together: a small part of the pool (DB_MAX_CONNS, 20 by default).
+const maxPenaltyLookups = 4
 
 // maxPenalties bounds the addresses remembered as refused; past it a
 // refused address is still charged (and refused on its next failure), only
@@ -37,6 +53,8 @@ type authFailures struct {
 
 	mu      sync.Mutex
 	refused map[string]penalty // addressKey -> the refusal in force
+
+	lookups chan struct{} // slots of the lookups of refused addresses (maxPenaltyLookups)
 }
 
 type penalty struct {
@@ -52,7 +70,23 @@ func newAuthFailures(cfg Config) *authFailures {
 	if cfg.testNow != nil {
 		now = cfg.testNow
 	}
-	return &authFailures{limiter: cfg.RateLimiter, perMinute: cfg.FailedAuthPerMinute, now: now, refused: map[string]penalty{}}
+	return &authFailures{limiter: cfg.RateLimiter, perMinute: cfg.FailedAuthPerMinute, now: now, refused: map[string]penalty{},
+		lookups: make(chan struct{}, maxPenaltyLookups)}
+}
+
+// lookup waits for one of the slots of the key lookups of refused
+// addresses and returns its release; if ctx ends first, the key could not
+// be checked in time: EUNAVAILABLE (503), never a refusal of the key.
+func (f *authFailures) lookup(ctx context.Context) (release func(), err error) {
+	if f == nil {
+		return func() {}, nil
+	}
+	select {
+	case f.lookups <- struct{}{}:
+		return func() { <-f.lookups }, nil
+	case <-ctx.Done():
+		return nil, tenant.Errorf(tenant.EUNAVAILABLE, "this credential could not be checked in time: many failed authentications from this address are being checked; try again")
+	}
 }
 
 // refusing returns the refusal in force for ip, if any.

@@ -57,5 +57,7 @@ func Measure(query string, vars map[string]any) (depth, cost int, err error) {
 	if verr != nil {
 		return 0, 0, verr
 	}
-	return depth, complexity.Calculate(context.Background(), costSchema{es}, op, coerced), nil
+	cost = complexity.Calculate(context.Background(), costSchema{es}, op, coerced, complexity.WithIgnoreFields(ignoredByCostLimit))
+	intro, _ := introspectionCost(es.Schema(), introspectionRoots(op.SelectionSet, nil), coerced, 1<<30)
+	return depth, cost + intro, nil
 }

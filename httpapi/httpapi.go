@@ -56,10 +56,11 @@ type Config struct {
 	// RequestTimeout is the deadline of each request (of each operation
 	// over a websocket); 0 = DefaultRequestTimeout.
 	RequestTimeout time.Duration
-	// DisableIntrospection refuses __schema and __type and turns GraphiQL
-	// off; DisableFieldSuggestions drops "Did you mean" from errors.
-	// Production settings.
-	DisableIntrospection    bool
+	// Introspection says who may query __schema and __type (introspection.go):
+	// IntrospectionAll (the zero value), IntrospectionAuthenticated
+	// (production) or IntrospectionOff, which turns GraphiQL off too.
+	Introspection IntrospectionMode
+	// DisableFieldSuggestions drops "Did you mean" from errors (production).
 	DisableFieldSuggestions bool
 
 	testAroundFields graphql.FieldMiddleware // set by tests only (export_test.go)
@@ -134,21 +135,31 @@ func New(store *db.Store, cfg Config) http.Handler {
 		_, _ = w.Write([]byte("ready\n"))
 	})
 	mux.Handle("GET /metrics", metrics.handler())
-	if cfg.DisableIntrospection {
+	if cfg.Introspection == IntrospectionOff {
 		mux.Handle("/", graphiQLOff())
 	} else {
 		mux.Handle("/", graphiql.Handler("Tenant API", "/graphql"))
 	}
 
-	c := cors.New(cors.Options{
-		AllowedOrigins:   cfg.AllowedOrigins,
+	return logRequests(cfg.Logger, withCORS(mux, cfg.AllowedOrigins))
+}
+
+// withCORS lets browsers on origins call next cross-origin. No origins
+// means none: rs/cors reads an empty list as every origin ("*"), so then
+// no CORS handler is installed at all and a preflight is answered by the
+// transports without any Access-Control-* header, which browsers refuse.
+func withCORS(next http.Handler, origins []string) http.Handler {
+	if len(origins) == 0 {
+		return next
+	}
+	return cors.New(cors.Options{
+		AllowedOrigins:   origins,
 		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodOptions},
 		AllowedHeaders:   []string{"Authorization", "Content-Type", "Accept", "Idempotency-Key", "X-Request-Id"},
 		ExposedHeaders:   []string{"X-Request-Id", "RateLimit", "RateLimit-Policy", "Retry-After", "Idempotent-Replayed"},
 		AllowCredentials: false, // bearer tokens, never cookies: so "*" is safe to allow
 		MaxAge:           600,
-	})
-	return logRequests(cfg.Logger, c.Handler(mux))
+	}).Handler(next)
 }
 
 func originPatterns(origins []string) []string {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/99designs/gqlgen/complexity"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -36,7 +37,7 @@ import (
 // Limits bound the GraphQL documents the server accepts. A zero field takes
 // its value from DefaultLimits. README (Query limits) explains each one.
 type Limits struct {
-	MaxDepth       int // nesting of fields (introspection excepted: see maxIntrospectionDepth)
+	MaxDepth       int // nesting of fields (introspection's ofType excepted: see maxIntrospectionDepth)
 	MaxAliases     int // aliased fields in a document, fragments expanded
 	MaxDirectives  int // directives on one field, fragment spread, inline fragment or operation
 	MaxTokens      int // lexical tokens of the document (comments are free)
@@ -80,10 +81,11 @@ const MaxPageSize = 100
 // Config.RequestTimeout is zero.
 const DefaultRequestTimeout = 15 * time.Second
 
-// maxIntrospectionDepth bounds the nesting under __schema and __type, which
-// QUERY_MAX_DEPTH does not count: GraphiQL's introspection query nests 15
-// levels (nine ofType), and gqlparser's MaxIntrospectionDepth rule already
-// refuses the recursive fields { type { fields ... } } pattern.
+// maxIntrospectionDepth bounds the nesting under __schema and __type,
+// ofType included. QUERY_MAX_DEPTH counts introspection like any field
+// except ofType: GraphiQL's introspection query nests 15 levels, nine of
+// them ofType (a chain as long as a type's wrappers, [T!]! needing three,
+// whose cost introspectionLimits counts), and 6 without them.
 const maxIntrospectionDepth = 20
 
 // maxPersistedQueryBytes is the longest query the persisted-query cache
@@ -125,16 +127,16 @@ func init() {
 func useLimits(srv *handler.Server, cfg Config) {
 	lim := cfg.Limits.withDefaults()
 	srv.SetParserTokenLimit(lim.MaxTokens) // the same limit, again, on gqlgen's own parse
-	srv.Use(documentLimits{lim: lim, introspection: !cfg.DisableIntrospection, passed: lru.New[struct{}](1000)})
+	mode := cfg.Introspection.orDefault()
+	srv.Use(documentLimits{lim: lim, introspection: mode != IntrospectionOff, passed: lru.New[struct{}](1000)})
 	// gqlgen parses and validates each document once, then serves it from
 	// this cache (8.6% of a dashboard request's CPU before; docs/benchmarks.md).
 	srv.SetQueryCache(boundedDocCache{lru.New[*ast.QueryDocument](1000)})
 	srv.Use(persistedQueries{extension.AutomaticPersistedQuery{Cache: boundedCache{lru.New[string](1000)}}})
-	if !cfg.DisableIntrospection {
-		srv.Use(extension.Introspection{})
-	}
 	srv.Use(pageSizes{})
-	srv.Use(costLimit{extension.FixedComplexityLimit(lim.MaxCost)})
+	srv.Use(costLimit{extension.FixedComplexityLimit(lim.MaxCost, complexity.WithIgnoreFields(ignoredByCostLimit))})
+	// Who may introspect, and its cost added to costLimit's (introspection.go).
+	srv.Use(&introspectionLimits{mode: mode, limit: lim.MaxCost})
 	if cfg.DisableFieldSuggestions {
 		srv.SetDisableSuggestion(true)
 		srv.AroundResponses(stripSuggestions)
@@ -217,13 +219,13 @@ func (d documentLimits) check(query string) *gqlerror.Error {
 	for _, op := range doc.Operations {
 		w.aliases = 0
 		w.directives(op.Directives, op.Position)
-		w.walk([]ast.SelectionSet{op.SelectionSet}, 0, false)
+		w.walk([]ast.SelectionSet{op.SelectionSet}, 0, 0, false)
 	}
 	// Fragments are validated on their own too, used or not.
 	for _, f := range doc.Fragments {
 		w.aliases = 0
 		w.directives(f.Directives, f.Position)
-		w.walk([]ast.SelectionSet{f.SelectionSet}, 0, strings.HasPrefix(f.TypeCondition, "__"))
+		w.walk([]ast.SelectionSet{f.SelectionSet}, 0, 0, strings.HasPrefix(f.TypeCondition, "__"))
 	}
 	return w.err
 }
@@ -251,8 +253,9 @@ func (w *docWalker) directives(list ast.DirectiveList, pos *ast.Position) {
 
 // walk checks the selection sets that execution merges into one (the
 // selections of every copy of a field), then their fields' selections;
-// depth is the nesting of the fields walked.
-func (w *docWalker) walk(sets []ast.SelectionSet, depth int, introspection bool) {
+// nest is the nesting of the fields walked, depth the same without
+// introspection's ofType (see maxIntrospectionDepth).
+func (w *docWalker) walk(sets []ast.SelectionSet, depth, nest int, introspection bool) {
 	type group struct {
 		fields []*ast.Field
 	}
@@ -316,11 +319,15 @@ func (w *docWalker) walk(sets []ast.SelectionSet, depth int, introspection bool)
 		g := groups[key]
 		first := g.fields[0]
 		intro := introspection || first.Name == "__schema" || first.Name == "__type"
+		d := depth + 1
+		if intro && first.Name == "ofType" {
+			d = depth
+		}
 		switch {
-		case !intro && depth+1 > w.limits.lim.MaxDepth:
+		case d > w.limits.lim.MaxDepth:
 			w.fail(refusal(codeTooDeep, first.Position, "the query nests fields more than %d levels deep; at most %d are allowed", w.limits.lim.MaxDepth, w.limits.lim.MaxDepth))
 			return
-		case intro && depth+1 > maxIntrospectionDepth:
+		case intro && nest+1 > maxIntrospectionDepth:
 			w.fail(refusal(codeTooDeep, first.Position, "the introspection query nests fields more than %d levels deep; at most %d are allowed", maxIntrospectionDepth, maxIntrospectionDepth))
 			return
 		}
@@ -331,7 +338,7 @@ func (w *docWalker) walk(sets []ast.SelectionSet, depth int, introspection bool)
 			}
 		}
 		if len(subs) > 0 {
-			w.walk(subs, depth+1, intro)
+			w.walk(subs, d, nest+1, intro)
 		}
 	}
 }
@@ -614,7 +621,7 @@ func graphiQLOff() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusNotFound)
-		_, _ = w.Write([]byte("GraphiQL is off because introspection is disabled on this server (INTROSPECTION_ENABLED=false); POST GraphQL to /graphql\n"))
+		_, _ = w.Write([]byte("GraphiQL is off because introspection is disabled on this server (INTROSPECTION=off); POST GraphQL to /graphql\n"))
 	})
 }
 

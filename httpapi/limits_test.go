@@ -143,6 +143,7 @@ func hostileDocuments() []hostileDocument {
 		{"CircularFragments", q("{ ...A } fragment A on Query { plans { id } ...B } fragment B on Query { ...A }"), "GRAPHQL_VALIDATION_FAILED"},
 		{"FragmentBomb2e40", q(fragmentBomb(40)), "TOO_MANY_FIELD_COPIES"},
 		{"Nesting1000", q("{ " + nested + " }"), "QUERY_TOO_DEEP"},
+		{"IntrospectionAliases30", q(introspectionAliases(30)), "QUERY_TOO_COMPLEX"},
 		{"NestedConnections", q("{ tenants(first: 100) { nodes { invoices(first: 100) { nodes { id number status date dueDate } } } } }"), "QUERY_TOO_COMPLEX"},
 		{"BatchedOperations", batch, "BATCHING_NOT_SUPPORTED"},
 		{"Body10MB", tenMB, "REQUEST_TOO_LARGE"},
@@ -231,26 +232,7 @@ func BenchmarkHostileDocuments(b *testing.B) {
 // introspectionQuery is GraphiQL 4's introspection query with every
 // option on (descriptions, specifiedByURL, repeatable directives, schema
 // description, deprecated input values): nine levels of ofType.
-var introspectionQuery = `query IntrospectionQuery {
-  __schema {
-    description
-    queryType { name kind }
-    mutationType { name kind }
-    subscriptionType { name kind }
-    types { ...FullType }
-    directives { name description isRepeatable locations args(includeDeprecated: true) { ...InputValue } }
-  }
-}
-fragment FullType on __Type {
-  kind name description specifiedByURL
-  fields(includeDeprecated: true) { name description args(includeDeprecated: true) { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
-  inputFields(includeDeprecated: true) { ...InputValue }
-  interfaces { ...TypeRef }
-  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
-  possibleTypes { ...TypeRef }
-}
-fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue isDeprecated deprecationReason }
-fragment TypeRef on __Type { kind name ` + strings.Repeat("ofType { kind name ", 9) + strings.Repeat("} ", 9) + `}`
+var introspectionQuery = httpapi.GraphiQLIntrospectionQuery
 
 // readmeExample is a GraphQL example of the README, with the variables
 // given in its trailing "# {...}" comment lines.
@@ -351,7 +333,8 @@ func TestLimitsAtTheirEdges(t *testing.T) {
 		{"OKDepth", `{ tenants { nodes { plan { id } } } }`, "", "", nil},
 		{"ErrTooDeep", `{ tenants { nodes { plan { limits { users } } } } }`, "QUERY_TOO_DEEP", "", []string{"4 levels"}},
 		{"ErrTooDeepThroughFragment", `{ tenants { ...Page } } fragment Page on TenantConnection { nodes { plan { limits { users } } } }`, "QUERY_TOO_DEEP", "", []string{"4"}},
-		{"OKIntrospectionIsNotCounted", `{ __schema { queryType { fields { type { ofType { name } } } } } }`, "", "", nil},
+		{"ErrIntrospectionIsCounted", `{ __schema { queryType { fields { type { ofType { name } } } } } }`, "QUERY_TOO_DEEP", "", []string{"4 levels"}},
+		{"OKIntrospectionOfTypeIsNotCounted", `{ __schema { types { ofType { ofType { ofType { name } } } } } }`, "", "", nil},
 		{"OKAliases", `{ a: plans { id } b: plans { id } }`, "", "", nil},
 		{"ErrTooManyAliases", `{ a: plans { id } b: plans { id } c: plans { id } }`, "TOO_MANY_ALIASES", "", []string{"more than 2 aliases"}},
 		{"ErrAliasesThroughFragment", `{ ...P ...P } fragment P on Query { a: plans { id } b: viewer { kind } }`, "TOO_MANY_ALIASES", "", []string{"2"}},
@@ -568,7 +551,7 @@ func TestPersistedQueries(t *testing.T) {
 // saying why, and no error message suggests schema names.
 func TestIntrospectionAndSuggestionsOff(t *testing.T) {
 	t.Parallel()
-	e := newGuardedEnv(t, func(c *httpapi.Config) { c.DisableIntrospection, c.DisableFieldSuggestions = true, true })
+	e := newGuardedEnv(t, func(c *httpapi.Config) { c.Introspection, c.DisableFieldSuggestions = httpapi.IntrospectionOff, true })
 	for _, q := range []string{`{ __schema { queryType { name } } }`, `{ __type(name: "Tenant") { name } }`, `{ plans { id } ...F } fragment F on Query { __schema { types { name } } }`} {
 		for _, accept := range []string{mediaJSON, mediaGraphQLResponse} {
 			r := e.serve(postBody(t, queryBody(q), accept))

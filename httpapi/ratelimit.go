@@ -245,7 +245,7 @@ func retryAfterSeconds(d ratelimit.Decision) int {
 
 func rateLimitedMessage(policy string, d ratelimit.Decision) string {
 	if policy == policyFailedAuth {
-		return fmt.Sprintf("too many failed authentications from this address (%d a minute are allowed); its credentials are refused for %d s",
+		return fmt.Sprintf("too many failed authentications from this address (%d a minute are allowed); credentials that do not authenticate are refused for %d s (a valid one is still accepted)",
 			d.Limit, retryAfterSeconds(d))
 	}
 	if policy == policyAnonymous {

@@ -455,10 +455,12 @@ func TestRateLimitRedisDown(t *testing.T) {
 
 // TestFailedAuthenticationThrottled: an address's failed authentications
 // are limited (RATE_LIMIT_FAILED_AUTH_PER_MINUTE, 3 here). The one past the
-// budget answers 429; then every credential from that address, a valid key
-// and the admin secret too, is refused with 429 before any lookup, until
-// the budget allows a request again. Other addresses, and the same address
-// without credentials, are untouched.
+// budget answers 429, and so does every credential from that address that
+// does not authenticate (a malformed one without any statement), until the
+// budget allows a request again; the refusals are not charged again, so
+// they end when Retry-After said. Other addresses, and the same address
+// without credentials, are untouched. (Valid credentials from the refused
+// address: TestValidCredentialsPassFailedAuthBudget.)
 func TestFailedAuthenticationThrottled(t *testing.T) {
 	t.Parallel()
 	e, clk := limitEnv(t, 0, 3)
@@ -475,25 +477,23 @@ func TestFailedAuthenticationThrottled(t *testing.T) {
 
 	e.store.WaitBackground()
 	before := e.store.Statements.Load()
-	wantRefused(t, e.post(e.srv.URL, attacker, key, qViewerKind), "failed_auth", 3, "20", message)
-	wantRefused(t, e.post(e.srv.URL, attacker, unknown, qViewerKind), "failed_auth", 3, "20", message)
+	wantRefused(t, e.post(e.srv.URL, attacker, "tnt_malformed", qViewerKind), "failed_auth", 3, "20", message)
+	wantRefused(t, e.post(e.srv.URL, attacker, "wrong-admin-secret-0123456789abcdef", qViewerKind), "failed_auth", 3, "20", message)
 	if n := e.store.Statements.Load() - before; n != 0 {
-		t.Errorf("%d statements for the refused address's credentials, want 0: no lookup", n)
+		t.Errorf("%d statements for malformed credentials from the refused address, want 0: no lookup", n)
 	}
-	if r := e.post(e.srv.URL, attacker, testAdminSecret, qViewerKind); r.Status != http.StatusTooManyRequests {
-		t.Errorf("admin secret from the refused address: status %d, want 429", r.Status)
-	}
+	wantRefused(t, e.post(e.srv.URL, attacker, unknown, qViewerKind), "failed_auth", 3, "20", message)
 	if r := e.post(e.srv.URL, neighbour, key, qViewerKind); r.Status != http.StatusOK || len(r.Errors) > 0 {
 		t.Errorf("the key from another address: %d %s, want 200", r.Status, r.Raw)
+	}
+	if r := e.post(e.srv.URL, neighbour, unknown, qViewerKind); r.Status != http.StatusUnauthorized {
+		t.Errorf("a failure from another address: status %d, want 401 (its own budget)", r.Status)
 	}
 	if r := e.post(e.srv.URL, attacker, "", qViewerKind); r.Status != http.StatusOK || len(r.Errors) > 0 {
 		t.Errorf("no credentials from the refused address: %d %s, want 200 (the anonymous budget is another)", r.Status, r.Raw)
 	}
 
 	clk.Advance(20 * time.Second) // the budget allows one request again
-	if r := e.post(e.srv.URL, attacker, key, qViewerKind); r.Status != http.StatusOK || len(r.Errors) > 0 {
-		t.Errorf("the key after Retry-After: %d %s, want 200", r.Status, r.Raw)
-	}
 	if r := e.post(e.srv.URL, attacker, unknown, qViewerKind); r.Status != http.StatusUnauthorized {
 		t.Errorf("one more failure after Retry-After: status %d, want 401 (the budget had one request back)", r.Status)
 	}
@@ -520,7 +520,8 @@ func TestInvoicePDFRateLimited(t *testing.T) {
 
 // TestFailedAuthenticationOverWebsocket: a key that fails in a websocket's
 // connection_init is charged like one over HTTP; once the budget is spent
-// the address's credentials are refused on either.
+// the address's failing credentials are refused on either, its valid ones
+// still pass.
 func TestFailedAuthenticationOverWebsocket(t *testing.T) {
 	t.Parallel()
 	e, _ := limitEnv(t, 0, 2)
@@ -544,5 +545,8 @@ func TestFailedAuthenticationOverWebsocket(t *testing.T) {
 		conn.CloseNow()
 		cancel()
 	}
-	wantRefused(t, e.post(e.srv.URL, addr, key, qViewerKind), "failed_auth", 2, "30", "too many failed authentications")
+	wantRefused(t, e.post(e.srv.URL, addr, unknown, qViewerKind), "failed_auth", 2, "30", "too many failed authentications")
+	if r := e.post(e.srv.URL, addr, key, qViewerKind); r.Status != http.StatusOK || len(r.Errors) > 0 {
+		t.Fatalf("a valid key from the refused address: %d %s, want 200", r.Status, r.Raw)
+	}
 }

@@ -410,7 +410,7 @@ func (a *authenticator) recheck(ctx context.Context, header string) (*tenant.Act
 	if header == "" {
 		return &tenant.Actor{Kind: tenant.Anonymous}, nil
 	}
-	return a.credential(ctx, header)
+	return a.credential(ctx, header, false)
 }
 
 // allowlisted refuses an actor whose tenant's IP allowlist does not cover
