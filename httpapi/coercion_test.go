@@ -76,14 +76,18 @@ func TestCoercionIntRefusesString(t *testing.T) {
 	})
 	t.Run("OKWholeNumber", func(t *testing.T) {
 		// JSON has one number type: 7.0 is the integer 7 (as in graphql-js).
-		var out struct{ GrantCredits struct{ Grant struct{ Amount int } } }
+		var out struct {
+			GrantCredits struct{ Grant struct{ Amount int } }
+		}
 		e.withT(t).mustGQL(testAdminSecret, qGrantCredits, map[string]any{"in": map[string]any{"tenantId": id, "amount": 7.0, "reason": "whole"}}, &out)
 		if out.GrantCredits.Grant.Amount != 7 {
 			t.Fatalf("amount = %d", out.GrantCredits.Grant.Amount)
 		}
 	})
 
-	var out struct{ Tenant struct{ Credits struct{ Granted int } } }
+	var out struct {
+		Tenant struct{ Credits struct{ Granted int } }
+	}
 	e.mustGQL(testAdminSecret, `query($id: ID!) { tenant(id: $id) { credits { granted } } }`, map[string]any{"id": id}, &out)
 	if out.Tenant.Credits.Granted != 7 {
 		t.Fatalf("credits granted = %d, want 7 (only the whole-number grant)", out.Tenant.Credits.Granted)
