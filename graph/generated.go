@@ -4536,11 +4536,11 @@ input SamlSsoInput {
   entityId: String!
   "An https URL where the identity provider publishes its metadata (at most 2048 characters)."
   idpMetadataUrl: String
-  "The identity provider's metadata document itself: an EntityDescriptor or EntitiesDescriptor, at most 256 KiB."
+  "The identity provider's metadata document itself: an EntityDescriptor or EntitiesDescriptor, at most 256 KiB. Multi-line: tabs and line breaks are kept."
   idpMetadataXml: String
-  "The service provider's certificate, one PEM ` + "`" + `CERTIFICATE` + "`" + ` block that has not expired."
+  "The service provider's certificate, one PEM ` + "`" + `CERTIFICATE` + "`" + ` block that has not expired. Multi-line: tabs and line breaks are kept."
   spX509Cert: String!
-  "The identity provider's signing certificate, one PEM ` + "`" + `CERTIFICATE` + "`" + ` block that has not expired. ` + "`" + `testSso` + "`" + ` checks the metadata lists it."
+  "The identity provider's signing certificate, one PEM ` + "`" + `CERTIFICATE` + "`" + ` block that has not expired. ` + "`" + `testSso` + "`" + ` checks the metadata lists it. Multi-line: tabs and line breaks are kept."
   idpX509Cert: String!
 }
 
@@ -19469,21 +19469,21 @@ func (ec *executionContext) unmarshalInputSamlSsoInput(ctx context.Context, obj 
 			it.IdpMetadataURL = data
 		case "idpMetadataXml":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idpMetadataXml"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			data, err := ec.unmarshalOString2ᚖtenantapiᚋscalarsᚐMultiLine(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.IdpMetadataXML = data
 		case "spX509Cert":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("spX509Cert"))
-			data, err := ec.unmarshalNString2string(ctx, v)
+			data, err := ec.unmarshalNString2tenantapiᚋscalarsᚐMultiLine(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SpX509Cert = data
 		case "idpX509Cert":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idpX509Cert"))
-			data, err := ec.unmarshalNString2string(ctx, v)
+			data, err := ec.unmarshalNString2tenantapiᚋscalarsᚐMultiLine(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -26574,7 +26574,7 @@ func (ec *executionContext) marshalNStatsSummary2ᚖtenantapiᚋtenantᚐStatsSu
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
-	res, err := scalars.UnmarshalString(ctx, v)
+	res, err := scalars.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -26586,7 +26586,17 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
 		}
 	}
-	return graphql.WrapContextMarshaler(ctx, res)
+	return res
+}
+
+func (ec *executionContext) unmarshalNString2tenantapiᚋscalarsᚐMultiLine(ctx context.Context, v any) (scalars.MultiLine, error) {
+	var res scalars.MultiLine
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNString2tenantapiᚋscalarsᚐMultiLine(ctx context.Context, sel ast.SelectionSet, v scalars.MultiLine) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
@@ -27637,7 +27647,7 @@ func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v an
 	if v == nil {
 		return nil, nil
 	}
-	res, err := scalars.UnmarshalString(ctx, v)
+	res, err := scalars.UnmarshalString(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -27646,8 +27656,25 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 		return graphql.Null
 	}
 	_ = sel
+	_ = ctx
 	res := scalars.MarshalString(*v)
-	return graphql.WrapContextMarshaler(ctx, res)
+	return res
+}
+
+func (ec *executionContext) unmarshalOString2ᚖtenantapiᚋscalarsᚐMultiLine(ctx context.Context, v any) (*scalars.MultiLine, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(scalars.MultiLine)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOString2ᚖtenantapiᚋscalarsᚐMultiLine(ctx context.Context, sel ast.SelectionSet, v *scalars.MultiLine) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOTenant2ᚖtenantapiᚋtenantᚐTenant(ctx context.Context, sel ast.SelectionSet, v *tenant.Tenant) graphql.Marshaler {

@@ -8,7 +8,7 @@
 // Strings are also checked as text: no U+FFFD (it only arises when the JSON
 // decoder replaced an invalid UTF-8 byte or a lone surrogate escape such as
 // \ud800), no NUL anywhere, and no control characters at all except in the
-// few multi-line fields (MultiLineFields), which keep tab and line breaks.
+// few multi-line fields (MultiLine), which keep tab and line breaks.
 //
 // Errors are tenant.Error EINVALID without a field and with a message that
 // starts with "must": the error presenter names the argument or input field
@@ -29,20 +29,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/vektah/gqlparser/v2/ast"
 
 	"tenantapi/tenant"
 )
-
-// MultiLineFields are the input fields, by name, whose text may span lines:
-// they accept tab, line feed and carriage return (never NUL). Every other
-// String input is one line. Their schema descriptions say "Multi-line";
-// TestMultiLineFieldsMatchSchema keeps the two in step.
-var MultiLineFields = map[string]bool{
-	"idpMetadataXml": true, // an XML document
-	"spX509Cert":     true, // PEM
-	"idpX509Cert":    true, // PEM
-}
 
 func invalid(format string, args ...any) error {
 	return &tenant.Error{Code: tenant.EINVALID, Message: fmt.Sprintf(format, args...)}
@@ -199,43 +188,41 @@ func UnmarshalID(v any) (string, error) {
 	return "", invalid("must be an ID (a string, or a whole number), got %s", got(v))
 }
 
-// MarshalString writes a String as gqlgen does. It is a ContextMarshaler
-// only so that gqlgen hands UnmarshalString its context.
-func MarshalString(s string) graphql.ContextMarshaler { return text(s) }
-
-// text is a String on output.
-type text string
-
-// MarshalGQLContext writes the quoted string.
-func (t text) MarshalGQLContext(_ context.Context, w io.Writer) error {
-	graphql.MarshalString(string(t)).MarshalGQL(w)
-	return nil
-}
+// MarshalString writes a String as gqlgen does.
+func MarshalString(s string) graphql.Marshaler { return graphql.MarshalString(s) }
 
 // UnmarshalString reads a String: only a string, never a number or a
-// boolean, and checked by CheckText, one line unless its input field is
-// one of MultiLineFields (read from the input path in ctx).
-func UnmarshalString(ctx context.Context, v any) (string, error) {
+// boolean, and one line of text (CheckText).
+func UnmarshalString(v any) (string, error) {
 	switch s := v.(type) {
 	case nil:
 		return "", nil
 	case string:
-		return s, CheckText(s, multiLine(ctx))
+		return s, CheckText(s, false)
 	}
 	return "", invalid("must be a String (text in quotes), got %s", got(v))
 }
 
-// multiLine reports whether the input being read is one of MultiLineFields:
-// the last name on the input path (an element of a list is read under its
-// list's name).
-func multiLine(ctx context.Context) bool {
-	p := graphql.GetPath(ctx)
-	for i := len(p) - 1; i >= 0; i-- {
-		if n, ok := p[i].(ast.PathName); ok {
-			return MultiLineFields[string(n)]
-		}
+// MultiLine is a String input whose text may span lines: it keeps tab, line
+// feed and carriage return, and refuses the rest of what UnmarshalString
+// refuses. gqlgen.yml gives it to the few such input fields (a PEM
+// certificate, an XML document); their schema descriptions say "Multi-line".
+type MultiLine string
+
+// MarshalGQL writes the text as a String.
+func (m MultiLine) MarshalGQL(w io.Writer) { graphql.MarshalString(string(m)).MarshalGQL(w) }
+
+// UnmarshalGQL reads a multi-line String (CheckText).
+func (m *MultiLine) UnmarshalGQL(v any) error {
+	s, ok := v.(string)
+	if !ok {
+		return invalid("must be a String (text in quotes), got %s", got(v))
 	}
-	return false
+	if err := CheckText(s, true); err != nil {
+		return err
+	}
+	*m = MultiLine(s)
+	return nil
 }
 
 // CheckText refuses text that cannot be stored as sent: U+FFFD (what JSON
