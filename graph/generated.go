@@ -10,6 +10,7 @@ import (
 	"math"
 	"strconv"
 	"sync/atomic"
+	"tenantapi/scalars"
 	"tenantapi/tenant"
 	"time"
 
@@ -4535,11 +4536,11 @@ input SamlSsoInput {
   entityId: String!
   "An https URL where the identity provider publishes its metadata (at most 2048 characters)."
   idpMetadataUrl: String
-  "The identity provider's metadata document itself: an EntityDescriptor or EntitiesDescriptor, at most 256 KiB."
+  "The identity provider's metadata document itself: an EntityDescriptor or EntitiesDescriptor, at most 256 KiB. Multi-line: tabs and line breaks are kept."
   idpMetadataXml: String
-  "The service provider's certificate, one PEM ` + "`" + `CERTIFICATE` + "`" + ` block that has not expired."
+  "The service provider's certificate, one PEM ` + "`" + `CERTIFICATE` + "`" + ` block that has not expired. Multi-line: tabs and line breaks are kept."
   spX509Cert: String!
-  "The identity provider's signing certificate, one PEM ` + "`" + `CERTIFICATE` + "`" + ` block that has not expired. ` + "`" + `testSso` + "`" + ` checks the metadata lists it."
+  "The identity provider's signing certificate, one PEM ` + "`" + `CERTIFICATE` + "`" + ` block that has not expired. ` + "`" + `testSso` + "`" + ` checks the metadata lists it. Multi-line: tabs and line breaks are kept."
   idpX509Cert: String!
 }
 
@@ -19468,21 +19469,21 @@ func (ec *executionContext) unmarshalInputSamlSsoInput(ctx context.Context, obj 
 			it.IdpMetadataURL = data
 		case "idpMetadataXml":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idpMetadataXml"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			data, err := ec.unmarshalOString2ᚖtenantapiᚋscalarsᚐMultiLine(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.IdpMetadataXML = data
 		case "spX509Cert":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("spX509Cert"))
-			data, err := ec.unmarshalNString2string(ctx, v)
+			data, err := ec.unmarshalNString2tenantapiᚋscalarsᚐMultiLine(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SpX509Cert = data
 		case "idpX509Cert":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idpX509Cert"))
-			data, err := ec.unmarshalNString2string(ctx, v)
+			data, err := ec.unmarshalNString2tenantapiᚋscalarsᚐMultiLine(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -25743,13 +25744,13 @@ func (ec *executionContext) marshalNBillingStatus2tenantapiᚋtenantᚐBillingSt
 }
 
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
-	res, err := graphql.UnmarshalBoolean(v)
+	res, err := scalars.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.SelectionSet, v bool) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalBoolean(v)
+	res := scalars.MarshalBoolean(v)
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -25920,13 +25921,13 @@ func (ec *executionContext) marshalNEnableSsoPayload2ᚖtenantapiᚋgraphᚐEnab
 }
 
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
-	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	res, err := scalars.UnmarshalFloat(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalFloatContext(v)
+	res := scalars.MarshalFloat(v)
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -25951,13 +25952,13 @@ func (ec *executionContext) marshalNGrantCreditsPayload2ᚖtenantapiᚋgraphᚐG
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
-	res, err := graphql.UnmarshalID(v)
+	res, err := scalars.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalID(v)
+	res := scalars.MarshalID(v)
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -26043,13 +26044,13 @@ func (ec *executionContext) marshalNIndustryConfig2ᚖtenantapiᚋtenantᚐIndus
 }
 
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
-	res, err := graphql.UnmarshalInt(v)
+	res, err := scalars.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalInt(v)
+	res := scalars.MarshalInt(v)
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -26059,13 +26060,13 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 }
 
 func (ec *executionContext) unmarshalNInt2int64(ctx context.Context, v any) (int64, error) {
-	res, err := graphql.UnmarshalInt64(v)
+	res, err := scalars.UnmarshalInt64(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.SelectionSet, v int64) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalInt64(v)
+	res := scalars.MarshalInt64(v)
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -26573,19 +26574,29 @@ func (ec *executionContext) marshalNStatsSummary2ᚖtenantapiᚋtenantᚐStatsSu
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
-	res, err := graphql.UnmarshalString(v)
+	res, err := scalars.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(v)
+	res := scalars.MarshalString(v)
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNString2tenantapiᚋscalarsᚐMultiLine(ctx context.Context, v any) (scalars.MultiLine, error) {
+	var res scalars.MultiLine
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNString2tenantapiᚋscalarsᚐMultiLine(ctx context.Context, sel ast.SelectionSet, v scalars.MultiLine) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
@@ -27241,14 +27252,14 @@ func (ec *executionContext) marshalOBillingStatus2ᚖtenantapiᚋtenantᚐBillin
 }
 
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
-	res, err := graphql.UnmarshalBoolean(v)
+	res, err := scalars.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOBoolean2bool(ctx context.Context, sel ast.SelectionSet, v bool) graphql.Marshaler {
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalBoolean(v)
+	res := scalars.MarshalBoolean(v)
 	return res
 }
 
@@ -27256,7 +27267,7 @@ func (ec *executionContext) unmarshalOBoolean2ᚖbool(ctx context.Context, v any
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalBoolean(v)
+	res, err := scalars.UnmarshalBoolean(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -27266,7 +27277,7 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalBoolean(*v)
+	res := scalars.MarshalBoolean(*v)
 	return res
 }
 
@@ -27372,7 +27383,7 @@ func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalID(v)
+	res, err := scalars.UnmarshalID(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -27382,7 +27393,7 @@ func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.Se
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalID(*v)
+	res := scalars.MarshalID(*v)
 	return res
 }
 
@@ -27397,7 +27408,7 @@ func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*i
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalInt(v)
+	res, err := scalars.UnmarshalInt(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -27407,7 +27418,7 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalInt(*v)
+	res := scalars.MarshalInt(*v)
 	return res
 }
 
@@ -27636,7 +27647,7 @@ func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v an
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalString(v)
+	res, err := scalars.UnmarshalString(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -27646,8 +27657,24 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(*v)
+	res := scalars.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOString2ᚖtenantapiᚋscalarsᚐMultiLine(ctx context.Context, v any) (*scalars.MultiLine, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(scalars.MultiLine)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOString2ᚖtenantapiᚋscalarsᚐMultiLine(ctx context.Context, sel ast.SelectionSet, v *scalars.MultiLine) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOTenant2ᚖtenantapiᚋtenantᚐTenant(ctx context.Context, sel ast.SelectionSet, v *tenant.Tenant) graphql.Marshaler {

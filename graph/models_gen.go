@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"tenantapi/scalars"
 	"tenantapi/tenant"
 	"time"
 )
@@ -364,12 +365,12 @@ type SamlSsoInput struct {
 	EntityID string `json:"entityId"`
 	// An https URL where the identity provider publishes its metadata (at most 2048 characters).
 	IdpMetadataURL *string `json:"idpMetadataUrl,omitempty"`
-	// The identity provider's metadata document itself: an EntityDescriptor or EntitiesDescriptor, at most 256 KiB.
-	IdpMetadataXML *string `json:"idpMetadataXml,omitempty"`
-	// The service provider's certificate, one PEM `CERTIFICATE` block that has not expired.
-	SpX509Cert string `json:"spX509Cert"`
-	// The identity provider's signing certificate, one PEM `CERTIFICATE` block that has not expired. `testSso` checks the metadata lists it.
-	IdpX509Cert string `json:"idpX509Cert"`
+	// The identity provider's metadata document itself: an EntityDescriptor or EntitiesDescriptor, at most 256 KiB. Multi-line: tabs and line breaks are kept.
+	IdpMetadataXML *scalars.MultiLine `json:"idpMetadataXml,omitempty"`
+	// The service provider's certificate, one PEM `CERTIFICATE` block that has not expired. Multi-line: tabs and line breaks are kept.
+	SpX509Cert scalars.MultiLine `json:"spX509Cert"`
+	// The identity provider's signing certificate, one PEM `CERTIFICATE` block that has not expired. `testSso` checks the metadata lists it. Multi-line: tabs and line breaks are kept.
+	IdpX509Cert scalars.MultiLine `json:"idpX509Cert"`
 }
 
 // Which tenant's webhook to test.

@@ -137,7 +137,7 @@ func TestValidationRefusesBadInput(t *testing.T) {
 	}{
 		// Names.
 		{"ErrNameEmpty", docCreateTenant, map[string]any{"name": ""}, bad, "name", []string{"name", "1 to 200", "got 0"}},
-		{"ErrNameWhitespace", docCreateTenant, map[string]any{"name": " \t "}, bad, "name", []string{"name", "1 to 200", "got 0"}},
+		{"ErrNameWhitespace", docCreateTenant, map[string]any{"name": " \u00a0 "}, bad, "name", []string{"name", "1 to 200", "got 0"}},
 		{"ErrNameTooLong", docCreateTenant, map[string]any{"name": strings.Repeat("n", 201)}, bad, "name", []string{"name", "1 to 200", "201"}},
 		{"ErrNameEmptyOnUpdate", docUpdateTenant, map[string]any{"name": "  "}, bad, "name", []string{"name", "1 to 200"}},
 		{"ErrNameTooLongOnUpdate", docUpdateTenant, map[string]any{"name": strings.Repeat("n", 201)}, bad, "name", []string{"name", "1 to 200", "201"}},
@@ -236,7 +236,7 @@ func TestValidationAcceptsBoundaries(t *testing.T) {
 				t.Errorf("name %q version %d", s.Name, s.Version)
 			}
 		}},
-		{"NameTrimmed", docUpdateTenant, map[string]any{"name": "  Trimmed Co \t"}, func(t *testing.T, _ string, s savedTenant) {
+		{"NameTrimmed", docUpdateTenant, map[string]any{"name": "  Trimmed Co \u00a0"}, func(t *testing.T, _ string, s savedTenant) {
 			if s.Name != "Trimmed Co" {
 				t.Errorf("name %q, want %q", s.Name, "Trimmed Co")
 			}

@@ -23,7 +23,7 @@ func enableSSOInput(in graph.EnableSsoInput) tenant.EnableSSO {
 		out.Provider.OIDC = &tenant.OIDCProvider{ClientID: o.ClientID, ClientSecret: o.ClientSecret, DiscoveryURL: o.DiscoveryURL, RedirectURI: o.RedirectURI}
 	}
 	if s := p.Saml; s != nil {
-		out.Provider.SAML = &tenant.SAMLProvider{EntityID: s.EntityID, IdpMetadataURL: s.IdpMetadataURL, IdpMetadataXML: s.IdpMetadataXML, SpX509Cert: s.SpX509Cert, IdpX509Cert: s.IdpX509Cert}
+		out.Provider.SAML = &tenant.SAMLProvider{EntityID: s.EntityID, IdpMetadataURL: s.IdpMetadataURL, IdpMetadataXML: (*string)(s.IdpMetadataXML), SpX509Cert: string(s.SpX509Cert), IdpX509Cert: string(s.IdpX509Cert)}
 	}
 	if e := p.EntraID; e != nil {
 		out.Provider.EntraID = &tenant.EntraIDProvider{DirectoryTenantID: e.DirectoryTenantID, ClientID: e.ClientID, ClientSecret: e.ClientSecret}
