@@ -61,6 +61,9 @@ type Config struct {
 	// Production settings.
 	DisableIntrospection    bool
 	DisableFieldSuggestions bool
+	// MaxActiveAPIKeys caps each tenant's active API keys
+	// (API_KEYS_MAX_ACTIVE); 0 = tenant.DefaultMaxActiveAPIKeys.
+	MaxActiveAPIKeys int
 
 	testAroundFields graphql.FieldMiddleware // set by tests only (export_test.go)
 	testNow          func() time.Time        // set by tests only (export_test.go)
@@ -78,7 +81,7 @@ func New(store *db.Store, cfg Config) http.Handler {
 	auth.failures = newAuthFailures(cfg)
 	limiter := newRateLimiter(cfg)
 
-	srv := handler.New(resolvers.NewSchema(store, resolvers.Deps{Egress: cfg.Egress, SSOLoginBase: cfg.SSOLoginBase}))
+	srv := handler.New(resolvers.NewSchema(store, resolvers.Deps{Egress: cfg.Egress, SSOLoginBase: cfg.SSOLoginBase, MaxActiveAPIKeys: cfg.MaxActiveAPIKeys}))
 	// The first transport whose Supports matches wins: SSE before POST.
 	srv.AddTransport(transport.SSE{})
 	srv.AddTransport(transport.Websocket{
