@@ -4972,7 +4972,8 @@ extend type Mutation {
 
   """
   Grants one-time credits to a tenant: an operator's action. Needs
-  TENANT_MANAGE.
+  TENANT_MANAGE. A tenant has at most 100 grants (` + "`" + `credits.grants` + "`" + ` lists
+  every one): one more is refused with CONFLICT.
   """
   grantCredits("What to do; see the input type." input: GrantCreditsInput!): GrantCreditsPayload! @hasPermission(perm: TENANT_MANAGE)
 }
@@ -5001,7 +5002,7 @@ input UsageEventInput {
   outcome: InteractionOutcome!
   "The risk it was assessed at. HIGH and CRITICAL count as high risk."
   riskLevel: RiskLevel!
-  "Optional: the kind of token the interaction created or used, for the usage report (` + "`" + `token` + "`" + `, ` + "`" + `card` + "`" + `, ` + "`" + `bank` + "`" + `, or your own): 1 to 50 letters, digits, ` + "`" + `_` + "`" + `, ` + "`" + `-` + "`" + ` or ` + "`" + `.` + "`" + `, starting with a letter or digit; lower-cased."
+  "Optional: the kind of token the interaction created or used, for the usage report (` + "`" + `token` + "`" + `, ` + "`" + `card` + "`" + `, ` + "`" + `bank` + "`" + `, or your own): 1 to 50 letters, digits, ` + "`" + `_` + "`" + `, ` + "`" + `-` + "`" + ` or ` + "`" + `.` + "`" + `, starting with a letter or digit; lower-cased. A tenant records at most 100 distinct types."
   tokenType: String
 }
 
@@ -5090,7 +5091,7 @@ type Credits {
   expiredUnused: Int!
   "When the next of the remaining credits expire: the earliest expiry of the grants with credits left. Null when none is left or none of them expires."
   expiresAt: Time
-  "Every grant, in the order credits are used: earliest expiry first (never-expiring last), then oldest."
+  "Every grant, in the order credits are used: earliest expiry first (never-expiring last), then oldest. At most 100: grantCredits refuses more (CONFLICT)."
   grants: [CreditGrant!]!
 }
 
@@ -5195,7 +5196,7 @@ Token usage: every recorded interaction that carried a ` + "`" + `tokenType` + "
 as one token of that type.
 """
 type TokenReport {
-  "Each token type ever recorded, by type name."
+  "Each token type ever recorded, by type name. At most 100: recordUsage refuses a batch that would record more distinct types (BAD_USER_INPUT)."
   metricsByType: [TokenTypeMetrics!]!
   "Monthly active tokens the plan includes: starter 1,000, professional 50,000, enterprise 1,000,000."
   includedMonthlyActiveTokens: Int!
