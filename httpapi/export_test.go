@@ -53,3 +53,7 @@ func Measure(query string, vars map[string]any) (depth, cost int, err error) {
 	}
 	return depth, complexity.Calculate(context.Background(), costSchema{es}, op, coerced), nil
 }
+
+// ListBounds is listBounds: the most items of each list field, which the
+// cost counts.
+var ListBounds = listBounds
