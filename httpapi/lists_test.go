@@ -211,7 +211,9 @@ func TestAPIKeyCannotOutliveCreator(t *testing.T) {
 				return
 			}
 			var out struct {
-				CreateApiKey struct{ ApiKey struct{ ExpiresAt *time.Time } }
+				CreateApiKey struct {
+					ApiKey struct{ ExpiresAt *time.Time }
+				}
 			}
 			r.Decode(t, &out)
 			got := out.CreateApiKey.ApiKey.ExpiresAt
