@@ -58,6 +58,7 @@ type config struct {
 	Introspection    httpapi.IntrospectionMode
 	Suggestions      bool
 	SSOLoginBase     string // SSO_LOGIN_BASE_URL: where tenants' users start an SSO login
+	MaxActiveKeys    int    // API_KEYS_MAX_ACTIVE: active API keys per tenant
 }
 
 // minAdminSecret is the shortest ADMIN_SECRET accepted: it guards every tenant.
@@ -66,7 +67,8 @@ const minAdminSecret = 24
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{Port: 8080, LogLevel: slog.LevelInfo, LogFormat: "json", LoaderWait: 0, DBMaxConns: 20, ShutdownTimeout: 20 * time.Second,
 		AnonymousPerMin: 60, FailedAuthPerMin: 20, Limits: httpapi.DefaultLimits, MaxBodyBytes: 1 << 20, RequestTimeout: httpapi.DefaultRequestTimeout,
-		StatementTime: 10 * time.Second, DBPrepare: true, Introspection: httpapi.IntrospectionAll, Suggestions: true, SSOLoginBase: tenant.DefaultSSOLoginBase}
+		StatementTime: 10 * time.Second, DBPrepare: true, Introspection: httpapi.IntrospectionAll, Suggestions: true, SSOLoginBase: tenant.DefaultSSOLoginBase,
+		MaxActiveKeys: tenant.DefaultMaxActiveAPIKeys}
 	c.DatabaseURL = getenv("DATABASE_URL")
 	if c.DatabaseURL == "" {
 		return c, errors.New("DATABASE_URL is required, e.g. postgres://user@127.0.0.1:5432/tenantapi?sslmode=disable (or use `make run`, which starts a private PostgreSQL)")
@@ -196,6 +198,7 @@ func loadLimits(getenv func(string) string, c *config) error {
 		{"QUERY_MAX_TOKENS", &c.Limits.MaxTokens, 100, 1000000, "tokens per document"},
 		{"QUERY_MAX_COST", &c.Limits.MaxCost, 100, 100000000, "cost units per operation"},
 		{"QUERY_MAX_FIELD_COPIES", &c.Limits.MaxFieldCopies, 1, 1000, "copies of one field in a selection set"},
+		{"API_KEYS_MAX_ACTIVE", &c.MaxActiveKeys, tenant.MinMaxActiveAPIKeys, tenant.MaxMaxActiveAPIKeys, "active API keys per tenant"},
 	} {
 		if v := getenv(s.name); v != "" {
 			n, err := strconv.Atoi(v)
@@ -411,7 +414,7 @@ func run(args []string) error {
 			RateLimiter:    limiter, AnonymousPerMinute: cfg.AnonymousPerMin, FailedAuthPerMinute: cfg.FailedAuthPerMin,
 			Limits: cfg.Limits, MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout,
 			Introspection: cfg.Introspection, DisableFieldSuggestions: !cfg.Suggestions,
-			SSOLoginBase: cfg.SSOLoginBase,
+			SSOLoginBase: cfg.SSOLoginBase, MaxActiveAPIKeys: cfg.MaxActiveKeys,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,

@@ -76,6 +76,9 @@ func TestLoadConfig(t *testing.T) {
 		{"OKSSOLoginBaseLocalhost", map[string]string{"SSO_LOGIN_BASE_URL": "http://localhost:3000/auth/sso"}, ""},
 		{"ErrSSOLoginBaseHTTP", map[string]string{"SSO_LOGIN_BASE_URL": "http://login.example.com/sso"}, "SSO_LOGIN_BASE_URL must be an absolute https URL"},
 		{"ErrSSOLoginBaseRelative", map[string]string{"SSO_LOGIN_BASE_URL": "/auth/sso"}, "SSO_LOGIN_BASE_URL must be an absolute https URL"},
+		{"OKAPIKeysMaxActive", map[string]string{"API_KEYS_MAX_ACTIVE": "200"}, ""},
+		{"ErrAPIKeysMaxActiveZero", map[string]string{"API_KEYS_MAX_ACTIVE": "0"}, "API_KEYS_MAX_ACTIVE must be a number of active API keys per tenant from 1 to 10000"},
+		{"ErrAPIKeysMaxActiveWord", map[string]string{"API_KEYS_MAX_ACTIVE": "lots"}, "API_KEYS_MAX_ACTIVE must be a number"},
 		{"ErrSSOLoginBaseQuery", map[string]string{"SSO_LOGIN_BASE_URL": "https://login.example.com/sso?x=1"}, "without query or fragment"},
 	}
 	for _, tc := range tests {

@@ -2,8 +2,12 @@ package db
 
 import (
 	"context"
+	"encoding/base64"
+	"errors"
 	"log/slog"
 	"net/netip"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -100,13 +104,21 @@ func (s *Store) Authenticate(ctx context.Context, key string) (*tenant.Actor, er
 }
 
 // CreateAPIKey creates a key for in.TenantID and returns it with its secret,
-// which is never stored nor shown again.
-// Codes: EINVALID, EFORBIDDEN (a permission the creator lacks), ENOTFOUND,
-// ECONFLICT (deleted tenant).
+// which is never stored nor shown again. The tenant's row is locked first,
+// so concurrent creations count its active keys one after another: at most
+// in.MaxActive (default tenant.DefaultMaxActiveAPIKeys) are ever active.
+// A key created by an API key that expires must expire at or before it.
+// Codes: EINVALID (input, or an expiresAt that outlives the creating key),
+// EFORBIDDEN (a permission the creator lacks), ENOTFOUND, ECONFLICT
+// (deleted tenant, or the cap of active keys reached).
 func (s *Store) CreateAPIKey(ctx context.Context, in tenant.NewAPIKeyInput) (*tenant.APIKeyRecord, string, error) {
 	actor := tenant.ActorFrom(ctx)
 	if err := in.Normalize(actor, s.Now()); err != nil {
 		return nil, "", err
+	}
+	limit := in.MaxActive
+	if limit <= 0 {
+		limit = tenant.DefaultMaxActiveAPIKeys
 	}
 	secret := tenant.NewAPIKey()
 	perms := make([]string, len(in.Permissions))
@@ -115,8 +127,28 @@ func (s *Store) CreateAPIKey(ctx context.Context, in tenant.NewAPIKeyInput) (*te
 	}
 	var row apiKeyRow
 	err := s.inTx(ctx, func(tx sqlx.ExtContext, now time.Time) error {
+		if actor.Kind == tenant.APIKey {
+			// The creator's expiry as stored now, not as read at
+			// authentication: one statement, on the primary key.
+			var creator *time.Time
+			if err := sqlx.GetContext(ctx, tx, &creator, `SELECT expires_at FROM api_keys WHERE tenant_id = $1 AND id = $2`,
+				actor.TenantID, actor.KeyID); err != nil {
+				return err
+			}
+			if err := tenant.CheckOutlives(creator, in.ExpiresAt); err != nil {
+				return err
+			}
+		}
 		if _, err := lockTenant(ctx, tx, in.TenantID, false); err != nil {
 			return err
+		}
+		var active int
+		if err := sqlx.GetContext(ctx, tx, &active, `SELECT count(*) FROM api_keys
+			WHERE tenant_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)`, in.TenantID, now); err != nil {
+			return err
+		}
+		if active >= limit {
+			return tenant.ActiveKeysExceeded(limit)
 		}
 		return sqlx.GetContext(ctx, tx, &row, `INSERT INTO api_keys AS k
 			(tenant_id, name, prefix, key_hash, permissions, created_at, created_by, expires_at)
@@ -149,33 +181,104 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string) (*tenant.APIKeyReco
 	return row.record(), nil
 }
 
-// APIKeysByTenant loads every key of each tenant, newest first, in key
-// order. It is a loader batch.
-func (s *Store) APIKeysByTenant(ctx context.Context, ids []string) ([][]*tenant.APIKeyRecord, []error) {
-	all, own := scope(ctx)
-	var rows []apiKeyRow
-	err := s.selectBatch(ctx, &rows, `SELECT `+apiKeyCols+` FROM api_keys k
-		WHERE k.tenant_id = ANY($1::uuid[]) AND ($2 OR k.tenant_id = $3)
-		ORDER BY k.created_at DESC, k.id`, pq.Array(validIDs(ids)), all, own)
-	out := make([][]*tenant.APIKeyRecord, len(ids))
-	errs := make([]error, len(ids))
+// APIKeyCursor encodes a key's position in its tenant's list (newest
+// first: by creation, then id).
+func APIKeyCursor(k *tenant.APIKeyRecord) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(k.CreatedAt.UnixMicro(), 10) + ":" + k.ID))
+}
+
+// DecodeAPIKeyCursor is the inverse of APIKeyCursor.
+func DecodeAPIKeyCursor(c string) (time.Time, string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil {
-		err = translate(err)
+		return time.Time{}, "", err
+	}
+	ts, id, ok := strings.Cut(string(b), ":")
+	us, err := strconv.ParseInt(ts, 10, 64)
+	if !ok || err != nil || !tenant.ValidID(id) {
+		return time.Time{}, "", errors.New("bad cursor")
+	}
+	return time.UnixMicro(us).UTC(), id, nil
+}
+
+// APIKeyPagesByTenant loads a page of each tenant's API keys, newest
+// first: first keys after the cursor after ("" for the first page),
+// revoked ones only with includeRevoked, in key order, in one statement
+// whatever the number of tenants (a LATERAL subquery per tenant that stops
+// after first+1 rows on the (tenant_id, created_at, id) index). A tenant
+// without keys gets an empty page. It is a loader batch.
+// Codes: EINVALID (malformed cursor), ENOTFOUND (a tenant the caller may
+// not see).
+func (s *Store) APIKeyPagesByTenant(ctx context.Context, ids []string, first int, after string, includeRevoked bool) ([]*tenant.APIKeyPage, []error) {
+	out := make([]*tenant.APIKeyPage, len(ids))
+	errs := make([]error, len(ids))
+	fail := func(err error) ([]*tenant.APIKeyPage, []error) {
 		for i := range errs {
 			errs[i] = err
 		}
 		return out, errs
 	}
-	byTenant := make(map[string][]*tenant.APIKeyRecord, len(ids))
-	for i := range rows {
-		r := rows[i].record()
-		byTenant[r.TenantID] = append(byTenant[r.TenantID], r)
+	var afterAt, afterID any
+	if after != "" {
+		at, id, err := DecodeAPIKeyCursor(after)
+		if err != nil {
+			return fail(tenant.Invalid("after", "after is not a cursor returned by this API"))
+		}
+		afterAt, afterID = at, id
 	}
+	all, own := scope(ctx)
+	var rows []apiKeyRow
+	err := s.selectBatch(ctx, &rows, `SELECT `+apiKeyCols+` FROM unnest($1::uuid[]) AS t(id)
+		CROSS JOIN LATERAL (
+			SELECT * FROM api_keys k WHERE k.tenant_id = t.id AND ($5 OR k.revoked_at IS NULL)
+				AND ($6::timestamptz IS NULL OR (k.created_at, k.id) < ($6::timestamptz, $7::uuid))
+			ORDER BY k.created_at DESC, k.id DESC LIMIT $4
+		) k
+		WHERE ($2 OR t.id = $3)
+		ORDER BY k.tenant_id, k.created_at DESC, k.id DESC`, pq.Array(validIDs(ids)), all, own, first+1, includeRevoked, afterAt, afterID)
+	if err != nil {
+		return fail(translate(err))
+	}
+	pages := map[string]*tenant.APIKeyPage{}
+	for i := range rows {
+		k := rows[i].record()
+		p := pages[k.TenantID]
+		if p == nil {
+			p = &tenant.APIKeyPage{TenantID: k.TenantID}
+			pages[k.TenantID] = p
+		}
+		if len(p.Keys) == first {
+			p.HasNextPage = true
+			continue
+		}
+		p.Keys = append(p.Keys, k)
+	}
+	ownID, _ := own.(string)
 	for i, id := range ids {
-		out[i] = byTenant[id]
-		if out[i] == nil {
-			out[i] = []*tenant.APIKeyRecord{}
+		switch {
+		case !tenant.ValidID(id) || !(all || strings.EqualFold(id, ownID)):
+			errs[i] = tenant.NotFound("API keys")
+		case pages[strings.ToLower(id)] != nil:
+			out[i] = pages[strings.ToLower(id)]
+		default:
+			out[i] = &tenant.APIKeyPage{TenantID: id, Keys: []*tenant.APIKeyRecord{}}
 		}
 	}
 	return out, errs
+}
+
+// APIKeyCountsByTenant counts each tenant's API keys (revoked ones only
+// with includeRevoked), in key order, in one statement. It is a loader
+// batch. Codes: ENOTFOUND (a tenant the caller may not see).
+func (s *Store) APIKeyCountsByTenant(ctx context.Context, ids []string, includeRevoked bool) ([]int, []error) {
+	all, own := scope(ctx)
+	type countRow struct {
+		TenantID string `db:"tenant_id"`
+		N        int    `db:"n"`
+	}
+	var rows []countRow
+	err := s.selectBatch(ctx, &rows, `SELECT t.id AS tenant_id,
+		(SELECT count(*) FROM api_keys k WHERE k.tenant_id = t.id AND ($4 OR k.revoked_at IS NULL)) AS n
+		FROM unnest($1::uuid[]) AS t(id) WHERE ($2 OR t.id = $3)`, pq.Array(validIDs(ids)), all, own, includeRevoked)
+	return inKeyOrder(ids, rows, err, "API keys", func(r *countRow) (string, int) { return r.TenantID, r.N })
 }

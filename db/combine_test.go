@@ -30,7 +30,8 @@ func TestCombinedBatchesMatchAlone(t *testing.T) {
 			return pair(store.PlansByID(ctx, []string{"starter", "enterprise", "none"}))
 		},
 		"usage":         func(ctx context.Context) any { return pair(store.UsageByTenant(ctx, ids)) },
-		"apiKeys":       func(ctx context.Context) any { return pair(store.APIKeysByTenant(ctx, ids)) },
+		"apiKeys":       func(ctx context.Context) any { return pair(store.APIKeyPagesByTenant(ctx, ids, 5, "", true)) },
+		"apiKeyCounts":  func(ctx context.Context) any { return pair(store.APIKeyCountsByTenant(ctx, ids, false)) },
 		"sso":           func(ctx context.Context) any { return pair(store.SSOByTenant(ctx, ids)) },
 		"notifications": func(ctx context.Context) any { return pair(store.NotificationChannelsByTenant(ctx, ids)) },
 		"keywords":      func(ctx context.Context) any { return pair(store.KeywordsByTenant(ctx, ids)) },

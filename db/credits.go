@@ -88,7 +88,7 @@ func (s *Store) CreditsByTenant(ctx context.Context, ids []string) ([]*tenant.Cr
 // GrantCredits gives a tenant one-time credits and returns the grant and
 // the new balance. With in.ValidateOnly it runs every check and saves
 // nothing. Codes: EINVALID (amount, expiry in the past, reason), ENOTFOUND,
-// ECONFLICT (deleted tenant).
+// ECONFLICT (deleted tenant, or tenant.MaxCreditGrants grants already).
 func (s *Store) GrantCredits(ctx context.Context, tenantID string, in tenant.CreditGrantInput) (*tenant.CreditGrant, *tenant.Credits, error) {
 	by := tenant.ActorFrom(ctx).ActorID()
 	var grant *tenant.CreditGrant
@@ -99,6 +99,15 @@ func (s *Store) GrantCredits(ctx context.Context, tenantID string, in tenant.Cre
 		}
 		if _, err := lockUsage(ctx, tx, tenantID); err != nil {
 			return err
+		}
+		// Credits.grants lists every grant: the count is bounded, checked
+		// under the tenant's lock.
+		var n int
+		if err := sqlx.GetContext(ctx, tx, &n, `SELECT count(*) FROM credit_grants WHERE tenant_id = $1`, tenantID); err != nil {
+			return err
+		}
+		if n >= tenant.MaxCreditGrants {
+			return tenant.Errorf(tenant.ECONFLICT, "the tenant already has %d credit grants, the most allowed; grant a larger amount less often", tenant.MaxCreditGrants)
 		}
 		grant = new(tenant.CreditGrant)
 		if err := sqlx.GetContext(ctx, tx, grant, `INSERT INTO credit_grants (tenant_id, amount, expires_at, reason, created_at, created_by)

@@ -76,7 +76,8 @@ func lockUsage(ctx context.Context, tx sqlx.ExtContext, tenantID string) (*usage
 // roll-ups, and the credits the batch uses beyond the monthly quota. An id
 // already recorded (or repeated in the batch) counts once. With
 // b.ValidateOnly it runs every check and saves nothing.
-// Codes: EINVALID (a bad event, naming it: events[3].platform), ENOTFOUND,
+// Codes: EINVALID (a bad event, naming it: events[3].platform; a batch
+// that would bring the tenant past tenant.MaxTokenTypes token types), ENOTFOUND,
 // ECONFLICT (deleted tenant), EQUOTA (quota and credits cannot cover the
 // batch's new events: nothing is saved).
 func (s *Store) RecordUsage(ctx context.Context, tenantID string, b tenant.UsageBatch) (*tenant.UsageReceipt, error) {
@@ -244,6 +245,18 @@ func applyRollup(ctx context.Context, tx sqlx.ExtContext, tenantID string, r *te
 	types, counts, lasts := make([]string, len(r.Tokens)), make([]int64, len(r.Tokens)), make([]string, len(r.Tokens))
 	for i, t := range r.Tokens {
 		types[i], counts[i], lasts[i] = t.Type, int64(t.Count), t.LastCreatedAt.Format(time.RFC3339Nano)
+	}
+	// TokenReport.metricsByType lists each type: their number is bounded,
+	// counted under the tenant's lock (lockUsage).
+	var total int
+	if err := sqlx.GetContext(ctx, tx, &total, `SELECT (SELECT count(*) FROM usage_token_types WHERE tenant_id = $1)
+		+ (SELECT count(*) FROM unnest($2::text[]) AS x(ty)
+		   WHERE NOT EXISTS (SELECT 1 FROM usage_token_types t WHERE t.tenant_id = $1 AND t.token_type = x.ty))`,
+		tenantID, pq.Array(types)); err != nil {
+		return err
+	}
+	if total > tenant.MaxTokenTypes {
+		return tenant.Invalid("events", "a tenant records at most %d distinct token types (tokenType); this batch would bring it to %d: reuse existing types; nothing was recorded", tenant.MaxTokenTypes, total)
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO usage_token_types AS t (tenant_id, token_type, count, last_created_at)
 		SELECT $1, x.ty, x.n, x.at FROM unnest($2::text[], $3::bigint[], $4::timestamptz[]) AS x(ty, n, at)

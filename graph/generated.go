@@ -76,6 +76,18 @@ type ComplexityRoot struct {
 		Status      func(childComplexity int) int
 	}
 
+	ApiKeyConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ApiKeyEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	AuditChange struct {
 		After    func(childComplexity int) int
 		Before   func(childComplexity int) int
@@ -444,7 +456,7 @@ type ComplexityRoot struct {
 	}
 
 	Tenant struct {
-		APIKeys              func(childComplexity int, includeRevoked *bool) int
+		APIKeys              func(childComplexity int, first *int, after *string, includeRevoked *bool) int
 		AccountStatus        func(childComplexity int) int
 		AuditLog             func(childComplexity int, first *int, after *string, filter *AuditFilter) int
 		Billing              func(childComplexity int) int
@@ -670,7 +682,7 @@ type SsoConfigResolver interface {
 	LoginURL(ctx context.Context, obj *tenant.SSOConfig) (*string, error)
 }
 type TenantResolver interface {
-	APIKeys(ctx context.Context, obj *tenant.Tenant, includeRevoked *bool) ([]*tenant.APIKeyRecord, error)
+	APIKeys(ctx context.Context, obj *tenant.Tenant, first *int, after *string, includeRevoked *bool) (*APIKeyConnection, error)
 
 	AuditLog(ctx context.Context, obj *tenant.Tenant, first *int, after *string, filter *AuditFilter) (*tenant.AuditPage, error)
 
@@ -831,6 +843,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ApiKey.Status(childComplexity), true
+
+	case "ApiKeyConnection.edges":
+		if e.ComplexityRoot.ApiKeyConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyConnection.Edges(childComplexity), true
+	case "ApiKeyConnection.nodes":
+		if e.ComplexityRoot.ApiKeyConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyConnection.Nodes(childComplexity), true
+	case "ApiKeyConnection.pageInfo":
+		if e.ComplexityRoot.ApiKeyConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyConnection.PageInfo(childComplexity), true
+	case "ApiKeyConnection.totalCount":
+		if e.ComplexityRoot.ApiKeyConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyConnection.TotalCount(childComplexity), true
+
+	case "ApiKeyEdge.cursor":
+		if e.ComplexityRoot.ApiKeyEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyEdge.Cursor(childComplexity), true
+	case "ApiKeyEdge.node":
+		if e.ComplexityRoot.ApiKeyEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyEdge.Node(childComplexity), true
 
 	case "AuditChange.after":
 		if e.ComplexityRoot.AuditChange.After == nil {
@@ -2420,7 +2470,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Tenant.APIKeys(childComplexity, args["includeRevoked"].(*bool)), true
+		return e.ComplexityRoot.Tenant.APIKeys(childComplexity, args["first"].(*int), args["after"].(*string), args["includeRevoked"].(*bool)), true
 	case "Tenant.accountStatus":
 		if e.ComplexityRoot.Tenant.AccountStatus == nil {
 			break
@@ -3251,7 +3301,7 @@ input CreateApiKeyInput {
   name: String!
   "What the key may do: at least one, each held by the caller."
   permissions: [Permission!]!
-  "When the key stops working (in the future), or null for never."
+  "When the key stops working (in the future), or null for never. A key created with an API key that expires must expire too, at or before its creator: null or a later time is refused (BAD_USER_INPUT). The admin secret and keys that never expire may create keys of any expiry."
   expiresAt: Time
 }
 
@@ -3273,6 +3323,26 @@ input RevokeApiKeyInput {
 type RevokeApiKeyPayload {
   "The key, now REVOKED."
   apiKey: ApiKey!
+}
+
+"A page of API keys, newest first."
+type ApiKeyConnection {
+  "The keys of this page with their cursors."
+  edges: [ApiKeyEdge!]!
+  "The keys of this page."
+  nodes: [ApiKey!]!
+  "Paging information."
+  pageInfo: PageInfo!
+  "How many keys match (` + "`" + `includeRevoked` + "`" + ` applied), across all pages."
+  totalCount: Int!
+}
+
+"An API key in a page."
+type ApiKeyEdge {
+  "Opaque position of this key, for ` + "`" + `after` + "`" + `."
+  cursor: String!
+  "The key."
+  node: ApiKey!
 }
 `, BuiltIn: false},
 	{Name: "../schema/audit.graphqls", Input: `extend type Tenant {
@@ -4003,7 +4073,7 @@ type Mutation {
   "Restores a soft-deleted tenant within 30 days of its deletion; its keys work again. Needs TENANT_MANAGE."
   restoreTenant("What to do; see the input type." input: RestoreTenantInput!): RestoreTenantPayload! @hasPermission(perm: TENANT_MANAGE)
 
-  "Creates an API key and returns its secret once: it is never shown again. Needs API_KEYS_WRITE; a key never gets a permission its creator lacks."
+  "Creates an API key and returns its secret once: it is never shown again. Needs API_KEYS_WRITE; a key never gets a permission its creator lacks, nor outlives a creator key that expires. Refused with CONFLICT when the tenant already has API_KEYS_MAX_ACTIVE active (neither revoked nor expired) keys, 50 by default: revoke one first."
   createApiKey("What to do; see the input type." input: CreateApiKeyInput!): CreateApiKeyPayload! @hasPermission(perm: API_KEYS_WRITE)
 
   "Revokes an API key at once. Revoking a revoked key changes nothing. Needs API_KEYS_WRITE."
@@ -4614,11 +4684,15 @@ type Tenant {
   limits: Limits @hasPermission(perm: TENANT_READ)
   "What the tenant has used this calendar month (UTC). Needs TENANT_READ."
   usage: Usage @hasPermission(perm: TENANT_READ)
-  "The tenant's API keys, newest first: metadata only, never secrets. Needs API_KEYS_READ."
+  "The tenant's API keys, newest first (by creation, then id), a page at a time: metadata only, never secrets. A tenant has at most API_KEYS_MAX_ACTIVE active keys (50 by default); its revoked and expired keys stay listed, hence the pages. Needs API_KEYS_READ."
   apiKeys(
+    "Page size, 1 to 100."
+    first: Int = 20
+    "Return the keys after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` of the previous page)."
+    after: String
     "Also list revoked keys. Expired keys are always listed (status EXPIRED)."
     includeRevoked: Boolean = false
-  ): [ApiKey!] @hasPermission(perm: API_KEYS_READ)
+  ): ApiKeyConnection @hasPermission(perm: API_KEYS_READ)
   "When the tenant was created."
   createdAt: Time!
   "Who created it: ` + "`" + `admin` + "`" + ` for the ADMIN_SECRET, ` + "`" + `key:<id>` + "`" + ` for an API key, ` + "`" + `seed` + "`" + ` for demo data."
@@ -4899,7 +4973,8 @@ extend type Mutation {
 
   """
   Grants one-time credits to a tenant: an operator's action. Needs
-  TENANT_MANAGE.
+  TENANT_MANAGE. A tenant has at most 100 grants (` + "`" + `credits.grants` + "`" + ` lists
+  every one): one more is refused with CONFLICT.
   """
   grantCredits("What to do; see the input type." input: GrantCreditsInput!): GrantCreditsPayload! @hasPermission(perm: TENANT_MANAGE)
 }
@@ -4928,7 +5003,7 @@ input UsageEventInput {
   outcome: InteractionOutcome!
   "The risk it was assessed at. HIGH and CRITICAL count as high risk."
   riskLevel: RiskLevel!
-  "Optional: the kind of token the interaction created or used, for the usage report (` + "`" + `token` + "`" + `, ` + "`" + `card` + "`" + `, ` + "`" + `bank` + "`" + `, or your own): 1 to 50 letters, digits, ` + "`" + `_` + "`" + `, ` + "`" + `-` + "`" + ` or ` + "`" + `.` + "`" + `, starting with a letter or digit; lower-cased."
+  "Optional: the kind of token the interaction created or used, for the usage report (` + "`" + `token` + "`" + `, ` + "`" + `card` + "`" + `, ` + "`" + `bank` + "`" + `, or your own): 1 to 50 letters, digits, ` + "`" + `_` + "`" + `, ` + "`" + `-` + "`" + ` or ` + "`" + `.` + "`" + `, starting with a letter or digit; lower-cased. A tenant records at most 100 distinct types."
   tokenType: String
 }
 
@@ -5017,7 +5092,7 @@ type Credits {
   expiredUnused: Int!
   "When the next of the remaining credits expire: the earliest expiry of the grants with credits left. Null when none is left or none of them expires."
   expiresAt: Time
-  "Every grant, in the order credits are used: earliest expiry first (never-expiring last), then oldest."
+  "Every grant, in the order credits are used: earliest expiry first (never-expiring last), then oldest. At most 100: grantCredits refuses more (CONFLICT)."
   grants: [CreditGrant!]!
 }
 
@@ -5122,7 +5197,7 @@ Token usage: every recorded interaction that carried a ` + "`" + `tokenType` + "
 as one token of that type.
 """
 type TokenReport {
-  "Each token type ever recorded, by type name."
+  "Each token type ever recorded, by type name. At most 100: recordUsage refuses a batch that would record more distinct types (BAD_USER_INPUT)."
   metricsByType: [TokenTypeMetrics!]!
   "Monthly active tokens the plan includes: starter 1,000, professional 50,000, enterprise 1,000,000."
   includedMonthlyActiveTokens: Int!
@@ -5205,6 +5280,30 @@ func (ec *executionContext) childFields_ApiKey(ctx context.Context, field graphq
 		return ec.fieldContext_ApiKey_revokedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ApiKey", field.Name)
+}
+
+func (ec *executionContext) childFields_ApiKeyConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ApiKeyConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_ApiKeyConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ApiKeyConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ApiKeyConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApiKeyConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ApiKeyEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ApiKeyEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ApiKeyEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApiKeyEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_AuditChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6754,14 +6853,30 @@ func (ec *executionContext) field_Query_tenants_args(ctx context.Context, rawArg
 func (ec *executionContext) field_Tenant_apiKeys_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "includeRevoked",
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "includeRevoked",
 		func(ctx context.Context, v any) (*bool, error) {
 			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["includeRevoked"] = arg0
+	args["includeRevoked"] = arg2
 	return args, nil
 }
 
@@ -7451,6 +7566,180 @@ func (ec *executionContext) _ApiKey_revokedAt(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_ApiKey_revokedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ApiKey", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ApiKeyConnection_edges(ctx context.Context, field graphql.CollectedField, obj *APIKeyConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKeyConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*APIKeyEdge) graphql.Marshaler {
+			return ec.marshalNApiKeyEdge2ᚕᚖtenantapiᚋgraphᚐAPIKeyEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKeyConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApiKeyConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiKeyEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApiKeyConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *APIKeyConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKeyConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*tenant.APIKeyRecord) graphql.Marshaler {
+			return ec.marshalNApiKey2ᚕᚖtenantapiᚋtenantᚐAPIKeyRecordᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKeyConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApiKeyConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiKey(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApiKeyConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *APIKeyConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKeyConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖtenantapiᚋgraphᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKeyConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApiKeyConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApiKeyConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *APIKeyConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKeyConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKeyConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKeyConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ApiKeyEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *APIKeyEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKeyEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKeyEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKeyEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ApiKeyEdge_node(ctx context.Context, field graphql.CollectedField, obj *APIKeyEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKeyEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.APIKeyRecord) graphql.Marshaler {
+			return ec.marshalNApiKey2ᚖtenantapiᚋtenantᚐAPIKeyRecord(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKeyEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApiKeyEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiKey(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _AuditChange_field(ctx context.Context, field graphql.CollectedField, obj *tenant.AuditChange) (ret graphql.Marshaler) {
@@ -14795,7 +15084,7 @@ func (ec *executionContext) _Tenant_apiKeys(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Tenant().APIKeys(ctx, obj, fc.Args["includeRevoked"].(*bool))
+			return ec.Resolvers.Tenant().APIKeys(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["includeRevoked"].(*bool))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -14803,11 +15092,11 @@ func (ec *executionContext) _Tenant_apiKeys(ctx context.Context, field graphql.C
 			directive1 := func(ctx context.Context) (any, error) {
 				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "API_KEYS_READ")
 				if err != nil {
-					var zeroVal []*tenant.APIKeyRecord
+					var zeroVal *APIKeyConnection
 					return zeroVal, err
 				}
 				if ec.Directives.HasPermission == nil {
-					var zeroVal []*tenant.APIKeyRecord
+					var zeroVal *APIKeyConnection
 					return zeroVal, errors.New("directive hasPermission is not implemented")
 				}
 				return ec.Directives.HasPermission(ctx, obj, directive0, perm)
@@ -14816,8 +15105,8 @@ func (ec *executionContext) _Tenant_apiKeys(ctx context.Context, field graphql.C
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v []*tenant.APIKeyRecord) graphql.Marshaler {
-			return ec.marshalOApiKey2ᚕᚖtenantapiᚋtenantᚐAPIKeyRecordᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *APIKeyConnection) graphql.Marshaler {
+			return ec.marshalOApiKeyConnection2ᚖtenantapiᚋgraphᚐAPIKeyConnection(ctx, selections, v)
 		},
 		true,
 		false,
@@ -14830,7 +15119,7 @@ func (ec *executionContext) fieldContext_Tenant_apiKeys(ctx context.Context, fie
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_ApiKey(ctx, field)
+			return ec.childFields_ApiKeyConnection(ctx, field)
 		},
 	}
 	defer func() {
@@ -20640,6 +20929,102 @@ func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
+var apiKeyConnectionImplementors = []string{"ApiKeyConnection"}
+
+func (ec *executionContext) _ApiKeyConnection(ctx context.Context, sel ast.SelectionSet, obj *APIKeyConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, apiKeyConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApiKeyConnection")
+		case "edges":
+			out.Values[i] = ec._ApiKeyConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._ApiKeyConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ApiKeyConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._ApiKeyConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var apiKeyEdgeImplementors = []string{"ApiKeyEdge"}
+
+func (ec *executionContext) _ApiKeyEdge(ctx context.Context, sel ast.SelectionSet, obj *APIKeyEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, apiKeyEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApiKeyEdge")
+		case "cursor":
+			out.Values[i] = ec._ApiKeyEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ApiKeyEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var auditChangeImplementors = []string{"AuditChange"}
 
 func (ec *executionContext) _AuditChange(ctx context.Context, sel ast.SelectionSet, obj *tenant.AuditChange) graphql.Marshaler {
@@ -25615,6 +26000,22 @@ func (ec *executionContext) marshalNAccountSubscription2ᚖtenantapiᚋtenantᚐ
 	return ec._AccountSubscription(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNApiKey2ᚕᚖtenantapiᚋtenantᚐAPIKeyRecordᚄ(ctx context.Context, sel ast.SelectionSet, v []*tenant.APIKeyRecord) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNApiKey2ᚖtenantapiᚋtenantᚐAPIKeyRecord(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNApiKey2ᚖtenantapiᚋtenantᚐAPIKeyRecord(ctx context.Context, sel ast.SelectionSet, v *tenant.APIKeyRecord) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -25623,6 +26024,32 @@ func (ec *executionContext) marshalNApiKey2ᚖtenantapiᚋtenantᚐAPIKeyRecord(
 		return graphql.Null
 	}
 	return ec._ApiKey(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNApiKeyEdge2ᚕᚖtenantapiᚋgraphᚐAPIKeyEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*APIKeyEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNApiKeyEdge2ᚖtenantapiᚋgraphᚐAPIKeyEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNApiKeyEdge2ᚖtenantapiᚋgraphᚐAPIKeyEdge(ctx context.Context, sel ast.SelectionSet, v *APIKeyEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ApiKeyEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNApiKeyStatus2tenantapiᚋtenantᚐKeyStatus(ctx context.Context, v any) (tenant.KeyStatus, error) {
@@ -27178,23 +27605,11 @@ func (ec *executionContext) marshalOAccountStatus2ᚖtenantapiᚋtenantᚐAccoun
 	return ec._AccountStatus(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalOApiKey2ᚕᚖtenantapiᚋtenantᚐAPIKeyRecordᚄ(ctx context.Context, sel ast.SelectionSet, v []*tenant.APIKeyRecord) graphql.Marshaler {
+func (ec *executionContext) marshalOApiKeyConnection2ᚖtenantapiᚋgraphᚐAPIKeyConnection(ctx context.Context, sel ast.SelectionSet, v *APIKeyConnection) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNApiKey2ᚖtenantapiᚋtenantᚐAPIKeyRecord(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
+	return ec._ApiKeyConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOAuditFilter2ᚖtenantapiᚋgraphᚐAuditFilter(ctx context.Context, v any) (*AuditFilter, error) {

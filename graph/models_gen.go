@@ -12,6 +12,26 @@ import (
 	"time"
 )
 
+// A page of API keys, newest first.
+type APIKeyConnection struct {
+	// The keys of this page with their cursors.
+	Edges []*APIKeyEdge `json:"edges"`
+	// The keys of this page.
+	Nodes []*tenant.APIKeyRecord `json:"nodes"`
+	// Paging information.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many keys match (`includeRevoked` applied), across all pages.
+	TotalCount int `json:"totalCount"`
+}
+
+// An API key in a page.
+type APIKeyEdge struct {
+	// Opaque position of this key, for `after`.
+	Cursor string `json:"cursor"`
+	// The key.
+	Node *tenant.APIKeyRecord `json:"node"`
+}
+
 // Narrows an audit log. All given conditions must hold.
 type AuditFilter struct {
 	// Only these actions (mutation names such as `updateTenantSettings`), at most 20.
@@ -92,7 +112,7 @@ type CreateAPIKeyInput struct {
 	Name string `json:"name"`
 	// What the key may do: at least one, each held by the caller.
 	Permissions []tenant.Permission `json:"permissions"`
-	// When the key stops working (in the future), or null for never.
+	// When the key stops working (in the future), or null for never. A key created with an API key that expires must expire too, at or before its creator: null or a later time is refused (BAD_USER_INPUT). The admin secret and keys that never expire may create keys of any expiry.
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 }
 

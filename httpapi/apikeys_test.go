@@ -49,14 +49,16 @@ func newKey(e *env, tenantID string, in map[string]any) (*result, string, keyInf
 	return r, out.CreateApiKey.Secret, out.CreateApiKey.ApiKey
 }
 
-// listKeys lists tenantID's keys as the operator.
+// listKeys lists tenantID's keys as the operator (the first page of 100).
 func listKeys(e *env, tenantID string, includeRevoked bool) (*result, []keyInfo) {
 	e.t.Helper()
-	r := e.gql(testAdminSecret, `query($id: ID!, $rev: Boolean) { tenant(id: $id) { apiKeys(includeRevoked: $rev) { `+keyFields+` } } }`,
+	r := e.gql(testAdminSecret, `query($id: ID!, $rev: Boolean) { tenant(id: $id) { apiKeys(first: 100, includeRevoked: $rev) { nodes { `+keyFields+` } } } }`,
 		map[string]any{"id": tenantID, "rev": includeRevoked})
-	var out struct{ Tenant struct{ ApiKeys []keyInfo } }
+	var out struct {
+		Tenant struct{ ApiKeys struct{ Nodes []keyInfo } }
+	}
 	r.Decode(e.t, &out)
-	return r, out.Tenant.ApiKeys
+	return r, out.Tenant.ApiKeys.Nodes
 }
 
 func findKey(keys []keyInfo, id string) *keyInfo {
@@ -194,7 +196,7 @@ func TestAPIKeyLifecycle(t *testing.T) {
 			!slices.Equal(out.Viewer.Permissions, want.Permissions) {
 			t.Errorf("viewer = %+v, want %+v", out.Viewer, want)
 		}
-		r = e.gql(secret, `{ me { id apiKeys { `+keyFields+` } } }`, nil)
+		r = e.gql(secret, `{ me { id apiKeys { nodes { `+keyFields+` } } } }`, nil)
 		later = append(later, r)
 		var me struct{ Me struct{ ID string } }
 		r.Decode(t, &me)
@@ -204,6 +206,10 @@ func TestAPIKeyLifecycle(t *testing.T) {
 	})
 
 	step("LastUsedAtRecorded", func(t *testing.T, e *env) {
+		// Both requests of Authenticates saw lastUsedAt null and each
+		// started a write: wait for both, or the later one lands between
+		// the two reads below.
+		e.store.WaitBackground()
 		var used *time.Time
 		for deadline := time.Now().Add(10 * time.Second); used == nil && time.Now().Before(deadline); {
 			r, keys := listKeys(e, tenantID, false)

@@ -8,13 +8,17 @@ import (
 	"testing"
 	"time"
 
+	"tenantapi/httpapi"
 	"tenantapi/tenant"
 )
 
 // everyTenantField selects every nested association of Tenant, through both
-// nodes and edges, as a dashboard's admin list would.
-const everyTenantField = `{
-  tenants(first: 100) {
+// nodes and edges, as a dashboard's admin list would, for a page of $first
+// tenants. Each list field costs its maximum (ipAllowlist 100 entries,
+// keywords 500, ...), so a page of 100 costs more than QUERY_MAX_COST
+// allows: statementsFor raises it, TestRealisticQueriesPass asks for 10.
+const everyTenantField = `query($first: Int!) {
+  tenants(first: $first) {
     totalCount
     pageInfo { hasNextPage endCursor }
     edges { cursor node { id name plan { id name } limits { users } } }
@@ -24,7 +28,7 @@ const everyTenantField = `{
       settings { dataResidency ipAllowlist auditLogRetentionDays }
       limits { users policies interactionsPerMonth apiRequestsPerMinute }
       usage { activeUsers policies interactionsThisMonth }
-      apiKeys(includeRevoked: true) { id prefix status permissions }
+      apiKeys(first: 5, includeRevoked: true) { totalCount nodes { id prefix status permissions } }
       keywords { items version } industries { allowed { code name } blocked { code } version }
       riskMatrix { weights { check weight } version } websiteConfig { enabledChecks timeoutSeconds version }
       watchlist { availableSeats activeSubjects remainingSeats version }
@@ -44,7 +48,7 @@ const everyTenantField = `{
 // statementsFor seeds n tenants with two API keys each and returns how many
 // SQL statements the admin list query with every nested field runs.
 func statementsFor(t *testing.T, n int) int64 {
-	e := newEnv(t)
+	e := newEnvWith(t, func(c *httpapi.Config) { c.Limits.MaxCost = 1 << 30 })
 	ctx := tenant.WithActor(context.Background(), &tenant.Actor{Kind: tenant.Admin})
 	plans := []string{"starter", "professional", "enterprise"}
 	for i := range n {
@@ -61,14 +65,14 @@ func statementsFor(t *testing.T, n int) int64 {
 	var out struct {
 		Tenants struct {
 			TotalCount int
-			Nodes      []struct{ APIKeys []any }
+			Nodes      []struct{ APIKeys struct{ Nodes []any } }
 		}
 	}
 	before := e.store.Statements.Load()
-	e.mustGQL(testAdminSecret, everyTenantField, nil, &out)
+	e.mustGQL(testAdminSecret, everyTenantField, map[string]any{"first": 100}, &out)
 	got := e.store.Statements.Load() - before
-	if out.Tenants.TotalCount != n || len(out.Tenants.Nodes) != n || len(out.Tenants.Nodes[0].APIKeys) != 2 {
-		t.Fatalf("got %d of %d tenants (%d keys on the first)", len(out.Tenants.Nodes), out.Tenants.TotalCount, len(out.Tenants.Nodes[0].APIKeys))
+	if out.Tenants.TotalCount != n || len(out.Tenants.Nodes) != n || len(out.Tenants.Nodes[0].APIKeys.Nodes) != 2 {
+		t.Fatalf("got %d of %d tenants (%d keys on the first)", len(out.Tenants.Nodes), out.Tenants.TotalCount, len(out.Tenants.Nodes[0].APIKeys.Nodes))
 	}
 	return got
 }
@@ -78,7 +82,8 @@ func statementsFor(t *testing.T, n int) int64 {
 // the list of 2, and its 21 associations run as one statement.
 func TestStatementsConstantInListSize(t *testing.T) {
 	t.Parallel()
-	// page + totalCount + settings + plans (plan and limits) + usage + apiKeys
+	// page + totalCount + settings + plans (plan and limits) + usage
+	// + apiKeys (page) + apiKeys (totalCount)
 	// + sso
 	// + keywords + industries + riskMatrix + websiteConfig + watchlist
 	// + notificationChannels
@@ -109,7 +114,7 @@ func TestStatementsForMe(t *testing.T) {
 	e.mustGQL(key, `{ viewer { kind } }`, nil, nil)
 	e.store.WaitBackground() // the first use writes lastUsedAt in the background
 	before := e.store.Statements.Load()
-	e.mustGQL(key, `query($from: Date!, $to: Date!) { me { name plan { name } settings { dataResidency } limits { users } usage { activeUsers } apiKeys { id }
+	e.mustGQL(key, `query($from: Date!, $to: Date!) { me { name plan { name } settings { dataResidency } limits { users } usage { activeUsers } apiKeys { nodes { id } }
 		billing { status } invoices(first: 5) { totalCount nodes { number } } stats(startDate: $from, endDate: $to) { summary { totalInteractions } }
 		accountStatus { requiresPayment credits { remaining } watchlist { remainingSeats } } } }`,
 		map[string]any{"from": "2026-01-01", "to": "2026-01-30"}, nil)

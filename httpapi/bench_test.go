@@ -31,7 +31,7 @@ func BenchmarkMe(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	body := []byte(`{"query":"{ me { name plan { name } settings { dataResidency } limits { users } usage { activeUsers } apiKeys { id } } }"}`)
+	body := []byte(`{"query":"{ me { name plan { name } settings { dataResidency } limits { users } usage { activeUsers } apiKeys { nodes { id } } } }"}`)
 	for _, wait := range []time.Duration{0, 100 * time.Microsecond, 500 * time.Microsecond, time.Millisecond, 2 * time.Millisecond} {
 		b.Run(fmt.Sprintf("wait=%s", wait), func(b *testing.B) {
 			srv := httptest.NewServer(httpapi.New(store, httpapi.Config{LoaderWait: wait, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))

@@ -61,3 +61,7 @@ func Measure(query string, vars map[string]any) (depth, cost int, err error) {
 	intro, _ := introspectionCost(es.Schema(), introspectionRoots(op.SelectionSet, nil), coerced, 1<<30)
 	return depth, cost + intro, nil
 }
+
+// ListBounds is listBounds: the most items of each list field, which the
+// cost counts.
+var ListBounds = listBounds

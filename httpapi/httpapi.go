@@ -62,6 +62,9 @@ type Config struct {
 	Introspection IntrospectionMode
 	// DisableFieldSuggestions drops "Did you mean" from errors (production).
 	DisableFieldSuggestions bool
+	// MaxActiveAPIKeys caps each tenant's active API keys
+	// (API_KEYS_MAX_ACTIVE); 0 = tenant.DefaultMaxActiveAPIKeys.
+	MaxActiveAPIKeys int
 
 	testAroundFields graphql.FieldMiddleware // set by tests only (export_test.go)
 	testNow          func() time.Time        // set by tests only (export_test.go)
@@ -82,7 +85,7 @@ func New(store *db.Store, cfg Config) http.Handler {
 	auth.failures = newAuthFailures(cfg)
 	limiter := newRateLimiter(cfg)
 
-	srv := handler.New(resolvers.NewSchema(store, resolvers.Deps{Egress: cfg.Egress, SSOLoginBase: cfg.SSOLoginBase}))
+	srv := handler.New(resolvers.NewSchema(store, resolvers.Deps{Egress: cfg.Egress, SSOLoginBase: cfg.SSOLoginBase, MaxActiveAPIKeys: cfg.MaxActiveAPIKeys}))
 	// The project's own transports (transport.go, websocket.go): every one
 	// reads requests through the same guards.
 	srv.AddTransport(wsTransport{auth: auth, maxBody: cfg.MaxBodyBytes, origins: originPatterns(cfg.AllowedOrigins),

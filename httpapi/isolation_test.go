@@ -41,7 +41,7 @@ func idVar(id string) map[string]any { return map[string]any{"id": id} }
 // the owner id).
 var isoCases = []isoCase{
 	{"tenant", qTenant, idVar, "NOT_FOUND"},
-	{"tenant/nested", `query($id: ID!) { tenant(id: $id) { id name plan { id } settings { version } limits { users } usage { activeUsers } apiKeys(includeRevoked: true) { id } } }`, idVar, "NOT_FOUND"},
+	{"tenant/nested", `query($id: ID!) { tenant(id: $id) { id name plan { id } settings { version } limits { users } usage { activeUsers } apiKeys(first: 100, includeRevoked: true) { nodes { id } } } }`, idVar, "NOT_FOUND"},
 	{"tenants", `query($id: String) { tenants(filter: {search: $id}) { nodes { id } } }`, idVar, "FORBIDDEN"},
 	{"createTenant", qCreateTenant, func(id string) map[string]any {
 		return map[string]any{"in": map[string]any{"name": "Lookalike", "domain": "x-" + id + ".example", "ownerId": id}}
@@ -61,7 +61,7 @@ var isoCases = []isoCase{
 const snapshotQuery = `query($id: ID!) { tenant(id: $id) {
 	id name domain status version modifiedAt modifiedBy deletedAt owner { id email } plan { id }
 	settings { dataResidency encryptionEnabled auditLogRetentionDays ssoEnabled ipAllowlist deduplicateTokens version updatedAt updatedBy }
-	apiKeys(includeRevoked: true) { id name prefix permissions status createdAt createdBy expiresAt revokedAt } } }`
+	apiKeys(first: 100, includeRevoked: true) { nodes { id name prefix permissions status createdAt createdBy expiresAt revokedAt } } } }`
 
 func (e *env) snapshot(tenantID string) string {
 	e.t.Helper()
@@ -118,7 +118,7 @@ func TestIsolationForeignIDs(t *testing.T) {
 		t.Errorf("tenant A changed:\nbefore %s\nafter  %s", beforeA, after)
 	}
 	var out struct{ Me struct{ ID string } }
-	e.mustGQL(bKey, `{ me { id apiKeys { status } } }`, nil, &out)
+	e.mustGQL(bKey, `{ me { id apiKeys { nodes { status } } } }`, nil, &out)
 	if out.Me.ID != b {
 		t.Errorf("B's key reads tenant %s, want %s", out.Me.ID, b)
 	}

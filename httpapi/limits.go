@@ -462,7 +462,8 @@ func (c costLimit) MutateOperationContext(ctx context.Context, opCtx *graphql.Op
 // costSchema is the executable schema with the cost model of the API: a
 // field costs 1 plus what it selects, except a connection field (one that
 // returns a *Connection), which costs its page size (first or last) times
-// what it selects, at least 1.
+// what it selects, at least 1, and a list field, which costs the most items
+// it can hold (listBounds) times what each selects, at least 1.
 type costSchema struct{ graphql.ExecutableSchema }
 
 func (s costSchema) Complexity(ctx context.Context, typeName, field string, childComplexity int, args map[string]any) (int, bool) {
@@ -474,7 +475,36 @@ func (s costSchema) Complexity(ctx context.Context, typeName, field string, chil
 			return mulSaturating(int(min(n, math.MaxInt32)), max(childComplexity, 1)), true
 		}
 	}
+	if n, ok := listBounds[typeName+"."+field]; ok {
+		return mulSaturating(n, max(childComplexity, 1)), true
+	}
 	return s.ExecutableSchema.Complexity(ctx, typeName, field, childComplexity, args)
+}
+
+// listBounds is the most items each list field of the schema can return
+// (connections aside: `first` bounds their pages), by "Type.field". Each is
+// the constant its write path enforces (tenant's validators), or the size of
+// the enum or catalog its items are distinct members of, so the cost of a
+// query is its real upper bound. TestEveryListFieldBounded fails on a list
+// field missing here: a list that grows with tenant data must have a
+// maximum enforced on write, or be a connection.
+var listBounds = map[string]int{
+	"TenantSettings.ipAllowlist":  tenant.MaxAllowlistEntries,   // NormalizeAllowlist
+	"NotificationChannels.emails": tenant.MaxNotificationEmails, // NormalizeEmails
+	"NotificationChannels.events": len(tenant.AllNotificationEvents),
+	"KeywordList.items":           tenant.MaxKeywords, // NormalizeKeywords
+	"IndustryConfig.allowed":      len(tenant.IndustryCatalog),
+	"IndustryConfig.blocked":      len(tenant.IndustryCatalog),
+	"Query.industryCatalog":       len(tenant.IndustryCatalog),
+	"RiskMatrix.weights":          len(tenant.WebChecks), // each check at most once
+	"WebsiteConfig.enabledChecks": len(tenant.WebChecks),
+	"ApiKey.permissions":          len(tenant.AllPermissions), // de-duplicated on creation
+	"Viewer.permissions":          len(tenant.AllPermissions),
+	"Query.plans":                 tenant.MaxPlans,
+	"AuditEntry.changes":          tenant.MaxAuditChanges,
+	"Stats.trends":                tenant.MaxStatsBuckets,
+	"Credits.grants":              tenant.MaxCreditGrants,
+	"TokenReport.metricsByType":   tenant.MaxTokenTypes,
 }
 
 func mulSaturating(a, b int) int {

@@ -281,10 +281,10 @@ func TestRealisticQueriesPass(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	queries := map[string]readmeExample{
-		"everyTenantField":   {query: everyTenantField},
+		"everyTenantField":   {query: everyTenantField, vars: map[string]any{"first": 10}},
 		"introspection":      {query: introspectionQuery},
 		"graphiqlDefault":    {query: graphiql.DefaultQuery},
-		"meWithAssociations": {query: `{ me { name plan { name } settings { dataResidency } limits { users } usage { activeUsers } apiKeys { id } } }`},
+		"meWithAssociations": {query: `{ me { name plan { name } settings { dataResidency } limits { users } usage { activeUsers } apiKeys { totalCount nodes { id } } } }`},
 	}
 	for i, ex := range readmeQueries(t) {
 		queries[fmt.Sprintf("readme%02d", i+1)] = ex

@@ -590,7 +590,7 @@ func permissionCases() []permCase {
 	cases = append(cases, tenantFieldCases("settings", "settings { version }", "TENANT_READ")...)
 	cases = append(cases, tenantFieldCases("limits", "limits { apiRequestsPerMinute }", "TENANT_READ")...)
 	cases = append(cases, tenantFieldCases("usage", "usage { activeUsers }", "TENANT_READ")...)
-	cases = append(cases, tenantFieldCases("apiKeys", "apiKeys { id }", "API_KEYS_READ")...)
+	cases = append(cases, tenantFieldCases("apiKeys", "apiKeys { nodes { id } }", "API_KEYS_READ")...)
 	cases = append(cases, ssoPermissionCases()...) // sso_test.go
 	cases = append(cases, notificationPermissionCases()...)
 	cases = append(cases, screeningPermissionCases()...)
@@ -602,12 +602,12 @@ func permissionCases() []permCase {
 
 // apiKeysListCases check that apiKeys lists exactly the reached tenant's keys.
 func apiKeysListCases() []permCase {
-	q := `query($id: ID!) { tenant(id: $id) { id apiKeys(includeRevoked: true) { id } } }`
+	q := `query($id: ID!) { tenant(id: $id) { id apiKeys(first: 100, includeRevoked: true) { nodes { id } } } }`
 	return []permCase{
 		{op: "Tenant.apiKeys", variant: "listsTargetKeys", cred: keyWith("TENANT_MANAGE", "TENANT_READ", "API_KEYS_READ"), query: q, vars: targetIDVar,
-			check: wantOnly("tenant.apiKeys", func(f *fixture) []string { return []string{f.otherKey} })},
+			check: wantOnly("tenant.apiKeys.nodes", func(f *fixture) []string { return []string{f.otherKey} })},
 		{op: "Tenant.apiKeys", variant: "listsTargetKeys", cred: credAdmin, query: q, vars: targetIDVar,
-			check: wantOnly("tenant.apiKeys", func(f *fixture) []string { return []string{f.otherKey} })},
+			check: wantOnly("tenant.apiKeys.nodes", func(f *fixture) []string { return []string{f.otherKey} })},
 	}
 }
 

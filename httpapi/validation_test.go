@@ -32,7 +32,7 @@ const (
 const savedTenantQuery = `query($id: ID!) { tenant(id: $id) {
 	id name domain status version modifiedAt modifiedBy deletedAt owner { id email } plan { id }
 	settings { dataResidency encryptionEnabled auditLogRetentionDays ssoEnabled ipAllowlist deduplicateTokens version updatedAt updatedBy }
-	apiKeys(includeRevoked: true) { id name status }
+	apiKeys(first: 100, includeRevoked: true) { nodes { id name status } }
 } }`
 
 // savedTenant is the decoded savedTenantQuery.
@@ -48,7 +48,9 @@ type savedTenant struct {
 		IPAllowlist           []string
 		Version               int
 	}
-	ApiKeys []struct{ ID, Name, Status string }
+	ApiKeys struct {
+		Nodes []struct{ ID, Name, Status string }
+	}
 }
 
 // readSaved reads tenant id back with the admin secret: its raw JSON (to

@@ -20,7 +20,7 @@ type Loaders struct {
 	Settings *dataloader.Loader[string, *tenant.Settings]
 	Plan     *dataloader.Loader[string, *tenant.Plan]
 	Usage    *dataloader.Loader[string, *tenant.Usage]
-	APIKeys  *dataloader.Loader[string, []*tenant.APIKeyRecord]
+	APIKeys  *APIKeyLoaders // resolvers/apikey.go: apiKeys pages and totalCount
 
 	SSO *dataloader.Loader[string, *tenant.SSOConfig]
 
@@ -48,7 +48,7 @@ func NewLoaders(store *db.Store, wait time.Duration) *Loaders {
 		Settings: newLoader(store.SettingsByTenant, wait),
 		Plan:     newLoader(store.PlansByID, wait),
 		Usage:    newLoader(store.UsageByTenant, wait),
-		APIKeys:  newLoader(store.APIKeysByTenant, wait),
+		APIKeys:  NewAPIKeyLoaders(store, wait),
 
 		SSO: newLoader(store.SSOByTenant, wait),
 

@@ -95,8 +95,8 @@ func (r *Resolver) prefetch(ctx context.Context, ts []*tenant.Tenant, fields map
 	if readable && fields["usage"] {
 		wg.Go(func() { prime(ctx, l.Usage, ids, r.Store.UsageByTenant) })
 	}
-	if a.Has(tenant.PermAPIKeysRead) && fields["apiKeys"] {
-		wg.Go(func() { prime(ctx, l.APIKeys, ids, r.Store.APIKeysByTenant) })
+	if fields["apiKeys"] {
+		primeAPIKeys(ctx, wg, l.APIKeys, a, ids)
 	}
 	if a.Has(tenant.PermSSORead) && fields["sso"] {
 		wg.Go(func() { prime(ctx, l.SSO, ids, r.Store.SSOByTenant) })

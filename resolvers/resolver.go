@@ -21,6 +21,8 @@ type Resolver struct {
 	Store        *db.Store
 	Egress       *egress.Client // outbound requests to tenant-supplied URLs (SSO tests, webhooks)
 	SSOLoginBase string         // SsoConfig.loginUrl's base (tenant.ParseSSOLoginBase)
+	// MaxActiveAPIKeys caps each tenant's active API keys (createApiKey).
+	MaxActiveAPIKeys int
 }
 
 // Deps are the schema's dependencies besides the Store.
@@ -29,6 +31,9 @@ type Deps struct {
 	// SSOLoginBase is where tenants' users start an SSO login (loginUrl is
 	// it + "/<tenant id>"); "" = tenant.DefaultSSOLoginBase.
 	SSOLoginBase string
+	// MaxActiveAPIKeys caps each tenant's active API keys
+	// (API_KEYS_MAX_ACTIVE); 0 = tenant.DefaultMaxActiveAPIKeys.
+	MaxActiveAPIKeys int
 }
 
 // Options tune the schema.
@@ -48,7 +53,10 @@ func NewSchema(store *db.Store, deps Deps) graphql.ExecutableSchema {
 	if deps.SSOLoginBase == "" {
 		deps.SSOLoginBase = tenant.DefaultSSOLoginBase
 	}
-	cfg := graph.Config{Resolvers: &Resolver{Store: store, Egress: deps.Egress, SSOLoginBase: deps.SSOLoginBase}}
+	if deps.MaxActiveAPIKeys <= 0 {
+		deps.MaxActiveAPIKeys = tenant.DefaultMaxActiveAPIKeys
+	}
+	cfg := graph.Config{Resolvers: &Resolver{Store: store, Egress: deps.Egress, SSOLoginBase: deps.SSOLoginBase, MaxActiveAPIKeys: deps.MaxActiveAPIKeys}}
 	cfg.Directives.HasPermission = HasPermission
 	return graph.NewExecutableSchema(cfg)
 }

@@ -92,7 +92,8 @@ func (r *mutationResolver) CreateAPIKey(ctx context.Context, input graph.CreateA
 	if err != nil {
 		return nil, err
 	}
-	k, secret, err := r.Store.CreateAPIKey(ctx, tenant.NewAPIKeyInput{TenantID: id, Name: input.Name, Permissions: input.Permissions, ExpiresAt: input.ExpiresAt})
+	k, secret, err := r.Store.CreateAPIKey(ctx, tenant.NewAPIKeyInput{TenantID: id, Name: input.Name, Permissions: input.Permissions, ExpiresAt: input.ExpiresAt,
+		MaxActive: r.MaxActiveAPIKeys})
 	if err != nil {
 		return nil, err
 	}

@@ -13,18 +13,26 @@ import (
 )
 
 // APIKeys is the resolver for the apiKeys field.
-func (r *tenantResolver) APIKeys(ctx context.Context, obj *tenant.Tenant, includeRevoked *bool) ([]*tenant.APIKeyRecord, error) {
-	keys, err := loaders(ctx).APIKeys.Load(ctx, obj.ID)()
-	if err != nil || (includeRevoked != nil && *includeRevoked) {
-		return keys, err
+func (r *tenantResolver) APIKeys(ctx context.Context, obj *tenant.Tenant, first *int, after *string, includeRevoked *bool) (*graph.APIKeyConnection, error) {
+	args, err := checkAPIKeyArgs(first, after, includeRevoked)
+	if err != nil {
+		return nil, err
 	}
-	active := make([]*tenant.APIKeyRecord, 0, len(keys))
-	for _, k := range keys {
-		if k.RevokedAt == nil {
-			active = append(active, k)
+	l := loaders(ctx).APIKeys
+	conn := &graph.APIKeyConnection{Edges: []*graph.APIKeyEdge{}, Nodes: []*tenant.APIKeyRecord{}, PageInfo: &graph.PageInfo{}}
+	if selectsField(ctx, "ApiKeyConnection", "nodes") || selectsField(ctx, "ApiKeyConnection", "edges") || selectsField(ctx, "ApiKeyConnection", "pageInfo") {
+		page, err := l.Page(args).Load(ctx, obj.ID)()
+		if err != nil {
+			return nil, err
+		}
+		conn = apiKeyConnection(page)
+	}
+	if selectsField(ctx, "ApiKeyConnection", "totalCount") {
+		if conn.TotalCount, err = l.Count(args.includeRevoked).Load(ctx, obj.ID)(); err != nil {
+			return nil, err
 		}
 	}
-	return active, nil
+	return conn, nil
 }
 
 // Edges is the resolver for the edges field.

@@ -122,3 +122,44 @@ func HashKey(key string) []byte {
 
 // KeyDisplayPrefix is the part of a key that is safe to show: "tnt_Ab3dE5fG".
 func KeyDisplayPrefix(key string) string { return key[:KeyDisplayChars] }
+
+// Active keys per tenant: API_KEYS_MAX_ACTIVE, within these bounds. Each
+// key is a credential to audit and rotate; a tenant that needs more than
+// a few dozen is usually leaking them (one created per deployment, never
+// revoked), and an unbounded count made Tenant.apiKeys a list of
+// megabytes.
+const (
+	DefaultMaxActiveAPIKeys = 50
+	MinMaxActiveAPIKeys     = 1
+	MaxMaxActiveAPIKeys     = 10000
+)
+
+// ActiveKeysExceeded is the refusal of a key past the tenant's cap.
+func ActiveKeysExceeded(limit int) error {
+	return Errorf(ECONFLICT, "the tenant already has %d active API keys, the most allowed (API_KEYS_MAX_ACTIVE); revoke one with revokeApiKey, or wait for one to expire, then create the new key", limit)
+}
+
+// CheckOutlives refuses a new key that would outlive the key creating it:
+// creator is the creating key's expiry (nil: it never expires, or the
+// creator is not a key), expires the new key's (nil: never). A credential
+// that expires in an hour must not be able to mint one that lasts forever.
+func CheckOutlives(creator, expires *time.Time) error {
+	if creator == nil {
+		return nil
+	}
+	limit := creator.UTC().Format(time.RFC3339)
+	if expires == nil {
+		return Invalid("expiresAt", "expiresAt is required: the API key creating this key expires at %s, and a key cannot outlive its creator; give an expiresAt at or before %s", limit, limit)
+	}
+	if expires.After(*creator) {
+		return Invalid("expiresAt", "expiresAt must be at or before %s, when the API key creating this key expires (a key cannot outlive its creator), got %s", limit, expires.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// APIKeyPage is one page of a tenant's API keys, newest first.
+type APIKeyPage struct {
+	TenantID    string
+	Keys        []*APIKeyRecord
+	HasNextPage bool
+}

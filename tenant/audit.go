@@ -162,6 +162,12 @@ type AuditQuery struct {
 	Filter AuditFilter
 }
 
+// MaxAuditChanges bounds AuditEntry.changes: an entry lists the changed
+// columns of one row, so the widest audited table bounds it (the audit
+// triggers' tables; TestAuditChangesBound checks every one), and an
+// EVENT's summary has a handful of fields.
+const MaxAuditChanges = 40
+
 // The bounds of audit queries.
 const (
 	MaxAuditPage        = 100

@@ -143,6 +143,9 @@ type NewAPIKeyInput struct {
 	Name        string
 	Permissions []Permission
 	ExpiresAt   *time.Time
+	// MaxActive is the tenant's cap of active keys (API_KEYS_MAX_ACTIVE),
+	// set by the server, not the client; 0 = DefaultMaxActiveAPIKeys.
+	MaxActive int
 }
 
 // MaxKeyNameLength bounds an API key's name.

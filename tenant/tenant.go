@@ -69,6 +69,10 @@ type Settings struct {
 	UpdatedBy             string    `db:"updated_by"`
 }
 
+// MaxPlans bounds the plans catalog (Query.plans): starter, professional
+// and enterprise, written by the migrations; no mutation adds a plan.
+const MaxPlans = 3
+
 // Plan is an entry of the plans catalog. A nil limit means unlimited.
 type Plan struct {
 	ID                   string `db:"id"`

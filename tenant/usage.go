@@ -409,11 +409,18 @@ type UsageReceipt struct {
 
 // ---- Credits ----
 
-// Limits of credit grants.
+// Limits of credit grants. MaxCreditGrants bounds Credits.grants, which
+// lists every grant: grantCredits refuses one more (CONFLICT).
 const (
 	MaxCreditGrant      = 1_000_000_000
 	MaxCreditReasonSize = 200
+	MaxCreditGrants     = 100
 )
+
+// MaxTokenTypes bounds the distinct token types a tenant records
+// (TokenReport.metricsByType lists each): recordUsage refuses a batch that
+// would add more (BAD_USER_INPUT on events).
+const MaxTokenTypes = 100
 
 // CreditGrant is one-time credits given to a tenant (the screening
 // reference's free tier): used, oldest-expiring first, for interactions

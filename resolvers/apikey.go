@@ -1,0 +1,151 @@
+package resolvers
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/graph-gophers/dataloader/v7"
+
+	"tenantapi/db"
+	"tenantapi/graph"
+	"tenantapi/tenant"
+)
+
+// APIKeyLoaders batch Tenant.apiKeys for one operation, as InvoiceLoaders
+// do invoices: one page loader per distinct (first, after, includeRevoked),
+// keyed by tenant id, and one loader of the totals per includeRevoked.
+type APIKeyLoaders struct {
+	store *db.Store
+	wait  time.Duration
+
+	mu     sync.Mutex
+	pages  map[apiKeyArgs]*dataloader.Loader[string, *tenant.APIKeyPage]
+	counts map[bool]*dataloader.Loader[string, int]
+}
+
+type apiKeyArgs struct {
+	first          int
+	after          string
+	includeRevoked bool
+}
+
+// Tenant.apiKeys' page sizes: the schema's default `first`, and the
+// largest (httpapi's pageSizes refuses the others before anything runs).
+const (
+	defaultAPIKeyPage = 20
+	maxAPIKeyPage     = 100
+)
+
+// NewAPIKeyLoaders builds the API key loaders of one operation.
+func NewAPIKeyLoaders(store *db.Store, wait time.Duration) *APIKeyLoaders {
+	return &APIKeyLoaders{store: store, wait: wait,
+		pages:  map[apiKeyArgs]*dataloader.Loader[string, *tenant.APIKeyPage]{},
+		counts: map[bool]*dataloader.Loader[string, int]{}}
+}
+
+// Page returns the page loader for k, creating it on first use.
+func (l *APIKeyLoaders) Page(k apiKeyArgs) *dataloader.Loader[string, *tenant.APIKeyPage] {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if p := l.pages[k]; p != nil {
+		return p
+	}
+	p := newLoader(l.pageBatch(k), l.wait)
+	l.pages[k] = p
+	return p
+}
+
+// Count returns the totals loader for includeRevoked, creating it on first use.
+func (l *APIKeyLoaders) Count(includeRevoked bool) *dataloader.Loader[string, int] {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if c := l.counts[includeRevoked]; c != nil {
+		return c
+	}
+	c := newLoader(l.countBatch(includeRevoked), l.wait)
+	l.counts[includeRevoked] = c
+	return c
+}
+
+func (l *APIKeyLoaders) pageBatch(k apiKeyArgs) func(context.Context, []string) ([]*tenant.APIKeyPage, []error) {
+	return func(ctx context.Context, ids []string) ([]*tenant.APIKeyPage, []error) {
+		return l.store.APIKeyPagesByTenant(ctx, ids, k.first, k.after, k.includeRevoked)
+	}
+}
+
+func (l *APIKeyLoaders) countBatch(includeRevoked bool) func(context.Context, []string) ([]int, []error) {
+	return func(ctx context.Context, ids []string) ([]int, []error) {
+		return l.store.APIKeyCountsByTenant(ctx, ids, includeRevoked)
+	}
+}
+
+// checkAPIKeyArgs validates Tenant.apiKeys' arguments.
+func checkAPIKeyArgs(first *int, after *string, includeRevoked *bool) (apiKeyArgs, error) {
+	a := apiKeyArgs{first: defaultAPIKeyPage, includeRevoked: deref(includeRevoked)}
+	if first != nil {
+		a.first = *first
+	}
+	if a.first < 1 || a.first > maxAPIKeyPage {
+		return a, tenant.Invalid("first", "first must be between 1 and %d, got %d", maxAPIKeyPage, a.first)
+	}
+	if after != nil && *after != "" {
+		if _, _, err := db.DecodeAPIKeyCursor(*after); err != nil {
+			return a, tenant.Invalid("after", "after is not a cursor returned by this API")
+		}
+		a.after = *after
+	}
+	return a, nil
+}
+
+// apiKeyConnection turns a page into the GraphQL connection.
+func apiKeyConnection(p *tenant.APIKeyPage) *graph.APIKeyConnection {
+	c := &graph.APIKeyConnection{Nodes: p.Keys, Edges: make([]*graph.APIKeyEdge, len(p.Keys)),
+		PageInfo: &graph.PageInfo{HasNextPage: p.HasNextPage}}
+	for i, k := range p.Keys {
+		c.Edges[i] = &graph.APIKeyEdge{Cursor: db.APIKeyCursor(k), Node: k}
+	}
+	if n := len(p.Keys); n > 0 {
+		start, end := c.Edges[0].Cursor, c.Edges[n-1].Cursor
+		c.PageInfo.StartCursor, c.PageInfo.EndCursor = &start, &end
+	}
+	return c
+}
+
+// primeAPIKeys is prefetch for Tenant.apiKeys over a page of tenants: one
+// statement per distinct set of arguments selected, plus one for the
+// totals per includeRevoked when totalCount is selected.
+func primeAPIKeys(ctx context.Context, wg group, l *APIKeyLoaders, a *tenant.Actor, ids []string) {
+	if !a.Has(tenant.PermAPIKeysRead) {
+		return
+	}
+	op := graphql.GetOperationContext(ctx)
+	seen := map[apiKeyArgs]bool{}
+	counted := map[bool]bool{}
+	for _, f := range selectedTenantSubfields(ctx, "apiKeys") {
+		args := f.ArgumentMap(op.Variables)
+		first, ok := intArg(args["first"])
+		if !ok {
+			continue
+		}
+		after, _ := args["after"].(string)
+		rev, _ := args["includeRevoked"].(bool)
+		k, err := checkAPIKeyArgs(&first, &after, &rev)
+		if err != nil {
+			continue // the resolver reports it
+		}
+		for _, g := range graphql.CollectFields(op, f.Selections, []string{"ApiKeyConnection"}) {
+			switch {
+			case g.Name == "totalCount" && !counted[k.includeRevoked]:
+				counted[k.includeRevoked] = true
+				loader, batch := l.Count(k.includeRevoked), l.countBatch(k.includeRevoked)
+				wg.Go(func() { prime(ctx, loader, ids, batch) })
+			case g.Name != "totalCount" && g.Name != "__typename" && !seen[k]:
+				seen[k] = true
+				loader, batch := l.Page(k), l.pageBatch(k)
+				wg.Go(func() { prime(ctx, loader, ids, batch) })
+			}
+		}
+	}
+}
