@@ -3,13 +3,19 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
 
 	"tenantapi/db/dbtest"
 	"tenantapi/httpapi"
@@ -55,4 +61,75 @@ func BenchmarkMe(b *testing.B) {
 			b.ReportMetric(float64(store.Statements.Load()-start)/float64(b.N), "stmts/op")
 		})
 	}
+}
+
+// BenchmarkWebsocketOperation measures what re-authenticating every
+// websocket operation costs: `{ viewer { kind } }` (no SQL of its own) over
+// one open socket with the admin secret (checked without a lookup) and with
+// an API key (one indexed lookup per operation), and the same operation as
+// an HTTP POST with the key for reference. The key/admin ratio over the
+// socket is the price of the check.
+func BenchmarkWebsocketOperation(b *testing.B) {
+	store := dbtest.New(b)
+	ctx := tenant.WithActor(context.Background(), &tenant.Actor{Kind: tenant.Admin})
+	tn, err := store.CreateTenant(ctx, tenant.CreateTenant{Name: "Bench", Domain: "bench.example.com", PlanID: "professional"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, key, err := store.CreateAPIKey(ctx, tenant.NewAPIKeyInput{TenantID: tn.ID, Name: "bench", Permissions: tenant.TenantPermissions()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	const admin = "bench-admin-secret-0123456789abcdef"
+	srv := httptest.NewServer(httpapi.New(store, httpapi.Config{AdminSecret: admin, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+	defer srv.Close()
+	e := &env{t: b, srv: srv, store: store}
+	for _, c := range []struct{ name, token string }{{"ws/admin", admin}, {"ws/key", key}} {
+		b.Run(c.name, func(b *testing.B) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/graphql", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer conn.CloseNow()
+			_ = wsjson.Write(ctx, conn, wsMsg{Type: "connection_init", Payload: json.RawMessage(`{"Authorization": "Bearer ` + c.token + `"}`)})
+			var ack wsMsg
+			if err := wsjson.Read(ctx, conn, &ack); err != nil || ack.Type != "connection_ack" {
+				b.Fatalf("init: %+v %v", ack, err)
+			}
+			payload := json.RawMessage(`{"query": "{ viewer { kind } }"}`)
+			start := store.Statements.Load()
+			b.ResetTimer()
+			i := 0
+			for b.Loop() {
+				i++
+				id := strconv.Itoa(i)
+				if err := wsjson.Write(ctx, conn, wsMsg{ID: id, Type: "subscribe", Payload: payload}); err != nil {
+					b.Fatal(err)
+				}
+				for {
+					var m wsMsg
+					if err := wsjson.Read(ctx, conn, &m); err != nil {
+						b.Fatal(err)
+					}
+					if m.Type == "complete" {
+						break
+					}
+					if m.Type == "error" {
+						b.Fatalf("%s", m.Payload)
+					}
+				}
+			}
+			b.ReportMetric(float64(store.Statements.Load()-start)/float64(b.N), "stmts/op")
+		})
+	}
+	b.Run("http/key", func(b *testing.B) {
+		for b.Loop() {
+			r := e.gql(key, `{ viewer { kind } }`, nil)
+			if r.Status != http.StatusOK {
+				b.Fatalf("status %d", r.Status)
+			}
+		}
+	})
 }

@@ -257,6 +257,10 @@ func (c *wsConn) run(ctx context.Context, stop context.CancelFunc, id string, pa
 		delete(c.active, id)
 		c.mu.Unlock()
 	}()
+	// ended is the operation's own context: cancelled by the client's
+	// complete or the socket's end. (The executor's context ends with the
+	// operation's last response, so it cannot tell.)
+	ended := ctx
 	ctx = graphql.StartOperationTrace(ctx)
 	rc, opErr := c.exec.CreateOperationContext(ctx, params)
 	if opErr != nil {
@@ -270,7 +274,7 @@ func (c *wsConn) run(ctx context.Context, stop context.CancelFunc, id string, pa
 		if resp == nil {
 			break
 		}
-		if ctx.Err() != nil {
+		if ended.Err() != nil {
 			return // completed by the client, or the socket closed
 		}
 		b, err := json.Marshal(resp)
@@ -282,7 +286,7 @@ func (c *wsConn) run(ctx context.Context, stop context.CancelFunc, id string, pa
 			return
 		}
 	}
-	if ctx.Err() == nil {
+	if ended.Err() == nil {
 		_ = c.send(wsMessage{ID: id, Type: "complete"})
 	}
 }

@@ -215,6 +215,26 @@ func TestWebsocketProtocol(t *testing.T) {
 	t.Parallel()
 	e := newWSEnv(t, nil)
 	init := fmt.Sprintf(`{"Authorization": "Bearer %s"}`, e.key)
+	t.Run("OKNextThenComplete", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		ws := e.dialWS(t, ctx, nil, init)
+		ws.send("1", `{ viewer { kind } }`)
+		var types []string
+		for len(types) < 2 {
+			var m wsMsg
+			if err := wsjson.Read(ctx, ws.conn, &m); err != nil {
+				t.Fatalf("after %v: %v", types, err)
+			}
+			if m.ID != "1" {
+				t.Fatalf("message %+v for another operation", m)
+			}
+			types = append(types, m.Type)
+		}
+		if types[0] != "next" || types[1] != "complete" {
+			t.Fatalf("messages %v, want [next complete]", types)
+		}
+	})
 	t.Run("ErrSecondInit", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
