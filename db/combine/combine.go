@@ -30,8 +30,11 @@ import (
 
 // A Segment is one SELECT of a combined statement.
 type Segment struct {
-	// Query is one SELECT (not SELECT DISTINCT, not a set operation such
-	// as UNION) without its ORDER BY; its placeholders are $1..$len(Args).
+	// Query is one SELECT without its ORDER BY; its placeholders are
+	// $1..$len(Args), and it has no other "$<digits>" (they are
+	// renumbered as text). An ordered segment's Query starts with SELECT
+	// (not SELECT DISTINCT) and is not a set operation such as UNION: its
+	// number column goes into that SELECT, where Order's names are in scope.
 	Query string
 	// Order is the ORDER BY list of Query's rows, in Query's scope
 	// ("k.id, a.at DESC"); "" = the rows come in any order.
