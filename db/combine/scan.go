@@ -147,14 +147,15 @@ var scannerType = reflect.TypeFor[sql.Scanner]()
 // next appends an element for row n and points into (the segment's
 // columns, its marker first) at its fields.
 func (d *dest) next(n int64, into []any) {
-	var v reflect.Value
+	k := d.slice.Len()
+	d.slice.Grow(1) // amortized, in place
+	d.slice.SetLen(k + 1)
+	v := d.slice.Index(k)
+	v.SetZero() // the caller's slice may hold old elements past its length
 	if d.isPtr {
 		p := reflect.New(d.base)
-		d.slice.Set(reflect.Append(d.slice, p))
+		v.Set(p)
 		v = p.Elem()
-	} else {
-		d.slice.Set(reflect.Append(d.slice, reflect.Zero(d.base)))
-		v = d.slice.Index(d.slice.Len() - 1)
 	}
 	d.ns = append(d.ns, n)
 	into[0] = discard{}
@@ -163,8 +164,13 @@ func (d *dest) next(n int64, into []any) {
 		return
 	}
 	for j, idx := range d.fields {
-		// Through embedded structs, allocating nil pointers, as sqlx.
-		into[1+j] = reflectx.FieldByIndexes(v, idx).Addr().Interface()
+		f := v
+		if len(idx) == 1 {
+			f = v.Field(idx[0])
+		} else {
+			f = reflectx.FieldByIndexes(v, idx) // through embedded structs, allocating nil pointers, as sqlx
+		}
+		into[1+j] = f.Addr().Interface()
 	}
 }
 
