@@ -228,14 +228,13 @@ func (s *Store) APIKeyPagesByTenant(ctx context.Context, ids []string, first int
 	}
 	all, own := scope(ctx)
 	var rows []apiKeyRow
-	err := s.selectBatch(ctx, &rows, `SELECT `+apiKeyCols+` FROM unnest($1::uuid[]) AS t(id)
+	err := s.selectOrdered(ctx, &rows, `k.tenant_id, k.created_at DESC, k.id DESC`, `SELECT `+apiKeyCols+` FROM unnest($1::uuid[]) AS t(id)
 		CROSS JOIN LATERAL (
 			SELECT * FROM api_keys k WHERE k.tenant_id = t.id AND ($5 OR k.revoked_at IS NULL)
 				AND ($6::timestamptz IS NULL OR (k.created_at, k.id) < ($6::timestamptz, $7::uuid))
 			ORDER BY k.created_at DESC, k.id DESC LIMIT $4
 		) k
-		WHERE ($2 OR t.id = $3)
-		ORDER BY k.tenant_id, k.created_at DESC, k.id DESC`, pq.Array(validIDs(ids)), all, own, first+1, includeRevoked, afterAt, afterID)
+		WHERE ($2 OR t.id = $3)`, pq.Array(validIDs(ids)), all, own, first+1, includeRevoked, afterAt, afterID)
 	if err != nil {
 		return fail(translate(err))
 	}

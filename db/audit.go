@@ -154,7 +154,9 @@ func (s *Store) AuditLogByTenant(ctx context.Context, q tenant.AuditQuery, ids [
 	}
 	args = append(args, q.First+1)
 	var rows []tenant.AuditEntry
-	err := s.selectBatch(ctx, &rows, `SELECT e.* FROM unnest($1::uuid[]) AS k(id)
+	// The LATERAL's ORDER BY picks each tenant's newest entries; the
+	// statement's own order is what keeps them newest first.
+	err := s.selectOrdered(ctx, &rows, `e.tenant_id, e.at DESC, e.id DESC`, `SELECT e.* FROM unnest($1::uuid[]) AS k(id)
 		CROSS JOIN LATERAL (SELECT `+auditCols+` FROM audit_log a WHERE a.tenant_id = k.id AND `+cond+`
 			ORDER BY a.at DESC, a.id DESC LIMIT `+fmt.Sprintf("$%d", len(args))+`) AS e
 		WHERE ($2 OR k.id = $3)`, args...)

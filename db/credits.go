@@ -58,12 +58,11 @@ func (s *Store) CreditsByTenant(ctx context.Context, ids []string) ([]*tenant.Cr
 	all, own := scope(ctx)
 	now := s.Now().UTC()
 	var rows []grantRow
-	err := s.selectBatch(ctx, &rows, `SELECT k.id AS key, g.id, k.id AS tenant_id, COALESCE(g.amount, 0) AS amount, COALESCE(g.used, 0) AS used,
+	err := s.selectOrdered(ctx, &rows, `k.id, g.expires_at NULLS LAST, g.created_at, g.id`, `SELECT k.id AS key, g.id, k.id AS tenant_id, COALESCE(g.amount, 0) AS amount, COALESCE(g.used, 0) AS used,
 		  g.expires_at, COALESCE(g.reason, '') AS reason, COALESCE(g.created_at, 'epoch') AS created_at, COALESCE(g.created_by, '') AS created_by
 		FROM unnest($1::uuid[]) AS k(id)
 		LEFT JOIN credit_grants g ON g.tenant_id = k.id
-		WHERE ($2 OR k.id = $3)
-		ORDER BY k.id, g.expires_at NULLS LAST, g.created_at, g.id`, pq.Array(validIDs(ids)), all, own)
+		WHERE ($2 OR k.id = $3)`, pq.Array(validIDs(ids)), all, own)
 	byTenant := map[string][]*tenant.CreditGrant{}
 	var keys []string
 	for i := range rows {

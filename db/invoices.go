@@ -60,13 +60,12 @@ func (s *Store) InvoicePagesByTenant(ctx context.Context, ids []string, first in
 	}
 	all, own := scope(ctx)
 	var rows []tenant.Invoice
-	err := s.selectBatch(ctx, &rows, `SELECT `+invoiceCols+` FROM unnest($1::uuid[]) AS k(id)
+	err := s.selectOrdered(ctx, &rows, `i.tenant_id, i.date DESC, i.id DESC`, `SELECT `+invoiceCols+` FROM unnest($1::uuid[]) AS k(id)
 		CROSS JOIN LATERAL (
 			SELECT * FROM invoices i WHERE i.tenant_id = k.id AND ($5::date IS NULL OR (i.date, i.id) < ($5::date, $6::uuid))
 			ORDER BY i.date DESC, i.id DESC LIMIT $4
 		) i
-		WHERE ($2 OR k.id = $3)
-		ORDER BY i.tenant_id, i.date DESC, i.id DESC`, pq.Array(validIDs(ids)), all, own, first+1, afterDate, afterID)
+		WHERE ($2 OR k.id = $3)`, pq.Array(validIDs(ids)), all, own, first+1, afterDate, afterID)
 	if err != nil {
 		err = translate(err)
 		for i := range errs {

@@ -14,7 +14,7 @@ const planCols = `id, name, description, users, policies, interactions_per_month
 // Plans lists the plans catalog, smallest first.
 func (s *Store) Plans(ctx context.Context) ([]*tenant.Plan, error) {
 	var out []*tenant.Plan
-	err := s.selectBatch(ctx, &out, `SELECT `+planCols+` FROM plans ORDER BY rank`)
+	err := s.selectOrdered(ctx, &out, `rank`, `SELECT `+planCols+` FROM plans`)
 	return out, translate(err)
 }
 

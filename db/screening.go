@@ -233,10 +233,10 @@ func (s *Store) RiskMatricesByTenant(ctx context.Context, ids []string) ([]*tena
 	var rows []riskRow
 	// Distinct keys: a repeated key would repeat its weights in the fold.
 	keys := slices.Compact(slices.Sorted(slices.Values(validIDs(ids))))
-	err := s.selectBatch(ctx, &rows, `SELECT k.id AS tenant_id, `+riskCols+`
+	err := s.selectOrdered(ctx, &rows, `k.id, `+riskOrder, `SELECT k.id AS tenant_id, `+riskCols+`
 		FROM `+scopedKeys+` LEFT JOIN risk_matrices m ON m.tenant_id = k.id
 		LEFT JOIN risk_matrix_weights w ON w.tenant_id = m.tenant_id
-		WHERE `+scopedWhere+` ORDER BY k.id, `+riskOrder, pq.Array(keys), all, own)
+		WHERE `+scopedWhere, pq.Array(keys), all, own)
 	ms := riskMatrices(rows)
 	return inKeyOrder(ids, ms, err, "risk matrix", func(m **tenant.RiskMatrix) (string, *tenant.RiskMatrix) { return (*m).TenantID, *m })
 }

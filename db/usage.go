@@ -374,7 +374,7 @@ func (s *Store) StatsByTenant(ctx context.Context, q tenant.StatsQuery, ids []st
 		args = append(args, pq.Array(dateStrings(months)), pq.Array(dateStrings(days)))
 	}
 	var rows []statsRow
-	err := s.selectBatch(ctx, &rows, `SELECT k.id AS tenant_id, b.bucket,
+	err := s.selectOrdered(ctx, &rows, `k.id, b.bucket`, `SELECT k.id AS tenant_id, b.bucket,
 		  COALESCE(b.interactions, 0) AS interactions, COALESCE(b.blocked, 0) AS blocked, COALESCE(b.coached, 0) AS coached,
 		  COALESCE(b.logged, 0) AS logged, COALESCE(b.high_risk, 0) AS high_risk,
 		  `+distinct+`
@@ -384,8 +384,7 @@ func (s *Store) StatsByTenant(ctx context.Context, q tenant.StatsQuery, ids []st
 		  FROM usage_daily d WHERE d.tenant_id = k.id AND d.day BETWEEN $4 AND $5
 		  GROUP BY 1
 		) b ON true
-		WHERE ($2 OR k.id = $3)
-		ORDER BY k.id, b.bucket`, args...)
+		WHERE ($2 OR k.id = $3)`, args...)
 	var out []*tenant.Stats
 	var buckets map[tenant.Date]*tenant.StatsBucket
 	for _, r := range rows {
@@ -438,13 +437,12 @@ func (s *Store) UsageReportsByTenant(ctx context.Context, ids []string) ([]*tena
 	all, own := scope(ctx)
 	month := tenant.DateOf(s.Now()).MonthStart()
 	var rows []reportRow
-	err := s.selectBatch(ctx, &rows, `SELECT t.id AS tenant_id, p.included_monthly_active_tokens AS included,
+	err := s.selectOrdered(ctx, &rows, `t.id, tt.token_type`, `SELECT t.id AS tenant_id, p.included_monthly_active_tokens AS included,
 		  COALESCE((SELECT sum(d.tokenized) FROM usage_daily d WHERE d.tenant_id = t.id AND d.day >= $4 AND d.day < $5), 0) AS monthly_active,
 		  tt.token_type, COALESCE(tt.count, 0) AS count, tt.last_created_at
 		FROM tenants t JOIN plans p ON p.id = t.plan_id
 		LEFT JOIN usage_token_types tt ON tt.tenant_id = t.id
-		WHERE t.id = ANY($1::uuid[]) AND ($2 OR t.id = $3)
-		ORDER BY t.id, tt.token_type`, pq.Array(validIDs(ids)), all, own, month, nextMonth(month))
+		WHERE t.id = ANY($1::uuid[]) AND ($2 OR t.id = $3)`, pq.Array(validIDs(ids)), all, own, month, nextMonth(month))
 	var out []*tenant.UsageReport
 	for _, r := range rows {
 		if len(out) == 0 || out[len(out)-1].TenantID != r.TenantID {
