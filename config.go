@@ -163,11 +163,16 @@ func settings(c *config) []setting {
 // what is wrong and what is allowed.
 func loadConfig(getenv func(string) string) (config, error) {
 	var c config
-	for _, s := range settings(&c) {
-		v := getenv(s.name)
-		if v != "" && s.olderFormOf != "" && getenv(s.olderFormOf) != "" {
+	table := settings(&c)
+	// A variable and its older form, both set, is a mistake whatever their
+	// values: say so first rather than complain about one of them.
+	for _, s := range table {
+		if s.olderFormOf != "" && getenv(s.name) != "" && getenv(s.olderFormOf) != "" {
 			return c, fmt.Errorf("set %s (%s) and not %s, its older form", s.olderFormOf, plain(settingAllowed(s.olderFormOf)), s.name)
 		}
+	}
+	for _, s := range table {
+		v := getenv(s.name)
 		if v == "" {
 			v = s.def
 		}
