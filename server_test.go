@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"reflect"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -213,14 +215,14 @@ func TestConfigTableMatchesReadme(t *testing.T) {
 		return m
 	}
 	inCode, inReadme := defaults(want), defaults(got)
-	for name, def := range inCode {
-		if d, ok := inReadme[name]; !ok {
+	for _, name := range slices.Sorted(maps.Keys(inCode)) {
+		if d, def := inReadme[name], inCode[name]; d == "" {
 			t.Errorf("%s is read by the code but not in %s", name, readmeConfigPath)
 		} else if d != def {
 			t.Errorf("%s: %s says the default is %s, the code %s", name, readmeConfigPath, d, def)
 		}
 	}
-	for name := range inReadme {
+	for _, name := range slices.Sorted(maps.Keys(inReadme)) {
 		if _, ok := inCode[name]; !ok {
 			t.Errorf("%s is in %s but not declared in settings (config.go)", name, readmeConfigPath)
 		}
