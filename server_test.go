@@ -4,11 +4,20 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"flag"
+	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -17,6 +26,7 @@ import (
 
 	"tenantapi/db"
 	"tenantapi/db/dbtest"
+	"tenantapi/httpapi"
 	"tenantapi/keyring"
 	"tenantapi/tenant"
 )
@@ -79,6 +89,14 @@ func TestLoadConfig(t *testing.T) {
 		{"OKAPIKeysMaxActive", map[string]string{"API_KEYS_MAX_ACTIVE": "200"}, ""},
 		{"ErrAPIKeysMaxActiveZero", map[string]string{"API_KEYS_MAX_ACTIVE": "0"}, "API_KEYS_MAX_ACTIVE must be a number of active API keys per tenant from 1 to 10000"},
 		{"ErrAPIKeysMaxActiveWord", map[string]string{"API_KEYS_MAX_ACTIVE": "lots"}, "API_KEYS_MAX_ACTIVE must be a number"},
+		{"ErrLoaderWaitTooLong", map[string]string{"LOADER_WAIT": "2s"}, "LOADER_WAIT must be a duration from 0 to 1s such as 0 or 500us"},
+		{"ErrShutdownTimeoutZero", map[string]string{"SHUTDOWN_TIMEOUT": "0"}, "SHUTDOWN_TIMEOUT must be a positive duration such as 20s"},
+		{"OKDBStatementTimeoutNone", map[string]string{"DB_STATEMENT_TIMEOUT": "0s"}, ""},
+		{"ErrDBStatementTimeoutShort", map[string]string{"DB_STATEMENT_TIMEOUT": "500us"}, "DB_STATEMENT_TIMEOUT must be a duration from 1ms to 1h such as 10s, or 0 for none"},
+		{"ErrRequestMaxBytesLarge", map[string]string{"REQUEST_MAX_BYTES": "104857601"}, "REQUEST_MAX_BYTES must be a number of bytes from 1024 to 104857600"},
+		{"ErrAnonymousPerMinuteRange", map[string]string{"RATE_LIMIT_ANONYMOUS_PER_MINUTE": "x"}, "RATE_LIMIT_ANONYMOUS_PER_MINUTE must be a number of requests from 0 (no limit) to 1000000"},
+		{"OKIntrospectionEnabled", map[string]string{"INTROSPECTION_ENABLED": "true"}, ""},
+		{"ErrIntrospectionBothOrder", map[string]string{"INTROSPECTION": "bogus", "INTROSPECTION_ENABLED": "bogus"}, "set INTROSPECTION (all, authenticated, off) and not INTROSPECTION_ENABLED, its older form"},
 		{"ErrSSOLoginBaseQuery", map[string]string{"SSO_LOGIN_BASE_URL": "https://login.example.com/sso?x=1"}, "without query or fragment"},
 	}
 	for _, tc := range tests {
@@ -101,6 +119,160 @@ func TestLoadConfig(t *testing.T) {
 				t.Fatalf("error = %v, want one line containing %q", err, tc.wantErr)
 			}
 		})
+	}
+}
+
+// TestLoadConfigDefaults: with only DATABASE_URL set, every field holds the
+// default the table declares (the values loadConfig set by hand before it
+// was a table, and the constants of the packages that own them).
+func TestLoadConfigDefaults(t *testing.T) {
+	url := "postgres://u@127.0.0.1/db?sslmode=disable"
+	got, err := loadConfig(func(k string) string { return map[string]string{"DATABASE_URL": url}[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := config{DatabaseURL: url, Port: 8080, LogLevel: slog.LevelInfo, LogFormat: "json", DBMaxConns: 20, ShutdownTimeout: 20 * time.Second,
+		AnonymousPerMin: 60, FailedAuthPerMin: 20, Limits: httpapi.DefaultLimits, MaxBodyBytes: 1 << 20, RequestTimeout: httpapi.DefaultRequestTimeout,
+		StatementTime: 10 * time.Second, DBPrepare: true, Introspection: httpapi.IntrospectionAll, Suggestions: true, SSOLoginBase: tenant.DefaultSSOLoginBase,
+		MaxActiveKeys: tenant.DefaultMaxActiveAPIKeys}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("defaults:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// readmeConfigPath holds the Configuration table that settings generates.
+const readmeConfigPath = "README.md"
+
+var updateReadme = flag.Bool("update", false, "rewrite README.md's Configuration table from settings (TestConfigTableMatchesReadme)")
+
+// configTable renders settings as README.md's Configuration table.
+func configTable() []string {
+	lines := []string{"| Variable | Default | Allowed | Meaning |", "|---|---|---|---|"}
+	for _, s := range settings(&config{}) {
+		lines = append(lines, fmt.Sprintf("| `%s` | %s | %s | %s |", s.name, readmeDefault(s), s.val.allowed, s.meaning))
+	}
+	return lines
+}
+
+// readmeDefault is the Default column: the default in code marks, then its note.
+func readmeDefault(s setting) string {
+	switch {
+	case s.def == "":
+		return s.defNote
+	case s.defNote == "":
+		return "`" + s.def + "`"
+	}
+	return "`" + s.def + "` " + s.defNote
+}
+
+// TestConfigTableMatchesReadme keeps README.md's Configuration table equal
+// to settings, the table loadConfig reads: a variable in one and not the
+// other, a different default, or any other difference fails, with the
+// table to paste. `go test . -run TestConfigTableMatchesReadme -update`
+// rewrites the README's table instead.
+func TestConfigTableMatchesReadme(t *testing.T) {
+	b, err := os.ReadFile(readmeConfigPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(b), "\n")
+	start, end := -1, -1
+	inSection := false
+	for i, l := range lines {
+		switch {
+		case strings.HasPrefix(l, "## "):
+			inSection = l == "## Configuration"
+		case inSection && start < 0 && strings.HasPrefix(l, "| Variable |"):
+			start = i
+		}
+		if start >= 0 && i >= start && !strings.HasPrefix(l, "|") {
+			end = i
+			break
+		}
+	}
+	if start < 0 || end < 0 {
+		t.Fatalf("%s: no table starting with \"| Variable |\" under \"## Configuration\"", readmeConfigPath)
+	}
+	want := configTable()
+	if *updateReadme {
+		out := append(append(append([]string{}, lines[:start]...), want...), lines[end:]...)
+		if err := os.WriteFile(readmeConfigPath, []byte(strings.Join(out, "\n")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	got := lines[start:end]
+	if reflect.DeepEqual(got, want) {
+		return
+	}
+	defaults := func(rows []string) map[string]string {
+		m := map[string]string{}
+		for _, r := range rows[min(2, len(rows)):] {
+			if cells := strings.Split(r, " | "); len(cells) >= 2 {
+				m[strings.Trim(cells[0], "|` ")] = cells[1]
+			}
+		}
+		return m
+	}
+	inCode, inReadme := defaults(want), defaults(got)
+	for _, name := range slices.Sorted(maps.Keys(inCode)) {
+		if d, def := inReadme[name], inCode[name]; d == "" {
+			t.Errorf("%s is read by the code but not in %s", name, readmeConfigPath)
+		} else if d != def {
+			t.Errorf("%s: %s says the default is %s, the code %s", name, readmeConfigPath, d, def)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(inReadme)) {
+		if _, ok := inCode[name]; !ok {
+			t.Errorf("%s is in %s but not declared in settings (config.go)", name, readmeConfigPath)
+		}
+	}
+	t.Errorf("%s's Configuration table differs from settings (config.go). Edit the setting, then run\n"+
+		"\tgo test . -run TestConfigTableMatchesReadme -update\nor paste:\n%s", readmeConfigPath, strings.Join(want, "\n"))
+}
+
+// envNotConfig are the variables the repository reads that are not the
+// server's configuration, with why.
+var envNotConfig = map[string]string{
+	"CI":              "set by CI systems; only skips a browser test there",
+	"BENCH_ADMIN_URL": "the benchmark tools' own (bench/cmd/seed, bench/cmd/load: their -url flag's default)",
+}
+
+// TestConfigDeclaresEveryVariable: every environment variable named in a
+// Getenv or LookupEnv call anywhere in the repository is a row of settings
+// (or listed in envNotConfig), so none escapes the README.
+func TestConfigDeclaresEveryVariable(t *testing.T) {
+	declared := map[string]bool{}
+	for _, s := range settings(&config{}) {
+		if declared[s.name] {
+			t.Errorf("%s is declared twice in settings", s.name)
+		}
+		declared[s.name] = true
+	}
+	read := regexp.MustCompile(`(?:[Gg]etenv|LookupEnv)\("([A-Za-z0-9_]+)"\)`)
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") && path != "." || d.Name() == "node_modules") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range read.FindAllStringSubmatch(string(src), -1) {
+			if _, ok := envNotConfig[m[1]]; !ok && !declared[m[1]] {
+				t.Errorf("%s reads %s, which is not declared in settings (config.go) nor listed in envNotConfig", path, m[1])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 

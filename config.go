@@ -1,0 +1,394 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"tenantapi/httpapi"
+	"tenantapi/keyring"
+	"tenantapi/ratelimit"
+	"tenantapi/tenant"
+)
+
+// config is the process configuration, read from the environment by
+// loadConfig as the table in settings declares.
+type config struct {
+	DatabaseURL      string
+	Port             int
+	AdminSecret      string
+	AllowedOrigins   []string
+	LogLevel         slog.Level
+	LogFormat        string
+	LoaderWait       time.Duration
+	DBMaxConns       int
+	ShutdownTimeout  time.Duration
+	EncryptionKey    string // keyring spec; "" = development key under .data/
+	EgressPrivate    bool
+	TrustedProxies   []netip.Prefix
+	RedisURL         string // "" = in-process rate limiter
+	AnonymousPerMin  int    // rate limit of requests without credentials per client address; 0 = none
+	FailedAuthPerMin int    // failed authentications per client address; 0 = none
+	Limits           httpapi.Limits
+	MaxBodyBytes     int64
+	RequestTimeout   time.Duration
+	StatementTime    time.Duration // DB_STATEMENT_TIMEOUT; 0 = none
+	DBPrepare        bool          // DB_PREPARED_STATEMENTS
+	Introspection    httpapi.IntrospectionMode
+	Suggestions      bool
+	SSOLoginBase     string // SSO_LOGIN_BASE_URL: where tenants' users start an SSO login
+	MaxActiveKeys    int    // API_KEYS_MAX_ACTIVE: active API keys per tenant
+}
+
+// minAdminSecret is the shortest ADMIN_SECRET accepted: it guards every tenant.
+const minAdminSecret = 24
+
+// A setting is one environment variable, declared once: its default, what
+// it accepts, how it is read, and its row of README.md's Configuration
+// table, which TestConfigTableMatchesReadme keeps equal to this
+// declaration.
+type setting struct {
+	name string
+	// def is the value used when the variable is unset (or empty), read by
+	// the same parser as a set value, so the default obeys the same range;
+	// "" = none.
+	def string
+	// defNote is the README's words on the default, after def when there
+	// is one ("(1 MiB)") or instead of it ("unset (in-process rate limiter)").
+	defNote string
+	// required is the end of the error when the variable is unset:
+	// "NAME is required, <required>".
+	required string
+	// olderFormOf names the variable that replaced this one: setting both
+	// is an error.
+	olderFormOf string
+	// val parses the value into the config and says what it allows. A nil
+	// val.set marks a variable read elsewhere (by the Go runtime, by
+	// tests), declared here for the README only.
+	val     value
+	meaning string // the README's Meaning column
+}
+
+// A value is how a setting is read: allowed is the README's Allowed column,
+// and set stores a value or returns the one-line error naming the variable
+// and what it allows (never the value of a secret).
+type value struct {
+	allowed string
+	set     func(name, v string) error
+}
+
+// settings declares every environment variable, in the README's order,
+// with set functions that write into c.
+func settings(c *config) []setting {
+	return []setting{
+		{name: "DATABASE_URL", defNote: "— (required; `make run` supplies the private cluster's)",
+			required: "e.g. postgres://user@127.0.0.1:5432/tenantapi?sslmode=disable (or use `make run`, which starts a private PostgreSQL)",
+			val:      databaseURL(&c.DatabaseURL),
+			meaning:  "PostgreSQL URL, e.g. `postgres://app@db:5432/tenantapi?sslmode=disable`. lib/pq defaults to `sslmode=require`. Without `connect_timeout`, 5 (seconds) is added: opening a connection includes a handshake that requests' deadlines do not bound."},
+		{name: "PORT", def: "8080", val: number(&c.Port, 1, 65535, ""),
+			meaning: "HTTP port."},
+		{name: "ADMIN_SECRET", defNote: "unset (operator access disabled)", val: adminSecret(&c.AdminSecret),
+			meaning: "The platform operator's credential: every permission on every tenant (`openssl rand -hex 32`). Compared in constant time."},
+		{name: "CORS_ALLOWED_ORIGINS", defNote: "none (same-origin only)", val: origins(&c.AllowedOrigins),
+			meaning: "Origins allowed to call the API from a browser. Unset, no response carries an `Access-Control-Allow-*` header (preflights included), so browsers allow no cross-origin call; a listed origin is echoed back, and `*` is answered only when configured (`TestCORSOrigins`). Credentials (cookies) are never allowed: the API uses bearer tokens. Also the origins allowed to open websockets."},
+		{name: "LOG_LEVEL", def: "info", val: logLevel(&c.LogLevel),
+			meaning: "The least severe log lines written."},
+		{name: "LOG_FORMAT", def: "json", defNote: "(`text` under `make run`)", val: oneOf(&c.LogFormat, "json", "text"),
+			meaning: "Structured logs with `log/slog`: one line per request with its request id, status, duration, operation name and actor."},
+		{name: "LOADER_WAIT", def: "0", val: duration(&c.LoaderWait, 0, time.Second, "", "0 or 500us"),
+			meaning: "How long a dataloader waits to collect keys (see Batched loads)."},
+		{name: "DB_MAX_CONNS", def: "20", val: number(&c.DBMaxConns, 1, 1000, ""),
+			meaning: "Connection pool size. The combined reads of a tenant's associations use a second pool of half as many connections (at least 2), whose sessions use generic plans (`plan_cache_mode=force_generic_plan`); see *Batched loads*."},
+		{name: "GOGC", def: strconv.Itoa(defaultGCPercent), val: value{allowed: "a percentage, or `off` (read by the Go runtime)"},
+			meaning: "Go's garbage collector. The server sets this default when the variable is unset: a request allocates much and keeps little, and Go's own default (`GOGC=100`) spent 13% of the CPU collecting on the admin list."},
+		{name: "GOMEMLIMIT", def: fmt.Sprintf("%dMiB", defaultMemLimit>>20), val: value{allowed: "bytes with a unit such as `512MiB`, or `off` (read by the Go runtime)"},
+			meaning: fmt.Sprintf("Go's soft memory limit, set by the server when the variable is unset: it keeps the heap near %d MiB under load. In a container set it to about 80%% of its memory.", defaultMemLimit>>20)},
+		{name: "DB_PREPARED_STATEMENTS", def: "true", val: boolean(&c.DBPrepare),
+			meaning: "Reads run as named prepared statements, parsed once per connection and planned once per shape. Set `false` behind a pooler in transaction mode that cannot keep prepared statements (PgBouncer before 1.21, or without `max_prepared_statements`); the combined-read pool is then not used."},
+		{name: "SHUTDOWN_TIMEOUT", def: "20s", val: duration(&c.ShutdownTimeout, time.Nanosecond, 0, "", "20s"),
+			meaning: "On SIGTERM/SIGINT, how long in-flight requests get to finish."},
+		{name: "ENCRYPTION_KEY", defNote: "a development key generated into `.data/encryption-key`, with a warning", val: encryptionKey(&c.EncryptionKey),
+			meaning: "Keyring for secrets at rest (SSO client secrets, webhook secrets): AES-256-GCM, the tenant id bound as additional data. The primary key comes first (`k2:…,k1:…`): new secrets are sealed with it, older keys still open what they sealed. `openssl rand -base64 32`."},
+		{name: "TRUSTED_PROXIES", defNote: "none", val: prefixes(&c.TrustedProxies),
+			meaning: "Your reverse proxies. Only from them is `X-Forwarded-For` believed (read from the right, skipping trusted hops) to find the client address that IP allowlists check."},
+		{name: "EGRESS_ALLOW_PRIVATE", def: "false", val: boolean(&c.EgressPrivate),
+			meaning: "Outbound requests (SSO checks, test webhooks) refuse every address that is not globally reachable (see *Outbound requests*). `true` allows loopback, private-use, shared (`100.64.0.0/10`), link-local and unique-local addresses, and nothing else: development only."},
+		{name: "SSO_LOGIN_BASE_URL", def: tenant.DefaultSSOLoginBase, defNote: "(the reference's)", val: ssoLoginBase(&c.SSOLoginBase),
+			meaning: "Where tenants' users start an SSO login: `SsoConfig.loginUrl` is this followed by `/<tenant id>`. A trailing slash is dropped."},
+		{name: "REDIS_URL", defNote: "unset (in-process rate limiter)", val: redisURL(&c.RedisURL),
+			meaning: "The rate limits' budgets are kept in Redis, shared by every instance using it. See Rate limits."},
+		{name: "RATE_LIMIT_ANONYMOUS_PER_MINUTE", def: "60", val: number(&c.AnonymousPerMin, 0, 1_000_000, "requests"),
+			meaning: "Requests a minute without credentials, per client address (an IPv6 /64)."},
+		{name: "RATE_LIMIT_FAILED_AUTH_PER_MINUTE", def: "20", val: number(&c.FailedAuthPerMin, 0, 1_000_000, "failed authentications"),
+			meaning: "Failed authentications a minute per client address (unknown, revoked or expired key, wrong admin secret); past it the address's credentials that do not authenticate are refused with 429, while valid ones still pass (see *Rate limits*)."},
+		{name: "API_KEYS_MAX_ACTIVE", def: strconv.Itoa(tenant.DefaultMaxActiveAPIKeys),
+			val:     number(&c.MaxActiveKeys, tenant.MinMaxActiveAPIKeys, tenant.MaxMaxActiveAPIKeys, "active API keys per tenant"),
+			meaning: "Active (neither revoked nor expired) API keys per tenant; `createApiKey` past it answers `CONFLICT`. See Authentication and permissions."},
+		{name: "QUERY_MAX_DEPTH", def: strconv.Itoa(httpapi.DefaultLimits.MaxDepth), val: number(&c.Limits.MaxDepth, 2, 100, "levels of nested fields"),
+			meaning: "Levels of nested fields in a query (introspection excepted). See Query limits and request guards."},
+		{name: "QUERY_MAX_ALIASES", def: strconv.Itoa(httpapi.DefaultLimits.MaxAliases), val: number(&c.Limits.MaxAliases, 1, 10000, "aliases per operation"),
+			meaning: "Aliased fields per operation, fragments expanded."},
+		{name: "QUERY_MAX_DIRECTIVES", def: strconv.Itoa(httpapi.DefaultLimits.MaxDirectives), val: number(&c.Limits.MaxDirectives, 1, 100, "directives per field"),
+			meaning: "Directives on one field (or fragment spread, inline fragment, operation)."},
+		{name: "QUERY_MAX_TOKENS", def: strconv.Itoa(httpapi.DefaultLimits.MaxTokens), val: number(&c.Limits.MaxTokens, 100, 1_000_000, "tokens per document"),
+			meaning: "Lexical tokens of a document (comments are free)."},
+		{name: "QUERY_MAX_FIELD_COPIES", def: strconv.Itoa(httpapi.DefaultLimits.MaxFieldCopies), val: number(&c.Limits.MaxFieldCopies, 1, 1000, "copies of one field in a selection set"),
+			meaning: "Selections of one response name in one selection set once fragments are merged."},
+		{name: "QUERY_MAX_COST", def: strconv.Itoa(httpapi.DefaultLimits.MaxCost), val: number(&c.Limits.MaxCost, 100, 100_000_000, "cost units per operation"),
+			meaning: "Cost of an operation (a field 1, a connection `first` × what each item selects)."},
+		{name: "REQUEST_MAX_BYTES", def: "1048576", defNote: "(1 MiB)", val: number(&c.MaxBodyBytes, 1024, 100<<20, "bytes"),
+			meaning: "Largest request body; larger answers 413 `REQUEST_TOO_LARGE`."},
+		{name: "REQUEST_TIMEOUT", def: fmtDuration(httpapi.DefaultRequestTimeout), val: duration(&c.RequestTimeout, 100*time.Millisecond, 10*time.Minute, "", "15s"),
+			meaning: "Deadline of each request (of each operation over a websocket); past it the database statement is cancelled and the request answers `SERVICE_UNAVAILABLE`."},
+		{name: "DB_STATEMENT_TIMEOUT", def: "10s", val: duration(&c.StatementTime, time.Millisecond, time.Hour, "none", "10s"),
+			meaning: "PostgreSQL's `statement_timeout` on every connection of the pool, set at connection start-up (`options=-c statement_timeout=…`); migrations run without it. A pooler in transaction mode (PgBouncer) drops start-up options: set it on the database role there."},
+		{name: "INTROSPECTION", def: string(httpapi.IntrospectionAll), val: introspection(&c.Introspection),
+			meaning: "Who may query `__schema` and `__type`: `all`; `authenticated` (an API key or the admin secret; anonymous callers get `INTROSPECTION_DISABLED` with a message saying to authenticate); `off` (everyone refused, GraphiQL off with 404). `__typename` always works. **Production: `authenticated`**, so typed-client generators work with a key while the schema is not shown to everyone. Introspection is priced in `QUERY_MAX_COST` and `QUERY_MAX_DEPTH` in every mode (see Query limits)."},
+		{name: "INTROSPECTION_ENABLED", defNote: "unset", olderFormOf: "INTROSPECTION", val: introspectionEnabled(&c.Introspection),
+			meaning: "The older form of `INTROSPECTION`: `true` = `all`, `false` = `off`. Setting both is an error."},
+		{name: "FIELD_SUGGESTIONS_ENABLED", def: "true", val: boolean(&c.Suggestions),
+			meaning: "`false` removes \"Did you mean …?\" from every error, so error messages do not reveal schema names. Production: `false`."},
+		{name: "TEST_DATABASE_URL", defNote: "private cluster", val: value{allowed: "a superuser `postgres://` URL (read by `db/dbtest`)"},
+			meaning: "Tests only: each test creates and drops its own database."},
+		{name: "TEST_REDIS_URL", defNote: "set by `make test`", val: value{allowed: "a `redis://` URL (read by the rate limiter's tests)"},
+			meaning: "Tests only: the Redis of the shared rate limiter's tests. `make test` uses the one on 127.0.0.1:6379 when it answers, else starts a private `redis-server` under `.data/redis`; without either those tests skip (`apt-get install redis-server`)."},
+	}
+}
+
+// loadConfig reads every setting from getenv: an unset or empty variable
+// takes its default. The first invalid one stops it with one line saying
+// what is wrong and what is allowed.
+func loadConfig(getenv func(string) string) (config, error) {
+	var c config
+	table := settings(&c)
+	// A variable and its older form, both set, is a mistake whatever their
+	// values: say so first rather than complain about one of them.
+	for _, s := range table {
+		if s.olderFormOf != "" && getenv(s.name) != "" && getenv(s.olderFormOf) != "" {
+			return c, fmt.Errorf("set %s (%s) and not %s, its older form", s.olderFormOf, plain(settingAllowed(s.olderFormOf)), s.name)
+		}
+	}
+	for _, s := range table {
+		v := getenv(s.name)
+		if v == "" {
+			v = s.def
+		}
+		switch {
+		case s.val.set == nil: // read elsewhere
+		case v != "":
+			if err := s.val.set(s.name, v); err != nil {
+				return c, err
+			}
+		case s.required != "":
+			return c, fmt.Errorf("%s is required, %s", s.name, s.required)
+		}
+	}
+	return c, nil
+}
+
+// settingAllowed returns the Allowed column of the named setting.
+func settingAllowed(name string) string {
+	for _, s := range settings(&config{}) {
+		if s.name == name {
+			return s.val.allowed
+		}
+	}
+	return ""
+}
+
+// plain drops the README's code marks for an error line.
+func plain(s string) string { return strings.ReplaceAll(s, "`", "") }
+
+// number reads an integer from min to max; unit names what it counts, and a
+// min of 0 means no limit.
+func number[T int | int64](dst *T, min, max T, unit string) value {
+	what, from, allowed := "a number", fmt.Sprint(min), fmt.Sprintf("%d–%d", min, max)
+	if unit != "" {
+		what += " of " + unit
+	}
+	if min == 0 {
+		from, allowed = "0 (no limit)", allowed+"; `0` = no limit"
+	}
+	return value{allowed: allowed, set: func(name, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < int64(min) || n > int64(max) {
+			return fmt.Errorf("%s must be %s from %s to %d, got %q", name, what, from, max, v)
+		}
+		*dst = T(n)
+		return nil
+	}}
+}
+
+// duration reads a Go duration from min to max (max 0: no upper bound);
+// zero, if not "", is what 0 means, allowed besides the range.
+func duration(dst *time.Duration, min, max time.Duration, zero, example string) value {
+	rng, allowed := fmt.Sprintf("a duration from %s to %s", fmtDuration(min), fmtDuration(max)), fmtDuration(min)+"–"+fmtDuration(max)
+	if max == 0 {
+		rng, allowed = "a positive duration", "a positive duration"
+	}
+	rng += " such as " + example
+	if zero != "" {
+		rng, allowed = rng+", or 0 for "+zero, allowed+"; `0` = "+zero
+	}
+	return value{allowed: allowed, set: func(name, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || (max != 0 && d > max) || (d < min && !(d == 0 && zero != "")) {
+			return fmt.Errorf("%s must be %s, got %q", name, rng, v)
+		}
+		*dst = d
+		return nil
+	}}
+}
+
+// fmtDuration writes d as one would type it: 10m, not 10m0s.
+func fmtDuration(d time.Duration) string {
+	if d == 0 {
+		return "0"
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+func boolean(dst *bool) value {
+	return value{allowed: "`true`, `false`", set: func(name, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%s must be true or false, got %q", name, v)
+		}
+		*dst = b
+		return nil
+	}}
+}
+
+func oneOf(dst *string, values ...string) value {
+	return value{allowed: "`" + strings.Join(values, "`, `") + "`", set: func(name, v string) error {
+		for _, w := range values {
+			if v == w {
+				*dst = v
+				return nil
+			}
+		}
+		return fmt.Errorf("%s must be %s or %s, got %q", name, strings.Join(values[:len(values)-1], ", "), values[len(values)-1], v)
+	}}
+}
+
+func logLevel(dst *slog.Level) value {
+	return value{allowed: "`debug`, `info`, `warn`, `error`", set: func(name, v string) error {
+		if err := dst.UnmarshalText([]byte(v)); err != nil {
+			return fmt.Errorf("%s must be debug, info, warn or error, got %q", name, v)
+		}
+		return nil
+	}}
+}
+
+func databaseURL(dst *string) value {
+	return value{allowed: "a `postgres://` or `postgresql://` URL", set: func(name, v string) error {
+		if !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
+			// Not the value: it may hold a password.
+			return fmt.Errorf("%s must be a postgres:// URL", name)
+		}
+		*dst = v
+		return nil
+	}}
+}
+
+func adminSecret(dst *string) value {
+	return value{allowed: fmt.Sprintf("at least %d characters", minAdminSecret), set: func(name, v string) error {
+		if len(v) < minAdminSecret {
+			return fmt.Errorf("%s must be at least %d characters (it reaches every tenant); generate one with `openssl rand -hex 32`", name, minAdminSecret)
+		}
+		*dst = v
+		return nil
+	}}
+}
+
+func origins(dst *[]string) value {
+	return value{allowed: "comma-separated origins (`https://app.example.com`), or `*`", set: func(name, v string) error {
+		for _, o := range strings.Split(v, ",") {
+			o = strings.TrimSpace(o)
+			if o != "*" && !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") {
+				return fmt.Errorf("%s must be a comma-separated list of origins such as https://app.example.com, or *; got %q", name, o)
+			}
+			*dst = append(*dst, strings.TrimSuffix(o, "/"))
+		}
+		return nil
+	}}
+}
+
+func prefixes(dst *[]netip.Prefix) value {
+	return value{allowed: "comma-separated addresses or CIDR blocks", set: func(name, v string) error {
+		for _, p := range strings.Split(v, ",") {
+			prefix, err := tenant.ParsePrefix(p)
+			if err != nil {
+				return fmt.Errorf("%s must be a comma-separated list of addresses or CIDR blocks, got %q", name, strings.TrimSpace(p))
+			}
+			*dst = append(*dst, prefix)
+		}
+		return nil
+	}}
+}
+
+func encryptionKey(dst *string) value {
+	return value{allowed: "comma-separated `id:base64key` pairs of 32-byte keys, the primary first", set: func(_, v string) error {
+		if _, err := keyring.Parse(v); err != nil {
+			return err // names ENCRYPTION_KEY and the entry, never the key
+		}
+		*dst = v
+		return nil
+	}}
+}
+
+func redisURL(dst *string) value {
+	return value{allowed: "`redis://[:password@]host:port/db`, or `rediss://` for TLS", set: func(name, v string) error {
+		if _, err := ratelimit.ParseRedisURL(v); err != nil {
+			return fmt.Errorf("%s must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0, or unset for the in-process rate limiter: %w", name, err)
+		}
+		*dst = v
+		return nil
+	}}
+}
+
+func ssoLoginBase(dst *string) value {
+	return value{allowed: "an absolute https URL without query or fragment (http only for localhost)", set: func(name, v string) error {
+		base, err := tenant.ParseSSOLoginBase(v)
+		if err != nil {
+			return fmt.Errorf("%s %w", name, err)
+		}
+		*dst = base
+		return nil
+	}}
+}
+
+func introspection(dst *httpapi.IntrospectionMode) value {
+	return value{allowed: "`all`, `authenticated`, `off`", set: func(name, v string) error {
+		m, err := httpapi.ParseIntrospectionMode(v)
+		if err != nil {
+			return fmt.Errorf("%s %w", name, err)
+		}
+		*dst = m
+		return nil
+	}}
+}
+
+func introspectionEnabled(dst *httpapi.IntrospectionMode) value {
+	return value{allowed: "`true`, `false`", set: func(name, v string) error {
+		on, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%s must be true or false, got %q (or use INTROSPECTION: all, authenticated or off)", name, v)
+		}
+		*dst = httpapi.IntrospectionOff
+		if on {
+			*dst = httpapi.IntrospectionAll
+		}
+		return nil
+	}}
+}
