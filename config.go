@@ -47,8 +47,8 @@ type config struct {
 const minAdminSecret = 24
 
 // A setting is one environment variable, declared once: its default, what
-// it accepts, how it is read, and its row of README.md's Configuration
-// table, which TestConfigTableMatchesReadme keeps equal to this
+// it accepts, how it is read, and its row of docs/configuration.md's
+// table, which TestConfigTableMatchesDocs keeps equal to this
 // declaration.
 type setting struct {
 	name string
@@ -56,7 +56,7 @@ type setting struct {
 	// the same parser as a set value, so the default obeys the same range;
 	// "" = none.
 	def string
-	// defNote is the README's words on the default, after def when there
+	// defNote is the docs' words on the default, after def when there
 	// is one ("(1 MiB)") or instead of it ("unset (in-process rate limiter)").
 	defNote string
 	// required is the end of the error when the variable is unset:
@@ -67,12 +67,12 @@ type setting struct {
 	olderFormOf string
 	// val parses the value into the config and says what it allows. A nil
 	// val.set marks a variable read elsewhere (by the Go runtime, by
-	// tests), declared here for the README only.
+	// tests), declared here for the docs only.
 	val     value
-	meaning string // the README's Meaning column
+	meaning string // the docs' Meaning column
 }
 
-// A value is how a setting is read: allowed is the README's Allowed column,
+// A value is how a setting is read: allowed is the docs' Allowed column,
 // and set stores a value or returns the one-line error naming the variable
 // and what it allows (never the value of a secret).
 type value struct {
@@ -80,7 +80,7 @@ type value struct {
 	set     func(name, v string) error
 }
 
-// settings declares every environment variable, in the README's order,
+// settings declares every environment variable, in the docs' order,
 // with set functions that write into c.
 func settings(c *config) []setting {
 	return []setting{
@@ -199,7 +199,7 @@ func settingAllowed(name string) string {
 	return ""
 }
 
-// plain drops the README's code marks for an error line.
+// plain drops the docs' code marks for an error line.
 func plain(s string) string { return strings.ReplaceAll(s, "`", "") }
 
 // number reads an integer from min to max; unit names what it counts, and a

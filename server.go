@@ -4,7 +4,7 @@
 //	tenantapi migrate                                      apply migrations and exit
 //	tenantapi bill [-period YYYY-MM]                       run billing for a month (default: the current one, UTC)
 //
-// Configuration comes from the environment; see README.md (Configuration).
+// Configuration comes from the environment; see docs/configuration.md.
 package main
 
 import (

@@ -141,11 +141,11 @@ func TestLoadConfigDefaults(t *testing.T) {
 }
 
 // readmeConfigPath holds the Configuration table that settings generates.
-const readmeConfigPath = "README.md"
+const readmeConfigPath = "docs/configuration.md"
 
-var updateReadme = flag.Bool("update", false, "rewrite README.md's Configuration table from settings (TestConfigTableMatchesReadme)")
+var updateReadme = flag.Bool("update", false, "rewrite docs/configuration.md from settings (TestConfigTableMatchesDocs)")
 
-// configTable renders settings as README.md's Configuration table.
+// configTable renders settings as docs/configuration.md.
 func configTable() []string {
 	lines := []string{"| Variable | Default | Allowed | Meaning |", "|---|---|---|---|"}
 	for _, s := range settings(&config{}) {
@@ -165,12 +165,12 @@ func readmeDefault(s setting) string {
 	return "`" + s.def + "` " + s.defNote
 }
 
-// TestConfigTableMatchesReadme keeps README.md's Configuration table equal
+// TestConfigTableMatchesDocs keeps docs/configuration.md equal
 // to settings, the table loadConfig reads: a variable in one and not the
 // other, a different default, or any other difference fails, with the
-// table to paste. `go test . -run TestConfigTableMatchesReadme -update`
-// rewrites the README's table instead.
-func TestConfigTableMatchesReadme(t *testing.T) {
+// table to paste. `go test . -run TestConfigTableMatchesDocs -update`
+// rewrites the docs' table instead.
+func TestConfigTableMatchesDocs(t *testing.T) {
 	b, err := os.ReadFile(readmeConfigPath)
 	if err != nil {
 		t.Fatal(err)
@@ -181,7 +181,7 @@ func TestConfigTableMatchesReadme(t *testing.T) {
 	for i, l := range lines {
 		switch {
 		case strings.HasPrefix(l, "## "):
-			inSection = l == "## Configuration"
+			inSection = l == "## Variables"
 		case inSection && start < 0 && strings.HasPrefix(l, "| Variable |"):
 			start = i
 		}
@@ -191,7 +191,7 @@ func TestConfigTableMatchesReadme(t *testing.T) {
 		}
 	}
 	if start < 0 || end < 0 {
-		t.Fatalf("%s: no table starting with \"| Variable |\" under \"## Configuration\"", readmeConfigPath)
+		t.Fatalf("%s: no table starting with \"| Variable |\" under \"## Variables\"", readmeConfigPath)
 	}
 	want := configTable()
 	if *updateReadme {
@@ -228,7 +228,7 @@ func TestConfigTableMatchesReadme(t *testing.T) {
 		}
 	}
 	t.Errorf("%s's Configuration table differs from settings (config.go). Edit the setting, then run\n"+
-		"\tgo test . -run TestConfigTableMatchesReadme -update\nor paste:\n%s", readmeConfigPath, strings.Join(want, "\n"))
+		"\tgo test . -run TestConfigTableMatchesDocs -update\nor paste:\n%s", readmeConfigPath, strings.Join(want, "\n"))
 }
 
 // envNotConfig are the variables the repository reads that are not the
@@ -240,7 +240,7 @@ var envNotConfig = map[string]string{
 
 // TestConfigDeclaresEveryVariable: every environment variable named in a
 // Getenv or LookupEnv call anywhere in the repository is a row of settings
-// (or listed in envNotConfig), so none escapes the README.
+// (or listed in envNotConfig), so none escapes docs/configuration.md.
 func TestConfigDeclaresEveryVariable(t *testing.T) {
 	declared := map[string]bool{}
 	for _, s := range settings(&config{}) {
