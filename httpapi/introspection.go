@@ -80,7 +80,7 @@ func (*introspectionLimits) ExtensionName() string { return "IntrospectionLimits
 
 func (x *introspectionLimits) Validate(es graphql.ExecutableSchema) error {
 	x.schema = es.Schema()
-	doc, err := gqlparser.LoadQuery(x.schema, GraphiQLIntrospectionQuery)
+	doc, err := gqlparser.LoadQueryWithRules(x.schema, GraphiQLIntrospectionQuery, nil) // nil: the default rules
 	if err != nil {
 		return fmt.Errorf("GraphiQL's introspection query: %w", err)
 	}
