@@ -116,7 +116,7 @@ func New(store *db.Store, cfg Config) http.Handler {
 
 	idem := &idempotency{store: store, maxBody: cfg.MaxBodyBytes, log: cfg.Logger} // Idempotency-Key (idempotency.go)
 	gql := auth.middleware(limiter.middleware(idem.middleware(srv)))
-	gql = metrics.middleware(protect(gql, cfg)) // 415, deadlines, panics (limits.go); counts (metrics.go)
+	gql = metrics.middleware(protect(gql, cfg)) // 415, 413, deadlines, panics (guard.go); counts (metrics.go)
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", gql)
