@@ -99,15 +99,3 @@ func recoverHTTP(log *slog.Logger, next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
-
-// writeRefusal answers a request refused before GraphQL read it, in
-// GraphQL's response shape with no data key (nothing ran).
-func writeRefusal(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
-	ct := "application/json"
-	if acceptsGraphQLResponse(r) {
-		ct = "application/graphql-response+json"
-	}
-	w.Header().Set("Content-Type", ct)
-	w.WriteHeader(status)
-	_, _ = w.Write(errorBody(msg, code))
-}
