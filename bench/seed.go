@@ -264,7 +264,7 @@ func copyTable(ctx context.Context, conn *sql.DB, t table, have map[string]bool)
 	for i, c := range t.cols {
 		if have[c] {
 			keep = append(keep, i)
-			cols = append(cols, c)
+			cols = append(cols, pq.QuoteIdentifier(c))
 		}
 	}
 	c, err := conn.Conn(ctx)
@@ -281,7 +281,7 @@ func copyTable(ctx context.Context, conn *sql.DB, t table, have map[string]bool)
 		return 0, err
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	stmt, err := tx.PrepareContext(ctx, pq.CopyIn(t.name, cols...))
+	stmt, err := tx.PrepareContext(ctx, "COPY "+pq.QuoteIdentifier(t.name)+" ("+strings.Join(cols, ", ")+") FROM STDIN")
 	if err != nil {
 		return 0, err
 	}

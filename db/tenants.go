@@ -29,17 +29,6 @@ func tenantColsAs(prefix string) string {
 	return strings.Join(cols, ", ")
 }
 
-// scope returns the SQL arguments that confine a query to what the caller
-// may see: ($all OR tenant_id = $own). Every tenant-scoped query carries it,
-// so isolation does not depend on the resolvers alone.
-func scope(ctx context.Context) (all bool, own any) {
-	a := tenant.ActorFrom(ctx)
-	if id := a.OwnTenant(); id != "" {
-		own = id
-	}
-	return a.AllTenants(), own
-}
-
 // Tenant returns the tenant with id if the caller may see it.
 // Codes: ENOTFOUND (missing, malformed or another tenant's id).
 func (s *Store) Tenant(ctx context.Context, id string) (*tenant.Tenant, error) {
@@ -212,33 +201,6 @@ func domainConflict(err error, domain string) error {
 		return &tenant.Error{Code: tenant.ECONFLICT, Field: "domain", Message: fmt.Sprintf("domain %s is already registered to a tenant", domain)}
 	}
 	return err
-}
-
-// lockTenant loads and locks a tenant the caller may change. Deleted
-// tenants answer ECONFLICT unless allowDeleted.
-func lockTenant(ctx context.Context, tx sqlx.ExtContext, id string, allowDeleted bool) (*tenant.Tenant, error) {
-	if !tenant.ValidID(id) {
-		return nil, tenant.NotFound("tenant")
-	}
-	all, own := scope(ctx)
-	var t tenant.Tenant
-	err := sqlx.GetContext(ctx, tx, &t, `SELECT `+tenantCols+` FROM tenants t
-		WHERE t.id = $1 AND ($2 OR t.id = $3) FOR UPDATE`, id, all, own)
-	if err != nil {
-		return nil, notFoundAs(err, "tenant")
-	}
-	if t.Status == tenant.StatusDeleted && !allowDeleted {
-		return nil, tenant.Errorf(tenant.ECONFLICT, "tenant is deleted; restore it with restoreTenant first")
-	}
-	return &t, nil
-}
-
-func checkVersion(field string, expected *int, actual int) error {
-	if expected != nil && *expected != actual {
-		return &tenant.Error{Code: tenant.ECONFLICT, Field: field,
-			Message: fmt.Sprintf("the object changed since you read it: expected version %d, current version %d; reload and retry", *expected, actual)}
-	}
-	return nil
 }
 
 // UpdateTenant changes a tenant's name, domain or status. With

@@ -171,11 +171,6 @@ func reachOf(addr netip.Addr) reach {
 	return refused
 }
 
-// Public reports whether addr is globally reachable: in none of the IANA
-// special-purpose ranges that are not, not multicast or broadcast, and, for
-// IPv4 embedded in IPv6, reaching a public IPv4 address.
-func Public(addr netip.Addr) bool { return reachOf(addr) == global }
-
 // allowed reports whether the guard lets a connection to addr through.
 func allowed(addr netip.Addr, allowPrivate bool) bool {
 	r := reachOf(addr)

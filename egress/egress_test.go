@@ -128,8 +128,8 @@ func TestAddressGuard(t *testing.T) {
 	} {
 		t.Run(tt.addr, func(t *testing.T) {
 			a := netip.MustParseAddr(tt.addr)
-			if got := Public(a); got != (tt.want == global) {
-				t.Errorf("Public(%s) = %v, want %v", tt.addr, got, tt.want == global)
+			if got := reachOf(a); got != tt.want {
+				t.Errorf("reachOf(%s) = %v, want %v", tt.addr, got, tt.want)
 			}
 			if got := allowed(a, false); got != (tt.want == global) {
 				t.Errorf("allowed(%s) = %v, want %v", tt.addr, got, tt.want == global)
@@ -139,7 +139,7 @@ func TestAddressGuard(t *testing.T) {
 			}
 		})
 	}
-	if Public(netip.Addr{}) {
+	if reachOf(netip.Addr{}) == global {
 		t.Error("the zero address is public")
 	}
 }

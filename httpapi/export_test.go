@@ -48,7 +48,7 @@ func Measure(query string, vars map[string]any) (depth, cost int, err error) {
 		}
 	}
 	es := resolvers.NewSchema(nil, resolvers.Deps{})
-	doc, gerr := gqlparser.LoadQuery(es.Schema(), query)
+	doc, gerr := gqlparser.LoadQueryWithRules(es.Schema(), query, nil)
 	if gerr != nil {
 		return 0, 0, gerr
 	}

@@ -9,6 +9,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"tenantapi/httpapi"
+	"tenantapi/ratelimit"
 )
 
 // This file checks the HTTP face of the API: the GraphQL-over-HTTP status
@@ -302,5 +306,76 @@ func TestRequestID(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOneMediaTypeForEveryAnswer: a client that accepts both media types,
+// graphql-response+json first, gets the media type of a normal answer from
+// every stage that can refuse the request before anything runs (the guard's
+// 413 and 415, authentication's 401 and its 429, the rate limiter's 429,
+// the Idempotency-Key check, the transport's 400 and 405, the document's
+// 400), each with its status and code unchanged.
+func TestOneMediaTypeForEveryAnswer(t *testing.T) {
+	t.Parallel()
+	frozen := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	now := func() time.Time { return frozen } // no budget refills during the test
+	e := newEnvWith(t, func(c *httpapi.Config) {
+		c.MaxBodyBytes = 2048
+		c.RateLimiter = ratelimit.NewMemory(ratelimit.MemoryOptions{Now: now})
+		c.AnonymousPerMinute, c.FailedAuthPerMinute = 1, 1
+		httpapi.SetClock(c, now)
+	})
+	const accept = mediaGraphQLResponse + ", " + mediaJSON
+	const valid = `{ plans { id } }`
+	admin := map[string]string{"Authorization": "Bearer " + testAdminSecret}
+	with := func(h map[string]string, kv ...string) map[string]string {
+		out := map[string]string{"Accept": accept}
+		for k, v := range h {
+			out[k] = v
+		}
+		for i := 0; i < len(kv); i += 2 {
+			out[kv[i]] = kv[i+1]
+		}
+		return out
+	}
+	// In order: the budgets of one credential-less address and of its failed
+	// authentications are one request each.
+	steps := []struct {
+		name, method, path, body string
+		header                   map[string]string
+		status                   int
+		code                     string // "" means no errors
+	}{
+		{"OK", "POST", "/graphql", gqlBody(valid), with(admin), 200, ""},
+		{"OKAnonymous", "POST", "/graphql", gqlBody(valid), with(nil), 200, ""},
+		{"RateLimited429", "POST", "/graphql", gqlBody(valid), with(nil), 429, "RATE_LIMITED"},
+		{"Unauthenticated401", "POST", "/graphql", gqlBody(valid), with(nil, "Authorization", "Bearer not-a-key"), 401, "UNAUTHENTICATED"},
+		{"FailedAuth429", "POST", "/graphql", gqlBody(valid), with(nil, "Authorization", "Bearer not-a-key"), 429, "RATE_LIMITED"},
+		{"TooLarge413", "POST", "/graphql", gqlBody("# " + strings.Repeat("a", 4096) + "\n" + valid), with(admin), 413, "REQUEST_TOO_LARGE"},
+		{"UnsupportedMediaType415", "POST", "/graphql", gqlBody(valid), with(admin, "Content-Type", "text/plain"), 415, "UNSUPPORTED_MEDIA_TYPE"},
+		{"BadBody400", "POST", "/graphql", `not json at all`, with(admin), 400, "BAD_REQUEST"},
+		{"BadIdempotencyKey400", "POST", "/graphql", gqlBody(valid), with(admin, "Idempotency-Key", strings.Repeat("k", 256)), 400, "BAD_USER_INPUT"},
+		{"MutationOverGET405", "GET", graphqlGET(`mutation { revokeApiKey(input: {id: "00000000-0000-0000-0000-000000000000"}) { apiKey { id } } }`), "", with(admin), 405, "METHOD_NOT_ALLOWED"},
+		{"ParseError400", "POST", "/graphql", gqlBody(`{ plans { id `), with(admin), 400, "GRAPHQL_PARSE_FAILED"},
+	}
+	var normal string
+	for _, s := range steps {
+		r := e.withT(t).do(newHTTPRequest(t, e, s.method, s.path, s.body, s.header))
+		if r.Status != s.status || r.Code() != s.code {
+			t.Errorf("%s: status %d code %q, want %d %q: %.300s", s.name, r.Status, r.Code(), s.status, s.code, r.Raw)
+		}
+		ct := r.Header.Get("Content-Type")
+		if normal == "" {
+			normal = ct
+			if !strings.HasPrefix(ct, mediaGraphQLResponse) {
+				t.Fatalf("%s: Content-Type %q, want %s (listed first in Accept)", s.name, ct, mediaGraphQLResponse)
+			}
+		}
+		if ct != normal {
+			t.Errorf("%s: Content-Type %q, want %q as for a normal answer", s.name, ct, normal)
+		}
+		if s.status >= 400 && hasDataKey(t, r.Raw) {
+			t.Errorf("%s: the refusal has a data key: %.300s", s.name, r.Raw)
+		}
 	}
 }

@@ -8,8 +8,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -116,7 +114,7 @@ func New(store *db.Store, cfg Config) http.Handler {
 
 	idem := &idempotency{store: store, maxBody: cfg.MaxBodyBytes, log: cfg.Logger} // Idempotency-Key (idempotency.go)
 	gql := auth.middleware(limiter.middleware(idem.middleware(srv)))
-	gql = metrics.middleware(protect(gql, cfg)) // 415, deadlines, panics (limits.go); counts (metrics.go)
+	gql = metrics.middleware(protect(gql, cfg)) // 415, 413, deadlines, panics (guard.go); counts (metrics.go)
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", gql)
@@ -258,28 +256,7 @@ func (w *statusWriter) Flush() {
 	}
 }
 
-// writeError answers a request that failed before GraphQL ran, in GraphQL's
-// response shape (no data key: nothing executed).
-func writeError(w http.ResponseWriter, r *http.Request, status int, err error) {
-	var te *tenant.Error
-	msg, code := "internal error", "INTERNAL_SERVER_ERROR"
-	if errors.As(err, &te) {
-		msg, code = te.Message, extensionCode[te.Code]
-	}
-	ct := "application/json"
-	if acceptsGraphQLResponse(r) {
-		ct = "application/graphql-response+json"
-	}
-	w.Header().Set("Content-Type", ct)
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{"message": msg, "extensions": map[string]any{"code": code}}}})
-}
-
-func acceptsGraphQLResponse(r *http.Request) bool {
-	a := r.Header.Get("Accept")
-	return a != "" && !containsMedia(a, "application/json") && containsMedia(a, "application/graphql-response+json")
-}
-
+// containsMedia reports whether the Accept header accept lists media.
 func containsMedia(accept, media string) bool {
 	for part := range strings.SplitSeq(accept, ",") {
 		if mt, _, err := mime.ParseMediaType(strings.TrimSpace(part)); err == nil && mt == media {

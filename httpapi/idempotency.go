@@ -64,7 +64,7 @@ func (m *idempotency) middleware(next http.Handler) http.Handler {
 			return
 		}
 		if len(key) != 1 || !validIdempotencyKey(key[0]) {
-			writeCodedError(w, r, http.StatusBadRequest, "BAD_USER_INPUT",
+			writeRefusal(w, r, http.StatusBadRequest, "BAD_USER_INPUT",
 				"the Idempotency-Key header must be sent once, with 1 to 255 printable ASCII characters (a UUID is a good key)")
 			return
 		}
@@ -103,14 +103,14 @@ func (m *idempotency) middleware(next http.Handler) http.Handler {
 			w.WriteHeader(rec.Status)
 			_, _ = w.Write(rec.Body)
 		case db.IdempotencyReused:
-			writeCodedError(w, r, http.StatusUnprocessableEntity, "IDEMPOTENCY_KEY_REUSED",
+			writeRefusal(w, r, http.StatusUnprocessableEntity, "IDEMPOTENCY_KEY_REUSED",
 				"this Idempotency-Key was already used with a different request (query, operation name or variables) in the last 24 hours; use a new key for a new request")
 		case db.IdempotencyInProgress:
 			w.Header().Set("Retry-After", "1")
-			writeCodedError(w, r, http.StatusConflict, "CONFLICT",
+			writeRefusal(w, r, http.StatusConflict, "CONFLICT",
 				"a request with this Idempotency-Key is still in progress; retry in a moment to get its response")
 		case db.IdempotencyLost:
-			writeCodedError(w, r, http.StatusConflict, "CONFLICT",
+			writeRefusal(w, r, http.StatusConflict, "CONFLICT",
 				"the request with this Idempotency-Key was applied, but its response was lost when the database connection failed; read the current state instead of retrying")
 		case db.IdempotencyClaimed:
 			cw := &captureWriter{header: http.Header{}, status: http.StatusOK}
@@ -234,16 +234,4 @@ func (c *captureWriter) WriteHeader(status int) {
 func (c *captureWriter) Write(b []byte) (int, error) {
 	c.wrote = true
 	return c.body.Write(b)
-}
-
-// writeCodedError answers in GraphQL's response shape with an
-// extensions.code of the HTTP layer's own (IDEMPOTENCY_KEY_REUSED).
-func writeCodedError(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
-	ct := "application/json"
-	if acceptsGraphQLResponse(r) {
-		ct = "application/graphql-response+json"
-	}
-	w.Header().Set("Content-Type", ct)
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{"message": msg, "extensions": map[string]any{"code": code}}}})
 }

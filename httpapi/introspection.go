@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -80,7 +81,7 @@ func (*introspectionLimits) ExtensionName() string { return "IntrospectionLimits
 
 func (x *introspectionLimits) Validate(es graphql.ExecutableSchema) error {
 	x.schema = es.Schema()
-	doc, err := gqlparser.LoadQuery(x.schema, GraphiQLIntrospectionQuery)
+	doc, err := gqlparser.LoadQueryWithRules(x.schema, GraphiQLIntrospectionQuery, nil) // nil: the default rules
 	if err != nil {
 		return fmt.Errorf("GraphiQL's introspection query: %w", err)
 	}
@@ -371,4 +372,14 @@ func (c *introspectionCounter) children(f *ast.Field, v ival) {
 			}
 		}
 	}
+}
+
+// graphiQLOff answers every page of GraphiQL when introspection is off: it
+// could not show the schema.
+func graphiQLOff() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte("GraphiQL is off because introspection is disabled on this server (INTROSPECTION=off); POST GraphQL to /graphql\n"))
+	})
 }

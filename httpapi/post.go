@@ -2,18 +2,27 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
+	"tenantapi/tenant"
+
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
-// The response side of the HTTP transport (transport.go): the media type
-// and writeResponse, which copies the data gqlgen's executor has already
-// encoded as compact JSON into the body as it is. Passing the whole
+// The response side of /graphql (transport.go): one media-type decision
+// (responseMediaType) for every answer, executed or refused; one writer of
+// refusals (writeErrors, and writeRefusal and writeError over it) for every
+// stage that answers before anything ran (guard.go, auth.go, ratelimit.go,
+// idempotency.go, transport.go); and writeResponse, which copies the data
+// gqlgen's executor has already encoded as compact JSON into the body as it
+// is. Passing the whole
 // response through encoding/json again (as gqlgen's transports do)
 // validates, compacts and HTML-escapes the data a second time: 4 % of the
 // CPU of a list of 100 tenants and a copy of the body (docs/benchmarks.md).
@@ -44,6 +53,43 @@ func responseMediaType(r *http.Request) string {
 		}
 	}
 	return mediaGraphQLResponse
+}
+
+// writeErrors answers a request that nothing ran for: errs in GraphQL's
+// response shape with no data key (the spec's rule for a request that did
+// not execute), ext as its extensions, in the media type responseMediaType
+// chooses, like every other answer of the endpoint.
+func writeErrors(w http.ResponseWriter, r *http.Request, status int, errs gqlerror.List, ext map[string]any) {
+	body := map[string]any{"errors": errs}
+	if len(ext) > 0 {
+		body["extensions"] = ext
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		b = []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`)
+		status = http.StatusInternalServerError
+	}
+	w.Header().Set("Content-Type", responseMediaType(r))
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// writeRefusal is writeErrors of one error with its extensions.code: a
+// request refused before GraphQL read it (413, 415, 405, a bad body or
+// Idempotency-Key).
+func writeRefusal(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+	writeErrors(w, r, status, gqlerror.List{{Message: msg, Extensions: map[string]any{"code": code}}}, nil)
+}
+
+// writeError is writeRefusal of a domain error: its safe message and code;
+// any other error is "internal error" (the caller logs the cause).
+func writeError(w http.ResponseWriter, r *http.Request, status int, err error) {
+	msg, code := "internal error", extensionCode[tenant.EINTERNAL]
+	if te, ok := errors.AsType[*tenant.Error](err); ok {
+		msg, code = te.Message, extensionCode[te.Code]
+	}
+	writeRefusal(w, r, status, code, msg)
 }
 
 // writeResponse writes resp as encoding/json would, members in the same

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -259,21 +258,7 @@ func rateLimitedMessage(policy string, d ratelimit.Decision) string {
 // writeRateLimited answers 429 in GraphQL's response shape, without a data
 // key: nothing ran.
 func writeRateLimited(w http.ResponseWriter, r *http.Request, policy string, d ratelimit.Decision) {
-	ct := "application/json"
-	if acceptsGraphQLResponse(r) {
-		ct = "application/graphql-response+json"
-	}
-	w.Header().Set("Content-Type", ct)
-	w.WriteHeader(http.StatusTooManyRequests)
-	type gqlErr struct {
-		Message    string         `json:"message"`
-		Extensions map[string]any `json:"extensions"`
-	}
-	_ = json.NewEncoder(w).Encode(struct {
-		Errors     []gqlErr       `json:"errors"`
-		Extensions map[string]any `json:"extensions"`
-	}{
-		Errors:     []gqlErr{{rateLimitedMessage(policy, d), map[string]any{"code": extensionCode[tenant.ERATELIMITED]}}},
-		Extensions: map[string]any{"rateLimit": rateLimitExtension(d)},
-	})
+	writeErrors(w, r, http.StatusTooManyRequests,
+		gqlerror.List{{Message: rateLimitedMessage(policy, d), Extensions: map[string]any{"code": extensionCode[tenant.ERATELIMITED]}}},
+		map[string]any{"rateLimit": rateLimitExtension(d)})
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
 // One guarded pipeline for every transport (README: Query limits and
@@ -261,30 +260,6 @@ func truncate(s string, n int) string {
 		i++
 	}
 	return s
-}
-
-// writeErrors answers a request refused before execution with errs in
-// GraphQL's response shape, without a data key (nothing ran).
-func writeErrors(w http.ResponseWriter, r *http.Request, status int, errs gqlerror.List, ext map[string]any) {
-	body := map[string]any{"errors": errs}
-	if len(ext) > 0 {
-		body["extensions"] = ext
-	}
-	b, err := json.Marshal(body)
-	if err != nil {
-		b = errorBody("internal error", "INTERNAL_SERVER_ERROR")
-		status = http.StatusInternalServerError
-	}
-	w.Header().Set("Content-Type", responseMediaType(r))
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
-}
-
-// errorBody is a response of one error with a code, and no data key.
-func errorBody(msg, code string) []byte {
-	b, _ := json.Marshal(map[string]any{"errors": []any{map[string]any{"message": msg, "extensions": map[string]any{"code": code}}}})
-	return b
 }
 
 // serveEventStream answers an operation over Server-Sent Events (the

@@ -191,9 +191,6 @@ func init() {
 	}
 }
 
-// IndustryByCode returns the catalog entry of a NAICS code, or nil.
-func IndustryByCode(c IndustryCode) *Industry { return industryByCode[c] }
-
 // UnmarshalGQL decodes the GraphQL enum IndustryCode.
 func (c *IndustryCode) UnmarshalGQL(v any) error {
 	s, _ := v.(string)
