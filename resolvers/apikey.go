@@ -116,10 +116,8 @@ func apiKeyConnection(p *tenant.APIKeyPage) *graph.APIKeyConnection {
 // primeAPIKeys is prefetch for Tenant.apiKeys over a page of tenants: one
 // statement per distinct set of arguments selected, plus one for the
 // totals per includeRevoked when totalCount is selected.
-func primeAPIKeys(ctx context.Context, wg group, l *APIKeyLoaders, a *tenant.Actor, ids []string) {
-	if !a.Has(tenant.PermAPIKeysRead) {
-		return
-	}
+func primeAPIKeys(ctx context.Context, p *prefetchRun) {
+	wg, l, ids := p.wg, p.l.APIKeys, p.ids
 	op := graphql.GetOperationContext(ctx)
 	seen := map[apiKeyArgs]bool{}
 	counted := map[bool]bool{}

@@ -118,10 +118,8 @@ func countQuery(q tenant.AuditQuery) tenant.AuditQuery {
 // primeAudit is prefetch for Tenant.auditLog over a page of tenants: one
 // statement per distinct set of arguments for the pages, and one for their
 // totalCount when it is selected.
-func primeAudit(ctx context.Context, wg group, store *db.Store, l *AuditLoaders, a *tenant.Actor, ids []string) {
-	if !a.Has(tenant.PermAuditRead) {
-		return
-	}
+func primeAudit(ctx context.Context, p *prefetchRun) {
+	wg, store, l, ids := p.wg, p.store, p.l.Audit, p.ids
 	for _, sel := range selectedAuditQueries(ctx) {
 		wg.Go(func() {
 			pages, errs := store.AuditLogByTenant(ctx, sel.query, ids)

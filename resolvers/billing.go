@@ -101,19 +101,11 @@ func selectsField(ctx context.Context, typ, name string) bool {
 	return false
 }
 
-// primeBilling is prefetch for the billing fields of a page of tenants:
-// billing in one statement; invoices in one statement per distinct
-// (first, after) selected, plus one for the totals when totalCount is.
-func primeBilling(ctx context.Context, wg group, store *db.Store, l *Loaders, a *tenant.Actor, ids []string, fields map[string]bool) {
-	if !a.Has(tenant.PermBillingRead) {
-		return
-	}
-	if fields["billing"] {
-		wg.Go(func() { prime(ctx, l.Billing, ids, store.BillingByTenant) })
-	}
-	if !fields["invoices"] {
-		return
-	}
+// primeInvoices is prefetch for Tenant.invoices over a page of tenants:
+// one statement per distinct (first, after) selected, plus one for the
+// totals when totalCount is.
+func primeInvoices(ctx context.Context, p *prefetchRun) {
+	wg, l, ids := p.wg, p.l, p.ids
 	op := graphql.GetOperationContext(ctx)
 	seen := map[invoiceArgs]bool{}
 	counts := false
@@ -140,7 +132,7 @@ func primeBilling(ctx context.Context, wg group, store *db.Store, l *Loaders, a 
 		}
 	}
 	if counts {
-		wg.Go(func() { prime(ctx, l.Invoices.Counts, ids, store.InvoiceCountsByTenant) })
+		wg.Go(func() { prime(ctx, l.Invoices.Counts, ids, p.store.InvoiceCountsByTenant) })
 	}
 }
 
@@ -165,6 +157,6 @@ func intArg(v any) (int, bool) {
 // shows it too.
 func primeBillingAfterWrite(ctx context.Context, b *tenant.Billing) {
 	if b != nil {
-		loaders(ctx).Billing.Clear(ctx, b.TenantID).Prime(ctx, b.TenantID, b)
+		loaderOf[*tenant.Billing](loaders(ctx), "billing").Clear(ctx, b.TenantID).Prime(ctx, b.TenantID, b)
 	}
 }
