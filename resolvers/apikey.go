@@ -122,15 +122,14 @@ func primeAPIKeys(ctx context.Context, p *prefetchRun) {
 	seen := map[apiKeyArgs]bool{}
 	counted := map[bool]bool{}
 	for _, f := range selectedTenantSubfields(ctx, "apiKeys") {
-		args := f.ArgumentMap(op.Variables)
-		first, ok := intArg(args["first"])
-		if !ok {
-			continue
-		}
-		after, _ := args["after"].(string)
-		rev, _ := args["includeRevoked"].(bool)
-		k, err := checkAPIKeyArgs(&first, &after, &rev)
-		if err != nil {
+		var k apiKeyArgs
+		var err error
+		if !tenantArgs(ctx, f, func(cr *graph.ComplexityRoot) {
+			cr.Tenant.APIKeys = func(_ int, first *int, after *string, includeRevoked *bool) int {
+				k, err = checkAPIKeyArgs(first, after, includeRevoked)
+				return 0
+			}
+		}) || err != nil {
 			continue // the resolver reports it
 		}
 		for _, g := range graphql.CollectFields(op, f.Selections, []string{"ApiKeyConnection"}) {

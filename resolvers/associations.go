@@ -6,10 +6,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/graph-gophers/dataloader/v7"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"tenantapi/db"
+	"tenantapi/graph"
 	"tenantapi/node"
 	"tenantapi/tenant"
 )
@@ -50,7 +52,8 @@ var associations = []*association{
 	part(one("quota", tenantID, (*db.Store).QuotaByTenant)), // accountStatus
 }
 
-// association is a row of the table.
+// association is a row of the table. A field with arguments decodes them
+// with tenantArgs (the generated unmarshalers) for its prefetch.
 type association struct {
 	field string // Tenant's GraphQL field (or, for a part, the row's name)
 	part  bool   // loaded only for another row (needs), not a GraphQL field
@@ -156,6 +159,19 @@ func (l *Loaders) Association(ctx context.Context, t *tenant.Tenant, field strin
 		return nil, fmt.Errorf("resolvers: Tenant has no inline association %q", field)
 	}
 	return a.resolve(ctx, l, t)
+}
+
+// tenantArgs decodes the arguments of f, a selected Tenant field, as the
+// executor will: with the generated unmarshalers (and the strict scalars),
+// reached through the schema's complexity function of that field, which
+// capture sets to receive them. False: they do not decode (the field's
+// resolver reports why).
+func tenantArgs(ctx context.Context, f graphql.CollectedField, capture func(*graph.ComplexityRoot)) bool {
+	var cr graph.ComplexityRoot
+	capture(&cr)
+	es := graph.NewExecutableSchema(graph.Config{Complexity: cr})
+	_, ok := es.Complexity(ctx, "Tenant", f.Name, 0, f.ArgumentMap(graphql.GetOperationContext(ctx).Variables))
+	return ok
 }
 
 // newTenantNode is the view of t that GraphQL's Tenant binds to, for the

@@ -2,7 +2,6 @@ package resolvers
 
 import (
 	"context"
-	"encoding/json"
 	"sync"
 	"time"
 
@@ -110,14 +109,14 @@ func primeInvoices(ctx context.Context, p *prefetchRun) {
 	seen := map[invoiceArgs]bool{}
 	counts := false
 	for _, f := range selectedTenantSubfields(ctx, "invoices") {
-		args := f.ArgumentMap(op.Variables)
-		first, ok := intArg(args["first"])
-		after, _ := args["after"].(string)
-		if !ok {
-			continue
-		}
-		k, err := checkInvoiceArgs(&first, &after)
-		if err != nil {
+		var k invoiceArgs
+		var err error
+		if !tenantArgs(ctx, f, func(cr *graph.ComplexityRoot) {
+			cr.Tenant.Invoices = func(_ int, first *int, after *string) int {
+				k, err = checkInvoiceArgs(first, after)
+				return 0
+			}
+		}) || err != nil {
 			continue // the resolver reports it
 		}
 		for _, g := range graphql.CollectFields(op, f.Selections, []string{"InvoiceConnection"}) {
@@ -134,22 +133,6 @@ func primeInvoices(ctx context.Context, p *prefetchRun) {
 	if counts {
 		wg.Go(func() { prime(ctx, l.Invoices.Counts, ids, p.store.InvoiceCountsByTenant) })
 	}
-}
-
-// intArg reads an Int argument as decoded from a literal or a variable.
-func intArg(v any) (int, bool) {
-	switch n := v.(type) {
-	case int:
-		return n, true
-	case int64:
-		return int(n), true
-	case float64:
-		return int(n), n == float64(int(n))
-	case json.Number:
-		i, err := n.Int64()
-		return int(i), err == nil
-	}
-	return 0, false
 }
 
 // primeBillingAfterWrite replaces the operation's cached billing of a

@@ -9,6 +9,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"tenantapi/db"
+	"tenantapi/graph"
 	"tenantapi/tenant"
 )
 
@@ -104,20 +105,18 @@ func selectedStatsQueries(ctx context.Context) []tenant.StatsQuery {
 	seen := map[tenant.StatsQuery]bool{}
 	var out []tenant.StatsQuery
 	for _, f := range selectedTenantSubfields(ctx, "stats") {
-		args := f.ArgumentMap(op.Variables)
-		s, _ := args["startDate"].(string)
-		e, _ := args["endDate"].(string)
-		start, err1 := tenant.ParseDate("startDate", s)
-		end, err2 := tenant.ParseDate("endDate", e)
-		var g tenant.Granularity
-		if v, ok := args["granularity"].(string); ok {
-			if err := g.UnmarshalGQL(v); err != nil {
-				continue
+		var q tenant.StatsQuery
+		var err error
+		if !tenantArgs(ctx, f, func(cr *graph.ComplexityRoot) {
+			cr.Tenant.Stats = func(_ int, start, end tenant.Date, g *tenant.Granularity) int {
+				q, err = statsQuery(start, end, g)
+				return 0
 			}
+		}) || err != nil {
+			continue // the resolver reports it
 		}
-		q, err := statsQuery(start, end, &g)
 		q.Distinct = wantsDistinct(op, f.Selections)
-		if err1 != nil || err2 != nil || err != nil || seen[q] {
+		if seen[q] {
 			continue
 		}
 		seen[q] = true
