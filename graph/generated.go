@@ -10,6 +10,7 @@ import (
 	"math"
 	"strconv"
 	"sync/atomic"
+	"tenantapi/node"
 	"tenantapi/scalars"
 	"tenantapi/tenant"
 	"time"
@@ -671,8 +672,8 @@ type PlanResolver interface {
 	Limits(ctx context.Context, obj *tenant.Plan) (*tenant.Limits, error)
 }
 type QueryResolver interface {
-	Me(ctx context.Context) (*tenant.Tenant, error)
-	Tenant(ctx context.Context, id string) (*tenant.Tenant, error)
+	Me(ctx context.Context) (*node.Tenant, error)
+	Tenant(ctx context.Context, id string) (*node.Tenant, error)
 	Tenants(ctx context.Context, first *int, after *string, filter *TenantFilter) (*tenant.TenantPage, error)
 	Plans(ctx context.Context) ([]*tenant.Plan, error)
 	Viewer(ctx context.Context) (*Viewer, error)
@@ -682,17 +683,17 @@ type SsoConfigResolver interface {
 	LoginURL(ctx context.Context, obj *tenant.SSOConfig) (*string, error)
 }
 type TenantResolver interface {
-	APIKeys(ctx context.Context, obj *tenant.Tenant, first *int, after *string, includeRevoked *bool) (*APIKeyConnection, error)
+	APIKeys(ctx context.Context, obj *node.Tenant, first *int, after *string, includeRevoked *bool) (*APIKeyConnection, error)
 
-	AuditLog(ctx context.Context, obj *tenant.Tenant, first *int, after *string, filter *AuditFilter) (*tenant.AuditPage, error)
+	AuditLog(ctx context.Context, obj *node.Tenant, first *int, after *string, filter *AuditFilter) (*tenant.AuditPage, error)
 
-	Invoices(ctx context.Context, obj *tenant.Tenant, first *int, after *string) (*InvoiceConnection, error)
+	Invoices(ctx context.Context, obj *node.Tenant, first *int, after *string) (*InvoiceConnection, error)
 
-	Stats(ctx context.Context, obj *tenant.Tenant, startDate tenant.Date, endDate tenant.Date, granularity *tenant.Granularity) (*tenant.Stats, error)
+	Stats(ctx context.Context, obj *node.Tenant, startDate tenant.Date, endDate tenant.Date, granularity *tenant.Granularity) (*tenant.Stats, error)
 }
 type TenantConnectionResolver interface {
 	Edges(ctx context.Context, obj *tenant.TenantPage) ([]*TenantEdge, error)
-	Nodes(ctx context.Context, obj *tenant.TenantPage) ([]*tenant.Tenant, error)
+	Nodes(ctx context.Context, obj *tenant.TenantPage) ([]*node.Tenant, error)
 	PageInfo(ctx context.Context, obj *tenant.TenantPage) (*PageInfo, error)
 	TotalCount(ctx context.Context, obj *tenant.TenantPage) (int, error)
 }
@@ -8630,8 +8631,8 @@ func (ec *executionContext) _CancelPlanChangePayload_tenant(ctx context.Context,
 			return obj.Tenant, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Tenant) graphql.Marshaler {
-			return ec.marshalNTenant2ᚖtenantapiᚋtenantᚐTenant(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *node.Tenant) graphql.Marshaler {
+			return ec.marshalNTenant2ᚖtenantapiᚋnodeᚐTenant(ctx, selections, v)
 		},
 		true,
 		true,
@@ -8868,8 +8869,8 @@ func (ec *executionContext) _ChangePlanPayload_tenant(ctx context.Context, field
 			return obj.Tenant, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Tenant) graphql.Marshaler {
-			return ec.marshalNTenant2ᚖtenantapiᚋtenantᚐTenant(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *node.Tenant) graphql.Marshaler {
+			return ec.marshalNTenant2ᚖtenantapiᚋnodeᚐTenant(ctx, selections, v)
 		},
 		true,
 		true,
@@ -8955,8 +8956,8 @@ func (ec *executionContext) _CreateTenantPayload_tenant(ctx context.Context, fie
 			return obj.Tenant, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Tenant) graphql.Marshaler {
-			return ec.marshalNTenant2ᚖtenantapiᚋtenantᚐTenant(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *node.Tenant) graphql.Marshaler {
+			return ec.marshalNTenant2ᚖtenantapiᚋnodeᚐTenant(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9341,8 +9342,8 @@ func (ec *executionContext) _DeleteTenantPayload_tenant(ctx context.Context, fie
 			return obj.Tenant, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Tenant) graphql.Marshaler {
-			return ec.marshalNTenant2ᚖtenantapiᚋtenantᚐTenant(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *node.Tenant) graphql.Marshaler {
+			return ec.marshalNTenant2ᚖtenantapiᚋnodeᚐTenant(ctx, selections, v)
 		},
 		true,
 		true,
@@ -12648,11 +12649,11 @@ func (ec *executionContext) _Query_me(ctx context.Context, field graphql.Collect
 			directive1 := func(ctx context.Context) (any, error) {
 				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "TENANT_READ")
 				if err != nil {
-					var zeroVal *tenant.Tenant
+					var zeroVal *node.Tenant
 					return zeroVal, err
 				}
 				if ec.Directives.HasPermission == nil {
-					var zeroVal *tenant.Tenant
+					var zeroVal *node.Tenant
 					return zeroVal, errors.New("directive hasPermission is not implemented")
 				}
 				return ec.Directives.HasPermission(ctx, nil, directive0, perm)
@@ -12661,8 +12662,8 @@ func (ec *executionContext) _Query_me(ctx context.Context, field graphql.Collect
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Tenant) graphql.Marshaler {
-			return ec.marshalNTenant2ᚖtenantapiᚋtenantᚐTenant(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *node.Tenant) graphql.Marshaler {
+			return ec.marshalNTenant2ᚖtenantapiᚋnodeᚐTenant(ctx, selections, v)
 		},
 		true,
 		true,
@@ -12699,11 +12700,11 @@ func (ec *executionContext) _Query_tenant(ctx context.Context, field graphql.Col
 			directive1 := func(ctx context.Context) (any, error) {
 				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "TENANT_READ")
 				if err != nil {
-					var zeroVal *tenant.Tenant
+					var zeroVal *node.Tenant
 					return zeroVal, err
 				}
 				if ec.Directives.HasPermission == nil {
-					var zeroVal *tenant.Tenant
+					var zeroVal *node.Tenant
 					return zeroVal, errors.New("directive hasPermission is not implemented")
 				}
 				return ec.Directives.HasPermission(ctx, nil, directive0, perm)
@@ -12712,8 +12713,8 @@ func (ec *executionContext) _Query_tenant(ctx context.Context, field graphql.Col
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Tenant) graphql.Marshaler {
-			return ec.marshalOTenant2ᚖtenantapiᚋtenantᚐTenant(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *node.Tenant) graphql.Marshaler {
+			return ec.marshalOTenant2ᚖtenantapiᚋnodeᚐTenant(ctx, selections, v)
 		},
 		true,
 		false,
@@ -13085,8 +13086,8 @@ func (ec *executionContext) _RestoreTenantPayload_tenant(ctx context.Context, fi
 			return obj.Tenant, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Tenant) graphql.Marshaler {
-			return ec.marshalNTenant2ᚖtenantapiᚋtenantᚐTenant(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *node.Tenant) graphql.Marshaler {
+			return ec.marshalNTenant2ᚖtenantapiᚋnodeᚐTenant(ctx, selections, v)
 		},
 		true,
 		true,
@@ -13351,8 +13352,8 @@ func (ec *executionContext) _RotateWebhookSecretPayload_tenant(ctx context.Conte
 			return obj.Tenant, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Tenant) graphql.Marshaler {
-			return ec.marshalNTenant2ᚖtenantapiᚋtenantᚐTenant(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *node.Tenant) graphql.Marshaler {
+			return ec.marshalNTenant2ᚖtenantapiᚋnodeᚐTenant(ctx, selections, v)
 		},
 		true,
 		true,
@@ -14750,7 +14751,7 @@ func (ec *executionContext) fieldContext_SubscriptionRemaining_interactions(_ co
 	return graphql.NewScalarFieldContext("SubscriptionRemaining", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
-func (ec *executionContext) _Tenant_id(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_id(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14773,7 +14774,7 @@ func (ec *executionContext) fieldContext_Tenant_id(_ context.Context, field grap
 	return graphql.NewScalarFieldContext("Tenant", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
-func (ec *executionContext) _Tenant_name(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_name(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14796,7 +14797,7 @@ func (ec *executionContext) fieldContext_Tenant_name(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Tenant", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Tenant_domain(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_domain(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14819,7 +14820,7 @@ func (ec *executionContext) fieldContext_Tenant_domain(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Tenant", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Tenant_owner(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_owner(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14851,7 +14852,7 @@ func (ec *executionContext) fieldContext_Tenant_owner(_ context.Context, field g
 	return fc, nil
 }
 
-func (ec *executionContext) _Tenant_status(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_status(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14874,7 +14875,7 @@ func (ec *executionContext) fieldContext_Tenant_status(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Tenant", field, false, false, errors.New("field of type TenantStatus does not have child fields"))
 }
 
-func (ec *executionContext) _Tenant_plan(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_plan(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14924,7 +14925,7 @@ func (ec *executionContext) fieldContext_Tenant_plan(_ context.Context, field gr
 	return fc, nil
 }
 
-func (ec *executionContext) _Tenant_settings(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_settings(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14974,7 +14975,7 @@ func (ec *executionContext) fieldContext_Tenant_settings(_ context.Context, fiel
 	return fc, nil
 }
 
-func (ec *executionContext) _Tenant_limits(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_limits(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15024,7 +15025,7 @@ func (ec *executionContext) fieldContext_Tenant_limits(_ context.Context, field 
 	return fc, nil
 }
 
-func (ec *executionContext) _Tenant_usage(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_usage(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15074,7 +15075,7 @@ func (ec *executionContext) fieldContext_Tenant_usage(_ context.Context, field g
 	return fc, nil
 }
 
-func (ec *executionContext) _Tenant_apiKeys(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_apiKeys(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15136,7 +15137,7 @@ func (ec *executionContext) fieldContext_Tenant_apiKeys(ctx context.Context, fie
 	return fc, nil
 }
 
-func (ec *executionContext) _Tenant_createdAt(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_createdAt(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15159,7 +15160,7 @@ func (ec *executionContext) fieldContext_Tenant_createdAt(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Tenant", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
-func (ec *executionContext) _Tenant_createdBy(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_createdBy(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15182,7 +15183,7 @@ func (ec *executionContext) fieldContext_Tenant_createdBy(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Tenant", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Tenant_modifiedAt(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_modifiedAt(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15205,7 +15206,7 @@ func (ec *executionContext) fieldContext_Tenant_modifiedAt(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Tenant", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
-func (ec *executionContext) _Tenant_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15228,7 +15229,7 @@ func (ec *executionContext) fieldContext_Tenant_modifiedBy(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Tenant", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Tenant_deletedAt(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_deletedAt(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15251,7 +15252,7 @@ func (ec *executionContext) fieldContext_Tenant_deletedAt(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Tenant", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
-func (ec *executionContext) _Tenant_version(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_version(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15274,7 +15275,7 @@ func (ec *executionContext) fieldContext_Tenant_version(_ context.Context, field
 	return graphql.NewScalarFieldContext("Tenant", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
-func (ec *executionContext) _Tenant_accountStatus(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_accountStatus(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15324,7 +15325,7 @@ func (ec *executionContext) fieldContext_Tenant_accountStatus(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _Tenant_auditLog(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_auditLog(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15386,7 +15387,7 @@ func (ec *executionContext) fieldContext_Tenant_auditLog(ctx context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _Tenant_billing(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_billing(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15436,7 +15437,7 @@ func (ec *executionContext) fieldContext_Tenant_billing(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Tenant_invoices(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_invoices(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15498,7 +15499,7 @@ func (ec *executionContext) fieldContext_Tenant_invoices(ctx context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _Tenant_notificationChannels(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_notificationChannels(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15548,7 +15549,7 @@ func (ec *executionContext) fieldContext_Tenant_notificationChannels(_ context.C
 	return fc, nil
 }
 
-func (ec *executionContext) _Tenant_keywords(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_keywords(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15598,7 +15599,7 @@ func (ec *executionContext) fieldContext_Tenant_keywords(_ context.Context, fiel
 	return fc, nil
 }
 
-func (ec *executionContext) _Tenant_industries(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_industries(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15648,7 +15649,7 @@ func (ec *executionContext) fieldContext_Tenant_industries(_ context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _Tenant_riskMatrix(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_riskMatrix(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15698,7 +15699,7 @@ func (ec *executionContext) fieldContext_Tenant_riskMatrix(_ context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _Tenant_websiteConfig(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_websiteConfig(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15748,7 +15749,7 @@ func (ec *executionContext) fieldContext_Tenant_websiteConfig(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _Tenant_watchlist(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_watchlist(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15798,7 +15799,7 @@ func (ec *executionContext) fieldContext_Tenant_watchlist(_ context.Context, fie
 	return fc, nil
 }
 
-func (ec *executionContext) _Tenant_sso(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_sso(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15848,7 +15849,7 @@ func (ec *executionContext) fieldContext_Tenant_sso(_ context.Context, field gra
 	return fc, nil
 }
 
-func (ec *executionContext) _Tenant_credits(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_credits(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15898,7 +15899,7 @@ func (ec *executionContext) fieldContext_Tenant_credits(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Tenant_stats(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_stats(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15960,7 +15961,7 @@ func (ec *executionContext) fieldContext_Tenant_stats(ctx context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Tenant_usageReport(ctx context.Context, field graphql.CollectedField, obj *tenant.Tenant) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tenant_usageReport(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16054,8 +16055,8 @@ func (ec *executionContext) _TenantConnection_nodes(ctx context.Context, field g
 			return ec.Resolvers.TenantConnection().Nodes(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*tenant.Tenant) graphql.Marshaler {
-			return ec.marshalNTenant2ᚕᚖtenantapiᚋtenantᚐTenantᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*node.Tenant) graphql.Marshaler {
+			return ec.marshalNTenant2ᚕᚖtenantapiᚋnodeᚐTenantᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -16164,8 +16165,8 @@ func (ec *executionContext) _TenantEdge_node(ctx context.Context, field graphql.
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Tenant) graphql.Marshaler {
-			return ec.marshalNTenant2ᚖtenantapiᚋtenantᚐTenant(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *node.Tenant) graphql.Marshaler {
+			return ec.marshalNTenant2ᚖtenantapiᚋnodeᚐTenant(ctx, selections, v)
 		},
 		true,
 		true,
@@ -16724,8 +16725,8 @@ func (ec *executionContext) _UpdateBillingPayload_tenant(ctx context.Context, fi
 			return obj.Tenant, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Tenant) graphql.Marshaler {
-			return ec.marshalNTenant2ᚖtenantapiᚋtenantᚐTenant(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *node.Tenant) graphql.Marshaler {
+			return ec.marshalNTenant2ᚖtenantapiᚋnodeᚐTenant(ctx, selections, v)
 		},
 		true,
 		true,
@@ -16875,8 +16876,8 @@ func (ec *executionContext) _UpdateNotificationChannelsPayload_tenant(ctx contex
 			return obj.Tenant, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Tenant) graphql.Marshaler {
-			return ec.marshalNTenant2ᚖtenantapiᚋtenantᚐTenant(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *node.Tenant) graphql.Marshaler {
+			return ec.marshalNTenant2ᚖtenantapiᚋnodeᚐTenant(ctx, selections, v)
 		},
 		true,
 		true,
@@ -16939,8 +16940,8 @@ func (ec *executionContext) _UpdateTenantPayload_tenant(ctx context.Context, fie
 			return obj.Tenant, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Tenant) graphql.Marshaler {
-			return ec.marshalNTenant2ᚖtenantapiᚋtenantᚐTenant(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *node.Tenant) graphql.Marshaler {
+			return ec.marshalNTenant2ᚖtenantapiᚋnodeᚐTenant(ctx, selections, v)
 		},
 		true,
 		true,
@@ -17021,8 +17022,8 @@ func (ec *executionContext) _UpdateTenantSettingsPayload_tenant(ctx context.Cont
 			return obj.Tenant, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Tenant) graphql.Marshaler {
-			return ec.marshalNTenant2ᚖtenantapiᚋtenantᚐTenant(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *node.Tenant) graphql.Marshaler {
+			return ec.marshalNTenant2ᚖtenantapiᚋnodeᚐTenant(ctx, selections, v)
 		},
 		true,
 		true,
@@ -24087,7 +24088,7 @@ func (ec *executionContext) _SubscriptionRemaining(ctx context.Context, sel ast.
 
 var tenantImplementors = []string{"Tenant"}
 
-func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, obj *tenant.Tenant) graphql.Marshaler {
+func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, obj *node.Tenant) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, tenantImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -27065,11 +27066,11 @@ func (ec *executionContext) marshalNSubscriptionRemaining2ᚖtenantapiᚋtenant�
 	return ec._SubscriptionRemaining(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNTenant2ᚕᚖtenantapiᚋtenantᚐTenantᚄ(ctx context.Context, sel ast.SelectionSet, v []*tenant.Tenant) graphql.Marshaler {
+func (ec *executionContext) marshalNTenant2ᚕᚖtenantapiᚋnodeᚐTenantᚄ(ctx context.Context, sel ast.SelectionSet, v []*node.Tenant) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNTenant2ᚖtenantapiᚋtenantᚐTenant(ctx, sel, v[i])
+		return ec.marshalNTenant2ᚖtenantapiᚋnodeᚐTenant(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -27081,7 +27082,7 @@ func (ec *executionContext) marshalNTenant2ᚕᚖtenantapiᚋtenantᚐTenantᚄ(
 	return ret
 }
 
-func (ec *executionContext) marshalNTenant2ᚖtenantapiᚋtenantᚐTenant(ctx context.Context, sel ast.SelectionSet, v *tenant.Tenant) graphql.Marshaler {
+func (ec *executionContext) marshalNTenant2ᚖtenantapiᚋnodeᚐTenant(ctx context.Context, sel ast.SelectionSet, v *node.Tenant) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -28092,7 +28093,7 @@ func (ec *executionContext) marshalOString2ᚖtenantapiᚋscalarsᚐMultiLine(ct
 	return v
 }
 
-func (ec *executionContext) marshalOTenant2ᚖtenantapiᚋtenantᚐTenant(ctx context.Context, sel ast.SelectionSet, v *tenant.Tenant) graphql.Marshaler {
+func (ec *executionContext) marshalOTenant2ᚖtenantapiᚋnodeᚐTenant(ctx context.Context, sel ast.SelectionSet, v *node.Tenant) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

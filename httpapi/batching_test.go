@@ -125,6 +125,36 @@ func TestStatementsForMe(t *testing.T) {
 	}
 }
 
+// TestStatementsForCoercedArguments: the prefetch decodes a field's
+// arguments as the executor does (the generated unmarshalers), so arguments
+// written in any form GraphQL accepts -- a single value for a list, a
+// variable -- prime the loaders the resolver reads, and run in the one
+// combined statement instead of again, alone.
+func TestStatementsForCoercedArguments(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	id := e.createTenant("Coerced", "coerced.example.com")
+	key := e.createKey(id, "TENANT_READ", "AUDIT_READ", "API_KEYS_READ")
+	e.mustGQL(key, `{ viewer { kind } }`, nil, nil)
+	e.store.WaitBackground() // the first use writes lastUsedAt in the background
+	var out struct {
+		Me struct {
+			AuditLog struct{ TotalCount int }
+			APIKeys  struct{ Nodes []struct{ ID string } }
+		}
+	}
+	before := e.store.Statements.Load()
+	e.mustGQL(key, `query($n: Int) { me { auditLog(first: 5, filter: {action: "createApiKey"}) { totalCount nodes { id } } apiKeys(first: $n) { nodes { id } } } }`,
+		map[string]any{"n": 3}, &out)
+	got := e.store.Statements.Load() - before
+	if out.Me.AuditLog.TotalCount != 1 || len(out.Me.APIKeys.Nodes) != 1 {
+		t.Fatalf("got %d createApiKey entries and %d keys, want 1 and 1", out.Me.AuditLog.TotalCount, len(out.Me.APIKeys.Nodes))
+	}
+	if got > 2 {
+		t.Errorf("me ran %d statements, want at most 2 (key lookup with the tenant, associations): a prefetch decoded the arguments differently from the resolver", got)
+	}
+}
+
 // TestMeOverWebsocketIsCurrent: `me` answers from the tenant read with the
 // key within one HTTP request, never from a read as old as a websocket
 // connection: a rename made after the connection opened shows on it.

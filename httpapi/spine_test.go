@@ -31,9 +31,9 @@ func TestDoneWhen(t *testing.T) {
 }
 
 // TestPayloadTenantAssociations: the tenant every mutation payload returns
-// resolves its associations (they are methods of the model, resolved
-// through the loaders each resolver attaches: tenant/associations.go), as
-// me does.
+// resolves its associations (methods of node.Tenant, the view with the
+// request's loaders that each resolver builds: resolvers/associations.go),
+// as me does.
 func TestPayloadTenantAssociations(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)

@@ -116,23 +116,20 @@ func apiKeyConnection(p *tenant.APIKeyPage) *graph.APIKeyConnection {
 // primeAPIKeys is prefetch for Tenant.apiKeys over a page of tenants: one
 // statement per distinct set of arguments selected, plus one for the
 // totals per includeRevoked when totalCount is selected.
-func primeAPIKeys(ctx context.Context, wg group, l *APIKeyLoaders, a *tenant.Actor, ids []string) {
-	if !a.Has(tenant.PermAPIKeysRead) {
-		return
-	}
+func primeAPIKeys(ctx context.Context, p *prefetchRun) {
+	wg, l, ids := p.wg, p.l.APIKeys, p.ids
 	op := graphql.GetOperationContext(ctx)
 	seen := map[apiKeyArgs]bool{}
 	counted := map[bool]bool{}
 	for _, f := range selectedTenantSubfields(ctx, "apiKeys") {
-		args := f.ArgumentMap(op.Variables)
-		first, ok := intArg(args["first"])
-		if !ok {
-			continue
-		}
-		after, _ := args["after"].(string)
-		rev, _ := args["includeRevoked"].(bool)
-		k, err := checkAPIKeyArgs(&first, &after, &rev)
-		if err != nil {
+		var k apiKeyArgs
+		var err error
+		if !tenantArgs(ctx, f, func(cr *graph.ComplexityRoot) {
+			cr.Tenant.APIKeys = func(_ int, first *int, after *string, includeRevoked *bool) int {
+				k, err = checkAPIKeyArgs(first, after, includeRevoked)
+				return 0
+			}
+		}) || err != nil {
 			continue // the resolver reports it
 		}
 		for _, g := range graphql.CollectFields(op, f.Selections, []string{"ApiKeyConnection"}) {

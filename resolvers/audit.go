@@ -118,10 +118,8 @@ func countQuery(q tenant.AuditQuery) tenant.AuditQuery {
 // primeAudit is prefetch for Tenant.auditLog over a page of tenants: one
 // statement per distinct set of arguments for the pages, and one for their
 // totalCount when it is selected.
-func primeAudit(ctx context.Context, wg group, store *db.Store, l *AuditLoaders, a *tenant.Actor, ids []string) {
-	if !a.Has(tenant.PermAuditRead) {
-		return
-	}
+func primeAudit(ctx context.Context, p *prefetchRun) {
+	wg, store, l, ids := p.wg, p.store, p.l.Audit, p.ids
 	for _, sel := range selectedAuditQueries(ctx) {
 		wg.Go(func() {
 			pages, errs := store.AuditLogByTenant(ctx, sel.query, ids)
@@ -157,9 +155,15 @@ func selectedAuditQueries(ctx context.Context) []auditSelection {
 	seen := map[string]int{}
 	var out []auditSelection
 	for _, f := range selectedTenantSubfields(ctx, "auditLog") {
-		q, ok := auditArgs(f.ArgumentMap(op.Variables))
-		if !ok {
-			continue
+		var q tenant.AuditQuery
+		var err error
+		if !tenantArgs(ctx, f, func(cr *graph.ComplexityRoot) {
+			cr.Tenant.AuditLog = func(_ int, first *int, after *string, filter *graph.AuditFilter) int {
+				q, err = auditQuery(first, after, filter)
+				return 0
+			}
+		}) || err != nil {
+			continue // the resolver reports it
 		}
 		total := false
 		for _, c := range graphql.CollectFields(op, f.Selections, []string{"AuditLogConnection"}) {
@@ -173,57 +177,4 @@ func selectedAuditQueries(ctx context.Context) []auditSelection {
 		out = append(out, auditSelection{query: q, total: total})
 	}
 	return out
-}
-
-// auditArgs decodes auditLog's arguments as the executor would.
-func auditArgs(args map[string]any) (tenant.AuditQuery, bool) {
-	var first *int
-	switch v := args["first"].(type) {
-	case int64:
-		n := int(v)
-		first = &n
-	case int:
-		first = &v
-	case json.Number:
-		n64, err := v.Int64()
-		if err != nil {
-			return tenant.AuditQuery{}, false
-		}
-		n := int(n64)
-		first = &n
-	case nil:
-	default:
-		return tenant.AuditQuery{}, false
-	}
-	var after *string
-	if s, ok := args["after"].(string); ok {
-		after = &s
-	}
-	var filter *graph.AuditFilter
-	if m, ok := args["filter"].(map[string]any); ok {
-		filter = &graph.AuditFilter{}
-		if acts, ok := m["action"].([]any); ok {
-			for _, a := range acts {
-				s, ok := a.(string)
-				if !ok {
-					return tenant.AuditQuery{}, false
-				}
-				filter.Action = append(filter.Action, s)
-			}
-		}
-		if s, ok := m["actor"].(string); ok {
-			filter.Actor = &s
-		}
-		for name, dst := range map[string]**time.Time{"since": &filter.Since, "until": &filter.Until} {
-			if v, ok := m[name]; ok && v != nil {
-				t, err := graphql.UnmarshalTime(v)
-				if err != nil {
-					return tenant.AuditQuery{}, false
-				}
-				*dst = &t
-			}
-		}
-	}
-	q, err := auditQuery(first, after, filter)
-	return q, err == nil
 }

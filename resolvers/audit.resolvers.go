@@ -9,6 +9,7 @@ import (
 	"context"
 	"tenantapi/db"
 	"tenantapi/graph"
+	"tenantapi/node"
 	"tenantapi/tenant"
 )
 
@@ -47,7 +48,7 @@ func (r *auditLogConnectionResolver) TotalCount(ctx context.Context, obj *tenant
 }
 
 // AuditLog is the resolver for the auditLog field.
-func (r *tenantResolver) AuditLog(ctx context.Context, obj *tenant.Tenant, first *int, after *string, filter *graph.AuditFilter) (*tenant.AuditPage, error) {
+func (r *tenantResolver) AuditLog(ctx context.Context, obj *node.Tenant, first *int, after *string, filter *graph.AuditFilter) (*tenant.AuditPage, error) {
 	q, err := auditQuery(first, after, filter)
 	if err != nil {
 		return nil, err

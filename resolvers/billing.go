@@ -2,7 +2,6 @@ package resolvers
 
 import (
 	"context"
-	"encoding/json"
 	"sync"
 	"time"
 
@@ -101,31 +100,23 @@ func selectsField(ctx context.Context, typ, name string) bool {
 	return false
 }
 
-// primeBilling is prefetch for the billing fields of a page of tenants:
-// billing in one statement; invoices in one statement per distinct
-// (first, after) selected, plus one for the totals when totalCount is.
-func primeBilling(ctx context.Context, wg group, store *db.Store, l *Loaders, a *tenant.Actor, ids []string, fields map[string]bool) {
-	if !a.Has(tenant.PermBillingRead) {
-		return
-	}
-	if fields["billing"] {
-		wg.Go(func() { prime(ctx, l.Billing, ids, store.BillingByTenant) })
-	}
-	if !fields["invoices"] {
-		return
-	}
+// primeInvoices is prefetch for Tenant.invoices over a page of tenants:
+// one statement per distinct (first, after) selected, plus one for the
+// totals when totalCount is.
+func primeInvoices(ctx context.Context, p *prefetchRun) {
+	wg, l, ids := p.wg, p.l, p.ids
 	op := graphql.GetOperationContext(ctx)
 	seen := map[invoiceArgs]bool{}
 	counts := false
 	for _, f := range selectedTenantSubfields(ctx, "invoices") {
-		args := f.ArgumentMap(op.Variables)
-		first, ok := intArg(args["first"])
-		after, _ := args["after"].(string)
-		if !ok {
-			continue
-		}
-		k, err := checkInvoiceArgs(&first, &after)
-		if err != nil {
+		var k invoiceArgs
+		var err error
+		if !tenantArgs(ctx, f, func(cr *graph.ComplexityRoot) {
+			cr.Tenant.Invoices = func(_ int, first *int, after *string) int {
+				k, err = checkInvoiceArgs(first, after)
+				return 0
+			}
+		}) || err != nil {
 			continue // the resolver reports it
 		}
 		for _, g := range graphql.CollectFields(op, f.Selections, []string{"InvoiceConnection"}) {
@@ -140,24 +131,8 @@ func primeBilling(ctx context.Context, wg group, store *db.Store, l *Loaders, a 
 		}
 	}
 	if counts {
-		wg.Go(func() { prime(ctx, l.Invoices.Counts, ids, store.InvoiceCountsByTenant) })
+		wg.Go(func() { prime(ctx, l.Invoices.Counts, ids, p.store.InvoiceCountsByTenant) })
 	}
-}
-
-// intArg reads an Int argument as decoded from a literal or a variable.
-func intArg(v any) (int, bool) {
-	switch n := v.(type) {
-	case int:
-		return n, true
-	case int64:
-		return int(n), true
-	case float64:
-		return int(n), n == float64(int(n))
-	case json.Number:
-		i, err := n.Int64()
-		return int(i), err == nil
-	}
-	return 0, false
 }
 
 // primeBillingAfterWrite replaces the operation's cached billing of a
@@ -165,6 +140,6 @@ func intArg(v any) (int, bool) {
 // shows it too.
 func primeBillingAfterWrite(ctx context.Context, b *tenant.Billing) {
 	if b != nil {
-		loaders(ctx).Billing.Clear(ctx, b.TenantID).Prime(ctx, b.TenantID, b)
+		loaderOf[*tenant.Billing](loaders(ctx), "billing").Clear(ctx, b.TenantID).Prime(ctx, b.TenantID, b)
 	}
 }

@@ -8,6 +8,7 @@ package resolvers
 import (
 	"context"
 	"tenantapi/graph"
+	"tenantapi/node"
 	"tenantapi/tenant"
 )
 
@@ -29,7 +30,7 @@ func (r *mutationResolver) ChangePlan(ctx context.Context, input graph.ChangePla
 	primeBillingAfterWrite(ctx, res.Billing)
 	amount := tenant.PlanPrice(res.Plan, res.Billing.BillingPeriod)
 	return &graph.ChangePlanPayload{Plan: res.Plan, Status: res.Billing.Status, EffectiveDate: res.EffectiveDate, Scheduled: res.Scheduled,
-		Amount: &amount, Currency: amount.Currency, Billing: res.Billing, Tenant: r.attached(ctx, t)}, nil
+		Amount: &amount, Currency: amount.Currency, Billing: res.Billing, Tenant: newTenantNode(ctx, t)}, nil
 }
 
 // CancelPlanChange is the resolver for the cancelPlanChange field.
@@ -47,7 +48,7 @@ func (r *mutationResolver) CancelPlanChange(ctx context.Context, input graph.Can
 		return nil, err
 	}
 	primeBillingAfterWrite(ctx, b)
-	return &graph.CancelPlanChangePayload{CancelledChange: cancelled, Billing: b, Tenant: r.attached(ctx, t)}, nil
+	return &graph.CancelPlanChangePayload{CancelledChange: cancelled, Billing: b, Tenant: newTenantNode(ctx, t)}, nil
 }
 
 // UpdateBilling is the resolver for the updateBilling field.
@@ -70,7 +71,7 @@ func (r *mutationResolver) UpdateBilling(ctx context.Context, input graph.Update
 		return nil, err
 	}
 	primeBillingAfterWrite(ctx, b)
-	return &graph.UpdateBillingPayload{Billing: b, Tenant: r.attached(ctx, t)}, nil
+	return &graph.UpdateBillingPayload{Billing: b, Tenant: newTenantNode(ctx, t)}, nil
 }
 
 // RunBilling is the resolver for the runBilling field.
@@ -97,7 +98,7 @@ func (r *mutationResolver) VoidInvoice(ctx context.Context, input graph.InvoiceA
 }
 
 // Invoices is the resolver for the invoices field.
-func (r *tenantResolver) Invoices(ctx context.Context, obj *tenant.Tenant, first *int, after *string) (*graph.InvoiceConnection, error) {
+func (r *tenantResolver) Invoices(ctx context.Context, obj *node.Tenant, first *int, after *string) (*graph.InvoiceConnection, error) {
 	args, err := checkInvoiceArgs(first, after)
 	if err != nil {
 		return nil, err

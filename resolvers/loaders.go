@@ -8,7 +8,6 @@ import (
 	"github.com/graph-gophers/dataloader/v7"
 
 	"tenantapi/db"
-	"tenantapi/tenant"
 )
 
 // Loaders batch the nested associations of Tenant: each runs one `= ANY($1)`
@@ -17,58 +16,31 @@ import (
 // and their batches use the operation's context, so the SQL carries the
 // caller's tenant scope.
 type Loaders struct {
-	Settings *dataloader.Loader[string, *tenant.Settings]
-	Plan     *dataloader.Loader[string, *tenant.Plan]
-	Usage    *dataloader.Loader[string, *tenant.Usage]
-	APIKeys  *APIKeyLoaders // resolvers/apikey.go: apiKeys pages and totalCount
+	// one holds the loader of each one-to-one row of the association
+	// table (resolvers/associations.go), by field: loaderOf reads it.
+	one map[string]any
 
-	SSO *dataloader.Loader[string, *tenant.SSOConfig]
-
-	NotificationChannels *dataloader.Loader[string, *tenant.NotificationChannels]
-
-	Keywords      *dataloader.Loader[string, *tenant.KeywordList]
-	Industries    *dataloader.Loader[string, *tenant.IndustryConfig]
-	RiskMatrix    *dataloader.Loader[string, *tenant.RiskMatrix]
-	WebsiteConfig *dataloader.Loader[string, *tenant.WebsiteConfig]
-	Watchlist     *dataloader.Loader[string, *tenant.WatchlistSeats]
-
-	Billing  *dataloader.Loader[string, *tenant.Billing]
+	APIKeys  *APIKeyLoaders  // resolvers/apikey.go: apiKeys pages and totalCount
 	Invoices *InvoiceLoaders // resolvers/billing.go
-
-	Metering *UsageLoaders // resolvers/usage.go: credits, stats, usageReport
-
-	Audit *AuditLoaders // resolvers/audit.go: auditLog pages and totalCount
-
-	Quota *dataloader.Loader[string, *tenant.Quota] // accountStatus
+	Metering *UsageLoaders   // resolvers/usage.go: stats
+	Audit    *AuditLoaders   // resolvers/audit.go: auditLog pages and totalCount
 }
 
 // NewLoaders builds a fresh set of loaders over store.
 func NewLoaders(store *db.Store, wait time.Duration) *Loaders {
-	return &Loaders{
-		Settings: newLoader(store.SettingsByTenant, wait),
-		Plan:     newLoader(store.PlansByID, wait),
-		Usage:    newLoader(store.UsageByTenant, wait),
+	l := &Loaders{
+		one:      make(map[string]any, len(associations)),
 		APIKeys:  NewAPIKeyLoaders(store, wait),
-
-		SSO: newLoader(store.SSOByTenant, wait),
-
-		NotificationChannels: newLoader(store.NotificationChannelsByTenant, wait),
-
-		Keywords:      newLoader(store.KeywordsByTenant, wait),
-		Industries:    newLoader(store.IndustriesByTenant, wait),
-		RiskMatrix:    newLoader(store.RiskMatricesByTenant, wait),
-		WebsiteConfig: newLoader(store.WebsiteConfigsByTenant, wait),
-		Watchlist:     newLoader(store.WatchlistByTenant, wait),
-
-		Billing:  newLoader(store.BillingByTenant, wait),
 		Invoices: NewInvoiceLoaders(store, wait),
-
 		Metering: NewUsageLoaders(store, wait),
-
-		Audit: NewAuditLoaders(store, wait),
-
-		Quota: newLoader(store.QuotaByTenant, wait),
+		Audit:    NewAuditLoaders(store, wait),
 	}
+	for _, a := range associations {
+		if a.newLoader != nil {
+			l.one[a.field] = a.newLoader(store, wait)
+		}
+	}
+	return l
 }
 
 // loaderInputCapacity sizes each loader's request channel. The library's

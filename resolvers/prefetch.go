@@ -6,6 +6,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/graph-gophers/dataloader/v7"
 
+	"tenantapi/db"
+	"tenantapi/node"
 	"tenantapi/tenant"
 )
 
@@ -65,51 +67,71 @@ func selectedTenantSubfields(ctx context.Context, name string) []graphql.Collect
 // group starts the batches of a prefetch (a db.Combiner).
 type group interface{ Go(func()) }
 
-// prefetch attaches the request's loaders to ts, loads their selected
-// associations and primes the loaders, all of them in one statement
-// (db.Combiner).
+// prefetchRun is what a row's prime needs: the batches' group, the store,
+// the request's loaders and the tenants.
+type prefetchRun struct {
+	wg    group
+	store *db.Store
+	l     *Loaders
+	ts    []*tenant.Tenant
+	ids   []string // the tenants' ids, in order
+}
+
+// keys returns the distinct keys of the tenants, in order of first use.
+func (p *prefetchRun) keys(key func(*tenant.Tenant) string) []string {
+	seen := make(map[string]bool, len(p.ts))
+	out := make([]string, 0, len(p.ts))
+	for _, t := range p.ts {
+		if k := key(t); !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// prefetch loads the associations of ts selected in fields that the caller
+// may read (their @hasPermission), with the parts they need, and primes
+// the loaders, all of them in one statement (db.Combiner). Rows that share
+// a loader (plan and limits) or a part (accountStatus's) load once.
 func (r *Resolver) prefetch(ctx context.Context, ts []*tenant.Tenant, fields map[string]bool) {
-	r.attach(ctx, ts...)
 	if len(ts) == 0 {
 		return
 	}
-	l, a := loaders(ctx), tenant.ActorFrom(ctx)
-	wg, ctx := r.Store.Combine(ctx)
-	ids := make([]string, len(ts))
-	planSet := map[string]bool{}
-	var planIDs []string
-	for i, t := range ts {
-		ids[i] = t.ID
-		if !planSet[t.PlanID] {
-			planSet[t.PlanID] = true
-			planIDs = append(planIDs, t.PlanID)
+	a := tenant.ActorFrom(ctx)
+	var rows []*association
+	added := map[*association]bool{}
+	var add func(*association)
+	add = func(row *association) {
+		if row.base != "" {
+			row = associationByField[row.base]
+		}
+		if added[row] {
+			return
+		}
+		added[row] = true
+		rows = append(rows, row)
+		for _, n := range row.needs {
+			add(associationByField[n])
 		}
 	}
-	readable := a.Has(tenant.PermTenantRead)
-	if readable && fields["settings"] {
-		wg.Go(func() { prime(ctx, l.Settings, ids, r.Store.SettingsByTenant) })
+	for _, row := range associations {
+		if !row.part && fields[row.field] && a.Has(r.perms[row.field]) {
+			add(row)
+		}
 	}
-	if readable && (fields["plan"] || fields["limits"]) {
-		wg.Go(func() { prime(ctx, l.Plan, planIDs, r.Store.PlansByID) })
+	if len(rows) == 0 {
+		return
 	}
-	if readable && fields["usage"] {
-		wg.Go(func() { prime(ctx, l.Usage, ids, r.Store.UsageByTenant) })
+	wg, ctx := r.Store.Combine(ctx)
+	p := &prefetchRun{wg: wg, store: r.Store, l: loaders(ctx), ts: ts, ids: make([]string, len(ts))}
+	for i, t := range ts {
+		p.ids[i] = t.ID
 	}
-	if fields["apiKeys"] {
-		primeAPIKeys(ctx, wg, l.APIKeys, a, ids)
-	}
-	if a.Has(tenant.PermSSORead) && fields["sso"] {
-		wg.Go(func() { prime(ctx, l.SSO, ids, r.Store.SSOByTenant) })
-	}
-	if a.Has(tenant.PermNotificationChannelsRead) && fields["notificationChannels"] {
-		wg.Go(func() { prime(ctx, l.NotificationChannels, ids, r.Store.NotificationChannelsByTenant) })
-	}
-	primeScreening(ctx, wg, r.Store, l, a, ids, fields)
-	primeBilling(ctx, wg, r.Store, l, a, ids, fields)
-	primeUsage(ctx, wg, r.Store, l.Metering, a, ids, fields)
-	primeAccount(ctx, wg, r.Store, l, a, ids, planIDs, fields)
-	if fields["auditLog"] {
-		primeAudit(ctx, wg, r.Store, l.Audit, a, ids)
+	for _, row := range rows {
+		if row.prime != nil {
+			row.prime(ctx, p)
+		}
 	}
 	wg.Wait()
 }
@@ -125,19 +147,19 @@ func prime[V any](ctx context.Context, loader *dataloader.Loader[string, V], key
 	}
 }
 
-// tenantWithAssociations loads tenant id and the associations selected
-// under the current field (me, tenant).
-func (r *Resolver) tenantWithAssociations(ctx context.Context, id string) (*tenant.Tenant, error) {
+// tenantNode loads tenant id and the associations selected under the
+// current field (me, tenant), and returns its view.
+func (r *Resolver) tenantNode(ctx context.Context, id string) (*node.Tenant, error) {
 	t, err := r.Store.Tenant(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	return r.withAssociations(ctx, t), nil
+	return r.prefetchedNode(ctx, t), nil
 }
 
-// withAssociations loads the associations of t selected under the current
-// field and returns t.
-func (r *Resolver) withAssociations(ctx context.Context, t *tenant.Tenant) *tenant.Tenant {
+// prefetchedNode loads the associations of t selected under the current
+// field and returns t's view.
+func (r *Resolver) prefetchedNode(ctx context.Context, t *tenant.Tenant) *node.Tenant {
 	r.prefetch(ctx, []*tenant.Tenant{t}, selectedTenantFields(ctx))
-	return t
+	return newTenantNode(ctx, t)
 }

@@ -23,6 +23,10 @@ type Resolver struct {
 	SSOLoginBase string         // SsoConfig.loginUrl's base (tenant.ParseSSOLoginBase)
 	// MaxActiveAPIKeys caps each tenant's active API keys (createApiKey).
 	MaxActiveAPIKeys int
+
+	// perms is the @hasPermission of each association's field, read from
+	// the executable schema by NewSchema (associationPermissions).
+	perms map[string]tenant.Permission
 }
 
 // Deps are the schema's dependencies besides the Store.
@@ -56,9 +60,18 @@ func NewSchema(store *db.Store, deps Deps) graphql.ExecutableSchema {
 	if deps.MaxActiveAPIKeys <= 0 {
 		deps.MaxActiveAPIKeys = tenant.DefaultMaxActiveAPIKeys
 	}
-	cfg := graph.Config{Resolvers: &Resolver{Store: store, Egress: deps.Egress, SSOLoginBase: deps.SSOLoginBase, MaxActiveAPIKeys: deps.MaxActiveAPIKeys}}
+	r := &Resolver{Store: store, Egress: deps.Egress, SSOLoginBase: deps.SSOLoginBase, MaxActiveAPIKeys: deps.MaxActiveAPIKeys}
+	cfg := graph.Config{Resolvers: r}
 	cfg.Directives.HasPermission = HasPermission
-	return graph.NewExecutableSchema(cfg)
+	es := graph.NewExecutableSchema(cfg)
+	perms, err := associationPermissions(es.Schema())
+	if err != nil {
+		// The table and the compiled-in schema disagree: a build that can
+		// never serve correctly (TestAssociationTableMatchesSchema).
+		panic(err)
+	}
+	r.perms = perms
+	return es
 }
 
 // HasPermission implements @hasPermission: it runs the field only when the

@@ -8,6 +8,7 @@ package resolvers
 import (
 	"context"
 	"tenantapi/graph"
+	"tenantapi/node"
 	"tenantapi/tenant"
 )
 
@@ -27,7 +28,7 @@ func (r *mutationResolver) CreateTenant(ctx context.Context, input graph.CreateT
 	if err != nil {
 		return nil, err
 	}
-	return &graph.CreateTenantPayload{Tenant: r.attached(ctx, t)}, nil
+	return &graph.CreateTenantPayload{Tenant: newTenantNode(ctx, t)}, nil
 }
 
 // UpdateTenant is the resolver for the updateTenant field.
@@ -40,7 +41,7 @@ func (r *mutationResolver) UpdateTenant(ctx context.Context, input graph.UpdateT
 	if err != nil {
 		return nil, err
 	}
-	return &graph.UpdateTenantPayload{Tenant: r.attached(ctx, t)}, nil
+	return &graph.UpdateTenantPayload{Tenant: newTenantNode(ctx, t)}, nil
 }
 
 // UpdateTenantSettings is the resolver for the updateTenantSettings field.
@@ -61,7 +62,7 @@ func (r *mutationResolver) UpdateTenantSettings(ctx context.Context, input graph
 	if err != nil {
 		return nil, err
 	}
-	return &graph.UpdateTenantSettingsPayload{Settings: st, Tenant: r.attached(ctx, t)}, nil
+	return &graph.UpdateTenantSettingsPayload{Settings: st, Tenant: newTenantNode(ctx, t)}, nil
 }
 
 // DeleteTenant is the resolver for the deleteTenant field.
@@ -74,7 +75,7 @@ func (r *mutationResolver) DeleteTenant(ctx context.Context, input graph.DeleteT
 	if err != nil {
 		return nil, err
 	}
-	return &graph.DeleteTenantPayload{Tenant: r.attached(ctx, t), RestorableUntil: t.DeletedAt.Add(tenant.RestoreWindow)}, nil
+	return &graph.DeleteTenantPayload{Tenant: newTenantNode(ctx, t), RestorableUntil: t.DeletedAt.Add(tenant.RestoreWindow)}, nil
 }
 
 // RestoreTenant is the resolver for the restoreTenant field.
@@ -83,7 +84,7 @@ func (r *mutationResolver) RestoreTenant(ctx context.Context, input graph.Restor
 	if err != nil {
 		return nil, err
 	}
-	return &graph.RestoreTenantPayload{Tenant: r.attached(ctx, t)}, nil
+	return &graph.RestoreTenantPayload{Tenant: newTenantNode(ctx, t)}, nil
 }
 
 // CreateAPIKey is the resolver for the createApiKey field.
@@ -110,21 +111,20 @@ func (r *mutationResolver) RevokeAPIKey(ctx context.Context, input graph.RevokeA
 }
 
 // Me is the resolver for the me field.
-func (r *queryResolver) Me(ctx context.Context) (*tenant.Tenant, error) {
+func (r *queryResolver) Me(ctx context.Context) (*node.Tenant, error) {
 	a := tenant.ActorFrom(ctx)
 	if a.OwnTenant() == "" {
 		return nil, tenant.Errorf(tenant.EFORBIDDEN, "me needs a tenant API key: the admin secret has no tenant of its own; use tenant(id:) or tenants")
 	}
 	if t := a.Tenant; t != nil && t.ID == a.OwnTenant() { // read with the key, this request
-		own := *t // a copy: aliased me fields run concurrently and each attaches its loaders
-		return r.withAssociations(ctx, &own), nil
+		return r.prefetchedNode(ctx, t), nil // a view of its own: aliased me fields share only the row
 	}
-	return r.tenantWithAssociations(ctx, a.OwnTenant())
+	return r.tenantNode(ctx, a.OwnTenant())
 }
 
 // Tenant is the resolver for the tenant field.
-func (r *queryResolver) Tenant(ctx context.Context, id string) (*tenant.Tenant, error) {
-	return r.tenantWithAssociations(ctx, id)
+func (r *queryResolver) Tenant(ctx context.Context, id string) (*node.Tenant, error) {
+	return r.tenantNode(ctx, id)
 }
 
 // Tenants is the resolver for the tenants field.

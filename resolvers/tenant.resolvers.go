@@ -9,11 +9,12 @@ import (
 	"context"
 	"tenantapi/db"
 	"tenantapi/graph"
+	"tenantapi/node"
 	"tenantapi/tenant"
 )
 
 // APIKeys is the resolver for the apiKeys field.
-func (r *tenantResolver) APIKeys(ctx context.Context, obj *tenant.Tenant, first *int, after *string, includeRevoked *bool) (*graph.APIKeyConnection, error) {
+func (r *tenantResolver) APIKeys(ctx context.Context, obj *node.Tenant, first *int, after *string, includeRevoked *bool) (*graph.APIKeyConnection, error) {
 	args, err := checkAPIKeyArgs(first, after, includeRevoked)
 	if err != nil {
 		return nil, err
@@ -39,14 +40,14 @@ func (r *tenantResolver) APIKeys(ctx context.Context, obj *tenant.Tenant, first 
 func (r *tenantConnectionResolver) Edges(ctx context.Context, obj *tenant.TenantPage) ([]*graph.TenantEdge, error) {
 	edges := make([]*graph.TenantEdge, len(obj.Tenants))
 	for i, t := range obj.Tenants {
-		edges[i] = &graph.TenantEdge{Cursor: db.Cursor(t), Node: t}
+		edges[i] = &graph.TenantEdge{Cursor: db.Cursor(t), Node: newTenantNode(ctx, t)}
 	}
 	return edges, nil
 }
 
 // Nodes is the resolver for the nodes field.
-func (r *tenantConnectionResolver) Nodes(ctx context.Context, obj *tenant.TenantPage) ([]*tenant.Tenant, error) {
-	return obj.Tenants, nil
+func (r *tenantConnectionResolver) Nodes(ctx context.Context, obj *tenant.TenantPage) ([]*node.Tenant, error) {
+	return newTenantNodes(ctx, obj.Tenants), nil
 }
 
 // PageInfo is the resolver for the pageInfo field.

@@ -9,17 +9,16 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"tenantapi/db"
+	"tenantapi/graph"
 	"tenantapi/tenant"
 )
 
-// UsageLoaders batch the usage fields of Tenant: credits, the usage report
-// and stats. Stats take arguments, so their loader is keyed by tenant and
-// query; one batch runs one statement per distinct query (a list asks the
+// UsageLoaders batch Tenant.stats (credits and the usage report are rows
+// of the association table). Stats take arguments, so their loader is keyed
+// by tenant and query; one batch runs one statement per distinct query (a list asks the
 // same of every tenant: one statement).
 type UsageLoaders struct {
-	Credits     *dataloader.Loader[string, *tenant.Credits]
-	UsageReport *dataloader.Loader[string, *tenant.UsageReport]
-	Stats       *dataloader.Loader[statsKey, *tenant.Stats]
+	Stats *dataloader.Loader[statsKey, *tenant.Stats]
 }
 
 // statsKey is one tenant's stats for one set of arguments.
@@ -54,8 +53,6 @@ func NewUsageLoaders(store *db.Store, wait time.Duration) *UsageLoaders {
 		return out
 	}
 	return &UsageLoaders{
-		Credits:     newLoader(store.CreditsByTenant, wait),
-		UsageReport: newLoader(store.UsageReportsByTenant, wait),
 		Stats: dataloader.NewBatchedLoader(stats, dataloader.WithWait[statsKey, *tenant.Stats](wait),
 			dataloader.WithBatchCapacity[statsKey, *tenant.Stats](1000), dataloader.WithInputCapacity[statsKey, *tenant.Stats](loaderInputCapacity)),
 	}
@@ -83,30 +80,20 @@ func statsQuery(start, end tenant.Date, g *tenant.Granularity) (tenant.StatsQuer
 	return q, q.Validate()
 }
 
-// primeUsage is prefetch for the usage fields of a page of tenants: one
-// statement per selected field the caller may read, and for stats one per
-// distinct set of arguments (aliases may ask for several periods).
-func primeUsage(ctx context.Context, wg group, store *db.Store, l *UsageLoaders, a *tenant.Actor, ids []string, fields map[string]bool) {
-	if a.Has(tenant.PermBillingRead) && fields["credits"] {
-		wg.Go(func() { prime(ctx, l.Credits, ids, store.CreditsByTenant) })
-	}
-	if !a.Has(tenant.PermReportRead) {
-		return
-	}
-	if fields["usageReport"] {
-		wg.Go(func() { prime(ctx, l.UsageReport, ids, store.UsageReportsByTenant) })
-	}
-	if fields["stats"] {
-		for _, q := range selectedStatsQueries(ctx) {
-			wg.Go(func() {
-				vals, errs := store.StatsByTenant(ctx, q, ids)
-				for i, id := range ids {
-					if errs[i] == nil {
-						l.Stats.Prime(ctx, statsKey{id, q}, vals[i])
-					}
+// primeStats is prefetch for Tenant.stats over a page of tenants: one
+// statement per distinct set of arguments (aliases may ask for several
+// periods).
+func primeStats(ctx context.Context, p *prefetchRun) {
+	l, ids := p.l.Metering, p.ids
+	for _, q := range selectedStatsQueries(ctx) {
+		p.wg.Go(func() {
+			vals, errs := p.store.StatsByTenant(ctx, q, ids)
+			for i, id := range ids {
+				if errs[i] == nil {
+					l.Stats.Prime(ctx, statsKey{id, q}, vals[i])
 				}
-			})
-		}
+			}
+		})
 	}
 }
 
@@ -118,20 +105,18 @@ func selectedStatsQueries(ctx context.Context) []tenant.StatsQuery {
 	seen := map[tenant.StatsQuery]bool{}
 	var out []tenant.StatsQuery
 	for _, f := range selectedTenantSubfields(ctx, "stats") {
-		args := f.ArgumentMap(op.Variables)
-		s, _ := args["startDate"].(string)
-		e, _ := args["endDate"].(string)
-		start, err1 := tenant.ParseDate("startDate", s)
-		end, err2 := tenant.ParseDate("endDate", e)
-		var g tenant.Granularity
-		if v, ok := args["granularity"].(string); ok {
-			if err := g.UnmarshalGQL(v); err != nil {
-				continue
+		var q tenant.StatsQuery
+		var err error
+		if !tenantArgs(ctx, f, func(cr *graph.ComplexityRoot) {
+			cr.Tenant.Stats = func(_ int, start, end tenant.Date, g *tenant.Granularity) int {
+				q, err = statsQuery(start, end, g)
+				return 0
 			}
+		}) || err != nil {
+			continue // the resolver reports it
 		}
-		q, err := statsQuery(start, end, &g)
 		q.Distinct = wantsDistinct(op, f.Selections)
-		if err1 != nil || err2 != nil || err != nil || seen[q] {
+		if seen[q] {
 			continue
 		}
 		seen[q] = true

@@ -8,6 +8,7 @@ package resolvers
 import (
 	"context"
 	"tenantapi/graph"
+	"tenantapi/node"
 	"tenantapi/tenant"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -40,7 +41,7 @@ func (r *mutationResolver) GrantCredits(ctx context.Context, input graph.GrantCr
 }
 
 // Stats is the resolver for the stats field.
-func (r *tenantResolver) Stats(ctx context.Context, obj *tenant.Tenant, startDate tenant.Date, endDate tenant.Date, granularity *tenant.Granularity) (*tenant.Stats, error) {
+func (r *tenantResolver) Stats(ctx context.Context, obj *node.Tenant, startDate tenant.Date, endDate tenant.Date, granularity *tenant.Granularity) (*tenant.Stats, error) {
 	q, err := statsQuery(startDate, endDate, granularity)
 	if err != nil {
 		return nil, err

@@ -36,8 +36,14 @@ type Tenant struct {
 	ModifiedBy string     `db:"modified_by"`
 	DeletedAt  *time.Time `db:"deleted_at"`
 	Version    int        `db:"version"`
+}
 
-	assoc Associations // the request's loaders (associations.go)
+// Owner is the tenant's owner, or nil when none is recorded.
+func (t *Tenant) Owner() *Owner {
+	if t.OwnerID == nil && t.OwnerEmail == nil {
+		return nil
+	}
+	return &Owner{ID: t.OwnerID, Email: t.OwnerEmail}
 }
 
 // Owner is the user who owns a tenant, as the tokenization reference's owner_id.
