@@ -11,7 +11,7 @@ import (
 	"tenantapi/tenant"
 )
 
-// Failed authentications (README: Rate limits). A credential that does not
+// Failed authentications (docs/limits.md: Rate limits). A credential that does not
 // authenticate (an unknown, revoked or expired key, a wrong admin secret)
 // is charged to its client address's failed-authentication budget,
 // Config.FailedAuthPerMinute. Once that is spent the failing request

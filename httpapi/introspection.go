@@ -15,7 +15,7 @@ import (
 	"tenantapi/tenant"
 )
 
-// Introspection (README: Query limits, Production mode) is neither free nor
+// Introspection (docs/limits.md) is neither free nor
 // open to everyone by default. Who may introspect is IntrospectionMode;
 // what it costs is counted by introspectionLimits in the same budget as the
 // rest of the operation (QUERY_MAX_COST). gqlgen's cost walker skips

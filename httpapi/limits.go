@@ -26,7 +26,7 @@ import (
 // gives every request its deadline and recovers panics outside resolvers.
 
 // Limits bound the GraphQL documents the server accepts. A zero field takes
-// its value from DefaultLimits. README (Query limits) explains each one.
+// its value from DefaultLimits. docs/limits.md explains each one.
 type Limits struct {
 	MaxDepth       int // nesting of fields (introspection's ofType excepted: see maxIntrospectionDepth)
 	MaxAliases     int // aliased fields in a document, fragments expanded
@@ -37,7 +37,7 @@ type Limits struct {
 }
 
 // DefaultLimits let every query of the dashboard, GraphiQL's introspection
-// and the README's examples through with room to spare (TestRealisticQueriesPass
+// and the documentation's examples through with room to spare (TestRealisticQueriesPass
 // measures them) while hostile documents are refused within milliseconds
 // (BenchmarkHostileDocuments).
 var DefaultLimits = Limits{

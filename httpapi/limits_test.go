@@ -13,8 +13,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -241,39 +239,6 @@ type readmeExample struct {
 	vars  map[string]any
 }
 
-// readmeQueries are the GraphQL examples of the README, except those
-// that show a refusal (their first line is "# refused...").
-func readmeQueries(t *testing.T) []readmeExample {
-	t.Helper()
-	raw, err := os.ReadFile("../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []readmeExample
-	for _, m := range regexp.MustCompile("(?s)```graphql\n(.*?)```").FindAllStringSubmatch(string(raw), -1) {
-		if strings.HasPrefix(m[1], "# refused") {
-			continue // an example of a refusal
-		}
-		ex := readmeExample{query: m[1]}
-		var vars []string
-		for _, line := range strings.Split(m[1], "\n") {
-			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "#"); ok && len(vars)+len(strings.TrimSpace(v)) > 0 && (len(vars) > 0 || strings.HasPrefix(strings.TrimSpace(v), "{")) {
-				vars = append(vars, v)
-			}
-		}
-		if len(vars) > 0 {
-			if err := json.Unmarshal([]byte(strings.Join(vars, "\n")), &ex.vars); err != nil {
-				t.Fatalf("README example's variables: %v\n%s", err, m[1])
-			}
-		}
-		out = append(out, ex)
-	}
-	if len(out) < 5 {
-		t.Fatalf("found %d GraphQL examples in README.md", len(out))
-	}
-	return out
-}
-
 // TestRealisticQueriesPass runs the dashboard's queries, GraphiQL's
 // introspection and every README example against the default limits: none
 // may be refused by a limit. It logs each one's depth and cost.
@@ -286,9 +251,9 @@ func TestRealisticQueriesPass(t *testing.T) {
 		"graphiqlDefault":    {query: graphiql.DefaultQuery},
 		"meWithAssociations": {query: `{ me { name plan { name } settings { dataResidency } limits { users } usage { activeUsers } apiKeys { totalCount nodes { id } } } }`},
 	}
-	for i, ex := range readmeQueries(t) {
-		queries[fmt.Sprintf("readme%02d", i+1)] = ex
-	}
+	// The examples of README.md and docs/ run against the real server in
+	// TestDocsExamples (docs_test.go), answers compared: a limit refusing
+	// one fails there.
 	lim := httpapi.DefaultLimits
 	for name, ex := range queries {
 		t.Run(name, func(t *testing.T) {

@@ -18,7 +18,7 @@ import (
 	"tenantapi/tenant"
 )
 
-// Rate limits (README: Rate limits). Each request to /graphql is charged,
+// Rate limits (docs/limits.md: Rate limits). Each request to /graphql is charged,
 // after authentication and before anything else runs, to one budget:
 //   - an API key's: its tenant's, shared by all the tenant's keys, of its
 //     plan's apiRequestsPerMinute, read with the key at each request (a plan

@@ -16,8 +16,8 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
-// One guarded pipeline for every transport (README: Query limits and
-// request guards). GET, POST, POST with Accept: text/event-stream (SSE) and
+// One guarded pipeline for every transport (docs/limits.md: One pipeline for
+// every transport). GET, POST, POST with Accept: text/event-stream (SSE) and
 // each websocket message are read by the same code: one body limit
 // (Config.MaxBodyBytes, checked on the declared Content-Length before a
 // byte is read), one decoder of the request's JSON that never echoes what

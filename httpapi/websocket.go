@@ -23,7 +23,7 @@ import (
 // connection_init, and closes every socket with 1000 whatever the reason.
 //
 // A credential's authority ends on a socket when it ends over HTTP
-// (README: Websockets):
+// (docs/authentication.md: Websockets):
 //   - every subscribe message authenticates the connection's credential
 //     again, exactly as an HTTP request does (one indexed lookup for an API
 //     key, none for the admin secret), and checks the client address

@@ -43,7 +43,7 @@ type Deps struct {
 // Options tune the schema.
 type Options struct {
 	// LoaderWait is how long a dataloader collects keys before it runs its
-	// batch. Measured: see README (Batched loads).
+	// batch. Measured: see docs/operations.md (Batched loads).
 	LoaderWait time.Duration
 }
 
