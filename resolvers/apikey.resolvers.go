@@ -17,6 +17,29 @@ func (r *apiKeyResolver) Status(ctx context.Context, obj *tenant.APIKeyRecord) (
 	return obj.Status(time.Now()), nil
 }
 
+// CreateAPIKey is the resolver for the createApiKey field.
+func (r *mutationResolver) CreateAPIKey(ctx context.Context, input graph.CreateAPIKeyInput) (*graph.CreateAPIKeyPayload, error) {
+	id, err := tenant.ActorFrom(ctx).TargetTenant(input.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	k, secret, err := r.Store.CreateAPIKey(ctx, tenant.NewAPIKeyInput{TenantID: id, Name: input.Name, Permissions: input.Permissions, ExpiresAt: input.ExpiresAt,
+		MaxActive: r.MaxActiveAPIKeys})
+	if err != nil {
+		return nil, err
+	}
+	return &graph.CreateAPIKeyPayload{APIKey: k, Secret: secret}, nil
+}
+
+// RevokeAPIKey is the resolver for the revokeApiKey field.
+func (r *mutationResolver) RevokeAPIKey(ctx context.Context, input graph.RevokeAPIKeyInput) (*graph.RevokeAPIKeyPayload, error) {
+	k, err := r.Store.RevokeAPIKey(ctx, input.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &graph.RevokeAPIKeyPayload{APIKey: k}, nil
+}
+
 // ApiKey returns graph.ApiKeyResolver implementation.
 func (r *Resolver) ApiKey() graph.ApiKeyResolver { return &apiKeyResolver{r} }
 

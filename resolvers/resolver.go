@@ -6,7 +6,6 @@ package resolvers
 
 import (
 	"context"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -38,13 +37,6 @@ type Deps struct {
 	// MaxActiveAPIKeys caps each tenant's active API keys
 	// (API_KEYS_MAX_ACTIVE); 0 = tenant.DefaultMaxActiveAPIKeys.
 	MaxActiveAPIKeys int
-}
-
-// Options tune the schema.
-type Options struct {
-	// LoaderWait is how long a dataloader collects keys before it runs its
-	// batch. Measured: see docs/operations.md (Batched loads).
-	LoaderWait time.Duration
 }
 
 // NewSchema builds the executable schema with its directive wired. The

@@ -13,6 +13,81 @@ import (
 	"tenantapi/tenant"
 )
 
+// CreateTenant is the resolver for the createTenant field.
+func (r *mutationResolver) CreateTenant(ctx context.Context, input graph.CreateTenantInput) (*graph.CreateTenantPayload, error) {
+	in := tenant.CreateTenant{Name: input.Name, Domain: input.Domain, OwnerID: input.OwnerID, OwnerEmail: input.OwnerEmail}
+	if input.Plan != nil {
+		in.PlanID = *input.Plan
+	}
+	if input.DataResidency != nil {
+		in.DataResidency = *input.DataResidency
+	}
+	if st := input.Settings; st != nil {
+		in.Settings = tenant.SettingsPatch{EncryptionEnabled: st.EncryptionEnabled, AuditLogRetentionDays: st.AuditLogRetentionDays, IPAllowlist: st.IPAllowlist, DeduplicateTokens: st.DeduplicateTokens}
+	}
+	t, err := r.Store.CreateTenant(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	return &graph.CreateTenantPayload{Tenant: newTenantNode(ctx, t)}, nil
+}
+
+// UpdateTenant is the resolver for the updateTenant field.
+func (r *mutationResolver) UpdateTenant(ctx context.Context, input graph.UpdateTenantInput) (*graph.UpdateTenantPayload, error) {
+	id, err := tenant.ActorFrom(ctx).TargetTenant(input.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	t, err := r.Store.UpdateTenant(ctx, id, tenant.TenantPatch{Name: input.Name, Domain: input.Domain, Status: input.Status, ExpectedVersion: input.ExpectedVersion, ValidateOnly: deref(input.ValidateOnly)})
+	if err != nil {
+		return nil, err
+	}
+	return &graph.UpdateTenantPayload{Tenant: newTenantNode(ctx, t)}, nil
+}
+
+// UpdateTenantSettings is the resolver for the updateTenantSettings field.
+func (r *mutationResolver) UpdateTenantSettings(ctx context.Context, input graph.UpdateTenantSettingsInput) (*graph.UpdateTenantSettingsPayload, error) {
+	id, err := tenant.ActorFrom(ctx).TargetTenant(input.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	st, err := r.Store.UpdateSettings(ctx, id, tenant.SettingsPatch{
+		DataResidency: input.DataResidency, EncryptionEnabled: input.EncryptionEnabled, AuditLogRetentionDays: input.AuditLogRetentionDays,
+		IPAllowlist: input.IPAllowlist, DeduplicateTokens: input.DeduplicateTokens, ExpectedVersion: input.ExpectedVersion,
+		ConfirmLockout: deref(input.ConfirmLockout), ValidateOnly: deref(input.ValidateOnly),
+	})
+	if err != nil {
+		return nil, err
+	}
+	t, err := r.Store.Tenant(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &graph.UpdateTenantSettingsPayload{Settings: st, Tenant: newTenantNode(ctx, t)}, nil
+}
+
+// DeleteTenant is the resolver for the deleteTenant field.
+func (r *mutationResolver) DeleteTenant(ctx context.Context, input graph.DeleteTenantInput) (*graph.DeleteTenantPayload, error) {
+	id, err := tenant.ActorFrom(ctx).TargetTenant(input.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	t, err := r.Store.DeleteTenant(ctx, id, input.ExpectedVersion)
+	if err != nil {
+		return nil, err
+	}
+	return &graph.DeleteTenantPayload{Tenant: newTenantNode(ctx, t), RestorableUntil: t.DeletedAt.Add(tenant.RestoreWindow)}, nil
+}
+
+// RestoreTenant is the resolver for the restoreTenant field.
+func (r *mutationResolver) RestoreTenant(ctx context.Context, input graph.RestoreTenantInput) (*graph.RestoreTenantPayload, error) {
+	t, err := r.Store.RestoreTenant(ctx, input.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	return &graph.RestoreTenantPayload{Tenant: newTenantNode(ctx, t)}, nil
+}
+
 // APIKeys is the resolver for the apiKeys field.
 func (r *tenantResolver) APIKeys(ctx context.Context, obj *node.Tenant, first *int, after *string, includeRevoked *bool) (*graph.APIKeyConnection, error) {
 	args, err := checkAPIKeyArgs(first, after, includeRevoked)
