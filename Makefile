@@ -7,7 +7,8 @@ run: ## serve the API on :8080 with demo data (starts a private PostgreSQL if DA
 test: ## gofmt, vet, generated-code check and every test against a real PostgreSQL
 	@scripts/test.sh
 
-generate: ## regenerate graph/ and the resolver stubs from schema/*.graphqls
+generate: ## regenerate node/associations_gen.go from the association table, then graph/ and the resolver stubs from schema/*.graphqls
+	go test ./resolvers -run '^TestNodeMethodsGenerated$$' -update -count=1
 	go tool gqlgen generate
 
 build:

@@ -59,38 +59,3 @@ func get[V any](n *Tenant, field string) (V, error) {
 	out, _ := v.(V) // a nil result is the zero V
 	return out, nil
 }
-
-// The one-to-one associations: each a row of the association table
-// (resolvers/associations.go), whose field name it passes.
-
-func (n *Tenant) Plan() (*tenant.Plan, error)         { return get[*tenant.Plan](n, "plan") }
-func (n *Tenant) Settings() (*tenant.Settings, error) { return get[*tenant.Settings](n, "settings") }
-func (n *Tenant) Limits() (*tenant.Limits, error)     { return get[*tenant.Limits](n, "limits") }
-func (n *Tenant) Usage() (*tenant.Usage, error)       { return get[*tenant.Usage](n, "usage") }
-func (n *Tenant) Sso() (*tenant.SSOConfig, error)     { return get[*tenant.SSOConfig](n, "sso") }
-func (n *Tenant) NotificationChannels() (*tenant.NotificationChannels, error) {
-	return get[*tenant.NotificationChannels](n, "notificationChannels")
-}
-func (n *Tenant) Keywords() (*tenant.KeywordList, error) {
-	return get[*tenant.KeywordList](n, "keywords")
-}
-func (n *Tenant) Industries() (*tenant.IndustryConfig, error) {
-	return get[*tenant.IndustryConfig](n, "industries")
-}
-func (n *Tenant) RiskMatrix() (*tenant.RiskMatrix, error) {
-	return get[*tenant.RiskMatrix](n, "riskMatrix")
-}
-func (n *Tenant) WebsiteConfig() (*tenant.WebsiteConfig, error) {
-	return get[*tenant.WebsiteConfig](n, "websiteConfig")
-}
-func (n *Tenant) Watchlist() (*tenant.WatchlistSeats, error) {
-	return get[*tenant.WatchlistSeats](n, "watchlist")
-}
-func (n *Tenant) Billing() (*tenant.Billing, error) { return get[*tenant.Billing](n, "billing") }
-func (n *Tenant) Credits() (*tenant.Credits, error) { return get[*tenant.Credits](n, "credits") }
-func (n *Tenant) UsageReport() (*tenant.UsageReport, error) {
-	return get[*tenant.UsageReport](n, "usageReport")
-}
-func (n *Tenant) AccountStatus() (*tenant.AccountStatus, error) {
-	return get[*tenant.AccountStatus](n, "accountStatus")
-}

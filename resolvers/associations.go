@@ -3,6 +3,7 @@ package resolvers
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
@@ -27,8 +28,9 @@ import (
 //
 // Adding an association: its field in schema/*.graphqls (with
 // @hasPermission), its batch in db/ (keys in, results and errors in key
-// order), a row below, and, for a field without arguments, its one-line
-// method on node.Tenant (gqlgen resolves methods without a context inline).
+// order) and a row below; then `make generate` writes, for a field without
+// arguments, its method on node.Tenant (node/associations_gen.go: gqlgen
+// resolves methods without a context inline).
 var associations = []*association{
 	one("plan", planID, (*db.Store).PlansByID),
 	derived("limits", "plan", (*tenant.Plan).Limits),
@@ -59,6 +61,9 @@ type association struct {
 	part  bool   // loaded only for another row (needs), not a GraphQL field
 	base  string // a derived row reads this row's loader
 	needs []string
+	// goType is the Go type of the field's value, for the generated
+	// method on node.Tenant (nil for a field with arguments).
+	goType reflect.Type
 
 	// key is what a one-to-one row's loader is keyed by (tenant or plan id).
 	key func(*tenant.Tenant) string
@@ -84,6 +89,7 @@ func one[V any](field string, key func(*tenant.Tenant) string, batch func(*db.St
 	}
 	return &association{
 		field:     field,
+		goType:    reflect.TypeFor[V](),
 		key:       key,
 		newLoader: func(s *db.Store, wait time.Duration) any { return newLoader(bound(s), wait) },
 		resolve: func(ctx context.Context, l *Loaders, t *tenant.Tenant) (any, error) {
@@ -99,7 +105,7 @@ func one[V any](field string, key func(*tenant.Tenant) string, batch func(*db.St
 // derived is a field computed from another row's value (limits from the
 // plan): it shares that row's loader, and its prefetch.
 func derived[B, V any](field, base string, f func(B) V) *association {
-	return &association{field: field, base: base,
+	return &association{field: field, base: base, goType: reflect.TypeFor[V](),
 		resolve: func(ctx context.Context, l *Loaders, t *tenant.Tenant) (any, error) {
 			b, err := associationByField[base].resolve(ctx, l, t)
 			if err != nil {
@@ -119,7 +125,7 @@ func paged(field string, prime func(context.Context, *prefetchRun)) *association
 // composite is a field composed from other rows (needs), which a prefetch
 // of it primes.
 func composite[V any](field string, resolve func(context.Context, *Loaders, *tenant.Tenant) (V, error), needs ...string) *association {
-	return &association{field: field, needs: needs,
+	return &association{field: field, needs: needs, goType: reflect.TypeFor[V](),
 		resolve: func(ctx context.Context, l *Loaders, t *tenant.Tenant) (any, error) { return resolve(ctx, l, t) }}
 }
 
