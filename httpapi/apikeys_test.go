@@ -340,7 +340,7 @@ func TestMalformedKeyNoLookup(t *testing.T) {
 		lookup           bool
 	}{
 		{"WrongChecksum", fake, "malformed", false},
-		{"WrongPrefix", "tok_" + genuine[4:], "malformed", false},
+		{"WrongPrefix", "tok_" + genuine[4:], "neither the admin secret nor an api key", false},
 		{"TooShort", genuine[:20], "malformed", false},
 		{"UnknownWellFormed", tenant.NewAPIKey(), "not recognised", true},
 	}
@@ -369,9 +369,10 @@ func TestAuthorizationHeaderRefused(t *testing.T) {
 		{"BearerWithoutToken", "Bearer", "bearer"},
 		{"BearerBlankToken", "Bearer    ", "bearer"},
 		{"TokenWithoutScheme", testAdminSecret, "bearer"},
-		{"WrongAdminSecret", "Bearer wrong-admin-secret", "malformed"},
-		{"AdminSecretPlusOne", "Bearer " + testAdminSecret + "x", "malformed"},
-		{"AdminSecretTruncated", "Bearer " + testAdminSecret[:len(testAdminSecret)-1], "malformed"},
+		{"WrongAdminSecret", "Bearer wrong-admin-secret", "neither the admin secret nor an api key"},
+		{"AdminSecretPlusOne", "Bearer " + testAdminSecret + "x", "neither the admin secret nor an api key"},
+		{"MalformedKey", "Bearer tnt_madeup", "malformed api key"},
+		{"AdminSecretTruncated", "Bearer " + testAdminSecret[:len(testAdminSecret)-1], "neither the admin secret nor an api key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -76,6 +76,10 @@ func (a *authenticator) credential(ctx context.Context, header string, refused b
 		}
 	}
 	if !tenant.WellFormedKey(token) {
+		if a.adminDigest != nil && !strings.HasPrefix(token, tenant.KeyPrefix) {
+			// Likely a mistyped admin secret: say so, not only "malformed key".
+			return nil, tenant.Errorf(tenant.EUNAUTHENTICATED, "the token is neither the admin secret nor an API key (keys are %q followed by 46 letters and digits, with a checksum)", tenant.KeyPrefix)
+		}
 		return nil, tenant.Errorf(tenant.EUNAUTHENTICATED, "malformed API key: keys are %q followed by 46 letters and digits, with a checksum", tenant.KeyPrefix)
 	}
 	if refused {

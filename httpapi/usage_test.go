@@ -603,7 +603,7 @@ func TestQuotaAndCredits(t *testing.T) {
 			t.Errorf("a refused batch changed credits: %+v -> %+v", beforeCredits, after)
 		}
 	}
-	refuse(simple("refused", 21, t0), "monthly interaction quota of 10,000 (starter) and credits are exhausted: 10,005 of 10,000 used in 2026-11, 20 credits left; this batch's 21 new interactions need 21 credits; nothing was recorded")
+	refuse(simple("refused", 21, t0), "monthly interaction quota of 10,000 (starter) and credits are exhausted: 10,005 of 10,000 used in 2026-11, 20 credits left; this batch needs 21 credits for 21 new interactions; nothing was recorded")
 
 	// The pilot grant expires with 10 credits unused: only the goodwill
 	// grant's 10 are left.
@@ -613,7 +613,7 @@ func TestQuotaAndCredits(t *testing.T) {
 		t.Errorf("credits after the expiry = %+v", c)
 	}
 	now := u.clock.Now()
-	refuse(simple("refused", 11, now), "10 credits left; this batch's 11 new interactions need 11 credits")
+	refuse(simple("refused", 11, now), "10 credits left; this batch needs 11 credits for 11 new interactions")
 	// The refused events were not saved: the same ids are new now.
 	r = u.record(key, "", simple("refused", 10, now))
 	if r.Accepted != 10 || r.Duplicates != 0 || r.Quota.CreditsRemaining != 0 || r.Quota.Used != 10015 {
@@ -626,7 +626,7 @@ func TestQuotaAndCredits(t *testing.T) {
 	if r = u.record(key, "", simple("crossing", 10, t0)); r.Accepted != 0 || r.Duplicates != 10 {
 		t.Errorf("a replay at the limit: %+v", r)
 	}
-	refuse(simple("last", 1, now), "10,015 of 10,000 used in 2026-11, 0 credits left; this batch's 1 new interactions need 1 credits")
+	refuse(simple("last", 1, now), "10,015 of 10,000 used in 2026-11, 0 credits left; this batch needs 1 credit for 1 new interaction")
 	// A late event counts in the month it occurred: October has room.
 	if r = u.record(key, "", simple("october", 2, time.Date(2026, 10, 30, 9, 0, 0, 0, time.UTC))); r.Accepted != 2 || r.Quota.Used != 10015 {
 		t.Errorf("late events on October's quota: %+v", r)

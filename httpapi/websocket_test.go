@@ -251,7 +251,7 @@ func TestWebsocketProtocol(t *testing.T) {
 		defer cancel()
 		conn := e.dialRaw(t, ctx, nil)
 		_ = wsjson.Write(ctx, conn, wsMsg{Type: "connection_init", Payload: json.RawMessage(`{"Authorization": "Bearer not-a-key"}`)})
-		if code, reason := closedWith(t, ctx, conn); code != 4403 || !strings.Contains(reason, "malformed API key") {
+		if code, reason := closedWith(t, ctx, conn); code != 4403 || !strings.Contains(reason, "neither the admin secret nor an API key") {
 			t.Fatalf("a bad credential closed with %d %q, want 4403", code, reason)
 		}
 	})

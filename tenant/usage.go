@@ -353,8 +353,16 @@ func QuotaExceeded(planID string, limit int, months []MonthUsage, need, left int
 			used = append(used, fmt.Sprintf("%s of %s used in %s", FormatCount(m.Used), FormatCount(limit), m.Month.t.Format("2006-01")))
 		}
 	}
-	return Errorf(EQUOTA, "monthly interaction quota of %s (%s) and credits are exhausted: %s, %s credits left; this batch's %s new interactions need %s credits; nothing was recorded",
-		FormatCount(limit), planID, strings.Join(used, " and "), FormatCount(left), FormatCount(added), FormatCount(need))
+	return Errorf(EQUOTA, "monthly interaction quota of %s (%s) and credits are exhausted: %s, %s left; this batch needs %s for %s; nothing was recorded",
+		FormatCount(limit), planID, strings.Join(used, " and "), countOf(left, "credit"), countOf(need, "credit"), countOf(added, "new interaction"))
+}
+
+// countOf writes n things, in the singular for one: "1 credit", "2 credits".
+func countOf(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return FormatCount(n) + " " + thing + "s"
 }
 
 // FormatCount writes n with thousands separators: 10000 -> "10,000".

@@ -259,7 +259,7 @@ func TestCreditsNeeded(t *testing.T) {
 		}
 	}
 	err := QuotaExceeded("starter", 10000, []MonthUsage{{Month: day("2026-11-01"), Used: 10000, Added: 3}}, 3, 0)
-	want := "monthly interaction quota of 10,000 (starter) and credits are exhausted: 10,000 of 10,000 used in 2026-11, 0 credits left; this batch's 3 new interactions need 3 credits; nothing was recorded"
+	want := "monthly interaction quota of 10,000 (starter) and credits are exhausted: 10,000 of 10,000 used in 2026-11, 0 credits left; this batch needs 3 credits for 3 new interactions; nothing was recorded"
 	if err.Code != EQUOTA || err.Message != want {
 		t.Errorf("QuotaExceeded = %q\nwant %q", err.Message, want)
 	}
