@@ -239,15 +239,15 @@ func associationPermissions(s *ast.Schema) (map[string]tenant.Permission, error)
 func fieldPermission(f *ast.FieldDefinition) (tenant.Permission, error) {
 	d := f.Directives.ForName("hasPermission")
 	if d == nil {
-		return "", fmt.Errorf("Tenant.%s has a row but no @hasPermission", f.Name)
+		return "", fmt.Errorf("field Tenant.%s has a row but no @hasPermission", f.Name)
 	}
 	arg := d.Arguments.ForName("perm")
 	if arg == nil || arg.Value == nil {
-		return "", fmt.Errorf("Tenant.%s: @hasPermission without perm", f.Name)
+		return "", fmt.Errorf("field Tenant.%s: @hasPermission without perm", f.Name)
 	}
 	p, ok := tenant.PermissionFromEnum(arg.Value.Raw)
 	if !ok {
-		return "", fmt.Errorf("Tenant.%s: @hasPermission(perm: %s) names no permission", f.Name, arg.Value.Raw)
+		return "", fmt.Errorf("field Tenant.%s: @hasPermission(perm: %s) names no permission", f.Name, arg.Value.Raw)
 	}
 	return p, nil
 }
