@@ -4,7 +4,7 @@
 run: ## serve the API on :8080 with demo data (starts a private PostgreSQL if DATABASE_URL is unset)
 	@scripts/run.sh
 
-test: ## gofmt, vet, generated-code check and every test against a real PostgreSQL
+test: ## gofmt, vet, staticcheck, generated-code check and every test against a real PostgreSQL
 	@scripts/test.sh
 
 generate: ## regenerate node/associations_gen.go from the association table, then graph/ and the resolver stubs from schema/*.graphqls

@@ -13,6 +13,7 @@ if [[ -n $unformatted ]]; then
 	exit 1
 fi
 go vet ./...
+go tool staticcheck ./...   # honnef.co/go/tools, pinned in go.mod's tool block
 go vet -tags benchceiling ./db   # the benchmark's ceiling build (docs/benchmarks.md) keeps compiling
 scripts/check-generated.sh
 
