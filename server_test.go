@@ -413,7 +413,7 @@ func TestPurgeExpired(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		purgeExpired(ctx, store, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Hour)
+		purgeExpired(ctx, store, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Hour, 30*24*time.Hour)
 	}()
 	for i := 0; (count("old") != 0 || len(events()) != 1) && i < 500; i++ {
 		time.Sleep(10 * time.Millisecond)
