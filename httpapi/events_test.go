@@ -308,3 +308,9 @@ func TestEventLogPagingFiltersAndAccess(t *testing.T) {
 		}
 	})
 }
+
+// eventPermissionCases are the permission table's rows for Tenant.events
+// (permissions_test.go).
+func eventPermissionCases() []permCase {
+	return tenantFieldCases("events", "events(first: 5) { nodes { id type } }", "EVENTS_READ")
+}
