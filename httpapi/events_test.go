@@ -3,9 +3,15 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"tenantapi/graph"
+	"tenantapi/resolvers"
 )
 
 // This file covers the event log: the one event each mutation writes in its
@@ -313,4 +319,62 @@ func TestEventLogPagingFiltersAndAccess(t *testing.T) {
 // (permissions_test.go).
 func eventPermissionCases() []permCase {
 	return tenantFieldCases("events", "events(first: 5) { nodes { id type } }", "EVENTS_READ")
+}
+
+// TestEventCatalog checks the one catalog three ways: the EventType enum's
+// wire names (in each value's description) are exactly the types the
+// database may write (its event_types table, which events reference), and
+// docs/events.md lists each of them with its enum value.
+func TestEventCatalog(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	var out struct {
+		Type struct {
+			EnumValues []struct{ Name, Description string }
+		} `json:"__type"`
+	}
+	e.mustGQL("", `{ __type(name: "EventType") { enumValues { name description } } }`, nil, &out)
+	var enum []string
+	for _, v := range out.Type.EnumValues {
+		wire := resolvers.WireType(graph.EventType(v.Name))
+		if !strings.HasPrefix(v.Description, "`"+wire+"`: ") {
+			t.Errorf("description of %s = %q, want it to start with its wire name `%s`", v.Name, v.Description, wire)
+		}
+		if !strings.Contains(v.Description, "Payload:") {
+			t.Errorf("description of %s does not describe its payload", v.Name)
+		}
+		if back := resolvers.EventTypeOf(wire); string(back) != v.Name {
+			t.Errorf("EventTypeOf(%s) = %s, want %s", wire, back, v.Name)
+		}
+		enum = append(enum, wire)
+	}
+	slices.Sort(enum)
+	db, err := e.store.EventTypes(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(enum, db) {
+		t.Errorf("EventType enum = %v\nthe database's event_types = %v", enum, db)
+	}
+	doc, err := os.ReadFile("../docs/events.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z_.]+)` \\| `([A-Z_]+)` \\|").FindAllStringSubmatch(string(doc), -1) {
+		if resolvers.WireType(graph.EventType(m[2])) != m[1] {
+			t.Errorf("docs/events.md lists %s as %s", m[1], m[2])
+		}
+		listed = append(listed, m[1])
+	}
+	slices.Sort(listed)
+	if !slices.Equal(listed, enum) {
+		t.Errorf("docs/events.md lists %v\nthe EventType enum has %v", listed, enum)
+	}
+	// NotificationEvent's types that this log writes keep their wire names.
+	for _, shared := range []string{"subscription.changed", "invoice.issued"} {
+		if !slices.Contains(enum, shared) {
+			t.Errorf("NotificationEvent's %s is not in the EventType catalog", shared)
+		}
+	}
 }
