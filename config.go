@@ -41,6 +41,7 @@ type config struct {
 	Suggestions      bool
 	SSOLoginBase     string // SSO_LOGIN_BASE_URL: where tenants' users start an SSO login
 	MaxActiveKeys    int    // API_KEYS_MAX_ACTIVE: active API keys per tenant
+	EventRetention   time.Duration
 }
 
 // minAdminSecret is the shortest ADMIN_SECRET accepted: it guards every tenant.
@@ -145,6 +146,8 @@ func settings(c *config) []setting {
 			meaning: "Deadline of each request (of each operation over a websocket); past it the database statement is cancelled and the request answers `SERVICE_UNAVAILABLE`."},
 		{name: "DB_STATEMENT_TIMEOUT", def: "10s", val: duration(&c.StatementTime, time.Millisecond, time.Hour, "none", "10s"),
 			meaning: "PostgreSQL's `statement_timeout` on every connection of the pool, set at connection start-up (`options=-c statement_timeout=…`); migrations run without it. A pooler in transaction mode (PgBouncer) drops start-up options: set it on the database role there."},
+		{name: "EVENT_RETENTION", def: fmtDuration(defaultEventRetention), defNote: "(30 days)", val: duration(&c.EventRetention, time.Hour, 10*365*24*time.Hour, "", "720h"),
+			meaning: "How long the event log (`Tenant.events`, docs/events.md) keeps an event; older events are purged hourly."},
 		{name: "INTROSPECTION", def: string(httpapi.IntrospectionAll), val: introspection(&c.Introspection),
 			meaning: "Who may query `__schema` and `__type`: `all`; `authenticated` (an API key or the admin secret; anonymous callers get `INTROSPECTION_DISABLED` with a message saying to authenticate); `off` (everyone refused, GraphiQL off with 404). `__typename` always works. **Production: `authenticated`**, so typed-client generators work with a key while the schema is not shown to everyone. Introspection is priced in `QUERY_MAX_COST` and `QUERY_MAX_DEPTH` in every mode (see Query limits)."},
 		{name: "INTROSPECTION_ENABLED", defNote: "unset", olderFormOf: "INTROSPECTION", val: introspectionEnabled(&c.Introspection),
@@ -242,6 +245,9 @@ func duration(dst *time.Duration, min, max time.Duration, zero, example string) 
 		return nil
 	}}
 }
+
+// defaultEventRetention is EVENT_RETENTION's default: 30 days.
+const defaultEventRetention = 30 * 24 * time.Hour
 
 // fmtDuration writes d as one would type it: 10m, not 10m0s.
 func fmtDuration(d time.Duration) string {

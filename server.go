@@ -150,7 +150,7 @@ func run(args []string) error {
 	purgeDone := make(chan struct{})
 	go func() {
 		defer close(purgeDone)
-		purgeExpired(tickCtx, store, log, time.Hour)
+		purgeExpired(tickCtx, store, log, time.Hour, cfg.EventRetention)
 	}()
 	defer func() { stopTicker(); <-purgeDone }()
 
@@ -318,15 +318,17 @@ func applyPlanChanges(ctx context.Context, store *db.Store, log *slog.Logger, in
 }
 
 // purgeExpired deletes, at once and then every interval until ctx ends,
-// the audit entries older than their tenant's retention, the expired
-// idempotency keys, and the usage event ids too old to be replayed. A
+// the audit entries older than their tenant's retention, the events older
+// than eventRetention (EVENT_RETENTION), the expired idempotency keys, and
+// the usage event ids too old to be replayed. A
 // failure is logged and retried at the next tick.
-func purgeExpired(ctx context.Context, store *db.Store, log *slog.Logger, interval time.Duration) {
+func purgeExpired(ctx context.Context, store *db.Store, log *slog.Logger, interval, eventRetention time.Duration) {
 	jobs := []struct {
 		what  string
 		purge func(context.Context) (int, error)
 	}{
 		{"audit entries past their retention", store.PurgeAudit},
+		{"events past EVENT_RETENTION", func(ctx context.Context) (int, error) { return store.PurgeEvents(ctx, eventRetention) }},
 		{"expired idempotency keys", store.PurgeIdempotencyKeys},
 		{"usage event ids past the replay window", store.PruneUsageEvents},
 	}

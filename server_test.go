@@ -134,7 +134,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	want := config{DatabaseURL: url, Port: 8080, LogLevel: slog.LevelInfo, LogFormat: "json", DBMaxConns: 20, ShutdownTimeout: 20 * time.Second,
 		AnonymousPerMin: 60, FailedAuthPerMin: 20, Limits: httpapi.DefaultLimits, MaxBodyBytes: 1 << 20, RequestTimeout: httpapi.DefaultRequestTimeout,
 		StatementTime: 10 * time.Second, DBPrepare: true, Introspection: httpapi.IntrospectionAll, Suggestions: true, SSOLoginBase: tenant.DefaultSSOLoginBase,
-		MaxActiveKeys: tenant.DefaultMaxActiveAPIKeys}
+		MaxActiveKeys: tenant.DefaultMaxActiveAPIKeys, EventRetention: 30 * 24 * time.Hour}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", got, want)
 	}
@@ -413,7 +413,7 @@ func TestPurgeExpired(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		purgeExpired(ctx, store, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Hour)
+		purgeExpired(ctx, store, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Hour, 30*24*time.Hour)
 	}()
 	for i := 0; (count("old") != 0 || len(events()) != 1) && i < 500; i++ {
 		time.Sleep(10 * time.Millisecond)

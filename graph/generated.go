@@ -34,6 +34,8 @@ type ResolverRoot interface {
 	ApiKey() ApiKeyResolver
 	AuditEntry() AuditEntryResolver
 	AuditLogConnection() AuditLogConnectionResolver
+	Event() EventResolver
+	EventConnection() EventConnectionResolver
 	Mutation() MutationResolver
 	Plan() PlanResolver
 	Query() QueryResolver
@@ -194,6 +196,29 @@ type ComplexityRoot struct {
 
 	EnableSsoPayload struct {
 		Sso func(childComplexity int) int
+	}
+
+	Event struct {
+		Action    func(childComplexity int) int
+		Actor     func(childComplexity int) int
+		At        func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Payload   func(childComplexity int) int
+		RequestID func(childComplexity int) int
+		Subject   func(childComplexity int) int
+		Type      func(childComplexity int) int
+		WireType  func(childComplexity int) int
+	}
+
+	EventConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	EventEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	GrantCreditsPayload struct {
@@ -466,6 +491,7 @@ type ComplexityRoot struct {
 		Credits              func(childComplexity int) int
 		DeletedAt            func(childComplexity int) int
 		Domain               func(childComplexity int) int
+		Events               func(childComplexity int, first *int, after *string, filter *EventFilter) int
 		ID                   func(childComplexity int) int
 		Industries           func(childComplexity int) int
 		Invoices             func(childComplexity int, first *int, after *string) int
@@ -640,6 +666,17 @@ type AuditLogConnectionResolver interface {
 	PageInfo(ctx context.Context, obj *tenant.AuditPage) (*PageInfo, error)
 	TotalCount(ctx context.Context, obj *tenant.AuditPage) (int, error)
 }
+type EventResolver interface {
+	Type(ctx context.Context, obj *tenant.Event) (EventType, error)
+	WireType(ctx context.Context, obj *tenant.Event) (string, error)
+
+	Payload(ctx context.Context, obj *tenant.Event) (string, error)
+}
+type EventConnectionResolver interface {
+	Edges(ctx context.Context, obj *tenant.EventPage) ([]*EventEdge, error)
+	Nodes(ctx context.Context, obj *tenant.EventPage) ([]*tenant.Event, error)
+	PageInfo(ctx context.Context, obj *tenant.EventPage) (*PageInfo, error)
+}
 type MutationResolver interface {
 	CreateAPIKey(ctx context.Context, input CreateAPIKeyInput) (*CreateAPIKeyPayload, error)
 	RevokeAPIKey(ctx context.Context, input RevokeAPIKeyInput) (*RevokeAPIKeyPayload, error)
@@ -688,6 +725,7 @@ type TenantResolver interface {
 	AuditLog(ctx context.Context, obj *node.Tenant, first *int, after *string, filter *AuditFilter) (*tenant.AuditPage, error)
 
 	Invoices(ctx context.Context, obj *node.Tenant, first *int, after *string) (*InvoiceConnection, error)
+	Events(ctx context.Context, obj *node.Tenant, first *int, after *string, filter *EventFilter) (*tenant.EventPage, error)
 
 	Stats(ctx context.Context, obj *node.Tenant, startDate tenant.Date, endDate tenant.Date, granularity *tenant.Granularity) (*tenant.Stats, error)
 }
@@ -1286,6 +1324,93 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EnableSsoPayload.Sso(childComplexity), true
+
+	case "Event.action":
+		if e.ComplexityRoot.Event.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.Action(childComplexity), true
+	case "Event.actor":
+		if e.ComplexityRoot.Event.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.Actor(childComplexity), true
+	case "Event.at":
+		if e.ComplexityRoot.Event.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.At(childComplexity), true
+	case "Event.id":
+		if e.ComplexityRoot.Event.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.ID(childComplexity), true
+	case "Event.payload":
+		if e.ComplexityRoot.Event.Payload == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.Payload(childComplexity), true
+	case "Event.requestId":
+		if e.ComplexityRoot.Event.RequestID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.RequestID(childComplexity), true
+	case "Event.subject":
+		if e.ComplexityRoot.Event.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.Subject(childComplexity), true
+	case "Event.type":
+		if e.ComplexityRoot.Event.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.Type(childComplexity), true
+	case "Event.wireType":
+		if e.ComplexityRoot.Event.WireType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.WireType(childComplexity), true
+
+	case "EventConnection.edges":
+		if e.ComplexityRoot.EventConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventConnection.Edges(childComplexity), true
+	case "EventConnection.nodes":
+		if e.ComplexityRoot.EventConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventConnection.Nodes(childComplexity), true
+	case "EventConnection.pageInfo":
+		if e.ComplexityRoot.EventConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventConnection.PageInfo(childComplexity), true
+
+	case "EventEdge.cursor":
+		if e.ComplexityRoot.EventEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventEdge.Cursor(childComplexity), true
+	case "EventEdge.node":
+		if e.ComplexityRoot.EventEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventEdge.Node(childComplexity), true
 
 	case "GrantCreditsPayload.credits":
 		if e.ComplexityRoot.GrantCreditsPayload.Credits == nil {
@@ -2525,6 +2650,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Tenant.Domain(childComplexity), true
+	case "Tenant.events":
+		if e.ComplexityRoot.Tenant.Events == nil {
+			break
+		}
+
+		args, err := ec.field_Tenant_events_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Tenant.Events(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*EventFilter)), true
 	case "Tenant.id":
 		if e.ComplexityRoot.Tenant.ID == nil {
 			break
@@ -3109,6 +3245,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputDisableSsoInput,
 		ec.unmarshalInputEnableSsoInput,
 		ec.unmarshalInputEntraIdSsoInput,
+		ec.unmarshalInputEventFilter,
 		ec.unmarshalInputGrantCreditsInput,
 		ec.unmarshalInputInvoiceActionInput,
 		ec.unmarshalInputOidcSsoInput,
@@ -3796,6 +3933,133 @@ type InvoicePayload {
   invoice: Invoice!
 }
 `, BuiltIn: false},
+	{Name: "../schema/events.graphqls", Input: `extend type Tenant {
+  """
+  The tenant's event log, newest first (like Stripe's Events API). Every
+  change the audit log records writes one event per mutation and type in the
+  same transaction as the change (a transactional outbox): no event without
+  its change, and a refused or ` + "`" + `validateOnly` + "`" + ` mutation writes none. Events
+  older than the server's EVENT_RETENTION (default 30 days) are purged
+  hourly. Needs EVENTS_READ.
+  """
+  events(
+    "Page size, 1 to 100."
+    first: Int = 20
+    "Return the events after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` of the previous page: an event id)."
+    after: String
+    "Narrow the log."
+    filter: EventFilter
+  ): EventConnection @hasPermission(perm: EVENTS_READ)
+}
+
+"A page of events, newest first."
+type EventConnection {
+  "The events of this page with their cursors."
+  edges: [EventEdge!]!
+  "The events of this page."
+  nodes: [Event!]!
+  "Paging information."
+  pageInfo: PageInfo!
+}
+
+"An event in a page."
+type EventEdge {
+  "Opaque position of this event, for ` + "`" + `after` + "`" + ` (its id)."
+  cursor: String!
+  "The event."
+  node: Event!
+}
+
+"A change to a tenant, as a domain event: what a webhook delivery of it carries."
+type Event {
+  "The event's id: a UUIDv7, so ids sort by time. A webhook delivery's ` + "`" + `webhook-id` + "`" + `, by which receivers deduplicate."
+  id: ID!
+  "What happened; the enum value's description gives the wire name and the payload's fields."
+  type: EventType!
+  "The wire name of the type (` + "`" + `settings.updated` + "`" + `), as a webhook payload's ` + "`" + `type` + "`" + `."
+  wireType: String!
+  "When the change was made: the time of its transaction."
+  at: Time!
+  "Who made it: ` + "`" + `admin` + "`" + `, ` + "`" + `key:<id>` + "`" + `, or ` + "`" + `system` + "`" + ` for the API's own jobs."
+  actor: String!
+  "The mutation that made it (` + "`" + `updateTenantSettings` + "`" + `), or ` + "`" + `<table>.<operation>` + "`" + ` for a job's change."
+  action: String!
+  "The id of the object the payload describes: the tenant's id for objects a tenant has one of (settings, SSO), the API key's, invoice's or credit grant's id otherwise."
+  subject: String
+  "The object after the change, JSON-encoded, with the API's camelCase field names and no secrets (hashes and sealed secrets are left out). A deleted object reads as ` + "`" + `{\"id\": …, \"deleted\": true}` + "`" + `."
+  payload: String!
+  "The ` + "`" + `X-Request-Id` + "`" + ` of the request that made the change (null for jobs)."
+  requestId: String
+}
+
+"Narrows an event log. All given conditions must hold."
+input EventFilter {
+  "Only events of these types, at most 50."
+  types: [EventType!]
+  "Only events at or after this instant."
+  since: Time
+}
+
+"""
+The event catalog: every type of event the API writes (docs/events.md lists
+the same, checked by a test). Payloads are the object after the change, in
+camelCase, without secrets. Notification channels can subscribe to the types
+that ` + "`" + `NotificationEvent` + "`" + ` lists, by the same wire names: ` + "`" + `subscription.changed` + "`" + `
+and ` + "`" + `invoice.issued` + "`" + ` come from this log; the screening, watchlist, credits
+and quota types are written by the screening platform and threshold checks
+(not yet by this API).
+"""
+enum EventType {
+  "` + "`" + `tenant.created` + "`" + `: createTenant made the tenant. Payload: the tenant (` + "`" + `id` + "`" + `, ` + "`" + `name` + "`" + `, ` + "`" + `domain` + "`" + `, ` + "`" + `planId` + "`" + `, ` + "`" + `status` + "`" + `, ` + "`" + `ownerId` + "`" + `, ` + "`" + `ownerEmail` + "`" + `, ` + "`" + `createdAt` + "`" + `, ` + "`" + `createdBy` + "`" + `, ` + "`" + `modifiedAt` + "`" + `, ` + "`" + `modifiedBy` + "`" + `, ` + "`" + `deletedAt` + "`" + `, ` + "`" + `version` + "`" + `)."
+  TENANT_CREATED
+  "` + "`" + `tenant.updated` + "`" + `: updateTenant (or a job) changed the tenant's profile. Payload: the tenant, as for ` + "`" + `tenant.created` + "`" + `."
+  TENANT_UPDATED
+  "` + "`" + `tenant.suspended` + "`" + `: a job suspended the tenant. Payload: the tenant, as for ` + "`" + `tenant.created` + "`" + `."
+  TENANT_SUSPENDED
+  "` + "`" + `tenant.deleted` + "`" + `: deleteTenant soft-deleted the tenant. Payload: the tenant, as for ` + "`" + `tenant.created` + "`" + ` (` + "`" + `status` + "`" + ` DELETED, ` + "`" + `deletedAt` + "`" + ` set)."
+  TENANT_DELETED
+  "` + "`" + `tenant.restored` + "`" + `: restoreTenant restored a deleted tenant. Payload: the tenant, as for ` + "`" + `tenant.created` + "`" + `."
+  TENANT_RESTORED
+  "` + "`" + `settings.updated` + "`" + `: updateTenantSettings changed the settings. Payload: ` + "`" + `tenantId` + "`" + `, ` + "`" + `dataResidency` + "`" + `, ` + "`" + `encryptionEnabled` + "`" + `, ` + "`" + `auditLogRetentionDays` + "`" + `, ` + "`" + `ssoEnabled` + "`" + `, ` + "`" + `ipAllowlist` + "`" + `, ` + "`" + `deduplicateTokens` + "`" + `, ` + "`" + `version` + "`" + `, ` + "`" + `updatedAt` + "`" + `, ` + "`" + `updatedBy` + "`" + `."
+  SETTINGS_UPDATED
+  "` + "`" + `api_key.created` + "`" + `: createApiKey made an API key. Payload: the key without its secret or hash (` + "`" + `id` + "`" + `, ` + "`" + `name` + "`" + `, ` + "`" + `prefix` + "`" + `, ` + "`" + `permissions` + "`" + `, ` + "`" + `createdAt` + "`" + `, ` + "`" + `createdBy` + "`" + `, ` + "`" + `expiresAt` + "`" + `, ` + "`" + `lastUsedAt` + "`" + `, ` + "`" + `revokedAt` + "`" + `, ` + "`" + `revokedBy` + "`" + `)."
+  API_KEY_CREATED
+  "` + "`" + `api_key.updated` + "`" + `: a job changed an API key. Payload: the key, as for ` + "`" + `api_key.created` + "`" + `."
+  API_KEY_UPDATED
+  "` + "`" + `api_key.revoked` + "`" + `: revokeApiKey revoked an API key. Payload: the key, as for ` + "`" + `api_key.created` + "`" + ` (` + "`" + `revokedAt` + "`" + `, ` + "`" + `revokedBy` + "`" + ` set)."
+  API_KEY_REVOKED
+  "` + "`" + `sso.updated` + "`" + `: enableSso or disableSso changed the SSO configuration. Payload: the configuration without the client secret (` + "`" + `tenantId` + "`" + `, ` + "`" + `status` + "`" + `, the provider's fields, ` + "`" + `version` + "`" + `)."
+  SSO_UPDATED
+  "` + "`" + `sso.tested` + "`" + `: testSso recorded a test of the identity provider. Payload: the configuration, as for ` + "`" + `sso.updated` + "`" + ` (` + "`" + `lastTestAt` + "`" + `, ` + "`" + `lastTestResult` + "`" + `, ` + "`" + `lastTestError` + "`" + `)."
+  SSO_TESTED
+  "` + "`" + `notification_channels.updated` + "`" + `: updateNotificationChannels or rotateWebhookSecret changed the channels. Payload: ` + "`" + `tenantId` + "`" + `, ` + "`" + `emails` + "`" + `, ` + "`" + `webhookUrl` + "`" + `, ` + "`" + `events` + "`" + `, ` + "`" + `webhookSecretHint` + "`" + `, ` + "`" + `webhookSecretCreatedAt` + "`" + `, ` + "`" + `version` + "`" + `, ` + "`" + `updatedAt` + "`" + `, ` + "`" + `updatedBy` + "`" + ` (never a secret)."
+  NOTIFICATION_CHANNELS_UPDATED
+  "` + "`" + `keywords.updated` + "`" + `: updateKeywords changed the screening keywords. Payload: ` + "`" + `tenantId` + "`" + ` and the keyword lists with ` + "`" + `version` + "`" + `, ` + "`" + `updatedAt` + "`" + `, ` + "`" + `updatedBy` + "`" + `."
+  KEYWORDS_UPDATED
+  "` + "`" + `industries.updated` + "`" + `: updateIndustries changed the screening industries. Payload: ` + "`" + `tenantId` + "`" + ` and the industry lists with ` + "`" + `version` + "`" + `, ` + "`" + `updatedAt` + "`" + `, ` + "`" + `updatedBy` + "`" + `."
+  INDUSTRIES_UPDATED
+  "` + "`" + `risk_matrix.updated` + "`" + `: updateRiskMatrix changed the risk matrix. Payload: ` + "`" + `tenantId` + "`" + `, the matrix's fields and ` + "`" + `weights` + "`" + ` (one object per web check)."
+  RISK_MATRIX_UPDATED
+  "` + "`" + `website_config.updated` + "`" + `: updateWebsiteConfig changed the website validation configuration. Payload: ` + "`" + `tenantId` + "`" + ` and the configuration's fields."
+  WEBSITE_CONFIG_UPDATED
+  "` + "`" + `watchlist.updated` + "`" + `: updateWatchlistSeats changed the watchlist seats. Payload: ` + "`" + `tenantId` + "`" + ` and the seats' fields."
+  WATCHLIST_UPDATED
+  "` + "`" + `subscription.changed` + "`" + `: changePlan or cancelPlanChange changed the subscription, or a job applied a scheduled plan change. Notification channels can subscribe to it (SUBSCRIPTION_CHANGED). Payload: ` + "`" + `tenantId` + "`" + `, ` + "`" + `planId` + "`" + ` (current), ` + "`" + `status` + "`" + `, ` + "`" + `billingPeriod` + "`" + `, ` + "`" + `nextBillingDate` + "`" + `, ` + "`" + `scheduledPlanId` + "`" + `, ` + "`" + `scheduledEffectiveDate` + "`" + `, ` + "`" + `version` + "`" + `, … (the defaults' fields absent while the tenant never changed its billing)."
+  SUBSCRIPTION_CHANGED
+  "` + "`" + `billing.updated` + "`" + `: updateBilling changed the billing details. Payload: as for ` + "`" + `subscription.changed` + "`" + `."
+  BILLING_UPDATED
+  "` + "`" + `invoice.issued` + "`" + `: runBilling (or the billing job) issued an invoice. Notification channels can subscribe to it (INVOICE_ISSUED). Payload: the invoice (` + "`" + `id` + "`" + `, ` + "`" + `number` + "`" + `, ` + "`" + `period` + "`" + `, ` + "`" + `status` + "`" + `, amounts in minor units, ` + "`" + `currency` + "`" + `, dates)."
+  INVOICE_ISSUED
+  "` + "`" + `invoice.paid` + "`" + `: markInvoicePaid recorded a payment. Payload: the invoice, as for ` + "`" + `invoice.issued` + "`" + `."
+  INVOICE_PAID
+  "` + "`" + `invoice.voided` + "`" + `: voidInvoice voided an invoice. Payload: the invoice, as for ` + "`" + `invoice.issued` + "`" + `."
+  INVOICE_VOIDED
+  "` + "`" + `credits.granted` + "`" + `: grantCredits granted credits. Payload: the grant (` + "`" + `id` + "`" + `, ` + "`" + `amount` + "`" + `, ` + "`" + `used` + "`" + `, ` + "`" + `expiresAt` + "`" + `, ` + "`" + `reason` + "`" + `, ` + "`" + `createdAt` + "`" + `, ` + "`" + `createdBy` + "`" + `)."
+  CREDITS_GRANTED
+  "` + "`" + `usage.recorded` + "`" + `: recordUsage recorded a usage batch. Payload: ` + "`" + `changes` + "`" + `, the batch's summary as the audit log shows it."
+  USAGE_RECORDED
+}
+`, BuiltIn: false},
 	{Name: "../schema/notifications.graphqls", Input: `extend type Tenant {
   "Where and about what the tenant is notified: email addresses, a webhook and the events. Needs NOTIFICATION_CHANNELS_READ. A tenant that never configured them reads as the defaults (no addresses, no webhook, no events) at version 0."
   notificationChannels: NotificationChannels @hasPermission(perm: NOTIFICATION_CHANNELS_READ)
@@ -4001,6 +4265,8 @@ enum Permission {
   API_KEYS_WRITE
   "` + "`" + `audit:read` + "`" + `: Read the audit log."
   AUDIT_READ
+  "` + "`" + `events:read` + "`" + `: Read the event log (` + "`" + `Tenant.events` + "`" + `)."
+  EVENTS_READ
   "` + "`" + `usage:write` + "`" + `: Record usage events."
   USAGE_WRITE
 }
@@ -5525,6 +5791,52 @@ func (ec *executionContext) childFields_EnableSsoPayload(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type EnableSsoPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Event(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Event_id(ctx, field)
+	case "type":
+		return ec.fieldContext_Event_type(ctx, field)
+	case "wireType":
+		return ec.fieldContext_Event_wireType(ctx, field)
+	case "at":
+		return ec.fieldContext_Event_at(ctx, field)
+	case "actor":
+		return ec.fieldContext_Event_actor(ctx, field)
+	case "action":
+		return ec.fieldContext_Event_action(ctx, field)
+	case "subject":
+		return ec.fieldContext_Event_subject(ctx, field)
+	case "payload":
+		return ec.fieldContext_Event_payload(ctx, field)
+	case "requestId":
+		return ec.fieldContext_Event_requestId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Event", field.Name)
+}
+
+func (ec *executionContext) childFields_EventConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_EventConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_EventConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_EventConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EventConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_EventEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_EventEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_EventEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EventEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_GrantCreditsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "grant":
@@ -6011,6 +6323,8 @@ func (ec *executionContext) childFields_Tenant(ctx context.Context, field graphq
 		return ec.fieldContext_Tenant_billing(ctx, field)
 	case "invoices":
 		return ec.fieldContext_Tenant_invoices(ctx, field)
+	case "events":
+		return ec.fieldContext_Tenant_events(ctx, field)
 	case "notificationChannels":
 		return ec.fieldContext_Tenant_notificationChannels(ctx, field)
 	case "keywords":
@@ -6907,6 +7221,36 @@ func (ec *executionContext) field_Tenant_auditLog_args(ctx context.Context, rawA
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*AuditFilter, error) {
 			return ec.unmarshalOAuditFilter2ᚖtenantapiᚋgraphᚐAuditFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Tenant_events_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*EventFilter, error) {
+			return ec.unmarshalOEventFilter2ᚖtenantapiᚋgraphᚐEventFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -9471,6 +9815,364 @@ func (ec *executionContext) fieldContext_EnableSsoPayload_sso(_ context.Context,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SsoConfig(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Event_id(ctx context.Context, field graphql.CollectedField, obj *tenant.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Event_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Event", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Event_type(ctx context.Context, field graphql.CollectedField, obj *tenant.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Event().Type(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v EventType) graphql.Marshaler {
+			return ec.marshalNEventType2tenantapiᚋgraphᚐEventType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Event_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Event", field, true, true, errors.New("field of type EventType does not have child fields"))
+}
+
+func (ec *executionContext) _Event_wireType(ctx context.Context, field graphql.CollectedField, obj *tenant.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_wireType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Event().WireType(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Event_wireType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Event", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Event_at(ctx context.Context, field graphql.CollectedField, obj *tenant.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Event_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Event", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Event_actor(ctx context.Context, field graphql.CollectedField, obj *tenant.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Event_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Event", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Event_action(ctx context.Context, field graphql.CollectedField, obj *tenant.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Event_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Event", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Event_subject(ctx context.Context, field graphql.CollectedField, obj *tenant.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_subject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subject, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Event_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Event", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Event_payload(ctx context.Context, field graphql.CollectedField, obj *tenant.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_payload(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Event().Payload(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Event_payload(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Event", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Event_requestId(ctx context.Context, field graphql.CollectedField, obj *tenant.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_requestId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Event_requestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Event", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _EventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *tenant.EventPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EventConnection().Edges(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*EventEdge) graphql.Marshaler {
+			return ec.marshalNEventEdge2ᚕᚖtenantapiᚋgraphᚐEventEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EventConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EventEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EventConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *tenant.EventPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EventConnection().Nodes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*tenant.Event) graphql.Marshaler {
+			return ec.marshalNEvent2ᚕᚖtenantapiᚋtenantᚐEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EventConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Event(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EventConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *tenant.EventPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EventConnection().PageInfo(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖtenantapiᚋgraphᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EventConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *EventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _EventEdge_node(ctx context.Context, field graphql.CollectedField, obj *EventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Event) graphql.Marshaler {
+			return ec.marshalNEvent2ᚖtenantapiᚋtenantᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EventEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Event(ctx, field)
 		},
 	}
 	return fc, nil
@@ -15503,6 +16205,68 @@ func (ec *executionContext) fieldContext_Tenant_invoices(ctx context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Tenant_events(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Tenant_events(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Tenant().Events(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*EventFilter))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "EVENTS_READ")
+				if err != nil {
+					var zeroVal *tenant.EventPage
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *tenant.EventPage
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, obj, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.EventPage) graphql.Marshaler {
+			return ec.marshalOEventConnection2ᚖtenantapiᚋtenantᚐEventPage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Tenant_events(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Tenant",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EventConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Tenant_events_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Tenant_notificationChannels(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19309,6 +20073,43 @@ func (ec *executionContext) unmarshalInputEntraIdSsoInput(ctx context.Context, o
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputEventFilter(ctx context.Context, obj any) (EventFilter, error) {
+	var it EventFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"types", "since"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "types":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("types"))
+			data, err := ec.unmarshalOEventType2ᚕtenantapiᚋgraphᚐEventTypeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Types = data
+		case "since":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("since"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Since = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputGrantCreditsInput(ctx context.Context, obj any) (GrantCreditsInput, error) {
 	var it GrantCreditsInput
 	if obj == nil {
@@ -21982,6 +22783,373 @@ func (ec *executionContext) _EnableSsoPayload(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var eventImplementors = []string{"Event"}
+
+func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, obj *tenant.Event) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, eventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Event")
+		case "id":
+			out.Values[i] = ec._Event_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "type":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Event_type(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "wireType":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Event_wireType(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "at":
+			out.Values[i] = ec._Event_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actor":
+			out.Values[i] = ec._Event_actor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "action":
+			out.Values[i] = ec._Event_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "subject":
+			out.Values[i] = ec._Event_subject(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "payload":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Event_payload(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "requestId":
+			out.Values[i] = ec._Event_requestId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var eventConnectionImplementors = []string{"EventConnection"}
+
+func (ec *executionContext) _EventConnection(ctx context.Context, sel ast.SelectionSet, obj *tenant.EventPage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, eventConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EventConnection")
+		case "edges":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._EventConnection_edges(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "nodes":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._EventConnection_nodes(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "pageInfo":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._EventConnection_pageInfo(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var eventEdgeImplementors = []string{"EventEdge"}
+
+func (ec *executionContext) _EventEdge(ctx context.Context, sel ast.SelectionSet, obj *EventEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, eventEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EventEdge")
+		case "cursor":
+			out.Values[i] = ec._EventEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._EventEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var grantCreditsPayloadImplementors = []string{"GrantCreditsPayload"}
 
 func (ec *executionContext) _GrantCreditsPayload(ctx context.Context, sel ast.SelectionSet, obj *GrantCreditsPayload) graphql.Marshaler {
@@ -24301,6 +25469,44 @@ func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, o
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "events":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Tenant_events(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "notificationChannels":
 			out.Values[i] = ec._Tenant_notificationChannels(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -26352,6 +27558,68 @@ func (ec *executionContext) marshalNEnableSsoPayload2ᚖtenantapiᚋgraphᚐEnab
 	return ec._EnableSsoPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNEvent2ᚕᚖtenantapiᚋtenantᚐEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*tenant.Event) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEvent2ᚖtenantapiᚋtenantᚐEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNEvent2ᚖtenantapiᚋtenantᚐEvent(ctx context.Context, sel ast.SelectionSet, v *tenant.Event) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Event(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEventEdge2ᚕᚖtenantapiᚋgraphᚐEventEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*EventEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEventEdge2ᚖtenantapiᚋgraphᚐEventEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNEventEdge2ᚖtenantapiᚋgraphᚐEventEdge(ctx context.Context, sel ast.SelectionSet, v *EventEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._EventEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNEventType2tenantapiᚋgraphᚐEventType(ctx context.Context, v any) (EventType, error) {
+	var res EventType
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEventType2tenantapiᚋgraphᚐEventType(ctx context.Context, sel ast.SelectionSet, v EventType) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
 	res, err := scalars.UnmarshalFloat(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -27762,6 +29030,57 @@ func (ec *executionContext) unmarshalOEntraIdSsoInput2ᚖtenantapiᚋgraphᚐEnt
 	}
 	res, err := ec.unmarshalInputEntraIdSsoInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOEventConnection2ᚖtenantapiᚋtenantᚐEventPage(ctx context.Context, sel ast.SelectionSet, v *tenant.EventPage) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._EventConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOEventFilter2ᚖtenantapiᚋgraphᚐEventFilter(ctx context.Context, v any) (*EventFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputEventFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOEventType2ᚕtenantapiᚋgraphᚐEventTypeᚄ(ctx context.Context, v any) ([]EventType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]EventType, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNEventType2tenantapiᚋgraphᚐEventType(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOEventType2ᚕtenantapiᚋgraphᚐEventTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []EventType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEventType2tenantapiᚋgraphᚐEventType(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {

@@ -211,6 +211,22 @@ type EntraIDSsoInput struct {
 	ClientSecret *string `json:"clientSecret,omitempty"`
 }
 
+// An event in a page.
+type EventEdge struct {
+	// Opaque position of this event, for `after` (its id).
+	Cursor string `json:"cursor"`
+	// The event.
+	Node *tenant.Event `json:"node"`
+}
+
+// Narrows an event log. All given conditions must hold.
+type EventFilter struct {
+	// Only events of these types, at most 50.
+	Types []EventType `json:"types,omitempty"`
+	// Only events at or after this instant.
+	Since *time.Time `json:"since,omitempty"`
+}
+
 // An operator's grant of one-time credits.
 type GrantCreditsInput struct {
 	// The tenant to credit. Default: the caller's own.
@@ -690,6 +706,136 @@ type Viewer struct {
 	TenantID *string `json:"tenantId,omitempty"`
 	// The permissions the caller holds (all of them for ADMIN).
 	Permissions []tenant.Permission `json:"permissions"`
+}
+
+// The event catalog: every type of event the API writes (docs/events.md lists
+// the same, checked by a test). Payloads are the object after the change, in
+// camelCase, without secrets. Notification channels can subscribe to the types
+// that `NotificationEvent` lists, by the same wire names: `subscription.changed`
+// and `invoice.issued` come from this log; the screening, watchlist, credits
+// and quota types are written by the screening platform and threshold checks
+// (not yet by this API).
+type EventType string
+
+const (
+	// `tenant.created`: createTenant made the tenant. Payload: the tenant (`id`, `name`, `domain`, `planId`, `status`, `ownerId`, `ownerEmail`, `createdAt`, `createdBy`, `modifiedAt`, `modifiedBy`, `deletedAt`, `version`).
+	EventTypeTenantCreated EventType = "TENANT_CREATED"
+	// `tenant.updated`: updateTenant (or a job) changed the tenant's profile. Payload: the tenant, as for `tenant.created`.
+	EventTypeTenantUpdated EventType = "TENANT_UPDATED"
+	// `tenant.suspended`: a job suspended the tenant. Payload: the tenant, as for `tenant.created`.
+	EventTypeTenantSuspended EventType = "TENANT_SUSPENDED"
+	// `tenant.deleted`: deleteTenant soft-deleted the tenant. Payload: the tenant, as for `tenant.created` (`status` DELETED, `deletedAt` set).
+	EventTypeTenantDeleted EventType = "TENANT_DELETED"
+	// `tenant.restored`: restoreTenant restored a deleted tenant. Payload: the tenant, as for `tenant.created`.
+	EventTypeTenantRestored EventType = "TENANT_RESTORED"
+	// `settings.updated`: updateTenantSettings changed the settings. Payload: `tenantId`, `dataResidency`, `encryptionEnabled`, `auditLogRetentionDays`, `ssoEnabled`, `ipAllowlist`, `deduplicateTokens`, `version`, `updatedAt`, `updatedBy`.
+	EventTypeSettingsUpdated EventType = "SETTINGS_UPDATED"
+	// `api_key.created`: createApiKey made an API key. Payload: the key without its secret or hash (`id`, `name`, `prefix`, `permissions`, `createdAt`, `createdBy`, `expiresAt`, `lastUsedAt`, `revokedAt`, `revokedBy`).
+	EventTypeAPIKeyCreated EventType = "API_KEY_CREATED"
+	// `api_key.updated`: a job changed an API key. Payload: the key, as for `api_key.created`.
+	EventTypeAPIKeyUpdated EventType = "API_KEY_UPDATED"
+	// `api_key.revoked`: revokeApiKey revoked an API key. Payload: the key, as for `api_key.created` (`revokedAt`, `revokedBy` set).
+	EventTypeAPIKeyRevoked EventType = "API_KEY_REVOKED"
+	// `sso.updated`: enableSso or disableSso changed the SSO configuration. Payload: the configuration without the client secret (`tenantId`, `status`, the provider's fields, `version`).
+	EventTypeSsoUpdated EventType = "SSO_UPDATED"
+	// `sso.tested`: testSso recorded a test of the identity provider. Payload: the configuration, as for `sso.updated` (`lastTestAt`, `lastTestResult`, `lastTestError`).
+	EventTypeSsoTested EventType = "SSO_TESTED"
+	// `notification_channels.updated`: updateNotificationChannels or rotateWebhookSecret changed the channels. Payload: `tenantId`, `emails`, `webhookUrl`, `events`, `webhookSecretHint`, `webhookSecretCreatedAt`, `version`, `updatedAt`, `updatedBy` (never a secret).
+	EventTypeNotificationChannelsUpdated EventType = "NOTIFICATION_CHANNELS_UPDATED"
+	// `keywords.updated`: updateKeywords changed the screening keywords. Payload: `tenantId` and the keyword lists with `version`, `updatedAt`, `updatedBy`.
+	EventTypeKeywordsUpdated EventType = "KEYWORDS_UPDATED"
+	// `industries.updated`: updateIndustries changed the screening industries. Payload: `tenantId` and the industry lists with `version`, `updatedAt`, `updatedBy`.
+	EventTypeIndustriesUpdated EventType = "INDUSTRIES_UPDATED"
+	// `risk_matrix.updated`: updateRiskMatrix changed the risk matrix. Payload: `tenantId`, the matrix's fields and `weights` (one object per web check).
+	EventTypeRiskMatrixUpdated EventType = "RISK_MATRIX_UPDATED"
+	// `website_config.updated`: updateWebsiteConfig changed the website validation configuration. Payload: `tenantId` and the configuration's fields.
+	EventTypeWebsiteConfigUpdated EventType = "WEBSITE_CONFIG_UPDATED"
+	// `watchlist.updated`: updateWatchlistSeats changed the watchlist seats. Payload: `tenantId` and the seats' fields.
+	EventTypeWatchlistUpdated EventType = "WATCHLIST_UPDATED"
+	// `subscription.changed`: changePlan or cancelPlanChange changed the subscription, or a job applied a scheduled plan change. Notification channels can subscribe to it (SUBSCRIPTION_CHANGED). Payload: `tenantId`, `planId` (current), `status`, `billingPeriod`, `nextBillingDate`, `scheduledPlanId`, `scheduledEffectiveDate`, `version`, … (the defaults' fields absent while the tenant never changed its billing).
+	EventTypeSubscriptionChanged EventType = "SUBSCRIPTION_CHANGED"
+	// `billing.updated`: updateBilling changed the billing details. Payload: as for `subscription.changed`.
+	EventTypeBillingUpdated EventType = "BILLING_UPDATED"
+	// `invoice.issued`: runBilling (or the billing job) issued an invoice. Notification channels can subscribe to it (INVOICE_ISSUED). Payload: the invoice (`id`, `number`, `period`, `status`, amounts in minor units, `currency`, dates).
+	EventTypeInvoiceIssued EventType = "INVOICE_ISSUED"
+	// `invoice.paid`: markInvoicePaid recorded a payment. Payload: the invoice, as for `invoice.issued`.
+	EventTypeInvoicePaid EventType = "INVOICE_PAID"
+	// `invoice.voided`: voidInvoice voided an invoice. Payload: the invoice, as for `invoice.issued`.
+	EventTypeInvoiceVoided EventType = "INVOICE_VOIDED"
+	// `credits.granted`: grantCredits granted credits. Payload: the grant (`id`, `amount`, `used`, `expiresAt`, `reason`, `createdAt`, `createdBy`).
+	EventTypeCreditsGranted EventType = "CREDITS_GRANTED"
+	// `usage.recorded`: recordUsage recorded a usage batch. Payload: `changes`, the batch's summary as the audit log shows it.
+	EventTypeUsageRecorded EventType = "USAGE_RECORDED"
+)
+
+var AllEventType = []EventType{
+	EventTypeTenantCreated,
+	EventTypeTenantUpdated,
+	EventTypeTenantSuspended,
+	EventTypeTenantDeleted,
+	EventTypeTenantRestored,
+	EventTypeSettingsUpdated,
+	EventTypeAPIKeyCreated,
+	EventTypeAPIKeyUpdated,
+	EventTypeAPIKeyRevoked,
+	EventTypeSsoUpdated,
+	EventTypeSsoTested,
+	EventTypeNotificationChannelsUpdated,
+	EventTypeKeywordsUpdated,
+	EventTypeIndustriesUpdated,
+	EventTypeRiskMatrixUpdated,
+	EventTypeWebsiteConfigUpdated,
+	EventTypeWatchlistUpdated,
+	EventTypeSubscriptionChanged,
+	EventTypeBillingUpdated,
+	EventTypeInvoiceIssued,
+	EventTypeInvoicePaid,
+	EventTypeInvoiceVoided,
+	EventTypeCreditsGranted,
+	EventTypeUsageRecorded,
+}
+
+func (e EventType) IsValid() bool {
+	switch e {
+	case EventTypeTenantCreated, EventTypeTenantUpdated, EventTypeTenantSuspended, EventTypeTenantDeleted, EventTypeTenantRestored, EventTypeSettingsUpdated, EventTypeAPIKeyCreated, EventTypeAPIKeyUpdated, EventTypeAPIKeyRevoked, EventTypeSsoUpdated, EventTypeSsoTested, EventTypeNotificationChannelsUpdated, EventTypeKeywordsUpdated, EventTypeIndustriesUpdated, EventTypeRiskMatrixUpdated, EventTypeWebsiteConfigUpdated, EventTypeWatchlistUpdated, EventTypeSubscriptionChanged, EventTypeBillingUpdated, EventTypeInvoiceIssued, EventTypeInvoicePaid, EventTypeInvoiceVoided, EventTypeCreditsGranted, EventTypeUsageRecorded:
+		return true
+	}
+	return false
+}
+
+func (e EventType) String() string {
+	return string(e)
+}
+
+func (e *EventType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = EventType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid EventType", str)
+	}
+	return nil
+}
+
+func (e EventType) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *EventType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e EventType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // How a request is authenticated.

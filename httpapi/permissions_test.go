@@ -597,6 +597,7 @@ func permissionCases() []permCase {
 	cases = append(cases, billingPermissionCases()...)
 	cases = append(cases, usagePermissionCases()...) // usage_test.go
 	cases = append(cases, auditPermissionCases()...) // audit_test.go
+	cases = append(cases, eventPermissionCases()...) // events_test.go
 	return cases
 }
 
@@ -658,7 +659,7 @@ func TestPermissionsCoverSchema(t *testing.T) {
 	for _, f := range out.Mutation.Fields {
 		fields = append(fields, f.Name)
 	}
-	for _, f := range slices.Concat([]string{"plan", "settings", "limits", "usage", "apiKeys", "notificationChannels", "sso", "auditLog"}, screeningTenantFields, usageTenantFields, billingTenantFields) {
+	for _, f := range slices.Concat([]string{"plan", "settings", "limits", "usage", "apiKeys", "notificationChannels", "sso", "auditLog", "events"}, screeningTenantFields, usageTenantFields, billingTenantFields) {
 		fields = append(fields, "Tenant."+f)
 	}
 	for _, f := range fields {

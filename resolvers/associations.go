@@ -50,6 +50,7 @@ var associations = []*association{
 	one("usageReport", tenantID, (*db.Store).UsageReportsByTenant),
 	paged("stats", primeStats),
 	paged("auditLog", primeAudit),
+	paged("events", nil), // one statement per tenant: the log is read one tenant at a time
 	composite("accountStatus", accountStatus, "billing", "plan", "quota", "usage", "credits", "watchlist"),
 	part(one("quota", tenantID, (*db.Store).QuotaByTenant)), // accountStatus
 }

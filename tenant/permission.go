@@ -36,6 +36,7 @@ const (
 	PermAPIKeysRead  Permission = "api-keys:read"
 	PermAPIKeysWrite Permission = "api-keys:write"
 	PermAuditRead    Permission = "audit:read"
+	PermEventsRead   Permission = "events:read"
 	PermUsageWrite   Permission = "usage:write"
 )
 
@@ -51,7 +52,7 @@ var AllPermissions = []Permission{
 	PermReportRead,
 	PermSSORead, PermSSOUpdate,
 	PermAPIKeysRead, PermAPIKeysWrite,
-	PermAuditRead, PermUsageWrite,
+	PermAuditRead, PermEventsRead, PermUsageWrite,
 }
 
 // TenantPermissions is every permission except tenant:manage: what a
