@@ -33,7 +33,7 @@ func TestAssociationTableMatchesSchema(t *testing.T) {
 		"keywords": tenant.PermKeywordsRead, "industries": tenant.PermIndustriesRead, "riskMatrix": tenant.PermRiskMatrixRead,
 		"websiteConfig": tenant.PermWebsiteConfigRead, "billing": tenant.PermBillingRead, "invoices": tenant.PermBillingRead,
 		"credits": tenant.PermBillingRead, "accountStatus": tenant.PermBillingRead, "usageReport": tenant.PermReportRead,
-		"stats": tenant.PermReportRead, "auditLog": tenant.PermAuditRead,
+		"stats": tenant.PermReportRead, "auditLog": tenant.PermAuditRead, "events": tenant.PermEventsRead,
 	}
 	if !reflect.DeepEqual(perms, want) {
 		t.Errorf("permissions read from the schema:\n got %v\nwant %v", perms, want)
