@@ -103,6 +103,7 @@ type Result struct {
 	StatusCode int           // 0 when no response arrived
 	Latency    time.Duration // from sending the request to the end of the response
 	Error      string        // why it was not delivered; "" when it was
+	Body       string        // the first MaxResponseBody bytes of the answer (valid UTF-8)
 }
 
 // Sender delivers signed webhooks.
@@ -116,15 +117,27 @@ type Sender struct {
 func NewSender(client *egress.Client) *Sender { return &Sender{Client: client, Now: time.Now} }
 
 // Send POSTs ev to url as JSON, signed with each of secrets (the current
-// one first), and reports what happened. Redirects are not followed: a 3xx
-// counts as not delivered. Only a malformed secret or event is an error;
-// an unreachable or refusing endpoint is a Result with Delivered false.
+// one first), under a new webhook-id, and reports what happened. Redirects
+// are not followed: a 3xx counts as not delivered. Only a malformed secret
+// or event is an error; an unreachable or refusing endpoint is a Result
+// with Delivered false.
 func (s *Sender) Send(ctx context.Context, url string, secrets []string, ev Event) (*Result, error) {
 	body, err := json.Marshal(ev)
 	if err != nil {
 		return nil, fmt.Errorf("webhook: encoding the event: %w", err)
 	}
-	res := &Result{WebhookID: NewMessageID()}
+	return s.Deliver(ctx, url, secrets, NewMessageID(), body)
+}
+
+// MaxResponseBody is how much of an endpoint's answer a Result keeps.
+const MaxResponseBody = 1024
+
+// Deliver POSTs body (JSON) to url under the webhook-id id, signed with
+// each of secrets, as Send does: the delivery worker gives the event's id,
+// the same for every attempt, so receivers can deduplicate. The Result
+// keeps the first MaxResponseBody bytes of the answer.
+func (s *Sender) Deliver(ctx context.Context, url string, secrets []string, id string, body []byte) (*Result, error) {
+	res := &Result{WebhookID: id}
 	ts := s.Now()
 	sig, err := Sign(secrets, res.WebhookID, ts, body)
 	if err != nil {
@@ -150,8 +163,11 @@ func (s *Sender) Send(ctx context.Context, url string, secrets []string, ev Even
 		res.Error = describe(err)
 		return res, nil
 	}
-	// Read (and drop) the answer, within the size limit, so the latency
-	// covers the whole response and the connection can be reused.
+	// Read the answer, within the size limit, so the latency covers the
+	// whole response and the connection can be reused; keep its start.
+	head := make([]byte, MaxResponseBody)
+	n, _ := io.ReadFull(resp.Body, head)
+	res.Body = strings.ToValidUTF8(string(head[:n]), "\uFFFD")
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, s.Client.MaxBytes))
 	resp.Body.Close()
 	res.Latency = time.Since(start)

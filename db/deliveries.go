@@ -1,0 +1,265 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"tenantapi/tenant"
+)
+
+// Webhook deliveries (migrations/00011_webhook_deliveries.sql): a delivery
+// worker in each instance fans new events out to the tenants' webhook
+// endpoints (DispatchEvents), claims due deliveries under a lease
+// (ClaimDeliveries) and records each attempt (RecordAttempt). Instances share
+// the work through FOR UPDATE SKIP LOCKED; a lease that expires (a killed
+// worker) makes its delivery claimable again.
+
+// DispatchEvents fans out up to limit undispatched events, oldest first: one
+// PENDING delivery, due at once, per event whose type the tenant's
+// notification channels subscribe to, to its webhookUrl (none for an
+// unsubscribed type or a tenant without one). Each event is marked
+// dispatched in the same statement. It runs as the system and returns how
+// many events it handled. Codes: EUNAVAILABLE.
+func (s *Store) DispatchEvents(ctx context.Context, limit int) (int, error) {
+	names, wires := tenant.WireTypes()
+	now := s.Now().UTC()
+	var n int
+	err := sqlx.GetContext(ctx, s.q(), &n, `WITH ev AS (
+			SELECT e.tenant_id, e.id, e.type FROM events e WHERE e.dispatched_at IS NULL
+			ORDER BY e.id LIMIT $1 FOR UPDATE SKIP LOCKED
+		), subs AS (
+			SELECT ev.tenant_id, ev.id, n.webhook_url FROM ev
+			JOIN notification_channels n ON n.tenant_id = ev.tenant_id
+			WHERE n.webhook_url IS NOT NULL AND ev.type IN (
+				SELECT m.wire FROM unnest($2::text[], $3::text[]) AS m(name, wire) WHERE m.name = ANY(n.events))
+		), ins AS (
+			INSERT INTO webhook_deliveries (tenant_id, id, event_id, url, created_at, next_attempt_at, updated_at)
+			SELECT tenant_id, uuid7($4), id, webhook_url, $4, $4, $4 FROM subs
+		), upd AS (
+			UPDATE events e SET dispatched_at = $4 FROM ev WHERE e.tenant_id = ev.tenant_id AND e.id = ev.id
+		)
+		SELECT count(*) FROM ev`, limit, pq.Array(names), pq.Array(wires), now)
+	return n, translate(err)
+}
+
+// ClaimDeliveries leases up to limit due PENDING deliveries (not leased, or
+// whose lease expired) for lease, skipping rows other workers hold and the
+// endpoints in busy (at their concurrency limit in this worker). It runs as
+// the system. Codes: EUNAVAILABLE.
+func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Duration, busy []string) ([]*tenant.DueDelivery, error) {
+	if busy == nil {
+		busy = []string{}
+	}
+	now := s.Now().UTC()
+	var out []*tenant.DueDelivery
+	err := sqlx.SelectContext(ctx, s.q(), &out, `WITH c AS (
+			SELECT d.tenant_id, d.id FROM webhook_deliveries d
+			WHERE d.status = 'PENDING' AND d.next_attempt_at <= $1
+				AND (d.locked_until IS NULL OR d.locked_until <= $1) AND d.url <> ALL($4)
+			ORDER BY d.next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED
+		)
+		UPDATE webhook_deliveries d SET locked_until = $3, lease = gen_random_uuid()
+		FROM c, events e
+		WHERE d.tenant_id = c.tenant_id AND d.id = c.id AND e.tenant_id = d.tenant_id AND e.id = d.event_id
+		RETURNING d.tenant_id, d.id, d.event_id, e.type AS event_type, e.at AS occurred_at,
+			COALESCE(e.payload, 'null') AS payload, d.url, d.attempts, d.lease`,
+		now, limit, now.Add(lease), pq.Array(busy))
+	return out, translate(err)
+}
+
+// ReleaseDelivery gives back a claimed delivery without an attempt (a
+// worker shutting down, or over an endpoint's limit): it is due again at
+// once. Codes: EUNAVAILABLE.
+func (s *Store) ReleaseDelivery(ctx context.Context, d *tenant.DueDelivery) error {
+	_, err := s.q().ExecContext(ctx, `UPDATE webhook_deliveries SET locked_until = NULL, lease = NULL
+		WHERE tenant_id = $1 AND id = $2 AND lease = $3`, d.TenantID, d.ID, d.Lease)
+	return translate(err)
+}
+
+// AttemptOutcome is what one attempt of a delivery did.
+type AttemptOutcome struct {
+	At         time.Time
+	HTTPStatus int // 0: no response
+	Latency    time.Duration
+	Body       string
+	Error      string
+	Delivered  bool
+	// Next is when to try again after a failure; nil: the schedule is
+	// exhausted and the delivery FAILED.
+	Next *time.Time
+}
+
+// RecordAttempt logs an attempt of d and moves the delivery on: SUCCEEDED,
+// due again at o.Next, or FAILED. Under a lease another worker has taken
+// over since (ours expired mid-attempt), only the log changes. It reports
+// whether the lease was still held. Codes: EUNAVAILABLE.
+func (s *Store) RecordAttempt(ctx context.Context, d *tenant.DueDelivery, o AttemptOutcome) (bool, error) {
+	var held bool
+	err := s.inTx(ctx, func(tx sqlx.ExtContext, now time.Time) error {
+		var status *int
+		if o.HTTPStatus != 0 {
+			status = &o.HTTPStatus
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_attempts (tenant_id, delivery_id, id, at, http_status, latency_ms, response_body, error)
+			VALUES ($1, $2, uuid7($3), $3, $4, $5, NULLIF($6, ''), NULLIF($7, ''))`,
+			d.TenantID, d.ID, o.At.UTC(), status, o.Latency.Milliseconds(), o.Body, o.Error); err != nil {
+			return err
+		}
+		st := tenant.DeliveryPending
+		next := now
+		switch {
+		case o.Delivered:
+			st = tenant.DeliverySucceeded
+		case o.Next == nil:
+			st = tenant.DeliveryFailed
+		default:
+			next = o.Next.UTC()
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = $4, attempts = attempts + 1,
+				next_attempt_at = $5, locked_until = NULL, lease = NULL, updated_at = $6
+			WHERE tenant_id = $1 AND id = $2 AND lease = $3`, d.TenantID, d.ID, d.Lease, st, next, now)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		held = n == 1
+		return err
+	})
+	return held, err
+}
+
+// deliveryCols are a delivery's columns with its event's type.
+const deliveryCols = `d.tenant_id, d.id, d.event_id, e.type AS event_type, d.url, d.status, d.attempts, d.created_at,
+	CASE WHEN d.status = 'PENDING' THEN d.next_attempt_at END AS next_attempt_at`
+
+// DeliveriesByTenant loads one page of a tenant's delivery log, newest
+// first, each delivery with its attempts (oldest first), in two statements.
+// A tenant the caller may not see reads as an empty page. Codes: EINVALID
+// (bad page size or cursor), EUNAVAILABLE.
+func (s *Store) DeliveriesByTenant(ctx context.Context, tenantID string, q tenant.DeliveryQuery) (*tenant.DeliveryPage, error) {
+	if err := q.Validate(); err != nil {
+		return nil, err
+	}
+	page := &tenant.DeliveryPage{TenantID: tenantID, Deliveries: []*tenant.WebhookDelivery{}}
+	if !tenant.ValidID(tenantID) {
+		return page, nil
+	}
+	all, own := scope(ctx)
+	args := []any{tenantID, all, own}
+	cond := ""
+	if q.Filter.Status != nil {
+		args = append(args, string(*q.Filter.Status))
+		cond += fmt.Sprintf(` AND d.status = $%d`, len(args))
+	}
+	if q.Filter.EventType != "" {
+		args = append(args, q.Filter.EventType)
+		cond += fmt.Sprintf(` AND e.type = $%d`, len(args))
+	}
+	if q.After != "" {
+		id, err := uuid.Parse(q.After)
+		if err != nil || id.Version() != 7 {
+			return nil, tenant.Invalid("after", "after is not a cursor returned by this API (a delivery id)")
+		}
+		args = append(args, id.String())
+		cond += fmt.Sprintf(` AND d.id < $%d`, len(args))
+	}
+	args = append(args, q.First+1)
+	var rows []*tenant.WebhookDelivery
+	err := sqlx.SelectContext(ctx, s.q(), &rows, `SELECT `+deliveryCols+`
+		FROM webhook_deliveries d JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
+		WHERE d.tenant_id = $1 AND ($2 OR d.tenant_id = $3)`+cond+`
+		ORDER BY d.id DESC LIMIT $`+fmt.Sprint(len(args)), args...)
+	if err != nil {
+		return nil, translate(err)
+	}
+	if len(rows) > q.First {
+		rows, page.HasNextPage = rows[:q.First], true
+	}
+	if len(rows) == 0 {
+		return page, nil
+	}
+	ids := make([]string, len(rows))
+	byID := make(map[string]*tenant.WebhookDelivery, len(rows))
+	for i, d := range rows {
+		ids[i], byID[d.ID] = d.ID, d
+		d.Attempts = []*tenant.WebhookAttempt{}
+	}
+	var attempts []*tenant.WebhookAttempt
+	if err := sqlx.SelectContext(ctx, s.q(), &attempts, `SELECT a.delivery_id, a.at, a.http_status, a.latency_ms, a.response_body, a.error
+		FROM webhook_attempts a WHERE a.tenant_id = $1 AND a.delivery_id = ANY($2::uuid[]) ORDER BY a.at, a.id`,
+		tenantID, pq.Array(ids)); err != nil {
+		return nil, translate(err)
+	}
+	for _, a := range attempts {
+		if d := byID[a.DeliveryID]; d != nil {
+			d.Attempts = append(d.Attempts, a)
+		}
+	}
+	page.Deliveries = rows
+	return page, nil
+}
+
+// RedeliverEvent queues the event eventID again to its tenant's current
+// webhookUrl: a new PENDING delivery, due at once, whatever became of the
+// earlier ones and whether or not the channel subscribes to its type. It is
+// idempotent: while a redelivery of the event to that URL waits for its
+// first attempt, it returns that one. Codes: ENOTFOUND (no such event, or
+// another tenant's), EINVALID (no webhookUrl), ECONFLICT (deleted tenant).
+func (s *Store) RedeliverEvent(ctx context.Context, eventID string) (*tenant.WebhookDelivery, error) {
+	id, err := uuid.Parse(eventID)
+	if err != nil {
+		return nil, tenant.NotFound("event")
+	}
+	all, own := scope(ctx)
+	var out tenant.WebhookDelivery
+	err = s.inTx(ctx, func(tx sqlx.ExtContext, now time.Time) error {
+		var ev struct {
+			TenantID string `db:"tenant_id"`
+			Type     string `db:"type"`
+		}
+		err := sqlx.GetContext(ctx, tx, &ev, `SELECT e.tenant_id, e.type FROM events e
+			WHERE e.id = $1 AND ($2 OR e.tenant_id = $3)`, id.String(), all, own)
+		if errors.Is(err, sql.ErrNoRows) {
+			return tenant.NotFound("event")
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := lockTenant(ctx, tx, ev.TenantID, false); err != nil {
+			return err
+		}
+		var url *string
+		err = sqlx.GetContext(ctx, tx, &url, `SELECT webhook_url FROM notification_channels WHERE tenant_id = $1`, ev.TenantID)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if url == nil {
+			return tenant.Invalid("eventId", "no webhookUrl is configured for this tenant: set one with updateNotificationChannels first")
+		}
+		err = sqlx.GetContext(ctx, tx, &out, `SELECT `+deliveryCols+`
+			FROM webhook_deliveries d JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
+			WHERE d.tenant_id = $1 AND d.event_id = $2 AND d.url = $3 AND d.status = 'PENDING' AND d.attempts = 0
+			ORDER BY d.id DESC LIMIT 1`, ev.TenantID, id.String(), *url)
+		if err == nil || !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		return sqlx.GetContext(ctx, tx, &out, `WITH d AS (
+				INSERT INTO webhook_deliveries (tenant_id, id, event_id, url, created_at, next_attempt_at, updated_at)
+				VALUES ($1, uuid7($4), $2, $3, $4, $4, $4) RETURNING *
+			)
+			SELECT `+deliveryCols+` FROM d JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id`,
+			ev.TenantID, id.String(), *url, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out.Attempts = []*tenant.WebhookAttempt{}
+	return &out, nil
+}

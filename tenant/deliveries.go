@@ -1,0 +1,97 @@
+package tenant
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// DeliveryStatus is where a webhook delivery stands.
+type DeliveryStatus string
+
+// The states of a delivery: PENDING until an attempt succeeds (SUCCEEDED)
+// or the retry schedule is exhausted (FAILED).
+const (
+	DeliveryPending   DeliveryStatus = "PENDING"
+	DeliverySucceeded DeliveryStatus = "SUCCEEDED"
+	DeliveryFailed    DeliveryStatus = "FAILED"
+)
+
+// WebhookDelivery is one event owed to one endpoint, with its attempts.
+type WebhookDelivery struct {
+	TenantID      string         `db:"tenant_id"`
+	ID            string         `db:"id"` // a UUIDv7: sorts by time
+	EventID       string         `db:"event_id"`
+	EventType     string         `db:"event_type"` // the wire name
+	URL           string         `db:"url"`
+	Status        DeliveryStatus `db:"status"`
+	AttemptCount  int            `db:"attempts"`
+	CreatedAt     time.Time      `db:"created_at"`
+	NextAttemptAt *time.Time     `db:"next_attempt_at"` // nil once no attempt is due
+	Attempts      []*WebhookAttempt
+}
+
+// WebhookAttempt is one HTTP request of a delivery.
+type WebhookAttempt struct {
+	DeliveryID   string    `db:"delivery_id"`
+	At           time.Time `db:"at"`
+	HTTPStatus   *int      `db:"http_status"` // nil: no response arrived
+	LatencyMs    int       `db:"latency_ms"`
+	ResponseBody *string   `db:"response_body"` // the first 1 KB
+	Error        *string   `db:"error"`
+}
+
+// DeliveryFilter narrows a delivery log. All given conditions must hold.
+type DeliveryFilter struct {
+	Status    *DeliveryStatus
+	EventType string // a wire name, or ""
+}
+
+// DeliveryQuery is a page request of a delivery log, newest first.
+type DeliveryQuery struct {
+	First  int
+	After  string // a cursor (a delivery id), or ""
+	Filter DeliveryFilter
+}
+
+// MaxDeliveryPage bounds a page of deliveries.
+const MaxDeliveryPage = 100
+
+// Validate checks the page size.
+func (q *DeliveryQuery) Validate() error {
+	if q.First < 1 || q.First > MaxDeliveryPage {
+		return Invalid("first", "first must be between 1 and %d, got %d", MaxDeliveryPage, q.First)
+	}
+	return nil
+}
+
+// DeliveryPage is one page of one tenant's delivery log, newest first.
+type DeliveryPage struct {
+	TenantID    string
+	Deliveries  []*WebhookDelivery
+	HasNextPage bool
+}
+
+// DueDelivery is a delivery a worker claimed: what it needs to make one
+// attempt. Lease identifies the claim; recording the attempt under a lease
+// another worker has since taken over changes nothing but the log.
+type DueDelivery struct {
+	TenantID   string          `db:"tenant_id"`
+	ID         string          `db:"id"`
+	EventID    string          `db:"event_id"`
+	EventType  string          `db:"event_type"`
+	OccurredAt time.Time       `db:"occurred_at"`
+	Payload    json.RawMessage `db:"payload"`
+	URL        string          `db:"url"`
+	Attempts   int             `db:"attempts"` // made before this one
+	Lease      string          `db:"lease"`
+}
+
+// WireTypes maps each NotificationEvent name (SUBSCRIPTION_CHANGED) to its
+// wire name (subscription.changed), in two parallel lists for SQL.
+func WireTypes() (names, wires []string) {
+	for _, e := range AllNotificationEvents {
+		names = append(names, string(e))
+		wires = append(wires, e.Type())
+	}
+	return names, wires
+}
