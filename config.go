@@ -42,6 +42,9 @@ type config struct {
 	SSOLoginBase     string // SSO_LOGIN_BASE_URL: where tenants' users start an SSO login
 	MaxActiveKeys    int    // API_KEYS_MAX_ACTIVE: active API keys per tenant
 	EventRetention   time.Duration
+	WebhookWorkers   int // WEBHOOK_WORKERS: webhook attempts in flight per instance
+	WebhookPerURL    int // WEBHOOK_CONCURRENCY_PER_ENDPOINT
+	WebhookTimeout   time.Duration
 }
 
 // minAdminSecret is the shortest ADMIN_SECRET accepted: it guards every tenant.
@@ -148,6 +151,12 @@ func settings(c *config) []setting {
 			meaning: "PostgreSQL's `statement_timeout` on every connection of the pool, set at connection start-up (`options=-c statement_timeout=…`); migrations run without it. A pooler in transaction mode (PgBouncer) drops start-up options: set it on the database role there."},
 		{name: "EVENT_RETENTION", def: fmtDuration(defaultEventRetention), defNote: "(30 days)", val: duration(&c.EventRetention, time.Hour, 10*365*24*time.Hour, "", "720h"),
 			meaning: "How long the event log (`Tenant.events`, docs/events.md) keeps an event; older events are purged hourly."},
+		{name: "WEBHOOK_WORKERS", def: "8", val: number(&c.WebhookWorkers, 1, 1000, "attempts"),
+			meaning: "Webhook delivery attempts in flight at once in each instance (a shared pool for every tenant; see docs/notifications.md, Delivery)."},
+		{name: "WEBHOOK_CONCURRENCY_PER_ENDPOINT", def: "2", val: number(&c.WebhookPerURL, 1, 1000, "attempts"),
+			meaning: "Webhook delivery attempts in flight at once per endpoint URL in each instance, so one slow endpoint cannot take the whole pool."},
+		{name: "WEBHOOK_TIMEOUT", def: "10s", val: duration(&c.WebhookTimeout, time.Second, 5*time.Minute, "", "10s"),
+			meaning: "How long one webhook delivery attempt may take, connection to the end of the response; a slower endpoint's attempt fails and is retried."},
 		{name: "INTROSPECTION", def: string(httpapi.IntrospectionAll), val: introspection(&c.Introspection),
 			meaning: "Who may query `__schema` and `__type`: `all`; `authenticated` (an API key or the admin secret; anonymous callers get `INTROSPECTION_DISABLED` with a message saying to authenticate); `off` (everyone refused, GraphiQL off with 404). `__typename` always works. **Production: `authenticated`**, so typed-client generators work with a key while the schema is not shown to everyone. Introspection is priced in `QUERY_MAX_COST` and `QUERY_MAX_DEPTH` in every mode (see Query limits)."},
 		{name: "INTROSPECTION_ENABLED", defNote: "unset", olderFormOf: "INTROSPECTION", val: introspectionEnabled(&c.Introspection),

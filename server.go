@@ -25,11 +25,13 @@ import (
 	"time"
 
 	"tenantapi/db"
+	"tenantapi/delivery"
 	"tenantapi/egress"
 	"tenantapi/httpapi"
 	"tenantapi/keyring"
 	"tenantapi/ratelimit"
 	"tenantapi/tenant"
+	"tenantapi/webhook"
 )
 
 // openRateLimiter returns the in-process rate limiter or, with REDIS_URL,
@@ -153,6 +155,18 @@ func run(args []string) error {
 		purgeExpired(tickCtx, store, log, time.Hour, cfg.EventRetention)
 	}()
 	defer func() { stopTicker(); <-purgeDone }()
+
+	// Webhook deliveries: every instance runs a worker; they share the
+	// work through PostgreSQL (delivery/). On shutdown the attempts in
+	// flight finish (each within WEBHOOK_TIMEOUT) and are logged.
+	deliveryDone := make(chan struct{})
+	go func() {
+		defer close(deliveryDone)
+		delivery.New(store, webhook.NewSender(egress.New(egress.Options{AllowPrivate: cfg.EgressPrivate, Timeout: cfg.WebhookTimeout})), delivery.Config{
+			Workers: cfg.WebhookWorkers, PerEndpoint: cfg.WebhookPerURL, Timeout: cfg.WebhookTimeout, Jitter: 0.1, Log: log,
+		}).Run(tickCtx)
+	}()
+	defer func() { stopTicker(); <-deliveryDone }()
 
 	limiter, closeLimiter, err := openRateLimiter(ctx, cfg, log)
 	if err != nil {

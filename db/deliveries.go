@@ -206,15 +206,15 @@ func (s *Store) DeliveriesByTenant(ctx context.Context, tenantID string, q tenan
 	return page, nil
 }
 
-// RedeliverEvent queues the event eventID again to its tenant's current
+// RedeliverEvent queues the event eventID of tenantID again to its current
 // webhookUrl: a new PENDING delivery, due at once, whatever became of the
 // earlier ones and whether or not the channel subscribes to its type. It is
 // idempotent: while a redelivery of the event to that URL waits for its
 // first attempt, it returns that one. Codes: ENOTFOUND (no such event, or
 // another tenant's), EINVALID (no webhookUrl), ECONFLICT (deleted tenant).
-func (s *Store) RedeliverEvent(ctx context.Context, eventID string) (*tenant.WebhookDelivery, error) {
+func (s *Store) RedeliverEvent(ctx context.Context, tenantID, eventID string) (*tenant.WebhookDelivery, error) {
 	id, err := uuid.Parse(eventID)
-	if err != nil {
+	if err != nil || !tenant.ValidID(tenantID) {
 		return nil, tenant.NotFound("event")
 	}
 	all, own := scope(ctx)
@@ -225,7 +225,7 @@ func (s *Store) RedeliverEvent(ctx context.Context, eventID string) (*tenant.Web
 			Type     string `db:"type"`
 		}
 		err := sqlx.GetContext(ctx, tx, &ev, `SELECT e.tenant_id, e.type FROM events e
-			WHERE e.id = $1 AND ($2 OR e.tenant_id = $3)`, id.String(), all, own)
+			WHERE e.tenant_id = $1 AND e.id = $2 AND ($3 OR e.tenant_id = $4)`, tenantID, id.String(), all, own)
 		if errors.Is(err, sql.ErrNoRows) {
 			return tenant.NotFound("event")
 		}

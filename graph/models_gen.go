@@ -336,6 +336,20 @@ type RecordUsageInput struct {
 	ValidateOnly *bool `json:"validateOnly,omitempty"`
 }
 
+// Which event to deliver again.
+type RedeliverEventInput struct {
+	// The tenant. Default: the caller's own. Another tenant needs TENANT_MANAGE.
+	TenantID *string `json:"tenantId,omitempty"`
+	// The event's id (`Event.id`).
+	EventID string `json:"eventId"`
+}
+
+// The outcome of redeliverEvent.
+type RedeliverEventPayload struct {
+	// The delivery queued (or already waiting).
+	Delivery *tenant.WebhookDelivery `json:"delivery"`
+}
+
 // Which tenant to restore.
 type RestoreTenantInput struct {
 	// The deleted tenant's id.
@@ -706,6 +720,22 @@ type Viewer struct {
 	TenantID *string `json:"tenantId,omitempty"`
 	// The permissions the caller holds (all of them for ADMIN).
 	Permissions []tenant.Permission `json:"permissions"`
+}
+
+// A delivery in a page.
+type WebhookDeliveryEdge struct {
+	// Opaque position of this delivery, for `after` (its id).
+	Cursor string `json:"cursor"`
+	// The delivery.
+	Node *tenant.WebhookDelivery `json:"node"`
+}
+
+// Narrows a delivery log. All given conditions must hold.
+type WebhookDeliveryFilter struct {
+	// Only deliveries in this state.
+	Status *tenant.DeliveryStatus `json:"status,omitempty"`
+	// Only deliveries of events of this type.
+	EventType *EventType `json:"eventType,omitempty"`
 }
 
 // The event catalog: every type of event the API writes (docs/events.md lists

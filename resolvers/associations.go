@@ -50,7 +50,8 @@ var associations = []*association{
 	one("usageReport", tenantID, (*db.Store).UsageReportsByTenant),
 	paged("stats", primeStats),
 	paged("auditLog", primeAudit),
-	paged("events", nil), // one statement per tenant: the log is read one tenant at a time
+	paged("events", nil),            // one statement per tenant: the log is read one tenant at a time
+	paged("webhookDeliveries", nil), // two statements per tenant (deliveries, their attempts), like events
 	composite("accountStatus", accountStatus, "billing", "plan", "quota", "usage", "credits", "watchlist"),
 	part(one("quota", tenantID, (*db.Store).QuotaByTenant)), // accountStatus
 }

@@ -34,6 +34,7 @@ func TestAssociationTableMatchesSchema(t *testing.T) {
 		"websiteConfig": tenant.PermWebsiteConfigRead, "billing": tenant.PermBillingRead, "invoices": tenant.PermBillingRead,
 		"credits": tenant.PermBillingRead, "accountStatus": tenant.PermBillingRead, "usageReport": tenant.PermReportRead,
 		"stats": tenant.PermReportRead, "auditLog": tenant.PermAuditRead, "events": tenant.PermEventsRead,
+		"webhookDeliveries": tenant.PermNotificationChannelsRead,
 	}
 	if !reflect.DeepEqual(perms, want) {
 		t.Errorf("permissions read from the schema:\n got %v\nwant %v", perms, want)

@@ -2,6 +2,8 @@ package tenant
 
 import (
 	"encoding/json"
+	"io"
+	"strconv"
 	"time"
 )
 
@@ -15,6 +17,20 @@ const (
 	DeliverySucceeded DeliveryStatus = "SUCCEEDED"
 	DeliveryFailed    DeliveryStatus = "FAILED"
 )
+
+// UnmarshalGQL decodes the GraphQL enum WebhookDeliveryStatus.
+func (s *DeliveryStatus) UnmarshalGQL(v any) error {
+	str, _ := v.(string)
+	switch DeliveryStatus(str) {
+	case DeliveryPending, DeliverySucceeded, DeliveryFailed:
+		*s = DeliveryStatus(str)
+		return nil
+	}
+	return Invalid("filter.status", "filter.status must be PENDING, SUCCEEDED or FAILED, got %q", str)
+}
+
+// MarshalGQL encodes the GraphQL enum WebhookDeliveryStatus.
+func (s DeliveryStatus) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(s))) }
 
 // WebhookDelivery is one event owed to one endpoint, with its attempts.
 type WebhookDelivery struct {
