@@ -454,3 +454,35 @@ func TestDeliveryIsolation(t *testing.T) {
 		t.Errorf("redeliverEvent without a webhookUrl: %s", r.Raw)
 	}
 }
+
+// redeliverTargets remembers, per target tenant, the event a redeliverEvent
+// permission case redelivers (set by its prepare, read by its vars).
+var redeliverTargets sync.Map
+
+// deliveryPermissionCases are this part's rows of the shared permission
+// table (TestPermissions, TestPermissionsCoverSchema).
+func deliveryPermissionCases() []permCase {
+	prep := func(e *env, f *fixture) {
+		e.mustGQL(testAdminSecret, qNotifUpdate, map[string]any{"in": map[string]any{"tenantId": f.target, "webhookUrl": "https://127.0.0.1:9/hooks"}}, nil)
+		var id string
+		if err := e.raw().Get(&id, `SELECT id FROM events WHERE tenant_id = $1 ORDER BY id LIMIT 1`, f.target); err != nil {
+			e.t.Fatal(err)
+		}
+		redeliverTargets.Store(f.target, id)
+	}
+	vars := func(f *fixture) map[string]any {
+		ev, _ := redeliverTargets.Load(f.target)
+		return f.input(map[string]any{"eventId": ev})
+	}
+	ok := wantAll(wantAt("redeliverEvent.delivery.status", value("PENDING")), wantAt("redeliverEvent.delivery.url", value("https://127.0.0.1:9/hooks")))
+	const op = "redeliverEvent"
+	cases := []permCase{
+		{op: op, cred: credAnonymous, query: qRedeliver, vars: vars, prepare: prep, want: "UNAUTHENTICATED"},
+		{op: op, cred: keyWith("USAGE_WRITE"), query: qRedeliver, vars: vars, prepare: prep, want: "FORBIDDEN", message: "NOTIFICATION_CHANNELS_UPDATE"},
+		{op: op, cred: keyWith("TENANT_MANAGE", "NOTIFICATION_CHANNELS_READ"), query: qRedeliver, vars: vars, prepare: prep, want: "FORBIDDEN", message: "NOTIFICATION_CHANNELS_UPDATE"},
+		{op: op, cred: keyWith("NOTIFICATION_CHANNELS_UPDATE"), query: qRedeliver, vars: vars, prepare: prep, check: ok},
+		{op: op, cred: keyWith("TENANT_MANAGE", "NOTIFICATION_CHANNELS_UPDATE"), query: qRedeliver, vars: vars, prepare: prep, check: ok},
+		{op: op, cred: credAdmin, query: qRedeliver, vars: vars, prepare: prep, check: ok},
+	}
+	return append(cases, tenantFieldCases("webhookDeliveries", "webhookDeliveries(first: 5) { nodes { id } }", "NOTIFICATION_CHANNELS_READ")...)
+}

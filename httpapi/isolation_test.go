@@ -54,6 +54,7 @@ var isoCases = []isoCase{
 	{"restoreTenant", qRestoreTenant, inputWith(map[string]any{}), "FORBIDDEN"},
 	{"createApiKey", qCreateAPIKey, inputWith(map[string]any{"name": "backdoor", "permissions": []string{"TENANT_READ"}}), "NOT_FOUND"},
 	{"revokeApiKey", qRevokeAPIKey, func(id string) map[string]any { return map[string]any{"in": idVar(id)} }, "NOT_FOUND"}, // an API key id
+	{"redeliverEvent", qRedeliver, inputWith(map[string]any{"eventId": "0190a0b0-0000-7000-8000-000000000000"}), "NOT_FOUND"},
 }
 
 // snapshotQuery reads, as the admin, everything a foreign caller could try
@@ -135,6 +136,8 @@ func ownTenantCases() []isoCase {
 			del = c
 		case "tenants", "createTenant", "restoreTenant", "updateTenant/status":
 			// need TENANT_MANAGE
+		case "redeliverEvent":
+			// names no event of the own tenant; TestDeliveryIsolation is its control
 		default:
 			out = append(out, c)
 		}

@@ -595,9 +595,10 @@ func permissionCases() []permCase {
 	cases = append(cases, notificationPermissionCases()...)
 	cases = append(cases, screeningPermissionCases()...)
 	cases = append(cases, billingPermissionCases()...)
-	cases = append(cases, usagePermissionCases()...) // usage_test.go
-	cases = append(cases, auditPermissionCases()...) // audit_test.go
-	cases = append(cases, eventPermissionCases()...) // events_test.go
+	cases = append(cases, usagePermissionCases()...)    // usage_test.go
+	cases = append(cases, auditPermissionCases()...)    // audit_test.go
+	cases = append(cases, eventPermissionCases()...)    // events_test.go
+	cases = append(cases, deliveryPermissionCases()...) // delivery_test.go
 	return cases
 }
 
@@ -659,7 +660,7 @@ func TestPermissionsCoverSchema(t *testing.T) {
 	for _, f := range out.Mutation.Fields {
 		fields = append(fields, f.Name)
 	}
-	for _, f := range slices.Concat([]string{"plan", "settings", "limits", "usage", "apiKeys", "notificationChannels", "sso", "auditLog", "events"}, screeningTenantFields, usageTenantFields, billingTenantFields) {
+	for _, f := range slices.Concat([]string{"plan", "settings", "limits", "usage", "apiKeys", "notificationChannels", "sso", "auditLog", "events", "webhookDeliveries"}, screeningTenantFields, usageTenantFields, billingTenantFields) {
 		fields = append(fields, "Tenant."+f)
 	}
 	for _, f := range fields {
