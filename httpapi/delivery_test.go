@@ -43,11 +43,11 @@ func newScriptedReceiver(t *testing.T, answer func(path string, n int) int) *scr
 	r := &scriptedReceiver{answer: answer, got: map[string][]whDelivery{}}
 	r.srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
-		time.Sleep(r.delay)
 		r.mu.Lock()
 		n := len(r.got[req.URL.Path])
 		r.got[req.URL.Path] = append(r.got[req.URL.Path], whDelivery{Header: req.Header.Clone(), Body: body})
 		r.mu.Unlock()
+		time.Sleep(r.delay) // recorded on arrival: received counts requests in flight too
 		status := http.StatusOK
 		if r.answer != nil {
 			status = r.answer(req.URL.Path, n)
@@ -485,4 +485,33 @@ func deliveryPermissionCases() []permCase {
 		{op: op, cred: credAdmin, query: qRedeliver, vars: vars, prepare: prep, check: ok},
 	}
 	return append(cases, tenantFieldCases("webhookDeliveries", "webhookDeliveries(first: 5) { nodes { id } }", "NOTIFICATION_CHANNELS_READ")...)
+}
+
+// TestDeliverSlowEndpointDoesNotDelayOthers: a tenant whose endpoint takes
+// a second to answer, with a backlog, holds at most PerEndpoint of the
+// pool's slots, so another tenant's delivery goes out at once.
+func TestDeliverSlowEndpointDoesNotDelayOthers(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	slow := e.createTenant("Slow Co", randomDomain())
+	fast := e.createTenant("Fast Co", randomDomain())
+	slowRcv := newScriptedReceiver(t, nil)
+	slowRcv.delay = time.Second
+	fastRcv := newScriptedReceiver(t, nil)
+	subscribe(e, slow, slowRcv.URL(slow), "SUBSCRIPTION_CHANGED")
+	subscribe(e, fast, fastRcv.URL(fast), "SUBSCRIPTION_CHANGED")
+	startWorker(t, e.store, trustingEgress(slowRcv.srv), delivery.Config{Workers: 3, PerEndpoint: 2})
+	for _, p := range []string{"enterprise", "starter", "professional", "enterprise", "starter"} {
+		changePlanTo(e, slow, p)
+	}
+	waitFor(t, "the slow endpoint's first attempts", func() bool { return len(slowRcv.received(slow)) >= 2 })
+	start := time.Now()
+	changePlanTo(e, fast, "enterprise")
+	waitFor(t, "the fast tenant's delivery", func() bool { return len(fastRcv.received(fast)) == 1 })
+	if took := time.Since(start); took > 500*time.Millisecond {
+		t.Errorf("the fast endpoint waited %s behind the slow one", took)
+	}
+	if n := len(slowRcv.received(slow)); n != 2 {
+		t.Errorf("the slow endpoint got %d requests within its first second, want 2 (WEBHOOK_CONCURRENCY_PER_ENDPOINT)", n)
+	}
 }

@@ -44,5 +44,10 @@ CREATE TABLE webhook_attempts (
     FOREIGN KEY (tenant_id, delivery_id) REFERENCES webhook_deliveries (tenant_id, id) ON DELETE CASCADE
 );
 
+-- Events written before deliveries existed are not sent: a receiver
+-- configured long ago would otherwise get up to EVENT_RETENTION of history
+-- at once. redeliverEvent sends any of them on request.
+UPDATE events SET dispatched_at = now() WHERE dispatched_at IS NULL;
+
 -- +goose Down
 DROP TABLE webhook_attempts, webhook_deliveries;
