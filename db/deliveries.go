@@ -192,9 +192,12 @@ func (s *Store) DeliveriesByTenant(ctx context.Context, tenantID string, q tenan
 		d.Attempts = []*tenant.WebhookAttempt{}
 	}
 	var attempts []*tenant.WebhookAttempt
-	if err := sqlx.SelectContext(ctx, s.q(), &attempts, `SELECT a.delivery_id, a.at, a.http_status, a.latency_ms, a.response_body, a.error
-		FROM webhook_attempts a WHERE a.tenant_id = $1 AND a.delivery_id = ANY($2::uuid[]) ORDER BY a.at, a.id`,
-		tenantID, pq.Array(ids)); err != nil {
+	if err := sqlx.SelectContext(ctx, s.q(), &attempts, `SELECT delivery_id, at, http_status, latency_ms, response_body, error FROM (
+			SELECT a.delivery_id, a.at, a.http_status, a.latency_ms, a.response_body, a.error, a.id,
+				row_number() OVER (PARTITION BY a.delivery_id ORDER BY a.at, a.id) AS n
+			FROM webhook_attempts a WHERE a.tenant_id = $1 AND a.delivery_id = ANY($2::uuid[])) a
+		WHERE n <= $3 ORDER BY at, id`,
+		tenantID, pq.Array(ids), tenant.MaxDeliveryAttemptsShown); err != nil {
 		return nil, translate(err)
 	}
 	for _, a := range attempts {

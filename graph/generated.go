@@ -5792,7 +5792,7 @@ type WebhookDelivery {
   createdAt: Time!
   "When the next attempt is due; null once SUCCEEDED or FAILED."
   nextAttemptAt: Time
-  "The attempts, oldest first."
+  "The attempts, oldest first: at most the first 20 (the retry schedule makes 8)."
   attempts: [WebhookAttempt!]!
 }
 

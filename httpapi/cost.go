@@ -177,6 +177,7 @@ var listBounds = map[string]int{
 	"Stats.trends":                tenant.MaxStatsBuckets,
 	"Credits.grants":              tenant.MaxCreditGrants,
 	"TokenReport.metricsByType":   tenant.MaxTokenTypes,
+	"WebhookDelivery.attempts":    tenant.MaxDeliveryAttemptsShown, // the first 20, oldest first
 }
 
 func mulSaturating(a, b int) int {

@@ -46,6 +46,11 @@ type WebhookDelivery struct {
 	Attempts      []*WebhookAttempt
 }
 
+// MaxDeliveryAttemptsShown is the most attempts a delivery lists, oldest
+// first: the retry schedule has 8, and a worker that lost its lease may log
+// one more for each; the rest stay in the database.
+const MaxDeliveryAttemptsShown = 20
+
 // WebhookAttempt is one HTTP request of a delivery.
 type WebhookAttempt struct {
 	DeliveryID   string    `db:"delivery_id"`
