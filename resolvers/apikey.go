@@ -83,32 +83,21 @@ func (l *APIKeyLoaders) countBatch(includeRevoked bool) func(context.Context, []
 
 // checkAPIKeyArgs validates Tenant.apiKeys' arguments.
 func checkAPIKeyArgs(first *int, after *string, includeRevoked *bool) (apiKeyArgs, error) {
-	a := apiKeyArgs{first: defaultAPIKeyPage, includeRevoked: deref(includeRevoked)}
-	if first != nil {
-		a.first = *first
-	}
-	if a.first < 1 || a.first > maxAPIKeyPage {
-		return a, tenant.Invalid("first", "first must be between 1 and %d, got %d", maxAPIKeyPage, a.first)
-	}
-	if after != nil && *after != "" {
-		if _, _, err := db.DecodeAPIKeyCursor(*after); err != nil {
-			return a, tenant.Invalid("after", "after is not a cursor returned by this API")
-		}
-		a.after = *after
-	}
-	return a, nil
+	a := apiKeyArgs{includeRevoked: deref(includeRevoked)}
+	var err error
+	a.first, a.after, err = pageArgs(first, after, defaultAPIKeyPage, maxAPIKeyPage, func(c string) error {
+		_, _, err := db.DecodeAPIKeyCursor(c)
+		return err
+	})
+	return a, err
 }
 
 // apiKeyConnection turns a page into the GraphQL connection.
 func apiKeyConnection(p *tenant.APIKeyPage) *graph.APIKeyConnection {
 	c := &graph.APIKeyConnection{Nodes: p.Keys, Edges: make([]*graph.APIKeyEdge, len(p.Keys)),
-		PageInfo: &graph.PageInfo{HasNextPage: p.HasNextPage}}
+		PageInfo: pageInfo(p.Keys, p.HasNextPage, db.APIKeyCursor)}
 	for i, k := range p.Keys {
 		c.Edges[i] = &graph.APIKeyEdge{Cursor: db.APIKeyCursor(k), Node: k}
-	}
-	if n := len(p.Keys); n > 0 {
-		start, end := c.Edges[0].Cursor, c.Edges[n-1].Cursor
-		c.PageInfo.StartCursor, c.PageInfo.EndCursor = &start, &end
 	}
 	return c
 }

@@ -34,12 +34,7 @@ func (r *auditLogConnectionResolver) Nodes(ctx context.Context, obj *tenant.Audi
 
 // PageInfo is the resolver for the pageInfo field.
 func (r *auditLogConnectionResolver) PageInfo(ctx context.Context, obj *tenant.AuditPage) (*graph.PageInfo, error) {
-	pi := &graph.PageInfo{HasNextPage: obj.HasNextPage}
-	if n := len(obj.Entries); n > 0 {
-		start, end := db.AuditCursor(obj.Entries[0]), db.AuditCursor(obj.Entries[n-1])
-		pi.StartCursor, pi.EndCursor = &start, &end
-	}
-	return pi, nil
+	return pageInfo(obj.Entries, obj.HasNextPage, db.AuditCursor), nil
 }
 
 // TotalCount is the resolver for the totalCount field.

@@ -59,32 +59,21 @@ func (l *InvoiceLoaders) pageBatch(k invoiceArgs) func(context.Context, []string
 
 // checkInvoiceArgs validates Tenant.invoices' arguments.
 func checkInvoiceArgs(first *int, after *string) (invoiceArgs, error) {
-	a := invoiceArgs{first: 10}
-	if first != nil {
-		a.first = *first
-	}
-	if a.first < 1 || a.first > 100 {
-		return a, tenant.Invalid("first", "first must be between 1 and 100, got %d", a.first)
-	}
-	if after != nil && *after != "" {
-		if _, _, err := db.DecodeInvoiceCursor(*after); err != nil {
-			return a, tenant.Invalid("after", "after is not a cursor returned by this API")
-		}
-		a.after = *after
-	}
-	return a, nil
+	var a invoiceArgs
+	var err error
+	a.first, a.after, err = pageArgs(first, after, 10, 100, func(c string) error {
+		_, _, err := db.DecodeInvoiceCursor(c)
+		return err
+	})
+	return a, err
 }
 
 // invoiceConnection turns a page into the GraphQL connection.
 func invoiceConnection(p *tenant.InvoicePage) *graph.InvoiceConnection {
 	c := &graph.InvoiceConnection{Nodes: p.Invoices, Edges: make([]*graph.InvoiceEdge, len(p.Invoices)),
-		PageInfo: &graph.PageInfo{HasNextPage: p.HasNextPage}}
+		PageInfo: pageInfo(p.Invoices, p.HasNextPage, db.InvoiceCursor)}
 	for i, inv := range p.Invoices {
 		c.Edges[i] = &graph.InvoiceEdge{Cursor: db.InvoiceCursor(inv), Node: inv}
-	}
-	if n := len(p.Invoices); n > 0 {
-		start, end := c.Edges[0].Cursor, c.Edges[n-1].Cursor
-		c.PageInfo.StartCursor, c.PageInfo.EndCursor = &start, &end
 	}
 	return c
 }

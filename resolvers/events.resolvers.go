@@ -43,12 +43,7 @@ func (r *eventConnectionResolver) Nodes(ctx context.Context, obj *tenant.EventPa
 
 // PageInfo is the resolver for the pageInfo field.
 func (r *eventConnectionResolver) PageInfo(ctx context.Context, obj *tenant.EventPage) (*graph.PageInfo, error) {
-	pi := &graph.PageInfo{HasNextPage: obj.HasNextPage}
-	if n := len(obj.Events); n > 0 {
-		start, end := obj.Events[0].ID, obj.Events[n-1].ID
-		pi.StartCursor, pi.EndCursor = &start, &end
-	}
-	return pi, nil
+	return pageInfo(obj.Events, obj.HasNextPage, func(e *tenant.Event) string { return e.ID }), nil
 }
 
 // Events is the resolver for the events field.

@@ -127,12 +127,7 @@ func (r *tenantConnectionResolver) Nodes(ctx context.Context, obj *tenant.Tenant
 
 // PageInfo is the resolver for the pageInfo field.
 func (r *tenantConnectionResolver) PageInfo(ctx context.Context, obj *tenant.TenantPage) (*graph.PageInfo, error) {
-	pi := &graph.PageInfo{HasNextPage: obj.HasNextPage}
-	if n := len(obj.Tenants); n > 0 {
-		start, end := db.Cursor(obj.Tenants[0]), db.Cursor(obj.Tenants[n-1])
-		pi.StartCursor, pi.EndCursor = &start, &end
-	}
-	return pi, nil
+	return pageInfo(obj.Tenants, obj.HasNextPage, db.Cursor), nil
 }
 
 // TotalCount is the resolver for the totalCount field.

@@ -66,12 +66,7 @@ func (r *webhookDeliveryConnectionResolver) Nodes(ctx context.Context, obj *tena
 
 // PageInfo is the resolver for the pageInfo field.
 func (r *webhookDeliveryConnectionResolver) PageInfo(ctx context.Context, obj *tenant.DeliveryPage) (*graph.PageInfo, error) {
-	pi := &graph.PageInfo{HasNextPage: obj.HasNextPage}
-	if n := len(obj.Deliveries); n > 0 {
-		start, end := obj.Deliveries[0].ID, obj.Deliveries[n-1].ID
-		pi.StartCursor, pi.EndCursor = &start, &end
-	}
-	return pi, nil
+	return pageInfo(obj.Deliveries, obj.HasNextPage, func(d *tenant.WebhookDelivery) string { return d.ID }), nil
 }
 
 // WebhookDelivery returns graph.WebhookDeliveryResolver implementation.
