@@ -47,6 +47,7 @@ import (
 var (
 	exampleBlock = regexp.MustCompile("(?s)```(?:sh|bash)\n(curl .*?)```\n+```json\n(.*?)```")
 	docVariable  = regexp.MustCompile(`\$\{?([A-Z][A-Z0-9_]*)\}?`)
+	captureValue = regexp.MustCompile(`^\$([A-Z][A-Z0-9_]*)$`) // a written answer's "$NAME"
 )
 
 // docExample is one command and its written answer.
@@ -152,7 +153,7 @@ func matchAnswer(want, got any, path string, vars map[string]string) string {
 		if w == "…" {
 			return ""
 		}
-		if m := regexp.MustCompile(`^\$([A-Z][A-Z0-9_]*)$`).FindStringSubmatch(w); m != nil {
+		if m := captureValue.FindStringSubmatch(w); m != nil {
 			val := scalarText(got)
 			if prev, ok := vars[m[1]]; ok && prev != val {
 				return fmt.Sprintf("%s (%s was %q, now %q)", at, w, prev, val)

@@ -17,16 +17,16 @@ import (
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
 
+	"tenantapi/db"
 	"tenantapi/db/dbtest"
 	"tenantapi/httpapi"
 	"tenantapi/tenant"
 )
 
-// BenchmarkMe measures the dashboard's `me` query with every association,
-// through the real HTTP stack and PostgreSQL, for several loader wait
-// windows. Compare runs with benchstat; the ratio between windows is what
-// chose the default (README: Batched loads).
-func BenchmarkMe(b *testing.B) {
+// benchTenant is a fresh database with one professional tenant and a key
+// holding every tenant permission.
+func benchTenant(b *testing.B) (*db.Store, string) {
+	b.Helper()
 	store := dbtest.New(b)
 	ctx := tenant.WithActor(context.Background(), &tenant.Actor{Kind: tenant.Admin})
 	tn, err := store.CreateTenant(ctx, tenant.CreateTenant{Name: "Bench", Domain: "bench.example.com", PlanID: "professional"})
@@ -37,6 +37,15 @@ func BenchmarkMe(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return store, key
+}
+
+// BenchmarkMe measures the dashboard's `me` query with every association,
+// through the real HTTP stack and PostgreSQL, for several loader wait
+// windows. Compare runs with benchstat; the ratio between windows is what
+// chose the default (README: Batched loads).
+func BenchmarkMe(b *testing.B) {
+	store, key := benchTenant(b)
 	body := []byte(`{"query":"{ me { name plan { name } settings { dataResidency } limits { users } usage { activeUsers } apiKeys { nodes { id } } } }"}`)
 	for _, wait := range []time.Duration{0, 100 * time.Microsecond, 500 * time.Microsecond, time.Millisecond, 2 * time.Millisecond} {
 		b.Run(fmt.Sprintf("wait=%s", wait), func(b *testing.B) {
@@ -70,16 +79,7 @@ func BenchmarkMe(b *testing.B) {
 // an HTTP POST with the key for reference. The key/admin ratio over the
 // socket is the price of the check.
 func BenchmarkWebsocketOperation(b *testing.B) {
-	store := dbtest.New(b)
-	ctx := tenant.WithActor(context.Background(), &tenant.Actor{Kind: tenant.Admin})
-	tn, err := store.CreateTenant(ctx, tenant.CreateTenant{Name: "Bench", Domain: "bench.example.com", PlanID: "professional"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	_, key, err := store.CreateAPIKey(ctx, tenant.NewAPIKeyInput{TenantID: tn.ID, Name: "bench", Permissions: tenant.TenantPermissions()})
-	if err != nil {
-		b.Fatal(err)
-	}
+	store, key := benchTenant(b)
 	const admin = "bench-admin-secret-0123456789abcdef"
 	srv := httptest.NewServer(httpapi.New(store, httpapi.Config{AdminSecret: admin, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
 	defer srv.Close()
