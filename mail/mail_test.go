@@ -107,9 +107,8 @@ func TestParseServer(t *testing.T) {
 
 // plainServer records what the SMTP server started by serve accepts.
 type plainServer struct {
-	mu    sync.Mutex
-	auths int
-	got   [][]byte
+	mu  sync.Mutex
+	got [][]byte
 }
 
 type sess struct{ s *plainServer }
