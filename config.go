@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"tenantapi/httpapi"
 	"tenantapi/keyring"
+	"tenantapi/mail"
 	"tenantapi/ratelimit"
 	"tenantapi/tenant"
 )
@@ -45,6 +47,11 @@ type config struct {
 	WebhookWorkers   int // WEBHOOK_WORKERS: webhook attempts in flight per instance
 	WebhookPerURL    int // WEBHOOK_CONCURRENCY_PER_ENDPOINT
 	WebhookTimeout   time.Duration
+	WebhookDisable   time.Duration // WEBHOOK_DISABLE_AFTER
+	SMTPURL          string        // "" = mail written as .eml files into MailDir
+	MailFrom         string
+	MailDir          string
+	PublicBaseURL    string // for links in email; "" = none
 }
 
 // minAdminSecret is the shortest ADMIN_SECRET accepted: it guards every tenant.
@@ -157,6 +164,16 @@ func settings(c *config) []setting {
 			meaning: "Webhook delivery attempts in flight at once per endpoint URL in each instance, so one slow endpoint cannot take the whole pool."},
 		{name: "WEBHOOK_TIMEOUT", def: "10s", val: duration(&c.WebhookTimeout, time.Second, 5*time.Minute, "", "10s"),
 			meaning: "How long one webhook delivery attempt may take, connection to the end of the response; a slower endpoint's attempt fails and is retried."},
+		{name: "WEBHOOK_DISABLE_AFTER", def: "120h", defNote: "(5 days)", val: duration(&c.WebhookDisable, time.Hour, 365*24*time.Hour, "", "120h"),
+			meaning: "A webhook endpoint whose attempts have all failed for this long, with no success in between, is disabled: the event `webhook_endpoint.disabled` is written and every address of the tenant's `emails` is mailed; `enableWebhookEndpoint` (or a new `webhookUrl`) enables it again (docs/notifications.md, Disabled endpoints)."},
+		{name: "SMTP_URL", defNote: "unset (mail written as `.eml` files into MAIL_DIR)", val: smtpURL(&c.SMTPURL),
+			meaning: "The SMTP server notification email is sent through (docs/notifications.md, Email). `smtp://` requires STARTTLS; `smtps://` is TLS from the first byte; `smtp+insecure://` (no TLS, no password) is for a relay on a trusted network such as a development mail catcher. Failures are retried on the webhook schedule. Its password never appears in logs or errors."},
+		{name: "MAIL_FROM", def: defaultMailFrom, val: mailFrom(&c.MailFrom),
+			meaning: "The From of notification email (the envelope sender is its address). Set it with SMTP_URL: relays refuse a sender of a domain they do not serve."},
+		{name: "MAIL_DIR", def: ".data/mail", val: value{allowed: "a directory path", set: func(_, v string) error { c.MailDir = v; return nil }},
+			meaning: "Where email goes as `<event id>-<n>.eml` files while SMTP_URL is unset (`make run`); each file written is logged with its path. Open one with any mail client."},
+		{name: "PUBLIC_BASE_URL", defNote: "unset (no links; `make run` sets `http://localhost:$PORT`)", val: publicBaseURL(&c.PublicBaseURL),
+			meaning: "This API's base URL as people reach it, for links in notification email (an invoice's PDF)."},
 		{name: "INTROSPECTION", def: string(httpapi.IntrospectionAll), val: introspection(&c.Introspection),
 			meaning: "Who may query `__schema` and `__type`: `all`; `authenticated` (an API key or the admin secret; anonymous callers get `INTROSPECTION_DISABLED` with a message saying to authenticate); `off` (everyone refused, GraphiQL off with 404). `__typename` always works. **Production: `authenticated`**, so typed-client generators work with a key while the schema is not shown to everyone. Introspection is priced in `QUERY_MAX_COST` and `QUERY_MAX_DEPTH` in every mode (see Query limits)."},
 		{name: "INTROSPECTION_ENABLED", defNote: "unset", olderFormOf: "INTROSPECTION", val: introspectionEnabled(&c.Introspection),
@@ -368,6 +385,40 @@ func redisURL(dst *string) value {
 			return fmt.Errorf("%s must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0, or unset for the in-process rate limiter: %w", name, err)
 		}
 		*dst = v
+		return nil
+	}}
+}
+
+// defaultMailFrom is MAIL_FROM's default.
+const defaultMailFrom = "Tenant API <noreply@localhost>"
+
+func smtpURL(dst *string) value {
+	return value{allowed: "`smtp://[user:password@]host[:587]`, `smtps://[user:password@]host[:465]`, `smtp+insecure://host[:25]`", set: func(name, v string) error {
+		if _, err := mail.ParseServer(v); err != nil {
+			return fmt.Errorf("%s %w", name, err) // never the value: it may hold a password
+		}
+		*dst = v
+		return nil
+	}}
+}
+
+func mailFrom(dst *string) value {
+	return value{allowed: "an address, optionally with a name (`Acme <noreply@acme.fr>`)", set: func(name, v string) error {
+		if _, err := mail.ParseFrom(v); err != nil {
+			return fmt.Errorf("%s %w", name, err)
+		}
+		*dst = v
+		return nil
+	}}
+}
+
+func publicBaseURL(dst *string) value {
+	return value{allowed: "an absolute http(s) URL without query or fragment", set: func(name, v string) error {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("%s must be an absolute http(s) URL without query or fragment, such as https://api.example.com", name)
+		}
+		*dst = strings.TrimSuffix(u.String(), "/")
 		return nil
 	}}
 }

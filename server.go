@@ -29,6 +29,7 @@ import (
 	"tenantapi/egress"
 	"tenantapi/httpapi"
 	"tenantapi/keyring"
+	"tenantapi/mail"
 	"tenantapi/ratelimit"
 	"tenantapi/tenant"
 	"tenantapi/webhook"
@@ -159,11 +160,22 @@ func run(args []string) error {
 	// Webhook deliveries: every instance runs a worker; they share the
 	// work through PostgreSQL (delivery/). On shutdown the attempts in
 	// flight finish (each within WEBHOOK_TIMEOUT) and are logged.
+	// Email goes through the same worker: over SMTP_URL, or as .eml files.
+	mailer, err := mail.New(cfg.SMTPURL, cfg.MailFrom, cfg.MailDir)
+	if err != nil {
+		return err
+	}
+	if cfg.SMTPURL == "" {
+		log.Info("no SMTP_URL: notification email is written as .eml files", "dir", cfg.MailDir)
+	} else {
+		log.Info("notification email", "via", mailer.Where())
+	}
 	deliveryDone := make(chan struct{})
 	go func() {
 		defer close(deliveryDone)
 		delivery.New(store, webhook.NewSender(egress.New(egress.Options{AllowPrivate: cfg.EgressPrivate, Timeout: cfg.WebhookTimeout})), delivery.Config{
 			Workers: cfg.WebhookWorkers, PerEndpoint: cfg.WebhookPerURL, Timeout: cfg.WebhookTimeout, Jitter: 0.1, Log: log,
+			Mail: mailer, BaseURL: cfg.PublicBaseURL, DisableAfter: cfg.WebhookDisable,
 		}).Run(tickCtx)
 	}()
 	defer func() { stopTicker(); <-deliveryDone }()

@@ -24,9 +24,11 @@ import (
 // DispatchEvents fans out up to limit undispatched events, oldest first: one
 // PENDING delivery, due at once, per event whose type the tenant's
 // notification channels subscribe to, to its webhookUrl (none for an
-// unsubscribed type or a tenant without one). Each event is marked
-// dispatched in the same statement. It runs as the system and returns how
-// many events it handled. Codes: EUNAVAILABLE.
+// unsubscribed type, a tenant without one or a disabled endpoint) and to
+// each address of its emails (url mailto:<address>); the types of
+// tenant.EmailedAlways go to every address, subscribed or not. Each event is
+// marked dispatched in the same statement. It runs as the system and
+// returns how many events it handled. Codes: EUNAVAILABLE.
 func (s *Store) DispatchEvents(ctx context.Context, limit int) (int, error) {
 	names, wires := tenant.WireTypes()
 	now := s.Now().UTC()
@@ -34,18 +36,23 @@ func (s *Store) DispatchEvents(ctx context.Context, limit int) (int, error) {
 	err := sqlx.GetContext(ctx, s.q(), &n, `WITH ev AS (
 			SELECT e.tenant_id, e.id, e.type FROM events e WHERE e.dispatched_at IS NULL
 			ORDER BY e.id LIMIT $1 FOR UPDATE SKIP LOCKED
+		), chan AS (
+			SELECT ev.tenant_id, ev.id, ev.type, n.webhook_url, n.webhook_disabled_at, n.emails,
+				ev.type IN (SELECT m.wire FROM unnest($2::text[], $3::text[]) AS m(name, wire) WHERE m.name = ANY(n.events)) AS subscribed
+			FROM ev JOIN notification_channels n ON n.tenant_id = ev.tenant_id
 		), subs AS (
-			SELECT ev.tenant_id, ev.id, n.webhook_url FROM ev
-			JOIN notification_channels n ON n.tenant_id = ev.tenant_id
-			WHERE n.webhook_url IS NOT NULL AND ev.type IN (
-				SELECT m.wire FROM unnest($2::text[], $3::text[]) AS m(name, wire) WHERE m.name = ANY(n.events))
+			SELECT tenant_id, id, 'WEBHOOK' AS channel, webhook_url AS url FROM chan
+			WHERE subscribed AND webhook_url IS NOT NULL AND webhook_disabled_at IS NULL
+			UNION ALL
+			SELECT c.tenant_id, c.id, 'EMAIL', 'mailto:' || a.address FROM chan c CROSS JOIN LATERAL unnest(c.emails) AS a(address)
+			WHERE c.subscribed OR c.type = ANY($5)
 		), ins AS (
-			INSERT INTO webhook_deliveries (tenant_id, id, event_id, url, created_at, next_attempt_at, updated_at)
-			SELECT tenant_id, uuid7($4), id, webhook_url, $4, $4, $4 FROM subs
+			INSERT INTO webhook_deliveries (tenant_id, id, event_id, channel, url, created_at, next_attempt_at, updated_at)
+			SELECT tenant_id, uuid7($4), id, channel, url, $4, $4, $4 FROM subs
 		), upd AS (
 			UPDATE events e SET dispatched_at = $4 FROM ev WHERE e.tenant_id = ev.tenant_id AND e.id = ev.id
 		)
-		SELECT count(*) FROM ev`, limit, pq.Array(names), pq.Array(wires), now)
+		SELECT count(*) FROM ev`, limit, pq.Array(names), pq.Array(wires), now, pq.Array(tenant.EmailedAlways))
 	return n, translate(err)
 }
 
@@ -66,9 +73,9 @@ func (s *Store) ClaimDeliveries(ctx context.Context, limit int, lease time.Durat
 			ORDER BY d.next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED
 		)
 		UPDATE webhook_deliveries d SET locked_until = $3, lease = gen_random_uuid()
-		FROM c, events e
-		WHERE d.tenant_id = c.tenant_id AND d.id = c.id AND e.tenant_id = d.tenant_id AND e.id = d.event_id
-		RETURNING d.tenant_id, d.id, d.event_id, e.type AS event_type, e.at AS occurred_at,
+		FROM c, events e, tenants t
+		WHERE d.tenant_id = c.tenant_id AND d.id = c.id AND e.tenant_id = d.tenant_id AND e.id = d.event_id AND t.id = d.tenant_id
+		RETURNING d.tenant_id, t.name AS tenant_name, d.id, d.channel, d.event_id, e.type AS event_type, e.at AS occurred_at,
 			COALESCE(e.payload, 'null') AS payload, d.url, d.attempts, d.lease`,
 		now, limit, now.Add(lease), pq.Array(busy))
 	return out, translate(err)
@@ -94,12 +101,23 @@ type AttemptOutcome struct {
 	// Next is when to try again after a failure; nil: the schedule is
 	// exhausted and the delivery FAILED.
 	Next *time.Time
+	// DisableAfter is how long a webhook endpoint may fail without a
+	// success in between before a failed attempt disables it; 0: never.
+	DisableAfter time.Duration
 }
 
 // RecordAttempt logs an attempt of d and moves the delivery on: SUCCEEDED,
 // due again at o.Next, or FAILED. Under a lease another worker has taken
 // over since (ours expired mid-attempt), only the log changes. It reports
-// whether the lease was still held. Codes: EUNAVAILABLE.
+// whether the lease was still held.
+//
+// A webhook attempt also keeps the endpoint's health: a success forgets its
+// failures; a failure of an endpoint that has failed without a success for
+// o.DisableAfter or longer disables it (notification_channels'
+// webhook_disabled_at, written as the system, which the audit log turns
+// into the event webhook_endpoint.disabled) and ends its PENDING webhook
+// deliveries FAILED; redeliverEvent sends them again once it is enabled.
+// Codes: EUNAVAILABLE.
 func (s *Store) RecordAttempt(ctx context.Context, d *tenant.DueDelivery, o AttemptOutcome) (bool, error) {
 	var held bool
 	err := s.inTx(ctx, func(tx sqlx.ExtContext, now time.Time) error {
@@ -112,12 +130,19 @@ func (s *Store) RecordAttempt(ctx context.Context, d *tenant.DueDelivery, o Atte
 			d.TenantID, d.ID, o.At.UTC(), status, o.Latency.Milliseconds(), o.Body, o.Error); err != nil {
 			return err
 		}
+		disabled := false
+		if d.Channel == tenant.ChannelWebhook || d.Channel == "" {
+			var err error
+			if disabled, err = webhookHealth(ctx, tx, d, o, now); err != nil {
+				return err
+			}
+		}
 		st := tenant.DeliveryPending
 		next := now
 		switch {
 		case o.Delivered:
 			st = tenant.DeliverySucceeded
-		case o.Next == nil:
+		case o.Next == nil || disabled:
 			st = tenant.DeliveryFailed
 		default:
 			next = o.Next.UTC()
@@ -135,8 +160,54 @@ func (s *Store) RecordAttempt(ctx context.Context, d *tenant.DueDelivery, o Atte
 	return held, err
 }
 
+// webhookHealth records a webhook attempt's outcome in the endpoint's
+// failure streak (webhook_failures) and disables the endpoint when the
+// streak is o.DisableAfter old; it reports whether the endpoint is disabled.
+func webhookHealth(ctx context.Context, tx sqlx.ExtContext, d *tenant.DueDelivery, o AttemptOutcome, now time.Time) (bool, error) {
+	if o.Delivered {
+		_, err := tx.ExecContext(ctx, `DELETE FROM webhook_failures WHERE tenant_id = $1 AND url = $2`, d.TenantID, d.URL)
+		return false, err
+	}
+	var since time.Time
+	if err := sqlx.GetContext(ctx, tx, &since, `INSERT INTO webhook_failures AS f (tenant_id, url, since) VALUES ($1, $2, $3)
+		ON CONFLICT (tenant_id) DO UPDATE SET
+			since = CASE WHEN f.url = EXCLUDED.url THEN f.since ELSE EXCLUDED.since END, url = EXCLUDED.url
+		RETURNING since`, d.TenantID, d.URL, o.At.UTC()); err != nil {
+		return false, err
+	}
+	var disabledAt *time.Time
+	err := sqlx.GetContext(ctx, tx, &disabledAt, `SELECT webhook_disabled_at FROM notification_channels
+		WHERE tenant_id = $1 AND webhook_url = $2`, d.TenantID, d.URL)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil // the endpoint changed since: the new one has its own streak
+	}
+	if err != nil || disabledAt != nil {
+		return disabledAt != nil, err
+	}
+	if o.DisableAfter <= 0 || now.Sub(since) < o.DisableAfter {
+		return false, nil
+	}
+	reason := fmt.Sprintf("every attempt since %s failed (the last: %s)", since.UTC().Format(time.RFC3339), o.Error)
+	// Written as the system: the audit entry and the event
+	// webhook_endpoint.disabled name no caller.
+	if _, err := tx.ExecContext(ctx, `SELECT set_config('app.actor', 'system', true), set_config('app.action', '', true)`); err != nil {
+		return false, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE notification_channels SET webhook_disabled_at = $3, webhook_disabled_reason = $4,
+			version = version + 1, updated_at = $3, updated_by = 'system'
+		WHERE tenant_id = $1 AND webhook_url = $2 AND webhook_disabled_at IS NULL`, d.TenantID, d.URL, now, reason); err != nil {
+		return false, err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM webhook_failures WHERE tenant_id = $1`, d.TenantID); err != nil {
+		return false, err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = 'FAILED', locked_until = NULL, lease = NULL, updated_at = $2
+		WHERE tenant_id = $1 AND channel = 'WEBHOOK' AND status = 'PENDING' AND id <> $3`, d.TenantID, now, d.ID)
+	return true, err
+}
+
 // deliveryCols are a delivery's columns with its event's type.
-const deliveryCols = `d.tenant_id, d.id, d.event_id, e.type AS event_type, d.url, d.status, d.attempts, d.created_at,
+const deliveryCols = `d.tenant_id, d.id, d.event_id, e.type AS event_type, d.channel, d.url, d.status, d.attempts, d.created_at,
 	CASE WHEN d.status = 'PENDING' THEN d.next_attempt_at END AS next_attempt_at`
 
 // DeliveriesByTenant loads one page of a tenant's delivery log, newest
@@ -157,6 +228,10 @@ func (s *Store) DeliveriesByTenant(ctx context.Context, tenantID string, q tenan
 	if q.Filter.Status != nil {
 		args = append(args, string(*q.Filter.Status))
 		cond += fmt.Sprintf(` AND d.status = $%d`, len(args))
+	}
+	if q.Filter.Channel != nil {
+		args = append(args, string(*q.Filter.Channel))
+		cond += fmt.Sprintf(` AND d.channel = $%d`, len(args))
 	}
 	if q.Filter.EventType != "" {
 		args = append(args, q.Filter.EventType)
@@ -214,7 +289,8 @@ func (s *Store) DeliveriesByTenant(ctx context.Context, tenantID string, q tenan
 // earlier ones and whether or not the channel subscribes to its type. It is
 // idempotent: while a redelivery of the event to that URL waits for its
 // first attempt, it returns that one. Codes: ENOTFOUND (no such event, or
-// another tenant's), EINVALID (no webhookUrl), ECONFLICT (deleted tenant).
+// another tenant's), EINVALID (no webhookUrl, or a disabled endpoint),
+// ECONFLICT (deleted tenant).
 func (s *Store) RedeliverEvent(ctx context.Context, tenantID, eventID string) (*tenant.WebhookDelivery, error) {
 	id, err := uuid.Parse(eventID)
 	if err != nil || !tenant.ValidID(tenantID) {
@@ -238,17 +314,24 @@ func (s *Store) RedeliverEvent(ctx context.Context, tenantID, eventID string) (*
 		if _, err := lockTenant(ctx, tx, ev.TenantID, false); err != nil {
 			return err
 		}
-		var url *string
-		err = sqlx.GetContext(ctx, tx, &url, `SELECT webhook_url FROM notification_channels WHERE tenant_id = $1`, ev.TenantID)
+		var ch struct {
+			URL        *string    `db:"webhook_url"`
+			DisabledAt *time.Time `db:"webhook_disabled_at"`
+		}
+		err = sqlx.GetContext(ctx, tx, &ch, `SELECT webhook_url, webhook_disabled_at FROM notification_channels WHERE tenant_id = $1`, ev.TenantID)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
+		url := ch.URL
 		if url == nil {
 			return tenant.Invalid("eventId", "no webhookUrl is configured for this tenant: set one with updateNotificationChannels first")
 		}
+		if ch.DisabledAt != nil {
+			return tenant.Invalid("eventId", "the webhook endpoint is disabled: enable it with enableWebhookEndpoint first")
+		}
 		err = sqlx.GetContext(ctx, tx, &out, `SELECT `+deliveryCols+`
 			FROM webhook_deliveries d JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
-			WHERE d.tenant_id = $1 AND d.event_id = $2 AND d.url = $3 AND d.status = 'PENDING' AND d.attempts = 0
+			WHERE d.tenant_id = $1 AND d.event_id = $2 AND d.channel = 'WEBHOOK' AND d.url = $3 AND d.status = 'PENDING' AND d.attempts = 0
 			ORDER BY d.id DESC LIMIT 1`, ev.TenantID, id.String(), *url)
 		if err == nil || !errors.Is(err, sql.ErrNoRows) {
 			return err

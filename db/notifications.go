@@ -22,7 +22,8 @@ import (
 
 // channelCols are the readable columns: never the sealed secrets.
 const channelCols = `n.tenant_id, n.emails, n.webhook_url, n.events, n.webhook_secret_tail,
-	n.webhook_secret_created_at, n.previous_webhook_secret_expires_at, n.version, n.updated_at, n.updated_by`
+	n.webhook_secret_created_at, n.previous_webhook_secret_expires_at, n.webhook_disabled_at, n.webhook_disabled_reason,
+	n.version, n.updated_at, n.updated_by`
 
 type channelsRow struct {
 	TenantID          string         `db:"tenant_id"`
@@ -32,6 +33,8 @@ type channelsRow struct {
 	SecretTail        *string        `db:"webhook_secret_tail"`
 	SecretCreatedAt   *time.Time     `db:"webhook_secret_created_at"`
 	PreviousExpiresAt *time.Time     `db:"previous_webhook_secret_expires_at"`
+	DisabledAt        *time.Time     `db:"webhook_disabled_at"`
+	DisabledReason    *string        `db:"webhook_disabled_reason"`
 	Version           int            `db:"version"`
 	UpdatedAt         *time.Time     `db:"updated_at"`
 	UpdatedBy         *string        `db:"updated_by"`
@@ -45,6 +48,7 @@ func (r *channelsRow) channels(now time.Time) *tenant.NotificationChannels {
 		TenantID: r.TenantID, Emails: []string(r.Emails), WebhookURL: r.WebhookURL,
 		Events: make([]tenant.NotificationEvent, len(r.Events)), WebhookSecretCreatedAt: r.SecretCreatedAt,
 		Version: r.Version, UpdatedAt: r.UpdatedAt, UpdatedBy: r.UpdatedBy,
+		WebhookDisabledAt: r.DisabledAt, WebhookDisabledReason: r.DisabledReason,
 	}
 	if c.Emails == nil {
 		c.Emails = []string{}
@@ -77,7 +81,7 @@ func (s *Store) NotificationChannelsByTenant(ctx context.Context, ids []string) 
 	var rows []channelsRow
 	err := s.selectBatch(ctx, &rows, `SELECT t.id AS tenant_id, COALESCE(n.emails, '{}') AS emails,
 		n.webhook_url, COALESCE(n.events, '{}') AS events, n.webhook_secret_tail, n.webhook_secret_created_at,
-		n.previous_webhook_secret_expires_at, COALESCE(n.version, 0) AS version, n.updated_at, n.updated_by
+		n.previous_webhook_secret_expires_at, n.webhook_disabled_at, n.webhook_disabled_reason, COALESCE(n.version, 0) AS version, n.updated_at, n.updated_by
 		FROM tenants t LEFT JOIN notification_channels n ON n.tenant_id = t.id
 		WHERE t.id = ANY($1::uuid[]) AND ($2 OR t.id = $3)`, pq.Array(validIDs(ids)), all, own)
 	now := s.Now()
@@ -118,17 +122,19 @@ func saveChannels(ctx context.Context, tx sqlx.ExtContext, r *channelsRow, now t
 	var out channelsRow
 	err := sqlx.GetContext(ctx, tx, &out, `INSERT INTO notification_channels AS n (tenant_id, emails, webhook_url, events,
 			webhook_secret_sealed, webhook_secret_tail, webhook_secret_created_at,
-			previous_webhook_secret_sealed, previous_webhook_secret_expires_at, version, updated_at, updated_by)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+			previous_webhook_secret_sealed, previous_webhook_secret_expires_at, version, updated_at, updated_by,
+			webhook_disabled_at, webhook_disabled_reason)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 		ON CONFLICT (tenant_id) DO UPDATE SET emails = EXCLUDED.emails, webhook_url = EXCLUDED.webhook_url,
 			events = EXCLUDED.events, webhook_secret_sealed = EXCLUDED.webhook_secret_sealed,
 			webhook_secret_tail = EXCLUDED.webhook_secret_tail, webhook_secret_created_at = EXCLUDED.webhook_secret_created_at,
 			previous_webhook_secret_sealed = EXCLUDED.previous_webhook_secret_sealed,
 			previous_webhook_secret_expires_at = EXCLUDED.previous_webhook_secret_expires_at,
-			version = EXCLUDED.version, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by
+			version = EXCLUDED.version, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by,
+			webhook_disabled_at = EXCLUDED.webhook_disabled_at, webhook_disabled_reason = EXCLUDED.webhook_disabled_reason
 		RETURNING `+channelCols,
 		r.TenantID, r.Emails, r.WebhookURL, r.Events, r.SecretSealed, r.SecretTail, r.SecretCreatedAt,
-		r.PreviousSealed, r.PreviousExpiresAt, r.Version+1, now, by)
+		r.PreviousSealed, r.PreviousExpiresAt, r.Version+1, now, by, r.DisabledAt, r.DisabledReason)
 	return &out, err
 }
 
@@ -162,6 +168,8 @@ func (s *Store) UpdateNotificationChannels(ctx context.Context, tenantID string,
 			r.Emails = p.Emails
 		}
 		if p.WebhookURL != nil {
+			// A new (or the same, given again) URL is a fresh endpoint: enabled.
+			r.DisabledAt, r.DisabledReason = nil, nil
 			r.WebhookURL = p.WebhookURL
 			if *p.WebhookURL == "" {
 				r.WebhookURL = nil
@@ -233,6 +241,39 @@ func (s *Store) RotateWebhookSecret(ctx context.Context, tenantID string, in ten
 		return nil, "", err
 	}
 	return out, secret, nil
+}
+
+// EnableWebhookEndpoint enables a tenant's webhook endpoint that failing
+// disabled: deliveries of new events to it resume (those that failed
+// meanwhile can be sent with RedeliverEvent). The change is audited under
+// the caller's action (enableWebhookEndpoint), which types its event
+// webhook_endpoint.enabled. An endpoint that is not disabled is returned
+// unchanged, with no new version and no event.
+// Codes: ENOTFOUND, EINVALID (no webhookUrl), ECONFLICT (deleted tenant).
+func (s *Store) EnableWebhookEndpoint(ctx context.Context, tenantID string) (*tenant.NotificationChannels, error) {
+	by := tenant.ActorFrom(ctx).ActorID()
+	var out *tenant.NotificationChannels
+	err := s.inTx(ctx, func(tx sqlx.ExtContext, now time.Time) error {
+		r, err := lockChannels(ctx, tx, tenantID, nil)
+		if err != nil {
+			return err
+		}
+		if r.WebhookURL == nil {
+			return tenant.Invalid("tenantId", "no webhookUrl is configured for this tenant: set one with updateNotificationChannels")
+		}
+		if r.DisabledAt == nil {
+			out = r.channels(now)
+			return nil
+		}
+		r.DisabledAt, r.DisabledReason = nil, nil
+		saved, err := saveChannels(ctx, tx, r, now, by)
+		if err != nil {
+			return err
+		}
+		out = saved.channels(now)
+		return nil
+	})
+	return out, err
 }
 
 // WebhookTarget returns where a tenant's webhooks go and the secrets, in

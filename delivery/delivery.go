@@ -1,10 +1,14 @@
-// Package delivery is the webhook delivery worker. Every instance runs one;
+// Package delivery is the delivery worker of both channels, webhooks and
+// email. Every instance runs one;
 // they share the work through PostgreSQL (db/deliveries.go): new events are
 // fanned out to the subscribed endpoints, due deliveries are claimed under a
 // lease with FOR UPDATE SKIP LOCKED, and each attempt is signed and sent by
 // webhook.Sender (the egress guard, no redirects, a timeout) and logged. A
 // failed attempt is retried on Config.Schedule; after its last, the delivery
-// is FAILED. A shared pool of Config.Workers goroutines makes the attempts,
+// is FAILED. Email deliveries (one per event and address, url
+// mailto:<address>) go through the same queue and schedule, sent by
+// mail.Sender. A webhook endpoint failing for Config.DisableAfter is
+// disabled (db.Store.RecordAttempt). A shared pool of Config.Workers goroutines makes the attempts,
 // at most Config.PerEndpoint at once per endpoint URL, so one slow endpoint
 // never holds up another tenant's deliveries.
 package delivery
@@ -15,10 +19,12 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
 	"tenantapi/db"
+	"tenantapi/mail"
 	"tenantapi/tenant"
 	"tenantapi/webhook"
 )
@@ -44,7 +50,17 @@ type Config struct {
 	Poll  time.Duration // how often to look for new events and due retries (1 s)
 	Batch int           // events fanned out per statement (100)
 	Log   *slog.Logger
+	// Mail sends email deliveries; nil fails them (and logs why).
+	Mail *mail.Sender
+	// BaseURL is where people reach the API, for links in email; "" none.
+	BaseURL string
+	// DisableAfter is how long a webhook endpoint may fail without a
+	// success before it is disabled (DefaultDisableAfter); negative: never.
+	DisableAfter time.Duration
 }
+
+// DefaultDisableAfter is Svix's: an endpoint failing for 5 days is disabled.
+const DefaultDisableAfter = 5 * 24 * time.Hour
 
 func (c *Config) defaults() {
 	if c.Workers <= 0 {
@@ -73,6 +89,9 @@ func (c *Config) defaults() {
 	}
 	if c.Log == nil {
 		c.Log = slog.Default()
+	}
+	if c.DisableAfter == 0 {
+		c.DisableAfter = DefaultDisableAfter
 	}
 }
 
@@ -186,7 +205,53 @@ type message struct {
 // even while the worker stops (bounded by the timeout), so no attempt is
 // made without being logged.
 func (w *Worker) attempt(ctx context.Context, d *tenant.DueDelivery) {
-	o := db.AttemptOutcome{At: w.store.Now()}
+	o := db.AttemptOutcome{At: w.store.Now(), DisableAfter: max(w.cfg.DisableAfter, 0)}
+	if d.Channel == tenant.ChannelEmail {
+		w.email(ctx, d, &o)
+	} else {
+		w.webhook(ctx, d, &o)
+	}
+	if !o.Delivered {
+		if n := d.Attempts + 1; n < len(w.cfg.Schedule) {
+			next := w.store.Now().Add(w.jitter(w.cfg.Schedule[n]))
+			o.Next = &next
+		}
+	}
+	held, err := w.store.RecordAttempt(ctx, d, o)
+	if err != nil {
+		w.cfg.Log.Error("deliveries: recording an attempt", "tenant", d.TenantID, "delivery", d.ID, "err", err)
+	} else if !held {
+		w.cfg.Log.Warn("deliveries: an attempt outlived its lease; another worker took the delivery over", "delivery", d.ID)
+	}
+}
+
+// email makes one attempt of an email delivery into o.
+func (w *Worker) email(ctx context.Context, d *tenant.DueDelivery, o *db.AttemptOutcome) {
+	if w.cfg.Mail == nil {
+		w.cfg.Log.Error("email deliveries: no mail sender configured", "delivery", d.ID)
+		o.Error = "email is not configured on this server; the attempt will be retried"
+		return
+	}
+	to := strings.TrimPrefix(d.URL, tenant.MailtoPrefix)
+	actx, cancel := context.WithTimeout(ctx, w.cfg.Timeout)
+	defer cancel()
+	start := time.Now()
+	res, err := w.cfg.Mail.Send(actx, to, &mail.Notice{TenantID: d.TenantID, TenantName: d.TenantName, EventID: d.EventID,
+		EventType: d.EventType, OccurredAt: d.OccurredAt, Payload: d.Payload, BaseURL: w.cfg.BaseURL})
+	o.Latency = time.Since(start)
+	if err != nil {
+		w.cfg.Log.Error("email deliveries: sending", "tenant", d.TenantID, "delivery", d.ID, "err", err)
+		o.Error = "internal error sending the email; the attempt will be retried"
+		return
+	}
+	o.Delivered, o.Error, o.Body = res.Delivered, res.Error, res.Reply
+	if res.Path != "" {
+		w.cfg.Log.Info("email written as a file (no SMTP_URL)", "path", res.Path, "to", to, "event", d.EventType, "tenant", d.TenantID)
+	}
+}
+
+// webhook makes one attempt of a webhook delivery into o.
+func (w *Worker) webhook(ctx context.Context, d *tenant.DueDelivery, o *db.AttemptOutcome) {
 	target, err := w.store.WebhookTarget(ctx, d.TenantID)
 	if err != nil {
 		var te *tenant.Error
@@ -207,18 +272,6 @@ func (w *Worker) attempt(ctx context.Context, d *tenant.DueDelivery) {
 		} else {
 			o.HTTPStatus, o.Latency, o.Body, o.Error, o.Delivered = res.StatusCode, res.Latency, res.Body, res.Error, res.Delivered
 		}
-	}
-	if !o.Delivered {
-		if n := d.Attempts + 1; n < len(w.cfg.Schedule) {
-			next := w.store.Now().Add(w.jitter(w.cfg.Schedule[n]))
-			o.Next = &next
-		}
-	}
-	held, err := w.store.RecordAttempt(ctx, d, o)
-	if err != nil {
-		w.cfg.Log.Error("webhook deliveries: recording an attempt", "tenant", d.TenantID, "delivery", d.ID, "err", err)
-	} else if !held {
-		w.cfg.Log.Warn("webhook deliveries: an attempt outlived its lease; another worker took the delivery over", "delivery", d.ID)
 	}
 }
 

@@ -200,6 +200,11 @@ type ComplexityRoot struct {
 		Sso func(childComplexity int) int
 	}
 
+	EnableWebhookEndpointPayload struct {
+		NotificationChannels func(childComplexity int) int
+		Tenant               func(childComplexity int) int
+	}
+
 	Event struct {
 		Action    func(childComplexity int) int
 		Actor     func(childComplexity int) int
@@ -302,6 +307,7 @@ type ComplexityRoot struct {
 		DeleteTenant               func(childComplexity int, input DeleteTenantInput) int
 		DisableSso                 func(childComplexity int, input DisableSsoInput) int
 		EnableSso                  func(childComplexity int, input EnableSsoInput) int
+		EnableWebhookEndpoint      func(childComplexity int, input EnableWebhookEndpointInput) int
 		GrantCredits               func(childComplexity int, input GrantCreditsInput) int
 		MarkInvoicePaid            func(childComplexity int, input InvoiceActionInput) int
 		RecordUsage                func(childComplexity int, input RecordUsageInput) int
@@ -331,6 +337,8 @@ type ComplexityRoot struct {
 		UpdatedAt                      func(childComplexity int) int
 		UpdatedBy                      func(childComplexity int) int
 		Version                        func(childComplexity int) int
+		WebhookDisabledAt              func(childComplexity int) int
+		WebhookDisabledReason          func(childComplexity int) int
 		WebhookSecretCreatedAt         func(childComplexity int) int
 		WebhookSecretHint              func(childComplexity int) int
 		WebhookURL                     func(childComplexity int) int
@@ -656,6 +664,7 @@ type ComplexityRoot struct {
 	WebhookDelivery struct {
 		AttemptCount  func(childComplexity int) int
 		Attempts      func(childComplexity int) int
+		Channel       func(childComplexity int) int
 		CreatedAt     func(childComplexity int) int
 		EventID       func(childComplexity int) int
 		EventType     func(childComplexity int) int
@@ -745,6 +754,7 @@ type MutationResolver interface {
 	RecordUsage(ctx context.Context, input RecordUsageInput) (*tenant.UsageReceipt, error)
 	GrantCredits(ctx context.Context, input GrantCreditsInput) (*GrantCreditsPayload, error)
 	RedeliverEvent(ctx context.Context, input RedeliverEventInput) (*RedeliverEventPayload, error)
+	EnableWebhookEndpoint(ctx context.Context, input EnableWebhookEndpointInput) (*EnableWebhookEndpointPayload, error)
 }
 type PlanResolver interface {
 	Limits(ctx context.Context, obj *tenant.Plan) (*tenant.Limits, error)
@@ -1377,6 +1387,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.EnableSsoPayload.Sso(childComplexity), true
 
+	case "EnableWebhookEndpointPayload.notificationChannels":
+		if e.ComplexityRoot.EnableWebhookEndpointPayload.NotificationChannels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnableWebhookEndpointPayload.NotificationChannels(childComplexity), true
+	case "EnableWebhookEndpointPayload.tenant":
+		if e.ComplexityRoot.EnableWebhookEndpointPayload.Tenant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnableWebhookEndpointPayload.Tenant(childComplexity), true
+
 	case "Event.action":
 		if e.ComplexityRoot.Event.Action == nil {
 			break
@@ -1797,6 +1820,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.EnableSso(childComplexity, args["input"].(EnableSsoInput)), true
+	case "Mutation.enableWebhookEndpoint":
+		if e.ComplexityRoot.Mutation.EnableWebhookEndpoint == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_enableWebhookEndpoint_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EnableWebhookEndpoint(childComplexity, args["input"].(EnableWebhookEndpointInput)), true
 	case "Mutation.grantCredits":
 		if e.ComplexityRoot.Mutation.GrantCredits == nil {
 			break
@@ -2054,6 +2088,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.NotificationChannels.Version(childComplexity), true
+	case "NotificationChannels.webhookDisabledAt":
+		if e.ComplexityRoot.NotificationChannels.WebhookDisabledAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationChannels.WebhookDisabledAt(childComplexity), true
+	case "NotificationChannels.webhookDisabledReason":
+		if e.ComplexityRoot.NotificationChannels.WebhookDisabledReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationChannels.WebhookDisabledReason(childComplexity), true
 	case "NotificationChannels.webhookSecretCreatedAt":
 		if e.ComplexityRoot.NotificationChannels.WebhookSecretCreatedAt == nil {
 			break
@@ -3297,6 +3343,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.WebhookDelivery.Attempts(childComplexity), true
+	case "WebhookDelivery.channel":
+		if e.ComplexityRoot.WebhookDelivery.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.Channel(childComplexity), true
 	case "WebhookDelivery.createdAt":
 		if e.ComplexityRoot.WebhookDelivery.CreatedAt == nil {
 			break
@@ -3449,6 +3501,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputDeleteTenantInput,
 		ec.unmarshalInputDisableSsoInput,
 		ec.unmarshalInputEnableSsoInput,
+		ec.unmarshalInputEnableWebhookEndpointInput,
 		ec.unmarshalInputEntraIdSsoInput,
 		ec.unmarshalInputEventFilter,
 		ec.unmarshalInputGrantCreditsInput,
@@ -4265,6 +4318,10 @@ enum EventType {
   CREDITS_GRANTED
   "` + "`" + `usage.recorded` + "`" + `: recordUsage recorded a usage batch. Payload: ` + "`" + `changes` + "`" + `, the batch's summary as the audit log shows it."
   USAGE_RECORDED
+  "` + "`" + `webhook_endpoint.disabled` + "`" + `: every attempt to the webhook endpoint failed for WEBHOOK_DISABLE_AFTER; it is disabled and every address of ` + "`" + `emails` + "`" + ` is mailed. Payload: the notification channels, as for ` + "`" + `notification_channels.updated` + "`" + `, with ` + "`" + `webhookDisabledAt` + "`" + ` and ` + "`" + `webhookDisabledReason` + "`" + `."
+  WEBHOOK_ENDPOINT_DISABLED
+  "` + "`" + `webhook_endpoint.enabled` + "`" + `: enableWebhookEndpoint enabled the endpoint again. Payload: as for ` + "`" + `webhook_endpoint.disabled` + "`" + ` (` + "`" + `webhookDisabledAt` + "`" + ` null)."
+  WEBHOOK_ENDPOINT_ENABLED
 }
 `, BuiltIn: false},
 	{Name: "../schema/notifications.graphqls", Input: `extend type Tenant {
@@ -4308,7 +4365,7 @@ Webhooks are signed per the Standard Webhooks specification: verify each deliver
 (any Standard Webhooks library does it) and refuse those older than 5 minutes.
 """
 type NotificationChannels {
-  "Addresses that receive notification emails, at most 20, in the order given; duplicates (compared case-insensitively) removed. Empty when none."
+  "Addresses that receive notification emails, at most 20, in the order given; duplicates (compared case-insensitively) removed. Empty when none. Each gets one message (plain text and HTML) per subscribed event, and the notice that the webhook endpoint was disabled whatever the subscriptions."
   emails: [String!]!
   "The https URL webhook deliveries are POSTed to, or null when there is no webhook."
   webhookUrl: String
@@ -4320,6 +4377,10 @@ type NotificationChannels {
   webhookSecretCreatedAt: Time
   "Until when the secret replaced by the last rotation still signs deliveries, next to the current one; null when there is none (or it expired)."
   previousWebhookSecretExpiresAt: Time
+  "When the webhook endpoint was disabled for failing: every attempt failed for WEBHOOK_DISABLE_AFTER (default 5 days) with no success in between. Nothing is delivered to it until enableWebhookEndpoint or a new ` + "`" + `webhookUrl` + "`" + `. Null while it is enabled."
+  webhookDisabledAt: Time
+  "Why the endpoint was disabled (since when attempts failed, the last error); null while it is enabled."
+  webhookDisabledReason: String
   "Optimistic-concurrency version: 0 while the defaults apply (never changed), +1 on each change (rotations included), so the first change makes it 1. Pass it as ` + "`" + `expectedVersion` + "`" + `."
   version: Int!
   "When the channels last changed; null while the defaults apply."
@@ -5695,10 +5756,11 @@ type TokenTypeMetrics {
 `, BuiltIn: false},
 	{Name: "../schema/webhooks.graphqls", Input: `extend type Tenant {
   """
-  The tenant's webhook delivery log, newest first: one delivery per event its notification channels
-  subscribe to (and per ` + "`" + `redeliverEvent` + "`" + `), each with its attempts. A delivery is retried on failure
-  at once, then after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h (each ±10 %); after the eighth
-  failed attempt it is FAILED. Needs NOTIFICATION_CHANNELS_READ.
+  The tenant's delivery log, newest first, of both channels unless ` + "`" + `filter.channel` + "`" + ` narrows it: one
+  WEBHOOK delivery per event its notification channels subscribe to (and per ` + "`" + `redeliverEvent` + "`" + `), and
+  one EMAIL delivery per such event and address of ` + "`" + `emails` + "`" + `, each with its attempts. A delivery is
+  retried on failure at once, then after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h (each ±10 %);
+  after the eighth failed attempt it is FAILED. Needs NOTIFICATION_CHANNELS_READ.
   """
   webhookDeliveries(
     "Page size, 1 to 100."
@@ -5720,6 +5782,38 @@ extend type Mutation {
   the tenant's and BAD_USER_INPUT (field ` + "`" + `eventId` + "`" + `) when no ` + "`" + `webhookUrl` + "`" + ` is configured.
   """
   redeliverEvent("The tenant and the event; see the input type." input: RedeliverEventInput!): RedeliverEventPayload! @hasPermission(perm: NOTIFICATION_CHANNELS_UPDATE)
+
+  """
+  Enables the tenant's webhook endpoint again after failing disabled it (` + "`" + `NotificationChannels.webhookDisabledAt` + "`" + `):
+  events from now on are delivered to it; those that failed meanwhile can be sent with ` + "`" + `redeliverEvent` + "`" + `.
+  Writes the event ` + "`" + `webhook_endpoint.enabled` + "`" + `. An endpoint that is not disabled is returned unchanged
+  (no new version, no event). Setting a ` + "`" + `webhookUrl` + "`" + ` with updateNotificationChannels enables it too.
+  Needs NOTIFICATION_CHANNELS_UPDATE (own tenant), or TENANT_MANAGE too for another tenant. Answers
+  BAD_USER_INPUT (field ` + "`" + `tenantId` + "`" + `) when no ` + "`" + `webhookUrl` + "`" + ` is configured.
+  """
+  enableWebhookEndpoint("The tenant; see the input type." input: EnableWebhookEndpointInput!): EnableWebhookEndpointPayload! @hasPermission(perm: NOTIFICATION_CHANNELS_UPDATE)
+}
+
+"Whose webhook endpoint to enable."
+input EnableWebhookEndpointInput {
+  "The tenant. Default: the caller's own. Another tenant needs TENANT_MANAGE."
+  tenantId: ID
+}
+
+"The outcome of enableWebhookEndpoint."
+type EnableWebhookEndpointPayload {
+  "The channels after the change (` + "`" + `webhookDisabledAt` + "`" + ` null)."
+  notificationChannels: NotificationChannels!
+  "The tenant they belong to."
+  tenant: Tenant!
+}
+
+"How a delivery reaches the tenant."
+enum DeliveryChannel {
+  "A signed HTTPS POST to the ` + "`" + `webhookUrl` + "`" + `."
+  WEBHOOK
+  "An email (plain text and HTML) to one address of ` + "`" + `emails` + "`" + `, over SMTP."
+  EMAIL
 }
 
 "Which event to deliver again."
@@ -5750,6 +5844,8 @@ enum WebhookDeliveryStatus {
 input WebhookDeliveryFilter {
   "Only deliveries in this state."
   status: WebhookDeliveryStatus
+  "Only deliveries by this channel."
+  channel: DeliveryChannel
   "Only deliveries of events of this type."
   eventType: EventType
 }
@@ -5772,7 +5868,7 @@ type WebhookDeliveryEdge {
   node: WebhookDelivery!
 }
 
-"One event owed to the tenant's webhook endpoint, with every attempt at it."
+"One event owed to the tenant's webhook endpoint or to one of its email addresses, with every attempt at it."
 type WebhookDelivery {
   "The delivery's id (a UUIDv7: ids sort by time)."
   id: ID!
@@ -5782,7 +5878,9 @@ type WebhookDelivery {
   eventType: EventType!
   "The wire name of the event's type, as the body's ` + "`" + `type` + "`" + `."
   eventWireType: String!
-  "The URL the delivery is POSTed to: the ` + "`" + `webhookUrl` + "`" + ` when it was created."
+  "How it is delivered."
+  channel: DeliveryChannel!
+  "Where it goes: for WEBHOOK the URL it is POSTed to (the ` + "`" + `webhookUrl` + "`" + ` when it was created), for EMAIL ` + "`" + `mailto:<address>` + "`" + `."
   url: String!
   "Where the delivery stands."
   status: WebhookDeliveryStatus!
@@ -5796,15 +5894,15 @@ type WebhookDelivery {
   attempts: [WebhookAttempt!]!
 }
 
-"One HTTP request of a delivery."
+"One attempt of a delivery: an HTTP request (WEBHOOK) or an SMTP transaction (EMAIL)."
 type WebhookAttempt {
   "When it was sent."
   at: Time!
-  "The endpoint's HTTP status; null when no response arrived (timeout, refused address, TLS error)."
+  "The endpoint's HTTP status; null when no response arrived (timeout, refused address, TLS error) and for EMAIL."
   httpStatus: Int
   "From sending the request to the end of the response, in milliseconds."
   latencyMs: Int!
-  "The first 1 KB of the response body (invalid UTF-8 replaced); null when empty."
+  "The first 1 KB of the response body (invalid UTF-8 replaced); null when empty. For EMAIL: the SMTP server's reply to the message (` + "`" + `250 …` + "`" + `), or where the ` + "`" + `.eml` + "`" + ` file was written when the server has no SMTP_URL."
   responseBody: String
   "Why the attempt failed; null when it succeeded."
   error: String
@@ -6115,6 +6213,16 @@ func (ec *executionContext) childFields_EnableSsoPayload(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type EnableSsoPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_EnableWebhookEndpointPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "notificationChannels":
+		return ec.fieldContext_EnableWebhookEndpointPayload_notificationChannels(ctx, field)
+	case "tenant":
+		return ec.fieldContext_EnableWebhookEndpointPayload_tenant(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EnableWebhookEndpointPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Event(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -6317,6 +6425,10 @@ func (ec *executionContext) childFields_NotificationChannels(ctx context.Context
 		return ec.fieldContext_NotificationChannels_webhookSecretCreatedAt(ctx, field)
 	case "previousWebhookSecretExpiresAt":
 		return ec.fieldContext_NotificationChannels_previousWebhookSecretExpiresAt(ctx, field)
+	case "webhookDisabledAt":
+		return ec.fieldContext_NotificationChannels_webhookDisabledAt(ctx, field)
+	case "webhookDisabledReason":
+		return ec.fieldContext_NotificationChannels_webhookDisabledReason(ctx, field)
 	case "version":
 		return ec.fieldContext_NotificationChannels_version(ctx, field)
 	case "updatedAt":
@@ -6953,6 +7065,8 @@ func (ec *executionContext) childFields_WebhookDelivery(ctx context.Context, fie
 		return ec.fieldContext_WebhookDelivery_eventType(ctx, field)
 	case "eventWireType":
 		return ec.fieldContext_WebhookDelivery_eventWireType(ctx, field)
+	case "channel":
+		return ec.fieldContext_WebhookDelivery_channel(ctx, field)
 	case "url":
 		return ec.fieldContext_WebhookDelivery_url(ctx, field)
 	case "status":
@@ -7235,6 +7349,20 @@ func (ec *executionContext) field_Mutation_enableSso_args(ctx context.Context, r
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (EnableSsoInput, error) {
 			return ec.unmarshalNEnableSsoInput2tenantapiᚋgraphᚐEnableSsoInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_enableWebhookEndpoint_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (EnableWebhookEndpointInput, error) {
+			return ec.unmarshalNEnableWebhookEndpointInput2tenantapiᚋgraphᚐEnableWebhookEndpointInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -10257,6 +10385,70 @@ func (ec *executionContext) fieldContext_EnableSsoPayload_sso(_ context.Context,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SsoConfig(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EnableWebhookEndpointPayload_notificationChannels(ctx context.Context, field graphql.CollectedField, obj *EnableWebhookEndpointPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EnableWebhookEndpointPayload_notificationChannels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NotificationChannels, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.NotificationChannels) graphql.Marshaler {
+			return ec.marshalNNotificationChannels2ᚖtenantapiᚋtenantᚐNotificationChannels(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EnableWebhookEndpointPayload_notificationChannels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EnableWebhookEndpointPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationChannels(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EnableWebhookEndpointPayload_tenant(ctx context.Context, field graphql.CollectedField, obj *EnableWebhookEndpointPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EnableWebhookEndpointPayload_tenant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tenant, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *node.Tenant) graphql.Marshaler {
+			return ec.marshalNTenant2ᚖtenantapiᚋnodeᚐTenant(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EnableWebhookEndpointPayload_tenant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EnableWebhookEndpointPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Tenant(ctx, field)
 		},
 	}
 	return fc, nil
@@ -13327,6 +13519,68 @@ func (ec *executionContext) fieldContext_Mutation_redeliverEvent(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_enableWebhookEndpoint(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_enableWebhookEndpoint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().EnableWebhookEndpoint(ctx, fc.Args["input"].(EnableWebhookEndpointInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "NOTIFICATION_CHANNELS_UPDATE")
+				if err != nil {
+					var zeroVal *EnableWebhookEndpointPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *EnableWebhookEndpointPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *EnableWebhookEndpointPayload) graphql.Marshaler {
+			return ec.marshalNEnableWebhookEndpointPayload2ᚖtenantapiᚋgraphᚐEnableWebhookEndpointPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_enableWebhookEndpoint(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EnableWebhookEndpointPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_enableWebhookEndpoint_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _NotificationChannels_emails(ctx context.Context, field graphql.CollectedField, obj *tenant.NotificationChannels) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13463,6 +13717,52 @@ func (ec *executionContext) _NotificationChannels_previousWebhookSecretExpiresAt
 }
 func (ec *executionContext) fieldContext_NotificationChannels_previousWebhookSecretExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("NotificationChannels", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _NotificationChannels_webhookDisabledAt(ctx context.Context, field graphql.CollectedField, obj *tenant.NotificationChannels) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationChannels_webhookDisabledAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WebhookDisabledAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationChannels_webhookDisabledAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationChannels", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _NotificationChannels_webhookDisabledReason(ctx context.Context, field graphql.CollectedField, obj *tenant.NotificationChannels) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationChannels_webhookDisabledReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WebhookDisabledReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationChannels_webhookDisabledReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationChannels", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _NotificationChannels_version(ctx context.Context, field graphql.CollectedField, obj *tenant.NotificationChannels) (ret graphql.Marshaler) {
@@ -19148,6 +19448,29 @@ func (ec *executionContext) fieldContext_WebhookDelivery_eventWireType(_ context
 	return graphql.NewScalarFieldContext("WebhookDelivery", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _WebhookDelivery_channel(ctx context.Context, field graphql.CollectedField, obj *tenant.WebhookDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookDelivery_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.DeliveryChannel) graphql.Marshaler {
+			return ec.marshalNDeliveryChannel2tenantapiᚋtenantᚐDeliveryChannel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookDelivery_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebhookDelivery", field, false, false, errors.New("field of type DeliveryChannel does not have child fields"))
+}
+
 func (ec *executionContext) _WebhookDelivery_url(ctx context.Context, field graphql.CollectedField, obj *tenant.WebhookDelivery) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21132,6 +21455,36 @@ func (ec *executionContext) unmarshalInputEnableSsoInput(ctx context.Context, ob
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputEnableWebhookEndpointInput(ctx context.Context, obj any) (EnableWebhookEndpointInput, error) {
+	var it EnableWebhookEndpointInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"tenantId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "tenantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantID = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputEntraIdSsoInput(ctx context.Context, obj any) (EntraIDSsoInput, error) {
 	var it EntraIDSsoInput
 	if obj == nil {
@@ -22641,7 +22994,7 @@ func (ec *executionContext) unmarshalInputWebhookDeliveryFilter(ctx context.Cont
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"status", "eventType"}
+	fieldsInOrder := [...]string{"status", "channel", "eventType"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -22655,6 +23008,13 @@ func (ec *executionContext) unmarshalInputWebhookDeliveryFilter(ctx context.Cont
 				return it, err
 			}
 			it.Status = data
+		case "channel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channel"))
+			data, err := ec.unmarshalODeliveryChannel2ᚖtenantapiᚋtenantᚐDeliveryChannel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Channel = data
 		case "eventType":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventType"))
 			data, err := ec.unmarshalOEventType2ᚖtenantapiᚋgraphᚐEventType(ctx, v)
@@ -23960,6 +24320,49 @@ func (ec *executionContext) _EnableSsoPayload(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var enableWebhookEndpointPayloadImplementors = []string{"EnableWebhookEndpointPayload"}
+
+func (ec *executionContext) _EnableWebhookEndpointPayload(ctx context.Context, sel ast.SelectionSet, obj *EnableWebhookEndpointPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, enableWebhookEndpointPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EnableWebhookEndpointPayload")
+		case "notificationChannels":
+			out.Values[i] = ec._EnableWebhookEndpointPayload_notificationChannels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tenant":
+			out.Values[i] = ec._EnableWebhookEndpointPayload_tenant(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var eventImplementors = []string{"Event"}
 
 func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, obj *tenant.Event) graphql.Marshaler {
@@ -25071,6 +25474,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "enableWebhookEndpoint":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_enableWebhookEndpoint(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -25131,6 +25541,16 @@ func (ec *executionContext) _NotificationChannels(ctx context.Context, sel ast.S
 			}
 		case "previousWebhookSecretExpiresAt":
 			out.Values[i] = ec._NotificationChannels_previousWebhookSecretExpiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "webhookDisabledAt":
+			out.Values[i] = ec._NotificationChannels_webhookDisabledAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "webhookDisabledReason":
+			out.Values[i] = ec._NotificationChannels_webhookDisabledReason(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -28147,6 +28567,11 @@ func (ec *executionContext) _WebhookDelivery(ctx context.Context, sel ast.Select
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "channel":
+			out.Values[i] = ec._WebhookDelivery_channel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "url":
 			out.Values[i] = ec._WebhookDelivery_url(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -29185,6 +29610,16 @@ func (ec *executionContext) marshalNDeleteTenantPayload2ᚖtenantapiᚋgraphᚐD
 	return ec._DeleteTenantPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNDeliveryChannel2tenantapiᚋtenantᚐDeliveryChannel(ctx context.Context, v any) (tenant.DeliveryChannel, error) {
+	var res tenant.DeliveryChannel
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDeliveryChannel2tenantapiᚋtenantᚐDeliveryChannel(ctx context.Context, sel ast.SelectionSet, v tenant.DeliveryChannel) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNDisableSsoInput2tenantapiᚋgraphᚐDisableSsoInput(ctx context.Context, v any) (DisableSsoInput, error) {
 	res, err := ec.unmarshalInputDisableSsoInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -29213,6 +29648,21 @@ func (ec *executionContext) marshalNEnableSsoPayload2ᚖtenantapiᚋgraphᚐEnab
 		return graphql.Null
 	}
 	return ec._EnableSsoPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNEnableWebhookEndpointInput2tenantapiᚋgraphᚐEnableWebhookEndpointInput(ctx context.Context, v any) (EnableWebhookEndpointInput, error) {
+	res, err := ec.unmarshalInputEnableWebhookEndpointInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEnableWebhookEndpointPayload2ᚖtenantapiᚋgraphᚐEnableWebhookEndpointPayload(ctx context.Context, sel ast.SelectionSet, v *EnableWebhookEndpointPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._EnableWebhookEndpointPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNEvent2ᚕᚖtenantapiᚋtenantᚐEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*tenant.Event) graphql.Marshaler {
@@ -30778,6 +31228,22 @@ func (ec *executionContext) unmarshalODate2ᚖtenantapiᚋtenantᚐDate(ctx cont
 }
 
 func (ec *executionContext) marshalODate2ᚖtenantapiᚋtenantᚐDate(ctx context.Context, sel ast.SelectionSet, v *tenant.Date) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalODeliveryChannel2ᚖtenantapiᚋtenantᚐDeliveryChannel(ctx context.Context, v any) (*tenant.DeliveryChannel, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(tenant.DeliveryChannel)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODeliveryChannel2ᚖtenantapiᚋtenantᚐDeliveryChannel(ctx context.Context, sel ast.SelectionSet, v *tenant.DeliveryChannel) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

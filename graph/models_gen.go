@@ -201,6 +201,20 @@ type EnableSsoPayload struct {
 	Sso *tenant.SSOConfig `json:"sso"`
 }
 
+// Whose webhook endpoint to enable.
+type EnableWebhookEndpointInput struct {
+	// The tenant. Default: the caller's own. Another tenant needs TENANT_MANAGE.
+	TenantID *string `json:"tenantId,omitempty"`
+}
+
+// The outcome of enableWebhookEndpoint.
+type EnableWebhookEndpointPayload struct {
+	// The channels after the change (`webhookDisabledAt` null).
+	NotificationChannels *tenant.NotificationChannels `json:"notificationChannels"`
+	// The tenant they belong to.
+	Tenant *node.Tenant `json:"tenant"`
+}
+
 // A Microsoft Entra ID directory.
 type EntraIDSsoInput struct {
 	// The directory (tenant) id, a UUID.
@@ -734,6 +748,8 @@ type WebhookDeliveryEdge struct {
 type WebhookDeliveryFilter struct {
 	// Only deliveries in this state.
 	Status *tenant.DeliveryStatus `json:"status,omitempty"`
+	// Only deliveries by this channel.
+	Channel *tenant.DeliveryChannel `json:"channel,omitempty"`
 	// Only deliveries of events of this type.
 	EventType *EventType `json:"eventType,omitempty"`
 }
@@ -796,6 +812,10 @@ const (
 	EventTypeCreditsGranted EventType = "CREDITS_GRANTED"
 	// `usage.recorded`: recordUsage recorded a usage batch. Payload: `changes`, the batch's summary as the audit log shows it.
 	EventTypeUsageRecorded EventType = "USAGE_RECORDED"
+	// `webhook_endpoint.disabled`: every attempt to the webhook endpoint failed for WEBHOOK_DISABLE_AFTER; it is disabled and every address of `emails` is mailed. Payload: the notification channels, as for `notification_channels.updated`, with `webhookDisabledAt` and `webhookDisabledReason`.
+	EventTypeWebhookEndpointDisabled EventType = "WEBHOOK_ENDPOINT_DISABLED"
+	// `webhook_endpoint.enabled`: enableWebhookEndpoint enabled the endpoint again. Payload: as for `webhook_endpoint.disabled` (`webhookDisabledAt` null).
+	EventTypeWebhookEndpointEnabled EventType = "WEBHOOK_ENDPOINT_ENABLED"
 )
 
 var AllEventType = []EventType{
@@ -823,11 +843,13 @@ var AllEventType = []EventType{
 	EventTypeInvoiceVoided,
 	EventTypeCreditsGranted,
 	EventTypeUsageRecorded,
+	EventTypeWebhookEndpointDisabled,
+	EventTypeWebhookEndpointEnabled,
 }
 
 func (e EventType) IsValid() bool {
 	switch e {
-	case EventTypeTenantCreated, EventTypeTenantUpdated, EventTypeTenantSuspended, EventTypeTenantDeleted, EventTypeTenantRestored, EventTypeSettingsUpdated, EventTypeAPIKeyCreated, EventTypeAPIKeyUpdated, EventTypeAPIKeyRevoked, EventTypeSsoUpdated, EventTypeSsoTested, EventTypeNotificationChannelsUpdated, EventTypeKeywordsUpdated, EventTypeIndustriesUpdated, EventTypeRiskMatrixUpdated, EventTypeWebsiteConfigUpdated, EventTypeWatchlistUpdated, EventTypeSubscriptionChanged, EventTypeBillingUpdated, EventTypeInvoiceIssued, EventTypeInvoicePaid, EventTypeInvoiceVoided, EventTypeCreditsGranted, EventTypeUsageRecorded:
+	case EventTypeTenantCreated, EventTypeTenantUpdated, EventTypeTenantSuspended, EventTypeTenantDeleted, EventTypeTenantRestored, EventTypeSettingsUpdated, EventTypeAPIKeyCreated, EventTypeAPIKeyUpdated, EventTypeAPIKeyRevoked, EventTypeSsoUpdated, EventTypeSsoTested, EventTypeNotificationChannelsUpdated, EventTypeKeywordsUpdated, EventTypeIndustriesUpdated, EventTypeRiskMatrixUpdated, EventTypeWebsiteConfigUpdated, EventTypeWatchlistUpdated, EventTypeSubscriptionChanged, EventTypeBillingUpdated, EventTypeInvoiceIssued, EventTypeInvoicePaid, EventTypeInvoiceVoided, EventTypeCreditsGranted, EventTypeUsageRecorded, EventTypeWebhookEndpointDisabled, EventTypeWebhookEndpointEnabled:
 		return true
 	}
 	return false

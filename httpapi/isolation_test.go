@@ -55,6 +55,7 @@ var isoCases = []isoCase{
 	{"createApiKey", qCreateAPIKey, inputWith(map[string]any{"name": "backdoor", "permissions": []string{"TENANT_READ"}}), "NOT_FOUND"},
 	{"revokeApiKey", qRevokeAPIKey, func(id string) map[string]any { return map[string]any{"in": idVar(id)} }, "NOT_FOUND"}, // an API key id
 	{"redeliverEvent", qRedeliver, inputWith(map[string]any{"eventId": "0190a0b0-0000-7000-8000-000000000000"}), "NOT_FOUND"},
+	{"enableWebhookEndpoint", qEnableWebhook, inputWith(map[string]any{}), "NOT_FOUND"},
 }
 
 // snapshotQuery reads, as the admin, everything a foreign caller could try
@@ -136,8 +137,9 @@ func ownTenantCases() []isoCase {
 			del = c
 		case "tenants", "createTenant", "restoreTenant", "updateTenant/status":
 			// need TENANT_MANAGE
-		case "redeliverEvent":
-			// names no event of the own tenant; TestDeliveryIsolation is its control
+		case "redeliverEvent", "enableWebhookEndpoint":
+			// names no event of the own tenant / needs a webhookUrl first;
+			// TestDeliveryIsolation and the permission table are their controls
 		default:
 			out = append(out, c)
 		}

@@ -598,6 +598,7 @@ func permissionCases() []permCase {
 	cases = append(cases, usagePermissionCases()...)    // usage_test.go
 	cases = append(cases, auditPermissionCases()...)    // audit_test.go
 	cases = append(cases, eventPermissionCases()...)    // events_test.go
+	cases = append(cases, emailPermissionCases()...)    // email_test.go
 	cases = append(cases, deliveryPermissionCases()...) // delivery_test.go
 	return cases
 }

@@ -25,6 +25,23 @@ func (r *mutationResolver) RedeliverEvent(ctx context.Context, input graph.Redel
 	return &graph.RedeliverEventPayload{Delivery: d}, nil
 }
 
+// EnableWebhookEndpoint is the resolver for the enableWebhookEndpoint field.
+func (r *mutationResolver) EnableWebhookEndpoint(ctx context.Context, input graph.EnableWebhookEndpointInput) (*graph.EnableWebhookEndpointPayload, error) {
+	id, err := tenant.ActorFrom(ctx).TargetTenant(input.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.Store.EnableWebhookEndpoint(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	t, err := r.Store.Tenant(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &graph.EnableWebhookEndpointPayload{NotificationChannels: c, Tenant: newTenantNode(ctx, t)}, nil
+}
+
 // WebhookDeliveries is the resolver for the webhookDeliveries field.
 func (r *tenantResolver) WebhookDeliveries(ctx context.Context, obj *node.Tenant, first *int, after *string, filter *graph.WebhookDeliveryFilter) (*tenant.DeliveryPage, error) {
 	q := tenant.DeliveryQuery{First: 20, After: deref(after)}
@@ -33,6 +50,7 @@ func (r *tenantResolver) WebhookDeliveries(ctx context.Context, obj *node.Tenant
 	}
 	if filter != nil {
 		q.Filter.Status = filter.Status
+		q.Filter.Channel = filter.Channel
 		if filter.EventType != nil {
 			q.Filter.EventType = WireType(*filter.EventType)
 		}

@@ -25,5 +25,11 @@ if [[ -z ${ADMIN_SECRET:-} ]]; then
 fi
 
 export LOG_FORMAT=${LOG_FORMAT:-text}
+# Without an SMTP server, notification email lands in .data/mail/*.eml (the
+# log names each file); links in it point at this server.
+export PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://localhost:${PORT:-8080}}
+if [[ -z ${SMTP_URL:-} ]]; then
+	echo "run.sh: no SMTP_URL: notification email is written to .data/mail/ as .eml files" >&2
+fi
 go build -o .data/bin/tenantapi .
 exec .data/bin/tenantapi serve -seed-demo -demo-key-file .data/demo-api-key

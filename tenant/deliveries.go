@@ -32,17 +32,50 @@ func (s *DeliveryStatus) UnmarshalGQL(v any) error {
 // MarshalGQL encodes the GraphQL enum WebhookDeliveryStatus.
 func (s DeliveryStatus) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(s))) }
 
-// WebhookDelivery is one event owed to one endpoint, with its attempts.
+// DeliveryChannel is how a delivery reaches the tenant.
+type DeliveryChannel string
+
+// The channels: an HTTPS POST to the webhookUrl, or a message to one
+// address of the channels' emails.
+const (
+	ChannelWebhook DeliveryChannel = "WEBHOOK"
+	ChannelEmail   DeliveryChannel = "EMAIL"
+)
+
+// UnmarshalGQL decodes the GraphQL enum DeliveryChannel.
+func (c *DeliveryChannel) UnmarshalGQL(v any) error {
+	str, _ := v.(string)
+	switch DeliveryChannel(str) {
+	case ChannelWebhook, ChannelEmail:
+		*c = DeliveryChannel(str)
+		return nil
+	}
+	return Invalid("filter.channel", "filter.channel must be WEBHOOK or EMAIL, got %q", str)
+}
+
+// MarshalGQL encodes the GraphQL enum DeliveryChannel.
+func (c DeliveryChannel) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(c))) }
+
+// MailtoPrefix starts the url of an email delivery: mailto:<address>.
+const MailtoPrefix = "mailto:"
+
+// EmailedAlways lists the event types (wire names) mailed to every address
+// of a tenant's channels whether or not they subscribe to them.
+var EmailedAlways = []string{"webhook_endpoint.disabled"}
+
+// WebhookDelivery is one event owed to one endpoint (a webhook URL or an
+// email address), with its attempts.
 type WebhookDelivery struct {
-	TenantID      string         `db:"tenant_id"`
-	ID            string         `db:"id"` // a UUIDv7: sorts by time
-	EventID       string         `db:"event_id"`
-	EventType     string         `db:"event_type"` // the wire name
-	URL           string         `db:"url"`
-	Status        DeliveryStatus `db:"status"`
-	AttemptCount  int            `db:"attempts"`
-	CreatedAt     time.Time      `db:"created_at"`
-	NextAttemptAt *time.Time     `db:"next_attempt_at"` // nil once no attempt is due
+	TenantID      string          `db:"tenant_id"`
+	ID            string          `db:"id"` // a UUIDv7: sorts by time
+	EventID       string          `db:"event_id"`
+	EventType     string          `db:"event_type"` // the wire name
+	Channel       DeliveryChannel `db:"channel"`
+	URL           string          `db:"url"` // mailto:<address> for an email
+	Status        DeliveryStatus  `db:"status"`
+	AttemptCount  int             `db:"attempts"`
+	CreatedAt     time.Time       `db:"created_at"`
+	NextAttemptAt *time.Time      `db:"next_attempt_at"` // nil once no attempt is due
 	Attempts      []*WebhookAttempt
 }
 
@@ -51,7 +84,8 @@ type WebhookDelivery struct {
 // one more for each; the rest stay in the database.
 const MaxDeliveryAttemptsShown = 20
 
-// WebhookAttempt is one HTTP request of a delivery.
+// WebhookAttempt is one attempt of a delivery: an HTTP request, or an SMTP
+// transaction (HTTPStatus nil, ResponseBody the server's reply).
 type WebhookAttempt struct {
 	DeliveryID   string    `db:"delivery_id"`
 	At           time.Time `db:"at"`
@@ -64,6 +98,7 @@ type WebhookAttempt struct {
 // DeliveryFilter narrows a delivery log. All given conditions must hold.
 type DeliveryFilter struct {
 	Status    *DeliveryStatus
+	Channel   *DeliveryChannel
 	EventType string // a wire name, or ""
 }
 
@@ -97,7 +132,9 @@ type DeliveryPage struct {
 // another worker has since taken over changes nothing but the log.
 type DueDelivery struct {
 	TenantID   string          `db:"tenant_id"`
+	TenantName string          `db:"tenant_name"`
 	ID         string          `db:"id"`
+	Channel    DeliveryChannel `db:"channel"`
 	EventID    string          `db:"event_id"`
 	EventType  string          `db:"event_type"`
 	OccurredAt time.Time       `db:"occurred_at"`

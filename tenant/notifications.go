@@ -91,9 +91,13 @@ type NotificationChannels struct {
 	// PreviousWebhookSecretExpiresAt is when the secret a rotation replaced
 	// stops signing deliveries; nil when there is none (or it expired).
 	PreviousWebhookSecretExpiresAt *time.Time
-	Version                        int
-	UpdatedAt                      *time.Time
-	UpdatedBy                      *string
+	// WebhookDisabledAt is when the webhook endpoint was disabled for
+	// failing (nil: it is not), and WebhookDisabledReason why.
+	WebhookDisabledAt     *time.Time
+	WebhookDisabledReason *string
+	Version               int
+	UpdatedAt             *time.Time
+	UpdatedBy             *string
 }
 
 // Limits and formats of notification channels.
