@@ -104,14 +104,15 @@ type Worker struct {
 	mu       sync.Mutex
 	inFlight map[string]int // per endpoint URL
 	free     int            // idle pool slots
-	wake     chan struct{}
+	wake     chan struct{}  // new events may be waiting (Wake)
+	freed    chan struct{}  // a pool slot came free
 }
 
 // New returns a Worker over store sending with sender.
 func New(store *db.Store, sender *webhook.Sender, cfg Config) *Worker {
 	cfg.defaults()
 	return &Worker{store: store, sender: sender, cfg: cfg, inFlight: map[string]int{}, free: cfg.Workers,
-		wake: make(chan struct{}, 1)}
+		wake: make(chan struct{}, 1), freed: make(chan struct{}, 1)}
 }
 
 // Run delivers until ctx ends, then waits for the attempts in flight (each
@@ -122,16 +123,30 @@ func (w *Worker) Run(ctx context.Context) {
 	defer wg.Wait()
 	t := time.NewTicker(w.cfg.Poll)
 	defer t.Stop()
+	// Events are fanned out on each poll, on a wake-up and while batches
+	// come back full; a freed slot only claims, so a busy worker does not
+	// look for new events after every attempt.
+	dispatch := true
 	for {
-		if _, err := w.store.DispatchEvents(sys, w.cfg.Batch); err != nil && ctx.Err() == nil {
-			w.cfg.Log.Error("webhook deliveries: fanning out events", "err", err)
+		if dispatch {
+			n, err := w.store.DispatchEvents(sys, w.cfg.Batch)
+			if err != nil && ctx.Err() == nil {
+				w.cfg.Log.Error("webhook deliveries: fanning out events", "err", err)
+			}
+			dispatch = n == w.cfg.Batch
 		}
 		w.claim(sys, &wg)
+		if dispatch {
+			continue
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			dispatch = true
 		case <-w.wake:
+			dispatch = true
+		case <-w.freed:
 		}
 	}
 }
@@ -151,7 +166,7 @@ func (w *Worker) claim(ctx context.Context, wg *sync.WaitGroup) {
 	if free == 0 {
 		return
 	}
-	due, err := w.store.ClaimDeliveries(ctx, free, w.cfg.Lease, busy)
+	due, err := w.store.ClaimDeliveries(ctx, free, w.cfg.PerEndpoint, w.cfg.Lease, busy)
 	if err != nil {
 		if ctx.Err() == nil {
 			w.cfg.Log.Error("webhook deliveries: claiming", "err", err)
@@ -185,7 +200,7 @@ func (w *Worker) claim(ctx context.Context, wg *sync.WaitGroup) {
 			}
 			w.mu.Unlock()
 			select { // a slot is free: look for more work now
-			case w.wake <- struct{}{}:
+			case w.freed <- struct{}{}:
 			default:
 			}
 		}()

@@ -361,7 +361,7 @@ func TestDeliverLeaseExpired(t *testing.T) {
 		t.Fatal(err)
 	}
 	const lease = 500 * time.Millisecond
-	claimed, err := e.store.ClaimDeliveries(ctx, 10, lease, nil)
+	claimed, err := e.store.ClaimDeliveries(ctx, 10, 10, lease, nil)
 	if err != nil || len(claimed) != 1 {
 		t.Fatalf("claim = %v, %v; want one delivery", claimed, err)
 	}
