@@ -123,7 +123,8 @@ func (s *Store) GrantCredits(ctx context.Context, tenantID string, in tenant.Cre
 			}
 		}
 		credits = tenant.NewCredits(tenantID, grants, now)
-		return nil
+		// A grant that brings the credits back to 10 % or more re-arms credits.low.
+		return creditsThreshold(ctx, tx, tenantID, now, false)
 	})
 	return grant, credits, err
 }

@@ -435,7 +435,7 @@ func (s *Store) UpdateWatchlistSeats(ctx context.Context, tenantID string, in te
 			return err
 		}
 		out = row.seats()
-		return nil
+		return seatsThreshold(ctx, tx, tenantID)
 	})
 	return out, err
 }
@@ -454,6 +454,9 @@ func (s *Store) ReportWatchlistSubjects(ctx context.Context, tenantID string, ac
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO watchlist_seats AS c (tenant_id, active_subjects) VALUES ($1, $2)
 			ON CONFLICT (tenant_id) DO UPDATE SET active_subjects = EXCLUDED.active_subjects`, tenantID, active)
-		return err
+		if err != nil {
+			return err
+		}
+		return seatsThreshold(ctx, tx, tenantID)
 	})
 }
