@@ -34,7 +34,7 @@ func emitThreshold(ctx context.Context, tx sqlx.ExtContext, tenantID, typ, perio
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `SELECT emit_threshold($1, $2, $3, $1::text, $4::jsonb, $5)`, tenantID, typ, period, string(body), action)
+	_, err = tx.ExecContext(ctx, `SELECT emit_threshold($1, $2, $3, $4, $5::jsonb, $6)`, tenantID, typ, period, tenantID, string(body), action)
 	return err
 }
 

@@ -599,6 +599,7 @@ func permissionCases() []permCase {
 	cases = append(cases, auditPermissionCases()...)    // audit_test.go
 	cases = append(cases, eventPermissionCases()...)    // events_test.go
 	cases = append(cases, deliveryPermissionCases()...) // delivery_test.go
+	cases = append(cases, replayPermissionCases()...)   // thresholds_test.go
 	return cases
 }
 
