@@ -73,7 +73,9 @@ func lockUsage(ctx context.Context, tx sqlx.ExtContext, tenantID string) (*usage
 
 // RecordUsage records a batch of interaction events for a tenant in one
 // transaction: the new event ids, the day, user, platform and token
-// roll-ups, and the credits the batch uses beyond the monthly quota. An id
+// roll-ups, the credits the batch uses beyond the monthly quota, and the
+// threshold events it crosses (quota.threshold, quota.exceeded,
+// credits.low: db/thresholds.go). An id
 // already recorded (or repeated in the batch) counts once. With
 // b.ValidateOnly it runs every check and saves nothing.
 // Codes: EINVALID (a bad event, naming it: events[3].platform; a batch
