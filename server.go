@@ -346,26 +346,29 @@ func applyPlanChanges(ctx context.Context, store *db.Store, log *slog.Logger, in
 // purgeExpired deletes, at once and then every interval until ctx ends,
 // the audit entries older than their tenant's retention, the events older
 // than eventRetention (EVENT_RETENTION), the expired idempotency keys, and
-// the usage event ids too old to be replayed. A
+// the usage event ids too old to be replayed; it also announces the API
+// keys expiring within 7 days (api_key.expiring, once per key). A
 // failure is logged and retried at the next tick.
 func purgeExpired(ctx context.Context, store *db.Store, log *slog.Logger, interval, eventRetention time.Duration) {
 	jobs := []struct {
 		what  string
 		purge func(context.Context) (int, error)
 	}{
-		{"audit entries past their retention", store.PurgeAudit},
-		{"events past EVENT_RETENTION", func(ctx context.Context) (int, error) { return store.PurgeEvents(ctx, eventRetention) }},
-		{"expired idempotency keys", store.PurgeIdempotencyKeys},
-		{"usage event ids past the replay window", store.PruneUsageEvents},
+		{"purging audit entries past their retention", store.PurgeAudit},
+		{"purging events past EVENT_RETENTION", func(ctx context.Context) (int, error) { return store.PurgeEvents(ctx, eventRetention) }},
+		{"purging expired idempotency keys", store.PurgeIdempotencyKeys},
+		{"purging usage event ids past the replay window", store.PruneUsageEvents},
+		// Not a purge: api_key.expiring for the keys expiring within 7 days.
+		{"announcing API keys expiring within 7 days", store.AnnounceExpiringAPIKeys},
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		for _, j := range jobs {
 			if n, err := j.purge(ctx); err != nil && ctx.Err() == nil {
-				log.Error("purging "+j.what, "err", err)
+				log.Error("hourly job failed", "job", j.what, "err", err)
 			} else if n > 0 {
-				log.Info(j.what+" purged", "count", n)
+				log.Info("hourly job done", "job", j.what, "count", n)
 			}
 		}
 		select {

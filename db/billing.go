@@ -217,12 +217,20 @@ func (s *Store) ChangePlan(ctx context.Context, tenantID string, in tenant.PlanC
 		if err := ensureBilling(ctx, tx, []string{tenantID}); err != nil {
 			return err
 		}
+		change := map[string]any{"tenantId": tenantID, "previousPlanId": cur.Plan.ID, "planId": target.ID,
+			"effectiveDate": effective.String(), "requestedAt": now, "requestedBy": by}
 		if effective.After(today) {
 			_, err = tx.ExecContext(ctx, `UPDATE billing_accounts SET scheduled_plan_id = $2, scheduled_effective_date = $3,
 				scheduled_requested_at = $4, scheduled_requested_by = $5, version = version + 1, updated_at = $4, updated_by = $5
 				WHERE tenant_id = $1`, tenantID, target.ID, effective, now, by)
+			if err == nil {
+				err = emitEvent(ctx, tx, tenantID, tenant.TypePlanChangeScheduled, tenantID, change, "billing_accounts.update")
+			}
 		} else {
 			err = movePlanNow(ctx, tx, tenantID, target.ID, now, by)
+			if err == nil {
+				err = emitEvent(ctx, tx, tenantID, tenant.TypePlanChangeApplied, tenantID, change, "tenants.update")
+			}
 		}
 		if err != nil {
 			return err
@@ -377,24 +385,28 @@ func (s *Store) ApplyDuePlanChanges(ctx context.Context) (int, error) {
 		if len(ids) == 0 {
 			return nil
 		}
-		res, err := tx.ExecContext(ctx, `WITH due AS (
-				SELECT tenant_id, scheduled_plan_id, scheduled_requested_by FROM billing_accounts
-				WHERE tenant_id = ANY($1::uuid[]) AND scheduled_effective_date <= $2
+		// Each change applied also writes plan_change.applied, with the plan
+		// left (read before the updates: the CTEs share one snapshot).
+		return sqlx.GetContext(ctx, tx, &n, `WITH due AS (
+				SELECT b.tenant_id, b.scheduled_plan_id, b.scheduled_requested_by, b.scheduled_requested_at,
+					b.scheduled_effective_date, t.plan_id AS previous_plan_id
+				FROM billing_accounts b JOIN tenants t ON t.id = b.tenant_id
+				WHERE b.tenant_id = ANY($1::uuid[]) AND b.scheduled_effective_date <= $2
 			), moved AS (
 				UPDATE tenants t SET plan_id = due.scheduled_plan_id, modified_at = $3, modified_by = due.scheduled_requested_by,
 					version = t.version + 1
 				FROM due WHERE t.id = due.tenant_id RETURNING t.id
+			), cleared AS (
+				UPDATE billing_accounts b SET scheduled_plan_id = NULL, scheduled_effective_date = NULL,
+					scheduled_requested_at = NULL, scheduled_requested_by = NULL, version = b.version + 1,
+					updated_at = $3, updated_by = due.scheduled_requested_by
+				FROM due WHERE b.tenant_id = due.tenant_id RETURNING b.tenant_id
 			)
-			UPDATE billing_accounts b SET scheduled_plan_id = NULL, scheduled_effective_date = NULL,
-				scheduled_requested_at = NULL, scheduled_requested_by = NULL, version = b.version + 1,
-				updated_at = $3, updated_by = due.scheduled_requested_by
-			FROM due WHERE b.tenant_id = due.tenant_id`, pq.Array(ids), tenant.DateOf(now), now)
-		if err != nil {
-			return err
-		}
-		m, err := res.RowsAffected()
-		n = int(m)
-		return err
+			SELECT count(emit_event(due.tenant_id, $4, due.tenant_id::text, jsonb_build_object(
+					'tenantId', due.tenant_id, 'previousPlanId', due.previous_plan_id, 'planId', due.scheduled_plan_id,
+					'effectiveDate', due.scheduled_effective_date, 'requestedAt', due.scheduled_requested_at,
+					'requestedBy', due.scheduled_requested_by), 'billing_accounts.update'))
+			FROM due JOIN cleared ON cleared.tenant_id = due.tenant_id`, pq.Array(ids), tenant.DateOf(now), now, tenant.TypePlanChangeApplied)
 	})
 	return n, err
 }

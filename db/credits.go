@@ -85,7 +85,8 @@ func (s *Store) CreditsByTenant(ctx context.Context, ids []string) ([]*tenant.Cr
 }
 
 // GrantCredits gives a tenant one-time credits and returns the grant and
-// the new balance. With in.ValidateOnly it runs every check and saves
+// the new balance; a grant bringing the credits back to 10 % or more
+// re-arms credits.low. With in.ValidateOnly it runs every check and saves
 // nothing. Codes: EINVALID (amount, expiry in the past, reason), ENOTFOUND,
 // ECONFLICT (deleted tenant, or tenant.MaxCreditGrants grants already).
 func (s *Store) GrantCredits(ctx context.Context, tenantID string, in tenant.CreditGrantInput) (*tenant.CreditGrant, *tenant.Credits, error) {
@@ -123,7 +124,8 @@ func (s *Store) GrantCredits(ctx context.Context, tenantID string, in tenant.Cre
 			}
 		}
 		credits = tenant.NewCredits(tenantID, grants, now)
-		return nil
+		// A grant that brings the credits back to 10 % or more re-arms credits.low.
+		return creditsThreshold(ctx, tx, tenantID, now, false)
 	})
 	return grant, credits, err
 }

@@ -395,3 +395,69 @@ func (s *Store) RedeliverEvent(ctx context.Context, tenantID, eventID string) (*
 	out.Attempts = []*tenant.WebhookAttempt{}
 	return &out, nil
 }
+
+// ReplayEvents queues, for each event of tenantID's log at or after
+// q.Since (of q.Types, when given), a new PENDING delivery to the current
+// webhookUrl, due at once, whether or not the channels subscribe to its
+// type. It is idempotent: an event that already has a delivery to that URL
+// waiting for its first attempt is skipped (counted in Skipped), so a
+// second call queues nothing new. It is bounded: more than
+// tenant.MaxReplayEvents matching events are refused, nothing queued.
+// Codes: ENOTFOUND (another tenant's, or none), EINVALID (too many events,
+// field since; no webhookUrl, field webhookUrl; too many types), ECONFLICT
+// (deleted tenant).
+func (s *Store) ReplayEvents(ctx context.Context, tenantID string, q tenant.ReplayQuery) (*tenant.ReplayResult, error) {
+	if err := q.Validate(); err != nil {
+		return nil, err
+	}
+	if !tenant.ValidID(tenantID) {
+		return nil, tenant.NotFound("tenant")
+	}
+	if q.Types == nil {
+		q.Types = []string{}
+	}
+	out := &tenant.ReplayResult{TenantID: tenantID}
+	err := s.inTx(ctx, func(tx sqlx.ExtContext, now time.Time) error {
+		// lockTenant checks the caller may see the tenant and serializes
+		// replays and redeliveries of one tenant (idempotence under races).
+		if _, err := lockTenant(ctx, tx, tenantID, false); err != nil {
+			return err
+		}
+		var url *string
+		err := sqlx.GetContext(ctx, tx, &url, `SELECT webhook_url FROM notification_channels WHERE tenant_id = $1`, tenantID)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if url == nil {
+			return tenant.Invalid("webhookUrl", "no webhookUrl is configured for this tenant: set one with updateNotificationChannels first")
+		}
+		var n int
+		if err := sqlx.GetContext(ctx, tx, &n, `SELECT count(*) FROM (SELECT 1 FROM events e
+				WHERE e.tenant_id = $1 AND e.at >= $2 AND (cardinality($3::text[]) = 0 OR e.type = ANY($3)) LIMIT $4) x`,
+			tenantID, q.Since, pq.Array(q.Types), tenant.MaxReplayEvents+1); err != nil {
+			return err
+		}
+		if n > tenant.MaxReplayEvents {
+			return tenant.Invalid("since", "more than %d events match (since %s): replay at most %d at a time, with a later since or fewer types",
+				tenant.MaxReplayEvents, q.Since.UTC().Format(time.RFC3339), tenant.MaxReplayEvents)
+		}
+		return sqlx.GetContext(ctx, tx, out, `WITH ev AS (
+				SELECT e.id FROM events e
+				WHERE e.tenant_id = $1 AND e.at >= $2 AND (cardinality($3::text[]) = 0 OR e.type = ANY($3))
+			), waiting AS (
+				SELECT DISTINCT d.event_id FROM webhook_deliveries d JOIN ev ON ev.id = d.event_id
+				WHERE d.tenant_id = $1 AND d.url = $4 AND d.status = 'PENDING' AND d.attempts = 0
+			), ins AS (
+				INSERT INTO webhook_deliveries (tenant_id, id, event_id, url, created_at, next_attempt_at, updated_at)
+				SELECT $1, uuid7($5), ev.id, $4, $5, $5, $5 FROM ev
+				WHERE NOT EXISTS (SELECT 1 FROM waiting w WHERE w.event_id = ev.id)
+				RETURNING 1
+			)
+			SELECT (SELECT count(*) FROM ins) AS queued, (SELECT count(*) FROM waiting) AS skipped`,
+			tenantID, q.Since, pq.Array(q.Types), *url, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

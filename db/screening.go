@@ -404,7 +404,8 @@ func (s *Store) WatchlistByTenant(ctx context.Context, ids []string) ([]*tenant.
 
 // UpdateWatchlistSeats sets how many watchlist seats a tenant has; never
 // fewer than the subjects it monitors. With in.ValidateOnly it runs every
-// check and saves nothing. Codes: EINVALID (out of range, below the active
+// check and saves nothing; seats left below 10 % free write
+// watchlist.seats_low (once until back above). Codes: EINVALID (out of range, below the active
 // subjects), ENOTFOUND, ECONFLICT (version mismatch, deleted tenant).
 func (s *Store) UpdateWatchlistSeats(ctx context.Context, tenantID string, in tenant.WatchlistSeatsInput) (*tenant.WatchlistSeats, error) {
 	by := tenant.ActorFrom(ctx).ActorID()
@@ -435,7 +436,7 @@ func (s *Store) UpdateWatchlistSeats(ctx context.Context, tenantID string, in te
 			return err
 		}
 		out = row.seats()
-		return nil
+		return seatsThreshold(ctx, tx, tenantID)
 	})
 	return out, err
 }
@@ -443,7 +444,8 @@ func (s *Store) UpdateWatchlistSeats(ctx context.Context, tenantID string, in te
 // ReportWatchlistSubjects records how many subjects the screening service
 // monitors for a tenant. It is how that service (and tests, and demo data)
 // feed activeSubjects; it is not part of the GraphQL API and does not
-// change the seats' version. Codes: EINVALID (negative), ENOTFOUND.
+// change the seats' version. Fewer than 10 % of the seats left free write
+// watchlist.seats_low (once until back above). Codes: EINVALID (negative), ENOTFOUND.
 func (s *Store) ReportWatchlistSubjects(ctx context.Context, tenantID string, active int) error {
 	if active < 0 {
 		return tenant.Invalid("activeSubjects", "activeSubjects cannot be negative, got %d", active)
@@ -454,6 +456,9 @@ func (s *Store) ReportWatchlistSubjects(ctx context.Context, tenantID string, ac
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO watchlist_seats AS c (tenant_id, active_subjects) VALUES ($1, $2)
 			ON CONFLICT (tenant_id) DO UPDATE SET active_subjects = EXCLUDED.active_subjects`, tenantID, active)
-		return err
+		if err != nil {
+			return err
+		}
+		return seatsThreshold(ctx, tx, tenantID)
 	})
 }

@@ -211,8 +211,8 @@ func (s *Store) SSOProvider(ctx context.Context, tenantID string) (*tenant.SSOPr
 // RecordSSOTest stores the outcome of a test of the configuration at
 // version: problem "" is a success (status ACTIVE), otherwise a failure
 // (status ERROR) with problem as lastTestError. A configuration changed
-// since it was read is not marked with a test of the old one.
-// Codes: ENOTFOUND, ECONFLICT (configuration changed meanwhile, deleted tenant).
+// since it was read is not marked with a test of the old one. A failure
+// also writes sso.test_failed. Codes: ENOTFOUND, ECONFLICT (configuration changed meanwhile, deleted tenant).
 func (s *Store) RecordSSOTest(ctx context.Context, tenantID string, version int, problem string) (*tenant.SSOConfig, error) {
 	result, status := tenant.SSOTestSuccess, tenant.SSOActive
 	var msg *string
@@ -233,7 +233,14 @@ func (s *Store) RecordSSOTest(ctx context.Context, tenantID string, version int,
 			return tenant.Errorf(tenant.ECONFLICT, "the SSO configuration changed while it was being tested; run testSso again")
 		}
 		out, err = getSSO(ctx, tx, tenantID)
-		return err
+		if err != nil || problem == "" {
+			return err
+		}
+		// Every failed test is news: sso.test_failed next to sso.tested.
+		return emitEvent(ctx, tx, tenantID, tenant.TypeSSOTestFailed, tenantID, map[string]any{
+			"tenantId": tenantID, "status": status, "lastTestAt": now, "lastTestResult": result,
+			"lastTestError": problem, "version": version,
+		}, "sso_configs.update")
 	})
 	if err != nil {
 		return nil, err

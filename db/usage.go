@@ -73,7 +73,9 @@ func lockUsage(ctx context.Context, tx sqlx.ExtContext, tenantID string) (*usage
 
 // RecordUsage records a batch of interaction events for a tenant in one
 // transaction: the new event ids, the day, user, platform and token
-// roll-ups, and the credits the batch uses beyond the monthly quota. An id
+// roll-ups, the credits the batch uses beyond the monthly quota, and the
+// threshold events it crosses (quota.threshold, quota.exceeded,
+// credits.low: db/thresholds.go). An id
 // already recorded (or repeated in the batch) counts once. With
 // b.ValidateOnly it runs every check and saves nothing.
 // Codes: EINVALID (a bad event, naming it: events[3].platform; a batch
@@ -114,16 +116,25 @@ func (s *Store) RecordUsage(ctx context.Context, tenantID string, b tenant.Usage
 		if err := applyRollup(ctx, tx, tenantID, roll); err != nil {
 			return err
 		}
-		used := 0
+		before, used := 0, 0
 		for _, m := range months {
 			if m.Month == current {
-				used = m.Used + m.Added
+				before, used = m.Used, m.Used+m.Added
 			}
 		}
 		out = &tenant.UsageReceipt{Accepted: len(fresh), Duplicates: repeated + len(events) - len(fresh),
 			Quota: tenant.NewQuota(tenantID, current, plan.PlanID, plan.Limit, used, left-need)}
 		if len(fresh) == 0 {
 			return nil // a replay changes nothing
+		}
+		// Thresholds crossed by this batch, in its transaction.
+		if err := quotaThresholds(ctx, tx, tenantID, plan.PlanID, plan.Limit, current, before, used); err != nil {
+			return err
+		}
+		if need > 0 {
+			if err := creditsThreshold(ctx, tx, tenantID, now, true); err != nil {
+				return err
+			}
 		}
 		changes := map[string]AuditValue{
 			"accepted":   {After: out.Accepted},

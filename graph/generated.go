@@ -312,6 +312,7 @@ type ComplexityRoot struct {
 		MarkInvoicePaid            func(childComplexity int, input InvoiceActionInput) int
 		RecordUsage                func(childComplexity int, input RecordUsageInput) int
 		RedeliverEvent             func(childComplexity int, input RedeliverEventInput) int
+		ReplayEvents               func(childComplexity int, input ReplayEventsInput) int
 		RestoreTenant              func(childComplexity int, input RestoreTenantInput) int
 		RevokeAPIKey               func(childComplexity int, input RevokeAPIKeyInput) int
 		RotateWebhookSecret        func(childComplexity int, input RotateWebhookSecretInput) int
@@ -383,6 +384,11 @@ type ComplexityRoot struct {
 
 	RedeliverEventPayload struct {
 		Delivery func(childComplexity int) int
+	}
+
+	ReplayEventsPayload struct {
+		Queued  func(childComplexity int) int
+		Skipped func(childComplexity int) int
 	}
 
 	RestoreTenantPayload struct {
@@ -755,6 +761,7 @@ type MutationResolver interface {
 	GrantCredits(ctx context.Context, input GrantCreditsInput) (*GrantCreditsPayload, error)
 	RedeliverEvent(ctx context.Context, input RedeliverEventInput) (*RedeliverEventPayload, error)
 	EnableWebhookEndpoint(ctx context.Context, input EnableWebhookEndpointInput) (*EnableWebhookEndpointPayload, error)
+	ReplayEvents(ctx context.Context, input ReplayEventsInput) (*tenant.ReplayResult, error)
 }
 type PlanResolver interface {
 	Limits(ctx context.Context, obj *tenant.Plan) (*tenant.Limits, error)
@@ -1875,6 +1882,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RedeliverEvent(childComplexity, args["input"].(RedeliverEventInput)), true
+	case "Mutation.replayEvents":
+		if e.ComplexityRoot.Mutation.ReplayEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_replayEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReplayEvents(childComplexity, args["input"].(ReplayEventsInput)), true
 	case "Mutation.restoreTenant":
 		if e.ComplexityRoot.Mutation.RestoreTenant == nil {
 			break
@@ -2273,6 +2291,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RedeliverEventPayload.Delivery(childComplexity), true
+
+	case "ReplayEventsPayload.queued":
+		if e.ComplexityRoot.ReplayEventsPayload.Queued == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplayEventsPayload.Queued(childComplexity), true
+	case "ReplayEventsPayload.skipped":
+		if e.ComplexityRoot.ReplayEventsPayload.Skipped == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplayEventsPayload.Skipped(childComplexity), true
 
 	case "RestoreTenantPayload.tenant":
 		if e.ComplexityRoot.RestoreTenantPayload.Tenant == nil {
@@ -3510,6 +3541,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputPaymentMethodInput,
 		ec.unmarshalInputRecordUsageInput,
 		ec.unmarshalInputRedeliverEventInput,
+		ec.unmarshalInputReplayEventsInput,
 		ec.unmarshalInputRestoreTenantInput,
 		ec.unmarshalInputRevokeApiKeyInput,
 		ec.unmarshalInputRiskWeightInput,
@@ -4263,11 +4295,10 @@ input EventFilter {
 """
 The event catalog: every type of event the API writes (docs/events.md lists
 the same, checked by a test). Payloads are the object after the change, in
-camelCase, without secrets. Notification channels can subscribe to the types
-that ` + "`" + `NotificationEvent` + "`" + ` lists, by the same wire names: ` + "`" + `subscription.changed` + "`" + `
-and ` + "`" + `invoice.issued` + "`" + ` come from this log; the screening, watchlist, credits
-and quota types are written by the screening platform and threshold checks
-(not yet by this API).
+camelCase, without secrets; threshold events (quota, credits, seats, expiring
+keys) carry the figures that crossed the line. Notification channels can
+subscribe to every type: ` + "`" + `NotificationEvent` + "`" + ` has a value of the same name and
+wire name for each (and four more the screening platform writes).
 """
 enum EventType {
   "` + "`" + `tenant.created` + "`" + `: createTenant made the tenant. Payload: the tenant (` + "`" + `id` + "`" + `, ` + "`" + `name` + "`" + `, ` + "`" + `domain` + "`" + `, ` + "`" + `planId` + "`" + `, ` + "`" + `status` + "`" + `, ` + "`" + `ownerId` + "`" + `, ` + "`" + `ownerEmail` + "`" + `, ` + "`" + `createdAt` + "`" + `, ` + "`" + `createdBy` + "`" + `, ` + "`" + `modifiedAt` + "`" + `, ` + "`" + `modifiedBy` + "`" + `, ` + "`" + `deletedAt` + "`" + `, ` + "`" + `version` + "`" + `)."
@@ -4322,6 +4353,22 @@ enum EventType {
   WEBHOOK_ENDPOINT_DISABLED
   "` + "`" + `webhook_endpoint.enabled` + "`" + `: enableWebhookEndpoint enabled the endpoint again. Payload: as for ` + "`" + `webhook_endpoint.disabled` + "`" + ` (` + "`" + `webhookDisabledAt` + "`" + ` null)."
   WEBHOOK_ENDPOINT_ENABLED
+  "` + "`" + `quota.threshold` + "`" + `: a recordUsage batch brought this month's interactions (UTC calendar month) to 80 % or more of the plan's ` + "`" + `interactionsPerMonth` + "`" + `; once per month. Payload: ` + "`" + `tenantId` + "`" + `, ` + "`" + `metric` + "`" + ` (` + "`" + `interactions` + "`" + `), ` + "`" + `planId` + "`" + `, ` + "`" + `used` + "`" + `, ` + "`" + `limit` + "`" + `, ` + "`" + `percent` + "`" + ` (used × 100 / limit, rounded down), ` + "`" + `threshold` + "`" + ` (80), ` + "`" + `period` + "`" + ` (` + "`" + `2026-11` + "`" + `)."
+  QUOTA_THRESHOLD
+  "` + "`" + `quota.exceeded` + "`" + `: a recordUsage batch brought this month's interactions to 100 % or more of the plan's ` + "`" + `interactionsPerMonth` + "`" + ` (further interactions use credits or are refused); once per month. Payload: as for ` + "`" + `quota.threshold` + "`" + `, with ` + "`" + `threshold` + "`" + ` 100."
+  QUOTA_EXCEEDED
+  "` + "`" + `credits.low` + "`" + `: a recordUsage batch that used credits left fewer than 10 % of the credits granted (unexpired grants); once until a grant brings them back to 10 % or more. Payload: ` + "`" + `tenantId` + "`" + `, ` + "`" + `remaining` + "`" + `, ` + "`" + `granted` + "`" + `, ` + "`" + `percent` + "`" + ` (remaining × 100 / granted, rounded down), ` + "`" + `threshold` + "`" + ` (10)."
+  CREDITS_LOW
+  "` + "`" + `watchlist.seats_low` + "`" + `: the monitored subjects (reported by the screening service) or updateWatchlistSeats left fewer than 10 % of the watchlist seats free; once until they are back at 10 % or more. Payload: ` + "`" + `tenantId` + "`" + `, ` + "`" + `availableSeats` + "`" + `, ` + "`" + `activeSubjects` + "`" + `, ` + "`" + `remaining` + "`" + `, ` + "`" + `percent` + "`" + `, ` + "`" + `threshold` + "`" + ` (10)."
+  WATCHLIST_SEATS_LOW
+  "` + "`" + `api_key.expiring` + "`" + `: an unrevoked API key expires within 7 days (the hourly job looks); once per key. Payload: the key, as for ` + "`" + `api_key.created` + "`" + `, with ` + "`" + `tenantId` + "`" + ` and ` + "`" + `expiresInHours` + "`" + `."
+  API_KEY_EXPIRING
+  "` + "`" + `sso.test_failed` + "`" + `: testSso found the identity provider not working (status ERROR); every failed test, next to ` + "`" + `sso.tested` + "`" + `. Payload: ` + "`" + `tenantId` + "`" + `, ` + "`" + `status` + "`" + `, ` + "`" + `lastTestAt` + "`" + `, ` + "`" + `lastTestResult` + "`" + `, ` + "`" + `lastTestError` + "`" + `, ` + "`" + `version` + "`" + ` (of the configuration tested)."
+  SSO_TEST_FAILED
+  "` + "`" + `plan_change.scheduled` + "`" + `: changePlan scheduled a plan change for a later date (a downgrade waits for the next billing date). Payload: ` + "`" + `tenantId` + "`" + `, ` + "`" + `previousPlanId` + "`" + ` (current), ` + "`" + `planId` + "`" + ` (scheduled), ` + "`" + `effectiveDate` + "`" + `, ` + "`" + `requestedAt` + "`" + `, ` + "`" + `requestedBy` + "`" + `."
+  PLAN_CHANGE_SCHEDULED
+  "` + "`" + `plan_change.applied` + "`" + `: a plan change took effect: changePlan effective today, or the job applying scheduled changes on their date (actor ` + "`" + `system` + "`" + `). Payload: ` + "`" + `tenantId` + "`" + `, ` + "`" + `previousPlanId` + "`" + `, ` + "`" + `planId` + "`" + ` (now current), ` + "`" + `effectiveDate` + "`" + `, ` + "`" + `requestedAt` + "`" + `, ` + "`" + `requestedBy` + "`" + `."
+  PLAN_CHANGE_APPLIED
 }
 `, BuiltIn: false},
 	{Name: "../schema/notifications.graphqls", Input: `extend type Tenant {
@@ -4389,26 +4436,90 @@ type NotificationChannels {
   updatedBy: String
 }
 
-"An event of the screening platform a tenant can be notified of. Its webhook payload ` + "`" + `type` + "`" + ` is given in each description."
+"""
+An event a tenant can be notified of, by email and webhook. Every ` + "`" + `EventType` + "`" + ` of the event log has a
+value of the same name, delivered under the same wire name (its webhook payload ` + "`" + `type` + "`" + `, given in each
+description) with the payload ` + "`" + `EventType` + "`" + ` describes; four more (SCREENING_COMPLETED,
+WEB_VALIDATION_COMPLETED, RISK_ALERT, WATCHLIST_MATCH) are written by the screening platform, not by
+this API.
+"""
 enum NotificationEvent {
-  "A KYC/KYB screening finished and its result is available. Webhook type ` + "`" + `screening.completed` + "`" + `."
+  "Written by the screening platform, not by this API: a KYC/KYB screening finished and its result is available. Webhook type ` + "`" + `screening.completed` + "`" + `."
   SCREENING_COMPLETED
-  "A website validation finished with its reliability score (weighted by the risk matrix). Webhook type ` + "`" + `web_validation.completed` + "`" + `."
+  "Written by the screening platform, not by this API: a website validation finished with its reliability score (weighted by the risk matrix). Webhook type ` + "`" + `web_validation.completed` + "`" + `."
   WEB_VALIDATION_COMPLETED
-  "A screening or website validation found a high risk (a blocked industry or keyword, a low reliability score). Webhook type ` + "`" + `risk.alert` + "`" + `."
+  "Written by the screening platform, not by this API: a screening or website validation found a high risk (a blocked industry or keyword, a low reliability score). Webhook type ` + "`" + `risk.alert` + "`" + `."
   RISK_ALERT
-  "A subject under watchlist monitoring matched a new sanctions, PEP or adverse-media entry. Webhook type ` + "`" + `watchlist.match` + "`" + `."
+  "Written by the screening platform, not by this API: a subject under watchlist monitoring matched a new sanctions, PEP or adverse-media entry. Webhook type ` + "`" + `watchlist.match` + "`" + `."
   WATCHLIST_MATCH
-  "Fewer than 10% of the watchlist monitoring seats remain. Webhook type ` + "`" + `watchlist.seats_low` + "`" + `."
+  "Fewer than 10 % of the watchlist monitoring seats remain free; once until they are back at 10 % or more. Webhook type ` + "`" + `watchlist.seats_low` + "`" + ` (EventType WATCHLIST_SEATS_LOW)."
   WATCHLIST_SEATS_LOW
-  "Fewer than 10% of the one-time free-tier credits remain. Webhook type ` + "`" + `credits.low` + "`" + `."
+  "Fewer than 10 % of the one-time credits granted remain after usage spent some; once until a grant brings them back. Webhook type ` + "`" + `credits.low` + "`" + ` (EventType CREDITS_LOW)."
   CREDITS_LOW
-  "The subscription's monthly screening quota is used up; further screenings use credits or are refused. Webhook type ` + "`" + `quota.exceeded` + "`" + `."
+  "This month's interactions reached the plan's monthly quota; further interactions use credits or are refused. Once per month. Webhook type ` + "`" + `quota.exceeded` + "`" + ` (EventType QUOTA_EXCEEDED)."
   QUOTA_EXCEEDED
-  "The subscription changed plan or status (active, past_due, cancelled). Webhook type ` + "`" + `subscription.changed` + "`" + `."
+  "The subscription changed: plan (changePlan, cancelPlanChange, a scheduled change applied) or billing status. Webhook type ` + "`" + `subscription.changed` + "`" + ` (EventType SUBSCRIPTION_CHANGED)."
   SUBSCRIPTION_CHANGED
-  "An invoice was issued. Webhook type ` + "`" + `invoice.issued` + "`" + `."
+  "An invoice was issued. Webhook type ` + "`" + `invoice.issued` + "`" + ` (EventType INVOICE_ISSUED)."
   INVOICE_ISSUED
+  "createTenant made the tenant. Webhook type ` + "`" + `tenant.created` + "`" + ` (EventType TENANT_CREATED)."
+  TENANT_CREATED
+  "updateTenant (or a job) changed the tenant's profile. Webhook type ` + "`" + `tenant.updated` + "`" + ` (EventType TENANT_UPDATED)."
+  TENANT_UPDATED
+  "A job suspended the tenant. Webhook type ` + "`" + `tenant.suspended` + "`" + ` (EventType TENANT_SUSPENDED)."
+  TENANT_SUSPENDED
+  "deleteTenant soft-deleted the tenant. Webhook type ` + "`" + `tenant.deleted` + "`" + ` (EventType TENANT_DELETED)."
+  TENANT_DELETED
+  "restoreTenant restored a deleted tenant. Webhook type ` + "`" + `tenant.restored` + "`" + ` (EventType TENANT_RESTORED)."
+  TENANT_RESTORED
+  "updateTenantSettings changed the settings. Webhook type ` + "`" + `settings.updated` + "`" + ` (EventType SETTINGS_UPDATED)."
+  SETTINGS_UPDATED
+  "createApiKey made an API key. Webhook type ` + "`" + `api_key.created` + "`" + ` (EventType API_KEY_CREATED)."
+  API_KEY_CREATED
+  "A job changed an API key. Webhook type ` + "`" + `api_key.updated` + "`" + ` (EventType API_KEY_UPDATED)."
+  API_KEY_UPDATED
+  "revokeApiKey revoked an API key. Webhook type ` + "`" + `api_key.revoked` + "`" + ` (EventType API_KEY_REVOKED)."
+  API_KEY_REVOKED
+  "enableSso or disableSso changed the SSO configuration. Webhook type ` + "`" + `sso.updated` + "`" + ` (EventType SSO_UPDATED)."
+  SSO_UPDATED
+  "testSso recorded a test of the identity provider. Webhook type ` + "`" + `sso.tested` + "`" + ` (EventType SSO_TESTED)."
+  SSO_TESTED
+  "updateNotificationChannels or rotateWebhookSecret changed the channels. Webhook type ` + "`" + `notification_channels.updated` + "`" + ` (EventType NOTIFICATION_CHANNELS_UPDATED)."
+  NOTIFICATION_CHANNELS_UPDATED
+  "updateKeywords changed the screening keywords. Webhook type ` + "`" + `keywords.updated` + "`" + ` (EventType KEYWORDS_UPDATED)."
+  KEYWORDS_UPDATED
+  "updateIndustries changed the screening industries. Webhook type ` + "`" + `industries.updated` + "`" + ` (EventType INDUSTRIES_UPDATED)."
+  INDUSTRIES_UPDATED
+  "updateRiskMatrix changed the risk matrix. Webhook type ` + "`" + `risk_matrix.updated` + "`" + ` (EventType RISK_MATRIX_UPDATED)."
+  RISK_MATRIX_UPDATED
+  "updateWebsiteConfig changed the website validation configuration. Webhook type ` + "`" + `website_config.updated` + "`" + ` (EventType WEBSITE_CONFIG_UPDATED)."
+  WEBSITE_CONFIG_UPDATED
+  "updateWatchlistSeats changed the watchlist seats. Webhook type ` + "`" + `watchlist.updated` + "`" + ` (EventType WATCHLIST_UPDATED)."
+  WATCHLIST_UPDATED
+  "updateBilling changed the billing details. Webhook type ` + "`" + `billing.updated` + "`" + ` (EventType BILLING_UPDATED)."
+  BILLING_UPDATED
+  "markInvoicePaid recorded a payment. Webhook type ` + "`" + `invoice.paid` + "`" + ` (EventType INVOICE_PAID)."
+  INVOICE_PAID
+  "voidInvoice voided an invoice. Webhook type ` + "`" + `invoice.voided` + "`" + ` (EventType INVOICE_VOIDED)."
+  INVOICE_VOIDED
+  "grantCredits granted credits. Webhook type ` + "`" + `credits.granted` + "`" + ` (EventType CREDITS_GRANTED)."
+  CREDITS_GRANTED
+  "recordUsage recorded a usage batch. Webhook type ` + "`" + `usage.recorded` + "`" + ` (EventType USAGE_RECORDED)."
+  USAGE_RECORDED
+  "A recordUsage batch brought this month's interactions (UTC calendar month) to 80 % or more of the plan's ` + "`" + `interactionsPerMonth` + "`" + `; once per month. Webhook type ` + "`" + `quota.threshold` + "`" + ` (EventType QUOTA_THRESHOLD)."
+  QUOTA_THRESHOLD
+  "An unrevoked API key expires within 7 days (the hourly job looks); once per key. Webhook type ` + "`" + `api_key.expiring` + "`" + ` (EventType API_KEY_EXPIRING)."
+  API_KEY_EXPIRING
+  "testSso found the identity provider not working (status ERROR); every failed test, next to ` + "`" + `sso.tested` + "`" + `. Webhook type ` + "`" + `sso.test_failed` + "`" + ` (EventType SSO_TEST_FAILED)."
+  SSO_TEST_FAILED
+  "changePlan scheduled a plan change for a later date (a downgrade waits for the next billing date). Webhook type ` + "`" + `plan_change.scheduled` + "`" + ` (EventType PLAN_CHANGE_SCHEDULED)."
+  PLAN_CHANGE_SCHEDULED
+  "A plan change took effect: changePlan effective today, or the job applying scheduled changes on their date (actor ` + "`" + `system` + "`" + `). Webhook type ` + "`" + `plan_change.applied` + "`" + ` (EventType PLAN_CHANGE_APPLIED)."
+  PLAN_CHANGE_APPLIED
+  "Every attempt to the webhook endpoint failed for WEBHOOK_DISABLE_AFTER and it was disabled. Every address of ` + "`" + `emails` + "`" + ` is mailed about it whether or not it subscribed. Webhook type ` + "`" + `webhook_endpoint.disabled` + "`" + ` (EventType WEBHOOK_ENDPOINT_DISABLED)."
+  WEBHOOK_ENDPOINT_DISABLED
+  "enableWebhookEndpoint enabled the endpoint again. Webhook type ` + "`" + `webhook_endpoint.enabled` + "`" + ` (EventType WEBHOOK_ENDPOINT_ENABLED)."
+  WEBHOOK_ENDPOINT_ENABLED
 }
 
 "Changes to a tenant's notification channels. Fields left out are unchanged; lists replace the stored ones."
@@ -5792,6 +5903,21 @@ extend type Mutation {
   BAD_USER_INPUT (field ` + "`" + `tenantId` + "`" + `) when no ` + "`" + `webhookUrl` + "`" + ` is configured.
   """
   enableWebhookEndpoint("The tenant; see the input type." input: EnableWebhookEndpointInput!): EnableWebhookEndpointPayload! @hasPermission(perm: NOTIFICATION_CHANNELS_UPDATE)
+
+  """
+  Queues the events of the tenant's event log at or after ` + "`" + `since` + "`" + ` (only those of ` + "`" + `types` + "`" + `, when given)
+  for delivery again, to the current ` + "`" + `webhookUrl` + "`" + `, whether or not the channels subscribe
+  to their types: to catch a receiver up after an outage. Bounded: when more than 1000 events match,
+  nothing is queued and the answer is BAD_USER_INPUT (field ` + "`" + `since` + "`" + `, with the bound); narrow it with a
+  later ` + "`" + `since` + "`" + ` or fewer ` + "`" + `types` + "`" + ` and replay in steps. Idempotent: an event that already has a delivery
+  to that URL waiting for its first attempt is skipped (counted in ` + "`" + `skipped` + "`" + `), so calling it twice
+  queues nothing new; receivers deduplicate by ` + "`" + `webhook-id` + "`" + ` (the event id) anyway. Deliveries follow
+  the usual retry schedule and show in ` + "`" + `webhookDeliveries` + "`" + `; their order of arrival is not guaranteed.
+  Needs NOTIFICATION_CHANNELS_UPDATE (own tenant), or TENANT_MANAGE too for another tenant. Answers
+  NOT_FOUND for a tenant the caller may not see and BAD_USER_INPUT (field ` + "`" + `webhookUrl` + "`" + `) when no
+  ` + "`" + `webhookUrl` + "`" + ` is configured.
+  """
+  replayEvents("The tenant and which events; see the input type." input: ReplayEventsInput!): ReplayEventsPayload! @hasPermission(perm: NOTIFICATION_CHANNELS_UPDATE)
 }
 
 "Whose webhook endpoint to enable."
@@ -5814,6 +5940,24 @@ enum DeliveryChannel {
   WEBHOOK
   "An email (plain text and HTML) to one address of ` + "`" + `emails` + "`" + `, over SMTP."
   EMAIL
+}
+
+"Which events of a tenant's log to deliver again."
+input ReplayEventsInput {
+  "The tenant. Default: the caller's own. Another tenant needs TENANT_MANAGE."
+  tenantId: ID
+  "Replay the events at or after this instant (` + "`" + `Event.at` + "`" + `). Events are kept for EVENT_RETENTION (default 30 days)."
+  since: Time!
+  "Only events of these types, at most 50. Default: every type."
+  types: [EventType!]
+}
+
+"The outcome of replayEvents."
+type ReplayEventsPayload {
+  "How many deliveries were queued (one per matching event not already waiting), 0 to 1000."
+  queued: Int!
+  "How many matching events were skipped because a delivery of theirs to the ` + "`" + `webhookUrl` + "`" + ` was already waiting for its first attempt."
+  skipped: Int!
 }
 
 "Which event to deliver again."
@@ -6501,6 +6645,16 @@ func (ec *executionContext) childFields_RedeliverEventPayload(ctx context.Contex
 		return ec.fieldContext_RedeliverEventPayload_delivery(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RedeliverEventPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ReplayEventsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "queued":
+		return ec.fieldContext_ReplayEventsPayload_queued(ctx, field)
+	case "skipped":
+		return ec.fieldContext_ReplayEventsPayload_skipped(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReplayEventsPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_RestoreTenantPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7419,6 +7573,20 @@ func (ec *executionContext) field_Mutation_redeliverEvent_args(ctx context.Conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (RedeliverEventInput, error) {
 			return ec.unmarshalNRedeliverEventInput2tenantapiᚋgraphᚐRedeliverEventInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_replayEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ReplayEventsInput, error) {
+			return ec.unmarshalNReplayEventsInput2tenantapiᚋgraphᚐReplayEventsInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -13581,6 +13749,68 @@ func (ec *executionContext) fieldContext_Mutation_enableWebhookEndpoint(ctx cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_replayEvents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_replayEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReplayEvents(ctx, fc.Args["input"].(ReplayEventsInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "NOTIFICATION_CHANNELS_UPDATE")
+				if err != nil {
+					var zeroVal *tenant.ReplayResult
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *tenant.ReplayResult
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.ReplayResult) graphql.Marshaler {
+			return ec.marshalNReplayEventsPayload2ᚖtenantapiᚋtenantᚐReplayResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_replayEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReplayEventsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_replayEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _NotificationChannels_emails(ctx context.Context, field graphql.CollectedField, obj *tenant.NotificationChannels) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14614,6 +14844,52 @@ func (ec *executionContext) fieldContext_RedeliverEventPayload_delivery(_ contex
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ReplayEventsPayload_queued(ctx context.Context, field graphql.CollectedField, obj *tenant.ReplayResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplayEventsPayload_queued(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Queued, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReplayEventsPayload_queued(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReplayEventsPayload", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ReplayEventsPayload_skipped(ctx context.Context, field graphql.CollectedField, obj *tenant.ReplayResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplayEventsPayload_skipped(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Skipped, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReplayEventsPayload_skipped(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReplayEventsPayload", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _RestoreTenantPayload_tenant(ctx context.Context, field graphql.CollectedField, obj *RestoreTenantPayload) (ret graphql.Marshaler) {
@@ -21838,6 +22114,50 @@ func (ec *executionContext) unmarshalInputRedeliverEventInput(ctx context.Contex
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputReplayEventsInput(ctx context.Context, obj any) (ReplayEventsInput, error) {
+	var it ReplayEventsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"tenantId", "since", "types"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "tenantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantID = data
+		case "since":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("since"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Since = data
+		case "types":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("types"))
+			data, err := ec.unmarshalOEventType2ᚕtenantapiᚋgraphᚐEventTypeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Types = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputRestoreTenantInput(ctx context.Context, obj any) (RestoreTenantInput, error) {
 	var it RestoreTenantInput
 	if obj == nil {
@@ -25481,6 +25801,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "replayEvents":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_replayEvents(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -26036,6 +26363,49 @@ func (ec *executionContext) _RedeliverEventPayload(ctx context.Context, sel ast.
 			out.Values[i] = graphql.MarshalString("RedeliverEventPayload")
 		case "delivery":
 			out.Values[i] = ec._RedeliverEventPayload_delivery(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var replayEventsPayloadImplementors = []string{"ReplayEventsPayload"}
+
+func (ec *executionContext) _ReplayEventsPayload(ctx context.Context, sel ast.SelectionSet, obj *tenant.ReplayResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, replayEventsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReplayEventsPayload")
+		case "queued":
+			out.Values[i] = ec._ReplayEventsPayload_queued(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "skipped":
+			out.Values[i] = ec._ReplayEventsPayload_skipped(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -30167,6 +30537,21 @@ func (ec *executionContext) marshalNRedeliverEventPayload2ᚖtenantapiᚋgraph�
 		return graphql.Null
 	}
 	return ec._RedeliverEventPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReplayEventsInput2tenantapiᚋgraphᚐReplayEventsInput(ctx context.Context, v any) (ReplayEventsInput, error) {
+	res, err := ec.unmarshalInputReplayEventsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReplayEventsPayload2ᚖtenantapiᚋtenantᚐReplayResult(ctx context.Context, sel ast.SelectionSet, v *tenant.ReplayResult) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ReplayEventsPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRestoreTenantInput2tenantapiᚋgraphᚐRestoreTenantInput(ctx context.Context, v any) (RestoreTenantInput, error) {

@@ -364,6 +364,16 @@ type RedeliverEventPayload struct {
 	Delivery *tenant.WebhookDelivery `json:"delivery"`
 }
 
+// Which events of a tenant's log to deliver again.
+type ReplayEventsInput struct {
+	// The tenant. Default: the caller's own. Another tenant needs TENANT_MANAGE.
+	TenantID *string `json:"tenantId,omitempty"`
+	// Replay the events at or after this instant (`Event.at`). Events are kept for EVENT_RETENTION (default 30 days).
+	Since time.Time `json:"since"`
+	// Only events of these types, at most 50. Default: every type.
+	Types []EventType `json:"types,omitempty"`
+}
+
 // Which tenant to restore.
 type RestoreTenantInput struct {
 	// The deleted tenant's id.
@@ -756,11 +766,10 @@ type WebhookDeliveryFilter struct {
 
 // The event catalog: every type of event the API writes (docs/events.md lists
 // the same, checked by a test). Payloads are the object after the change, in
-// camelCase, without secrets. Notification channels can subscribe to the types
-// that `NotificationEvent` lists, by the same wire names: `subscription.changed`
-// and `invoice.issued` come from this log; the screening, watchlist, credits
-// and quota types are written by the screening platform and threshold checks
-// (not yet by this API).
+// camelCase, without secrets; threshold events (quota, credits, seats, expiring
+// keys) carry the figures that crossed the line. Notification channels can
+// subscribe to every type: `NotificationEvent` has a value of the same name and
+// wire name for each (and four more the screening platform writes).
 type EventType string
 
 const (
@@ -816,6 +825,22 @@ const (
 	EventTypeWebhookEndpointDisabled EventType = "WEBHOOK_ENDPOINT_DISABLED"
 	// `webhook_endpoint.enabled`: enableWebhookEndpoint enabled the endpoint again. Payload: as for `webhook_endpoint.disabled` (`webhookDisabledAt` null).
 	EventTypeWebhookEndpointEnabled EventType = "WEBHOOK_ENDPOINT_ENABLED"
+	// `quota.threshold`: a recordUsage batch brought this month's interactions (UTC calendar month) to 80 % or more of the plan's `interactionsPerMonth`; once per month. Payload: `tenantId`, `metric` (`interactions`), `planId`, `used`, `limit`, `percent` (used × 100 / limit, rounded down), `threshold` (80), `period` (`2026-11`).
+	EventTypeQuotaThreshold EventType = "QUOTA_THRESHOLD"
+	// `quota.exceeded`: a recordUsage batch brought this month's interactions to 100 % or more of the plan's `interactionsPerMonth` (further interactions use credits or are refused); once per month. Payload: as for `quota.threshold`, with `threshold` 100.
+	EventTypeQuotaExceeded EventType = "QUOTA_EXCEEDED"
+	// `credits.low`: a recordUsage batch that used credits left fewer than 10 % of the credits granted (unexpired grants); once until a grant brings them back to 10 % or more. Payload: `tenantId`, `remaining`, `granted`, `percent` (remaining × 100 / granted, rounded down), `threshold` (10).
+	EventTypeCreditsLow EventType = "CREDITS_LOW"
+	// `watchlist.seats_low`: the monitored subjects (reported by the screening service) or updateWatchlistSeats left fewer than 10 % of the watchlist seats free; once until they are back at 10 % or more. Payload: `tenantId`, `availableSeats`, `activeSubjects`, `remaining`, `percent`, `threshold` (10).
+	EventTypeWatchlistSeatsLow EventType = "WATCHLIST_SEATS_LOW"
+	// `api_key.expiring`: an unrevoked API key expires within 7 days (the hourly job looks); once per key. Payload: the key, as for `api_key.created`, with `tenantId` and `expiresInHours`.
+	EventTypeAPIKeyExpiring EventType = "API_KEY_EXPIRING"
+	// `sso.test_failed`: testSso found the identity provider not working (status ERROR); every failed test, next to `sso.tested`. Payload: `tenantId`, `status`, `lastTestAt`, `lastTestResult`, `lastTestError`, `version` (of the configuration tested).
+	EventTypeSsoTestFailed EventType = "SSO_TEST_FAILED"
+	// `plan_change.scheduled`: changePlan scheduled a plan change for a later date (a downgrade waits for the next billing date). Payload: `tenantId`, `previousPlanId` (current), `planId` (scheduled), `effectiveDate`, `requestedAt`, `requestedBy`.
+	EventTypePlanChangeScheduled EventType = "PLAN_CHANGE_SCHEDULED"
+	// `plan_change.applied`: a plan change took effect: changePlan effective today, or the job applying scheduled changes on their date (actor `system`). Payload: `tenantId`, `previousPlanId`, `planId` (now current), `effectiveDate`, `requestedAt`, `requestedBy`.
+	EventTypePlanChangeApplied EventType = "PLAN_CHANGE_APPLIED"
 )
 
 var AllEventType = []EventType{
@@ -845,11 +870,19 @@ var AllEventType = []EventType{
 	EventTypeUsageRecorded,
 	EventTypeWebhookEndpointDisabled,
 	EventTypeWebhookEndpointEnabled,
+	EventTypeQuotaThreshold,
+	EventTypeQuotaExceeded,
+	EventTypeCreditsLow,
+	EventTypeWatchlistSeatsLow,
+	EventTypeAPIKeyExpiring,
+	EventTypeSsoTestFailed,
+	EventTypePlanChangeScheduled,
+	EventTypePlanChangeApplied,
 }
 
 func (e EventType) IsValid() bool {
 	switch e {
-	case EventTypeTenantCreated, EventTypeTenantUpdated, EventTypeTenantSuspended, EventTypeTenantDeleted, EventTypeTenantRestored, EventTypeSettingsUpdated, EventTypeAPIKeyCreated, EventTypeAPIKeyUpdated, EventTypeAPIKeyRevoked, EventTypeSsoUpdated, EventTypeSsoTested, EventTypeNotificationChannelsUpdated, EventTypeKeywordsUpdated, EventTypeIndustriesUpdated, EventTypeRiskMatrixUpdated, EventTypeWebsiteConfigUpdated, EventTypeWatchlistUpdated, EventTypeSubscriptionChanged, EventTypeBillingUpdated, EventTypeInvoiceIssued, EventTypeInvoicePaid, EventTypeInvoiceVoided, EventTypeCreditsGranted, EventTypeUsageRecorded, EventTypeWebhookEndpointDisabled, EventTypeWebhookEndpointEnabled:
+	case EventTypeTenantCreated, EventTypeTenantUpdated, EventTypeTenantSuspended, EventTypeTenantDeleted, EventTypeTenantRestored, EventTypeSettingsUpdated, EventTypeAPIKeyCreated, EventTypeAPIKeyUpdated, EventTypeAPIKeyRevoked, EventTypeSsoUpdated, EventTypeSsoTested, EventTypeNotificationChannelsUpdated, EventTypeKeywordsUpdated, EventTypeIndustriesUpdated, EventTypeRiskMatrixUpdated, EventTypeWebsiteConfigUpdated, EventTypeWatchlistUpdated, EventTypeSubscriptionChanged, EventTypeBillingUpdated, EventTypeInvoiceIssued, EventTypeInvoicePaid, EventTypeInvoiceVoided, EventTypeCreditsGranted, EventTypeUsageRecorded, EventTypeWebhookEndpointDisabled, EventTypeWebhookEndpointEnabled, EventTypeQuotaThreshold, EventTypeQuotaExceeded, EventTypeCreditsLow, EventTypeWatchlistSeatsLow, EventTypeAPIKeyExpiring, EventTypeSsoTestFailed, EventTypePlanChangeScheduled, EventTypePlanChangeApplied:
 		return true
 	}
 	return false

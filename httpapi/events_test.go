@@ -177,9 +177,22 @@ func TestEventsWrittenWithTheChange(t *testing.T) {
 	t.Run("OK/changePlan", func(t *testing.T) {
 		e := e.withT(t)
 		e.mustGQL(testAdminSecret, `mutation($id: ID!) { changePlan(input: {tenantId: $id, plan: "enterprise"}) { plan { id } } }`, map[string]any{"id": id}, nil)
-		p := onlyEvent(t, e, id, "changePlan", "SUBSCRIPTION_CHANGED")
+		// Two types: the subscription, and the plan change applied at once.
+		got := map[string]eventNode{}
+		for _, ev := range e.eventsOf(id, "changePlan") {
+			got[ev.Type] = ev
+		}
+		if len(got) != 2 || got["SUBSCRIPTION_CHANGED"].ID == "" || got["PLAN_CHANGE_APPLIED"].ID == "" {
+			t.Fatalf("changePlan wrote %+v, want SUBSCRIPTION_CHANGED and PLAN_CHANGE_APPLIED", got)
+		}
+		var p, applied map[string]any
+		_ = json.Unmarshal([]byte(got["SUBSCRIPTION_CHANGED"].Payload), &p)
+		_ = json.Unmarshal([]byte(got["PLAN_CHANGE_APPLIED"].Payload), &applied)
 		if p["tenantId"] != id || p["planId"] != "enterprise" {
 			t.Errorf("payload = %v, want the subscription on enterprise", p)
+		}
+		if applied["planId"] != "enterprise" || applied["previousPlanId"] != "professional" {
+			t.Errorf("plan_change.applied payload = %v", applied)
 		}
 	})
 	t.Run("OK/idsSortByTime", func(t *testing.T) {

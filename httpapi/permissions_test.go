@@ -600,6 +600,7 @@ func permissionCases() []permCase {
 	cases = append(cases, eventPermissionCases()...)    // events_test.go
 	cases = append(cases, emailPermissionCases()...)    // email_test.go
 	cases = append(cases, deliveryPermissionCases()...) // delivery_test.go
+	cases = append(cases, replayPermissionCases()...)   // thresholds_test.go
 	return cases
 }
 

@@ -42,6 +42,19 @@ func (r *mutationResolver) EnableWebhookEndpoint(ctx context.Context, input grap
 	return &graph.EnableWebhookEndpointPayload{NotificationChannels: c, Tenant: newTenantNode(ctx, t)}, nil
 }
 
+// ReplayEvents is the resolver for the replayEvents field.
+func (r *mutationResolver) ReplayEvents(ctx context.Context, input graph.ReplayEventsInput) (*tenant.ReplayResult, error) {
+	id, err := tenant.ActorFrom(ctx).TargetTenant(input.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	q := tenant.ReplayQuery{Since: input.Since}
+	for _, t := range input.Types {
+		q.Types = append(q.Types, WireType(t))
+	}
+	return r.Store.ReplayEvents(ctx, id, q)
+}
+
 // WebhookDeliveries is the resolver for the webhookDeliveries field.
 func (r *tenantResolver) WebhookDeliveries(ctx context.Context, obj *node.Tenant, first *int, after *string, filter *graph.WebhookDeliveryFilter) (*tenant.DeliveryPage, error) {
 	q := tenant.DeliveryQuery{First: 20, After: deref(after)}

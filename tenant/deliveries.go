@@ -153,3 +153,31 @@ func WireTypes() (names, wires []string) {
 	}
 	return names, wires
 }
+
+// MaxReplayEvents bounds replayEvents: a replay that would queue more
+// events is refused (narrow it with a later since or fewer types).
+const MaxReplayEvents = 1000
+
+// ReplayQuery is which events of a tenant's log replayEvents queues again.
+type ReplayQuery struct {
+	Since time.Time
+	Types []string // wire names; empty: every type
+}
+
+// Validate checks the types filter (at most 50, like an event filter).
+func (q *ReplayQuery) Validate() error {
+	if n := len(q.Types); n > maxEventFilterTypes {
+		return Invalid("types", "types takes at most %d types, got %d", maxEventFilterTypes, n)
+	}
+	return nil
+}
+
+// ReplayResult is what replayEvents did.
+type ReplayResult struct {
+	TenantID string
+	// Queued is how many new deliveries were queued.
+	Queued int `db:"queued"`
+	// Skipped is how many of the matching events already had a delivery to
+	// the webhookUrl waiting for its first attempt (not queued again).
+	Skipped int `db:"skipped"`
+}

@@ -14,12 +14,14 @@ import (
 	"time"
 )
 
-// NotificationEvent is something the screening platform tells a tenant
-// about, by email and webhook. The GraphQL enum NotificationEvent maps onto
-// these values.
+// NotificationEvent is something a tenant is told about, by email and
+// webhook: every event type of the event log (EventType, by the same name
+// and wire name), and four the screening platform writes. The GraphQL enum
+// NotificationEvent maps onto these values.
 type NotificationEvent string
 
-// The events a tenant can subscribe to.
+// The events a tenant could subscribe to first (the others are named by
+// the catalog below only).
 const (
 	EventScreeningCompleted     NotificationEvent = "SCREENING_COMPLETED"
 	EventWebValidationCompleted NotificationEvent = "WEB_VALIDATION_COMPLETED"
@@ -32,31 +34,81 @@ const (
 	EventInvoiceIssued          NotificationEvent = "INVOICE_ISSUED"
 )
 
-// AllNotificationEvents lists every event, in the order the schema shows them.
-var AllNotificationEvents = []NotificationEvent{
-	EventScreeningCompleted, EventWebValidationCompleted, EventRiskAlert,
-	EventWatchlistMatch, EventWatchlistSeatsLow,
-	EventCreditsLow, EventQuotaExceeded, EventSubscriptionChanged, EventInvoiceIssued,
+// notificationCatalog is every event with its wire name, in the order the
+// schema shows them: the first nine, then the rest of the EventType
+// catalog in its order (a test checks each EventType is here, with the
+// same wire name).
+var notificationCatalog = []struct {
+	Event NotificationEvent
+	Wire  string
+}{
+	{EventScreeningCompleted, "screening.completed"},
+	{EventWebValidationCompleted, "web_validation.completed"},
+	{EventRiskAlert, "risk.alert"},
+	{EventWatchlistMatch, "watchlist.match"},
+	{EventWatchlistSeatsLow, TypeWatchlistSeatsLow},
+	{EventCreditsLow, TypeCreditsLow},
+	{EventQuotaExceeded, TypeQuotaExceeded},
+	{EventSubscriptionChanged, "subscription.changed"},
+	{EventInvoiceIssued, "invoice.issued"},
+	{"TENANT_CREATED", "tenant.created"},
+	{"TENANT_UPDATED", "tenant.updated"},
+	{"TENANT_SUSPENDED", "tenant.suspended"},
+	{"TENANT_DELETED", "tenant.deleted"},
+	{"TENANT_RESTORED", "tenant.restored"},
+	{"SETTINGS_UPDATED", "settings.updated"},
+	{"API_KEY_CREATED", "api_key.created"},
+	{"API_KEY_UPDATED", "api_key.updated"},
+	{"API_KEY_REVOKED", "api_key.revoked"},
+	{"SSO_UPDATED", "sso.updated"},
+	{"SSO_TESTED", "sso.tested"},
+	{"NOTIFICATION_CHANNELS_UPDATED", "notification_channels.updated"},
+	{"KEYWORDS_UPDATED", "keywords.updated"},
+	{"INDUSTRIES_UPDATED", "industries.updated"},
+	{"RISK_MATRIX_UPDATED", "risk_matrix.updated"},
+	{"WEBSITE_CONFIG_UPDATED", "website_config.updated"},
+	{"WATCHLIST_UPDATED", "watchlist.updated"},
+	{"BILLING_UPDATED", "billing.updated"},
+	{"INVOICE_PAID", "invoice.paid"},
+	{"INVOICE_VOIDED", "invoice.voided"},
+	{"CREDITS_GRANTED", "credits.granted"},
+	{"USAGE_RECORDED", "usage.recorded"},
+	{"QUOTA_THRESHOLD", TypeQuotaThreshold},
+	{"API_KEY_EXPIRING", TypeAPIKeyExpiring},
+	{"SSO_TEST_FAILED", TypeSSOTestFailed},
+	{"PLAN_CHANGE_SCHEDULED", TypePlanChangeScheduled},
+	{"PLAN_CHANGE_APPLIED", TypePlanChangeApplied},
+	{"WEBHOOK_ENDPOINT_DISABLED", "webhook_endpoint.disabled"},
+	{"WEBHOOK_ENDPOINT_ENABLED", "webhook_endpoint.enabled"},
 }
+
+// AllNotificationEvents lists every event, in the order the schema shows them.
+var AllNotificationEvents = func() []NotificationEvent {
+	out := make([]NotificationEvent, len(notificationCatalog))
+	for i, c := range notificationCatalog {
+		out[i] = c.Event
+	}
+	return out
+}()
+
+// PlatformEvents are the events the screening platform writes, not this
+// API's event log.
+var PlatformEvents = []NotificationEvent{EventScreeningCompleted, EventWebValidationCompleted, EventRiskAlert, EventWatchlistMatch}
 
 // Valid reports whether e is a known event.
 func (e NotificationEvent) Valid() bool { _, ok := eventTypes[e]; return ok }
 
 // Type is the event's `type` in webhook payloads, Standard Webhooks style
-// (SCREENING_COMPLETED -> "screening.completed").
+// (SCREENING_COMPLETED -> "screening.completed"); "" for an unknown event.
 func (e NotificationEvent) Type() string { return eventTypes[e] }
 
-var eventTypes = map[NotificationEvent]string{
-	EventScreeningCompleted:     "screening.completed",
-	EventWebValidationCompleted: "web_validation.completed",
-	EventRiskAlert:              "risk.alert",
-	EventWatchlistMatch:         "watchlist.match",
-	EventWatchlistSeatsLow:      "watchlist.seats_low",
-	EventCreditsLow:             "credits.low",
-	EventQuotaExceeded:          "quota.exceeded",
-	EventSubscriptionChanged:    "subscription.changed",
-	EventInvoiceIssued:          "invoice.issued",
-}
+var eventTypes = func() map[NotificationEvent]string {
+	m := make(map[NotificationEvent]string, len(notificationCatalog))
+	for _, c := range notificationCatalog {
+		m[c.Event] = c.Wire
+	}
+	return m
+}()
 
 // TestWebhookType is the `type` of the event sendTestWebhook delivers.
 const TestWebhookType = "webhook.test"
