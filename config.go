@@ -45,6 +45,7 @@ type config struct {
 	WebhookWorkers   int // WEBHOOK_WORKERS: webhook attempts in flight per instance
 	WebhookPerURL    int // WEBHOOK_CONCURRENCY_PER_ENDPOINT
 	WebhookTimeout   time.Duration
+	LivePerCred      int // LIVE_SUBSCRIPTIONS_PER_CREDENTIAL
 }
 
 // minAdminSecret is the shortest ADMIN_SECRET accepted: it guards every tenant.
@@ -157,6 +158,8 @@ func settings(c *config) []setting {
 			meaning: "Webhook delivery attempts in flight at once per endpoint URL in each instance, so one slow endpoint cannot take the whole pool."},
 		{name: "WEBHOOK_TIMEOUT", def: "10s", val: duration(&c.WebhookTimeout, time.Second, 5*time.Minute, "", "10s"),
 			meaning: "How long one webhook delivery attempt may take, connection to the end of the response; a slower endpoint's attempt fails and is retried."},
+		{name: "LIVE_SUBSCRIPTIONS_PER_CREDENTIAL", def: "10", val: number(&c.LivePerCred, 1, 10000, "subscriptions"),
+			meaning: "Live subscriptions (`tenantEvents`, `tenantUpdated`; docs/events.md) one credential may hold open at once in each instance, over websockets and SSE together; one more answers `RATE_LIMITED`."},
 		{name: "INTROSPECTION", def: string(httpapi.IntrospectionAll), val: introspection(&c.Introspection),
 			meaning: "Who may query `__schema` and `__type`: `all`; `authenticated` (an API key or the admin secret; anonymous callers get `INTROSPECTION_DISABLED` with a message saying to authenticate); `off` (everyone refused, GraphiQL off with 404). `__typename` always works. **Production: `authenticated`**, so typed-client generators work with a key while the schema is not shown to everyone. Introspection is priced in `QUERY_MAX_COST` and `QUERY_MAX_DEPTH` in every mode (see Query limits)."},
 		{name: "INTROSPECTION_ENABLED", defNote: "unset", olderFormOf: "INTROSPECTION", val: introspectionEnabled(&c.Introspection),
