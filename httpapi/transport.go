@@ -276,7 +276,8 @@ func truncate(s string, n int) string {
 // GraphQL-over-SSE "distinct connections" mode): a next event per
 // response, then complete. A subscription's credential is checked again
 // every recheck interval, as over a websocket: once it no longer holds, a
-// last next event carries the FORBIDDEN (or UNAUTHENTICATED) error and the
+// last next event carries the UNAUTHENTICATED (a key revoked or expired)
+// or FORBIDDEN (a tenant suspended, an address off the allowlist) error and the
 // stream ends.
 func (t graphqlTransport) serveEventStream(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, rc *graphql.OperationContext) {
 	h := w.Header()
@@ -309,7 +310,7 @@ func (t graphqlTransport) serveEventStream(w http.ResponseWriter, r *http.Reques
 			code := "FORBIDDEN"
 			msg := "Forbidden"
 			if te, ok := errors.AsType[*tenant.Error](err); ok {
-				msg = "Forbidden: " + te.Message
+				msg = te.Message
 				if te.Code == tenant.EUNAUTHENTICATED {
 					code = "UNAUTHENTICATED"
 				}

@@ -245,3 +245,10 @@ func (s *Sub) Close() {
 		delete(h.perCr, s.cred)
 	}
 }
+
+// Count is how many subscribers tenantID has in this instance.
+func (h *Hub) Count(tenantID string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.subs[tenantID])
+}
