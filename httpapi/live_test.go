@@ -425,4 +425,3 @@ func TestEventsListenRefusedKey(t *testing.T) {
 		t.Fatalf("got %v, want ErrRefused", err)
 	}
 }
-
