@@ -52,6 +52,7 @@ type config struct {
 	MailFrom         string
 	MailDir          string
 	PublicBaseURL    string // for links in email; "" = none
+	LivePerCred      int // LIVE_SUBSCRIPTIONS_PER_CREDENTIAL
 }
 
 // minAdminSecret is the shortest ADMIN_SECRET accepted: it guards every tenant.
@@ -174,6 +175,8 @@ func settings(c *config) []setting {
 			meaning: "Where email goes as `<event id>-<n>.eml` files while SMTP_URL is unset (`make run`); each file written is logged with its path. Open one with any mail client."},
 		{name: "PUBLIC_BASE_URL", defNote: "unset (no links; `make run` sets `http://localhost:$PORT`)", val: publicBaseURL(&c.PublicBaseURL),
 			meaning: "This API's base URL as people reach it, for links in notification email (an invoice's PDF)."},
+		{name: "LIVE_SUBSCRIPTIONS_PER_CREDENTIAL", def: "10", val: number(&c.LivePerCred, 1, 10000, "subscriptions"),
+			meaning: "Live subscriptions (`tenantEvents`, `tenantUpdated`; docs/events.md) one credential may hold open at once in each instance, over websockets and SSE together; one more answers `RATE_LIMITED`."},
 		{name: "INTROSPECTION", def: string(httpapi.IntrospectionAll), val: introspection(&c.Introspection),
 			meaning: "Who may query `__schema` and `__type`: `all`; `authenticated` (an API key or the admin secret; anonymous callers get `INTROSPECTION_DISABLED` with a message saying to authenticate); `off` (everyone refused, GraphiQL off with 404). `__typename` always works. **Production: `authenticated`**, so typed-client generators work with a key while the schema is not shown to everyone. Introspection is priced in `QUERY_MAX_COST` and `QUERY_MAX_DEPTH` in every mode (see Query limits)."},
 		{name: "INTROSPECTION_ENABLED", defNote: "unset", olderFormOf: "INTROSPECTION", val: introspectionEnabled(&c.Introspection),

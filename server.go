@@ -3,11 +3,15 @@
 //	tenantapi [serve] [-seed-demo] [-demo-key-file FILE]   serve the API (default)
 //	tenantapi migrate                                      apply migrations and exit
 //	tenantapi bill [-period YYYY-MM]                       run billing for a month (default: the current one, UTC)
+//	tenantapi events listen --forward-to URL [--types T,…] [--secret whsec_…]
+//	                                                       forward the tenant's events, signed, to a local receiver
+//	                                                       (TENANTAPI_API_KEY, TENANTAPI_URL; no database)
 //
 // Configuration comes from the environment; see docs/configuration.md.
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -30,6 +34,8 @@ import (
 	"tenantapi/httpapi"
 	"tenantapi/keyring"
 	"tenantapi/mail"
+	"tenantapi/listen"
+	"tenantapi/live"
 	"tenantapi/ratelimit"
 	"tenantapi/tenant"
 	"tenantapi/webhook"
@@ -93,6 +99,11 @@ func run(args []string) error {
 	cmd := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
+	}
+	if cmd == "events" {
+		// A client of the API: it needs neither the configuration of a
+		// server nor a database.
+		return eventsCommand(args, os.Getenv)
 	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	seedDemo := fs.Bool("seed-demo", false, "create the demo tenant (ACME Corporation) if missing and print a demo API key")
@@ -170,15 +181,30 @@ func run(args []string) error {
 	} else {
 		log.Info("notification email", "via", mailer.Where())
 	}
+	worker := delivery.New(store, webhook.NewSender(egress.New(egress.Options{AllowPrivate: cfg.EgressPrivate, Timeout: cfg.WebhookTimeout})), delivery.Config{
+		Workers: cfg.WebhookWorkers, PerEndpoint: cfg.WebhookPerURL, Timeout: cfg.WebhookTimeout, Jitter: 0.1, Log: log,
+		Mail: mailer, BaseURL: cfg.PublicBaseURL, DisableAfter: cfg.WebhookDisable,
+	})
 	deliveryDone := make(chan struct{})
 	go func() {
 		defer close(deliveryDone)
-		delivery.New(store, webhook.NewSender(egress.New(egress.Options{AllowPrivate: cfg.EgressPrivate, Timeout: cfg.WebhookTimeout})), delivery.Config{
-			Workers: cfg.WebhookWorkers, PerEndpoint: cfg.WebhookPerURL, Timeout: cfg.WebhookTimeout, Jitter: 0.1, Log: log,
-			Mail: mailer, BaseURL: cfg.PublicBaseURL, DisableAfter: cfg.WebhookDisable,
-		}).Run(tickCtx)
+		worker.Run(tickCtx)
 	}()
 	defer func() { stopTicker(); <-deliveryDone }()
+
+	// Live subscriptions: one LISTEN connection per instance (live/). Every
+	// event notification also wakes the webhook worker, so a delivery
+	// starts at commit rather than at the worker's next poll (its poll
+	// stays the fallback).
+	hub := live.New(cfg.DatabaseURL, live.Options{PerCredential: cfg.LivePerCred, OnEvent: worker.Wake, Log: log})
+	hubDone := make(chan struct{})
+	go func() {
+		defer close(hubDone)
+		if err := hub.Run(tickCtx); err != nil {
+			log.Error("live subscriptions: cannot listen for events; subscriptions will receive none", "err", err)
+		}
+	}()
+	defer func() { stopTicker(); <-hubDone }()
 
 	limiter, closeLimiter, err := openRateLimiter(ctx, cfg, log)
 	if err != nil {
@@ -202,7 +228,7 @@ func run(args []string) error {
 			RateLimiter:    limiter, AnonymousPerMinute: cfg.AnonymousPerMin, FailedAuthPerMinute: cfg.FailedAuthPerMin,
 			Limits: cfg.Limits, MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout,
 			Introspection: cfg.Introspection, DisableFieldSuggestions: !cfg.Suggestions,
-			SSOLoginBase: cfg.SSOLoginBase, MaxActiveAPIKeys: cfg.MaxActiveKeys,
+			SSOLoginBase: cfg.SSOLoginBase, MaxActiveAPIKeys: cfg.MaxActiveKeys, Live: hub,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -377,4 +403,29 @@ func purgeExpired(ctx context.Context, store *db.Store, log *slog.Logger, interv
 		case <-t.C:
 		}
 	}
+}
+
+// eventsCommand runs `tenantapi events listen`: it follows the tenant of
+// TENANTAPI_API_KEY through the API at TENANTAPI_URL and forwards each
+// event, signed, to --forward-to (listen/), until interrupted.
+func eventsCommand(args []string, getenv func(string) string) error {
+	if len(args) == 0 || args[0] != "listen" {
+		return errors.New("usage: tenantapi events listen --forward-to URL [--types T1,T2] [--secret whsec_...]")
+	}
+	fs := flag.NewFlagSet("events listen", flag.ContinueOnError)
+	forward := fs.String("forward-to", "", "the URL to POST each event to, e.g. http://localhost:3000/webhooks (required; plain http for this machine only)")
+	types := fs.String("types", "", "only these event types, comma-separated wire names (subscription.changed) or enum names (SUBSCRIPTION_CHANGED); default every type")
+	secret := fs.String("secret", "", "the whsec_ secret to sign with; default a new one per session, printed on start")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *forward == "" {
+		return errors.New("events listen: --forward-to is required, e.g. --forward-to http://localhost:3000/webhooks")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	return listen.Run(ctx, listen.Options{
+		API: cmp.Or(getenv("TENANTAPI_URL"), "http://localhost:8080"), APIKey: getenv("TENANTAPI_API_KEY"),
+		ForwardTo: *forward, Types: listen.ParseTypes(*types), Secret: *secret, Out: os.Stdout,
+	})
 }

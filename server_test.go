@@ -136,7 +136,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		StatementTime: 10 * time.Second, DBPrepare: true, Introspection: httpapi.IntrospectionAll, Suggestions: true, SSOLoginBase: tenant.DefaultSSOLoginBase,
 		MaxActiveKeys: tenant.DefaultMaxActiveAPIKeys, EventRetention: 30 * 24 * time.Hour,
 		WebhookWorkers: 8, WebhookPerURL: 2, WebhookTimeout: 10 * time.Second,
-		WebhookDisable: 5 * 24 * time.Hour, MailFrom: defaultMailFrom, MailDir: ".data/mail"}
+		WebhookDisable: 5 * 24 * time.Hour, MailFrom: defaultMailFrom, MailDir: ".data/mail", LivePerCred: 10}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", got, want)
 	}
@@ -236,8 +236,10 @@ func TestConfigTableMatchesDocs(t *testing.T) {
 // envNotConfig are the variables the repository reads that are not the
 // server's configuration, with why.
 var envNotConfig = map[string]string{
-	"CI":              "set by CI systems; only skips a browser test there",
-	"BENCH_ADMIN_URL": "the benchmark tools' own (bench/cmd/seed, bench/cmd/load: their -url flag's default)",
+	"CI":                "set by CI systems; only skips a browser test there",
+	"BENCH_ADMIN_URL":   "the benchmark tools' own (bench/cmd/seed, bench/cmd/load: their -url flag's default)",
+	"TENANTAPI_URL":     "the `events listen` client's: the API it connects to (docs/events.md, Developing a receiver)",
+	"TENANTAPI_API_KEY": "the `events listen` client's: the tenant's API key it subscribes with",
 }
 
 // TestConfigDeclaresEveryVariable: every environment variable named in a
@@ -444,5 +446,34 @@ func TestTuneGC(t *testing.T) {
 	env := map[string]string{"GOGC": "77", "GOMEMLIMIT": "1GiB"}
 	if g, m := tuneGC(func(k string) string { return env[k] }); g != 77 || m != 1<<30 {
 		t.Errorf("with GOGC and GOMEMLIMIT set: GOGC %d, GOMEMLIMIT %d", g, m)
+	}
+}
+
+// TestEventsListenNeedsNoDatabase: `events listen` is a client of the
+// API: it runs before the server's configuration is read, so a missing
+// DATABASE_URL is never its error; its own flags are checked.
+func TestEventsListenNeedsNoDatabase(t *testing.T) {
+	t.Setenv("DATABASE_URL", "")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"ErrNoForwardTo", []string{"events", "listen"}, "--forward-to is required"},
+		{"ErrNoKey", []string{"events", "listen", "--forward-to", "http://localhost:3000/webhooks"}, "TENANTAPI_API_KEY"},
+		{"ErrPublicHTTP", []string{"events", "listen", "--forward-to", "http://example.com/webhooks"}, "this machine only"},
+		{"ErrUsage", []string{"events"}, "usage: tenantapi events listen"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.name == "ErrPublicHTTP" {
+				t.Setenv("TENANTAPI_API_KEY", "tnt_x")
+			} else {
+				t.Setenv("TENANTAPI_API_KEY", "")
+			}
+			err := run(tc.args)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "DATABASE_URL") {
+				t.Fatalf("got %v, want an error naming %q", err, tc.want)
+			}
+		})
 	}
 }

@@ -151,6 +151,15 @@ func (w *Worker) Run(ctx context.Context) {
 	}
 }
 
+// Wake makes the worker look for new events now rather than at its next
+// poll; it never blocks (server.go calls it on every event notification).
+func (w *Worker) Wake() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
 // claim leases as many due deliveries as the pool has room for and starts
 // an attempt of each.
 func (w *Worker) claim(ctx context.Context, wg *sync.WaitGroup) {
@@ -205,15 +214,6 @@ func (w *Worker) claim(ctx context.Context, wg *sync.WaitGroup) {
 			}
 		}()
 	}
-}
-
-// message is the body of a delivery: the event in the shape receivers get.
-type message struct {
-	ID         string          `json:"id"`
-	Type       string          `json:"type"`
-	TenantID   string          `json:"tenantId"`
-	OccurredAt time.Time       `json:"occurredAt"`
-	Data       json.RawMessage `json:"data"`
 }
 
 // attempt makes one attempt of d and records it. It runs to completion
@@ -277,7 +277,7 @@ func (w *Worker) webhook(ctx context.Context, d *tenant.DueDelivery, o *db.Attem
 			o.Error = "internal error loading the signing secrets; the attempt will be retried"
 		}
 	} else {
-		body, _ := json.Marshal(message{ID: d.EventID, Type: d.EventType, TenantID: d.TenantID, OccurredAt: d.OccurredAt.UTC(), Data: d.Payload})
+		body, _ := json.Marshal(webhook.Message{ID: d.EventID, Type: d.EventType, TenantID: d.TenantID, OccurredAt: d.OccurredAt.UTC(), Data: d.Payload})
 		actx, cancel := context.WithTimeout(ctx, w.cfg.Timeout)
 		res, err := w.sender.Deliver(actx, d.URL, target.Secrets, d.EventID, body)
 		cancel()

@@ -40,6 +40,7 @@ type ResolverRoot interface {
 	Plan() PlanResolver
 	Query() QueryResolver
 	SsoConfig() SsoConfigResolver
+	Subscription() SubscriptionResolver
 	Tenant() TenantResolver
 	TenantConnection() TenantConnectionResolver
 	WebhookDelivery() WebhookDeliveryResolver
@@ -496,6 +497,11 @@ type ComplexityRoot struct {
 		UniqueUsers       func(childComplexity int) int
 	}
 
+	Subscription struct {
+		TenantEvents  func(childComplexity int, tenantID *string, types []EventType) int
+		TenantUpdated func(childComplexity int, tenantID *string) int
+	}
+
 	SubscriptionRemaining struct {
 		Interactions func(childComplexity int) int
 		Policies     func(childComplexity int) int
@@ -776,6 +782,10 @@ type QueryResolver interface {
 }
 type SsoConfigResolver interface {
 	LoginURL(ctx context.Context, obj *tenant.SSOConfig) (*string, error)
+}
+type SubscriptionResolver interface {
+	TenantEvents(ctx context.Context, tenantID *string, types []EventType) (<-chan *tenant.Event, error)
+	TenantUpdated(ctx context.Context, tenantID *string) (<-chan *node.Tenant, error)
 }
 type TenantResolver interface {
 	APIKeys(ctx context.Context, obj *node.Tenant, first *int, after *string, includeRevoked *bool) (*APIKeyConnection, error)
@@ -2714,6 +2724,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StatsSummary.UniqueUsers(childComplexity), true
 
+	case "Subscription.tenantEvents":
+		if e.ComplexityRoot.Subscription.TenantEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_tenantEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.TenantEvents(childComplexity, args["tenantId"].(*string), args["types"].([]EventType)), true
+	case "Subscription.tenantUpdated":
+		if e.ComplexityRoot.Subscription.TenantUpdated == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_tenantUpdated_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.TenantUpdated(childComplexity, args["tenantId"].(*string)), true
+
 	case "SubscriptionRemaining.interactions":
 		if e.ComplexityRoot.SubscriptionRemaining.Interactions == nil {
 			break
@@ -3607,6 +3640,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithUnmarshalerMap(ctx, inputUnmarshalMap)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -5295,6 +5345,45 @@ type TestSsoPayload {
   result: SsoTestResult!
   "Why it failed, null on success (the same text as ` + "`" + `sso.lastTestError` + "`" + `)."
   error: String
+}
+`, BuiltIn: false},
+	{Name: "../schema/subscriptions.graphqls", Input: `"""
+Live subscriptions, for dashboards (docs/events.md: Live subscriptions).
+Served over websockets (the graphql-transport-ws protocol) and over
+Server-Sent Events (POST /graphql with ` + "`" + `Accept: text/event-stream` + "`" + `), with the
+same authentication, permissions and document limits as queries. Events are
+sent as their transactions commit, whichever instance of the API made the
+change. The credential is checked again every few seconds while a
+subscription runs: once it no longer holds (the key revoked or expired, the
+tenant suspended), the websocket is closed with 4403 and the event stream
+ends. One credential holds at most LIVE_SUBSCRIPTIONS_PER_CREDENTIAL
+subscriptions at once per server instance (default 10); one more answers
+RATE_LIMITED.
+"""
+type Subscription {
+  """
+  The tenant's events as they commit, oldest first (the same ` + "`" + `Event` + "`" + ` as
+  ` + "`" + `Tenant.events` + "`" + ` and a webhook delivery's body). Starts with the events
+  committed after the subscription began. Needs EVENTS_READ; another
+  tenant needs TENANT_MANAGE and otherwise answers NOT_FOUND.
+  """
+  tenantEvents(
+    "The tenant whose events to stream. Default: the caller's own. The admin secret must name one."
+    tenantId: ID
+    "Only events of these types, at most 50. Default: every type."
+    types: [EventType!]
+  ): Event! @hasPermission(perm: EVENTS_READ)
+
+  """
+  The tenant, sent again after each of its events commits, so a dashboard
+  re-renders whatever it selected (its fields need their own permissions,
+  as in a query). Needs TENANT_READ; another tenant needs TENANT_MANAGE and
+  otherwise answers NOT_FOUND.
+  """
+  tenantUpdated(
+    "The tenant to watch. Default: the caller's own. The admin secret must name one."
+    tenantId: ID
+  ): Tenant! @hasPermission(perm: TENANT_READ)
 }
 `, BuiltIn: false},
 	{Name: "../schema/tenant.graphqls", Input: `"A customer organization and everything it configures and uses."
@@ -7874,6 +7963,42 @@ func (ec *executionContext) field_Query_tenants_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["filter"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_tenantEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "tenantId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tenantId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "types",
+		func(ctx context.Context, v any) ([]EventType, error) {
+			return ec.unmarshalOEventType2ᚕtenantapiᚋgraphᚐEventTypeᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["types"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_tenantUpdated_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "tenantId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tenantId"] = arg0
 	return args, nil
 }
 
@@ -16498,6 +16623,130 @@ func (ec *executionContext) _StatsSummary_highRisk(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_StatsSummary_highRisk(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("StatsSummary", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Subscription_tenantEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_tenantEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().TenantEvents(ctx, fc.Args["tenantId"].(*string), fc.Args["types"].([]EventType))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "EVENTS_READ")
+				if err != nil {
+					var zeroVal *tenant.Event
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *tenant.Event
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Event) graphql.Marshaler {
+			return ec.marshalNEvent2ᚖtenantapiᚋtenantᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_tenantEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Event(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_tenantEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_tenantUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_tenantUpdated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().TenantUpdated(ctx, fc.Args["tenantId"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "TENANT_READ")
+				if err != nil {
+					var zeroVal *node.Tenant
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *node.Tenant
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *node.Tenant) graphql.Marshaler {
+			return ec.marshalNTenant2ᚖtenantapiᚋnodeᚐTenant(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_tenantUpdated(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Tenant(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_tenantUpdated_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _SubscriptionRemaining_users(ctx context.Context, field graphql.CollectedField, obj *tenant.Remaining) (ret graphql.Marshaler) {
@@ -27220,6 +27469,28 @@ func (ec *executionContext) _StatsSummary(ctx context.Context, sel ast.Selection
 	})
 
 	return out
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "tenantEvents":
+		return ec._Subscription_tenantEvents(ctx, fields[0])
+	case "tenantUpdated":
+		return ec._Subscription_tenantUpdated(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
 }
 
 var subscriptionRemainingImplementors = []string{"SubscriptionRemaining"}

@@ -480,6 +480,20 @@ type SsoProviderInput struct {
 	EntraID *EntraIDSsoInput `json:"entraId,omitempty"`
 }
 
+// Live subscriptions, for dashboards (docs/events.md: Live subscriptions).
+// Served over websockets (the graphql-transport-ws protocol) and over
+// Server-Sent Events (POST /graphql with `Accept: text/event-stream`), with the
+// same authentication, permissions and document limits as queries. Events are
+// sent as their transactions commit, whichever instance of the API made the
+// change. The credential is checked again every few seconds while a
+// subscription runs: once it no longer holds (the key revoked or expired, the
+// tenant suspended), the websocket is closed with 4403 and the event stream
+// ends. One credential holds at most LIVE_SUBSCRIPTIONS_PER_CREDENTIAL
+// subscriptions at once per server instance (default 10); one more answers
+// RATE_LIMITED.
+type Subscription struct {
+}
+
 // A tenant in a page.
 type TenantEdge struct {
 	// Opaque position of this tenant, for `after`.

@@ -49,7 +49,8 @@ func operationDeadline(d time.Duration) graphql.OperationMiddleware {
 // (text/plain, form and multipart bodies are what a browser sends cross-site
 // without a CORS preflight, so refusing them closes that CSRF door); and
 // every other request gets the request deadline (a websocket's operations
-// get theirs one by one in operationDeadline).
+// and those over SSE get theirs one by one in operationDeadline, which
+// leaves subscriptions without one).
 func protect(next http.Handler, cfg Config) http.Handler {
 	timeout := cfg.requestTimeout()
 	return recoverHTTP(cfg.Logger, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -74,6 +75,13 @@ func protect(next http.Handler, cfg Config) http.Handler {
 					"POST requests must have Content-Type: application/json; text/plain, form and multipart bodies are refused (a browser can send them from any site)")
 				return
 			}
+		}
+		if r.Method == http.MethodPost && containsMedia(r.Header.Get("Accept"), "text/event-stream") {
+			// A subscription over SSE runs for as long as its credential
+			// holds (transport.go); its queries and mutations get the
+			// request deadline one by one in operationDeadline.
+			next.ServeHTTP(w, r)
+			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()

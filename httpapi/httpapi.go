@@ -24,6 +24,7 @@ import (
 	"tenantapi/db"
 	"tenantapi/egress"
 	"tenantapi/graphiql"
+	"tenantapi/live"
 	"tenantapi/ratelimit"
 	"tenantapi/resolvers"
 	"tenantapi/tenant"
@@ -63,6 +64,9 @@ type Config struct {
 	// MaxActiveAPIKeys caps each tenant's active API keys
 	// (API_KEYS_MAX_ACTIVE); 0 = tenant.DefaultMaxActiveAPIKeys.
 	MaxActiveAPIKeys int
+	// Live is the instance's hub of live subscriptions (live/); nil
+	// answers subscriptions with SERVICE_UNAVAILABLE.
+	Live *live.Hub
 
 	testAroundFields graphql.FieldMiddleware // set by tests only (export_test.go)
 	testNow          func() time.Time        // set by tests only (export_test.go)
@@ -83,13 +87,13 @@ func New(store *db.Store, cfg Config) http.Handler {
 	auth.failures = newAuthFailures(cfg)
 	limiter := newRateLimiter(cfg)
 
-	srv := handler.New(resolvers.NewSchema(store, resolvers.Deps{Egress: cfg.Egress, SSOLoginBase: cfg.SSOLoginBase, MaxActiveAPIKeys: cfg.MaxActiveAPIKeys}))
+	srv := handler.New(resolvers.NewSchema(store, resolvers.Deps{Egress: cfg.Egress, SSOLoginBase: cfg.SSOLoginBase, MaxActiveAPIKeys: cfg.MaxActiveAPIKeys, Live: cfg.Live}))
 	// The project's own transports (transport.go, websocket.go): every one
 	// reads requests through the same guards.
 	srv.AddTransport(wsTransport{auth: auth, maxBody: cfg.MaxBodyBytes, origins: originPatterns(cfg.AllowedOrigins),
 		initTimeout: cmp.Or(cfg.testWSInitTimeout, defaultWSInitTimeout), recheck: cmp.Or(cfg.testWSRecheck, defaultWSRecheckInterval)})
 	srv.AddTransport(transport.Options{AllowedMethods: []string{"GET", "POST", "OPTIONS"}})
-	srv.AddTransport(graphqlTransport{maxBody: cfg.MaxBodyBytes})
+	srv.AddTransport(graphqlTransport{maxBody: cfg.MaxBodyBytes, auth: auth, recheck: cmp.Or(cfg.testWSRecheck, defaultWSRecheckInterval)})
 	useLimits(srv, cfg) // query limits, persisted queries, introspection (limits.go)
 	metrics := newMetrics(store.Stats)
 	limiter.register(metrics.registry) // Redis failures (ratelimit.go)

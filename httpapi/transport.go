@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,11 +10,16 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"tenantapi/tenant"
 )
 
 // One guarded pipeline for every transport (docs/limits.md: One pipeline for
@@ -55,6 +61,10 @@ func badRequest(format string, args ...any) *requestError {
 // graphqlTransport is the HTTP transport of /graphql: GET, POST and SSE.
 type graphqlTransport struct {
 	maxBody int64 // the body limit, in bytes
+	// auth and recheck check the credential of a subscription over SSE
+	// again every recheck, as the websocket transport does.
+	auth    *authenticator
+	recheck time.Duration
 }
 
 var _ graphql.Transport = graphqlTransport{}
@@ -91,7 +101,7 @@ func (t graphqlTransport) Do(w http.ResponseWriter, r *http.Request, exec graphq
 		return
 	}
 	if r.Method == http.MethodPost && containsMedia(r.Header.Get("Accept"), "text/event-stream") {
-		serveEventStream(w, r, exec, rc)
+		t.serveEventStream(w, r, exec, rc)
 		return
 	}
 	w.Header().Set("Content-Type", responseMediaType(r))
@@ -264,29 +274,101 @@ func truncate(s string, n int) string {
 
 // serveEventStream answers an operation over Server-Sent Events (the
 // GraphQL-over-SSE "distinct connections" mode): a next event per
-// response, then complete.
-func serveEventStream(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, rc *graphql.OperationContext) {
+// response, then complete. A subscription's credential is checked again
+// every recheck interval, as over a websocket: once it no longer holds, a
+// last next event carries the UNAUTHENTICATED (a key revoked or expired)
+// or FORBIDDEN (a tenant suspended, an address off the allowlist) error and the
+// stream ends.
+func (t graphqlTransport) serveEventStream(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, rc *graphql.OperationContext) {
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
 	flush := func() { _ = http.NewResponseController(w).Flush() }
 	flush()
-	responses, ctx := exec.DispatchOperation(r.Context(), rc)
-	for {
-		resp := responses(ctx)
-		if resp == nil {
-			break
-		}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	var mu sync.Mutex // one writer at a time: the operation's responses, the recheck's refusal
+	write := func(resp *graphql.Response) bool {
+		mu.Lock()
+		defer mu.Unlock()
 		var b bytes.Buffer
 		b.WriteString("event: next\ndata: ")
 		writeResponse(&b, resp)
 		b.WriteString("\n\n")
 		if _, err := w.Write(b.Bytes()); err != nil {
-			return // the client is gone
+			return false // the client is gone
 		}
 		flush()
+		return true
 	}
+	refused := make(chan struct{})
+	if rc.Operation != nil && rc.Operation.Operation == ast.Subscription && t.auth != nil {
+		stopWatch := make(chan struct{})
+		defer close(stopWatch)
+		go t.watchSSE(ctx, r, stopWatch, func(err error) {
+			code := "FORBIDDEN"
+			msg := "Forbidden"
+			if te, ok := errors.AsType[*tenant.Error](err); ok {
+				msg = te.Message
+				if te.Code == tenant.EUNAUTHENTICATED {
+					code = "UNAUTHENTICATED"
+				}
+			}
+			write(&graphql.Response{Errors: gqlerror.List{codedError(msg, code)}})
+			close(refused)
+			cancel()
+		})
+	}
+	responses, ctx := exec.DispatchOperation(ctx, rc)
+	for {
+		resp := responses(ctx)
+		if resp == nil {
+			break
+		}
+		select {
+		case <-refused:
+			return
+		default:
+		}
+		if !write(resp) {
+			return
+		}
+	}
+	select {
+	case <-refused:
+		return
+	default:
+	}
+	mu.Lock()
+	defer mu.Unlock()
 	_, _ = io.WriteString(w, "event: complete\ndata:\n\n")
 	flush()
+}
+
+// watchSSE checks the credential of r again every recheck interval until
+// stop closes or ctx ends, and calls refuse once it no longer holds. A
+// database that cannot answer is not taken as a revocation.
+func (t graphqlTransport) watchSSE(ctx context.Context, r *http.Request, stop <-chan struct{}, refuse func(error)) {
+	tick := time.NewTicker(t.recheck)
+	defer tick.Stop()
+	header := r.Header.Get("Authorization")
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		actor, err := t.auth.recheck(ctx, header)
+		if err == nil {
+			err = allowlisted(ctx, actor)
+		}
+		switch tenant.ErrorCode(err) {
+		case tenant.EUNAUTHENTICATED, tenant.EFORBIDDEN:
+			refuse(err)
+			return
+		}
+	}
 }

@@ -68,8 +68,21 @@ type loadersKey struct{}
 // operation its own loaders.
 func LoaderMiddleware(store *db.Store, wait time.Duration) graphql.OperationMiddleware {
 	return func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		ctx = context.WithValue(ctx, loaderFactoryKey{}, func() *Loaders { return NewLoaders(store, wait) })
 		return next(context.WithValue(ctx, loadersKey{}, NewLoaders(store, wait)))
 	}
+}
+
+type loaderFactoryKey struct{}
+
+// withFreshLoaders returns ctx with loaders of its own: a subscription
+// builds them for each event it sends, so no cached row outlives the event.
+func withFreshLoaders(ctx context.Context) context.Context {
+	f, _ := ctx.Value(loaderFactoryKey{}).(func() *Loaders)
+	if f == nil {
+		panic("resolvers: no loaders in context; install LoaderMiddleware")
+	}
+	return context.WithValue(ctx, loadersKey{}, f())
 }
 
 func loaders(ctx context.Context) *Loaders {

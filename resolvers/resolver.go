@@ -12,6 +12,7 @@ import (
 	"tenantapi/db"
 	"tenantapi/egress"
 	"tenantapi/graph"
+	"tenantapi/live"
 	"tenantapi/tenant"
 )
 
@@ -22,6 +23,9 @@ type Resolver struct {
 	SSOLoginBase string         // SsoConfig.loginUrl's base (tenant.ParseSSOLoginBase)
 	// MaxActiveAPIKeys caps each tenant's active API keys (createApiKey).
 	MaxActiveAPIKeys int
+	// Live hands out the events of live subscriptions (subscriptions.go);
+	// nil answers them with UNAVAILABLE.
+	Live *live.Hub
 
 	// perms is the @hasPermission of each association's field, read from
 	// the executable schema by NewSchema (associationPermissions).
@@ -37,6 +41,9 @@ type Deps struct {
 	// MaxActiveAPIKeys caps each tenant's active API keys
 	// (API_KEYS_MAX_ACTIVE); 0 = tenant.DefaultMaxActiveAPIKeys.
 	MaxActiveAPIKeys int
+	// Live is the instance's hub of live subscriptions (live/); nil
+	// refuses subscriptions.
+	Live *live.Hub
 }
 
 // NewSchema builds the executable schema with its directive wired. The
@@ -52,7 +59,7 @@ func NewSchema(store *db.Store, deps Deps) graphql.ExecutableSchema {
 	if deps.MaxActiveAPIKeys <= 0 {
 		deps.MaxActiveAPIKeys = tenant.DefaultMaxActiveAPIKeys
 	}
-	r := &Resolver{Store: store, Egress: deps.Egress, SSOLoginBase: deps.SSOLoginBase, MaxActiveAPIKeys: deps.MaxActiveAPIKeys}
+	r := &Resolver{Store: store, Egress: deps.Egress, SSOLoginBase: deps.SSOLoginBase, MaxActiveAPIKeys: deps.MaxActiveAPIKeys, Live: deps.Live}
 	cfg := graph.Config{Resolvers: r}
 	cfg.Directives.HasPermission = HasPermission
 	es := graph.NewExecutableSchema(cfg)

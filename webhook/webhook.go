@@ -96,6 +96,17 @@ type Event struct {
 	Data any `json:"data"`
 }
 
+// Message is the body of an event's delivery, in the shape receivers get:
+// the delivery worker (delivery/) and `tenantapi events listen` (listen/)
+// both send it.
+type Message struct {
+	ID         string          `json:"id"`         // the event's id, also the webhook-id
+	Type       string          `json:"type"`       // the wire name, "subscription.changed"
+	TenantID   string          `json:"tenantId"`   // the tenant the event belongs to
+	OccurredAt time.Time       `json:"occurredAt"` // when the change committed, UTC
+	Data       json.RawMessage `json:"data"`       // the event's payload
+}
+
 // Result is the outcome of one delivery attempt, safe to show the tenant.
 type Result struct {
 	WebhookID  string
