@@ -52,7 +52,7 @@ type config struct {
 	MailFrom         string
 	MailDir          string
 	PublicBaseURL    string // for links in email; "" = none
-	LivePerCred      int // LIVE_SUBSCRIPTIONS_PER_CREDENTIAL
+	LivePerCred      int    // LIVE_SUBSCRIPTIONS_PER_CREDENTIAL
 }
 
 // minAdminSecret is the shortest ADMIN_SECRET accepted: it guards every tenant.
