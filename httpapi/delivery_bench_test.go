@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"tenantapi/delivery"
+	"tenantapi/live"
 	"tenantapi/webhook"
 )
 
@@ -89,15 +90,18 @@ func benchSubscribers(e *env, r *benchReceiver, n int) []string {
 	return ids
 }
 
-// runBenchWorker runs a delivery worker with the production defaults
-// (server.go's, with its wake-ups when wake is set) until the benchmark ends.
-func runBenchWorker(b *testing.B, e *env, r *benchReceiver) *delivery.Worker {
+// runBenchWorker runs a delivery worker wired as server.go wires it (the
+// production defaults; woken by the live hub's LISTEN on every committed
+// event, its 1 s poll the fallback) until the benchmark ends.
+func runBenchWorker(b *testing.B, e *env, r *benchReceiver) {
 	w := delivery.New(e.store, webhook.NewSender(trustingEgress(r.srv)), delivery.Config{Jitter: 0.1})
+	hub := live.New(e.url, live.Options{OnEvent: w.Wake})
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); w.Run(ctx) }()
-	b.Cleanup(func() { cancel(); <-done })
-	return w
+	var wg sync.WaitGroup
+	wg.Go(func() { w.Run(ctx) })
+	wg.Go(func() { _ = hub.Run(ctx) })
+	<-hub.Ready()
+	b.Cleanup(func() { cancel(); wg.Wait() })
 }
 
 // BenchmarkWebhookThroughput: b.N events already committed for 8 tenants
