@@ -53,21 +53,6 @@ func liveEnv(t *testing.T, dbURL string, opts live.Options) (*env, *live.Hub) {
 	return e, hub
 }
 
-// liveKey creates an API key of tenantID with perms and returns its
-// secret and id.
-func liveKey(e *env, tenantID string, perms ...string) (secret, id string) {
-	e.t.Helper()
-	var out struct {
-		CreateApiKey struct {
-			Secret string
-			ApiKey struct{ ID string }
-		}
-	}
-	e.mustGQL(testAdminSecret, `mutation($in: CreateApiKeyInput!) { createApiKey(input: $in) { secret apiKey { id } } }`,
-		map[string]any{"in": map[string]any{"tenantId": tenantID, "name": "live", "permissions": perms}}, &out)
-	return out.CreateApiKey.Secret, out.CreateApiKey.ApiKey.ID
-}
-
 func renameTenant(e *env, tenantID, name string) {
 	e.t.Helper()
 	e.mustGQL(testAdminSecret, `mutation($in: UpdateTenantInput!) { updateTenant(input: $in) { tenant { id } } }`,
@@ -170,7 +155,7 @@ func TestLiveTenantEvents(t *testing.T) {
 	e, hub := liveEnv(t, "", live.Options{})
 	a := e.createTenant("Live A", randomDomain())
 	b := e.createTenant("Live B", randomDomain())
-	key, _ := liveKey(e, a, "EVENTS_READ", "TENANT_READ")
+	key, _ := e.createKeyWithID(a, "EVENTS_READ", "TENANT_READ")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 
@@ -218,7 +203,7 @@ func TestLiveTenantUpdated(t *testing.T) {
 	t.Parallel()
 	e, hub := liveEnv(t, "", live.Options{})
 	a := e.createTenant("Dashboard Co", randomDomain())
-	key, _ := liveKey(e, a, "TENANT_READ", "BILLING_READ")
+	key, _ := e.createKeyWithID(a, "TENANT_READ", "BILLING_READ")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	ws := e.dialWS(t, ctx, http.Header{"Authorization": {"Bearer " + key}}, "")
@@ -249,8 +234,8 @@ func TestLiveRefusals(t *testing.T) {
 	e, hub := liveEnv(t, "", live.Options{PerCredential: 1})
 	a := e.createTenant("Refused Co", randomDomain())
 	b := e.createTenant("Other Co", randomDomain())
-	noEvents, _ := liveKey(e, a, "TENANT_READ")
-	key, _ := liveKey(e, a, "EVENTS_READ")
+	noEvents, _ := e.createKeyWithID(a, "TENANT_READ")
+	key, _ := e.createKeyWithID(a, "EVENTS_READ")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	for _, tc := range []struct {
@@ -292,7 +277,7 @@ func TestLiveEndsWithKey(t *testing.T) {
 	t.Parallel()
 	e, hub := liveEnv(t, "", live.Options{})
 	a := e.createTenant("Revoked Co", randomDomain())
-	key, keyID := liveKey(e, a, "EVENTS_READ")
+	key, keyID := e.createKeyWithID(a, "EVENTS_READ")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	ws := e.dialWS(t, ctx, http.Header{"Authorization": {"Bearer " + key}}, "")
@@ -343,7 +328,7 @@ func TestLiveAcrossInstances(t *testing.T) {
 	ea, _ := liveEnv(t, "", live.Options{})
 	eb, hubB := liveEnv(t, ea.url, live.Options{})
 	id := ea.createTenant("Two Instances Co", randomDomain())
-	key, _ := liveKey(ea, id, "EVENTS_READ")
+	key, _ := ea.createKeyWithID(id, "EVENTS_READ")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	ws := eb.dialWS(t, ctx, http.Header{"Authorization": {"Bearer " + key}}, "")
@@ -364,7 +349,7 @@ func TestEventsListenForwards(t *testing.T) {
 	t.Parallel()
 	e, hub := liveEnv(t, "", live.Options{})
 	id := e.createTenant("Receiver Co", randomDomain())
-	key, _ := liveKey(e, id, "EVENTS_READ", "TENANT_READ")
+	key, _ := e.createKeyWithID(id, "EVENTS_READ", "TENANT_READ")
 	secret := listen.NewSecret()
 	verifier, err := swh.NewWebhook(secret)
 	if err != nil {
@@ -419,7 +404,7 @@ func TestEventsListenRefusedKey(t *testing.T) {
 	t.Parallel()
 	e, _ := liveEnv(t, "", live.Options{})
 	id := e.createTenant("Refused Listen Co", randomDomain())
-	key, keyID := liveKey(e, id, "EVENTS_READ")
+	key, keyID := e.createKeyWithID(id, "EVENTS_READ")
 	revokeKey(e, keyID)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
