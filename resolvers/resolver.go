@@ -74,6 +74,9 @@ func HasPermission(ctx context.Context, _ any, next graphql.Resolver, perm tenan
 		return nil, tenant.Errorf(tenant.EUNAUTHENTICATED, "authentication required: send Authorization: Bearer <API key or admin secret>")
 	}
 	if !a.Has(perm) {
+		if a.Kind == tenant.MemberActor {
+			return nil, tenant.Errorf(tenant.EFORBIDDEN, "this needs the %s permission (%s), which the %s role does not hold", perm.EnumName(), perm, a.Role)
+		}
 		return nil, tenant.Errorf(tenant.EFORBIDDEN, "this needs the %s permission (%s), which the API key does not hold", perm.EnumName(), perm)
 	}
 	return next(ctx)
