@@ -22,6 +22,15 @@ type Resolver struct {
 	SSOLoginBase string         // SsoConfig.loginUrl's base (tenant.ParseSSOLoginBase)
 	// MaxActiveAPIKeys caps each tenant's active API keys (createApiKey).
 	MaxActiveAPIKeys int
+	// MaxMembers caps each tenant's members (inviteMember).
+	MaxMembers int
+	// Mailer sends invitations and password resets; nil sends nothing.
+	Mailer tenant.Mailer
+	// LinkBase is where emailed links point (the deployment's public URL);
+	// "" puts only the token and its mutation in the emails.
+	LinkBase string
+	// LoginGuard throttles login and requestPasswordReset; nil = none.
+	LoginGuard tenant.LoginGuard
 
 	// perms is the @hasPermission of each association's field, read from
 	// the executable schema by NewSchema (associationPermissions).
@@ -37,6 +46,17 @@ type Deps struct {
 	// MaxActiveAPIKeys caps each tenant's active API keys
 	// (API_KEYS_MAX_ACTIVE); 0 = tenant.DefaultMaxActiveAPIKeys.
 	MaxActiveAPIKeys int
+	// MaxMembers caps each tenant's members (MEMBERS_MAX); 0 =
+	// tenant.DefaultMaxMembers.
+	MaxMembers int
+	// Mailer sends invitations and password resets (the mail package);
+	// nil sends nothing and reports emailSent: false.
+	Mailer tenant.Mailer
+	// LinkBase is where emailed links point (PUBLIC_URL, issue 14 §3); ""
+	// = the emails carry only the token and the mutation that takes it.
+	LinkBase string
+	// LoginGuard throttles logins and reset requests; nil = unthrottled.
+	LoginGuard tenant.LoginGuard
 }
 
 // NewSchema builds the executable schema with its directive wired. The
@@ -52,7 +72,11 @@ func NewSchema(store *db.Store, deps Deps) graphql.ExecutableSchema {
 	if deps.MaxActiveAPIKeys <= 0 {
 		deps.MaxActiveAPIKeys = tenant.DefaultMaxActiveAPIKeys
 	}
-	r := &Resolver{Store: store, Egress: deps.Egress, SSOLoginBase: deps.SSOLoginBase, MaxActiveAPIKeys: deps.MaxActiveAPIKeys}
+	if deps.MaxMembers <= 0 {
+		deps.MaxMembers = tenant.DefaultMaxMembers
+	}
+	r := &Resolver{Store: store, Egress: deps.Egress, SSOLoginBase: deps.SSOLoginBase, MaxActiveAPIKeys: deps.MaxActiveAPIKeys,
+		MaxMembers: deps.MaxMembers, Mailer: deps.Mailer, LinkBase: deps.LinkBase, LoginGuard: deps.LoginGuard}
 	cfg := graph.Config{Resolvers: r}
 	cfg.Directives.HasPermission = HasPermission
 	es := graph.NewExecutableSchema(cfg)

@@ -362,3 +362,14 @@ func SessionCookieFrom(ctx context.Context) SessionCookie {
 	c, _ := ctx.Value(sessionCookieKey{}).(SessionCookie)
 	return c
 }
+
+// LoginGuard throttles password logins and reset requests (httpapi
+// implements it over the rate limiter). Attempt charges one attempt on
+// account (a normalised address and tenant) from the request's client
+// address, and refuses it with ERATELIMITED before any password is
+// checked when that pair, or the address across all accounts, has spent
+// its budget. The budget is per address, so guessing an account from one
+// place never locks out its owner signing in from another.
+type LoginGuard interface {
+	Attempt(ctx context.Context, account string) error
+}
