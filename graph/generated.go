@@ -5074,31 +5074,31 @@ input ChangePasswordInput {
 
 extend type Mutation {
   "Signs a member in with email and password. Needs no credentials. Throttled per account and client address (RATE_LIMITED with ` + "`" + `retryAfter` + "`" + `); a wrong address or password answers UNAUTHENTICATED alike."
-  login(input: LoginInput!): LoginPayload!
+  login("What to do; see the input type." input: LoginInput!): LoginPayload!
   "Ends the session of the request and clears the session cookie. Needs a member's session."
   logout: SessionPayload!
   "Ends a session: one of your own, or, with MEMBERS_WRITE, any session of a member whose role you hold."
-  revokeSession(input: RevokeSessionInput!): SessionPayload!
+  revokeSession("What to do; see the input type." input: RevokeSessionInput!): SessionPayload!
   "Invites a person: an INVITED member and an email with a single-use link valid 7 days."
-  inviteMember(input: InviteMemberInput!): InviteMemberPayload! @hasPermission(perm: MEMBERS_WRITE)
+  inviteMember("What to do; see the input type." input: InviteMemberInput!): InviteMemberPayload! @hasPermission(perm: MEMBERS_WRITE)
   "Sends an INVITED member a new invitation; the previous link stops working."
-  resendInvitation(input: MemberIdInput!): InviteMemberPayload! @hasPermission(perm: MEMBERS_WRITE)
+  resendInvitation("What to do; see the input type." input: MemberIdInput!): InviteMemberPayload! @hasPermission(perm: MEMBERS_WRITE)
   "Withdraws a pending invitation: the INVITED member is removed and the link stops working."
-  revokeInvitation(input: MemberIdInput!): MemberPayload! @hasPermission(perm: MEMBERS_WRITE)
+  revokeInvitation("What to do; see the input type." input: MemberIdInput!): MemberPayload! @hasPermission(perm: MEMBERS_WRITE)
   "Accepts an invitation: the member becomes ACTIVE with a name and password, and is signed in. Needs no credentials: the token is the proof."
-  acceptInvitation(input: AcceptInvitationInput!): LoginPayload!
+  acceptInvitation("What to do; see the input type." input: AcceptInvitationInput!): LoginPayload!
   "Changes a member's role. The owner's role changes only by transferOwnership."
-  updateMemberRole(input: UpdateMemberRoleInput!): MemberPayload! @hasPermission(perm: MEMBERS_WRITE)
+  updateMemberRole("What to do; see the input type." input: UpdateMemberRoleInput!): MemberPayload! @hasPermission(perm: MEMBERS_WRITE)
   "Deactivates a member: they can no longer sign in and their sessions end at once, websockets included. The owner cannot be deactivated."
-  deactivateMember(input: MemberIdInput!): MemberPayload! @hasPermission(perm: MEMBERS_WRITE)
+  deactivateMember("What to do; see the input type." input: MemberIdInput!): MemberPayload! @hasPermission(perm: MEMBERS_WRITE)
   "Makes an ACTIVE member the tenant's owner; the previous owner becomes ADMIN. Only the owner's session or the operator (TENANT_MANAGE) may."
-  transferOwnership(input: TransferOwnershipInput!): TransferOwnershipPayload!
+  transferOwnership("What to do; see the input type." input: TransferOwnershipInput!): TransferOwnershipPayload!
   "Emails a single-use password reset link (valid one hour) to an ACTIVE member. Needs no credentials; answers the same whether or not the address is a member."
-  requestPasswordReset(input: RequestPasswordResetInput!): RequestPasswordResetPayload!
+  requestPasswordReset("What to do; see the input type." input: RequestPasswordResetInput!): RequestPasswordResetPayload!
   "Sets a new password with the emailed token and ends every session of the member. Needs no credentials."
-  resetPassword(input: ResetPasswordInput!): MemberPayload!
+  resetPassword("What to do; see the input type." input: ResetPasswordInput!): MemberPayload!
   "Changes your password (a member's session) and ends your other sessions."
-  changePassword(input: ChangePasswordInput!): MemberPayload!
+  changePassword("What to do; see the input type." input: ChangePasswordInput!): MemberPayload!
 }
 `, BuiltIn: false},
 	{Name: "../schema/notifications.graphqls", Input: `extend type Tenant {

@@ -599,6 +599,7 @@ func permissionCases() []permCase {
 	cases = append(cases, auditPermissionCases()...)    // audit_test.go
 	cases = append(cases, eventPermissionCases()...)    // events_test.go
 	cases = append(cases, deliveryPermissionCases()...) // delivery_test.go
+	cases = append(cases, memberPermissionCases()...)   // members_test.go
 	return cases
 }
 
@@ -660,7 +661,7 @@ func TestPermissionsCoverSchema(t *testing.T) {
 	for _, f := range out.Mutation.Fields {
 		fields = append(fields, f.Name)
 	}
-	for _, f := range slices.Concat([]string{"plan", "settings", "limits", "usage", "apiKeys", "notificationChannels", "sso", "auditLog", "events", "webhookDeliveries"}, screeningTenantFields, usageTenantFields, billingTenantFields) {
+	for _, f := range slices.Concat([]string{"plan", "settings", "limits", "usage", "apiKeys", "notificationChannels", "sso", "auditLog", "events", "webhookDeliveries", "members"}, screeningTenantFields, usageTenantFields, billingTenantFields) {
 		fields = append(fields, "Tenant."+f)
 	}
 	for _, f := range fields {

@@ -52,7 +52,11 @@ func (r *mutationResolver) Login(ctx context.Context, input graph.LoginInput) (*
 // Logout is the resolver for the logout field.
 func (r *mutationResolver) Logout(ctx context.Context) (*graph.SessionPayload, error) {
 	a := tenant.ActorFrom(ctx)
-	if a.Kind != tenant.MemberActor {
+	switch a.Kind {
+	case tenant.Anonymous:
+		return nil, tenant.Errorf(tenant.EUNAUTHENTICATED, "logout ends a member's session: sign in with login first")
+	case tenant.MemberActor:
+	default:
 		return nil, tenant.Errorf(tenant.EFORBIDDEN, "logout ends a member's session: this request is not authenticated by one")
 	}
 	se, err := r.Store.RevokeSession(ctx, a.SessionID)
@@ -173,6 +177,9 @@ func (r *mutationResolver) ResetPassword(ctx context.Context, input graph.ResetP
 
 // ChangePassword is the resolver for the changePassword field.
 func (r *mutationResolver) ChangePassword(ctx context.Context, input graph.ChangePasswordInput) (*graph.MemberPayload, error) {
+	if tenant.ActorFrom(ctx).Kind == tenant.Anonymous {
+		return nil, tenant.Errorf(tenant.EUNAUTHENTICATED, "changePassword needs a member's session: sign in with login first")
+	}
 	m, err := r.Store.ChangePassword(ctx, input.CurrentPassword, input.NewPassword)
 	if err != nil {
 		return nil, err
