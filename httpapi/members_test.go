@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -264,7 +265,9 @@ func TestRolePermissions(t *testing.T) {
 		if o := out.TransferOwnership; o.Owner.Role != "OWNER" || o.Owner.Email != "admin@"+domain || o.PreviousOwner.Role != "ADMIN" {
 			t.Fatalf("transfer = %+v", o)
 		}
-		var me struct{ Me struct{ Owner struct{ Email string } } }
+		var me struct {
+			Me struct{ Owner struct{ Email string } }
+		}
 		pt.mustGQL(sessions[tenant.RoleAdmin], `{ me { owner { email } } }`, nil, &me)
 		if me.Me.Owner.Email != "admin@"+domain {
 			t.Fatalf("Tenant.owner.email = %q after the transfer", me.Me.Owner.Email)
@@ -673,4 +676,38 @@ func memberPermissionCases() []permCase {
 }
 
 // withT is the environment reporting to t (a subtest).
-func (p *peopleEnv) withT(t *testing.T) *peopleEnv { return &peopleEnv{env: p.env.withT(t), box: p.box} }
+func (p *peopleEnv) withT(t *testing.T) *peopleEnv {
+	return &peopleEnv{env: p.env.withT(t), box: p.box}
+}
+
+// TestRolesTableMatchesDocs: docs/members.md's role table is exactly the
+// code's (tenant.Role.Permissions), row by row.
+func TestRolesTableMatchesDocs(t *testing.T) {
+	b, err := os.ReadFile("../docs/members.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := regexp.MustCompile("`([A-Z_]+)`")
+	rows := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) != 4 {
+			continue
+		}
+		m := name.FindStringSubmatch(cells[1])
+		if m == nil || !tenant.Role(m[1]).Valid() {
+			continue
+		}
+		rows++
+		var got []string
+		for _, p := range name.FindAllStringSubmatch(cells[2], -1) {
+			got = append(got, p[1])
+		}
+		if want := enumNames(tenant.Role(m[1]).Permissions()); !slices.Equal(got, want) {
+			t.Errorf("docs/members.md %s = %v\nwant %v", m[1], got, want)
+		}
+	}
+	if rows != len(tenant.Roles) {
+		t.Errorf("docs/members.md has %d role rows, want %d", rows, len(tenant.Roles))
+	}
+}
