@@ -21,8 +21,6 @@ import (
 // lock a member out. argon2id makes each guess cost the server ~50 ms of
 // one core, which the address budget bounds too.
 
-const policyLogin = "login"
-
 // loginGuard implements tenant.LoginGuard over the rate limiter.
 type loginGuard struct {
 	limiter   ratelimit.Limiter
