@@ -43,6 +43,10 @@ type config struct {
 	Suggestions      bool
 	SSOLoginBase     string // SSO_LOGIN_BASE_URL: where tenants' users start an SSO login
 	MaxActiveKeys    int    // API_KEYS_MAX_ACTIVE: active API keys per tenant
+	MaxMembers       int    // MEMBERS_MAX: members per tenant
+	SessionIdle      time.Duration
+	SessionMaxAge    time.Duration
+	LoginPerMin      int // RATE_LIMIT_LOGIN_PER_MINUTE: password logins per account per client address
 	EventRetention   time.Duration
 	WebhookWorkers   int // WEBHOOK_WORKERS: webhook attempts in flight per instance
 	WebhookPerURL    int // WEBHOOK_CONCURRENCY_PER_ENDPOINT
@@ -139,6 +143,15 @@ func settings(c *config) []setting {
 		{name: "API_KEYS_MAX_ACTIVE", def: strconv.Itoa(tenant.DefaultMaxActiveAPIKeys),
 			val:     number(&c.MaxActiveKeys, tenant.MinMaxActiveAPIKeys, tenant.MaxMaxActiveAPIKeys, "active API keys per tenant"),
 			meaning: "Active (neither revoked nor expired) API keys per tenant; `createApiKey` past it answers `CONFLICT`. See Authentication and permissions."},
+		{name: "MEMBERS_MAX", def: strconv.Itoa(tenant.DefaultMaxMembers),
+			val:     number(&c.MaxMembers, tenant.MinMaxMembers, tenant.MaxMaxMembers, "members per tenant"),
+			meaning: "Members per tenant, INVITED and DEACTIVATED ones included; `inviteMember` past it answers `CONFLICT` naming the limit. See docs/members.md."},
+		{name: "SESSION_IDLE_TIMEOUT", def: fmtDuration(tenant.DefaultSessionIdle), val: duration(&c.SessionIdle, time.Minute, 30*24*time.Hour, "", "30m"),
+			meaning: "A member's session ends after this long without a request. See docs/members.md, Sessions."},
+		{name: "SESSION_MAX_AGE", def: fmtDuration(tenant.DefaultSessionMaxAge), val: duration(&c.SessionMaxAge, time.Minute, 90*24*time.Hour, "", "12h"),
+			meaning: "A member's session ends this long after its login, however busy (the session cookie expires then too)."},
+		{name: "RATE_LIMIT_LOGIN_PER_MINUTE", def: "5", val: number(&c.LoginPerMin, 0, 1000, "login attempts"),
+			meaning: "Password logins (and password reset requests) a minute per account per client address; a client address may try six times that across accounts. Past it `login` answers `RATE_LIMITED` without checking the password; other addresses are unaffected, so nobody is locked out. 0 = unlimited. See docs/members.md."},
 		{name: "QUERY_MAX_DEPTH", def: strconv.Itoa(httpapi.DefaultLimits.MaxDepth), val: number(&c.Limits.MaxDepth, 2, 100, "levels of nested fields"),
 			meaning: "Levels of nested fields in a query (introspection excepted). See Query limits and request guards."},
 		{name: "QUERY_MAX_ALIASES", def: strconv.Itoa(httpapi.DefaultLimits.MaxAliases), val: number(&c.Limits.MaxAliases, 1, 10000, "aliases per operation"),

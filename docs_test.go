@@ -39,8 +39,9 @@ import (
 //   - "…" matches any value, and inside a string any text ("tnt_…");
 //   - "$NAME" (capitals) takes the value it meets first and must meet it
 //     again afterwards; later commands may use $NAME, replaced by that value;
-//   - $API_KEY is the demo tenant's key (every tenant permission) and
-//     $ADMIN_SECRET the operator's, as `make run` prints them;
+//   - $API_KEY is the demo tenant's key (every tenant permission),
+//     $DEMO_PASSWORD its owner's (it@acme.fr) and $ADMIN_SECRET the
+//     operator's, as `make run` prints them;
 //   - the response's top-level "extensions" (the rate limit's budget) is
 //     compared only when the written answer has one.
 
@@ -299,7 +300,12 @@ func startDocsServer(t *testing.T) (string, map[string]string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return base, map[string]string{"API_KEY": strings.TrimSpace(string(key)), "ADMIN_SECRET": docsAdminSecret}
+	pw, err := os.ReadFile(filepath.Join(filepath.Dir(keyFile), "demo-password"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base, map[string]string{"API_KEY": strings.TrimSpace(string(key)), "ADMIN_SECRET": docsAdminSecret,
+		"DEMO_PASSWORD": strings.TrimSpace(string(pw))}
 }
 
 // TestDocsLinks: every relative link of README.md and docs/*.md reaches a

@@ -212,7 +212,8 @@ func run(args []string) error {
 	}
 	defer closeLimiter()
 
-	var demo string
+	store.Sessions = tenant.SessionPolicy{Idle: cfg.SessionIdle, MaxAge: cfg.SessionMaxAge}
+	var demo demoCredentials
 	if *seedDemo {
 		if demo, err = seed(ctx, store, *keyFile); err != nil {
 			return fmt.Errorf("seeding demo data: %w", err)
@@ -229,6 +230,7 @@ func run(args []string) error {
 			Limits: cfg.Limits, MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout,
 			Introspection: cfg.Introspection, DisableFieldSuggestions: !cfg.Suggestions,
 			SSOLoginBase: cfg.SSOLoginBase, MaxActiveAPIKeys: cfg.MaxActiveKeys, Live: hub,
+			MaxMembers: cfg.MaxMembers, LoginPerMinute: cfg.LoginPerMin, Mailer: mail.Personal{Sender: mailer},
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -239,7 +241,7 @@ func run(args []string) error {
 		return fmt.Errorf("listen on port %d: %w", cfg.Port, err)
 	}
 	log.Info("serving", "addr", ln.Addr().String(), "graphiql", fmt.Sprintf("http://localhost:%d/", cfg.Port))
-	if demo != "" {
+	if demo.key != "" {
 		printDemo(cfg.Port, demo, cfg.AdminSecret != "")
 	}
 
@@ -294,28 +296,60 @@ func newLogger(cfg config) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(os.Stderr, opts))
 }
 
-// seed creates the demo data and returns a working demo key, kept in
-// keyFile (mode 0600) so repeated runs print the same key.
-func seed(ctx context.Context, store *db.Store, keyFile string) (string, error) {
-	var known string
-	if keyFile != "" {
-		if b, err := os.ReadFile(keyFile); err == nil {
-			known = strings.TrimSpace(string(b))
-		}
-	}
-	_, key, err := store.SeedDemo(ctx, known)
-	if err != nil {
-		return "", err
-	}
-	if keyFile != "" && key != known {
-		if err := os.WriteFile(keyFile, []byte(key+"\n"), 0o600); err != nil {
-			return "", err
-		}
-	}
-	return key, nil
+// demoCredentials are what `make run` prints: the demo tenant's API key
+// and its owner's sign-in.
+type demoCredentials struct {
+	key, ownerEmail, ownerPassword string
 }
 
-func printDemo(port int, key string, admin bool) {
+// seed creates the demo data and returns a working demo key, kept in
+// keyFile (mode 0600) so repeated runs print the same key, and the demo
+// owner's password, kept beside it in demo-password.
+func seed(ctx context.Context, store *db.Store, keyFile string) (demoCredentials, error) {
+	var c demoCredentials
+	known := readSecretFile(keyFile)
+	tenantID, key, err := store.SeedDemo(ctx, known)
+	if err != nil {
+		return c, err
+	}
+	if err := writeSecretFile(keyFile, key, known); err != nil {
+		return c, err
+	}
+	pwFile := ""
+	if keyFile != "" {
+		pwFile = filepath.Join(filepath.Dir(keyFile), "demo-password")
+	}
+	knownPW := readSecretFile(pwFile)
+	email, pw, err := store.SeedDemoOwner(ctx, tenantID, knownPW)
+	if err != nil {
+		return c, err
+	}
+	if err := writeSecretFile(pwFile, pw, knownPW); err != nil {
+		return c, err
+	}
+	return demoCredentials{key: key, ownerEmail: email, ownerPassword: pw}, nil
+}
+
+func readSecretFile(name string) string {
+	if name == "" {
+		return ""
+	}
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+func writeSecretFile(name, value, known string) error {
+	if name == "" || value == known {
+		return nil
+	}
+	return os.WriteFile(name, []byte(value+"\n"), 0o600)
+}
+
+func printDemo(port int, demo demoCredentials, admin bool) {
+	key := demo.key
 	fmt.Fprintf(os.Stderr, `
   Tenant API is up.   GraphiQL: http://localhost:%[1]d/
 
@@ -326,7 +360,12 @@ func printDemo(port int, key string, admin bool) {
     curl -s localhost:%[1]d/graphql -H 'Content-Type: application/json' \
       -H 'Authorization: Bearer %[2]s' \
       -d '{"query":"{ me { name plan { name } limits { users apiRequestsPerMinute } usage { activeUsers } } }"}'
-`, port, key)
+
+  Its owner signs in as %[3]s with the password %[4]s (kept in .data/demo-password):
+    curl -s localhost:%[1]d/graphql -H 'Content-Type: application/json' \
+      -d '{"query":"mutation { login(input: {email: \"%[3]s\", password: \"%[4]s\"}) { token member { role } } }"}'
+  then send the token as  Authorization: Bearer <token>  (docs/members.md).
+`, port, key, demo.ownerEmail, demo.ownerPassword)
 	if admin {
 		fmt.Fprintf(os.Stderr, "  The operator's ADMIN_SECRET (every tenant) is in the environment; `make run` keeps it in .data/admin-secret.\n")
 	}

@@ -135,6 +135,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		AnonymousPerMin: 60, FailedAuthPerMin: 20, Limits: httpapi.DefaultLimits, MaxBodyBytes: 1 << 20, RequestTimeout: httpapi.DefaultRequestTimeout,
 		StatementTime: 10 * time.Second, DBPrepare: true, Introspection: httpapi.IntrospectionAll, Suggestions: true, SSOLoginBase: tenant.DefaultSSOLoginBase,
 		MaxActiveKeys: tenant.DefaultMaxActiveAPIKeys, EventRetention: 30 * 24 * time.Hour,
+		MaxMembers: tenant.DefaultMaxMembers, SessionIdle: tenant.DefaultSessionIdle, SessionMaxAge: tenant.DefaultSessionMaxAge, LoginPerMin: 5,
 		WebhookWorkers: 8, WebhookPerURL: 2, WebhookTimeout: 10 * time.Second,
 		WebhookDisable: 5 * 24 * time.Hour, MailFrom: defaultMailFrom, MailDir: ".data/mail", LivePerCred: 10}
 	if !reflect.DeepEqual(got, want) {

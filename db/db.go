@@ -37,6 +37,9 @@ type Store struct {
 	Now func() time.Time
 	// Sealer encrypts secrets at rest (SSO client secrets, webhook secrets).
 	Sealer tenant.Sealer
+	// Sessions are the members' session lifetimes (SESSION_IDLE_TIMEOUT,
+	// SESSION_MAX_AGE); zero fields take the defaults.
+	Sessions tenant.SessionPolicy
 
 	bg sync.WaitGroup // background writes (lastUsedAt), waited for by Close
 

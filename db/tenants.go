@@ -165,8 +165,13 @@ func (s *Store) CreateTenant(ctx context.Context, in tenant.CreateTenant) (*tena
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO usage_counters (tenant_id) VALUES ($1)`, t.ID)
-		return err
+		if _, err = tx.ExecContext(ctx, `INSERT INTO usage_counters (tenant_id) VALUES ($1)`, t.ID); err != nil {
+			return err
+		}
+		if in.OwnerEmail != nil {
+			return createOwnerMember(ctx, tx, t.ID, *in.OwnerEmail, by, now) // docs/members.md
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -36,13 +36,17 @@ type ResolverRoot interface {
 	AuditLogConnection() AuditLogConnectionResolver
 	Event() EventResolver
 	EventConnection() EventConnectionResolver
+	Member() MemberResolver
+	MemberConnection() MemberConnectionResolver
 	Mutation() MutationResolver
 	Plan() PlanResolver
 	Query() QueryResolver
+	Session() SessionResolver
 	SsoConfig() SsoConfigResolver
 	Subscription() SubscriptionResolver
 	Tenant() TenantResolver
 	TenantConnection() TenantConnectionResolver
+	Viewer() ViewerResolver
 	WebhookDelivery() WebhookDeliveryResolver
 	WebhookDeliveryConnection() WebhookDeliveryConnectionResolver
 }
@@ -248,6 +252,11 @@ type ComplexityRoot struct {
 		Version   func(childComplexity int) int
 	}
 
+	InviteMemberPayload struct {
+		EmailSent func(childComplexity int) int
+		Member    func(childComplexity int) int
+	}
+
 	Invoice struct {
 		Amount      func(childComplexity int) int
 		CreatedAt   func(childComplexity int) int
@@ -294,6 +303,42 @@ type ComplexityRoot struct {
 		Users                func(childComplexity int) int
 	}
 
+	LoginPayload struct {
+		Member  func(childComplexity int) int
+		Session func(childComplexity int) int
+		Token   func(childComplexity int) int
+	}
+
+	Member struct {
+		CreatedAt           func(childComplexity int) int
+		Email               func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		InvitationExpiresAt func(childComplexity int) int
+		InvitedBy           func(childComplexity int) int
+		LastLoginAt         func(childComplexity int) int
+		LastLoginMethod     func(childComplexity int) int
+		Name                func(childComplexity int) int
+		Permissions         func(childComplexity int) int
+		Role                func(childComplexity int) int
+		Status              func(childComplexity int) int
+	}
+
+	MemberConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	MemberEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	MemberPayload struct {
+		Member func(childComplexity int) int
+	}
+
 	Money struct {
 		AmountCents func(childComplexity int) int
 		Currency    func(childComplexity int) int
@@ -301,28 +346,41 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AcceptInvitation           func(childComplexity int, input AcceptInvitationInput) int
 		CancelPlanChange           func(childComplexity int, input CancelPlanChangeInput) int
+		ChangePassword             func(childComplexity int, input ChangePasswordInput) int
 		ChangePlan                 func(childComplexity int, input ChangePlanInput) int
 		CreateAPIKey               func(childComplexity int, input CreateAPIKeyInput) int
 		CreateTenant               func(childComplexity int, input CreateTenantInput) int
+		DeactivateMember           func(childComplexity int, input MemberIDInput) int
 		DeleteTenant               func(childComplexity int, input DeleteTenantInput) int
 		DisableSso                 func(childComplexity int, input DisableSsoInput) int
 		EnableSso                  func(childComplexity int, input EnableSsoInput) int
 		EnableWebhookEndpoint      func(childComplexity int, input EnableWebhookEndpointInput) int
 		GrantCredits               func(childComplexity int, input GrantCreditsInput) int
+		InviteMember               func(childComplexity int, input InviteMemberInput) int
+		Login                      func(childComplexity int, input LoginInput) int
+		Logout                     func(childComplexity int) int
 		MarkInvoicePaid            func(childComplexity int, input InvoiceActionInput) int
 		RecordUsage                func(childComplexity int, input RecordUsageInput) int
 		RedeliverEvent             func(childComplexity int, input RedeliverEventInput) int
 		ReplayEvents               func(childComplexity int, input ReplayEventsInput) int
+		RequestPasswordReset       func(childComplexity int, input RequestPasswordResetInput) int
+		ResendInvitation           func(childComplexity int, input MemberIDInput) int
+		ResetPassword              func(childComplexity int, input ResetPasswordInput) int
 		RestoreTenant              func(childComplexity int, input RestoreTenantInput) int
 		RevokeAPIKey               func(childComplexity int, input RevokeAPIKeyInput) int
+		RevokeInvitation           func(childComplexity int, input MemberIDInput) int
+		RevokeSession              func(childComplexity int, input RevokeSessionInput) int
 		RotateWebhookSecret        func(childComplexity int, input RotateWebhookSecretInput) int
 		RunBilling                 func(childComplexity int, input RunBillingInput) int
 		SendTestWebhook            func(childComplexity int, input SendTestWebhookInput) int
 		TestSso                    func(childComplexity int, input TestSsoInput) int
+		TransferOwnership          func(childComplexity int, input TransferOwnershipInput) int
 		UpdateBilling              func(childComplexity int, input UpdateBillingInput) int
 		UpdateIndustries           func(childComplexity int, input UpdateIndustriesInput) int
 		UpdateKeywords             func(childComplexity int, input UpdateKeywordsInput) int
+		UpdateMemberRole           func(childComplexity int, input UpdateMemberRoleInput) int
 		UpdateNotificationChannels func(childComplexity int, input UpdateNotificationChannelsInput) int
 		UpdateRiskMatrix           func(childComplexity int, input UpdateRiskMatrixInput) int
 		UpdateTenant               func(childComplexity int, input UpdateTenantInput) int
@@ -392,6 +450,10 @@ type ComplexityRoot struct {
 		Skipped func(childComplexity int) int
 	}
 
+	RequestPasswordResetPayload struct {
+		Accepted func(childComplexity int) int
+	}
+
 	RestoreTenantPayload struct {
 		Tenant func(childComplexity int) int
 	}
@@ -440,6 +502,23 @@ type ComplexityRoot struct {
 		StatusCode func(childComplexity int) int
 		URL        func(childComplexity int) int
 		WebhookID  func(childComplexity int) int
+	}
+
+	Session struct {
+		CreatedAt     func(childComplexity int) int
+		Current       func(childComplexity int) int
+		ExpiresAt     func(childComplexity int) int
+		ID            func(childComplexity int) int
+		IPAddress     func(childComplexity int) int
+		IdleExpiresAt func(childComplexity int) int
+		LastSeenAt    func(childComplexity int) int
+		Method        func(childComplexity int) int
+		RevokedAt     func(childComplexity int) int
+		UserAgent     func(childComplexity int) int
+	}
+
+	SessionPayload struct {
+		Session func(childComplexity int) int
 	}
 
 	SsoConfig struct {
@@ -524,6 +603,7 @@ type ComplexityRoot struct {
 		Invoices             func(childComplexity int, first *int, after *string) int
 		Keywords             func(childComplexity int) int
 		Limits               func(childComplexity int) int
+		Members              func(childComplexity int, first *int, after *string, filter *MemberFilter) int
 		ModifiedAt           func(childComplexity int) int
 		ModifiedBy           func(childComplexity int) int
 		Name                 func(childComplexity int) int
@@ -590,6 +670,11 @@ type ComplexityRoot struct {
 		Type          func(childComplexity int) int
 	}
 
+	TransferOwnershipPayload struct {
+		Owner         func(childComplexity int) int
+		PreviousOwner func(childComplexity int) int
+	}
+
 	UpdateBillingPayload struct {
 		Billing func(childComplexity int) int
 		Tenant  func(childComplexity int) int
@@ -652,7 +737,10 @@ type ComplexityRoot struct {
 	Viewer struct {
 		APIKeyID    func(childComplexity int) int
 		Kind        func(childComplexity int) int
+		Member      func(childComplexity int) int
 		Permissions func(childComplexity int) int
+		Session     func(childComplexity int) int
+		Sessions    func(childComplexity int) int
 		TenantID    func(childComplexity int) int
 	}
 
@@ -738,6 +826,14 @@ type EventConnectionResolver interface {
 	Nodes(ctx context.Context, obj *tenant.EventPage) ([]*tenant.Event, error)
 	PageInfo(ctx context.Context, obj *tenant.EventPage) (*PageInfo, error)
 }
+type MemberResolver interface {
+	Permissions(ctx context.Context, obj *tenant.Member) ([]tenant.Permission, error)
+}
+type MemberConnectionResolver interface {
+	Edges(ctx context.Context, obj *tenant.MemberPage) ([]*MemberEdge, error)
+	Nodes(ctx context.Context, obj *tenant.MemberPage) ([]*tenant.Member, error)
+	PageInfo(ctx context.Context, obj *tenant.MemberPage) (*PageInfo, error)
+}
 type MutationResolver interface {
 	CreateAPIKey(ctx context.Context, input CreateAPIKeyInput) (*CreateAPIKeyPayload, error)
 	RevokeAPIKey(ctx context.Context, input RevokeAPIKeyInput) (*RevokeAPIKeyPayload, error)
@@ -747,6 +843,19 @@ type MutationResolver interface {
 	RunBilling(ctx context.Context, input RunBillingInput) (*tenant.BillingRun, error)
 	MarkInvoicePaid(ctx context.Context, input InvoiceActionInput) (*InvoicePayload, error)
 	VoidInvoice(ctx context.Context, input InvoiceActionInput) (*InvoicePayload, error)
+	Login(ctx context.Context, input LoginInput) (*LoginPayload, error)
+	Logout(ctx context.Context) (*SessionPayload, error)
+	RevokeSession(ctx context.Context, input RevokeSessionInput) (*SessionPayload, error)
+	InviteMember(ctx context.Context, input InviteMemberInput) (*InviteMemberPayload, error)
+	ResendInvitation(ctx context.Context, input MemberIDInput) (*InviteMemberPayload, error)
+	RevokeInvitation(ctx context.Context, input MemberIDInput) (*MemberPayload, error)
+	AcceptInvitation(ctx context.Context, input AcceptInvitationInput) (*LoginPayload, error)
+	UpdateMemberRole(ctx context.Context, input UpdateMemberRoleInput) (*MemberPayload, error)
+	DeactivateMember(ctx context.Context, input MemberIDInput) (*MemberPayload, error)
+	TransferOwnership(ctx context.Context, input TransferOwnershipInput) (*TransferOwnershipPayload, error)
+	RequestPasswordReset(ctx context.Context, input RequestPasswordResetInput) (*RequestPasswordResetPayload, error)
+	ResetPassword(ctx context.Context, input ResetPasswordInput) (*MemberPayload, error)
+	ChangePassword(ctx context.Context, input ChangePasswordInput) (*MemberPayload, error)
 	UpdateNotificationChannels(ctx context.Context, input UpdateNotificationChannelsInput) (*UpdateNotificationChannelsPayload, error)
 	RotateWebhookSecret(ctx context.Context, input RotateWebhookSecretInput) (*RotateWebhookSecretPayload, error)
 	SendTestWebhook(ctx context.Context, input SendTestWebhookInput) (*SendTestWebhookPayload, error)
@@ -780,6 +889,9 @@ type QueryResolver interface {
 	Viewer(ctx context.Context) (*Viewer, error)
 	IndustryCatalog(ctx context.Context) ([]*tenant.Industry, error)
 }
+type SessionResolver interface {
+	Current(ctx context.Context, obj *tenant.Session) (bool, error)
+}
 type SsoConfigResolver interface {
 	LoginURL(ctx context.Context, obj *tenant.SSOConfig) (*string, error)
 }
@@ -794,6 +906,7 @@ type TenantResolver interface {
 
 	Invoices(ctx context.Context, obj *node.Tenant, first *int, after *string) (*InvoiceConnection, error)
 	Events(ctx context.Context, obj *node.Tenant, first *int, after *string, filter *EventFilter) (*tenant.EventPage, error)
+	Members(ctx context.Context, obj *node.Tenant, first *int, after *string, filter *MemberFilter) (*tenant.MemberPage, error)
 
 	Stats(ctx context.Context, obj *node.Tenant, startDate tenant.Date, endDate tenant.Date, granularity *tenant.Granularity) (*tenant.Stats, error)
 
@@ -804,6 +917,11 @@ type TenantConnectionResolver interface {
 	Nodes(ctx context.Context, obj *tenant.TenantPage) ([]*node.Tenant, error)
 	PageInfo(ctx context.Context, obj *tenant.TenantPage) (*PageInfo, error)
 	TotalCount(ctx context.Context, obj *tenant.TenantPage) (int, error)
+}
+type ViewerResolver interface {
+	Member(ctx context.Context, obj *Viewer) (*tenant.Member, error)
+	Session(ctx context.Context, obj *Viewer) (*tenant.Session, error)
+	Sessions(ctx context.Context, obj *Viewer) ([]*tenant.Session, error)
 }
 type WebhookDeliveryResolver interface {
 	EventType(ctx context.Context, obj *tenant.WebhookDelivery) (EventType, error)
@@ -1567,6 +1685,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.IndustryConfig.Version(childComplexity), true
 
+	case "InviteMemberPayload.emailSent":
+		if e.ComplexityRoot.InviteMemberPayload.EmailSent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InviteMemberPayload.EmailSent(childComplexity), true
+	case "InviteMemberPayload.member":
+		if e.ComplexityRoot.InviteMemberPayload.Member == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InviteMemberPayload.Member(childComplexity), true
+
 	case "Invoice.amount":
 		if e.ComplexityRoot.Invoice.Amount == nil {
 			break
@@ -1741,6 +1872,137 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Limits.Users(childComplexity), true
 
+	case "LoginPayload.member":
+		if e.ComplexityRoot.LoginPayload.Member == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoginPayload.Member(childComplexity), true
+	case "LoginPayload.session":
+		if e.ComplexityRoot.LoginPayload.Session == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoginPayload.Session(childComplexity), true
+	case "LoginPayload.token":
+		if e.ComplexityRoot.LoginPayload.Token == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoginPayload.Token(childComplexity), true
+
+	case "Member.createdAt":
+		if e.ComplexityRoot.Member.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Member.CreatedAt(childComplexity), true
+	case "Member.email":
+		if e.ComplexityRoot.Member.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Member.Email(childComplexity), true
+	case "Member.id":
+		if e.ComplexityRoot.Member.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Member.ID(childComplexity), true
+	case "Member.invitationExpiresAt":
+		if e.ComplexityRoot.Member.InvitationExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Member.InvitationExpiresAt(childComplexity), true
+	case "Member.invitedBy":
+		if e.ComplexityRoot.Member.InvitedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Member.InvitedBy(childComplexity), true
+	case "Member.lastLoginAt":
+		if e.ComplexityRoot.Member.LastLoginAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Member.LastLoginAt(childComplexity), true
+	case "Member.lastLoginMethod":
+		if e.ComplexityRoot.Member.LastLoginMethod == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Member.LastLoginMethod(childComplexity), true
+	case "Member.name":
+		if e.ComplexityRoot.Member.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Member.Name(childComplexity), true
+	case "Member.permissions":
+		if e.ComplexityRoot.Member.Permissions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Member.Permissions(childComplexity), true
+	case "Member.role":
+		if e.ComplexityRoot.Member.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Member.Role(childComplexity), true
+	case "Member.status":
+		if e.ComplexityRoot.Member.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Member.Status(childComplexity), true
+
+	case "MemberConnection.edges":
+		if e.ComplexityRoot.MemberConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberConnection.Edges(childComplexity), true
+	case "MemberConnection.nodes":
+		if e.ComplexityRoot.MemberConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberConnection.Nodes(childComplexity), true
+	case "MemberConnection.pageInfo":
+		if e.ComplexityRoot.MemberConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberConnection.PageInfo(childComplexity), true
+	case "MemberConnection.totalCount":
+		if e.ComplexityRoot.MemberConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberConnection.TotalCount(childComplexity), true
+
+	case "MemberEdge.cursor":
+		if e.ComplexityRoot.MemberEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberEdge.Cursor(childComplexity), true
+	case "MemberEdge.node":
+		if e.ComplexityRoot.MemberEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberEdge.Node(childComplexity), true
+
+	case "MemberPayload.member":
+		if e.ComplexityRoot.MemberPayload.Member == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberPayload.Member(childComplexity), true
+
 	case "Money.amountCents":
 		if e.ComplexityRoot.Money.AmountCents == nil {
 			break
@@ -1760,6 +2022,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Money.Formatted(childComplexity), true
 
+	case "Mutation.acceptInvitation":
+		if e.ComplexityRoot.Mutation.AcceptInvitation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acceptInvitation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcceptInvitation(childComplexity, args["input"].(AcceptInvitationInput)), true
 	case "Mutation.cancelPlanChange":
 		if e.ComplexityRoot.Mutation.CancelPlanChange == nil {
 			break
@@ -1771,6 +2044,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CancelPlanChange(childComplexity, args["input"].(CancelPlanChangeInput)), true
+	case "Mutation.changePassword":
+		if e.ComplexityRoot.Mutation.ChangePassword == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_changePassword_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ChangePassword(childComplexity, args["input"].(ChangePasswordInput)), true
 	case "Mutation.changePlan":
 		if e.ComplexityRoot.Mutation.ChangePlan == nil {
 			break
@@ -1804,6 +2088,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateTenant(childComplexity, args["input"].(CreateTenantInput)), true
+	case "Mutation.deactivateMember":
+		if e.ComplexityRoot.Mutation.DeactivateMember == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deactivateMember_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeactivateMember(childComplexity, args["input"].(MemberIDInput)), true
 	case "Mutation.deleteTenant":
 		if e.ComplexityRoot.Mutation.DeleteTenant == nil {
 			break
@@ -1859,6 +2154,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.GrantCredits(childComplexity, args["input"].(GrantCreditsInput)), true
+	case "Mutation.inviteMember":
+		if e.ComplexityRoot.Mutation.InviteMember == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_inviteMember_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.InviteMember(childComplexity, args["input"].(InviteMemberInput)), true
+	case "Mutation.login":
+		if e.ComplexityRoot.Mutation.Login == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_login_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.Login(childComplexity, args["input"].(LoginInput)), true
+	case "Mutation.logout":
+		if e.ComplexityRoot.Mutation.Logout == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.Logout(childComplexity), true
 	case "Mutation.markInvoicePaid":
 		if e.ComplexityRoot.Mutation.MarkInvoicePaid == nil {
 			break
@@ -1903,6 +2226,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReplayEvents(childComplexity, args["input"].(ReplayEventsInput)), true
+	case "Mutation.requestPasswordReset":
+		if e.ComplexityRoot.Mutation.RequestPasswordReset == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestPasswordReset_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestPasswordReset(childComplexity, args["input"].(RequestPasswordResetInput)), true
+	case "Mutation.resendInvitation":
+		if e.ComplexityRoot.Mutation.ResendInvitation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resendInvitation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResendInvitation(childComplexity, args["input"].(MemberIDInput)), true
+	case "Mutation.resetPassword":
+		if e.ComplexityRoot.Mutation.ResetPassword == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resetPassword_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResetPassword(childComplexity, args["input"].(ResetPasswordInput)), true
 	case "Mutation.restoreTenant":
 		if e.ComplexityRoot.Mutation.RestoreTenant == nil {
 			break
@@ -1925,6 +2281,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeAPIKey(childComplexity, args["input"].(RevokeAPIKeyInput)), true
+	case "Mutation.revokeInvitation":
+		if e.ComplexityRoot.Mutation.RevokeInvitation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeInvitation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeInvitation(childComplexity, args["input"].(MemberIDInput)), true
+	case "Mutation.revokeSession":
+		if e.ComplexityRoot.Mutation.RevokeSession == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeSession_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeSession(childComplexity, args["input"].(RevokeSessionInput)), true
 	case "Mutation.rotateWebhookSecret":
 		if e.ComplexityRoot.Mutation.RotateWebhookSecret == nil {
 			break
@@ -1969,6 +2347,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.TestSso(childComplexity, args["input"].(TestSsoInput)), true
+	case "Mutation.transferOwnership":
+		if e.ComplexityRoot.Mutation.TransferOwnership == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_transferOwnership_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TransferOwnership(childComplexity, args["input"].(TransferOwnershipInput)), true
 	case "Mutation.updateBilling":
 		if e.ComplexityRoot.Mutation.UpdateBilling == nil {
 			break
@@ -2002,6 +2391,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateKeywords(childComplexity, args["input"].(UpdateKeywordsInput)), true
+	case "Mutation.updateMemberRole":
+		if e.ComplexityRoot.Mutation.UpdateMemberRole == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateMemberRole_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateMemberRole(childComplexity, args["input"].(UpdateMemberRoleInput)), true
 	case "Mutation.updateNotificationChannels":
 		if e.ComplexityRoot.Mutation.UpdateNotificationChannels == nil {
 			break
@@ -2315,6 +2715,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ReplayEventsPayload.Skipped(childComplexity), true
 
+	case "RequestPasswordResetPayload.accepted":
+		if e.ComplexityRoot.RequestPasswordResetPayload.Accepted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestPasswordResetPayload.Accepted(childComplexity), true
+
 	case "RestoreTenantPayload.tenant":
 		if e.ComplexityRoot.RestoreTenantPayload.Tenant == nil {
 			break
@@ -2478,6 +2885,74 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SendTestWebhookPayload.WebhookID(childComplexity), true
+
+	case "Session.createdAt":
+		if e.ComplexityRoot.Session.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.CreatedAt(childComplexity), true
+	case "Session.current":
+		if e.ComplexityRoot.Session.Current == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.Current(childComplexity), true
+	case "Session.expiresAt":
+		if e.ComplexityRoot.Session.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.ExpiresAt(childComplexity), true
+	case "Session.id":
+		if e.ComplexityRoot.Session.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.ID(childComplexity), true
+	case "Session.ipAddress":
+		if e.ComplexityRoot.Session.IPAddress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.IPAddress(childComplexity), true
+	case "Session.idleExpiresAt":
+		if e.ComplexityRoot.Session.IdleExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.IdleExpiresAt(childComplexity), true
+	case "Session.lastSeenAt":
+		if e.ComplexityRoot.Session.LastSeenAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.LastSeenAt(childComplexity), true
+	case "Session.method":
+		if e.ComplexityRoot.Session.Method == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.Method(childComplexity), true
+	case "Session.revokedAt":
+		if e.ComplexityRoot.Session.RevokedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.RevokedAt(childComplexity), true
+	case "Session.userAgent":
+		if e.ComplexityRoot.Session.UserAgent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.UserAgent(childComplexity), true
+
+	case "SessionPayload.session":
+		if e.ComplexityRoot.SessionPayload.Session == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionPayload.Session(childComplexity), true
 
 	case "SsoConfig.clientId":
 		if e.ComplexityRoot.SsoConfig.ClientID == nil {
@@ -2876,6 +3351,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Tenant.Limits(childComplexity), true
+	case "Tenant.members":
+		if e.ComplexityRoot.Tenant.Members == nil {
+			break
+		}
+
+		args, err := ec.field_Tenant_members_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Tenant.Members(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*MemberFilter)), true
 	case "Tenant.modifiedAt":
 		if e.ComplexityRoot.Tenant.ModifiedAt == nil {
 			break
@@ -3152,6 +3638,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TokenTypeMetrics.Type(childComplexity), true
 
+	case "TransferOwnershipPayload.owner":
+		if e.ComplexityRoot.TransferOwnershipPayload.Owner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransferOwnershipPayload.Owner(childComplexity), true
+	case "TransferOwnershipPayload.previousOwner":
+		if e.ComplexityRoot.TransferOwnershipPayload.PreviousOwner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransferOwnershipPayload.PreviousOwner(childComplexity), true
+
 	case "UpdateBillingPayload.billing":
 		if e.ComplexityRoot.UpdateBillingPayload.Billing == nil {
 			break
@@ -3314,12 +3813,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Viewer.Kind(childComplexity), true
+	case "Viewer.member":
+		if e.ComplexityRoot.Viewer.Member == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.Member(childComplexity), true
 	case "Viewer.permissions":
 		if e.ComplexityRoot.Viewer.Permissions == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Viewer.Permissions(childComplexity), true
+	case "Viewer.session":
+		if e.ComplexityRoot.Viewer.Session == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.Session(childComplexity), true
+	case "Viewer.sessions":
+		if e.ComplexityRoot.Viewer.Sessions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.Sessions(childComplexity), true
 	case "Viewer.tenantId":
 		if e.ComplexityRoot.Viewer.TenantID == nil {
 			break
@@ -3557,8 +4074,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
+		ec.unmarshalInputAcceptInvitationInput,
 		ec.unmarshalInputAuditFilter,
 		ec.unmarshalInputCancelPlanChangeInput,
+		ec.unmarshalInputChangePasswordInput,
 		ec.unmarshalInputChangePlanInput,
 		ec.unmarshalInputCreateApiKeyInput,
 		ec.unmarshalInputCreateTenantInput,
@@ -3569,14 +4088,21 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputEntraIdSsoInput,
 		ec.unmarshalInputEventFilter,
 		ec.unmarshalInputGrantCreditsInput,
+		ec.unmarshalInputInviteMemberInput,
 		ec.unmarshalInputInvoiceActionInput,
+		ec.unmarshalInputLoginInput,
+		ec.unmarshalInputMemberFilter,
+		ec.unmarshalInputMemberIdInput,
 		ec.unmarshalInputOidcSsoInput,
 		ec.unmarshalInputPaymentMethodInput,
 		ec.unmarshalInputRecordUsageInput,
 		ec.unmarshalInputRedeliverEventInput,
 		ec.unmarshalInputReplayEventsInput,
+		ec.unmarshalInputRequestPasswordResetInput,
+		ec.unmarshalInputResetPasswordInput,
 		ec.unmarshalInputRestoreTenantInput,
 		ec.unmarshalInputRevokeApiKeyInput,
+		ec.unmarshalInputRevokeSessionInput,
 		ec.unmarshalInputRiskWeightInput,
 		ec.unmarshalInputRotateWebhookSecretInput,
 		ec.unmarshalInputRunBillingInput,
@@ -3586,9 +4112,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputTenantFilter,
 		ec.unmarshalInputTenantSettingsInput,
 		ec.unmarshalInputTestSsoInput,
+		ec.unmarshalInputTransferOwnershipInput,
 		ec.unmarshalInputUpdateBillingInput,
 		ec.unmarshalInputUpdateIndustriesInput,
 		ec.unmarshalInputUpdateKeywordsInput,
+		ec.unmarshalInputUpdateMemberRoleInput,
 		ec.unmarshalInputUpdateNotificationChannelsInput,
 		ec.unmarshalInputUpdateRiskMatrixInput,
 		ec.unmarshalInputUpdateTenantInput,
@@ -4403,6 +4931,18 @@ enum EventType {
   WEBHOOK_ENDPOINT_DISABLED
   "` + "`" + `webhook_endpoint.enabled` + "`" + `: enableWebhookEndpoint enabled the endpoint again. Payload: as for ` + "`" + `webhook_endpoint.disabled` + "`" + ` (` + "`" + `webhookDisabledAt` + "`" + ` null)."
   WEBHOOK_ENDPOINT_ENABLED
+  "` + "`" + `member.invited` + "`" + `: inviteMember invited a person (or createTenant recorded its owner). Payload: the member (` + "`" + `id` + "`" + `, ` + "`" + `email` + "`" + `, ` + "`" + `name` + "`" + `, ` + "`" + `role` + "`" + `, ` + "`" + `status` + "`" + `, ` + "`" + `lastLoginMethod` + "`" + `, ` + "`" + `lastLoginAt` + "`" + `, ` + "`" + `createdAt` + "`" + `, ` + "`" + `createdBy` + "`" + `, ` + "`" + `invitedBy` + "`" + `, ` + "`" + `deactivatedAt` + "`" + `; never the password hash)."
+  MEMBER_INVITED
+  "` + "`" + `member.joined` + "`" + `: acceptInvitation made an invited member ACTIVE. Payload: the member, as for ` + "`" + `member.invited` + "`" + `."
+  MEMBER_JOINED
+  "` + "`" + `member.role_changed` + "`" + `: updateMemberRole or transferOwnership changed a member's role (a transfer writes one event, its payload the member that changed first). Payload: the member, as for ` + "`" + `member.invited` + "`" + `."
+  MEMBER_ROLE_CHANGED
+  "` + "`" + `member.deactivated` + "`" + `: deactivateMember deactivated a member; their sessions ended. Payload: the member, as for ` + "`" + `member.invited` + "`" + `."
+  MEMBER_DEACTIVATED
+  "` + "`" + `member.removed` + "`" + `: revokeInvitation removed an invited member. Payload: the member’s ` + "`" + `id` + "`" + ` and ` + "`" + `deleted` + "`" + ` (true)."
+  MEMBER_REMOVED
+  "` + "`" + `member.updated` + "`" + `: another change to a member (a password set or reset). Payload: the member, as for ` + "`" + `member.invited` + "`" + `. Signing in writes no event."
+  MEMBER_UPDATED
   "` + "`" + `quota.threshold` + "`" + `: a recordUsage batch brought this month's interactions (UTC calendar month) to 80 % or more of the plan's ` + "`" + `interactionsPerMonth` + "`" + `; once per month. Payload: ` + "`" + `tenantId` + "`" + `, ` + "`" + `metric` + "`" + ` (` + "`" + `interactions` + "`" + `), ` + "`" + `planId` + "`" + `, ` + "`" + `used` + "`" + `, ` + "`" + `limit` + "`" + `, ` + "`" + `percent` + "`" + ` (used × 100 / limit, rounded down), ` + "`" + `threshold` + "`" + ` (80), ` + "`" + `period` + "`" + ` (` + "`" + `2026-11` + "`" + `)."
   QUOTA_THRESHOLD
   "` + "`" + `quota.exceeded` + "`" + `: a recordUsage batch brought this month's interactions to 100 % or more of the plan's ` + "`" + `interactionsPerMonth` + "`" + ` (further interactions use credits or are refused); once per month. Payload: as for ` + "`" + `quota.threshold` + "`" + `, with ` + "`" + `threshold` + "`" + ` 100."
@@ -4419,6 +4959,312 @@ enum EventType {
   PLAN_CHANGE_SCHEDULED
   "` + "`" + `plan_change.applied` + "`" + `: a plan change took effect: changePlan effective today, or the job applying scheduled changes on their date (actor ` + "`" + `system` + "`" + `). Payload: ` + "`" + `tenantId` + "`" + `, ` + "`" + `previousPlanId` + "`" + `, ` + "`" + `planId` + "`" + ` (now current), ` + "`" + `effectiveDate` + "`" + `, ` + "`" + `requestedAt` + "`" + `, ` + "`" + `requestedBy` + "`" + `."
   PLAN_CHANGE_APPLIED
+}
+`, BuiltIn: false},
+	{Name: "../schema/members.graphqls", Input: `extend type Tenant {
+  """
+  The tenant's people, ordered by email address. At most MEMBERS_MAX per
+  tenant (500 by default), INVITED and DEACTIVATED ones included.
+  """
+  members(
+    "Page size, 1 to 100."
+    first: Int = 20
+    "Return the members after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` of the previous page)."
+    after: String
+    "Narrow the list."
+    filter: MemberFilter
+  ): MemberConnection @hasPermission(perm: MEMBERS_READ)
+}
+
+"""
+What a member may do, as a fixed set of permissions (docs/members.md has the
+table): the same ` + "`" + `Permission` + "`" + ` values API keys hold, enforced the same way.
+"""
+enum Role {
+  "The tenant's one owner: every permission of the tenant, including TENANT_DELETE. Moves only by transferOwnership."
+  OWNER
+  "Every permission of the tenant but TENANT_DELETE: settings, SSO, billing, API keys, members."
+  ADMIN
+  "VIEWER plus BILLING_READ and BILLING_UPDATE: plans, invoices, credits."
+  BILLING
+  "VIEWER plus API_KEYS_READ, API_KEYS_WRITE, EVENTS_READ, AUDIT_READ, USAGE_WRITE and NOTIFICATION_CHANNELS_UPDATE (webhooks): the integration."
+  DEVELOPER
+  "Reads the tenant's profile and configuration (TENANT_READ, NOTIFICATION_CHANNELS_READ, KEYWORDS_READ, INDUSTRIES_READ, RISK_MATRIX_READ, WEBSITE_CONFIG_READ, REPORT_READ, SSO_READ, MEMBERS_READ); not billing, API keys or logs."
+  VIEWER
+}
+
+"A member's state."
+enum MemberStatus {
+  "Invited and not yet accepted: cannot sign in."
+  INVITED
+  "May sign in."
+  ACTIVE
+  "May not sign in; their sessions ended when deactivated."
+  DEACTIVATED
+}
+
+"How a session was opened."
+enum LoginMethod {
+  "Email and password (login, acceptInvitation)."
+  PASSWORD
+  "The tenant's single sign-on."
+  SSO
+}
+
+"A person of a tenant."
+type Member {
+  "Unique id (a UUID)."
+  id: ID!
+  "The member's email address, lower-case; unique within the tenant."
+  email: String!
+  "Their name, as given when accepting the invitation; empty until then."
+  name: String!
+  "What they may do."
+  role: Role!
+  "INVITED, ACTIVE or DEACTIVATED."
+  status: MemberStatus!
+  "The permissions of their role, in schema order."
+  permissions: [Permission!]!
+  "How they last signed in; null if never."
+  lastLoginMethod: LoginMethod
+  "When they last signed in; null if never."
+  lastLoginAt: Time
+  "When they were invited (or, for the owner, when the tenant was created)."
+  createdAt: Time!
+  "Who invited them, in the form of ` + "`" + `Tenant.createdBy` + "`" + ` (` + "`" + `member:<id>` + "`" + `, ` + "`" + `key:<id>` + "`" + `, ` + "`" + `admin` + "`" + `); null for the tenant's first owner."
+  invitedBy: String
+  "When their pending invitation stops working (INVITED only; 7 days after it was sent)."
+  invitationExpiresAt: Time
+}
+
+"Narrows Tenant.members."
+input MemberFilter {
+  "Only members with one of these roles."
+  roles: [Role!]
+  "Only members in one of these states."
+  statuses: [MemberStatus!]
+  "Only members whose address starts with this (case-insensitive), at most 254 characters."
+  emailPrefix: String
+}
+
+"A page of members, by email."
+type MemberConnection {
+  "The members of this page with their cursors."
+  edges: [MemberEdge!]!
+  "The members of this page."
+  nodes: [Member!]!
+  "Paging information."
+  pageInfo: PageInfo!
+  "How many members match the filter, across all pages."
+  totalCount: Int!
+}
+
+"A member in a page."
+type MemberEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to read the members after this one."
+  cursor: String!
+  "The member."
+  node: Member!
+}
+
+"""
+A member's signed-in session. It ends after SESSION_IDLE_TIMEOUT without a
+request (30 minutes by default), SESSION_MAX_AGE after login (12 hours by
+default), at logout or revokeSession, when the member's password changes or
+they are deactivated, and while their tenant is suspended.
+"""
+type Session {
+  "Unique id (a UUID)."
+  id: ID!
+  "How it was opened."
+  method: LoginMethod!
+  "When it was opened (the login)."
+  createdAt: Time!
+  "When it was last used, to the minute."
+  lastSeenAt: Time!
+  "When it ends unless used before (lastSeenAt + SESSION_IDLE_TIMEOUT, at most expiresAt)."
+  idleExpiresAt: Time!
+  "When it ends however busy (createdAt + SESSION_MAX_AGE)."
+  expiresAt: Time!
+  "When it was ended, or null."
+  revokedAt: Time
+  "The client address it was opened from."
+  ipAddress: String
+  "The User-Agent it was opened with, at most 300 characters."
+  userAgent: String
+  "Whether this is the session of the current request."
+  current: Boolean!
+}
+
+extend type Viewer {
+  "The signed-in member (MEMBER only)."
+  member: Member
+  "The session of the request (MEMBER only)."
+  session: Session
+  "The member's open sessions, most recently used first, at most 20 (MEMBER only; empty otherwise). A new login past 20 ends the least recently used."
+  sessions: [Session!]!
+}
+
+"A password login."
+input LoginInput {
+  "The member's email address."
+  email: String!
+  "Their password."
+  password: String!
+  "The tenant's domain (` + "`" + `acme.fr` + "`" + `) or id. Default: the tenant whose domain is the address's domain; members whose address is elsewhere name it."
+  tenant: String
+  """
+  Hold the session in an HttpOnly, Secure, SameSite=Lax cookie instead of
+  returning the token: for a dashboard served from this API's own origin.
+  Requests authenticated by the cookie must be same-origin and carry an
+  ` + "`" + `X-Requested-With` + "`" + ` header (docs/authentication.md, CSRF).
+  """
+  cookie: Boolean = false
+}
+
+"A new session."
+type LoginPayload {
+  "The session's token (` + "`" + `tss_` + "`" + ` + 46 characters), shown only this once; null when ` + "`" + `cookie` + "`" + ` was asked. Send it as ` + "`" + `Authorization: Bearer <token>` + "`" + `."
+  token: String
+  "The session."
+  session: Session!
+  "The member signed in."
+  member: Member!
+}
+
+"Who to invite."
+input InviteMemberInput {
+  "The tenant. Default: the caller's own. Another tenant needs TENANT_MANAGE."
+  tenantId: ID
+  "Their email address."
+  email: String!
+  "Their role: not OWNER, and one whose every permission the caller holds."
+  role: Role!
+}
+
+"The invited member."
+type InviteMemberPayload {
+  "The member, INVITED."
+  member: Member!
+  "Whether the invitation email was handed to the mail server. When false, send it again with resendInvitation."
+  emailSent: Boolean!
+}
+
+"A member to act on."
+input MemberIdInput {
+  "The member's id."
+  id: ID!
+}
+
+"The member acted on."
+type MemberPayload {
+  "The member as it is now."
+  member: Member!
+}
+
+"An invitation to accept."
+input AcceptInvitationInput {
+  "The token from the invitation email (` + "`" + `tin_` + "`" + ` + 46 characters); works once, for 7 days."
+  token: String!
+  "Your name, 1 to 200 characters."
+  name: String!
+  "Your new password, 12 to 128 characters."
+  password: String!
+  "Hold the session in the cookie, as LoginInput.cookie."
+  cookie: Boolean = false
+}
+
+"A role change."
+input UpdateMemberRoleInput {
+  "The member's id (not the owner's)."
+  id: ID!
+  "The new role: not OWNER, and one whose every permission the caller holds."
+  role: Role!
+}
+
+"Who becomes the owner."
+input TransferOwnershipInput {
+  "An ACTIVE member of the tenant."
+  memberId: ID!
+}
+
+"The tenant's owners, before and after."
+type TransferOwnershipPayload {
+  "The new owner."
+  owner: Member!
+  "The previous owner, now ADMIN (null when the tenant had none)."
+  previousOwner: Member
+}
+
+"A session to end."
+input RevokeSessionInput {
+  "The session's id."
+  id: ID!
+}
+
+"The ended session."
+type SessionPayload {
+  "The session, with revokedAt."
+  session: Session!
+}
+
+"A password reset request."
+input RequestPasswordResetInput {
+  "The member's email address."
+  email: String!
+  "The tenant's domain or id, as in LoginInput."
+  tenant: String
+}
+
+"Always the same answer, whether or not the address is a member."
+type RequestPasswordResetPayload {
+  "Always true: when the address is an ACTIVE member, a single-use link valid one hour is emailed to it."
+  accepted: Boolean!
+}
+
+"A new password, with the emailed token."
+input ResetPasswordInput {
+  "The token from the reset email (` + "`" + `trs_` + "`" + ` + 46 characters); works once, for one hour."
+  token: String!
+  "The new password, 12 to 128 characters."
+  password: String!
+}
+
+"A password change."
+input ChangePasswordInput {
+  "The current password."
+  currentPassword: String!
+  "The new password, 12 to 128 characters."
+  newPassword: String!
+}
+
+extend type Mutation {
+  "Signs a member in with email and password. Needs no credentials. Throttled per account and client address (RATE_LIMITED with ` + "`" + `retryAfter` + "`" + `); a wrong address or password answers UNAUTHENTICATED alike."
+  login("What to do; see the input type." input: LoginInput!): LoginPayload!
+  "Ends the session of the request and clears the session cookie. Needs a member's session."
+  logout: SessionPayload!
+  "Ends a session: one of your own, or, with MEMBERS_WRITE, any session of a member whose role you hold."
+  revokeSession("What to do; see the input type." input: RevokeSessionInput!): SessionPayload!
+  "Invites a person: an INVITED member and an email with a single-use link valid 7 days."
+  inviteMember("What to do; see the input type." input: InviteMemberInput!): InviteMemberPayload! @hasPermission(perm: MEMBERS_WRITE)
+  "Sends an INVITED member a new invitation; the previous link stops working."
+  resendInvitation("What to do; see the input type." input: MemberIdInput!): InviteMemberPayload! @hasPermission(perm: MEMBERS_WRITE)
+  "Withdraws a pending invitation: the INVITED member is removed and the link stops working."
+  revokeInvitation("What to do; see the input type." input: MemberIdInput!): MemberPayload! @hasPermission(perm: MEMBERS_WRITE)
+  "Accepts an invitation: the member becomes ACTIVE with a name and password, and is signed in. Needs no credentials: the token is the proof."
+  acceptInvitation("What to do; see the input type." input: AcceptInvitationInput!): LoginPayload!
+  "Changes a member's role. The owner's role changes only by transferOwnership."
+  updateMemberRole("What to do; see the input type." input: UpdateMemberRoleInput!): MemberPayload! @hasPermission(perm: MEMBERS_WRITE)
+  "Deactivates a member: they can no longer sign in and their sessions end at once, websockets included. The owner cannot be deactivated."
+  deactivateMember("What to do; see the input type." input: MemberIdInput!): MemberPayload! @hasPermission(perm: MEMBERS_WRITE)
+  "Makes an ACTIVE member the tenant's owner; the previous owner becomes ADMIN. Only the owner's session or the operator (TENANT_MANAGE) may."
+  transferOwnership("What to do; see the input type." input: TransferOwnershipInput!): TransferOwnershipPayload!
+  "Emails a single-use password reset link (valid one hour) to an ACTIVE member. Needs no credentials; answers the same whether or not the address is a member."
+  requestPasswordReset("What to do; see the input type." input: RequestPasswordResetInput!): RequestPasswordResetPayload!
+  "Sets a new password with the emailed token and ends every session of the member. Needs no credentials."
+  resetPassword("What to do; see the input type." input: ResetPasswordInput!): MemberPayload!
+  "Changes your password (a member's session) and ends your other sessions."
+  changePassword("What to do; see the input type." input: ChangePasswordInput!): MemberPayload!
 }
 `, BuiltIn: false},
 	{Name: "../schema/notifications.graphqls", Input: `extend type Tenant {
@@ -4570,6 +5416,18 @@ enum NotificationEvent {
   WEBHOOK_ENDPOINT_DISABLED
   "enableWebhookEndpoint enabled the endpoint again. Webhook type ` + "`" + `webhook_endpoint.enabled` + "`" + ` (EventType WEBHOOK_ENDPOINT_ENABLED)."
   WEBHOOK_ENDPOINT_ENABLED
+  "inviteMember invited a person (or createTenant recorded its owner). Webhook type ` + "`" + `member.invited` + "`" + ` (EventType MEMBER_INVITED)."
+  MEMBER_INVITED
+  "acceptInvitation made an invited member ACTIVE. Webhook type ` + "`" + `member.joined` + "`" + ` (EventType MEMBER_JOINED)."
+  MEMBER_JOINED
+  "updateMemberRole or transferOwnership changed a member's role (a transfer writes one event, its payload the member that changed first). Webhook type ` + "`" + `member.role_changed` + "`" + ` (EventType MEMBER_ROLE_CHANGED)."
+  MEMBER_ROLE_CHANGED
+  "deactivateMember deactivated a member; their sessions ended. Webhook type ` + "`" + `member.deactivated` + "`" + ` (EventType MEMBER_DEACTIVATED)."
+  MEMBER_DEACTIVATED
+  "revokeInvitation removed an invited member. Webhook type ` + "`" + `member.removed` + "`" + ` (EventType MEMBER_REMOVED)."
+  MEMBER_REMOVED
+  "another change to a member (a password set or reset). Webhook type ` + "`" + `member.updated` + "`" + ` (EventType MEMBER_UPDATED)."
+  MEMBER_UPDATED
 }
 
 "Changes to a tenant's notification channels. Fields left out are unchanged; lists replace the stored ones."
@@ -4698,6 +5556,10 @@ enum Permission {
   EVENTS_READ
   "` + "`" + `usage:write` + "`" + `: Record usage events."
   USAGE_WRITE
+  "` + "`" + `members:read` + "`" + `: List the tenant's members and their roles (` + "`" + `Tenant.members` + "`" + `)."
+  MEMBERS_READ
+  "` + "`" + `members:write` + "`" + `: Invite members, change their roles, deactivate them, revoke invitations and other members' sessions. A role is granted only by a caller holding every permission of that role."
+  MEMBERS_WRITE
 }
 `, BuiltIn: false},
 	{Name: "../schema/plan.graphqls", Input: `"A subscription plan of the catalog."
@@ -4771,6 +5633,8 @@ enum ViewerKind {
   ADMIN
   "A tenant's API key."
   API_KEY
+  "A tenant's member, through a session (login)."
+  MEMBER
 }
 
 "The caller of the request."
@@ -4779,7 +5643,7 @@ type Viewer {
   kind: ViewerKind!
   "The id of the API key (API_KEY only)."
   apiKeyId: ID
-  "The key's own tenant id (API_KEY only)."
+  "The key's or member's own tenant id (API_KEY, MEMBER)."
   tenantId: ID
   "The permissions the caller holds (all of them for ADMIN)."
   permissions: [Permission!]!
@@ -6540,6 +7404,16 @@ func (ec *executionContext) childFields_IndustryConfig(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type IndustryConfig", field.Name)
 }
 
+func (ec *executionContext) childFields_InviteMemberPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "member":
+		return ec.fieldContext_InviteMemberPayload_member(ctx, field)
+	case "emailSent":
+		return ec.fieldContext_InviteMemberPayload_emailSent(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InviteMemberPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Invoice(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -6630,6 +7504,78 @@ func (ec *executionContext) childFields_Limits(ctx context.Context, field graphq
 		return ec.fieldContext_Limits_apiRequestsPerMinute(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Limits", field.Name)
+}
+
+func (ec *executionContext) childFields_LoginPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "token":
+		return ec.fieldContext_LoginPayload_token(ctx, field)
+	case "session":
+		return ec.fieldContext_LoginPayload_session(ctx, field)
+	case "member":
+		return ec.fieldContext_LoginPayload_member(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LoginPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Member(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Member_id(ctx, field)
+	case "email":
+		return ec.fieldContext_Member_email(ctx, field)
+	case "name":
+		return ec.fieldContext_Member_name(ctx, field)
+	case "role":
+		return ec.fieldContext_Member_role(ctx, field)
+	case "status":
+		return ec.fieldContext_Member_status(ctx, field)
+	case "permissions":
+		return ec.fieldContext_Member_permissions(ctx, field)
+	case "lastLoginMethod":
+		return ec.fieldContext_Member_lastLoginMethod(ctx, field)
+	case "lastLoginAt":
+		return ec.fieldContext_Member_lastLoginAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Member_createdAt(ctx, field)
+	case "invitedBy":
+		return ec.fieldContext_Member_invitedBy(ctx, field)
+	case "invitationExpiresAt":
+		return ec.fieldContext_Member_invitationExpiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Member", field.Name)
+}
+
+func (ec *executionContext) childFields_MemberConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_MemberConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_MemberConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_MemberConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_MemberConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MemberConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_MemberEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_MemberEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_MemberEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MemberEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_MemberPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "member":
+		return ec.fieldContext_MemberPayload_member(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MemberPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Money(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6746,6 +7692,14 @@ func (ec *executionContext) childFields_ReplayEventsPayload(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type ReplayEventsPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_RequestPasswordResetPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "accepted":
+		return ec.fieldContext_RequestPasswordResetPayload_accepted(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RequestPasswordResetPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_RestoreTenantPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "tenant":
@@ -6844,6 +7798,40 @@ func (ec *executionContext) childFields_SendTestWebhookPayload(ctx context.Conte
 		return ec.fieldContext_SendTestWebhookPayload_url(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SendTestWebhookPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Session(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Session_id(ctx, field)
+	case "method":
+		return ec.fieldContext_Session_method(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Session_createdAt(ctx, field)
+	case "lastSeenAt":
+		return ec.fieldContext_Session_lastSeenAt(ctx, field)
+	case "idleExpiresAt":
+		return ec.fieldContext_Session_idleExpiresAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_Session_expiresAt(ctx, field)
+	case "revokedAt":
+		return ec.fieldContext_Session_revokedAt(ctx, field)
+	case "ipAddress":
+		return ec.fieldContext_Session_ipAddress(ctx, field)
+	case "userAgent":
+		return ec.fieldContext_Session_userAgent(ctx, field)
+	case "current":
+		return ec.fieldContext_Session_current(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Session", field.Name)
+}
+
+func (ec *executionContext) childFields_SessionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "session":
+		return ec.fieldContext_SessionPayload_session(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SessionPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_SsoConfig(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7012,6 +8000,8 @@ func (ec *executionContext) childFields_Tenant(ctx context.Context, field graphq
 		return ec.fieldContext_Tenant_invoices(ctx, field)
 	case "events":
 		return ec.fieldContext_Tenant_events(ctx, field)
+	case "members":
+		return ec.fieldContext_Tenant_members(ctx, field)
 	case "notificationChannels":
 		return ec.fieldContext_Tenant_notificationChannels(ctx, field)
 	case "keywords":
@@ -7130,6 +8120,16 @@ func (ec *executionContext) childFields_TokenTypeMetrics(ctx context.Context, fi
 		return ec.fieldContext_TokenTypeMetrics_lastCreatedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TokenTypeMetrics", field.Name)
+}
+
+func (ec *executionContext) childFields_TransferOwnershipPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "owner":
+		return ec.fieldContext_TransferOwnershipPayload_owner(ctx, field)
+	case "previousOwner":
+		return ec.fieldContext_TransferOwnershipPayload_previousOwner(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TransferOwnershipPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_UpdateBillingPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7260,6 +8260,12 @@ func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphq
 		return ec.fieldContext_Viewer_tenantId(ctx, field)
 	case "permissions":
 		return ec.fieldContext_Viewer_permissions(ctx, field)
+	case "member":
+		return ec.fieldContext_Viewer_member(ctx, field)
+	case "session":
+		return ec.fieldContext_Viewer_session(ctx, field)
+	case "sessions":
+		return ec.fieldContext_Viewer_sessions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
 }
@@ -7502,12 +8508,40 @@ func (ec *executionContext) dir_hasPermission_args(ctx context.Context, rawArgs 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_acceptInvitation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (AcceptInvitationInput, error) {
+			return ec.unmarshalNAcceptInvitationInput2tenantapiᚋgraphᚐAcceptInvitationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_cancelPlanChange_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (CancelPlanChangeInput, error) {
 			return ec.unmarshalNCancelPlanChangeInput2tenantapiᚋgraphᚐCancelPlanChangeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ChangePasswordInput, error) {
+			return ec.unmarshalNChangePasswordInput2tenantapiᚋgraphᚐChangePasswordInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -7550,6 +8584,20 @@ func (ec *executionContext) field_Mutation_createTenant_args(ctx context.Context
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (CreateTenantInput, error) {
 			return ec.unmarshalNCreateTenantInput2tenantapiᚋgraphᚐCreateTenantInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deactivateMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (MemberIDInput, error) {
+			return ec.unmarshalNMemberIdInput2tenantapiᚋgraphᚐMemberIDInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -7628,6 +8676,34 @@ func (ec *executionContext) field_Mutation_grantCredits_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_inviteMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (InviteMemberInput, error) {
+			return ec.unmarshalNInviteMemberInput2tenantapiᚋgraphᚐInviteMemberInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_login_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (LoginInput, error) {
+			return ec.unmarshalNLoginInput2tenantapiᚋgraphᚐLoginInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_markInvoicePaid_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7684,6 +8760,48 @@ func (ec *executionContext) field_Mutation_replayEvents_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_requestPasswordReset_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (RequestPasswordResetInput, error) {
+			return ec.unmarshalNRequestPasswordResetInput2tenantapiᚋgraphᚐRequestPasswordResetInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_resendInvitation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (MemberIDInput, error) {
+			return ec.unmarshalNMemberIdInput2tenantapiᚋgraphᚐMemberIDInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_resetPassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ResetPasswordInput, error) {
+			return ec.unmarshalNResetPasswordInput2tenantapiᚋgraphᚐResetPasswordInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_restoreTenant_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7704,6 +8822,34 @@ func (ec *executionContext) field_Mutation_revokeApiKey_args(ctx context.Context
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (RevokeAPIKeyInput, error) {
 			return ec.unmarshalNRevokeApiKeyInput2tenantapiᚋgraphᚐRevokeAPIKeyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokeInvitation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (MemberIDInput, error) {
+			return ec.unmarshalNMemberIdInput2tenantapiᚋgraphᚐMemberIDInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokeSession_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (RevokeSessionInput, error) {
+			return ec.unmarshalNRevokeSessionInput2tenantapiᚋgraphᚐRevokeSessionInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -7768,6 +8914,20 @@ func (ec *executionContext) field_Mutation_testSso_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_transferOwnership_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (TransferOwnershipInput, error) {
+			return ec.unmarshalNTransferOwnershipInput2tenantapiᚋgraphᚐTransferOwnershipInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateBilling_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7802,6 +8962,20 @@ func (ec *executionContext) field_Mutation_updateKeywords_args(ctx context.Conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (UpdateKeywordsInput, error) {
 			return ec.unmarshalNUpdateKeywordsInput2tenantapiᚋgraphᚐUpdateKeywordsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateMemberRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (UpdateMemberRoleInput, error) {
+			return ec.unmarshalNUpdateMemberRoleInput2tenantapiᚋgraphᚐUpdateMemberRoleInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -8111,6 +9285,36 @@ func (ec *executionContext) field_Tenant_invoices_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Tenant_members_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*MemberFilter, error) {
+			return ec.unmarshalOMemberFilter2ᚖtenantapiᚋgraphᚐMemberFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg2
 	return args, nil
 }
 
@@ -11371,6 +12575,61 @@ func (ec *executionContext) fieldContext_IndustryConfig_updatedBy(_ context.Cont
 	return graphql.NewScalarFieldContext("IndustryConfig", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _InviteMemberPayload_member(ctx context.Context, field graphql.CollectedField, obj *InviteMemberPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InviteMemberPayload_member(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Member, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Member) graphql.Marshaler {
+			return ec.marshalNMember2ᚖtenantapiᚋtenantᚐMember(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InviteMemberPayload_member(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InviteMemberPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Member(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InviteMemberPayload_emailSent(ctx context.Context, field graphql.CollectedField, obj *InviteMemberPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InviteMemberPayload_emailSent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EmailSent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InviteMemberPayload_emailSent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InviteMemberPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _Invoice_id(ctx context.Context, field graphql.CollectedField, obj *tenant.Invoice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12069,6 +13328,552 @@ func (ec *executionContext) fieldContext_Limits_apiRequestsPerMinute(_ context.C
 	return graphql.NewScalarFieldContext("Limits", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
+func (ec *executionContext) _LoginPayload_token(ctx context.Context, field graphql.CollectedField, obj *LoginPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoginPayload_token(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Token, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LoginPayload_token(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoginPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _LoginPayload_session(ctx context.Context, field graphql.CollectedField, obj *LoginPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoginPayload_session(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Session, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Session) graphql.Marshaler {
+			return ec.marshalNSession2ᚖtenantapiᚋtenantᚐSession(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoginPayload_session(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LoginPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Session(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LoginPayload_member(ctx context.Context, field graphql.CollectedField, obj *LoginPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoginPayload_member(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Member, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Member) graphql.Marshaler {
+			return ec.marshalNMember2ᚖtenantapiᚋtenantᚐMember(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoginPayload_member(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LoginPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Member(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Member_id(ctx context.Context, field graphql.CollectedField, obj *tenant.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Member_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Member_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Member", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Member_email(ctx context.Context, field graphql.CollectedField, obj *tenant.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Member_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Member_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Member", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Member_name(ctx context.Context, field graphql.CollectedField, obj *tenant.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Member_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Member_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Member", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Member_role(ctx context.Context, field graphql.CollectedField, obj *tenant.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Member_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.Role) graphql.Marshaler {
+			return ec.marshalNRole2tenantapiᚋtenantᚐRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Member_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Member", field, false, false, errors.New("field of type Role does not have child fields"))
+}
+
+func (ec *executionContext) _Member_status(ctx context.Context, field graphql.CollectedField, obj *tenant.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Member_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.MemberStatus) graphql.Marshaler {
+			return ec.marshalNMemberStatus2tenantapiᚋtenantᚐMemberStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Member_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Member", field, false, false, errors.New("field of type MemberStatus does not have child fields"))
+}
+
+func (ec *executionContext) _Member_permissions(ctx context.Context, field graphql.CollectedField, obj *tenant.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Member_permissions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Member().Permissions(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []tenant.Permission) graphql.Marshaler {
+			return ec.marshalNPermission2ᚕtenantapiᚋtenantᚐPermissionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Member_permissions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Member", field, true, true, errors.New("field of type Permission does not have child fields"))
+}
+
+func (ec *executionContext) _Member_lastLoginMethod(ctx context.Context, field graphql.CollectedField, obj *tenant.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Member_lastLoginMethod(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastLoginMethod, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.LoginMethod) graphql.Marshaler {
+			return ec.marshalOLoginMethod2ᚖtenantapiᚋtenantᚐLoginMethod(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Member_lastLoginMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Member", field, false, false, errors.New("field of type LoginMethod does not have child fields"))
+}
+
+func (ec *executionContext) _Member_lastLoginAt(ctx context.Context, field graphql.CollectedField, obj *tenant.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Member_lastLoginAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastLoginAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Member_lastLoginAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Member", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Member_createdAt(ctx context.Context, field graphql.CollectedField, obj *tenant.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Member_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Member_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Member", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Member_invitedBy(ctx context.Context, field graphql.CollectedField, obj *tenant.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Member_invitedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InvitedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Member_invitedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Member", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Member_invitationExpiresAt(ctx context.Context, field graphql.CollectedField, obj *tenant.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Member_invitationExpiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InvitationExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Member_invitationExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Member", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _MemberConnection_edges(ctx context.Context, field graphql.CollectedField, obj *tenant.MemberPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MemberConnection().Edges(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*MemberEdge) graphql.Marshaler {
+			return ec.marshalNMemberEdge2ᚕᚖtenantapiᚋgraphᚐMemberEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *tenant.MemberPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MemberConnection().Nodes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*tenant.Member) graphql.Marshaler {
+			return ec.marshalNMember2ᚕᚖtenantapiᚋtenantᚐMemberᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Member(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *tenant.MemberPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MemberConnection().PageInfo(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖtenantapiᚋgraphᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *tenant.MemberPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _MemberEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *MemberEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MemberEdge_node(ctx context.Context, field graphql.CollectedField, obj *MemberEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Member) graphql.Marshaler {
+			return ec.marshalNMember2ᚖtenantapiᚋtenantᚐMember(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Member(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberPayload_member(ctx context.Context, field graphql.CollectedField, obj *MemberPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberPayload_member(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Member, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Member) graphql.Marshaler {
+			return ec.marshalNMember2ᚖtenantapiᚋtenantᚐMember(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberPayload_member(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Member(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Money_amountCents(ctx context.Context, field graphql.CollectedField, obj *tenant.Money) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12628,6 +14433,656 @@ func (ec *executionContext) fieldContext_Mutation_voidInvoice(ctx context.Contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_voidInvoice_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_login(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_login(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().Login(ctx, fc.Args["input"].(LoginInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *LoginPayload) graphql.Marshaler {
+			return ec.marshalNLoginPayload2ᚖtenantapiᚋgraphᚐLoginPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_login(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LoginPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_login_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_logout(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_logout(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().Logout(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *SessionPayload) graphql.Marshaler {
+			return ec.marshalNSessionPayload2ᚖtenantapiᚋgraphᚐSessionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_logout(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SessionPayload(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeSession(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeSession(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeSession(ctx, fc.Args["input"].(RevokeSessionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *SessionPayload) graphql.Marshaler {
+			return ec.marshalNSessionPayload2ᚖtenantapiᚋgraphᚐSessionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeSession(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SessionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeSession_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_inviteMember(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_inviteMember(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().InviteMember(ctx, fc.Args["input"].(InviteMemberInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "MEMBERS_WRITE")
+				if err != nil {
+					var zeroVal *InviteMemberPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *InviteMemberPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *InviteMemberPayload) graphql.Marshaler {
+			return ec.marshalNInviteMemberPayload2ᚖtenantapiᚋgraphᚐInviteMemberPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_inviteMember(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InviteMemberPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_inviteMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resendInvitation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resendInvitation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ResendInvitation(ctx, fc.Args["input"].(MemberIDInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "MEMBERS_WRITE")
+				if err != nil {
+					var zeroVal *InviteMemberPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *InviteMemberPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *InviteMemberPayload) graphql.Marshaler {
+			return ec.marshalNInviteMemberPayload2ᚖtenantapiᚋgraphᚐInviteMemberPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resendInvitation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InviteMemberPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_resendInvitation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeInvitation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeInvitation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeInvitation(ctx, fc.Args["input"].(MemberIDInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "MEMBERS_WRITE")
+				if err != nil {
+					var zeroVal *MemberPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *MemberPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *MemberPayload) graphql.Marshaler {
+			return ec.marshalNMemberPayload2ᚖtenantapiᚋgraphᚐMemberPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeInvitation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeInvitation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_acceptInvitation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_acceptInvitation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AcceptInvitation(ctx, fc.Args["input"].(AcceptInvitationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *LoginPayload) graphql.Marshaler {
+			return ec.marshalNLoginPayload2ᚖtenantapiᚋgraphᚐLoginPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_acceptInvitation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LoginPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_acceptInvitation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateMemberRole(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateMemberRole(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateMemberRole(ctx, fc.Args["input"].(UpdateMemberRoleInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "MEMBERS_WRITE")
+				if err != nil {
+					var zeroVal *MemberPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *MemberPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *MemberPayload) graphql.Marshaler {
+			return ec.marshalNMemberPayload2ᚖtenantapiᚋgraphᚐMemberPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateMemberRole(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateMemberRole_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deactivateMember(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deactivateMember(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeactivateMember(ctx, fc.Args["input"].(MemberIDInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "MEMBERS_WRITE")
+				if err != nil {
+					var zeroVal *MemberPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *MemberPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *MemberPayload) graphql.Marshaler {
+			return ec.marshalNMemberPayload2ᚖtenantapiᚋgraphᚐMemberPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deactivateMember(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deactivateMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_transferOwnership(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_transferOwnership(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().TransferOwnership(ctx, fc.Args["input"].(TransferOwnershipInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *TransferOwnershipPayload) graphql.Marshaler {
+			return ec.marshalNTransferOwnershipPayload2ᚖtenantapiᚋgraphᚐTransferOwnershipPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_transferOwnership(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TransferOwnershipPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_transferOwnership_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_requestPasswordReset(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestPasswordReset(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RequestPasswordReset(ctx, fc.Args["input"].(RequestPasswordResetInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *RequestPasswordResetPayload) graphql.Marshaler {
+			return ec.marshalNRequestPasswordResetPayload2ᚖtenantapiᚋgraphᚐRequestPasswordResetPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestPasswordReset(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RequestPasswordResetPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_requestPasswordReset_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resetPassword(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resetPassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ResetPassword(ctx, fc.Args["input"].(ResetPasswordInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *MemberPayload) graphql.Marshaler {
+			return ec.marshalNMemberPayload2ᚖtenantapiᚋgraphᚐMemberPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resetPassword(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_resetPassword_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_changePassword(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_changePassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ChangePassword(ctx, fc.Args["input"].(ChangePasswordInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *MemberPayload) graphql.Marshaler {
+			return ec.marshalNMemberPayload2ᚖtenantapiᚋgraphᚐMemberPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_changePassword(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_changePassword_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -15017,6 +17472,29 @@ func (ec *executionContext) fieldContext_ReplayEventsPayload_skipped(_ context.C
 	return graphql.NewScalarFieldContext("ReplayEventsPayload", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
+func (ec *executionContext) _RequestPasswordResetPayload_accepted(ctx context.Context, field graphql.CollectedField, obj *RequestPasswordResetPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestPasswordResetPayload_accepted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Accepted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestPasswordResetPayload_accepted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequestPasswordResetPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _RestoreTenantPayload_tenant(ctx context.Context, field graphql.CollectedField, obj *RestoreTenantPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15676,6 +18154,268 @@ func (ec *executionContext) _SendTestWebhookPayload_url(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_SendTestWebhookPayload_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SendTestWebhookPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Session_id(ctx context.Context, field graphql.CollectedField, obj *tenant.Session) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Session_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Session_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Session", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Session_method(ctx context.Context, field graphql.CollectedField, obj *tenant.Session) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Session_method(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Method, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.LoginMethod) graphql.Marshaler {
+			return ec.marshalNLoginMethod2tenantapiᚋtenantᚐLoginMethod(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Session_method(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Session", field, false, false, errors.New("field of type LoginMethod does not have child fields"))
+}
+
+func (ec *executionContext) _Session_createdAt(ctx context.Context, field graphql.CollectedField, obj *tenant.Session) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Session_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Session_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Session", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Session_lastSeenAt(ctx context.Context, field graphql.CollectedField, obj *tenant.Session) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Session_lastSeenAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSeenAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Session_lastSeenAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Session", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Session_idleExpiresAt(ctx context.Context, field graphql.CollectedField, obj *tenant.Session) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Session_idleExpiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IdleExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Session_idleExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Session", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Session_expiresAt(ctx context.Context, field graphql.CollectedField, obj *tenant.Session) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Session_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Session_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Session", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Session_revokedAt(ctx context.Context, field graphql.CollectedField, obj *tenant.Session) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Session_revokedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevokedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Session_revokedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Session", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Session_ipAddress(ctx context.Context, field graphql.CollectedField, obj *tenant.Session) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Session_ipAddress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IPAddress, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Session_ipAddress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Session", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Session_userAgent(ctx context.Context, field graphql.CollectedField, obj *tenant.Session) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Session_userAgent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserAgent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Session_userAgent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Session", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Session_current(ctx context.Context, field graphql.CollectedField, obj *tenant.Session) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Session_current(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Session().Current(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Session_current(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Session", field, true, true, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _SessionPayload_session(ctx context.Context, field graphql.CollectedField, obj *SessionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionPayload_session(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Session, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Session) graphql.Marshaler {
+			return ec.marshalNSession2ᚖtenantapiᚋtenantᚐSession(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SessionPayload_session(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SessionPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Session(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _SsoConfig_enabled(ctx context.Context, field graphql.CollectedField, obj *tenant.SSOConfig) (ret graphql.Marshaler) {
@@ -17628,6 +20368,68 @@ func (ec *executionContext) fieldContext_Tenant_events(ctx context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Tenant_members(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Tenant_members(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Tenant().Members(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*MemberFilter))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "MEMBERS_READ")
+				if err != nil {
+					var zeroVal *tenant.MemberPage
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *tenant.MemberPage
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, obj, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.MemberPage) graphql.Marshaler {
+			return ec.marshalOMemberConnection2ᚖtenantapiᚋtenantᚐMemberPage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Tenant_members(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Tenant",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Tenant_members_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Tenant_notificationChannels(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18854,6 +21656,70 @@ func (ec *executionContext) fieldContext_TokenTypeMetrics_lastCreatedAt(_ contex
 	return graphql.NewScalarFieldContext("TokenTypeMetrics", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
+func (ec *executionContext) _TransferOwnershipPayload_owner(ctx context.Context, field graphql.CollectedField, obj *TransferOwnershipPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransferOwnershipPayload_owner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Owner, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Member) graphql.Marshaler {
+			return ec.marshalNMember2ᚖtenantapiᚋtenantᚐMember(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransferOwnershipPayload_owner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TransferOwnershipPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Member(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TransferOwnershipPayload_previousOwner(ctx context.Context, field graphql.CollectedField, obj *TransferOwnershipPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransferOwnershipPayload_previousOwner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PreviousOwner, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Member) graphql.Marshaler {
+			return ec.marshalOMember2ᚖtenantapiᚋtenantᚐMember(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TransferOwnershipPayload_previousOwner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TransferOwnershipPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Member(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _UpdateBillingPayload_billing(ctx context.Context, field graphql.CollectedField, obj *UpdateBillingPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19626,6 +22492,102 @@ func (ec *executionContext) _Viewer_permissions(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_Viewer_permissions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Viewer", field, false, false, errors.New("field of type Permission does not have child fields"))
+}
+
+func (ec *executionContext) _Viewer_member(ctx context.Context, field graphql.CollectedField, obj *Viewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_member(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Viewer().Member(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Member) graphql.Marshaler {
+			return ec.marshalOMember2ᚖtenantapiᚋtenantᚐMember(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_member(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Viewer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Member(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Viewer_session(ctx context.Context, field graphql.CollectedField, obj *Viewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_session(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Viewer().Session(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Session) graphql.Marshaler {
+			return ec.marshalOSession2ᚖtenantapiᚋtenantᚐSession(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_session(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Viewer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Session(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Viewer_sessions(ctx context.Context, field graphql.CollectedField, obj *Viewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_sessions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Viewer().Sessions(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*tenant.Session) graphql.Marshaler {
+			return ec.marshalNSession2ᚕᚖtenantapiᚋtenantᚐSessionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_sessions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Viewer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Session(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _WatchlistSeats_availableSeats(ctx context.Context, field graphql.CollectedField, obj *tenant.WatchlistSeats) (ret graphql.Marshaler) {
@@ -21560,6 +24522,61 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputAcceptInvitationInput(ctx context.Context, obj any) (AcceptInvitationInput, error) {
+	var it AcceptInvitationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["cookie"]; !present {
+		asMap["cookie"] = false
+	}
+
+	fieldsInOrder := [...]string{"token", "name", "password", "cookie"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "token":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("token"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Token = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "password":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("password"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Password = data
+		case "cookie":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cookie"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Cookie = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputAuditFilter(ctx context.Context, obj any) (AuditFilter, error) {
 	var it AuditFilter
 	if obj == nil {
@@ -21643,6 +24660,43 @@ func (ec *executionContext) unmarshalInputCancelPlanChangeInput(ctx context.Cont
 				return it, err
 			}
 			it.ExpectedVersion = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputChangePasswordInput(ctx context.Context, obj any) (ChangePasswordInput, error) {
+	var it ChangePasswordInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"currentPassword", "newPassword"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "currentPassword":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currentPassword"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrentPassword = data
+		case "newPassword":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("newPassword"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NewPassword = data
 		}
 	}
 	return it, nil
@@ -22153,8 +25207,181 @@ func (ec *executionContext) unmarshalInputGrantCreditsInput(ctx context.Context,
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputInviteMemberInput(ctx context.Context, obj any) (InviteMemberInput, error) {
+	var it InviteMemberInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"tenantId", "email", "role"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "tenantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantID = data
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "role":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("role"))
+			data, err := ec.unmarshalNRole2tenantapiᚋtenantᚐRole(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Role = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputInvoiceActionInput(ctx context.Context, obj any) (InvoiceActionInput, error) {
 	var it InvoiceActionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputLoginInput(ctx context.Context, obj any) (LoginInput, error) {
+	var it LoginInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["cookie"]; !present {
+		asMap["cookie"] = false
+	}
+
+	fieldsInOrder := [...]string{"email", "password", "tenant", "cookie"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "password":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("password"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Password = data
+		case "tenant":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenant"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tenant = data
+		case "cookie":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cookie"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Cookie = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputMemberFilter(ctx context.Context, obj any) (MemberFilter, error) {
+	var it MemberFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"roles", "statuses", "emailPrefix"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "roles":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roles"))
+			data, err := ec.unmarshalORole2ᚕtenantapiᚋtenantᚐRoleᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Roles = data
+		case "statuses":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statuses"))
+			data, err := ec.unmarshalOMemberStatus2ᚕtenantapiᚋtenantᚐMemberStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Statuses = data
+		case "emailPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmailPrefix = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputMemberIdInput(ctx context.Context, obj any) (MemberIDInput, error) {
+	var it MemberIDInput
 	if obj == nil {
 		return it, nil
 	}
@@ -22407,6 +25634,80 @@ func (ec *executionContext) unmarshalInputReplayEventsInput(ctx context.Context,
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputRequestPasswordResetInput(ctx context.Context, obj any) (RequestPasswordResetInput, error) {
+	var it RequestPasswordResetInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"email", "tenant"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "tenant":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenant"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tenant = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputResetPasswordInput(ctx context.Context, obj any) (ResetPasswordInput, error) {
+	var it ResetPasswordInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"token", "password"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "token":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("token"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Token = data
+		case "password":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("password"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Password = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputRestoreTenantInput(ctx context.Context, obj any) (RestoreTenantInput, error) {
 	var it RestoreTenantInput
 	if obj == nil {
@@ -22439,6 +25740,36 @@ func (ec *executionContext) unmarshalInputRestoreTenantInput(ctx context.Context
 
 func (ec *executionContext) unmarshalInputRevokeApiKeyInput(ctx context.Context, obj any) (RevokeAPIKeyInput, error) {
 	var it RevokeAPIKeyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRevokeSessionInput(ctx context.Context, obj any) (RevokeSessionInput, error) {
+	var it RevokeSessionInput
 	if obj == nil {
 		return it, nil
 	}
@@ -22849,6 +26180,36 @@ func (ec *executionContext) unmarshalInputTestSsoInput(ctx context.Context, obj 
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputTransferOwnershipInput(ctx context.Context, obj any) (TransferOwnershipInput, error) {
+	var it TransferOwnershipInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"memberId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "memberId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("memberId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MemberID = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputUpdateBillingInput(ctx context.Context, obj any) (UpdateBillingInput, error) {
 	var it UpdateBillingInput
 	if obj == nil {
@@ -23037,6 +26398,43 @@ func (ec *executionContext) unmarshalInputUpdateKeywordsInput(ctx context.Contex
 				return it, err
 			}
 			it.ValidateOnly = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputUpdateMemberRoleInput(ctx context.Context, obj any) (UpdateMemberRoleInput, error) {
+	var it UpdateMemberRoleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "role"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "role":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("role"))
+			data, err := ec.unmarshalNRole2tenantapiᚋtenantᚐRole(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Role = data
 		}
 	}
 	return it, nil
@@ -25448,6 +28846,49 @@ func (ec *executionContext) _IndustryConfig(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var inviteMemberPayloadImplementors = []string{"InviteMemberPayload"}
+
+func (ec *executionContext) _InviteMemberPayload(ctx context.Context, sel ast.SelectionSet, obj *InviteMemberPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inviteMemberPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InviteMemberPayload")
+		case "member":
+			out.Values[i] = ec._InviteMemberPayload_member(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "emailSent":
+			out.Values[i] = ec._InviteMemberPayload_emailSent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var invoiceImplementors = []string{"Invoice"}
 
 func (ec *executionContext) _Invoice(ctx context.Context, sel ast.SelectionSet, obj *tenant.Invoice) graphql.Marshaler {
@@ -25786,6 +29227,408 @@ func (ec *executionContext) _Limits(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
+var loginPayloadImplementors = []string{"LoginPayload"}
+
+func (ec *executionContext) _LoginPayload(ctx context.Context, sel ast.SelectionSet, obj *LoginPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, loginPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LoginPayload")
+		case "token":
+			out.Values[i] = ec._LoginPayload_token(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "session":
+			out.Values[i] = ec._LoginPayload_session(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "member":
+			out.Values[i] = ec._LoginPayload_member(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var memberImplementors = []string{"Member"}
+
+func (ec *executionContext) _Member(ctx context.Context, sel ast.SelectionSet, obj *tenant.Member) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, memberImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Member")
+		case "id":
+			out.Values[i] = ec._Member_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "email":
+			out.Values[i] = ec._Member_email(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._Member_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "role":
+			out.Values[i] = ec._Member_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._Member_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "permissions":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Member_permissions(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "lastLoginMethod":
+			out.Values[i] = ec._Member_lastLoginMethod(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastLoginAt":
+			out.Values[i] = ec._Member_lastLoginAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Member_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "invitedBy":
+			out.Values[i] = ec._Member_invitedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "invitationExpiresAt":
+			out.Values[i] = ec._Member_invitationExpiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var memberConnectionImplementors = []string{"MemberConnection"}
+
+func (ec *executionContext) _MemberConnection(ctx context.Context, sel ast.SelectionSet, obj *tenant.MemberPage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, memberConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MemberConnection")
+		case "edges":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._MemberConnection_edges(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "nodes":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._MemberConnection_nodes(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "pageInfo":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._MemberConnection_pageInfo(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "totalCount":
+			out.Values[i] = ec._MemberConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var memberEdgeImplementors = []string{"MemberEdge"}
+
+func (ec *executionContext) _MemberEdge(ctx context.Context, sel ast.SelectionSet, obj *MemberEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, memberEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MemberEdge")
+		case "cursor":
+			out.Values[i] = ec._MemberEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._MemberEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var memberPayloadImplementors = []string{"MemberPayload"}
+
+func (ec *executionContext) _MemberPayload(ctx context.Context, sel ast.SelectionSet, obj *MemberPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, memberPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MemberPayload")
+		case "member":
+			out.Values[i] = ec._MemberPayload_member(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var moneyImplementors = []string{"Money"}
 
 func (ec *executionContext) _Money(ctx context.Context, sel ast.SelectionSet, obj *tenant.Money) graphql.Marshaler {
@@ -25906,6 +29749,97 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "voidInvoice":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_voidInvoice(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "login":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_login(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "logout":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_logout(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeSession":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeSession(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "inviteMember":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_inviteMember(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resendInvitation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resendInvitation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeInvitation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeInvitation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "acceptInvitation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_acceptInvitation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateMemberRole":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateMemberRole(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deactivateMember":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deactivateMember(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "transferOwnership":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_transferOwnership(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestPasswordReset":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestPasswordReset(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resetPassword":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resetPassword(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changePassword":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_changePassword(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -26679,6 +30613,44 @@ func (ec *executionContext) _ReplayEventsPayload(ctx context.Context, sel ast.Se
 	return out
 }
 
+var requestPasswordResetPayloadImplementors = []string{"RequestPasswordResetPayload"}
+
+func (ec *executionContext) _RequestPasswordResetPayload(ctx context.Context, sel ast.SelectionSet, obj *RequestPasswordResetPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, requestPasswordResetPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RequestPasswordResetPayload")
+		case "accepted":
+			out.Values[i] = ec._RequestPasswordResetPayload_accepted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var restoreTenantPayloadImplementors = []string{"RestoreTenantPayload"}
 
 func (ec *executionContext) _RestoreTenantPayload(ctx context.Context, sel ast.SelectionSet, obj *RestoreTenantPayload) graphql.Marshaler {
@@ -27049,6 +31021,160 @@ func (ec *executionContext) _SendTestWebhookPayload(ctx context.Context, sel ast
 			}
 		case "url":
 			out.Values[i] = ec._SendTestWebhookPayload_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var sessionImplementors = []string{"Session"}
+
+func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, obj *tenant.Session) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sessionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Session")
+		case "id":
+			out.Values[i] = ec._Session_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "method":
+			out.Values[i] = ec._Session_method(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Session_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastSeenAt":
+			out.Values[i] = ec._Session_lastSeenAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "idleExpiresAt":
+			out.Values[i] = ec._Session_idleExpiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "expiresAt":
+			out.Values[i] = ec._Session_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "revokedAt":
+			out.Values[i] = ec._Session_revokedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ipAddress":
+			out.Values[i] = ec._Session_ipAddress(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "userAgent":
+			out.Values[i] = ec._Session_userAgent(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "current":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Session_current(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var sessionPayloadImplementors = []string{"SessionPayload"}
+
+func (ec *executionContext) _SessionPayload(ctx context.Context, sel ast.SelectionSet, obj *SessionPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sessionPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SessionPayload")
+		case "session":
+			out.Values[i] = ec._SessionPayload_session(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -27790,6 +31916,44 @@ func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, o
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "members":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Tenant_members(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "notificationChannels":
 			out.Values[i] = ec._Tenant_notificationChannels(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -28425,6 +32589,49 @@ func (ec *executionContext) _TokenTypeMetrics(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var transferOwnershipPayloadImplementors = []string{"TransferOwnershipPayload"}
+
+func (ec *executionContext) _TransferOwnershipPayload(ctx context.Context, sel ast.SelectionSet, obj *TransferOwnershipPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, transferOwnershipPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TransferOwnershipPayload")
+		case "owner":
+			out.Values[i] = ec._TransferOwnershipPayload_owner(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "previousOwner":
+			out.Values[i] = ec._TransferOwnershipPayload_previousOwner(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var updateBillingPayloadImplementors = []string{"UpdateBillingPayload"}
 
 func (ec *executionContext) _UpdateBillingPayload(ctx context.Context, sel ast.SelectionSet, obj *UpdateBillingPayload) graphql.Marshaler {
@@ -28951,23 +33158,137 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 		case "kind":
 			out.Values[i] = ec._Viewer_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "apiKeyId":
 			out.Values[i] = ec._Viewer_apiKeyId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "tenantId":
 			out.Values[i] = ec._Viewer_tenantId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "permissions":
 			out.Values[i] = ec._Viewer_permissions(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "member":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Viewer_member(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "session":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Viewer_session(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "sessions":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Viewer_sessions(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -29924,6 +34245,11 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) unmarshalNAcceptInvitationInput2tenantapiᚋgraphᚐAcceptInvitationInput(ctx context.Context, v any) (AcceptInvitationInput, error) {
+	res, err := ec.unmarshalInputAcceptInvitationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNAccountSubscription2ᚖtenantapiᚋtenantᚐSubscription(ctx context.Context, sel ast.SelectionSet, v *tenant.Subscription) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -30133,6 +34459,11 @@ func (ec *executionContext) marshalNCancelPlanChangePayload2ᚖtenantapiᚋgraph
 		return graphql.Null
 	}
 	return ec._CancelPlanChangePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNChangePasswordInput2tenantapiᚋgraphᚐChangePasswordInput(ctx context.Context, v any) (ChangePasswordInput, error) {
+	res, err := ec.unmarshalInputChangePasswordInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNChangePlanInput2tenantapiᚋgraphᚐChangePlanInput(ctx context.Context, v any) (ChangePlanInput, error) {
@@ -30533,6 +34864,21 @@ func (ec *executionContext) marshalNInteractionOutcome2tenantapiᚋtenantᚐOutc
 	return v
 }
 
+func (ec *executionContext) unmarshalNInviteMemberInput2tenantapiᚋgraphᚐInviteMemberInput(ctx context.Context, v any) (InviteMemberInput, error) {
+	res, err := ec.unmarshalInputInviteMemberInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInviteMemberPayload2ᚖtenantapiᚋgraphᚐInviteMemberPayload(ctx context.Context, sel ast.SelectionSet, v *InviteMemberPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._InviteMemberPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNInvoice2ᚕᚖtenantapiᚋtenantᚐInvoiceᚄ(ctx context.Context, sel ast.SelectionSet, v []*tenant.Invoice) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -30628,6 +34974,108 @@ func (ec *executionContext) marshalNLimits2ᚖtenantapiᚋtenantᚐLimits(ctx co
 		return graphql.Null
 	}
 	return ec._Limits(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNLoginInput2tenantapiᚋgraphᚐLoginInput(ctx context.Context, v any) (LoginInput, error) {
+	res, err := ec.unmarshalInputLoginInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNLoginMethod2tenantapiᚋtenantᚐLoginMethod(ctx context.Context, v any) (tenant.LoginMethod, error) {
+	var res tenant.LoginMethod
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLoginMethod2tenantapiᚋtenantᚐLoginMethod(ctx context.Context, sel ast.SelectionSet, v tenant.LoginMethod) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNLoginPayload2ᚖtenantapiᚋgraphᚐLoginPayload(ctx context.Context, sel ast.SelectionSet, v *LoginPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._LoginPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMember2ᚕᚖtenantapiᚋtenantᚐMemberᚄ(ctx context.Context, sel ast.SelectionSet, v []*tenant.Member) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMember2ᚖtenantapiᚋtenantᚐMember(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMember2ᚖtenantapiᚋtenantᚐMember(ctx context.Context, sel ast.SelectionSet, v *tenant.Member) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Member(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMemberEdge2ᚕᚖtenantapiᚋgraphᚐMemberEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*MemberEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMemberEdge2ᚖtenantapiᚋgraphᚐMemberEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMemberEdge2ᚖtenantapiᚋgraphᚐMemberEdge(ctx context.Context, sel ast.SelectionSet, v *MemberEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MemberEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNMemberIdInput2tenantapiᚋgraphᚐMemberIDInput(ctx context.Context, v any) (MemberIDInput, error) {
+	res, err := ec.unmarshalInputMemberIdInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMemberPayload2ᚖtenantapiᚋgraphᚐMemberPayload(ctx context.Context, sel ast.SelectionSet, v *MemberPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MemberPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNMemberStatus2tenantapiᚋtenantᚐMemberStatus(ctx context.Context, v any) (tenant.MemberStatus, error) {
+	var res tenant.MemberStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMemberStatus2tenantapiᚋtenantᚐMemberStatus(ctx context.Context, sel ast.SelectionSet, v tenant.MemberStatus) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNMoney2tenantapiᚋtenantᚐMoney(ctx context.Context, sel ast.SelectionSet, v tenant.Money) graphql.Marshaler {
@@ -30825,6 +35273,26 @@ func (ec *executionContext) marshalNReplayEventsPayload2ᚖtenantapiᚋtenantᚐ
 	return ec._ReplayEventsPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNRequestPasswordResetInput2tenantapiᚋgraphᚐRequestPasswordResetInput(ctx context.Context, v any) (RequestPasswordResetInput, error) {
+	res, err := ec.unmarshalInputRequestPasswordResetInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRequestPasswordResetPayload2ᚖtenantapiᚋgraphᚐRequestPasswordResetPayload(ctx context.Context, sel ast.SelectionSet, v *RequestPasswordResetPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RequestPasswordResetPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNResetPasswordInput2tenantapiᚋgraphᚐResetPasswordInput(ctx context.Context, v any) (ResetPasswordInput, error) {
+	res, err := ec.unmarshalInputResetPasswordInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNRestoreTenantInput2tenantapiᚋgraphᚐRestoreTenantInput(ctx context.Context, v any) (RestoreTenantInput, error) {
 	res, err := ec.unmarshalInputRestoreTenantInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -30853,6 +35321,11 @@ func (ec *executionContext) marshalNRevokeApiKeyPayload2ᚖtenantapiᚋgraphᚐR
 		return graphql.Null
 	}
 	return ec._RevokeApiKeyPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRevokeSessionInput2tenantapiᚋgraphᚐRevokeSessionInput(ctx context.Context, v any) (RevokeSessionInput, error) {
+	res, err := ec.unmarshalInputRevokeSessionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNRiskLevel2tenantapiᚋtenantᚐRiskLevel(ctx context.Context, v any) (tenant.RiskLevel, error) {
@@ -30920,6 +35393,16 @@ func (ec *executionContext) unmarshalNRiskWeightInput2ᚖtenantapiᚋgraphᚐRis
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNRole2tenantapiᚋtenantᚐRole(ctx context.Context, v any) (tenant.Role, error) {
+	var res tenant.Role
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRole2tenantapiᚋtenantᚐRole(ctx context.Context, sel ast.SelectionSet, v tenant.Role) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNRotateWebhookSecretInput2tenantapiᚋgraphᚐRotateWebhookSecretInput(ctx context.Context, v any) (RotateWebhookSecretInput, error) {
 	res, err := ec.unmarshalInputRotateWebhookSecretInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -30963,6 +35446,42 @@ func (ec *executionContext) marshalNSendTestWebhookPayload2ᚖtenantapiᚋgraph�
 		return graphql.Null
 	}
 	return ec._SendTestWebhookPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSession2ᚕᚖtenantapiᚋtenantᚐSessionᚄ(ctx context.Context, sel ast.SelectionSet, v []*tenant.Session) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSession2ᚖtenantapiᚋtenantᚐSession(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSession2ᚖtenantapiᚋtenantᚐSession(ctx context.Context, sel ast.SelectionSet, v *tenant.Session) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Session(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSessionPayload2ᚖtenantapiᚋgraphᚐSessionPayload(ctx context.Context, sel ast.SelectionSet, v *SessionPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SessionPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNSsoConfig2ᚖtenantapiᚋtenantᚐSSOConfig(ctx context.Context, sel ast.SelectionSet, v *tenant.SSOConfig) graphql.Marshaler {
@@ -31255,6 +35774,21 @@ func (ec *executionContext) marshalNTokenTypeMetrics2ᚖtenantapiᚋtenantᚐTok
 	return ec._TokenTypeMetrics(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNTransferOwnershipInput2tenantapiᚋgraphᚐTransferOwnershipInput(ctx context.Context, v any) (TransferOwnershipInput, error) {
+	res, err := ec.unmarshalInputTransferOwnershipInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTransferOwnershipPayload2ᚖtenantapiᚋgraphᚐTransferOwnershipPayload(ctx context.Context, sel ast.SelectionSet, v *TransferOwnershipPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TransferOwnershipPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNUpdateBillingInput2tenantapiᚋgraphᚐUpdateBillingInput(ctx context.Context, v any) (UpdateBillingInput, error) {
 	res, err := ec.unmarshalInputUpdateBillingInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -31298,6 +35832,11 @@ func (ec *executionContext) marshalNUpdateKeywordsPayload2ᚖtenantapiᚋgraph�
 		return graphql.Null
 	}
 	return ec._UpdateKeywordsPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpdateMemberRoleInput2tenantapiᚋgraphᚐUpdateMemberRoleInput(ctx context.Context, v any) (UpdateMemberRoleInput, error) {
+	res, err := ec.unmarshalInputUpdateMemberRoleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNUpdateNotificationChannelsInput2tenantapiᚋgraphᚐUpdateNotificationChannelsInput(ctx context.Context, v any) (UpdateNotificationChannelsInput, error) {
@@ -32080,6 +36619,80 @@ func (ec *executionContext) marshalOLimits2ᚖtenantapiᚋtenantᚐLimits(ctx co
 	return ec._Limits(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOLoginMethod2ᚖtenantapiᚋtenantᚐLoginMethod(ctx context.Context, v any) (*tenant.LoginMethod, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(tenant.LoginMethod)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOLoginMethod2ᚖtenantapiᚋtenantᚐLoginMethod(ctx context.Context, sel ast.SelectionSet, v *tenant.LoginMethod) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalOMember2ᚖtenantapiᚋtenantᚐMember(ctx context.Context, sel ast.SelectionSet, v *tenant.Member) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Member(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOMemberConnection2ᚖtenantapiᚋtenantᚐMemberPage(ctx context.Context, sel ast.SelectionSet, v *tenant.MemberPage) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MemberConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOMemberFilter2ᚖtenantapiᚋgraphᚐMemberFilter(ctx context.Context, v any) (*MemberFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputMemberFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOMemberStatus2ᚕtenantapiᚋtenantᚐMemberStatusᚄ(ctx context.Context, v any) ([]tenant.MemberStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]tenant.MemberStatus, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNMemberStatus2tenantapiᚋtenantᚐMemberStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOMemberStatus2ᚕtenantapiᚋtenantᚐMemberStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []tenant.MemberStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMemberStatus2tenantapiᚋtenantᚐMemberStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalONotificationChannels2ᚖtenantapiᚋtenantᚐNotificationChannels(ctx context.Context, sel ast.SelectionSet, v *tenant.NotificationChannels) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -32160,6 +36773,42 @@ func (ec *executionContext) marshalORiskMatrix2ᚖtenantapiᚋtenantᚐRiskMatri
 	return ec._RiskMatrix(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalORole2ᚕtenantapiᚋtenantᚐRoleᚄ(ctx context.Context, v any) ([]tenant.Role, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]tenant.Role, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRole2tenantapiᚋtenantᚐRole(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalORole2ᚕtenantapiᚋtenantᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []tenant.Role) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRole2tenantapiᚋtenantᚐRole(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOSamlSsoInput2ᚖtenantapiᚋgraphᚐSamlSsoInput(ctx context.Context, v any) (*SamlSsoInput, error) {
 	if v == nil {
 		return nil, nil
@@ -32173,6 +36822,13 @@ func (ec *executionContext) marshalOScheduledPlanChange2ᚖtenantapiᚋtenantᚐ
 		return graphql.Null
 	}
 	return ec._ScheduledPlanChange(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOSession2ᚖtenantapiᚋtenantᚐSession(ctx context.Context, sel ast.SelectionSet, v *tenant.Session) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Session(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOSsoConfig2ᚖtenantapiᚋtenantᚐSSOConfig(ctx context.Context, sel ast.SelectionSet, v *tenant.SSOConfig) graphql.Marshaler {

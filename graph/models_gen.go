@@ -13,6 +13,18 @@ import (
 	"time"
 )
 
+// An invitation to accept.
+type AcceptInvitationInput struct {
+	// The token from the invitation email (`tin_` + 46 characters); works once, for 7 days.
+	Token string `json:"token"`
+	// Your name, 1 to 200 characters.
+	Name string `json:"name"`
+	// Your new password, 12 to 128 characters.
+	Password string `json:"password"`
+	// Hold the session in the cookie, as LoginInput.cookie.
+	Cookie *bool `json:"cookie,omitempty"`
+}
+
 // A page of API keys, newest first.
 type APIKeyConnection struct {
 	// The keys of this page with their cursors.
@@ -69,6 +81,14 @@ type CancelPlanChangePayload struct {
 	Billing *tenant.Billing `json:"billing,omitempty"`
 	// The tenant.
 	Tenant *node.Tenant `json:"tenant"`
+}
+
+// A password change.
+type ChangePasswordInput struct {
+	// The current password.
+	CurrentPassword string `json:"currentPassword"`
+	// The new password, 12 to 128 characters.
+	NewPassword string `json:"newPassword"`
 }
 
 // A plan change.
@@ -263,6 +283,24 @@ type GrantCreditsPayload struct {
 	Credits *tenant.Credits `json:"credits"`
 }
 
+// Who to invite.
+type InviteMemberInput struct {
+	// The tenant. Default: the caller's own. Another tenant needs TENANT_MANAGE.
+	TenantID *string `json:"tenantId,omitempty"`
+	// Their email address.
+	Email string `json:"email"`
+	// Their role: not OWNER, and one whose every permission the caller holds.
+	Role tenant.Role `json:"role"`
+}
+
+// The invited member.
+type InviteMemberPayload struct {
+	// The member, INVITED.
+	Member *tenant.Member `json:"member"`
+	// Whether the invitation email was handed to the mail server. When false, send it again with resendInvitation.
+	EmailSent bool `json:"emailSent"`
+}
+
 // Which invoice.
 type InvoiceActionInput struct {
 	// The invoice's id.
@@ -293,6 +331,61 @@ type InvoiceEdge struct {
 type InvoicePayload struct {
 	// The invoice.
 	Invoice *tenant.Invoice `json:"invoice"`
+}
+
+// A password login.
+type LoginInput struct {
+	// The member's email address.
+	Email string `json:"email"`
+	// Their password.
+	Password string `json:"password"`
+	// The tenant's domain (`acme.fr`) or id. Default: the tenant whose domain is the address's domain; members whose address is elsewhere name it.
+	Tenant *string `json:"tenant,omitempty"`
+	// Hold the session in an HttpOnly, Secure, SameSite=Lax cookie instead of
+	// returning the token: for a dashboard served from this API's own origin.
+	// Requests authenticated by the cookie must be same-origin and carry an
+	// `X-Requested-With` header (docs/authentication.md, CSRF).
+	Cookie *bool `json:"cookie,omitempty"`
+}
+
+// A new session.
+type LoginPayload struct {
+	// The session's token (`tss_` + 46 characters), shown only this once; null when `cookie` was asked. Send it as `Authorization: Bearer <token>`.
+	Token *string `json:"token,omitempty"`
+	// The session.
+	Session *tenant.Session `json:"session"`
+	// The member signed in.
+	Member *tenant.Member `json:"member"`
+}
+
+// A member in a page.
+type MemberEdge struct {
+	// Pass as `after` to read the members after this one.
+	Cursor string `json:"cursor"`
+	// The member.
+	Node *tenant.Member `json:"node"`
+}
+
+// Narrows Tenant.members.
+type MemberFilter struct {
+	// Only members with one of these roles.
+	Roles []tenant.Role `json:"roles,omitempty"`
+	// Only members in one of these states.
+	Statuses []tenant.MemberStatus `json:"statuses,omitempty"`
+	// Only members whose address starts with this (case-insensitive), at most 254 characters.
+	EmailPrefix *string `json:"emailPrefix,omitempty"`
+}
+
+// A member to act on.
+type MemberIDInput struct {
+	// The member's id.
+	ID string `json:"id"`
+}
+
+// The member acted on.
+type MemberPayload struct {
+	// The member as it is now.
+	Member *tenant.Member `json:"member"`
 }
 
 // Changes. Every mutation runs in one transaction: on any error nothing is saved.
@@ -374,6 +467,28 @@ type ReplayEventsInput struct {
 	Types []EventType `json:"types,omitempty"`
 }
 
+// A password reset request.
+type RequestPasswordResetInput struct {
+	// The member's email address.
+	Email string `json:"email"`
+	// The tenant's domain or id, as in LoginInput.
+	Tenant *string `json:"tenant,omitempty"`
+}
+
+// Always the same answer, whether or not the address is a member.
+type RequestPasswordResetPayload struct {
+	// Always true: when the address is an ACTIVE member, a single-use link valid one hour is emailed to it.
+	Accepted bool `json:"accepted"`
+}
+
+// A new password, with the emailed token.
+type ResetPasswordInput struct {
+	// The token from the reset email (`trs_` + 46 characters); works once, for one hour.
+	Token string `json:"token"`
+	// The new password, 12 to 128 characters.
+	Password string `json:"password"`
+}
+
 // Which tenant to restore.
 type RestoreTenantInput struct {
 	// The deleted tenant's id.
@@ -396,6 +511,12 @@ type RevokeAPIKeyInput struct {
 type RevokeAPIKeyPayload struct {
 	// The key, now REVOKED.
 	APIKey *tenant.APIKeyRecord `json:"apiKey"`
+}
+
+// A session to end.
+type RevokeSessionInput struct {
+	// The session's id.
+	ID string `json:"id"`
 }
 
 // The weight of one check.
@@ -470,6 +591,12 @@ type SendTestWebhookPayload struct {
 	URL string `json:"url"`
 }
 
+// The ended session.
+type SessionPayload struct {
+	// The session, with revokedAt.
+	Session *tenant.Session `json:"session"`
+}
+
 // An identity provider: give exactly one member (`@oneOf`); the others are refused.
 type SsoProviderInput struct {
 	// A generic OpenID Connect provider.
@@ -540,6 +667,20 @@ type TestSsoPayload struct {
 	Error *string `json:"error,omitempty"`
 }
 
+// Who becomes the owner.
+type TransferOwnershipInput struct {
+	// An ACTIVE member of the tenant.
+	MemberID string `json:"memberId"`
+}
+
+// The tenant's owners, before and after.
+type TransferOwnershipPayload struct {
+	// The new owner.
+	Owner *tenant.Member `json:"owner"`
+	// The previous owner, now ADMIN (null when the tenant had none).
+	PreviousOwner *tenant.Member `json:"previousOwner,omitempty"`
+}
+
 // Changes to a tenant's billing configuration. Fields left out are unchanged.
 type UpdateBillingInput struct {
 	// The tenant to change. Default: the caller's own. Another tenant needs TENANT_MANAGE.
@@ -602,6 +743,14 @@ type UpdateKeywordsInput struct {
 type UpdateKeywordsPayload struct {
 	// The keywords as saved (with validateOnly: as they would have been).
 	Keywords *tenant.KeywordList `json:"keywords"`
+}
+
+// A role change.
+type UpdateMemberRoleInput struct {
+	// The member's id (not the owner's).
+	ID string `json:"id"`
+	// The new role: not OWNER, and one whose every permission the caller holds.
+	Role tenant.Role `json:"role"`
 }
 
 // Changes to a tenant's notification channels. Fields left out are unchanged; lists replace the stored ones.
@@ -754,10 +903,16 @@ type Viewer struct {
 	Kind ViewerKind `json:"kind"`
 	// The id of the API key (API_KEY only).
 	APIKeyID *string `json:"apiKeyId,omitempty"`
-	// The key's own tenant id (API_KEY only).
+	// The key's or member's own tenant id (API_KEY, MEMBER).
 	TenantID *string `json:"tenantId,omitempty"`
 	// The permissions the caller holds (all of them for ADMIN).
 	Permissions []tenant.Permission `json:"permissions"`
+	// The signed-in member (MEMBER only).
+	Member *tenant.Member `json:"member,omitempty"`
+	// The session of the request (MEMBER only).
+	Session *tenant.Session `json:"session,omitempty"`
+	// The member's open sessions, most recently used first, at most 20 (MEMBER only; empty otherwise). A new login past 20 ends the least recently used.
+	Sessions []*tenant.Session `json:"sessions"`
 }
 
 // A delivery in a page.
@@ -839,6 +994,18 @@ const (
 	EventTypeWebhookEndpointDisabled EventType = "WEBHOOK_ENDPOINT_DISABLED"
 	// `webhook_endpoint.enabled`: enableWebhookEndpoint enabled the endpoint again. Payload: as for `webhook_endpoint.disabled` (`webhookDisabledAt` null).
 	EventTypeWebhookEndpointEnabled EventType = "WEBHOOK_ENDPOINT_ENABLED"
+	// `member.invited`: inviteMember invited a person (or createTenant recorded its owner). Payload: the member (`id`, `email`, `name`, `role`, `status`, `lastLoginMethod`, `lastLoginAt`, `createdAt`, `createdBy`, `invitedBy`, `deactivatedAt`; never the password hash).
+	EventTypeMemberInvited EventType = "MEMBER_INVITED"
+	// `member.joined`: acceptInvitation made an invited member ACTIVE. Payload: the member, as for `member.invited`.
+	EventTypeMemberJoined EventType = "MEMBER_JOINED"
+	// `member.role_changed`: updateMemberRole or transferOwnership changed a member's role (a transfer writes one event, its payload the member that changed first). Payload: the member, as for `member.invited`.
+	EventTypeMemberRoleChanged EventType = "MEMBER_ROLE_CHANGED"
+	// `member.deactivated`: deactivateMember deactivated a member; their sessions ended. Payload: the member, as for `member.invited`.
+	EventTypeMemberDeactivated EventType = "MEMBER_DEACTIVATED"
+	// `member.removed`: revokeInvitation removed an invited member. Payload: the member’s `id` and `deleted` (true).
+	EventTypeMemberRemoved EventType = "MEMBER_REMOVED"
+	// `member.updated`: another change to a member (a password set or reset). Payload: the member, as for `member.invited`. Signing in writes no event.
+	EventTypeMemberUpdated EventType = "MEMBER_UPDATED"
 	// `quota.threshold`: a recordUsage batch brought this month's interactions (UTC calendar month) to 80 % or more of the plan's `interactionsPerMonth`; once per month. Payload: `tenantId`, `metric` (`interactions`), `planId`, `used`, `limit`, `percent` (used × 100 / limit, rounded down), `threshold` (80), `period` (`2026-11`).
 	EventTypeQuotaThreshold EventType = "QUOTA_THRESHOLD"
 	// `quota.exceeded`: a recordUsage batch brought this month's interactions to 100 % or more of the plan's `interactionsPerMonth` (further interactions use credits or are refused); once per month. Payload: as for `quota.threshold`, with `threshold` 100.
@@ -884,6 +1051,12 @@ var AllEventType = []EventType{
 	EventTypeUsageRecorded,
 	EventTypeWebhookEndpointDisabled,
 	EventTypeWebhookEndpointEnabled,
+	EventTypeMemberInvited,
+	EventTypeMemberJoined,
+	EventTypeMemberRoleChanged,
+	EventTypeMemberDeactivated,
+	EventTypeMemberRemoved,
+	EventTypeMemberUpdated,
 	EventTypeQuotaThreshold,
 	EventTypeQuotaExceeded,
 	EventTypeCreditsLow,
@@ -896,7 +1069,7 @@ var AllEventType = []EventType{
 
 func (e EventType) IsValid() bool {
 	switch e {
-	case EventTypeTenantCreated, EventTypeTenantUpdated, EventTypeTenantSuspended, EventTypeTenantDeleted, EventTypeTenantRestored, EventTypeSettingsUpdated, EventTypeAPIKeyCreated, EventTypeAPIKeyUpdated, EventTypeAPIKeyRevoked, EventTypeSsoUpdated, EventTypeSsoTested, EventTypeNotificationChannelsUpdated, EventTypeKeywordsUpdated, EventTypeIndustriesUpdated, EventTypeRiskMatrixUpdated, EventTypeWebsiteConfigUpdated, EventTypeWatchlistUpdated, EventTypeSubscriptionChanged, EventTypeBillingUpdated, EventTypeInvoiceIssued, EventTypeInvoicePaid, EventTypeInvoiceVoided, EventTypeCreditsGranted, EventTypeUsageRecorded, EventTypeWebhookEndpointDisabled, EventTypeWebhookEndpointEnabled, EventTypeQuotaThreshold, EventTypeQuotaExceeded, EventTypeCreditsLow, EventTypeWatchlistSeatsLow, EventTypeAPIKeyExpiring, EventTypeSsoTestFailed, EventTypePlanChangeScheduled, EventTypePlanChangeApplied:
+	case EventTypeTenantCreated, EventTypeTenantUpdated, EventTypeTenantSuspended, EventTypeTenantDeleted, EventTypeTenantRestored, EventTypeSettingsUpdated, EventTypeAPIKeyCreated, EventTypeAPIKeyUpdated, EventTypeAPIKeyRevoked, EventTypeSsoUpdated, EventTypeSsoTested, EventTypeNotificationChannelsUpdated, EventTypeKeywordsUpdated, EventTypeIndustriesUpdated, EventTypeRiskMatrixUpdated, EventTypeWebsiteConfigUpdated, EventTypeWatchlistUpdated, EventTypeSubscriptionChanged, EventTypeBillingUpdated, EventTypeInvoiceIssued, EventTypeInvoicePaid, EventTypeInvoiceVoided, EventTypeCreditsGranted, EventTypeUsageRecorded, EventTypeWebhookEndpointDisabled, EventTypeWebhookEndpointEnabled, EventTypeMemberInvited, EventTypeMemberJoined, EventTypeMemberRoleChanged, EventTypeMemberDeactivated, EventTypeMemberRemoved, EventTypeMemberUpdated, EventTypeQuotaThreshold, EventTypeQuotaExceeded, EventTypeCreditsLow, EventTypeWatchlistSeatsLow, EventTypeAPIKeyExpiring, EventTypeSsoTestFailed, EventTypePlanChangeScheduled, EventTypePlanChangeApplied:
 		return true
 	}
 	return false
@@ -947,17 +1120,20 @@ const (
 	ViewerKindAdmin ViewerKind = "ADMIN"
 	// A tenant's API key.
 	ViewerKindAPIKey ViewerKind = "API_KEY"
+	// A tenant's member, through a session (login).
+	ViewerKindMember ViewerKind = "MEMBER"
 )
 
 var AllViewerKind = []ViewerKind{
 	ViewerKindAnonymous,
 	ViewerKindAdmin,
 	ViewerKindAPIKey,
+	ViewerKindMember,
 }
 
 func (e ViewerKind) IsValid() bool {
 	switch e {
-	case ViewerKindAnonymous, ViewerKindAdmin, ViewerKindAPIKey:
+	case ViewerKindAnonymous, ViewerKindAdmin, ViewerKindAPIKey, ViewerKindMember:
 		return true
 	}
 	return false

@@ -67,6 +67,19 @@ func (a *authenticator) credential(ctx context.Context, header string, refused b
 		return nil, tenant.Errorf(tenant.EUNAUTHENTICATED, "the Authorization header must be \"Bearer <API key or admin secret>\"")
 	}
 	token = strings.TrimSpace(token)
+	if strings.HasPrefix(token, tenant.SessionPrefix) {
+		if !tenant.WellFormedSession(token) {
+			return nil, tenant.Errorf(tenant.EUNAUTHENTICATED, "malformed session token: sessions are %q followed by 46 letters and digits, with a checksum", tenant.SessionPrefix)
+		}
+		if refused {
+			release, err := a.failures.lookup(ctx)
+			if err != nil {
+				return nil, err
+			}
+			defer release()
+		}
+		return a.store.AuthenticateSession(ctx, token)
+	}
 	if a.adminDigest != nil {
 		// Compare digests, so the comparison takes the same time whatever
 		// the token's length and content.
@@ -98,8 +111,19 @@ func (a *authenticator) credential(ctx context.Context, header string, refused b
 func (a *authenticator) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ip := clientIP(r, a.trusted)
-		ctx := tenant.WithClientIP(r.Context(), ip)
-		actor, err := a.actor(ctx, r.Header.Get("Authorization"))
+		ctx := tenant.WithUserAgent(tenant.WithClientIP(r.Context(), ip), r.UserAgent())
+		if r.Method == http.MethodPost {
+			ctx = tenant.WithSessionCookie(ctx, cookieSetter{w}) // login, logout (login.go)
+		}
+		header := r.Header.Get("Authorization")
+		var err error
+		if header == "" {
+			header, err = cookieCredential(r, false)
+		}
+		var actor *tenant.Actor
+		if err == nil {
+			actor, err = a.actor(ctx, header)
+		}
 		if refused, ok := errors.AsType[*authRefused](err); ok {
 			writeFailedAuthLimited(w, r, refused.d)
 			return

@@ -161,7 +161,9 @@ func (s costSchema) Complexity(ctx context.Context, typeName, field string, chil
 // field missing here: a list that grows with tenant data must have a
 // maximum enforced on write, or be a connection.
 var listBounds = map[string]int{
-	"TenantSettings.ipAllowlist":  tenant.MaxAllowlistEntries,   // NormalizeAllowlist
+	"TenantSettings.ipAllowlist":  tenant.MaxAllowlistEntries, // NormalizeAllowlist
+	"Member.permissions":          len(tenant.AllPermissions),
+	"Viewer.sessions":             tenant.MaxSessionsPerMember,  // CreateSession ends the least recently used past it
 	"NotificationChannels.emails": tenant.MaxNotificationEmails, // NormalizeEmails
 	"NotificationChannels.events": len(tenant.AllNotificationEvents),
 	"KeywordList.items":           tenant.MaxKeywords, // NormalizeKeywords

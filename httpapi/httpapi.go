@@ -67,6 +67,16 @@ type Config struct {
 	// Live is the instance's hub of live subscriptions (live/); nil
 	// answers subscriptions with SERVICE_UNAVAILABLE.
 	Live *live.Hub
+	// MaxMembers caps each tenant's members (MEMBERS_MAX); 0 =
+	// tenant.DefaultMaxMembers.
+	MaxMembers int
+	// Mailer sends invitation and password-reset emails; nil sends none
+	// (inviteMember then reports emailSent: false).
+	Mailer tenant.Mailer
+	// LoginPerMinute is the budget of password logins (and reset
+	// requests) per account per client address, when RateLimiter is set
+	// (login.go); 0 = unlimited.
+	LoginPerMinute int
 
 	testAroundFields graphql.FieldMiddleware // set by tests only (export_test.go)
 	testNow          func() time.Time        // set by tests only (export_test.go)
@@ -87,7 +97,8 @@ func New(store *db.Store, cfg Config) http.Handler {
 	auth.failures = newAuthFailures(cfg)
 	limiter := newRateLimiter(cfg)
 
-	srv := handler.New(resolvers.NewSchema(store, resolvers.Deps{Egress: cfg.Egress, SSOLoginBase: cfg.SSOLoginBase, MaxActiveAPIKeys: cfg.MaxActiveAPIKeys, Live: cfg.Live}))
+	srv := handler.New(resolvers.NewSchema(store, resolvers.Deps{Egress: cfg.Egress, SSOLoginBase: cfg.SSOLoginBase, MaxActiveAPIKeys: cfg.MaxActiveAPIKeys,
+		MaxMembers: cfg.MaxMembers, Mailer: cfg.Mailer, LoginGuard: newLoginGuard(cfg), Live: cfg.Live}))
 	// The project's own transports (transport.go, websocket.go): every one
 	// reads requests through the same guards.
 	srv.AddTransport(wsTransport{auth: auth, maxBody: cfg.MaxBodyBytes, origins: originPatterns(cfg.AllowedOrigins),

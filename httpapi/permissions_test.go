@@ -601,6 +601,7 @@ func permissionCases() []permCase {
 	cases = append(cases, emailPermissionCases()...)    // email_test.go
 	cases = append(cases, deliveryPermissionCases()...) // delivery_test.go
 	cases = append(cases, replayPermissionCases()...)   // thresholds_test.go
+	cases = append(cases, memberPermissionCases()...)   // members_test.go
 	return cases
 }
 
@@ -662,7 +663,7 @@ func TestPermissionsCoverSchema(t *testing.T) {
 	for _, f := range out.Mutation.Fields {
 		fields = append(fields, f.Name)
 	}
-	for _, f := range slices.Concat([]string{"plan", "settings", "limits", "usage", "apiKeys", "notificationChannels", "sso", "auditLog", "events", "webhookDeliveries"}, screeningTenantFields, usageTenantFields, billingTenantFields) {
+	for _, f := range slices.Concat([]string{"plan", "settings", "limits", "usage", "apiKeys", "notificationChannels", "sso", "auditLog", "events", "webhookDeliveries", "members"}, screeningTenantFields, usageTenantFields, billingTenantFields) {
 		fields = append(fields, "Tenant."+f)
 	}
 	for _, f := range fields {

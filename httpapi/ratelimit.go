@@ -86,7 +86,7 @@ type budget struct {
 func (rl *rateLimiter) budget(ctx context.Context) budget {
 	a := tenant.ActorFrom(ctx)
 	switch a.Kind {
-	case tenant.APIKey:
+	case tenant.APIKey, tenant.MemberActor:
 		return budget{policyTenant, "tenant:" + a.TenantID, a.RequestsPerMinute}
 	case tenant.Anonymous:
 		return budget{policyAnonymous, "ip:" + addressKey(tenant.ClientIP(ctx)), rl.anonymous}

@@ -11,7 +11,15 @@ import (
 
 // publicFields need no credentials; every other root field and mutation, and
 // every field of Tenant beyond its basic profile, must carry @hasPermission.
-var publicFields = map[string]bool{"Query.plans": true, "Query.viewer": true}
+var publicFields = map[string]bool{"Query.plans": true, "Query.viewer": true,
+	// People (docs/members.md): the caller proves who they are with a
+	// password or an emailed token, or acts on their own session; the
+	// store checks the rest (transferOwnership: the owner or the operator;
+	// revokeSession: your own, or MEMBERS_WRITE).
+	"Mutation.login": true, "Mutation.acceptInvitation": true, "Mutation.requestPasswordReset": true,
+	"Mutation.resetPassword": true, "Mutation.logout": true, "Mutation.changePassword": true,
+	"Mutation.revokeSession": true, "Mutation.transferOwnership": true,
+}
 
 // tenantProfile is what any caller who can see a tenant sees.
 var tenantProfile = map[string]bool{

@@ -95,9 +95,19 @@ func (t wsTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		return
 	}
 	ws.SetReadLimit(t.maxBody)
+	header := r.Header.Get("Authorization")
+	if header == "" {
+		// A same-origin dashboard's socket carries the session cookie
+		// (login.go); one from another origin is refused.
+		var err error
+		if header, err = cookieCredential(r, true); err != nil {
+			_ = ws.Close(wsCloseForbidden, truncateBytes("Forbidden: "+err.(*tenant.Error).Message, wsMaxCloseReasonLength))
+			return
+		}
+	}
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
-	c := &wsConn{t: t, ws: ws, exec: exec, ctx: ctx, cancel: cancel, header: r.Header.Get("Authorization"), active: map[string]context.CancelFunc{}}
+	c := &wsConn{t: t, ws: ws, exec: exec, ctx: ctx, cancel: cancel, header: header, active: map[string]context.CancelFunc{}}
 	defer c.wait()
 	if !c.init() {
 		return

@@ -163,12 +163,29 @@ func Compose(from *mail.Address, to string, n *Notice, date time.Time) ([]byte, 
 	if err := htmlBody.Execute(&html, v); err != nil {
 		return nil, err
 	}
+	sum := sha256.Sum256([]byte(strings.ToLower(to)))
+	return assemble(from, to, n.Subject(), text.Bytes(), html.Bytes(), date,
+		n.EventID+"."+hex.EncodeToString(sum[:6]), [][2]string{
+			{"Auto-Submitted", "auto-generated"},
+			{"X-Tenant-Id", n.TenantID},
+			{"X-Event-Id", n.EventID},
+			{"X-Event-Type", n.EventType},
+		})
+}
+
+// assemble builds a message: multipart/alternative of a plain-text part and
+// an HTML part (left out when html is empty), the Message-ID <id@domain of
+// from>, and the extra headers after the standard ones.
+func assemble(from *mail.Address, to, subject string, text, html []byte, date time.Time, id string, extra [][2]string) ([]byte, error) {
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	for _, part := range []struct {
 		typ string
 		b   []byte
-	}{{"text/plain", text.Bytes()}, {"text/html", html.Bytes()}} {
+	}{{"text/plain", text}, {"text/html", html}} {
+		if len(part.b) == 0 && part.typ == "text/html" {
+			continue
+		}
 		w, err := mw.CreatePart(textproto.MIMEHeader{
 			"Content-Type":              {part.typ + "; charset=utf-8"},
 			"Content-Transfer-Encoding": {"quoted-printable"},
@@ -191,20 +208,18 @@ func Compose(from *mail.Address, to string, n *Notice, date time.Time) ([]byte, 
 	if i := strings.LastIndexByte(from.Address, '@'); i >= 0 {
 		domain = from.Address[i+1:]
 	}
-	sum := sha256.Sum256([]byte(strings.ToLower(to)))
 	var msg bytes.Buffer
 	header := func(k, v string) { fmt.Fprintf(&msg, "%s: %s\r\n", k, v) }
 	header("From", from.String())
 	header("To", to)
 	// Q-encoding also keeps a tenant name's line breaks out of the header.
-	header("Subject", mime.QEncoding.Encode("utf-8", n.Subject()))
+	header("Subject", mime.QEncoding.Encode("utf-8", subject))
 	header("Date", date.Format(time.RFC1123Z))
-	header("Message-ID", fmt.Sprintf("<%s.%s@%s>", n.EventID, hex.EncodeToString(sum[:6]), domain))
+	header("Message-ID", fmt.Sprintf("<%s@%s>", id, domain))
 	header("MIME-Version", "1.0")
-	header("Auto-Submitted", "auto-generated")
-	header("X-Tenant-Id", n.TenantID)
-	header("X-Event-Id", n.EventID)
-	header("X-Event-Type", n.EventType)
+	for _, h := range extra {
+		header(h[0], h[1])
+	}
 	header("Content-Type", `multipart/alternative; boundary="`+mw.Boundary()+`"`)
 	msg.WriteString("\r\n")
 	msg.Write(body.Bytes())

@@ -52,6 +52,7 @@ var associations = []*association{
 	paged("auditLog", primeAudit),
 	paged("events", nil),            // one statement per tenant: the log is read one tenant at a time
 	paged("webhookDeliveries", nil), // two statements per tenant (deliveries, their attempts), like events
+	paged("members", nil),           // two statements per tenant (the page, its count), like events
 	composite("accountStatus", accountStatus, "billing", "plan", "quota", "usage", "credits", "watchlist"),
 	part(one("quota", tenantID, (*db.Store).QuotaByTenant)), // accountStatus
 }

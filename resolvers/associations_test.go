@@ -29,7 +29,8 @@ func TestAssociationTableMatchesSchema(t *testing.T) {
 	want := map[string]tenant.Permission{
 		"plan": tenant.PermTenantRead, "limits": tenant.PermTenantRead, "settings": tenant.PermTenantRead,
 		"usage": tenant.PermTenantRead, "watchlist": tenant.PermTenantRead, "apiKeys": tenant.PermAPIKeysRead,
-		"sso": tenant.PermSSORead, "notificationChannels": tenant.PermNotificationChannelsRead,
+		"members": tenant.PermMembersRead,
+		"sso":     tenant.PermSSORead, "notificationChannels": tenant.PermNotificationChannelsRead,
 		"keywords": tenant.PermKeywordsRead, "industries": tenant.PermIndustriesRead, "riskMatrix": tenant.PermRiskMatrixRead,
 		"websiteConfig": tenant.PermWebsiteConfigRead, "billing": tenant.PermBillingRead, "invoices": tenant.PermBillingRead,
 		"credits": tenant.PermBillingRead, "accountStatus": tenant.PermBillingRead, "usageReport": tenant.PermReportRead,

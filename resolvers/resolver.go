@@ -26,6 +26,15 @@ type Resolver struct {
 	// Live hands out the events of live subscriptions (subscriptions.go);
 	// nil answers them with UNAVAILABLE.
 	Live *live.Hub
+	// MaxMembers caps each tenant's members (inviteMember).
+	MaxMembers int
+	// Mailer sends invitations and password resets; nil sends nothing.
+	Mailer tenant.Mailer
+	// LinkBase is where emailed links point (the deployment's public URL);
+	// "" puts only the token and its mutation in the emails.
+	LinkBase string
+	// LoginGuard throttles login and requestPasswordReset; nil = none.
+	LoginGuard tenant.LoginGuard
 
 	// perms is the @hasPermission of each association's field, read from
 	// the executable schema by NewSchema (associationPermissions).
@@ -44,6 +53,17 @@ type Deps struct {
 	// Live is the instance's hub of live subscriptions (live/); nil
 	// refuses subscriptions.
 	Live *live.Hub
+	// MaxMembers caps each tenant's members (MEMBERS_MAX); 0 =
+	// tenant.DefaultMaxMembers.
+	MaxMembers int
+	// Mailer sends invitations and password resets (the mail package);
+	// nil sends nothing and reports emailSent: false.
+	Mailer tenant.Mailer
+	// LinkBase is where emailed links point (PUBLIC_URL, issue 14 §3); ""
+	// = the emails carry only the token and the mutation that takes it.
+	LinkBase string
+	// LoginGuard throttles logins and reset requests; nil = unthrottled.
+	LoginGuard tenant.LoginGuard
 }
 
 // NewSchema builds the executable schema with its directive wired. The
@@ -59,7 +79,11 @@ func NewSchema(store *db.Store, deps Deps) graphql.ExecutableSchema {
 	if deps.MaxActiveAPIKeys <= 0 {
 		deps.MaxActiveAPIKeys = tenant.DefaultMaxActiveAPIKeys
 	}
-	r := &Resolver{Store: store, Egress: deps.Egress, SSOLoginBase: deps.SSOLoginBase, MaxActiveAPIKeys: deps.MaxActiveAPIKeys, Live: deps.Live}
+	if deps.MaxMembers <= 0 {
+		deps.MaxMembers = tenant.DefaultMaxMembers
+	}
+	r := &Resolver{Store: store, Egress: deps.Egress, SSOLoginBase: deps.SSOLoginBase, MaxActiveAPIKeys: deps.MaxActiveAPIKeys,
+		MaxMembers: deps.MaxMembers, Mailer: deps.Mailer, LinkBase: deps.LinkBase, LoginGuard: deps.LoginGuard, Live: deps.Live}
 	cfg := graph.Config{Resolvers: r}
 	cfg.Directives.HasPermission = HasPermission
 	es := graph.NewExecutableSchema(cfg)
@@ -81,6 +105,9 @@ func HasPermission(ctx context.Context, _ any, next graphql.Resolver, perm tenan
 		return nil, tenant.Errorf(tenant.EUNAUTHENTICATED, "authentication required: send Authorization: Bearer <API key or admin secret>")
 	}
 	if !a.Has(perm) {
+		if a.Kind == tenant.MemberActor {
+			return nil, tenant.Errorf(tenant.EFORBIDDEN, "this needs the %s permission (%s), which the %s role does not hold", perm.EnumName(), perm, a.Role)
+		}
 		return nil, tenant.Errorf(tenant.EFORBIDDEN, "this needs the %s permission (%s), which the API key does not hold", perm.EnumName(), perm)
 	}
 	return next(ctx)

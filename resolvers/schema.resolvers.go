@@ -74,6 +74,8 @@ func (r *queryResolver) Viewer(ctx context.Context) (*graph.Viewer, error) {
 		v.Kind, v.Permissions = graph.ViewerKindAdmin, tenant.AllPermissions
 	case tenant.APIKey:
 		v.Kind, v.APIKeyID, v.TenantID, v.Permissions = graph.ViewerKindAPIKey, &a.KeyID, &a.TenantID, a.Permissions
+	case tenant.MemberActor:
+		v.Kind, v.TenantID, v.Permissions = graph.ViewerKindMember, &a.TenantID, a.Permissions
 	}
 	return v, nil
 }
@@ -84,7 +86,11 @@ func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{
 // Query returns graph.QueryResolver implementation.
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
+// Viewer returns graph.ViewerResolver implementation.
+func (r *Resolver) Viewer() graph.ViewerResolver { return &viewerResolver{r} }
+
 type (
 	mutationResolver struct{ *Resolver }
 	queryResolver    struct{ *Resolver }
+	viewerResolver   struct{ *Resolver }
 )

@@ -12,19 +12,24 @@ type ActorKind int
 
 // The kinds of caller.
 const (
-	Anonymous ActorKind = iota // no credentials
-	Admin                      // the platform operator's ADMIN_SECRET
-	APIKey                     // a tenant's API key
+	Anonymous   ActorKind = iota // no credentials
+	Admin                        // the platform operator's ADMIN_SECRET
+	APIKey                       // a tenant's API key
+	MemberActor                  // a tenant's member, through a session
 )
 
 // Actor is the authenticated caller of a request.
 type Actor struct {
 	Kind        ActorKind
 	KeyID       string // the API key's id (APIKey only)
-	TenantID    string // the key's own tenant (APIKey only)
+	TenantID    string // the key's or member's own tenant (APIKey, Member)
 	Permissions []Permission
-	// IPAllowlist is the key's tenant's allowlist (APIKey only); empty
-	// allows any address.
+	// MemberID, SessionID and Role are the member's, their session's and
+	// their role (Member only); Permissions are the role's.
+	MemberID, SessionID string
+	Role                Role
+	// IPAllowlist is the key's or member's tenant's allowlist (APIKey,
+	// Member); empty allows any address.
 	IPAllowlist []netip.Prefix
 	// RequestsPerMinute is the API rate of the key's tenant's current plan
 	// (APIKey only), read with the key at each request so a plan change
@@ -51,7 +56,7 @@ func (a *Actor) ForConnection() *Actor {
 // AllowsIP reports whether the actor may call from addr: the operator
 // always may; a key only from its tenant's allowlist, when it has one.
 func (a *Actor) AllowsIP(addr netip.Addr) bool {
-	if a.Kind != APIKey || len(a.IPAllowlist) == 0 {
+	if (a.Kind != APIKey && a.Kind != MemberActor) || len(a.IPAllowlist) == 0 {
 		return true
 	}
 	return AllowlistPermits(a.IPAllowlist, addr)
@@ -70,13 +75,16 @@ func AllowlistPermits(list []netip.Prefix, addr netip.Addr) bool {
 }
 
 // ActorID is how audit fields (createdBy, modifiedBy) name the actor:
-// "admin" for the operator, "key:<id>" for an API key.
+// "admin" for the operator, "key:<id>" for an API key, "member:<id>" for
+// a member.
 func (a *Actor) ActorID() string {
 	switch a.Kind {
 	case Admin:
 		return "admin"
 	case APIKey:
 		return "key:" + a.KeyID
+	case MemberActor:
+		return "member:" + a.MemberID
 	}
 	return "anonymous"
 }
@@ -152,5 +160,19 @@ func WithRequestID(ctx context.Context, id string) context.Context {
 // RequestID returns the request id of ctx, or "".
 func RequestID(ctx context.Context) string {
 	s, _ := ctx.Value(requestIDKey{}).(string)
+	return s
+}
+
+type userAgentKey struct{}
+
+// WithUserAgent returns ctx carrying the client's User-Agent, which a new
+// session records so its member can tell their sessions apart.
+func WithUserAgent(ctx context.Context, ua string) context.Context {
+	return context.WithValue(ctx, userAgentKey{}, ua)
+}
+
+// UserAgent returns the client's User-Agent, or "".
+func UserAgent(ctx context.Context) string {
+	s, _ := ctx.Value(userAgentKey{}).(string)
 	return s
 }

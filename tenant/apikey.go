@@ -70,22 +70,27 @@ func (s *KeyStatus) UnmarshalGQL(v any) error {
 
 // NewAPIKey returns a new random key in its full form (about 238 bits of
 // entropy: 40 characters drawn uniformly from 62).
-func NewAPIKey() string {
+func NewAPIKey() string { return newToken(KeyPrefix) }
+
+// newToken returns prefix (4 characters) + 40 random base62 characters +
+// their 6-character checksum: the shape of API keys, sessions, invitation
+// and password-reset tokens, told apart by their prefix.
+func newToken(prefix string) string {
 	b := make([]byte, 0, KeyLength)
-	b = append(b, KeyPrefix...)
+	b = append(b, prefix...)
 	var buf [64]byte
-	for len(b) < len(KeyPrefix)+keyRandomLen {
+	for len(b) < len(prefix)+keyRandomLen {
 		if _, err := rand.Read(buf[:]); err != nil {
 			panic(err) // crypto/rand does not fail on supported platforms
 		}
 		for _, c := range buf {
 			// Reject bytes >= 248 (4*62) so every character is equally likely.
-			if c < 248 && len(b) < len(KeyPrefix)+keyRandomLen {
+			if c < 248 && len(b) < len(prefix)+keyRandomLen {
 				b = append(b, base62[c%62])
 			}
 		}
 	}
-	return string(append(b, keyChecksum(b[len(KeyPrefix):])...))
+	return string(append(b, keyChecksum(b[len(prefix):])...))
 }
 
 func keyChecksum(random []byte) []byte {
@@ -99,11 +104,15 @@ func keyChecksum(random []byte) []byte {
 }
 
 // WellFormedKey reports whether s has the shape and checksum of an API key.
-func WellFormedKey(s string) bool {
-	if len(s) != KeyLength || s[:len(KeyPrefix)] != KeyPrefix {
+func WellFormedKey(s string) bool { return wellFormedToken(KeyPrefix, s) }
+
+// wellFormedToken reports whether s has the shape and checksum of a token
+// made by newToken(prefix).
+func wellFormedToken(prefix, s string) bool {
+	if len(s) != KeyLength || s[:len(prefix)] != prefix {
 		return false
 	}
-	body := s[len(KeyPrefix):]
+	body := s[len(prefix):]
 	for i := 0; i < len(body); i++ {
 		c := body[i]
 		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {

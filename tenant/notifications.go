@@ -80,6 +80,12 @@ var notificationCatalog = []struct {
 	{"PLAN_CHANGE_APPLIED", TypePlanChangeApplied},
 	{"WEBHOOK_ENDPOINT_DISABLED", "webhook_endpoint.disabled"},
 	{"WEBHOOK_ENDPOINT_ENABLED", "webhook_endpoint.enabled"},
+	{"MEMBER_INVITED", "member.invited"},
+	{"MEMBER_JOINED", "member.joined"},
+	{"MEMBER_ROLE_CHANGED", "member.role_changed"},
+	{"MEMBER_DEACTIVATED", "member.deactivated"},
+	{"MEMBER_REMOVED", "member.removed"},
+	{"MEMBER_UPDATED", "member.updated"},
 }
 
 // AllNotificationEvents lists every event, in the order the schema shows them.

@@ -11,7 +11,7 @@ type Permission string
 
 // The permissions of the API. The first group comes from the reference
 // documents; the second from capabilities the API adds (SSO, API keys,
-// audit log, usage ingestion).
+// audit log, usage ingestion, members).
 const (
 	PermTenantManage               Permission = "tenant:manage"
 	PermTenantRead                 Permission = "tenant:read"
@@ -38,6 +38,8 @@ const (
 	PermAuditRead    Permission = "audit:read"
 	PermEventsRead   Permission = "events:read"
 	PermUsageWrite   Permission = "usage:write"
+	PermMembersRead  Permission = "members:read"
+	PermMembersWrite Permission = "members:write"
 )
 
 // AllPermissions lists every permission, in the order the schema shows them.
@@ -53,6 +55,7 @@ var AllPermissions = []Permission{
 	PermSSORead, PermSSOUpdate,
 	PermAPIKeysRead, PermAPIKeysWrite,
 	PermAuditRead, PermEventsRead, PermUsageWrite,
+	PermMembersRead, PermMembersWrite,
 }
 
 // TenantPermissions is every permission except tenant:manage: what a

@@ -428,8 +428,8 @@ func TestActorHasAndID(t *testing.T) {
 
 func TestPermissionEnumRoundTrip(t *testing.T) {
 	t.Parallel()
-	if len(AllPermissions) != 24 {
-		t.Errorf("len(AllPermissions) = %d, want 24", len(AllPermissions))
+	if len(AllPermissions) != 26 {
+		t.Errorf("len(AllPermissions) = %d, want 26", len(AllPermissions))
 	}
 	names := map[string]bool{}
 	for _, p := range AllPermissions {
