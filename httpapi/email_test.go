@@ -356,10 +356,13 @@ func TestEmailRetried(t *testing.T) {
 // offsetClock is a store clock tests move forward instead of waiting.
 type offsetClock struct{ off atomic.Int64 }
 
-func (c *offsetClock) Now() time.Time               { return time.Now().Add(time.Duration(c.off.Load())) }
-func (c *offsetClock) Advance(d time.Duration)      { c.off.Add(int64(d)) }
-func (c *offsetClock) envOptions() envOptions       { return envOptions{now: c.Now} }
-func newClockEnv(t *testing.T) (*env, *offsetClock) { c := &offsetClock{}; return buildEnv(t, c.envOptions()), c }
+func (c *offsetClock) Now() time.Time          { return time.Now().Add(time.Duration(c.off.Load())) }
+func (c *offsetClock) Advance(d time.Duration) { c.off.Add(int64(d)) }
+func (c *offsetClock) envOptions() envOptions  { return envOptions{now: c.Now} }
+func newClockEnv(t *testing.T) (*env, *offsetClock) {
+	c := &offsetClock{}
+	return buildEnv(t, c.envOptions()), c
+}
 
 const qEnableWebhook = `mutation($in: EnableWebhookEndpointInput!) { enableWebhookEndpoint(input: $in) { notificationChannels { webhookUrl webhookDisabledAt webhookDisabledReason version } tenant { id } } }`
 
