@@ -6,7 +6,11 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
+	netmail "net/mail"
 	"net/netip"
 	"os"
 	"regexp"
@@ -20,6 +24,7 @@ import (
 	"github.com/coder/websocket"
 
 	"tenantapi/httpapi"
+	"tenantapi/mail"
 	"tenantapi/ratelimit"
 	"tenantapi/tenant"
 )
@@ -709,5 +714,63 @@ func TestRolesTableMatchesDocs(t *testing.T) {
 	}
 	if rows != len(tenant.Roles) {
 		t.Errorf("docs/members.md has %d role rows, want %d", rows, len(tenant.Roles))
+	}
+}
+
+// TestInvitationOverSMTP: with the server's own mailer (mail.Personal over
+// SMTP with STARTTLS and a password, as server.go wires it), an invitation
+// reaches a real SMTP server addressed to the person, with its link token
+// in the text; accepting it works. The member's changes are events
+// (member.invited, member.joined) and signing in writes none.
+func TestInvitationOverSMTP(t *testing.T) {
+	t.Parallel()
+	srv := newSMTPServer(t, nil)
+	p := newPeopleEnv(t, envOptions{config: func(c *httpapi.Config) { c.Mailer = mail.Personal{Sender: srv.sender(t)} }})
+	domain := randomDomain()
+	id := p.createTenant("Mailed Co", domain)
+	addr := "new.hire@" + domain
+	p.invite(testAdminSecret, id, addr, "VIEWER")
+	msgs := srv.messages()
+	if len(msgs) != 1 || len(msgs[0].To) != 1 || msgs[0].To[0] != addr {
+		t.Fatalf("the SMTP server got %+v, want one message to %s", msgs, addr)
+	}
+	m, err := netmail.ReadMessage(bytes.NewReader(msgs[0].Data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Header.Get("To") != addr || m.Header.Get("Subject") == "" {
+		t.Errorf("headers To %q, Subject %q", m.Header.Get("To"), m.Header.Get("Subject"))
+	}
+	_, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := multipart.NewReader(m.Body, params["boundary"]).NextPart() // decodes quoted-printable
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(text)
+	tok := mailTokenRE.FindString(string(body))
+	if !strings.HasPrefix(tok, "tin_") {
+		t.Fatalf("no invitation token in the text part:\n%s", body)
+	}
+	p.accept(tok)
+	before := len(eventIDs(p.env, id, "MEMBER_JOINED"))
+	if before != 1 || len(eventIDs(p.env, id, "MEMBER_INVITED")) != 1 {
+		t.Errorf("events: member.joined %d, member.invited %d; want one each", before, len(eventIDs(p.env, id, "MEMBER_INVITED")))
+	}
+	var all struct {
+		Tenant struct {
+			Events struct{ Nodes []struct{ ID string } }
+		}
+	}
+	count := func() int {
+		p.mustGQL(testAdminSecret, `query($id: ID!) { tenant(id: $id) { events(first: 100) { nodes { id } } } }`, map[string]any{"id": id}, &all)
+		return len(all.Tenant.Events.Nodes)
+	}
+	n := count()
+	p.login(addr, testPassword, "")
+	if got := count(); got != n {
+		t.Errorf("signing in wrote %d events, want none", got-n)
 	}
 }
