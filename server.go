@@ -425,6 +425,7 @@ func purgeExpired(ctx context.Context, store *db.Store, log *slog.Logger, interv
 		{"purging usage event ids past the replay window", store.PruneUsageEvents},
 		// Not a purge: api_key.expiring for the keys expiring within 7 days.
 		{"announcing API keys expiring within 7 days", store.AnnounceExpiringAPIKeys},
+		{"purging threshold marks that can no longer fire", store.PurgeEventMarks},
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()

@@ -131,3 +131,22 @@ func (s *Store) AnnounceExpiringAPIKeys(ctx context.Context) (int, error) {
 	})
 	return n, err
 }
+
+// PurgeEventMarks deletes the threshold marks that can no longer keep an
+// event from firing twice: the quota's of months before the previous one,
+// and api_key.expiring's of keys revoked or expired since (they are never
+// announced again). Credits' and seats' marks go when their levels recover.
+// The hourly job calls it (server.go). Codes: EUNAVAILABLE.
+func (s *Store) PurgeEventMarks(ctx context.Context) (int, error) {
+	now := s.Now().UTC()
+	res, err := s.q().ExecContext(ctx, `DELETE FROM event_marks m
+		WHERE (m.kind IN ($1, $2) AND m.period < $3)
+			OR (m.kind = $4 AND NOT EXISTS (SELECT 1 FROM api_keys k
+				WHERE k.tenant_id = m.tenant_id AND k.id::text = m.period AND k.revoked_at IS NULL AND k.expires_at > $5))`,
+		tenant.TypeQuotaThreshold, tenant.TypeQuotaExceeded, now.AddDate(0, -1, 0).Format("2006-01"), tenant.TypeAPIKeyExpiring, now)
+	if err != nil {
+		return 0, translate(err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), translate(err)
+}

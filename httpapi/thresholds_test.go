@@ -97,6 +97,23 @@ func TestQuotaThresholdEvents(t *testing.T) {
 	u.record(key, "", simple("g", 1, april)) // 10,000 exactly
 	wantEvents(t, u.env, id, "QUOTA_EXCEEDED", 2, "at 100 % in April")
 	wantEvents(t, u.env, id, "QUOTA_THRESHOLD", 2, "at 100 % in April")
+
+	// The hourly purge keeps the marks of this month and the previous one
+	// (April's and March's here) and drops older ones; none fires again.
+	marks := func() (n int) {
+		if err := u.raw().Get(&n, `SELECT count(*) FROM event_marks WHERE tenant_id = $1 AND kind LIKE 'quota.%'`, id); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n, err := u.store.PurgeEventMarks(context.Background()); err != nil || n != 0 || marks() != 4 {
+		t.Fatalf("purge in April: %d purged (%v), %d marks left; want 0 and 4", n, err, marks())
+	}
+	u.clock.Set(time.Date(2026, 5, 2, 9, 0, 0, 0, time.UTC))
+	if n, err := u.store.PurgeEventMarks(context.Background()); err != nil || n != 2 || marks() != 2 {
+		t.Fatalf("purge in May: %d purged (%v), %d marks left; want March's 2 purged, April's 2 kept", n, err, marks())
+	}
+	wantEvents(t, u.env, id, "QUOTA_THRESHOLD", 2, "after the purge")
 }
 
 // grant gives a tenant credits as the operator.
