@@ -7,9 +7,10 @@ run: ## serve the API on :8080 with demo data (starts a private PostgreSQL if DA
 test: ## gofmt, vet, staticcheck, generated-code check and every test against a real PostgreSQL
 	@scripts/test.sh
 
-generate: ## regenerate node/associations_gen.go from the association table, then graph/ and the resolver stubs from schema/*.graphqls
+generate: ## regenerate node/associations_gen.go from the association table, then graph/ and the resolver stubs from schema/*.graphqls, then the published schema.graphql
 	go test ./resolvers -run '^TestNodeMethodsGenerated$$' -update -count=1
 	go tool gqlgen generate
+	go test ./resolvers -run '^TestPublishedSchemaCurrent$$' -update -count=1
 
 build:
 	go build -o bin/tenantapi .
