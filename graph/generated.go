@@ -4803,6 +4803,69 @@ type InvoicePayload {
   invoice: Invoice!
 }
 `, BuiltIn: false},
+	{Name: "../schema/errors.graphqls", Input: `"""
+Every ` + "`" + `extensions.code` + "`" + ` the server answers with, in the errors of any
+response (docs/errors.md has examples). No field returns this type: it is the
+reference, and generated clients get it as a type to switch on. HTTP statuses
+are given for ` + "`" + `application/graphql-response+json` + "`" + `; with ` + "`" + `application/json` + "`" + `
+every GraphQL response that was executed answers 200. A test fails when the
+server answers a code this enum lacks.
+"""
+enum ErrorCode {
+  "HTTP 200 (400 for a malformed ` + "`" + `Idempotency-Key` + "`" + ` header): an input is refused; ` + "`" + `extensions.field` + "`" + ` names it, the message says what is allowed."
+  BAD_USER_INPUT
+  "HTTP 200 at a field without credentials; 401 for a token that does not authenticate: no credentials, or an unknown, malformed, revoked or expired key or session, a wrong admin secret."
+  UNAUTHENTICATED
+  "HTTP 200 at a field; 403 before execution: the credential lacks the field's permission, or its tenant is suspended, or the request comes from outside the tenant's IP allowlist, or a cookie-authenticated request fails the CSRF checks."
+  FORBIDDEN
+  "HTTP 200: no such object, or another tenant's: the two look the same."
+  NOT_FOUND
+  "HTTP 200 (409 for an Idempotency-Key in flight): a unique value taken, ` + "`" + `expectedVersion` + "`" + ` no longer current, a limit on active objects reached."
+  CONFLICT
+  "HTTP 429: over a rate limit; ` + "`" + `Retry-After` + "`" + ` says when to try again."
+  RATE_LIMITED
+  "HTTP 200: a plan limit or quota is used up (recordUsage past the monthly quota and the credits)."
+  QUOTA_EXCEEDED
+  "HTTP 200, or 503 when a credential cannot be checked: the database is unreachable, or the request passed its REQUEST_TIMEOUT, or a live subscription has no event source."
+  SERVICE_UNAVAILABLE
+  "HTTP 422: an ` + "`" + `Idempotency-Key` + "`" + ` sent again with a different request."
+  IDEMPOTENCY_KEY_REUSED
+  "HTTP 200, or 500: a bug. The client gets ` + "`" + `internal error` + "`" + `; the server logs the cause under the request id."
+  INTERNAL_SERVER_ERROR
+  "HTTP 400 (200 with ` + "`" + `application/json` + "`" + `): the document does not parse."
+  GRAPHQL_PARSE_FAILED
+  "HTTP 400 (200 with ` + "`" + `application/json` + "`" + `): the document or a variable does not validate against the schema."
+  GRAPHQL_VALIDATION_FAILED
+  "HTTP 400: the body is not a JSON object of a GraphQL request, has no ` + "`" + `query` + "`" + `, or a GET's variables do not decode; over a websocket, a malformed operation."
+  BAD_REQUEST
+  "HTTP 405, with ` + "`" + `Allow: POST` + "`" + `: a mutation over GET."
+  METHOD_NOT_ALLOWED
+  "HTTP 413: a body over REQUEST_MAX_BYTES."
+  REQUEST_TOO_LARGE
+  "HTTP 415: a POST that is not ` + "`" + `application/json` + "`" + `."
+  UNSUPPORTED_MEDIA_TYPE
+  "HTTP 400: a JSON array of operations (batching is not supported)."
+  BATCHING_NOT_SUPPORTED
+  "HTTP 400 (200 with ` + "`" + `application/json` + "`" + `): the document is deeper than QUERY_MAX_DEPTH."
+  QUERY_TOO_DEEP
+  "HTTP 400 (200 with ` + "`" + `application/json` + "`" + `): more aliases than QUERY_MAX_ALIASES."
+  TOO_MANY_ALIASES
+  "HTTP 400 (200 with ` + "`" + `application/json` + "`" + `): more directives than QUERY_MAX_DIRECTIVES."
+  TOO_MANY_DIRECTIVES
+  "HTTP 400 (200 with ` + "`" + `application/json` + "`" + `): more tokens than QUERY_MAX_TOKENS."
+  TOO_MANY_TOKENS
+  "HTTP 400 (200 with ` + "`" + `application/json` + "`" + `): one field selected more times than QUERY_MAX_FIELD_COPIES."
+  TOO_MANY_FIELD_COPIES
+  "HTTP 400 (200 with ` + "`" + `application/json` + "`" + `): the query's cost is over QUERY_MAX_COST (each field costs 1, a connection ` + "`" + `first` + "`" + ` × what each item selects)."
+  QUERY_TOO_COMPLEX
+  "HTTP 400 (200 with ` + "`" + `application/json` + "`" + `): ` + "`" + `__schema` + "`" + ` or ` + "`" + `__type` + "`" + ` where INTROSPECTION does not allow it."
+  INTROSPECTION_DISABLED
+  "HTTP 400 (200 with ` + "`" + `application/json` + "`" + `): an automatic persisted query's hash the server does not know; send the document with it."
+  PERSISTED_QUERY_NOT_FOUND
+  "HTTP 400 (200 with ` + "`" + `application/json` + "`" + `): an automatic persisted query whose hash does not match its document."
+  PERSISTED_QUERY_INVALID
+}
+`, BuiltIn: false},
 	{Name: "../schema/events.graphqls", Input: `extend type Tenant {
   """
   The tenant's event log, newest first (like Stripe's Events API). Every

@@ -933,6 +933,141 @@ type WebhookDeliveryFilter struct {
 	EventType *EventType `json:"eventType,omitempty"`
 }
 
+// Every `extensions.code` the server answers with, in the errors of any
+// response (docs/errors.md has examples). No field returns this type: it is the
+// reference, and generated clients get it as a type to switch on. HTTP statuses
+// are given for `application/graphql-response+json`; with `application/json`
+// every GraphQL response that was executed answers 200. A test fails when the
+// server answers a code this enum lacks.
+type ErrorCode string
+
+const (
+	// HTTP 200 (400 for a malformed `Idempotency-Key` header): an input is refused; `extensions.field` names it, the message says what is allowed.
+	ErrorCodeBadUserInput ErrorCode = "BAD_USER_INPUT"
+	// HTTP 200 at a field without credentials; 401 for a token that does not authenticate: no credentials, or an unknown, malformed, revoked or expired key or session, a wrong admin secret.
+	ErrorCodeUnauthenticated ErrorCode = "UNAUTHENTICATED"
+	// HTTP 200 at a field; 403 before execution: the credential lacks the field's permission, or its tenant is suspended, or the request comes from outside the tenant's IP allowlist, or a cookie-authenticated request fails the CSRF checks.
+	ErrorCodeForbidden ErrorCode = "FORBIDDEN"
+	// HTTP 200: no such object, or another tenant's: the two look the same.
+	ErrorCodeNotFound ErrorCode = "NOT_FOUND"
+	// HTTP 200 (409 for an Idempotency-Key in flight): a unique value taken, `expectedVersion` no longer current, a limit on active objects reached.
+	ErrorCodeConflict ErrorCode = "CONFLICT"
+	// HTTP 429: over a rate limit; `Retry-After` says when to try again.
+	ErrorCodeRateLimited ErrorCode = "RATE_LIMITED"
+	// HTTP 200: a plan limit or quota is used up (recordUsage past the monthly quota and the credits).
+	ErrorCodeQuotaExceeded ErrorCode = "QUOTA_EXCEEDED"
+	// HTTP 200, or 503 when a credential cannot be checked: the database is unreachable, or the request passed its REQUEST_TIMEOUT, or a live subscription has no event source.
+	ErrorCodeServiceUnavailable ErrorCode = "SERVICE_UNAVAILABLE"
+	// HTTP 422: an `Idempotency-Key` sent again with a different request.
+	ErrorCodeIdempotencyKeyReused ErrorCode = "IDEMPOTENCY_KEY_REUSED"
+	// HTTP 200, or 500: a bug. The client gets `internal error`; the server logs the cause under the request id.
+	ErrorCodeInternalServerError ErrorCode = "INTERNAL_SERVER_ERROR"
+	// HTTP 400 (200 with `application/json`): the document does not parse.
+	ErrorCodeGraphqlParseFailed ErrorCode = "GRAPHQL_PARSE_FAILED"
+	// HTTP 400 (200 with `application/json`): the document or a variable does not validate against the schema.
+	ErrorCodeGraphqlValidationFailed ErrorCode = "GRAPHQL_VALIDATION_FAILED"
+	// HTTP 400: the body is not a JSON object of a GraphQL request, has no `query`, or a GET's variables do not decode; over a websocket, a malformed operation.
+	ErrorCodeBadRequest ErrorCode = "BAD_REQUEST"
+	// HTTP 405, with `Allow: POST`: a mutation over GET.
+	ErrorCodeMethodNotAllowed ErrorCode = "METHOD_NOT_ALLOWED"
+	// HTTP 413: a body over REQUEST_MAX_BYTES.
+	ErrorCodeRequestTooLarge ErrorCode = "REQUEST_TOO_LARGE"
+	// HTTP 415: a POST that is not `application/json`.
+	ErrorCodeUnsupportedMediaType ErrorCode = "UNSUPPORTED_MEDIA_TYPE"
+	// HTTP 400: a JSON array of operations (batching is not supported).
+	ErrorCodeBatchingNotSupported ErrorCode = "BATCHING_NOT_SUPPORTED"
+	// HTTP 400 (200 with `application/json`): the document is deeper than QUERY_MAX_DEPTH.
+	ErrorCodeQueryTooDeep ErrorCode = "QUERY_TOO_DEEP"
+	// HTTP 400 (200 with `application/json`): more aliases than QUERY_MAX_ALIASES.
+	ErrorCodeTooManyAliases ErrorCode = "TOO_MANY_ALIASES"
+	// HTTP 400 (200 with `application/json`): more directives than QUERY_MAX_DIRECTIVES.
+	ErrorCodeTooManyDirectives ErrorCode = "TOO_MANY_DIRECTIVES"
+	// HTTP 400 (200 with `application/json`): more tokens than QUERY_MAX_TOKENS.
+	ErrorCodeTooManyTokens ErrorCode = "TOO_MANY_TOKENS"
+	// HTTP 400 (200 with `application/json`): one field selected more times than QUERY_MAX_FIELD_COPIES.
+	ErrorCodeTooManyFieldCopies ErrorCode = "TOO_MANY_FIELD_COPIES"
+	// HTTP 400 (200 with `application/json`): the query's cost is over QUERY_MAX_COST (each field costs 1, a connection `first` × what each item selects).
+	ErrorCodeQueryTooComplex ErrorCode = "QUERY_TOO_COMPLEX"
+	// HTTP 400 (200 with `application/json`): `__schema` or `__type` where INTROSPECTION does not allow it.
+	ErrorCodeIntrospectionDisabled ErrorCode = "INTROSPECTION_DISABLED"
+	// HTTP 400 (200 with `application/json`): an automatic persisted query's hash the server does not know; send the document with it.
+	ErrorCodePersistedQueryNotFound ErrorCode = "PERSISTED_QUERY_NOT_FOUND"
+	// HTTP 400 (200 with `application/json`): an automatic persisted query whose hash does not match its document.
+	ErrorCodePersistedQueryInvalid ErrorCode = "PERSISTED_QUERY_INVALID"
+)
+
+var AllErrorCode = []ErrorCode{
+	ErrorCodeBadUserInput,
+	ErrorCodeUnauthenticated,
+	ErrorCodeForbidden,
+	ErrorCodeNotFound,
+	ErrorCodeConflict,
+	ErrorCodeRateLimited,
+	ErrorCodeQuotaExceeded,
+	ErrorCodeServiceUnavailable,
+	ErrorCodeIdempotencyKeyReused,
+	ErrorCodeInternalServerError,
+	ErrorCodeGraphqlParseFailed,
+	ErrorCodeGraphqlValidationFailed,
+	ErrorCodeBadRequest,
+	ErrorCodeMethodNotAllowed,
+	ErrorCodeRequestTooLarge,
+	ErrorCodeUnsupportedMediaType,
+	ErrorCodeBatchingNotSupported,
+	ErrorCodeQueryTooDeep,
+	ErrorCodeTooManyAliases,
+	ErrorCodeTooManyDirectives,
+	ErrorCodeTooManyTokens,
+	ErrorCodeTooManyFieldCopies,
+	ErrorCodeQueryTooComplex,
+	ErrorCodeIntrospectionDisabled,
+	ErrorCodePersistedQueryNotFound,
+	ErrorCodePersistedQueryInvalid,
+}
+
+func (e ErrorCode) IsValid() bool {
+	switch e {
+	case ErrorCodeBadUserInput, ErrorCodeUnauthenticated, ErrorCodeForbidden, ErrorCodeNotFound, ErrorCodeConflict, ErrorCodeRateLimited, ErrorCodeQuotaExceeded, ErrorCodeServiceUnavailable, ErrorCodeIdempotencyKeyReused, ErrorCodeInternalServerError, ErrorCodeGraphqlParseFailed, ErrorCodeGraphqlValidationFailed, ErrorCodeBadRequest, ErrorCodeMethodNotAllowed, ErrorCodeRequestTooLarge, ErrorCodeUnsupportedMediaType, ErrorCodeBatchingNotSupported, ErrorCodeQueryTooDeep, ErrorCodeTooManyAliases, ErrorCodeTooManyDirectives, ErrorCodeTooManyTokens, ErrorCodeTooManyFieldCopies, ErrorCodeQueryTooComplex, ErrorCodeIntrospectionDisabled, ErrorCodePersistedQueryNotFound, ErrorCodePersistedQueryInvalid:
+		return true
+	}
+	return false
+}
+
+func (e ErrorCode) String() string {
+	return string(e)
+}
+
+func (e *ErrorCode) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ErrorCode(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ErrorCode", str)
+	}
+	return nil
+}
+
+func (e ErrorCode) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ErrorCode) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ErrorCode) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // The event catalog: every type of event the API writes (docs/events.md lists
 // the same, checked by a test). Payloads are the object after the change, in
 // camelCase, without secrets; threshold events (quota, credits, seats, expiring

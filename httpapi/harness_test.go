@@ -171,6 +171,7 @@ func (e *env) do(req *http.Request) *result {
 			e.t.Fatalf("response is not JSON: %v: %s", err, raw)
 		}
 	}
+	answered.note(e.t.Name(), r.Errors)
 	return r
 }
 
