@@ -12,8 +12,13 @@ generate: ## regenerate node/associations_gen.go from the association table, the
 	go tool gqlgen generate
 	go test ./resolvers -run '^TestPublishedSchemaCurrent$$' -update -count=1
 
-build:
-	go build -o bin/tenantapi .
+# The release version `tenantapi version` and tenantapi_build_info report:
+# the nearest tag (CHANGELOG.md), else "dev"; the commit comes from VCS data.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X tenantapi/buildinfo.version=$(VERSION)
+
+build: ## build bin/tenantapi with its version and commit (tenantapi version)
+	go build -buildvcs=auto -ldflags "$(LDFLAGS)" -o bin/tenantapi .
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -28,6 +28,7 @@ import (
 	"syscall"
 	"time"
 
+	"tenantapi/buildinfo"
 	"tenantapi/db"
 	"tenantapi/delivery"
 	"tenantapi/egress"
@@ -100,6 +101,10 @@ func run(args []string) error {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
 	}
+	if cmd == "version" {
+		fmt.Println(buildinfo.Get())
+		return nil
+	}
 	if cmd == "events" {
 		// A client of the API: it needs neither the configuration of a
 		// server nor a database.
@@ -146,7 +151,7 @@ func run(args []string) error {
 		return bill(ctx, store, *period)
 	case "serve":
 	default:
-		return fmt.Errorf("unknown command %q: use serve, migrate or bill", cmd)
+		return fmt.Errorf("unknown command %q: use serve, migrate, bill, version or events listen", cmd)
 	}
 
 	// Scheduled plan changes take effect within a minute of their date.

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"sync"
+	"tenantapi/buildinfo"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -62,7 +63,14 @@ func newMetrics(stats func() sql.DBStats) *metrics {
 		}, []string{"policy"}),
 		names: map[string]bool{},
 	}
-	m.registry.MustRegister(m.requests, m.duration, m.rateLimited,
+	bi := buildinfo.Get()
+	build := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "tenantapi_build_info",
+		Help:        "The running build: always 1, its labels say the release version, the commit and the Go version.",
+		ConstLabels: prometheus.Labels{"version": bi.Version, "commit": bi.Commit, "goversion": bi.GoVersion},
+	})
+	build.Set(1)
+	m.registry.MustRegister(m.requests, m.duration, m.rateLimited, build,
 		dbStatsCollector{stats: stats, descs: newDBStatsDescs("tenantapi")},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"tenantapi/buildinfo"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -97,6 +98,10 @@ func TestMetrics(t *testing.T) {
 		if (want == -2 && got < 0) || (want != -2 && got != want) {
 			t.Errorf("%s = %v, want %v", series, got, want)
 		}
+	}
+	bi := buildinfo.Get()
+	if want := fmt.Sprintf(`tenantapi_build_info{commit=%q,goversion=%q,version=%q} 1`, bi.Commit, bi.GoVersion, bi.Version); !strings.Contains(page, want) {
+		t.Errorf("/metrics lacks %s", want)
 	}
 	for _, s := range []string{"# TYPE graphql_request_duration_seconds histogram", `graphql_request_duration_seconds_bucket{operation="Plans",le="0.1"}`, "go_goroutines ", "process_resident_memory_bytes "} {
 		if !strings.Contains(page, s) {

@@ -31,5 +31,5 @@ export PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://localhost:${PORT:-8080}}
 if [[ -z ${SMTP_URL:-} ]]; then
 	echo "run.sh: no SMTP_URL: notification email is written to .data/mail/ as .eml files" >&2
 fi
-go build -o .data/bin/tenantapi .
+go build -buildvcs=auto -ldflags "-X tenantapi/buildinfo.version=$(git describe --tags --always --dirty 2>/dev/null || echo dev)" -o .data/bin/tenantapi .
 exec .data/bin/tenantapi serve -seed-demo -demo-key-file .data/demo-api-key
