@@ -38,6 +38,28 @@ if command -v npm >/dev/null && [[ ! $browsertest/node_modules/.package-lock.jso
 	(cd "$browsertest" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+# The breaking-change gate: schema.graphql against the last release's (the
+# newest v* tag), with graphql-js's findBreakingChanges; every breaking change
+# must be listed in CHANGELOG.md's [Unreleased] section (scripts/schemagate).
+schemagate=scripts/schemagate
+if command -v npm >/dev/null && [[ ! $schemagate/node_modules/.package-lock.json -nt $schemagate/package-lock.json ]]; then
+	(cd "$schemagate" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+if release=$(git describe --tags --abbrev=0 --match 'v*' 2>/dev/null); then
+	if command -v node >/dev/null; then
+		mkdir -p .data
+		git show "$release:schema.graphql" >.data/released.graphql
+		node "$schemagate/gate.mjs" .data/released.graphql schema.graphql CHANGELOG.md
+	elif [[ ${CI:-} == true ]]; then
+		echo "test.sh: node is missing: the breaking-change gate cannot run" >&2
+		exit 1
+	else
+		echo "test.sh: node is missing: the breaking-change gate skips (apt-get install nodejs npm)" >&2
+	fi
+else
+	echo "test.sh: no release tag (v*) yet: the breaking-change gate has nothing to compare with" >&2
+fi
+
 if [[ -z ${TEST_DATABASE_URL:-} ]]; then
 	TEST_DATABASE_URL=$(scripts/pg.sh url)
 fi
