@@ -112,6 +112,26 @@ func pageError(pos *ast.Position, field, msg string) *gqlerror.Error {
 	return err
 }
 
+// costExtension is the name costLimit's stats are kept under.
+const costExtension = "ComplexityLimit"
+
+// reportCost puts the operation's cost in the response's extensions.cost:
+// what it was priced at (costSchema) and QUERY_MAX_COST, as GitHub reports
+// rateLimit { cost }, so a client sees how close it is before it is refused.
+func reportCost(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	resp := next(ctx)
+	if resp == nil || !graphql.HasOperationContext(ctx) {
+		return resp
+	}
+	if s, ok := graphql.GetOperationContext(ctx).Stats.GetExtension(costExtension).(*extension.ComplexityStats); ok && s != nil {
+		if resp.Extensions == nil {
+			resp.Extensions = map[string]any{}
+		}
+		resp.Extensions["cost"] = map[string]any{"requested": s.Complexity, "limit": s.ComplexityLimit}
+	}
+	return resp
+}
+
 // costLimit is gqlgen's ComplexityLimit over costSchema, with its refusal
 // worded for clients and coded QUERY_TOO_COMPLEX.
 type costLimit struct{ *extension.ComplexityLimit }

@@ -109,6 +109,7 @@ func New(store *db.Store, cfg Config) http.Handler {
 	metrics := newMetrics(store.Stats)
 	limiter.register(metrics.registry) // Redis failures (ratelimit.go)
 	srv.AroundResponses(metrics.aroundResponses)
+	srv.AroundResponses(reportCost) // extensions.cost (cost.go)
 	if cfg.testAroundFields != nil {
 		srv.AroundFields(cfg.testAroundFields)
 	}

@@ -766,3 +766,25 @@ func TestHTTPPanic(t *testing.T) {
 		t.Fatalf("log: %s", got)
 	}
 }
+
+// TestCostInExtensions: every executed operation reports what it was priced
+// at and the limit in extensions.cost (like GitHub's rateLimit { cost }),
+// next to the rate budget in extensions.rateLimit.
+func TestCostInExtensions(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	id := e.createTenant("Costed Co", randomDomain())
+	r := e.gql(testAdminSecret, `query($id: ID!) { tenant(id: $id) { name apiKeys(first: 10) { nodes { id name } } } }`, map[string]any{"id": id})
+	var ext struct {
+		Extensions struct {
+			Cost struct{ Requested, Limit int }
+		}
+	}
+	if err := json.Unmarshal(r.Raw, &ext); err != nil {
+		t.Fatal(err)
+	}
+	// tenant 1 + name 1 + apiKeys 10 × (nodes 1 + id 1 + name 1) = 32.
+	if c := ext.Extensions.Cost; c.Requested != 32 || c.Limit != httpapi.DefaultLimits.MaxCost {
+		t.Errorf("extensions.cost = %+v, want requested 32 and the limit %d:\n%s", c, httpapi.DefaultLimits.MaxCost, r.Raw)
+	}
+}

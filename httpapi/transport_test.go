@@ -214,7 +214,7 @@ func TestSSE(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	want := "event: next\ndata: {\"data\":{\"viewer\":{\"kind\":\"ADMIN\"}}}\n\nevent: complete\ndata:\n\n"
+	want := "event: next\ndata: {\"data\":{\"viewer\":{\"kind\":\"ADMIN\"}},\"extensions\":{\"cost\":{\"limit\":50000,\"requested\":2}}}\n\nevent: complete\ndata:\n\n"
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != sseAccept || string(body) != want {
 		t.Fatalf("%d %s: %q; want %q", resp.StatusCode, resp.Header.Get("Content-Type"), body, want)
 	}
