@@ -155,6 +155,7 @@ func New(store *db.Store, cfg Config) http.Handler {
 		_, _ = w.Write([]byte("ready\n"))
 	})
 	mux.Handle("GET /metrics", metrics.handler())
+	newSSOLogin(store, cfg).register(mux) // SSO login (ssologin.go)
 	if cfg.Introspection == IntrospectionOff {
 		mux.Handle("/", graphiQLOff())
 	} else {
