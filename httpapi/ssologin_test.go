@@ -29,7 +29,7 @@ func asHTTPS(u *url.URL) *url.URL {
 }
 
 func (j secureJar) SetCookies(u *url.URL, cs []*http.Cookie) { j.Jar.SetCookies(asHTTPS(u), cs) }
-func (j secureJar) Cookies(u *url.URL) []*http.Cookie       { return j.Jar.Cookies(asHTTPS(u)) }
+func (j secureJar) Cookies(u *url.URL) []*http.Cookie        { return j.Jar.Cookies(asHTTPS(u)) }
 
 // browser is a client with a cookie jar that trusts the IdP's certificate
 // and stops at the redirect back to the server's own pages (GraphiQL).
