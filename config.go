@@ -55,7 +55,7 @@ type config struct {
 	SMTPURL          string        // "" = mail written as .eml files into MailDir
 	MailFrom         string
 	MailDir          string
-	PublicBaseURL    string // for links in email; "" = none
+	PublicBaseURL    string // PUBLIC_URL: where this deployment is reached (SSO, links in email)
 	LivePerCred      int    // LIVE_SUBSCRIPTIONS_PER_CREDENTIAL
 }
 
@@ -132,8 +132,8 @@ func settings(c *config) []setting {
 			meaning: "Your reverse proxies. Only from them is `X-Forwarded-For` believed (read from the right, skipping trusted hops) to find the client address that IP allowlists check."},
 		{name: "EGRESS_ALLOW_PRIVATE", def: "false", val: boolean(&c.EgressPrivate),
 			meaning: "Outbound requests (SSO checks, test webhooks) refuse every address that is not globally reachable (see *Outbound requests*). `true` allows loopback, private-use, shared (`100.64.0.0/10`), link-local and unique-local addresses, and nothing else: development only."},
-		{name: "SSO_LOGIN_BASE_URL", def: tenant.DefaultSSOLoginBase, defNote: "(the reference's)", val: ssoLoginBase(&c.SSOLoginBase),
-			meaning: "Where tenants' users start an SSO login: `SsoConfig.loginUrl` is this followed by `/<tenant id>`. A trailing slash is dropped."},
+		{name: "SSO_LOGIN_BASE_URL", defNote: "`<PUBLIC_URL>/auth/sso` (this deployment)", val: ssoLoginBase(&c.SSOLoginBase),
+			meaning: "An override of where tenants' users start an SSO login: `SsoConfig.loginUrl` is this followed by `/<tenant id>`. Set it only when a proxy serves this deployment's `/auth/sso/` under another URL (docs/sso.md). A trailing slash is dropped."},
 		{name: "REDIS_URL", defNote: "unset (in-process rate limiter)", val: redisURL(&c.RedisURL),
 			meaning: "The rate limits' budgets are kept in Redis, shared by every instance using it. See Rate limits."},
 		{name: "RATE_LIMIT_ANONYMOUS_PER_MINUTE", def: "60", val: number(&c.AnonymousPerMin, 0, 1_000_000, "requests"),
@@ -186,8 +186,10 @@ func settings(c *config) []setting {
 			meaning: "The From of notification email (the envelope sender is its address). Set it with SMTP_URL: relays refuse a sender of a domain they do not serve."},
 		{name: "MAIL_DIR", def: ".data/mail", val: value{allowed: "a directory path", set: func(_, v string) error { c.MailDir = v; return nil }},
 			meaning: "Where email goes as `<event id>-<n>.eml` files while SMTP_URL is unset (`make run`); each file written is logged with its path. Open one with any mail client."},
-		{name: "PUBLIC_BASE_URL", defNote: "unset (no links; `make run` sets `http://localhost:$PORT`)", val: publicBaseURL(&c.PublicBaseURL),
-			meaning: "This API's base URL as people reach it, for links in notification email (an invoice's PDF)."},
+		{name: "PUBLIC_URL", defNote: "`http://localhost:$PORT`", val: publicBaseURL(&c.PublicBaseURL),
+			meaning: "Where people and identity providers reach this deployment: the base of SSO login URLs and callbacks (`/auth/sso/…`, `/auth/saml/…`; docs/sso.md) and of links in email (an invoice's PDF, invitations, password resets). Behind a proxy, its public https URL."},
+		{name: "PUBLIC_BASE_URL", defNote: "unset", olderFormOf: "PUBLIC_URL", val: publicBaseURL(&c.PublicBaseURL),
+			meaning: "The older name of `PUBLIC_URL`."},
 		{name: "LIVE_SUBSCRIPTIONS_PER_CREDENTIAL", def: "10", val: number(&c.LivePerCred, 1, 10000, "subscriptions"),
 			meaning: "Live subscriptions (`tenantEvents`, `tenantUpdated`; docs/events.md) one credential may hold open at once in each instance, over websockets and SSE together; one more answers `RATE_LIMITED`."},
 		{name: "INTROSPECTION", def: string(httpapi.IntrospectionAll), val: introspection(&c.Introspection),
@@ -230,6 +232,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		case s.required != "":
 			return c, fmt.Errorf("%s is required, %s", s.name, s.required)
 		}
+	}
+	if c.PublicBaseURL == "" {
+		c.PublicBaseURL = fmt.Sprintf("http://localhost:%d", c.Port)
 	}
 	return c, nil
 }

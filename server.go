@@ -234,7 +234,7 @@ func run(args []string) error {
 			RateLimiter:    limiter, AnonymousPerMinute: cfg.AnonymousPerMin, FailedAuthPerMinute: cfg.FailedAuthPerMin,
 			Limits: cfg.Limits, MaxBodyBytes: cfg.MaxBodyBytes, RequestTimeout: cfg.RequestTimeout,
 			Introspection: cfg.Introspection, DisableFieldSuggestions: !cfg.Suggestions,
-			SSOLoginBase: cfg.SSOLoginBase, MaxActiveAPIKeys: cfg.MaxActiveKeys, Live: hub,
+			PublicURL: cfg.PublicBaseURL, SSOLoginBase: cfg.SSOLoginBase, MaxActiveAPIKeys: cfg.MaxActiveKeys, Live: hub,
 			MaxMembers: cfg.MaxMembers, LoginPerMinute: cfg.LoginPerMin, Mailer: mail.Personal{Sender: mailer},
 		}),
 		ReadHeaderTimeout: 10 * time.Second,

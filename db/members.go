@@ -472,7 +472,8 @@ func (s *Store) memberByLogin(ctx context.Context, email, ref string) (*loginRow
 // password, no password set, an INVITED or DEACTIVATED member) answers the
 // same and costs one argon2id verification, so an answer tells nothing of
 // which addresses are members. Codes: EUNAUTHENTICATED, EFORBIDDEN (a
-// suspended tenant, said only to the right password).
+// suspended tenant, or SSO enforced: docs/sso.md; said only to the right
+// password).
 func (s *Store) Login(ctx context.Context, in tenant.LoginInput) (memberID string, err error) {
 	refused := tenant.Errorf(tenant.EUNAUTHENTICATED, "email or password not recognised")
 	if len(in.Password) > 4*tenant.MaxPasswordLength {
@@ -491,6 +492,14 @@ func (s *Store) Login(ctx context.Context, in tenant.LoginInput) (memberID strin
 	}
 	if row.TenantStatus == tenant.StatusSuspended {
 		return "", tenant.Errorf(tenant.EFORBIDDEN, "this tenant is suspended; contact support")
+	}
+	// Checked after the password, so it tells nothing to who lacks it.
+	enforced, err := ssoEnforcedFor(ctx, s.q(), row.TenantID)
+	if err != nil {
+		return "", translate(err)
+	}
+	if enforced {
+		return "", tenant.Errorf(tenant.EFORBIDDEN, "this organisation signs in with single sign-on only: continue at %s/%s (password login returns when SSO is disabled)", tenant.SSOLoginPath, row.TenantID)
 	}
 	return row.ID, nil
 }

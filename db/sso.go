@@ -17,7 +17,8 @@ import (
 // certificates and inline metadata are never selected here.
 const ssoCols = `s.tenant_id, s.sso_enabled AS enabled, c.type, COALESCE(c.status, 'NOT_CONFIGURED') AS status,
 	c.client_id, c.client_secret_hint, c.discovery_url, c.redirect_uri, c.entity_id, c.idp_metadata_url,
-	c.directory_tenant_id, c.idp_cert_expires_at, c.sp_cert_expires_at, c.last_test_at, c.last_test_result,
+	c.directory_tenant_id, c.entra_cloud, COALESCE(c.default_role, 'VIEWER') AS default_role,
+	COALESCE(c.enforced, false) AS enforced, c.idp_cert_expires_at, c.sp_cert_expires_at, c.last_test_at, c.last_test_result,
 	c.last_test_error, COALESCE(c.version, 0) AS version, c.updated_at, c.updated_by`
 
 const ssoFrom = ` FROM tenant_settings s LEFT JOIN sso_configs c ON c.tenant_id = s.tenant_id`
@@ -53,6 +54,14 @@ func (s *Store) EnableSSO(ctx context.Context, tenantID string, in tenant.Enable
 	if err := in.Normalize(s.Now()); err != nil {
 		return nil, err
 	}
+	if in.DefaultRole != nil {
+		if err := tenant.CheckSSODefaultRole(*in.DefaultRole); err != nil {
+			return nil, err
+		}
+		if err := tenant.CanGrant(tenant.ActorFrom(ctx), *in.DefaultRole, "defaultRole"); err != nil {
+			return nil, err
+		}
+	}
 	by := tenant.ActorFrom(ctx).ActorID()
 	var out *tenant.SSOConfig
 	err := s.inTxDry(ctx, in.ValidateOnly, func(tx sqlx.ExtContext, now time.Time) error {
@@ -73,9 +82,15 @@ func (s *Store) EnableSSO(ctx context.Context, tenantID string, in tenant.Enable
 			}
 		case cur.Type == nil:
 			return tenant.Invalid("provider", "provider is required: this tenant has no SSO configuration to re-enable; give one of provider.oidc, provider.saml or provider.entraId")
-		case !cur.Enabled:
+		case !cur.Enabled || in.DefaultRole != nil || in.Enforced != nil:
 			if _, err := tx.ExecContext(ctx, `UPDATE sso_configs SET version = version + 1, updated_at = $2, updated_by = $3
 				WHERE tenant_id = $1`, tenantID, now, by); err != nil {
+				return err
+			}
+		}
+		if in.DefaultRole != nil || in.Enforced != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE sso_configs SET default_role = COALESCE($2, default_role), enforced = COALESCE($3, enforced)
+				WHERE tenant_id = $1`, tenantID, in.DefaultRole, in.Enforced); err != nil {
 				return err
 			}
 		}
@@ -110,22 +125,22 @@ func (s *Store) saveSSO(ctx context.Context, tx sqlx.ExtContext, tenantID string
 		}
 	}
 	args := []any{tenantID, in.Type, in.ClientID, sealed, hint, in.DiscoveryURL, in.RedirectURI, in.EntityID, in.IdpMetadataURL,
-		in.IdpMetadataXML, in.SpX509Cert, in.IdpX509Cert, in.SpCertExpiresAt, in.IdpCertExpiresAt, in.DirectoryTenantID, now, by}
+		in.IdpMetadataXML, in.SpX509Cert, in.IdpX509Cert, in.SpCertExpiresAt, in.IdpCertExpiresAt, in.DirectoryTenantID, now, by, in.EntraCloud}
 	if cur.Type == nil {
 		_, err := tx.ExecContext(ctx, `INSERT INTO sso_configs (tenant_id, type, status, client_id, client_secret_sealed,
 				client_secret_hint, discovery_url, redirect_uri, entity_id, idp_metadata_url, idp_metadata_xml, sp_x509_cert,
-				idp_x509_cert, sp_cert_expires_at, idp_cert_expires_at, directory_tenant_id, version, updated_at, updated_by)
-			VALUES ($1, $2, 'CONFIGURED', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16, $17)`, args...)
+				idp_x509_cert, sp_cert_expires_at, idp_cert_expires_at, directory_tenant_id, version, updated_at, updated_by, entra_cloud)
+			VALUES ($1, $2, 'CONFIGURED', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16, $17, $18)`, args...)
 		return err
 	}
 	// A nil sealed secret keeps the stored one (same type, checked above)
 	// or, for a type without secret, clears it.
 	_, err := tx.ExecContext(ctx, `UPDATE sso_configs SET type = $2, status = 'CONFIGURED', client_id = $3,
-			client_secret_sealed = CASE WHEN $18 THEN COALESCE($4, client_secret_sealed) END,
-			client_secret_hint = CASE WHEN $18 THEN (CASE WHEN $4::text IS NULL THEN client_secret_hint ELSE $5 END) END,
+			client_secret_sealed = CASE WHEN $19 THEN COALESCE($4, client_secret_sealed) END,
+			client_secret_hint = CASE WHEN $19 THEN (CASE WHEN $4::text IS NULL THEN client_secret_hint ELSE $5 END) END,
 			discovery_url = $6, redirect_uri = $7, entity_id = $8, idp_metadata_url = $9, idp_metadata_xml = $10,
 			sp_x509_cert = $11, idp_x509_cert = $12, sp_cert_expires_at = $13, idp_cert_expires_at = $14,
-			directory_tenant_id = $15, last_test_at = NULL, last_test_result = NULL, last_test_error = NULL,
+			directory_tenant_id = $15, entra_cloud = $18, last_test_at = NULL, last_test_result = NULL, last_test_error = NULL,
 			version = version + 1, updated_at = $16, updated_by = $17
 		WHERE tenant_id = $1`, append(args, in.NeedsSecret())...)
 	return err
@@ -192,7 +207,8 @@ func (s *Store) SSOProvider(ctx context.Context, tenantID string) (*tenant.SSOPr
 	err := sqlx.GetContext(ctx, s.q(), &row, `SELECT t.id AS tenant_id, t.status, c.tenant_id IS NOT NULL AS configured,
 			COALESCE(c.type, '') AS type, COALESCE(c.discovery_url, '') AS discovery_url,
 			COALESCE(c.idp_metadata_url, '') AS idp_metadata_url, COALESCE(c.idp_metadata_xml, '') AS idp_metadata_xml,
-			COALESCE(c.idp_x509_cert, '') AS idp_x509_cert, COALESCE(c.directory_tenant_id::text, '') AS directory_tenant_id,
+			COALESCE(c.idp_x509_cert, '') AS idp_x509_cert, COALESCE(c.directory_tenant_id, '') AS directory_tenant_id,
+			COALESCE(c.entra_cloud, 'GLOBAL') AS entra_cloud,
 			COALESCE(c.version, 0) AS version
 		FROM tenants t LEFT JOIN sso_configs c ON c.tenant_id = t.id
 		WHERE t.id = $1 AND ($2 OR t.id = $3)`, tenantID, all, own)

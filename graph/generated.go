@@ -522,12 +522,16 @@ type ComplexityRoot struct {
 	}
 
 	SsoConfig struct {
+		CallbackURL             func(childComplexity int) int
 		ClientID                func(childComplexity int) int
 		ClientSecretHint        func(childComplexity int) int
+		DefaultRole             func(childComplexity int) int
 		DirectoryTenantID       func(childComplexity int) int
 		DiscoveryURL            func(childComplexity int) int
 		Enabled                 func(childComplexity int) int
+		Enforced                func(childComplexity int) int
 		EntityID                func(childComplexity int) int
+		EntraCloud              func(childComplexity int) int
 		IdpCertificateExpiresAt func(childComplexity int) int
 		IdpMetadataURL          func(childComplexity int) int
 		LastTestAt              func(childComplexity int) int
@@ -894,6 +898,7 @@ type SessionResolver interface {
 }
 type SsoConfigResolver interface {
 	LoginURL(ctx context.Context, obj *tenant.SSOConfig) (*string, error)
+	CallbackURL(ctx context.Context, obj *tenant.SSOConfig) (*string, error)
 }
 type SubscriptionResolver interface {
 	TenantEvents(ctx context.Context, tenantID *string, types []EventType) (<-chan *tenant.Event, error)
@@ -2954,6 +2959,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SessionPayload.Session(childComplexity), true
 
+	case "SsoConfig.callbackUrl":
+		if e.ComplexityRoot.SsoConfig.CallbackURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SsoConfig.CallbackURL(childComplexity), true
 	case "SsoConfig.clientId":
 		if e.ComplexityRoot.SsoConfig.ClientID == nil {
 			break
@@ -2966,6 +2977,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SsoConfig.ClientSecretHint(childComplexity), true
+	case "SsoConfig.defaultRole":
+		if e.ComplexityRoot.SsoConfig.DefaultRole == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SsoConfig.DefaultRole(childComplexity), true
 	case "SsoConfig.directoryTenantId":
 		if e.ComplexityRoot.SsoConfig.DirectoryTenantID == nil {
 			break
@@ -2984,12 +3001,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SsoConfig.Enabled(childComplexity), true
+	case "SsoConfig.enforced":
+		if e.ComplexityRoot.SsoConfig.Enforced == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SsoConfig.Enforced(childComplexity), true
 	case "SsoConfig.entityId":
 		if e.ComplexityRoot.SsoConfig.EntityID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.SsoConfig.EntityID(childComplexity), true
+	case "SsoConfig.entraCloud":
+		if e.ComplexityRoot.SsoConfig.EntraCloud == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SsoConfig.EntraCloud(childComplexity), true
 	case "SsoConfig.idpCertificateExpiresAt":
 		if e.ComplexityRoot.SsoConfig.IdpCertificateExpiresAt == nil {
 			break
@@ -6124,10 +6153,18 @@ type SsoConfig {
   entityId: String
   "SAML: where the IdP metadata is fetched from; null when it was given inline as XML."
   idpMetadataUrl: String
-  "ENTRA_ID: the Microsoft Entra directory (tenant) id, a UUID."
+  "ENTRA_ID: the Microsoft Entra directory (tenant): its id (a UUID) or a verified domain of it (` + "`" + `contoso.onmicrosoft.com` + "`" + `)."
   directoryTenantId: String
-  "Where the tenant's users start an SSO login: the deployment's SSO login base URL (` + "`" + `SSO_LOGIN_BASE_URL` + "`" + `, by default ` + "`" + `https://api.noxys.cloud/auth/sso` + "`" + `) followed by ` + "`" + `/<tenant id>` + "`" + `. Null when NOT_CONFIGURED."
+  "Where the tenant's users start an SSO login, served by this deployment: ` + "`" + `<PUBLIC_URL>/auth/sso/<tenant id>` + "`" + ` (or ` + "`" + `SSO_LOGIN_BASE_URL` + "`" + ` followed by ` + "`" + `/<tenant id>` + "`" + ` when that override is set). Null when NOT_CONFIGURED."
   loginUrl: String
+  "OIDC and ENTRA_ID: the redirect URI to register at the identity provider, ` + "`" + `<PUBLIC_URL>/auth/sso/callback` + "`" + `; the login flow always sends this one. SAML: the Assertion Consumer Service URL, ` + "`" + `<PUBLIC_URL>/auth/saml/<tenant id>/acs` + "`" + `, listed in the service provider metadata at ` + "`" + `<PUBLIC_URL>/auth/saml/<tenant id>/metadata` + "`" + `. Null when NOT_CONFIGURED."
+  callbackUrl: String
+  "The role of a member created by their first SSO login (just-in-time provisioning, for an address in the tenant's domain): ADMIN, BILLING, DEVELOPER or VIEWER (never OWNER). Default VIEWER."
+  defaultRole: Role!
+  "Whether password login is refused for the tenant's members while SSO is enabled and ACTIVE (the last ` + "`" + `testSso` + "`" + ` succeeded). Default false. When SSO is disabled, or its test fails, password login works again."
+  enforced: Boolean!
+  "ENTRA_ID: the Microsoft cloud of the directory (its login host); null for other types."
+  entraCloud: EntraCloud
   "SAML: when ` + "`" + `idpX509Cert` + "`" + ` expires."
   idpCertificateExpiresAt: Time
   "SAML: when ` + "`" + `spX509Cert` + "`" + ` expires."
@@ -6184,6 +6221,10 @@ input EnableSsoInput {
   provider: SsoProviderInput
   "If given, the change is refused with CONFLICT unless ` + "`" + `sso.version` + "`" + ` still equals it (0 when nothing is configured yet)."
   expectedVersion: Int
+  "The role of members created by their first SSO login: ADMIN, BILLING, DEVELOPER or VIEWER; OWNER is refused (BAD_USER_INPUT), and so is a role above the caller's (FORBIDDEN). Left out: unchanged (VIEWER for a new configuration)."
+  defaultRole: Role
+  "Refuse password login for the tenant's members while SSO is enabled and ACTIVE. Left out: unchanged (false for a new configuration)."
+  enforced: Boolean
   "Check the input and report the same errors as a real change, but save nothing. The payload shows the configuration as it would be."
   validateOnly: Boolean = false
 }
@@ -6226,8 +6267,10 @@ input SamlSsoInput {
 
 "A Microsoft Entra ID directory."
 input EntraIdSsoInput {
-  "The directory (tenant) id, a UUID."
+  "The directory (tenant): its id, a UUID, or one of its verified domains (` + "`" + `contoso.onmicrosoft.com` + "`" + `, at most 253 characters). The issuer is ` + "`" + `https://<login host>/<directoryTenantId>/v2.0` + "`" + `."
   directoryTenantId: String!
+  "The Microsoft cloud of the directory. Default GLOBAL."
+  cloud: EntraCloud = GLOBAL
   "The application (client) id, 1 to 255 characters."
   clientId: String!
   "The client secret, 1 to 1024 characters; stored encrypted and never returned. Required the first time; leave it out to keep the stored Entra ID secret."
@@ -6272,6 +6315,16 @@ type TestSsoPayload {
   result: SsoTestResult!
   "Why it failed, null on success (the same text as ` + "`" + `sso.lastTestError` + "`" + `)."
   error: String
+}
+
+"A Microsoft cloud, by the login host of its Entra ID."
+enum EntraCloud {
+  "The global cloud: ` + "`" + `https://login.microsoftonline.com` + "`" + `."
+  GLOBAL
+  "Azure Government (US): ` + "`" + `https://login.microsoftonline.us` + "`" + `."
+  US_GOVERNMENT
+  "Azure operated by 21Vianet (China): ` + "`" + `https://login.chinacloudapi.cn` + "`" + `."
+  CHINA
 }
 `, BuiltIn: false},
 	{Name: "../schema/subscriptions.graphqls", Input: `"""
@@ -7921,6 +7974,14 @@ func (ec *executionContext) childFields_SsoConfig(ctx context.Context, field gra
 		return ec.fieldContext_SsoConfig_directoryTenantId(ctx, field)
 	case "loginUrl":
 		return ec.fieldContext_SsoConfig_loginUrl(ctx, field)
+	case "callbackUrl":
+		return ec.fieldContext_SsoConfig_callbackUrl(ctx, field)
+	case "defaultRole":
+		return ec.fieldContext_SsoConfig_defaultRole(ctx, field)
+	case "enforced":
+		return ec.fieldContext_SsoConfig_enforced(ctx, field)
+	case "entraCloud":
+		return ec.fieldContext_SsoConfig_entraCloud(ctx, field)
 	case "idpCertificateExpiresAt":
 		return ec.fieldContext_SsoConfig_idpCertificateExpiresAt(ctx, field)
 	case "spCertificateExpiresAt":
@@ -18734,6 +18795,98 @@ func (ec *executionContext) fieldContext_SsoConfig_loginUrl(_ context.Context, f
 	return graphql.NewScalarFieldContext("SsoConfig", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _SsoConfig_callbackUrl(ctx context.Context, field graphql.CollectedField, obj *tenant.SSOConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SsoConfig_callbackUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SsoConfig().CallbackURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SsoConfig_callbackUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SsoConfig", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SsoConfig_defaultRole(ctx context.Context, field graphql.CollectedField, obj *tenant.SSOConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SsoConfig_defaultRole(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DefaultRole, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.Role) graphql.Marshaler {
+			return ec.marshalNRole2tenantapiᚋtenantᚐRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SsoConfig_defaultRole(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SsoConfig", field, false, false, errors.New("field of type Role does not have child fields"))
+}
+
+func (ec *executionContext) _SsoConfig_enforced(ctx context.Context, field graphql.CollectedField, obj *tenant.SSOConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SsoConfig_enforced(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Enforced, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SsoConfig_enforced(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SsoConfig", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _SsoConfig_entraCloud(ctx context.Context, field graphql.CollectedField, obj *tenant.SSOConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SsoConfig_entraCloud(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntraCloud, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.EntraCloud) graphql.Marshaler {
+			return ec.marshalOEntraCloud2ᚖtenantapiᚋtenantᚐEntraCloud(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SsoConfig_entraCloud(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SsoConfig", field, false, false, errors.New("field of type EntraCloud does not have child fields"))
+}
+
 func (ec *executionContext) _SsoConfig_idpCertificateExpiresAt(ctx context.Context, field graphql.CollectedField, obj *tenant.SSOConfig) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -25057,7 +25210,7 @@ func (ec *executionContext) unmarshalInputEnableSsoInput(ctx context.Context, ob
 		asMap["validateOnly"] = false
 	}
 
-	fieldsInOrder := [...]string{"tenantId", "provider", "expectedVersion", "validateOnly"}
+	fieldsInOrder := [...]string{"tenantId", "provider", "expectedVersion", "defaultRole", "enforced", "validateOnly"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -25085,6 +25238,20 @@ func (ec *executionContext) unmarshalInputEnableSsoInput(ctx context.Context, ob
 				return it, err
 			}
 			it.ExpectedVersion = data
+		case "defaultRole":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("defaultRole"))
+			data, err := ec.unmarshalORole2ᚖtenantapiᚋtenantᚐRole(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DefaultRole = data
+		case "enforced":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enforced"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enforced = data
 		case "validateOnly":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validateOnly"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -25138,7 +25305,11 @@ func (ec *executionContext) unmarshalInputEntraIdSsoInput(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"directoryTenantId", "clientId", "clientSecret"}
+	if _, present := asMap["cloud"]; !present {
+		asMap["cloud"] = "GLOBAL"
+	}
+
+	fieldsInOrder := [...]string{"directoryTenantId", "cloud", "clientId", "clientSecret"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -25152,6 +25323,13 @@ func (ec *executionContext) unmarshalInputEntraIdSsoInput(ctx context.Context, o
 				return it, err
 			}
 			it.DirectoryTenantID = data
+		case "cloud":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cloud"))
+			data, err := ec.unmarshalOEntraCloud2ᚖtenantapiᚋtenantᚐEntraCloud(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Cloud = data
 		case "clientId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientId"))
 			data, err := ec.unmarshalNString2string(ctx, v)
@@ -31362,6 +31540,59 @@ func (ec *executionContext) _SsoConfig(ctx context.Context, sel ast.SelectionSet
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "callbackUrl":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SsoConfig_callbackUrl(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "defaultRole":
+			out.Values[i] = ec._SsoConfig_defaultRole(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "enforced":
+			out.Values[i] = ec._SsoConfig_enforced(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "entraCloud":
+			out.Values[i] = ec._SsoConfig_entraCloud(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "idpCertificateExpiresAt":
 			out.Values[i] = ec._SsoConfig_idpCertificateExpiresAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -36508,6 +36739,22 @@ func (ec *executionContext) marshalODeliveryChannel2ᚖtenantapiᚋtenantᚐDeli
 	return v
 }
 
+func (ec *executionContext) unmarshalOEntraCloud2ᚖtenantapiᚋtenantᚐEntraCloud(ctx context.Context, v any) (*tenant.EntraCloud, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(tenant.EntraCloud)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOEntraCloud2ᚖtenantapiᚋtenantᚐEntraCloud(ctx context.Context, sel ast.SelectionSet, v *tenant.EntraCloud) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOEntraIdSsoInput2ᚖtenantapiᚋgraphᚐEntraIDSsoInput(ctx context.Context, v any) (*EntraIDSsoInput, error) {
 	if v == nil {
 		return nil, nil
@@ -36870,6 +37117,22 @@ func (ec *executionContext) marshalORole2ᚕtenantapiᚋtenantᚐRoleᚄ(ctx con
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalORole2ᚖtenantapiᚋtenantᚐRole(ctx context.Context, v any) (*tenant.Role, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(tenant.Role)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORole2ᚖtenantapiᚋtenantᚐRole(ctx context.Context, sel ast.SelectionSet, v *tenant.Role) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOSamlSsoInput2ᚖtenantapiᚋgraphᚐSamlSsoInput(ctx context.Context, v any) (*SamlSsoInput, error) {

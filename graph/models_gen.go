@@ -211,6 +211,10 @@ type EnableSsoInput struct {
 	Provider *SsoProviderInput `json:"provider,omitempty"`
 	// If given, the change is refused with CONFLICT unless `sso.version` still equals it (0 when nothing is configured yet).
 	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+	// The role of members created by their first SSO login: ADMIN, BILLING, DEVELOPER or VIEWER; OWNER is refused (BAD_USER_INPUT), and so is a role above the caller's (FORBIDDEN). Left out: unchanged (VIEWER for a new configuration).
+	DefaultRole *tenant.Role `json:"defaultRole,omitempty"`
+	// Refuse password login for the tenant's members while SSO is enabled and ACTIVE. Left out: unchanged (false for a new configuration).
+	Enforced *bool `json:"enforced,omitempty"`
 	// Check the input and report the same errors as a real change, but save nothing. The payload shows the configuration as it would be.
 	ValidateOnly *bool `json:"validateOnly,omitempty"`
 }
@@ -237,8 +241,10 @@ type EnableWebhookEndpointPayload struct {
 
 // A Microsoft Entra ID directory.
 type EntraIDSsoInput struct {
-	// The directory (tenant) id, a UUID.
+	// The directory (tenant): its id, a UUID, or one of its verified domains (`contoso.onmicrosoft.com`, at most 253 characters). The issuer is `https://<login host>/<directoryTenantId>/v2.0`.
 	DirectoryTenantID string `json:"directoryTenantId"`
+	// The Microsoft cloud of the directory. Default GLOBAL.
+	Cloud *tenant.EntraCloud `json:"cloud,omitempty"`
 	// The application (client) id, 1 to 255 characters.
 	ClientID string `json:"clientId"`
 	// The client secret, 1 to 1024 characters; stored encrypted and never returned. Required the first time; leave it out to keep the stored Entra ID secret.

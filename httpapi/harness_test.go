@@ -79,12 +79,15 @@ func buildEnv(t testing.TB, o envOptions) *env {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(&testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	cfg := httpapi.Config{AdminSecret: testAdminSecret, LoaderWait: 0, Logger: log,
+	// The server's address is its PUBLIC_URL: SSO redirects come back to it.
+	srv := httptest.NewUnstartedServer(nil)
+	cfg := httpapi.Config{AdminSecret: testAdminSecret, LoaderWait: 0, Logger: log, PublicURL: "http://" + srv.Listener.Addr().String(),
 		Egress: egress.New(egress.Options{AllowPrivate: true, Timeout: 5 * time.Second}), AllowedOrigins: []string{"https://app.example.com"}}
 	if o.config != nil {
 		o.config(&cfg)
 	}
-	srv := httptest.NewServer(httpapi.New(store, cfg))
+	srv.Config.Handler = httpapi.New(store, cfg)
+	srv.Start()
 	t.Cleanup(srv.Close)
 	return &env{t: t, srv: srv, store: store, url: url}
 }

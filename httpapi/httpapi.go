@@ -38,7 +38,11 @@ type Config struct {
 	MaxBodyBytes   int64         // request body limit of /graphql
 	Logger         *slog.Logger
 	Egress         *egress.Client // outbound client; nil refuses non-public addresses
-	SSOLoginBase   string         // base of SsoConfig.loginUrl; "" = tenant.DefaultSSOLoginBase
+	// PublicURL is where people and identity providers reach this
+	// deployment (PUBLIC_URL): SSO redirects and callbacks are below it;
+	// "" = tenant.DefaultPublicURL.
+	PublicURL      string
+	SSOLoginBase   string         // base of SsoConfig.loginUrl; "" = PublicURL + tenant.SSOLoginPath
 	TrustedProxies []netip.Prefix // proxies whose X-Forwarded-For is believed
 	// RateLimiter charges each request to its tenant's plan budget (see
 	// ratelimit.go); nil limits nothing (tests of everything else).
@@ -97,7 +101,7 @@ func New(store *db.Store, cfg Config) http.Handler {
 	auth.failures = newAuthFailures(cfg)
 	limiter := newRateLimiter(cfg)
 
-	srv := handler.New(resolvers.NewSchema(store, resolvers.Deps{Egress: cfg.Egress, SSOLoginBase: cfg.SSOLoginBase, MaxActiveAPIKeys: cfg.MaxActiveAPIKeys,
+	srv := handler.New(resolvers.NewSchema(store, resolvers.Deps{Egress: cfg.Egress, SSOLoginBase: cfg.SSOLoginBase, PublicURL: cfg.PublicURL, MaxActiveAPIKeys: cfg.MaxActiveAPIKeys,
 		MaxMembers: cfg.MaxMembers, Mailer: cfg.Mailer, LoginGuard: newLoginGuard(cfg), Live: cfg.Live}))
 	// The project's own transports (transport.go, websocket.go): every one
 	// reads requests through the same guards.
@@ -152,6 +156,7 @@ func New(store *db.Store, cfg Config) http.Handler {
 		_, _ = w.Write([]byte("ready\n"))
 	})
 	mux.Handle("GET /metrics", metrics.handler())
+	newSSOLogin(store, cfg).register(mux) // SSO login (ssologin.go)
 	if cfg.Introspection == IntrospectionOff {
 		mux.Handle("/", graphiQLOff())
 	} else {

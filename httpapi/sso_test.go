@@ -178,7 +178,7 @@ func TestSSOOIDC(t *testing.T) {
 	sso := dataAt(t, r, "enableSso.sso").(map[string]any)
 	ssoWant(t, sso, map[string]any{"enabled": true, "type": "OIDC", "status": "CONFIGURED", "clientId": "acme-portal",
 		"clientSecretHint": "…" + secret[len(secret)-4:], "discoveryUrl": s.idp.DiscoveryURL(), "redirectUri": ssoRedirectURI,
-		"loginUrl": tenant.DefaultSSOLoginBase + "/" + id, "entityId": nil, "directoryTenantId": nil, "lastTestAt": nil,
+		"loginUrl": s.srv.URL + "/auth/sso/" + id, "entityId": nil, "directoryTenantId": nil, "lastTestAt": nil,
 		"lastTestResult": nil, "version": 1.0, "updatedBy": "key:" + keyID})
 	if _, settings := s.ssoOf(id); settings["ssoEnabled"] != true || settings["version"] != 2.0 {
 		t.Errorf("settings after enableSso = %v, want ssoEnabled true at version 2", settings)
@@ -361,7 +361,7 @@ func TestSSOBadInput(t *testing.T) {
 		{"ErrSAMLTwoCertificates", saml(map[string]any{"idpX509Cert": goodPEM + goodPEM}), "provider.saml.idpX509Cert", []string{"exactly one certificate"}},
 		{"ErrSAMLExpiredIdpCert", saml(map[string]any{"idpX509Cert": expiredPEM}), "provider.saml.idpX509Cert", []string{"expired on " + expiredOn}},
 		{"ErrSAMLExpiredSpCert", saml(map[string]any{"spX509Cert": expiredPEM}), "provider.saml.spX509Cert", []string{"expired on " + expiredOn}},
-		{"ErrEntraBadDirectoryTenantId", entraID(map[string]any{"directoryTenantId": "contoso.onmicrosoft.com"}), "provider.entraId.directoryTenantId", []string{"UUID", "contoso.onmicrosoft.com"}},
+		{"ErrEntraBadDirectoryTenantId", entraID(map[string]any{"directoryTenantId": "contoso corp"}), "provider.entraId.directoryTenantId", []string{"UUID", "verified domains", "contoso corp"}},
 		{"ErrEntraBlankClientId", entraID(map[string]any{"clientId": ""}), "provider.entraId.clientId", []string{"clientId is required"}},
 		{"ErrEntraMissingClientSecret", entraID(map[string]any{"clientSecret": nil}), "provider.entraId.clientSecret", []string{"clientSecret is required"}},
 		{"ErrProviderTwoMembers", map[string]any{"oidc": oidc(nil)["oidc"], "entraId": entraID(nil)["entraId"]}, "provider", []string{"exactly one of oidc, saml or entraId, got 2"}},
@@ -480,7 +480,7 @@ func TestSSODisableKeepsConfiguration(t *testing.T) {
 		t.Errorf("message = %q", msg)
 	}
 	kept := map[string]any{"type": "OIDC", "clientId": "acme-portal", "discoveryUrl": s.idp.DiscoveryURL(), "redirectUri": ssoRedirectURI,
-		"clientSecretHint": "…" + secret[len(secret)-4:], "status": "ACTIVE", "lastTestResult": "SUCCESS", "loginUrl": tenant.DefaultSSOLoginBase + "/" + id}
+		"clientSecretHint": "…" + secret[len(secret)-4:], "status": "ACTIVE", "lastTestResult": "SUCCESS", "loginUrl": s.srv.URL + "/auth/sso/" + id}
 	ssoWant(t, dataAt(t, r, "disableSso.sso").(map[string]any), kept)
 	ssoWant(t, dataAt(t, r, "disableSso.sso").(map[string]any), map[string]any{"enabled": false, "version": 2.0})
 	if _, settings := s.ssoOf(id); settings["ssoEnabled"] != false || settings["version"] != 3.0 {

@@ -32,7 +32,7 @@ type Notice struct {
 	EventType  string // the wire name (subscription.changed)
 	OccurredAt time.Time
 	Payload    json.RawMessage
-	// BaseURL is where people reach this API (PUBLIC_BASE_URL), for links
+	// BaseURL is where people reach this API (PUBLIC_URL), for links
 	// such as an invoice's PDF; "" leaves links out.
 	BaseURL string
 }

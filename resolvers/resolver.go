@@ -21,6 +21,7 @@ type Resolver struct {
 	Store        *db.Store
 	Egress       *egress.Client // outbound requests to tenant-supplied URLs (SSO tests, webhooks)
 	SSOLoginBase string         // SsoConfig.loginUrl's base (tenant.ParseSSOLoginBase)
+	PublicURL    string         // where this deployment is reached (PUBLIC_URL): SsoConfig.callbackUrl's base
 	// MaxActiveAPIKeys caps each tenant's active API keys (createApiKey).
 	MaxActiveAPIKeys int
 	// Live hands out the events of live subscriptions (subscriptions.go);
@@ -44,8 +45,11 @@ type Resolver struct {
 // Deps are the schema's dependencies besides the Store.
 type Deps struct {
 	Egress *egress.Client
+	// PublicURL is where this deployment is reached (PUBLIC_URL); "" =
+	// tenant.DefaultPublicURL.
+	PublicURL string
 	// SSOLoginBase is where tenants' users start an SSO login (loginUrl is
-	// it + "/<tenant id>"); "" = tenant.DefaultSSOLoginBase.
+	// it + "/<tenant id>"); "" = PublicURL + tenant.SSOLoginPath.
 	SSOLoginBase string
 	// MaxActiveAPIKeys caps each tenant's active API keys
 	// (API_KEYS_MAX_ACTIVE); 0 = tenant.DefaultMaxActiveAPIKeys.
@@ -73,8 +77,11 @@ func NewSchema(store *db.Store, deps Deps) graphql.ExecutableSchema {
 	if deps.Egress == nil {
 		deps.Egress = egress.New(egress.Options{})
 	}
+	if deps.PublicURL == "" {
+		deps.PublicURL = tenant.DefaultPublicURL
+	}
 	if deps.SSOLoginBase == "" {
-		deps.SSOLoginBase = tenant.DefaultSSOLoginBase
+		deps.SSOLoginBase = deps.PublicURL + tenant.SSOLoginPath
 	}
 	if deps.MaxActiveAPIKeys <= 0 {
 		deps.MaxActiveAPIKeys = tenant.DefaultMaxActiveAPIKeys
@@ -82,7 +89,7 @@ func NewSchema(store *db.Store, deps Deps) graphql.ExecutableSchema {
 	if deps.MaxMembers <= 0 {
 		deps.MaxMembers = tenant.DefaultMaxMembers
 	}
-	r := &Resolver{Store: store, Egress: deps.Egress, SSOLoginBase: deps.SSOLoginBase, MaxActiveAPIKeys: deps.MaxActiveAPIKeys,
+	r := &Resolver{Store: store, Egress: deps.Egress, SSOLoginBase: deps.SSOLoginBase, PublicURL: deps.PublicURL, MaxActiveAPIKeys: deps.MaxActiveAPIKeys,
 		MaxMembers: deps.MaxMembers, Mailer: deps.Mailer, LinkBase: deps.LinkBase, LoginGuard: deps.LoginGuard, Live: deps.Live}
 	cfg := graph.Config{Resolvers: r}
 	cfg.Directives.HasPermission = HasPermission

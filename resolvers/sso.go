@@ -13,7 +13,7 @@ func (r *Resolver) ssoChecker() *sso.Checker {
 
 // enableSSOInput turns the GraphQL input into the domain's.
 func enableSSOInput(in graph.EnableSsoInput) tenant.EnableSSO {
-	out := tenant.EnableSSO{ExpectedVersion: in.ExpectedVersion, ValidateOnly: deref(in.ValidateOnly)}
+	out := tenant.EnableSSO{ExpectedVersion: in.ExpectedVersion, ValidateOnly: deref(in.ValidateOnly), DefaultRole: in.DefaultRole, Enforced: in.Enforced}
 	p := in.Provider
 	if p == nil {
 		return out
@@ -26,7 +26,7 @@ func enableSSOInput(in graph.EnableSsoInput) tenant.EnableSSO {
 		out.Provider.SAML = &tenant.SAMLProvider{EntityID: s.EntityID, IdpMetadataURL: s.IdpMetadataURL, IdpMetadataXML: (*string)(s.IdpMetadataXML), SpX509Cert: string(s.SpX509Cert), IdpX509Cert: string(s.IdpX509Cert)}
 	}
 	if e := p.EntraID; e != nil {
-		out.Provider.EntraID = &tenant.EntraIDProvider{DirectoryTenantID: e.DirectoryTenantID, ClientID: e.ClientID, ClientSecret: e.ClientSecret}
+		out.Provider.EntraID = &tenant.EntraIDProvider{DirectoryTenantID: e.DirectoryTenantID, Cloud: e.Cloud, ClientID: e.ClientID, ClientSecret: e.ClientSecret}
 	}
 	return out
 }

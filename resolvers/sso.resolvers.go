@@ -64,6 +64,11 @@ func (r *ssoConfigResolver) LoginURL(ctx context.Context, obj *tenant.SSOConfig)
 	return obj.LoginURL(r.SSOLoginBase), nil
 }
 
+// CallbackURL is the resolver for the callbackUrl field.
+func (r *ssoConfigResolver) CallbackURL(ctx context.Context, obj *tenant.SSOConfig) (*string, error) {
+	return obj.CallbackURL(r.PublicURL), nil
+}
+
 // SsoConfig returns graph.SsoConfigResolver implementation.
 func (r *Resolver) SsoConfig() graph.SsoConfigResolver { return &ssoConfigResolver{r} }
 

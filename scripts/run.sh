@@ -26,8 +26,10 @@ fi
 
 export LOG_FORMAT=${LOG_FORMAT:-text}
 # Without an SMTP server, notification email lands in .data/mail/*.eml (the
-# log names each file); links in it point at this server.
-export PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://localhost:${PORT:-8080}}
+# log names each file); links in it, SSO login URLs and SSO callbacks point
+# at this server (PUBLIC_URL; PUBLIC_BASE_URL is its older name).
+export PUBLIC_URL=${PUBLIC_URL:-${PUBLIC_BASE_URL:-http://localhost:${PORT:-8080}}}
+unset PUBLIC_BASE_URL
 if [[ -z ${SMTP_URL:-} ]]; then
 	echo "run.sh: no SMTP_URL: notification email is written to .data/mail/ as .eml files" >&2
 fi

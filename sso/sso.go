@@ -72,7 +72,7 @@ func (c *Checker) Check(ctx context.Context, p *tenant.SSOProvider) *Problem {
 	case tenant.SSOOIDC:
 		return c.checkOIDC(ctx, tenant.OIDCIssuer(p.DiscoveryURL), "the discovery document")
 	case tenant.SSOEntraID:
-		return c.checkOIDC(ctx, c.EntraIssuer(p.DirectoryTenantID), "the Entra ID discovery document of directory "+p.DirectoryTenantID)
+		return c.checkOIDC(ctx, c.EntraIssuerIn(p.EntraCloud, p.DirectoryTenantID), "the Entra ID discovery document of directory "+p.DirectoryTenantID)
 	case tenant.SSOSAML:
 		return c.checkSAML(ctx, p)
 	}
@@ -82,9 +82,15 @@ func (c *Checker) Check(ctx context.Context, p *tenant.SSOProvider) *Problem {
 // EntraIssuer is the OpenID Connect issuer of an Entra ID directory; its
 // discovery document is this + /.well-known/openid-configuration.
 func (c *Checker) EntraIssuer(directoryTenantID string) string {
+	return c.EntraIssuerIn(tenant.EntraGlobal, directoryTenantID)
+}
+
+// EntraIssuerIn is EntraIssuer in a national cloud: the directory (its id
+// or a verified domain) below the cloud's login host.
+func (c *Checker) EntraIssuerIn(cloud tenant.EntraCloud, directoryTenantID string) string {
 	base := c.EntraBaseURL
 	if base == "" {
-		base = EntraBaseURL
+		base = cloud.LoginHost()
 	}
 	return strings.TrimSuffix(base, "/") + "/" + directoryTenantID + "/v2.0"
 }

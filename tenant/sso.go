@@ -49,11 +49,12 @@ const (
 	SSOTestFailure SSOTestResult = "FAILURE"
 )
 
-// DefaultSSOLoginBase is where users of a tenant with SSO start their
-// login unless the deployment says otherwise (SSO_LOGIN_BASE_URL): loginUrl
-// is the base + "/" + the tenant id. It is the reference's (its `login_url`
-// is https://api.noxys.cloud/auth/sso).
-const DefaultSSOLoginBase = "https://api.noxys.cloud/auth/sso"
+// SSOLoginPath is where this deployment serves SSO logins below its
+// PUBLIC_URL: loginUrl is PUBLIC_URL + SSOLoginPath + "/<tenant id>".
+const SSOLoginPath = "/auth/sso"
+
+// DefaultPublicURL is PUBLIC_URL's default under `make run` (port 8080).
+const DefaultPublicURL = "http://localhost:8080"
 
 // SSODisabledMessage is what disableSso answers, as the reference does.
 const SSODisabledMessage = "SSO disabled. Users can log in with email/password again."
@@ -90,6 +91,9 @@ type SSOConfig struct {
 	EntityID                *string        `db:"entity_id"`
 	IdpMetadataURL          *string        `db:"idp_metadata_url"`
 	DirectoryTenantID       *string        `db:"directory_tenant_id"`
+	EntraCloud              *EntraCloud    `db:"entra_cloud"`
+	DefaultRole             Role           `db:"default_role"`
+	Enforced                bool           `db:"enforced"`
 	IdpCertificateExpiresAt *time.Time     `db:"idp_cert_expires_at"`
 	SpCertificateExpiresAt  *time.Time     `db:"sp_cert_expires_at"`
 	LastTestAt              *time.Time     `db:"last_test_at"`
@@ -111,6 +115,56 @@ func (c *SSOConfig) LoginURL(base string) *string {
 	return &u
 }
 
+// CallbackURL is where the identity provider sends the tenant's users back
+// below publicURL (PUBLIC_URL): the OIDC redirect URI, shared by every
+// tenant, or the SAML Assertion Consumer Service, per tenant. Nil when
+// nothing is configured.
+func (c *SSOConfig) CallbackURL(publicURL string) *string {
+	if c.Type == nil {
+		return nil
+	}
+	u := publicURL + SSOLoginPath + "/callback"
+	if *c.Type == SSOSAML {
+		u = publicURL + "/auth/saml/" + c.TenantID + "/acs"
+	}
+	return &u
+}
+
+// EntraCloud is a Microsoft cloud, by the login host of its Entra ID.
+type EntraCloud string
+
+// The Microsoft clouds.
+const (
+	EntraGlobal       EntraCloud = "GLOBAL"
+	EntraUSGovernment EntraCloud = "US_GOVERNMENT"
+	EntraChina        EntraCloud = "CHINA"
+)
+
+// LoginHost is the cloud's Entra ID authority (scheme and host).
+func (c EntraCloud) LoginHost() string {
+	switch c {
+	case EntraUSGovernment:
+		return "https://login.microsoftonline.us"
+	case EntraChina:
+		return "https://login.chinacloudapi.cn"
+	}
+	return "https://login.microsoftonline.com"
+}
+
+// MarshalGQL encodes the GraphQL enum EntraCloud.
+func (c EntraCloud) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(c))) }
+
+// UnmarshalGQL decodes the GraphQL enum EntraCloud.
+func (c *EntraCloud) UnmarshalGQL(v any) error {
+	str, _ := v.(string)
+	switch EntraCloud(str) {
+	case EntraGlobal, EntraUSGovernment, EntraChina:
+		*c = EntraCloud(str)
+		return nil
+	}
+	return Invalid("cloud", "%q is not an Entra cloud: GLOBAL, US_GOVERNMENT or CHINA", str)
+}
+
 // ParseSSOLoginBase checks a deployment's SSO login base URL: absolute,
 // https (http only for a loopback host, in development), no query or
 // fragment; it returns it without a trailing slash.
@@ -118,7 +172,7 @@ func ParseSSOLoginBase(raw string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil ||
 		(u.Scheme != "https" && (u.Scheme != "http" || !isLoopbackHost(u.Hostname()))) {
-		return "", fmt.Errorf("must be an absolute https URL without query or fragment, such as %s (http only for localhost), got %q", DefaultSSOLoginBase, raw)
+		return "", fmt.Errorf("must be an absolute https URL without query or fragment, such as https://api.example.com/auth/sso (http only for localhost), got %q", raw)
 	}
 	return strings.TrimSuffix(u.String(), "/"), nil
 }
@@ -134,14 +188,15 @@ func isLoopbackHost(h string) bool {
 // SSOProvider is what checking an identity provider needs of a saved
 // configuration (no secrets: discovery and metadata are public).
 type SSOProvider struct {
-	TenantID          string  `db:"tenant_id"`
-	Type              SSOType `db:"type"`
-	DiscoveryURL      string  `db:"discovery_url"`
-	IdpMetadataURL    string  `db:"idp_metadata_url"`
-	IdpMetadataXML    string  `db:"idp_metadata_xml"`
-	IdpX509Cert       string  `db:"idp_x509_cert"`
-	DirectoryTenantID string  `db:"directory_tenant_id"`
-	Version           int     `db:"version"`
+	TenantID          string     `db:"tenant_id"`
+	Type              SSOType    `db:"type"`
+	DiscoveryURL      string     `db:"discovery_url"`
+	IdpMetadataURL    string     `db:"idp_metadata_url"`
+	IdpMetadataXML    string     `db:"idp_metadata_xml"`
+	IdpX509Cert       string     `db:"idp_x509_cert"`
+	DirectoryTenantID string     `db:"directory_tenant_id"`
+	EntraCloud        EntraCloud `db:"entra_cloud"`
+	Version           int        `db:"version"`
 }
 
 // OIDCIssuer is the issuer a discovery URL names: the URL without
@@ -174,6 +229,7 @@ type SAMLProvider struct {
 // EntraIDProvider is the input of a Microsoft Entra ID directory.
 type EntraIDProvider struct {
 	DirectoryTenantID string
+	Cloud             *EntraCloud
 	ClientID          string
 	ClientSecret      *string
 }
@@ -191,6 +247,9 @@ type EnableSSO struct {
 	Provider        *SSOProviderInput
 	ExpectedVersion *int
 	ValidateOnly    bool
+	// DefaultRole and Enforced change the login options; nil keeps them.
+	DefaultRole *Role
+	Enforced    *bool
 
 	// Setup is the validated configuration to save, set by Normalize; nil
 	// when no provider was given.
@@ -214,6 +273,7 @@ type SSOSetup struct {
 	SpX509Cert        *string
 	IdpX509Cert       *string
 	DirectoryTenantID *string
+	EntraCloud        *EntraCloud
 	IdpCertExpiresAt  *time.Time
 	SpCertExpiresAt   *time.Time
 }
@@ -324,8 +384,12 @@ func (e *EnableSSO) normalizeEntraID() error {
 	const f = "provider.entraId."
 	p := e.Provider.EntraID
 	dir := strings.ToLower(strings.TrimSpace(p.DirectoryTenantID))
-	if !ValidID(dir) {
-		return Invalid(f+"directoryTenantId", "%sdirectoryTenantId must be the directory (tenant) id of your Microsoft Entra tenant, a UUID such as 00000000-0000-0000-0000-000000000001, got %q", f, p.DirectoryTenantID)
+	if !ValidID(dir) && !validDomainName(dir) {
+		return Invalid(f+"directoryTenantId", "%sdirectoryTenantId must be the directory (tenant) id of your Microsoft Entra tenant, a UUID such as 00000000-0000-0000-0000-000000000001, or one of its verified domains such as contoso.onmicrosoft.com, got %q", f, p.DirectoryTenantID)
+	}
+	cloud := EntraGlobal
+	if p.Cloud != nil {
+		cloud = *p.Cloud
 	}
 	id, err := ssoClientID(f+"clientId", p.ClientID)
 	if err != nil {
@@ -335,7 +399,38 @@ func (e *EnableSSO) normalizeEntraID() error {
 	if err != nil {
 		return err
 	}
-	e.Setup = &SSOSetup{Type: SSOEntraID, ClientID: &id, ClientSecret: secret, SecretField: f + "clientSecret", DirectoryTenantID: &dir}
+	e.Setup = &SSOSetup{Type: SSOEntraID, ClientID: &id, ClientSecret: secret, SecretField: f + "clientSecret", DirectoryTenantID: &dir, EntraCloud: &cloud}
+	return nil
+}
+
+// validDomainName reports whether s is a DNS name of at least two labels
+// (letters, digits, hyphens), as Entra's verified domains are.
+func validDomainName(s string) bool {
+	if len(s) > 253 || !strings.Contains(s, ".") {
+		return false
+	}
+	for _, l := range strings.Split(s, ".") {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, r := range l {
+			if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// CheckSSODefaultRole refuses OWNER and what is not a role, for the
+// defaultRole input.
+func CheckSSODefaultRole(r Role) error {
+	if !r.Valid() {
+		return Invalid("defaultRole", "%q is not a role", string(r))
+	}
+	if r == RoleOwner {
+		return Invalid("defaultRole", "defaultRole cannot be OWNER: the tenant has exactly one owner; choose ADMIN, BILLING, DEVELOPER or VIEWER")
+	}
 	return nil
 }
 

@@ -38,9 +38,11 @@ type IdP struct {
 	SigningPEM  string
 	signingCert *x509.Certificate
 	jwks        []byte
+	key         *rsa.PrivateKey
 
 	mu     sync.Mutex
 	issuer string // "" means the server's URL
+	oidc   oidcState
 }
 
 // New starts an IdP, closed when the test ends.
@@ -54,7 +56,8 @@ func New(t testing.TB) *IdP {
 	if err != nil {
 		t.Fatal(err)
 	}
-	i := &IdP{jwks: jwks}
+	i := &IdP{jwks: jwks, key: key}
+	i.oidc.codes = map[string]codeGrant{}
 	i.SigningPEM, i.signingCert = Cert(t, "Test IdP signing", time.Now().Add(-time.Hour), time.Now().Add(365*24*time.Hour))
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
@@ -74,6 +77,8 @@ func New(t testing.TB) *IdP {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(i.jwks)
 	})
+	mux.HandleFunc("GET /authorize", i.authorize)
+	mux.HandleFunc("POST /token", i.token)
 	mux.HandleFunc("GET /saml/metadata", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/samlmetadata+xml")
 		_, _ = w.Write([]byte(i.MetadataXML(t)))

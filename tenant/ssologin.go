@@ -1,0 +1,48 @@
+package tenant
+
+import "time"
+
+// SSO login (docs/sso.md): what this deployment needs to sign a tenant's
+// people in through their identity provider.
+
+// SSOLoginStateTTL is how long a started SSO login may take at the
+// identity provider before its state, nonce and PKCE verifier expire.
+const SSOLoginStateTTL = 10 * time.Minute
+
+// SSOLogin is a tenant's identity provider as a login needs it, secrets
+// opened. Never shown to anyone.
+type SSOLogin struct {
+	TenantID          string     `db:"tenant_id"`
+	Domain            string     `db:"domain"`
+	TenantStatus      Status     `db:"tenant_status"`
+	Enabled           bool       `db:"enabled"`
+	Type              *SSOType   `db:"type"`
+	Status            SSOStatus  `db:"status"`
+	ClientID          string     `db:"client_id"`
+	ClientSecret      string     `db:"-"`
+	DiscoveryURL      string     `db:"discovery_url"`
+	DirectoryTenantID string     `db:"directory_tenant_id"`
+	EntraCloud        EntraCloud `db:"entra_cloud"`
+	EntityID          string     `db:"entity_id"`
+	IdpMetadataURL    string     `db:"idp_metadata_url"`
+	IdpMetadataXML    string     `db:"idp_metadata_xml"`
+	IdpX509Cert       string     `db:"idp_x509_cert"`
+	DefaultRole       Role       `db:"default_role"`
+	Enforced          bool       `db:"enforced"`
+	Version           int        `db:"version"`
+}
+
+// SSOLoginState is a started OIDC login, kept server-side until the
+// identity provider sends the browser back (single use).
+type SSOLoginState struct {
+	TenantID string `db:"tenant_id"`
+	Nonce    string `db:"nonce"`
+	Verifier string `db:"verifier"`
+	ReturnTo string `db:"return_to"`
+}
+
+// SSOEnforced reports whether password login is refused: SSO enabled,
+// enforced, and ACTIVE (its last test succeeded).
+func (l *SSOLogin) SSOEnforced() bool {
+	return l.Enabled && l.Enforced && l.Status == SSOActive
+}
