@@ -153,8 +153,8 @@ type Billing struct {
 	// TenantName and TenantDomain are the tenant's, printed on invoices.
 	TenantName, TenantDomain string
 	Version                  int
-	UpdatedAt           time.Time
-	UpdatedBy           string
+	UpdatedAt                time.Time
+	UpdatedBy                string
 }
 
 // Amount is what one billing period costs on the current plan.

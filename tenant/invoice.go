@@ -68,9 +68,9 @@ func (l *InvoiceLine) Amount() Money { return Money{l.AmountCents, l.Currency} }
 // InvoiceSnapshot is everything an invoice prints, frozen when it is
 // issued (stored as jsonb in invoices.snapshot).
 type InvoiceSnapshot struct {
-	Seller   Seller        `json:"seller"`
-	BillTo   InvoiceParty  `json:"billTo"`
-	Lines    []InvoiceLine `json:"lines"`
+	Seller        Seller        `json:"seller"`
+	BillTo        InvoiceParty  `json:"billTo"`
+	Lines         []InvoiceLine `json:"lines"`
 	SubtotalCents int64         `json:"subtotalCents"`
 	// TaxRateBP is the tax rate in basis points (2000 = 20.00%).
 	TaxRateBP    int          `json:"taxRateBasisPoints"`
