@@ -228,7 +228,11 @@ func (p *TaxProfile) Normalize() error {
 	return nil
 }
 
-// MaxAddressLines bounds a billing address.
+// MaxInvoiceLines bounds an invoice's lines (for the query cost model):
+// a subscription invoice has 1, a prorated one 2.
+const MaxInvoiceLines = 2
+
+// MaxAddressLines bounds a billing address (and SELLER_ADDRESS).
 const MaxAddressLines = 6
 
 // normalizeAddress trims each line, drops empty ones, and refuses more
