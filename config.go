@@ -57,6 +57,7 @@ type config struct {
 	MailDir          string
 	PublicBaseURL    string // PUBLIC_URL: where this deployment is reached (SSO, links in email)
 	LivePerCred      int    // LIVE_SUBSCRIPTIONS_PER_CREDENTIAL
+	Seller           tenant.Seller // SELLER_*: who issues invoices
 }
 
 // minAdminSecret is the shortest ADMIN_SECRET accepted: it guards every tenant.
@@ -190,6 +191,14 @@ func settings(c *config) []setting {
 			meaning: "Where people and identity providers reach this deployment: the base of SSO login URLs and callbacks (`/auth/sso/…`, `/auth/saml/…`; docs/sso.md) and of links in email (an invoice's PDF, invitations, password resets). Behind a proxy, its public https URL."},
 		{name: "PUBLIC_BASE_URL", defNote: "unset", olderFormOf: "PUBLIC_URL", val: publicBaseURL(&c.PublicBaseURL),
 			meaning: "The older name of `PUBLIC_URL`."},
+		{name: "SELLER_NAME", defNote: "unset (invoices print `SELLER_NAME is not set`; `make run` sets a demo company)", val: sellerLine(&c.Seller.Name, 200),
+			meaning: "The legal name of the operator issuing invoices, printed on every invoice issued from then on (an issued invoice keeps the seller it was issued with). See docs/billing.md."},
+		{name: "SELLER_ADDRESS", defNote: "unset", val: sellerAddress(&c.Seller.Address),
+			meaning: "The seller's postal address on invoices, lines separated by `;` (at most 6): `12 rue de la Paix; 75002 Paris; France`."},
+		{name: "SELLER_EMAIL", defNote: "unset", val: sellerLine(&c.Seller.Email, 254),
+			meaning: "The seller's billing contact on invoices."},
+		{name: "SELLER_TAX_ID", defNote: "unset", val: sellerLine(&c.Seller.TaxID, 32),
+			meaning: "The seller's tax id (VAT number) on invoices."},
 		{name: "LIVE_SUBSCRIPTIONS_PER_CREDENTIAL", def: "10", val: number(&c.LivePerCred, 1, 10000, "subscriptions"),
 			meaning: "Live subscriptions (`tenantEvents`, `tenantUpdated`; docs/events.md) one credential may hold open at once in each instance, over websockets and SSE together; one more answers `RATE_LIMITED`."},
 		{name: "INTROSPECTION", def: string(httpapi.IntrospectionAll), val: introspection(&c.Introspection),
@@ -429,6 +438,36 @@ func mailFrom(dst *string) value {
 			return fmt.Errorf("%s %w", name, err)
 		}
 		*dst = v
+		return nil
+	}}
+}
+
+func sellerLine(dst *string, maxLen int) value {
+	return value{allowed: fmt.Sprintf("one line of text, at most %d characters", maxLen), set: func(name, v string) error {
+		v = strings.TrimSpace(v)
+		if len([]rune(v)) > maxLen || strings.ContainsAny(v, "\r\n") {
+			return fmt.Errorf("%s must be one line of at most %d characters", name, maxLen)
+		}
+		*dst = v
+		return nil
+	}}
+}
+
+func sellerAddress(dst *[]string) value {
+	return value{allowed: "up to 6 lines separated by `;`, each at most 100 characters", set: func(name, v string) error {
+		var lines []string
+		for _, l := range strings.Split(v, ";") {
+			if l = strings.TrimSpace(l); l != "" {
+				if len([]rune(l)) > 100 || strings.ContainsAny(l, "\r\n") {
+					return fmt.Errorf("%s lines (separated by ;) must be at most 100 characters each", name)
+				}
+				lines = append(lines, l)
+			}
+		}
+		if len(lines) > 6 {
+			return fmt.Errorf("%s has at most 6 lines (separated by ;), got %d", name, len(lines))
+		}
+		*dst = lines
 		return nil
 	}}
 }

@@ -266,6 +266,12 @@ func startDocsServer(t *testing.T) (string, map[string]string) {
 	t.Setenv("LOG_LEVEL", "error")
 	t.Setenv("ADMIN_SECRET", docsAdminSecret)
 	t.Setenv("ENCRYPTION_KEY", keyring.Generate("docs"))
+	// As `make run` (scripts/run.sh) sets them.
+	t.Setenv("PUBLIC_BASE_URL", "http://localhost:8080")
+	t.Setenv("SELLER_NAME", "Tenant API Demo SAS")
+	t.Setenv("SELLER_ADDRESS", "12 rue de la Paix; 75002 Paris; France")
+	t.Setenv("SELLER_EMAIL", "billing@tenantapi.example")
+	t.Setenv("SELLER_TAX_ID", "FR00123456789")
 	done := make(chan error, 1)
 	go func() { done <- run([]string{"serve", "-seed-demo", "-demo-key-file", keyFile}) }()
 	base := "http://127.0.0.1:" + strconv.Itoa(port)

@@ -143,6 +143,12 @@ func run(args []string) error {
 		return err
 	}
 	log.Info("migrations applied", "count", n)
+	// Invoices (the billing run, bill, prorated upgrades) print this seller.
+	store.Seller = cfg.Seller
+	if store.Seller.Name == "" {
+		store.Seller.Name = "SELLER_NAME is not set"
+		log.Warn("SELLER_NAME is not set: invoices issued now print \"SELLER_NAME is not set\" as their seller; set SELLER_NAME, SELLER_ADDRESS, SELLER_EMAIL, SELLER_TAX_ID")
+	}
 
 	switch cmd {
 	case "migrate":
@@ -236,6 +242,7 @@ func run(args []string) error {
 			Introspection: cfg.Introspection, DisableFieldSuggestions: !cfg.Suggestions,
 			PublicURL: cfg.PublicBaseURL, SSOLoginBase: cfg.SSOLoginBase, MaxActiveAPIKeys: cfg.MaxActiveKeys, Live: hub,
 			MaxMembers: cfg.MaxMembers, LoginPerMinute: cfg.LoginPerMin, Mailer: mail.Personal{Sender: mailer},
+			PublicBaseURL: cfg.PublicBaseURL, InvoiceLinkKey: ring.DeriveKey("invoice-links"),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,

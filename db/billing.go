@@ -2,6 +2,8 @@ package db
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -42,7 +44,10 @@ var billingCols = `t.id AS tenant_id,
 	COALESCE(b.billing_email, t.owner_email) AS billing_email,
 	b.scheduled_effective_date, b.scheduled_requested_at, b.scheduled_requested_by,
 	COALESCE(b.version, 0) AS version, COALESCE(b.updated_at, t.created_at) AS updated_at,
-	COALESCE(b.updated_by, t.created_by) AS updated_by, ` +
+	COALESCE(b.updated_by, t.created_by) AS updated_by,
+	t.name AS tenant_name, t.domain AS tenant_domain, b.billing_name,
+	COALESCE(b.billing_address, '{}') AS billing_address, b.tax_country, b.tax_id,
+	COALESCE(b.tax_rate_bp, 0) AS tax_rate_bp, COALESCE(b.payment_terms, 'MONTH') AS payment_terms, ` +
 	planColsAs("p", "plan", false) + ", " + planColsAs("sp", "sched", true)
 
 // planColsAs selects the plan columns of alias as the nested struct prefix
@@ -81,6 +86,14 @@ type billingRow struct {
 	Version         int                  `db:"version"`
 	UpdatedAt       time.Time            `db:"updated_at"`
 	UpdatedBy       string               `db:"updated_by"`
+	TenantName      string               `db:"tenant_name"`
+	TenantDomain    string               `db:"tenant_domain"`
+	BillingName     *string              `db:"billing_name"`
+	BillingAddress  pq.StringArray       `db:"billing_address"`
+	TaxCountry      *string              `db:"tax_country"`
+	TaxID           *string              `db:"tax_id"`
+	TaxRateBP       int                  `db:"tax_rate_bp"`
+	PaymentTerms    tenant.PaymentTerms  `db:"payment_terms"`
 	Plan            tenant.Plan          `db:"plan"`
 	Sched           tenant.Plan          `db:"sched"`
 }
@@ -91,6 +104,15 @@ func (r *billingRow) billing() *tenant.Billing {
 		TenantID: r.TenantID, Plan: &plan, Status: r.Status, BillingPeriod: r.BillingPeriod,
 		NextBillingDate: r.NextBillingDate, AnchorDay: r.AnchorDay, BillingEmail: r.BillingEmail,
 		Version: r.Version, UpdatedAt: r.UpdatedAt, UpdatedBy: r.UpdatedBy,
+		TenantName: r.TenantName, TenantDomain: r.TenantDomain, BillingName: r.BillingName,
+		BillingAddress: append([]string{}, r.BillingAddress...), PaymentTerms: r.PaymentTerms,
+		Tax: tenant.TaxProfile{RateBP: r.TaxRateBP},
+	}
+	if r.TaxCountry != nil {
+		b.Tax.Country = *r.TaxCountry
+	}
+	if r.TaxID != nil {
+		b.Tax.TaxID = *r.TaxID
 	}
 	if r.PaymentType != nil && r.PaymentLast4 != nil {
 		pm := &tenant.PaymentMethod{Type: tenant.PaymentMethodType(*r.PaymentType), Last4: *r.PaymentLast4}
@@ -217,6 +239,17 @@ func (s *Store) ChangePlan(ctx context.Context, tenantID string, in tenant.PlanC
 		if err := ensureBilling(ctx, tx, []string{tenantID}); err != nil {
 			return err
 		}
+		// An upgrade at once inside an invoiced period is charged now for the
+		// rest of that period; anything else is charged by the billing run.
+		var prorated *tenant.Invoice
+		if !downgrade && !effective.After(today) {
+			if period, ok, err := invoicedPeriod(ctx, tx, tenantID, today); err != nil {
+				return err
+			} else if ok {
+				prorated = tenant.Proration(cur, s.Seller, target, period, today, now, by)
+			}
+		}
+		preview := s.changePreview(cur, target, effective, prorated)
 		change := map[string]any{"tenantId": tenantID, "previousPlanId": cur.Plan.ID, "planId": target.ID,
 			"effectiveDate": effective.String(), "requestedAt": now, "requestedBy": by}
 		if effective.After(today) {
@@ -228,6 +261,9 @@ func (s *Store) ChangePlan(ctx context.Context, tenantID string, in tenant.PlanC
 			}
 		} else {
 			err = movePlanNow(ctx, tx, tenantID, target.ID, now, by)
+			if err == nil && prorated != nil {
+				_, err = insertInvoice(ctx, tx, prorated)
+			}
 			if err == nil {
 				err = emitEvent(ctx, tx, tenantID, tenant.TypePlanChangeApplied, tenantID, change, "tenants.update")
 			}
@@ -239,13 +275,49 @@ func (s *Store) ChangePlan(ctx context.Context, tenantID string, in tenant.PlanC
 		if err != nil {
 			return err
 		}
-		out = &tenant.PlanChange{Plan: target, EffectiveDate: effective, Scheduled: effective.After(today), Billing: b}
+		out = &tenant.PlanChange{Plan: target, EffectiveDate: effective, Scheduled: effective.After(today), Billing: b,
+			Preview: preview}
+		if !in.ValidateOnly {
+			out.Invoice = prorated
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// invoicedPeriod finds the subscription period invoiced (and not void)
+// that covers day: the period an upgrade that day is prorated over.
+func invoicedPeriod(ctx context.Context, tx sqlx.ExtContext, tenantID string, day tenant.Date) (tenant.CurrentPeriod, bool, error) {
+	var p struct {
+		Start tenant.Date `db:"period_start"`
+		End   tenant.Date `db:"period_end"`
+	}
+	err := sqlx.GetContext(ctx, tx, &p, `SELECT period_start, period_end FROM invoices
+		WHERE tenant_id = $1 AND kind = 'SUBSCRIPTION' AND status <> 'VOID' AND period_start <= $2 AND period_end >= $2
+		ORDER BY period_start DESC LIMIT 1`, tenantID, day)
+	if errors.Is(err, sql.ErrNoRows) {
+		return tenant.CurrentPeriod{}, false, nil
+	}
+	return tenant.CurrentPeriod{Start: p.Start, End: p.End}, err == nil, err
+}
+
+// changePreview is what a change to p charges: the prorated invoice when
+// there is one, otherwise the first period invoiced on p (the first
+// billing date on or after effective).
+func (s *Store) changePreview(cur *tenant.Billing, p *tenant.Plan, effective tenant.Date, prorated *tenant.Invoice) *tenant.InvoiceSnapshot {
+	if prorated != nil {
+		snap := prorated.Snapshot
+		return &snap
+	}
+	d := cur.NextBillingDate
+	for d.Before(effective) {
+		d = cur.PeriodAfter(d)
+	}
+	snap := cur.Snapshot(s.Seller, []tenant.InvoiceLine{cur.PeriodLine(p, d)})
+	return &snap
 }
 
 // movePlanNow puts a tenant on planID at once and drops any scheduled
@@ -342,6 +414,14 @@ func (s *Store) UpdateBilling(ctx context.Context, tenantID string, p tenant.Bil
 				pmBrand = &b
 			}
 		}
+		var addr any // nil: unchanged
+		if p.BillingAddress != nil {
+			addr = pq.StringArray(p.BillingAddress)
+		}
+		var tax tenant.TaxProfile
+		if p.Tax != nil {
+			tax = *p.Tax
+		}
 		if err := ensureBilling(ctx, tx, []string{tenantID}); err != nil {
 			return err
 		}
@@ -351,10 +431,17 @@ func (s *Store) UpdateBilling(ctx context.Context, tenantID string, p tenant.Bil
 			payment_brand = CASE WHEN $4::bool THEN $6 ELSE payment_brand END,
 			payment_last4 = CASE WHEN $4::bool THEN $7 ELSE payment_last4 END,
 			billing_email = COALESCE($8, billing_email), next_billing_date = $9, anchor_day = $10,
-			version = version + 1, updated_at = $11, updated_by = $12
+			version = version + 1, updated_at = $11, updated_by = $12,
+			billing_name = CASE WHEN $13::text IS NULL THEN billing_name ELSE NULLIF($13, '') END,
+			billing_address = COALESCE($14, billing_address),
+			tax_country = CASE WHEN $15::bool THEN NULLIF($16, '') ELSE tax_country END,
+			tax_id = CASE WHEN $15::bool THEN NULLIF($17, '') ELSE tax_id END,
+			tax_rate_bp = CASE WHEN $15::bool THEN $18 ELSE tax_rate_bp END,
+			payment_terms = COALESCE($19, payment_terms)
 			WHERE tenant_id = $1`,
 			tenantID, p.Status, p.BillingPeriod, p.PaymentMethod != nil, pmType, pmBrand, pmLast4,
-			p.BillingEmail, next, anchor, now, actor.ActorID()); err != nil {
+			p.BillingEmail, next, anchor, now, actor.ActorID(),
+			p.BillingName, addr, p.Tax != nil, tax.Country, tax.TaxID, tax.RateBP, p.PaymentTerms); err != nil {
 			return err
 		}
 		out, err = readBilling(ctx, tx, tenantID)

@@ -40,6 +40,9 @@ type Store struct {
 	// Sessions are the members' session lifetimes (SESSION_IDLE_TIMEOUT,
 	// SESSION_MAX_AGE); zero fields take the defaults.
 	Sessions tenant.SessionPolicy
+	// Seller is who issues invoices (SELLER_* configuration), copied into
+	// each invoice when it is issued.
+	Seller tenant.Seller
 
 	bg sync.WaitGroup // background writes (lastUsedAt), waited for by Close
 

@@ -15,7 +15,8 @@ import (
 )
 
 const invoiceCols = `i.id, i.tenant_id, i.number, i.status, i.date, i.due_date, i.period_start, i.period_end,
-	i.plan_id, i.billing_period, i.amount_cents, i.currency, i.description, i.created_at, i.created_by, i.paid_at, i.voided_at`
+	i.plan_id, i.billing_period, i.amount_cents, i.currency, i.description, i.created_at, i.created_by, i.paid_at, i.voided_at,
+	i.kind, i.snapshot`
 
 // InvoiceCursor encodes an invoice's position in a tenant's list (newest
 // first: by date, then id).
@@ -144,7 +145,7 @@ func (s *Store) MarkInvoicePaid(ctx context.Context, id string) (*tenant.Invoice
 // unchanged. Codes: ENOTFOUND, ECONFLICT (PAID).
 func (s *Store) VoidInvoice(ctx context.Context, id string) (*tenant.Invoice, error) {
 	return s.moveInvoice(ctx, id, tenant.InvoiceVoid, []tenant.InvoiceStatus{tenant.InvoiceDraft, tenant.InvoiceOpen},
-		`status = 'VOID', voided_at = $2`, "a paid invoice cannot be voided; refund it instead")
+		`status = 'VOID', voided_at = $2`, "a paid invoice cannot be voided: its payment stands, and this API records no refunds or credit notes")
 }
 
 // moveInvoice changes an invoice's status to to when it is in one of from;
@@ -193,11 +194,12 @@ func insertInvoice(ctx context.Context, tx sqlx.ExtContext, inv *tenant.Invoice)
 	inv.Number = tenant.InvoiceNumber(year, seq)
 	err := sqlx.GetContext(ctx, tx, &inv.ID, `INSERT INTO invoices
 		(tenant_id, number, year, seq, period, status, date, due_date, period_start, period_end, plan_id, billing_period,
-		 amount_cents, currency, description, created_at, created_by, paid_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-		ON CONFLICT (tenant_id, period) DO NOTHING RETURNING id`,
+		 amount_cents, currency, description, created_at, created_by, paid_at, kind, snapshot)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+		ON CONFLICT (tenant_id, period) WHERE kind = 'SUBSCRIPTION' DO NOTHING RETURNING id`,
 		inv.TenantID, inv.Number, year, seq, inv.Period(), inv.Status, inv.Date, inv.DueDate, inv.PeriodStart, inv.PeriodEnd,
-		inv.PlanID, inv.BillingPeriod, inv.AmountCents, inv.Currency, inv.Description, inv.CreatedAt, inv.CreatedBy, inv.PaidAt)
+		inv.PlanID, inv.BillingPeriod, inv.AmountCents, inv.Currency, inv.Description, inv.CreatedAt, inv.CreatedBy, inv.PaidAt,
+		inv.Kind, inv.Snapshot)
 	if errors.Is(err, sql.ErrNoRows) {
 		inv.Number = ""
 		return false, nil
@@ -254,7 +256,7 @@ func (s *Store) RunBilling(ctx context.Context, period string) (*tenant.BillingR
 			made := 0
 			next := b.NextBillingDate
 			for !next.After(end) {
-				ok, err := insertInvoice(ctx, tx, tenant.NewInvoice(b, next, now, by))
+				ok, err := insertInvoice(ctx, tx, tenant.NewInvoice(b, s.Seller, next, now, by))
 				if err != nil {
 					return err
 				}
@@ -281,6 +283,9 @@ func (s *Store) RunBilling(ctx context.Context, period string) (*tenant.BillingR
 	return &run, nil
 }
 
+// sellerKey carries Store.Seller to seedDemoBilling.
+type sellerKey struct{}
+
 // seedDemoBilling gives the demo tenant its subscription (professional,
 // monthly, ACTIVE, a Visa ending 4242, periods starting on the 15th, the
 // next one the first 15th after today) and its three previous monthly
@@ -306,7 +311,8 @@ func seedDemoBilling(ctx context.Context, tx sqlx.ExtContext, tenantID string, n
 		return err
 	}
 	for k := 3; k >= 1; k-- {
-		inv := tenant.NewInvoice(b, tenant.AddMonthsOnDay(next, -k, 15), now, "seed")
+		seller, _ := ctx.Value(sellerKey{}).(tenant.Seller)
+		inv := tenant.NewInvoice(b, seller, tenant.AddMonthsOnDay(next, -k, 15), now, "seed")
 		paid := inv.Date.Time().Add(2*24*time.Hour + 9*time.Hour)
 		if paid.After(now) {
 			paid = now

@@ -53,7 +53,7 @@ func (s *Store) SeedDemo(ctx context.Context, knownKey string) (tenantID, key st
 			SELECT $1, $2, 'user-' || n FROM generate_series(1, 12) AS n`, tenantID, month); err != nil {
 			return err
 		}
-		return seedDemoAreas(ctx, tx, tenantID, now)
+		return seedDemoAreas(context.WithValue(ctx, sellerKey{}, s.Seller), tx, tenantID, now)
 	})
 	if err != nil {
 		return "", "", err

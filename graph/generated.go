@@ -36,6 +36,7 @@ type ResolverRoot interface {
 	AuditLogConnection() AuditLogConnectionResolver
 	Event() EventResolver
 	EventConnection() EventConnectionResolver
+	Invoice() InvoiceResolver
 	Member() MemberResolver
 	MemberConnection() MemberConnectionResolver
 	Mutation() MutationResolver
@@ -132,13 +133,17 @@ type ComplexityRoot struct {
 
 	Billing struct {
 		Amount              func(childComplexity int) int
+		BillingAddress      func(childComplexity int) int
 		BillingEmail        func(childComplexity int) int
+		BillingName         func(childComplexity int) int
 		BillingPeriod       func(childComplexity int) int
 		NextBillingDate     func(childComplexity int) int
 		PaymentMethod       func(childComplexity int) int
+		PaymentTerms        func(childComplexity int) int
 		Plan                func(childComplexity int) int
 		ScheduledPlanChange func(childComplexity int) int
 		Status              func(childComplexity int) int
+		Tax                 func(childComplexity int) int
 		UpdatedAt           func(childComplexity int) int
 		UpdatedBy           func(childComplexity int) int
 		Version             func(childComplexity int) int
@@ -155,7 +160,9 @@ type ComplexityRoot struct {
 		Billing       func(childComplexity int) int
 		Currency      func(childComplexity int) int
 		EffectiveDate func(childComplexity int) int
+		Invoice       func(childComplexity int) int
 		Plan          func(childComplexity int) int
+		Preview       func(childComplexity int) int
 		Scheduled     func(childComplexity int) int
 		Status        func(childComplexity int) int
 		Tenant        func(childComplexity int) int
@@ -258,19 +265,28 @@ type ComplexityRoot struct {
 	}
 
 	Invoice struct {
-		Amount      func(childComplexity int) int
-		CreatedAt   func(childComplexity int) int
-		Currency    func(childComplexity int) int
-		Date        func(childComplexity int) int
-		Description func(childComplexity int) int
-		DueDate     func(childComplexity int) int
-		ID          func(childComplexity int) int
-		Number      func(childComplexity int) int
-		PDFURL      func(childComplexity int) int
-		PaidAt      func(childComplexity int) int
-		PeriodEnd   func(childComplexity int) int
-		PeriodStart func(childComplexity int) int
-		Status      func(childComplexity int) int
+		Amount             func(childComplexity int) int
+		BillTo             func(childComplexity int) int
+		CreatedAt          func(childComplexity int) int
+		Currency           func(childComplexity int) int
+		Date               func(childComplexity int) int
+		Description        func(childComplexity int) int
+		DueDate            func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		Kind               func(childComplexity int) int
+		Lines              func(childComplexity int) int
+		Number             func(childComplexity int) int
+		PDFURL             func(childComplexity int) int
+		PaidAt             func(childComplexity int) int
+		PaymentTerms       func(childComplexity int) int
+		PeriodEnd          func(childComplexity int) int
+		PeriodStart        func(childComplexity int) int
+		Seller             func(childComplexity int) int
+		SignedPDFURL       func(childComplexity int) int
+		Status             func(childComplexity int) int
+		Subtotal           func(childComplexity int) int
+		Tax                func(childComplexity int) int
+		TaxRateBasisPoints func(childComplexity int) int
 	}
 
 	InvoiceConnection struct {
@@ -285,8 +301,34 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	InvoiceLine struct {
+		Amount      func(childComplexity int) int
+		Description func(childComplexity int) int
+		PeriodEnd   func(childComplexity int) int
+		PeriodStart func(childComplexity int) int
+		Quantity    func(childComplexity int) int
+		UnitAmount  func(childComplexity int) int
+	}
+
+	InvoiceParty struct {
+		Address      func(childComplexity int) int
+		CountryOrNil func(childComplexity int) int
+		DomainOrNil  func(childComplexity int) int
+		EmailOrNil   func(childComplexity int) int
+		Name         func(childComplexity int) int
+		TaxIDOrNil   func(childComplexity int) int
+	}
+
 	InvoicePayload struct {
 		Invoice func(childComplexity int) int
+	}
+
+	InvoicePreview struct {
+		Lines              func(childComplexity int) int
+		Subtotal           func(childComplexity int) int
+		Tax                func(childComplexity int) int
+		TaxRateBasisPoints func(childComplexity int) int
+		Total              func(childComplexity int) int
 	}
 
 	KeywordList struct {
@@ -591,6 +633,12 @@ type ComplexityRoot struct {
 		Users        func(childComplexity int) int
 	}
 
+	TaxProfile struct {
+		CountryOrNil func(childComplexity int) int
+		RateBP       func(childComplexity int) int
+		TaxIDOrNil   func(childComplexity int) int
+	}
+
 	Tenant struct {
 		APIKeys              func(childComplexity int, first *int, after *string, includeRevoked *bool) int
 		AccountStatus        func(childComplexity int) int
@@ -829,6 +877,10 @@ type EventConnectionResolver interface {
 	Edges(ctx context.Context, obj *tenant.EventPage) ([]*EventEdge, error)
 	Nodes(ctx context.Context, obj *tenant.EventPage) ([]*tenant.Event, error)
 	PageInfo(ctx context.Context, obj *tenant.EventPage) (*PageInfo, error)
+}
+type InvoiceResolver interface {
+	PDFURL(ctx context.Context, obj *tenant.Invoice) (string, error)
+	SignedPDFURL(ctx context.Context, obj *tenant.Invoice) (string, error)
 }
 type MemberResolver interface {
 	Permissions(ctx context.Context, obj *tenant.Member) ([]tenant.Permission, error)
@@ -1253,12 +1305,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Billing.Amount(childComplexity), true
+	case "Billing.billingAddress":
+		if e.ComplexityRoot.Billing.BillingAddress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Billing.BillingAddress(childComplexity), true
 	case "Billing.billingEmail":
 		if e.ComplexityRoot.Billing.BillingEmail == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Billing.BillingEmail(childComplexity), true
+	case "Billing.billingName":
+		if e.ComplexityRoot.Billing.BillingName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Billing.BillingName(childComplexity), true
 	case "Billing.billingPeriod":
 		if e.ComplexityRoot.Billing.BillingPeriod == nil {
 			break
@@ -1277,6 +1341,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Billing.PaymentMethod(childComplexity), true
+	case "Billing.paymentTerms":
+		if e.ComplexityRoot.Billing.PaymentTerms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Billing.PaymentTerms(childComplexity), true
 	case "Billing.plan":
 		if e.ComplexityRoot.Billing.Plan == nil {
 			break
@@ -1295,6 +1365,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Billing.Status(childComplexity), true
+	case "Billing.tax":
+		if e.ComplexityRoot.Billing.Tax == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Billing.Tax(childComplexity), true
 	case "Billing.updatedAt":
 		if e.ComplexityRoot.Billing.UpdatedAt == nil {
 			break
@@ -1357,12 +1433,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ChangePlanPayload.EffectiveDate(childComplexity), true
+	case "ChangePlanPayload.invoice":
+		if e.ComplexityRoot.ChangePlanPayload.Invoice == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangePlanPayload.Invoice(childComplexity), true
 	case "ChangePlanPayload.plan":
 		if e.ComplexityRoot.ChangePlanPayload.Plan == nil {
 			break
 		}
 
 		return e.ComplexityRoot.ChangePlanPayload.Plan(childComplexity), true
+	case "ChangePlanPayload.preview":
+		if e.ComplexityRoot.ChangePlanPayload.Preview == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangePlanPayload.Preview(childComplexity), true
 	case "ChangePlanPayload.scheduled":
 		if e.ComplexityRoot.ChangePlanPayload.Scheduled == nil {
 			break
@@ -1709,6 +1797,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Invoice.Amount(childComplexity), true
+	case "Invoice.billTo":
+		if e.ComplexityRoot.Invoice.BillTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invoice.BillTo(childComplexity), true
 	case "Invoice.createdAt":
 		if e.ComplexityRoot.Invoice.CreatedAt == nil {
 			break
@@ -1745,6 +1839,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Invoice.ID(childComplexity), true
+	case "Invoice.kind":
+		if e.ComplexityRoot.Invoice.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invoice.Kind(childComplexity), true
+	case "Invoice.lines":
+		if e.ComplexityRoot.Invoice.Lines == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invoice.Lines(childComplexity), true
 	case "Invoice.number":
 		if e.ComplexityRoot.Invoice.Number == nil {
 			break
@@ -1763,6 +1869,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Invoice.PaidAt(childComplexity), true
+	case "Invoice.paymentTerms":
+		if e.ComplexityRoot.Invoice.PaymentTerms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invoice.PaymentTerms(childComplexity), true
 	case "Invoice.periodEnd":
 		if e.ComplexityRoot.Invoice.PeriodEnd == nil {
 			break
@@ -1775,12 +1887,42 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Invoice.PeriodStart(childComplexity), true
+	case "Invoice.seller":
+		if e.ComplexityRoot.Invoice.Seller == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invoice.Seller(childComplexity), true
+	case "Invoice.signedPdfUrl":
+		if e.ComplexityRoot.Invoice.SignedPDFURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invoice.SignedPDFURL(childComplexity), true
 	case "Invoice.status":
 		if e.ComplexityRoot.Invoice.Status == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Invoice.Status(childComplexity), true
+	case "Invoice.subtotal":
+		if e.ComplexityRoot.Invoice.Subtotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invoice.Subtotal(childComplexity), true
+	case "Invoice.tax":
+		if e.ComplexityRoot.Invoice.Tax == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invoice.Tax(childComplexity), true
+	case "Invoice.taxRateBasisPoints":
+		if e.ComplexityRoot.Invoice.TaxRateBasisPoints == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invoice.TaxRateBasisPoints(childComplexity), true
 
 	case "InvoiceConnection.edges":
 		if e.ComplexityRoot.InvoiceConnection.Edges == nil {
@@ -1820,12 +1962,117 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.InvoiceEdge.Node(childComplexity), true
 
+	case "InvoiceLine.amount":
+		if e.ComplexityRoot.InvoiceLine.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvoiceLine.Amount(childComplexity), true
+	case "InvoiceLine.description":
+		if e.ComplexityRoot.InvoiceLine.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvoiceLine.Description(childComplexity), true
+	case "InvoiceLine.periodEnd":
+		if e.ComplexityRoot.InvoiceLine.PeriodEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvoiceLine.PeriodEnd(childComplexity), true
+	case "InvoiceLine.periodStart":
+		if e.ComplexityRoot.InvoiceLine.PeriodStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvoiceLine.PeriodStart(childComplexity), true
+	case "InvoiceLine.quantity":
+		if e.ComplexityRoot.InvoiceLine.Quantity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvoiceLine.Quantity(childComplexity), true
+	case "InvoiceLine.unitAmount":
+		if e.ComplexityRoot.InvoiceLine.UnitAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvoiceLine.UnitAmount(childComplexity), true
+
+	case "InvoiceParty.address":
+		if e.ComplexityRoot.InvoiceParty.Address == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvoiceParty.Address(childComplexity), true
+	case "InvoiceParty.country":
+		if e.ComplexityRoot.InvoiceParty.CountryOrNil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvoiceParty.CountryOrNil(childComplexity), true
+	case "InvoiceParty.domain":
+		if e.ComplexityRoot.InvoiceParty.DomainOrNil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvoiceParty.DomainOrNil(childComplexity), true
+	case "InvoiceParty.email":
+		if e.ComplexityRoot.InvoiceParty.EmailOrNil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvoiceParty.EmailOrNil(childComplexity), true
+	case "InvoiceParty.name":
+		if e.ComplexityRoot.InvoiceParty.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvoiceParty.Name(childComplexity), true
+	case "InvoiceParty.taxId":
+		if e.ComplexityRoot.InvoiceParty.TaxIDOrNil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvoiceParty.TaxIDOrNil(childComplexity), true
+
 	case "InvoicePayload.invoice":
 		if e.ComplexityRoot.InvoicePayload.Invoice == nil {
 			break
 		}
 
 		return e.ComplexityRoot.InvoicePayload.Invoice(childComplexity), true
+
+	case "InvoicePreview.lines":
+		if e.ComplexityRoot.InvoicePreview.Lines == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvoicePreview.Lines(childComplexity), true
+	case "InvoicePreview.subtotal":
+		if e.ComplexityRoot.InvoicePreview.Subtotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvoicePreview.Subtotal(childComplexity), true
+	case "InvoicePreview.tax":
+		if e.ComplexityRoot.InvoicePreview.Tax == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvoicePreview.Tax(childComplexity), true
+	case "InvoicePreview.taxRateBasisPoints":
+		if e.ComplexityRoot.InvoicePreview.TaxRateBasisPoints == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvoicePreview.TaxRateBasisPoints(childComplexity), true
+	case "InvoicePreview.total":
+		if e.ComplexityRoot.InvoicePreview.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvoicePreview.Total(childComplexity), true
 
 	case "KeywordList.items":
 		if e.ComplexityRoot.KeywordList.Items == nil {
@@ -3270,6 +3517,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SubscriptionRemaining.Users(childComplexity), true
 
+	case "TaxProfile.country":
+		if e.ComplexityRoot.TaxProfile.CountryOrNil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaxProfile.CountryOrNil(childComplexity), true
+	case "TaxProfile.rateBasisPoints":
+		if e.ComplexityRoot.TaxProfile.RateBP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaxProfile.RateBP(childComplexity), true
+	case "TaxProfile.taxId":
+		if e.ComplexityRoot.TaxProfile.TaxIDOrNil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaxProfile.TaxIDOrNil(childComplexity), true
+
 	case "Tenant.apiKeys":
 		if e.ComplexityRoot.Tenant.APIKeys == nil {
 			break
@@ -4138,6 +4404,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputSamlSsoInput,
 		ec.unmarshalInputSendTestWebhookInput,
 		ec.unmarshalInputSsoProviderInput,
+		ec.unmarshalInputTaxProfileInput,
 		ec.unmarshalInputTenantFilter,
 		ec.unmarshalInputTenantSettingsInput,
 		ec.unmarshalInputTestSsoInput,
@@ -4516,8 +4783,9 @@ extend type Mutation {
   today takes effect at once; a later one is scheduled (` + "`" + `billing.scheduledPlanChange` + "`" + `, replacing any
   change already scheduled) and applied within a minute of 00:00 UTC on its date, from when the plan's
   limits and API rate apply. Refused (BAD_USER_INPUT): an unknown plan, a date in the past, the current
-  plan, and a plan whose limits are below this month's usage. No proration: the next invoice bills the
-  plan in effect on its date.
+  plan, and a plan whose limits are below this month's usage. An upgrade at once inside an invoiced
+  period issues an OPEN invoice of prorated lines at the change (a credit for the old plan's unused
+  days, a charge for the new plan's remaining days; ` + "`" + `invoice` + "`" + `); ` + "`" + `validateOnly` + "`" + ` previews it (` + "`" + `preview` + "`" + `).
   """
   changePlan("What to do; see the input type." input: ChangePlanInput!): ChangePlanPayload! @hasPermission(perm: BILLING_UPDATE)
 
@@ -4531,7 +4799,8 @@ extend type Mutation {
   Runs billing for a month: first applies the plan changes that are due, then gives every ACTIVE
   tenant whose subscription is ACTIVE or PAST_DUE an OPEN invoice for each billing period starting on
   or before the month's last day that is not invoiced yet (in advance: a period starting later this
-  month is invoiced now), due 30 days after its date. Idempotent: running it again for the same month
+  month is invoiced now), due under the tenant's ` + "`" + `paymentTerms` + "`" + ` (by default one calendar month after
+  its date). Idempotent: running it again for the same month
   creates nothing (one invoice per tenant per month). Needs TENANT_MANAGE. The same as the command
   ` + "`" + `tenantapi bill -period YYYY-MM` + "`" + `.
   """
@@ -4540,7 +4809,7 @@ extend type Mutation {
   "Records an OPEN invoice as paid. Marking a PAID invoice again changes nothing; a VOID or DRAFT one answers CONFLICT. Needs TENANT_MANAGE."
   markInvoicePaid("What to do; see the input type." input: InvoiceActionInput!): InvoicePayload! @hasPermission(perm: TENANT_MANAGE)
 
-  "Voids a DRAFT or OPEN invoice: nothing is owed for it any more. Voiding a VOID invoice changes nothing; a PAID one answers CONFLICT. Needs TENANT_MANAGE."
+  "Voids a DRAFT or OPEN invoice: nothing is owed for it any more. Voiding a VOID invoice changes nothing; a PAID one answers CONFLICT (its payment stands; this API records no refunds or credit notes). Needs TENANT_MANAGE."
   voidInvoice("What to do; see the input type." input: InvoiceActionInput!): InvoicePayload! @hasPermission(perm: TENANT_MANAGE)
 }
 
@@ -4644,12 +4913,108 @@ type Billing {
   billingEmail: String
   "The plan change waiting for its date, or null."
   scheduledPlanChange: ScheduledPlanChange
+  "The name invoices are made out to; null means the tenant's name."
+  billingName: String
+  "The postal address printed under the name on invoices, one entry a line (0 to 6 lines)."
+  billingAddress: [String!]!
+  "How the tenant is taxed: country, tax id and the rate its invoices carry (0 by default)."
+  tax: TaxProfile!
+  "When invoices are due after their date: MONTH (one calendar month, the default) or a number of days."
+  paymentTerms: PaymentTerms!
   "Optimistic-concurrency version: 0 while never changed, +1 on each change (including a scheduled plan change taking effect). Pass it as ` + "`" + `expectedVersion` + "`" + `."
   version: Int!
   "When the billing configuration last changed (the tenant's creation while never changed)."
   updatedAt: Time!
   "Who last changed it, in the form of ` + "`" + `Tenant.createdBy` + "`" + `."
   updatedBy: String!
+}
+
+"How a tenant is taxed. The operator sets the rate (local VAT, or 0 under reverse charge): the API does not compute it."
+type TaxProfile {
+  "ISO 3166-1 alpha-2 country code, such as FR; null when unknown."
+  country: String
+  "The tenant's tax id (a VAT number such as FR40303265045); null when none."
+  taxId: String
+  "The tax rate in basis points, 0 to 5000: 2000 is 20.00%. 0 by default."
+  rateBasisPoints: Int!
+}
+
+"A tax profile; the whole profile is replaced."
+input TaxProfileInput {
+  "ISO 3166-1 alpha-2 country code, such as FR (upper-cased); null or empty for none."
+  country: String
+  "The tenant's tax id: 3 to 32 letters, digits, spaces, dots or dashes (upper-cased); null or empty for none."
+  taxId: String
+  "The tax rate in basis points, 0 to 5000 (2000 is 20.00%)."
+  rateBasisPoints: Int! = 0
+}
+
+"When an invoice is due after its date."
+enum PaymentTerms {
+  "One calendar month after the invoice date (15 March: 15 April; 31 January: the last day of February). The default, as the reference."
+  MONTH
+  "15 days after the invoice date."
+  NET_15
+  "30 days after the invoice date."
+  NET_30
+  "60 days after the invoice date."
+  NET_60
+  "On the invoice date."
+  DUE_ON_RECEIPT
+}
+
+"Why an invoice was issued."
+enum InvoiceKind {
+  "A billing period of the subscription (the billing run; at most one per tenant per month)."
+  SUBSCRIPTION
+  "The prorated difference of an upgrade in the middle of an invoiced period (changePlan)."
+  PRORATION
+}
+
+"One line of an invoice."
+type InvoiceLine {
+  "What is billed."
+  description: String!
+  "The first day the line covers."
+  periodStart: Date!
+  "The last day the line covers (inclusive)."
+  periodEnd: Date!
+  "How many units (1 for a subscription period)."
+  quantity: Int!
+  "The price of one unit; negative for a credit."
+  unitAmount: Money!
+  "quantity × unitAmount; negative for a credit."
+  amount: Money!
+}
+
+"A party printed on an invoice, as it was when the invoice was issued."
+type InvoiceParty {
+  "Legal or display name."
+  name: String!
+  "Postal address, one entry a line."
+  address: [String!]!
+  "Email address, or null."
+  email: String
+  "ISO 3166-1 alpha-2 country code, or null."
+  country: String
+  "Tax id (VAT number), or null."
+  taxId: String
+  "The tenant's domain (the customer only), or null."
+  domain: String
+}
+
+"What an invoice would contain: lines, subtotal, tax and total (changePlan's preview, like an upcoming-invoice preview)."
+type InvoicePreview {
+  "The lines, credits negative."
+  lines: [InvoiceLine!]!
+  "The lines' total before tax."
+  subtotal: Money!
+  "The tax rate in basis points (2000 is 20.00%), from the tenant's tax profile."
+  taxRateBasisPoints: Int!
+  "subtotal × the tax rate, rounded half away from zero to the cent."
+  tax: Money!
+  "subtotal + tax: what is owed."
+  total: Money!
 }
 
 "The state of an invoice."
@@ -4672,12 +5037,28 @@ type Invoice {
   number: String!
   "Its state."
   status: InvoiceStatus!
-  "The invoice date: the first day of the period it bills."
+  "Why it was issued: a subscription period, or a prorated upgrade."
+  kind: InvoiceKind!
+  "The invoice date: the first day of the period it bills (the day of the change for a PRORATION)."
   date: Date!
-  "When payment is due: 30 days after ` + "`" + `date` + "`" + `."
+  "When payment is due under ` + "`" + `paymentTerms` + "`" + `: by default one calendar month after ` + "`" + `date` + "`" + `."
   dueDate: Date!
-  "The total."
+  "The payment terms it was issued under."
+  paymentTerms: PaymentTerms!
+  "The lines, credits negative. Frozen when the invoice was issued, like every printed field."
+  lines: [InvoiceLine!]!
+  "The lines' total before tax."
+  subtotal: Money!
+  "The tax rate in basis points (2000 is 20.00%), from the tenant's tax profile at issue."
+  taxRateBasisPoints: Int!
+  "The tax: subtotal × the rate, rounded half away from zero to the cent."
+  tax: Money!
+  "The total: subtotal + tax."
   amount: Money!
+  "Who issued it (the operator's SELLER_* configuration at issue)."
+  seller: InvoiceParty!
+  "Who it is made out to, as the tenant's billing profile was at issue: renaming the tenant later does not change it."
+  billTo: InvoiceParty!
   "ISO 4217 currency code of ` + "`" + `amount` + "`" + ` (the reference's flat field)."
   currency: String!
   "What is billed: plan, period and dates."
@@ -4686,8 +5067,10 @@ type Invoice {
   periodStart: Date!
   "The last day of the billed period (inclusive)."
   periodEnd: Date!
-  "Where the PDF is served, relative to this API's base URL (` + "`" + `/invoices/<id>.pdf` + "`" + `): GET it with the same ` + "`" + `Authorization: Bearer` + "`" + ` header; it needs BILLING_READ on the invoice's tenant (another tenant's invoice, or a key without BILLING_READ, answers 404)."
+  "Where the PDF is served: ` + "`" + `<PUBLIC_BASE_URL>/invoices/<id>.pdf` + "`" + ` (relative, ` + "`" + `/invoices/<id>.pdf` + "`" + `, when PUBLIC_BASE_URL is unset). GET it with the same ` + "`" + `Authorization: Bearer` + "`" + ` header; it needs BILLING_READ on the invoice's tenant (another tenant's invoice, or a key without BILLING_READ, answers 404). The PDF renders the invoice as issued: the same bytes every time for the same status."
   pdfUrl: String!
+  "` + "`" + `pdfUrl` + "`" + ` with ` + "`" + `expires` + "`" + ` (Unix seconds, 10 minutes from now) and an HMAC-SHA256 ` + "`" + `signature` + "`" + `: it opens the PDF without an Authorization header, for a browser tab or an email, until it expires. Read it again for a fresh link."
+  signedPdfUrl: String!
   "When it was paid, or null."
   paidAt: Time
   "When it was created."
@@ -4746,6 +5129,10 @@ type ChangePlanPayload {
   billing: Billing @hasPermission(perm: BILLING_READ)
   "The tenant, with its plan and limits after the change."
   tenant: Tenant!
+  "The prorated invoice the change issued (an upgrade at once inside an invoiced period), or null. Under ` + "`" + `validateOnly` + "`" + `, null: see ` + "`" + `preview` + "`" + `."
+  invoice: Invoice
+  "What the change charges: the prorated invoice's lines when it issues one; otherwise the first period billed on the new plan (on ` + "`" + `effectiveDate` + "`" + `, or the next billing date). Shown under ` + "`" + `validateOnly` + "`" + ` too."
+  preview: InvoicePreview!
 }
 
 "Which tenant's scheduled plan change to cancel."
@@ -4788,6 +5175,14 @@ input UpdateBillingInput {
   paymentMethod: PaymentMethodInput
   "Where to send invoices: a plain email address."
   billingEmail: String
+  "The name invoices are made out to (one line, at most 200 characters); empty for the tenant's name."
+  billingName: String
+  "The postal address printed on invoices, one entry a line: at most 6 lines of 100 characters; [] to clear."
+  billingAddress: [String!]
+  "Replaces the tax profile: country, tax id and rate (0 to 5000 basis points)."
+  tax: TaxProfileInput
+  "When invoices issued from now on are due."
+  paymentTerms: PaymentTerms
   "If given, refused with CONFLICT unless ` + "`" + `billing.version` + "`" + ` still equals it."
   expectedVersion: Int
   "Check the input and report the same errors as a real change, but save nothing. The payload shows the billing as it would be."
@@ -7294,6 +7689,14 @@ func (ec *executionContext) childFields_Billing(ctx context.Context, field graph
 		return ec.fieldContext_Billing_billingEmail(ctx, field)
 	case "scheduledPlanChange":
 		return ec.fieldContext_Billing_scheduledPlanChange(ctx, field)
+	case "billingName":
+		return ec.fieldContext_Billing_billingName(ctx, field)
+	case "billingAddress":
+		return ec.fieldContext_Billing_billingAddress(ctx, field)
+	case "tax":
+		return ec.fieldContext_Billing_tax(ctx, field)
+	case "paymentTerms":
+		return ec.fieldContext_Billing_paymentTerms(ctx, field)
 	case "version":
 		return ec.fieldContext_Billing_version(ctx, field)
 	case "updatedAt":
@@ -7334,6 +7737,10 @@ func (ec *executionContext) childFields_ChangePlanPayload(ctx context.Context, f
 		return ec.fieldContext_ChangePlanPayload_billing(ctx, field)
 	case "tenant":
 		return ec.fieldContext_ChangePlanPayload_tenant(ctx, field)
+	case "invoice":
+		return ec.fieldContext_ChangePlanPayload_invoice(ctx, field)
+	case "preview":
+		return ec.fieldContext_ChangePlanPayload_preview(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ChangePlanPayload", field.Name)
 }
@@ -7538,12 +7945,28 @@ func (ec *executionContext) childFields_Invoice(ctx context.Context, field graph
 		return ec.fieldContext_Invoice_number(ctx, field)
 	case "status":
 		return ec.fieldContext_Invoice_status(ctx, field)
+	case "kind":
+		return ec.fieldContext_Invoice_kind(ctx, field)
 	case "date":
 		return ec.fieldContext_Invoice_date(ctx, field)
 	case "dueDate":
 		return ec.fieldContext_Invoice_dueDate(ctx, field)
+	case "paymentTerms":
+		return ec.fieldContext_Invoice_paymentTerms(ctx, field)
+	case "lines":
+		return ec.fieldContext_Invoice_lines(ctx, field)
+	case "subtotal":
+		return ec.fieldContext_Invoice_subtotal(ctx, field)
+	case "taxRateBasisPoints":
+		return ec.fieldContext_Invoice_taxRateBasisPoints(ctx, field)
+	case "tax":
+		return ec.fieldContext_Invoice_tax(ctx, field)
 	case "amount":
 		return ec.fieldContext_Invoice_amount(ctx, field)
+	case "seller":
+		return ec.fieldContext_Invoice_seller(ctx, field)
+	case "billTo":
+		return ec.fieldContext_Invoice_billTo(ctx, field)
 	case "currency":
 		return ec.fieldContext_Invoice_currency(ctx, field)
 	case "description":
@@ -7554,6 +7977,8 @@ func (ec *executionContext) childFields_Invoice(ctx context.Context, field graph
 		return ec.fieldContext_Invoice_periodEnd(ctx, field)
 	case "pdfUrl":
 		return ec.fieldContext_Invoice_pdfUrl(ctx, field)
+	case "signedPdfUrl":
+		return ec.fieldContext_Invoice_signedPdfUrl(ctx, field)
 	case "paidAt":
 		return ec.fieldContext_Invoice_paidAt(ctx, field)
 	case "createdAt":
@@ -7586,12 +8011,64 @@ func (ec *executionContext) childFields_InvoiceEdge(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type InvoiceEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_InvoiceLine(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "description":
+		return ec.fieldContext_InvoiceLine_description(ctx, field)
+	case "periodStart":
+		return ec.fieldContext_InvoiceLine_periodStart(ctx, field)
+	case "periodEnd":
+		return ec.fieldContext_InvoiceLine_periodEnd(ctx, field)
+	case "quantity":
+		return ec.fieldContext_InvoiceLine_quantity(ctx, field)
+	case "unitAmount":
+		return ec.fieldContext_InvoiceLine_unitAmount(ctx, field)
+	case "amount":
+		return ec.fieldContext_InvoiceLine_amount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InvoiceLine", field.Name)
+}
+
+func (ec *executionContext) childFields_InvoiceParty(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_InvoiceParty_name(ctx, field)
+	case "address":
+		return ec.fieldContext_InvoiceParty_address(ctx, field)
+	case "email":
+		return ec.fieldContext_InvoiceParty_email(ctx, field)
+	case "country":
+		return ec.fieldContext_InvoiceParty_country(ctx, field)
+	case "taxId":
+		return ec.fieldContext_InvoiceParty_taxId(ctx, field)
+	case "domain":
+		return ec.fieldContext_InvoiceParty_domain(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InvoiceParty", field.Name)
+}
+
 func (ec *executionContext) childFields_InvoicePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "invoice":
 		return ec.fieldContext_InvoicePayload_invoice(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type InvoicePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_InvoicePreview(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "lines":
+		return ec.fieldContext_InvoicePreview_lines(ctx, field)
+	case "subtotal":
+		return ec.fieldContext_InvoicePreview_subtotal(ctx, field)
+	case "taxRateBasisPoints":
+		return ec.fieldContext_InvoicePreview_taxRateBasisPoints(ctx, field)
+	case "tax":
+		return ec.fieldContext_InvoicePreview_tax(ctx, field)
+	case "total":
+		return ec.fieldContext_InvoicePreview_total(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InvoicePreview", field.Name)
 }
 
 func (ec *executionContext) childFields_KeywordList(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8078,6 +8555,18 @@ func (ec *executionContext) childFields_SubscriptionRemaining(ctx context.Contex
 		return ec.fieldContext_SubscriptionRemaining_interactions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SubscriptionRemaining", field.Name)
+}
+
+func (ec *executionContext) childFields_TaxProfile(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "country":
+		return ec.fieldContext_TaxProfile_country(ctx, field)
+	case "taxId":
+		return ec.fieldContext_TaxProfile_taxId(ctx, field)
+	case "rateBasisPoints":
+		return ec.fieldContext_TaxProfile_rateBasisPoints(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TaxProfile", field.Name)
 }
 
 func (ec *executionContext) childFields_Tenant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -11007,6 +11496,107 @@ func (ec *executionContext) fieldContext_Billing_scheduledPlanChange(_ context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Billing_billingName(ctx context.Context, field graphql.CollectedField, obj *tenant.Billing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Billing_billingName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BillingName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Billing_billingName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Billing", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Billing_billingAddress(ctx context.Context, field graphql.CollectedField, obj *tenant.Billing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Billing_billingAddress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BillingAddress, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Billing_billingAddress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Billing", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Billing_tax(ctx context.Context, field graphql.CollectedField, obj *tenant.Billing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Billing_tax(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tax, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.TaxProfile) graphql.Marshaler {
+			return ec.marshalNTaxProfile2tenantapiᚋtenantᚐTaxProfile(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Billing_tax(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Billing",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TaxProfile(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Billing_paymentTerms(ctx context.Context, field graphql.CollectedField, obj *tenant.Billing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Billing_paymentTerms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PaymentTerms, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.PaymentTerms) graphql.Marshaler {
+			return ec.marshalNPaymentTerms2tenantapiᚋtenantᚐPaymentTerms(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Billing_paymentTerms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Billing", field, false, false, errors.New("field of type PaymentTerms does not have child fields"))
+}
+
 func (ec *executionContext) _Billing_version(ctx context.Context, field graphql.CollectedField, obj *tenant.Billing) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11423,6 +12013,70 @@ func (ec *executionContext) fieldContext_ChangePlanPayload_tenant(_ context.Cont
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Tenant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChangePlanPayload_invoice(ctx context.Context, field graphql.CollectedField, obj *ChangePlanPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangePlanPayload_invoice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Invoice, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Invoice) graphql.Marshaler {
+			return ec.marshalOInvoice2ᚖtenantapiᚋtenantᚐInvoice(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChangePlanPayload_invoice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangePlanPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Invoice(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChangePlanPayload_preview(ctx context.Context, field graphql.CollectedField, obj *ChangePlanPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangePlanPayload_preview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Preview, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.InvoiceSnapshot) graphql.Marshaler {
+			return ec.marshalNInvoicePreview2ᚖtenantapiᚋtenantᚐInvoiceSnapshot(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangePlanPayload_preview(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChangePlanPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InvoicePreview(ctx, field)
 		},
 	}
 	return fc, nil
@@ -12823,6 +13477,29 @@ func (ec *executionContext) fieldContext_Invoice_status(_ context.Context, field
 	return graphql.NewScalarFieldContext("Invoice", field, false, false, errors.New("field of type InvoiceStatus does not have child fields"))
 }
 
+func (ec *executionContext) _Invoice_kind(ctx context.Context, field graphql.CollectedField, obj *tenant.Invoice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invoice_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.InvoiceKind) graphql.Marshaler {
+			return ec.marshalNInvoiceKind2tenantapiᚋtenantᚐInvoiceKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invoice_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invoice", field, false, false, errors.New("field of type InvoiceKind does not have child fields"))
+}
+
 func (ec *executionContext) _Invoice_date(ctx context.Context, field graphql.CollectedField, obj *tenant.Invoice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12869,6 +13546,148 @@ func (ec *executionContext) fieldContext_Invoice_dueDate(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Invoice", field, false, false, errors.New("field of type Date does not have child fields"))
 }
 
+func (ec *executionContext) _Invoice_paymentTerms(ctx context.Context, field graphql.CollectedField, obj *tenant.Invoice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invoice_paymentTerms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PaymentTerms(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.PaymentTerms) graphql.Marshaler {
+			return ec.marshalNPaymentTerms2tenantapiᚋtenantᚐPaymentTerms(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invoice_paymentTerms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invoice", field, true, false, errors.New("field of type PaymentTerms does not have child fields"))
+}
+
+func (ec *executionContext) _Invoice_lines(ctx context.Context, field graphql.CollectedField, obj *tenant.Invoice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invoice_lines(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lines(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []tenant.InvoiceLine) graphql.Marshaler {
+			return ec.marshalNInvoiceLine2ᚕtenantapiᚋtenantᚐInvoiceLineᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invoice_lines(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Invoice",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InvoiceLine(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Invoice_subtotal(ctx context.Context, field graphql.CollectedField, obj *tenant.Invoice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invoice_subtotal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subtotal(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.Money) graphql.Marshaler {
+			return ec.marshalNMoney2tenantapiᚋtenantᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invoice_subtotal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Invoice",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Invoice_taxRateBasisPoints(ctx context.Context, field graphql.CollectedField, obj *tenant.Invoice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invoice_taxRateBasisPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TaxRateBasisPoints(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invoice_taxRateBasisPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invoice", field, true, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Invoice_tax(ctx context.Context, field graphql.CollectedField, obj *tenant.Invoice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invoice_tax(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tax(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.Money) graphql.Marshaler {
+			return ec.marshalNMoney2tenantapiᚋtenantᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invoice_tax(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Invoice",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Invoice_amount(ctx context.Context, field graphql.CollectedField, obj *tenant.Invoice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12896,6 +13715,70 @@ func (ec *executionContext) fieldContext_Invoice_amount(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Invoice_seller(ctx context.Context, field graphql.CollectedField, obj *tenant.Invoice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invoice_seller(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Seller(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.InvoiceParty) graphql.Marshaler {
+			return ec.marshalNInvoiceParty2ᚖtenantapiᚋtenantᚐInvoiceParty(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invoice_seller(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Invoice",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InvoiceParty(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Invoice_billTo(ctx context.Context, field graphql.CollectedField, obj *tenant.Invoice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invoice_billTo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BillTo(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.InvoiceParty) graphql.Marshaler {
+			return ec.marshalNInvoiceParty2ᚖtenantapiᚋtenantᚐInvoiceParty(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invoice_billTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Invoice",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InvoiceParty(ctx, field)
 		},
 	}
 	return fc, nil
@@ -13002,7 +13885,7 @@ func (ec *executionContext) _Invoice_pdfUrl(ctx context.Context, field graphql.C
 			return ec.fieldContext_Invoice_pdfUrl(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PDFURL(), nil
+			return ec.Resolvers.Invoice().PDFURL(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -13013,7 +13896,30 @@ func (ec *executionContext) _Invoice_pdfUrl(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Invoice_pdfUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Invoice", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Invoice", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Invoice_signedPdfUrl(ctx context.Context, field graphql.CollectedField, obj *tenant.Invoice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invoice_signedPdfUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Invoice().SignedPDFURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Invoice_signedPdfUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invoice", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Invoice_paidAt(ctx context.Context, field graphql.CollectedField, obj *tenant.Invoice) (ret graphql.Marshaler) {
@@ -13236,6 +14142,300 @@ func (ec *executionContext) fieldContext_InvoiceEdge_node(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _InvoiceLine_description(ctx context.Context, field graphql.CollectedField, obj *tenant.InvoiceLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvoiceLine_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvoiceLine_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvoiceLine", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _InvoiceLine_periodStart(ctx context.Context, field graphql.CollectedField, obj *tenant.InvoiceLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvoiceLine_periodStart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeriodStart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.Date) graphql.Marshaler {
+			return ec.marshalNDate2tenantapiᚋtenantᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvoiceLine_periodStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvoiceLine", field, false, false, errors.New("field of type Date does not have child fields"))
+}
+
+func (ec *executionContext) _InvoiceLine_periodEnd(ctx context.Context, field graphql.CollectedField, obj *tenant.InvoiceLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvoiceLine_periodEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeriodEnd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.Date) graphql.Marshaler {
+			return ec.marshalNDate2tenantapiᚋtenantᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvoiceLine_periodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvoiceLine", field, false, false, errors.New("field of type Date does not have child fields"))
+}
+
+func (ec *executionContext) _InvoiceLine_quantity(ctx context.Context, field graphql.CollectedField, obj *tenant.InvoiceLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvoiceLine_quantity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quantity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvoiceLine_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvoiceLine", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _InvoiceLine_unitAmount(ctx context.Context, field graphql.CollectedField, obj *tenant.InvoiceLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvoiceLine_unitAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnitAmount(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.Money) graphql.Marshaler {
+			return ec.marshalNMoney2tenantapiᚋtenantᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvoiceLine_unitAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InvoiceLine",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InvoiceLine_amount(ctx context.Context, field graphql.CollectedField, obj *tenant.InvoiceLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvoiceLine_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.Money) graphql.Marshaler {
+			return ec.marshalNMoney2tenantapiᚋtenantᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvoiceLine_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InvoiceLine",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InvoiceParty_name(ctx context.Context, field graphql.CollectedField, obj *tenant.InvoiceParty) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvoiceParty_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvoiceParty_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvoiceParty", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _InvoiceParty_address(ctx context.Context, field graphql.CollectedField, obj *tenant.InvoiceParty) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvoiceParty_address(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Address, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvoiceParty_address(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvoiceParty", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _InvoiceParty_email(ctx context.Context, field graphql.CollectedField, obj *tenant.InvoiceParty) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvoiceParty_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EmailOrNil(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InvoiceParty_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvoiceParty", field, true, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _InvoiceParty_country(ctx context.Context, field graphql.CollectedField, obj *tenant.InvoiceParty) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvoiceParty_country(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CountryOrNil(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InvoiceParty_country(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvoiceParty", field, true, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _InvoiceParty_taxId(ctx context.Context, field graphql.CollectedField, obj *tenant.InvoiceParty) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvoiceParty_taxId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TaxIDOrNil(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InvoiceParty_taxId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvoiceParty", field, true, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _InvoiceParty_domain(ctx context.Context, field graphql.CollectedField, obj *tenant.InvoiceParty) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvoiceParty_domain(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DomainOrNil(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InvoiceParty_domain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvoiceParty", field, true, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _InvoicePayload_invoice(ctx context.Context, field graphql.CollectedField, obj *InvoicePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13263,6 +14463,157 @@ func (ec *executionContext) fieldContext_InvoicePayload_invoice(_ context.Contex
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Invoice(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InvoicePreview_lines(ctx context.Context, field graphql.CollectedField, obj *tenant.InvoiceSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvoicePreview_lines(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lines, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []tenant.InvoiceLine) graphql.Marshaler {
+			return ec.marshalNInvoiceLine2ᚕtenantapiᚋtenantᚐInvoiceLineᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvoicePreview_lines(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InvoicePreview",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InvoiceLine(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InvoicePreview_subtotal(ctx context.Context, field graphql.CollectedField, obj *tenant.InvoiceSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvoicePreview_subtotal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subtotal(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.Money) graphql.Marshaler {
+			return ec.marshalNMoney2tenantapiᚋtenantᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvoicePreview_subtotal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InvoicePreview",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InvoicePreview_taxRateBasisPoints(ctx context.Context, field graphql.CollectedField, obj *tenant.InvoiceSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvoicePreview_taxRateBasisPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TaxRateBasisPoints(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvoicePreview_taxRateBasisPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvoicePreview", field, true, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _InvoicePreview_tax(ctx context.Context, field graphql.CollectedField, obj *tenant.InvoiceSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvoicePreview_tax(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tax(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.Money) graphql.Marshaler {
+			return ec.marshalNMoney2tenantapiᚋtenantᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvoicePreview_tax(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InvoicePreview",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InvoicePreview_total(ctx context.Context, field graphql.CollectedField, obj *tenant.InvoiceSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvoicePreview_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.Money) graphql.Marshaler {
+			return ec.marshalNMoney2tenantapiᚋtenantᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvoicePreview_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InvoicePreview",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
 		},
 	}
 	return fc, nil
@@ -19772,6 +21123,75 @@ func (ec *executionContext) _SubscriptionRemaining_interactions(ctx context.Cont
 }
 func (ec *executionContext) fieldContext_SubscriptionRemaining_interactions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SubscriptionRemaining", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _TaxProfile_country(ctx context.Context, field graphql.CollectedField, obj *tenant.TaxProfile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaxProfile_country(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CountryOrNil(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TaxProfile_country(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaxProfile", field, true, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TaxProfile_taxId(ctx context.Context, field graphql.CollectedField, obj *tenant.TaxProfile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaxProfile_taxId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TaxIDOrNil(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TaxProfile_taxId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaxProfile", field, true, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TaxProfile_rateBasisPoints(ctx context.Context, field graphql.CollectedField, obj *tenant.TaxProfile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaxProfile_rateBasisPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RateBP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaxProfile_rateBasisPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaxProfile", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _Tenant_id(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
@@ -26296,6 +27716,54 @@ func (ec *executionContext) unmarshalInputSsoProviderInput(ctx context.Context, 
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputTaxProfileInput(ctx context.Context, obj any) (TaxProfileInput, error) {
+	var it TaxProfileInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["rateBasisPoints"]; !present {
+		asMap["rateBasisPoints"] = 0
+	}
+
+	fieldsInOrder := [...]string{"country", "taxId", "rateBasisPoints"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "country":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("country"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Country = data
+		case "taxId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("taxId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TaxID = data
+		case "rateBasisPoints":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rateBasisPoints"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RateBasisPoints = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputTenantFilter(ctx context.Context, obj any) (TenantFilter, error) {
 	var it TenantFilter
 	if obj == nil {
@@ -26466,7 +27934,7 @@ func (ec *executionContext) unmarshalInputUpdateBillingInput(ctx context.Context
 		asMap["validateOnly"] = false
 	}
 
-	fieldsInOrder := [...]string{"tenantId", "status", "billingPeriod", "paymentMethod", "billingEmail", "expectedVersion", "validateOnly"}
+	fieldsInOrder := [...]string{"tenantId", "status", "billingPeriod", "paymentMethod", "billingEmail", "billingName", "billingAddress", "tax", "paymentTerms", "expectedVersion", "validateOnly"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -26508,6 +27976,34 @@ func (ec *executionContext) unmarshalInputUpdateBillingInput(ctx context.Context
 				return it, err
 			}
 			it.BillingEmail = data
+		case "billingName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("billingName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BillingName = data
+		case "billingAddress":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("billingAddress"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BillingAddress = data
+		case "tax":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tax"))
+			data, err := ec.unmarshalOTaxProfileInput2ᚖtenantapiᚋgraphᚐTaxProfileInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tax = data
+		case "paymentTerms":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("paymentTerms"))
+			data, err := ec.unmarshalOPaymentTerms2ᚖtenantapiᚋtenantᚐPaymentTerms(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PaymentTerms = data
 		case "expectedVersion":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
 			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
@@ -28025,6 +29521,26 @@ func (ec *executionContext) _Billing(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "billingName":
+			out.Values[i] = ec._Billing_billingName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "billingAddress":
+			out.Values[i] = ec._Billing_billingAddress(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tax":
+			out.Values[i] = ec._Billing_tax(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "paymentTerms":
+			out.Values[i] = ec._Billing_paymentTerms(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "version":
 			out.Values[i] = ec._Billing_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -28158,6 +29674,16 @@ func (ec *executionContext) _ChangePlanPayload(ctx context.Context, sel ast.Sele
 			}
 		case "tenant":
 			out.Values[i] = ec._ChangePlanPayload_tenant(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "invoice":
+			out.Values[i] = ec._ChangePlanPayload_invoice(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "preview":
+			out.Values[i] = ec._ChangePlanPayload_preview(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -29145,67 +30671,178 @@ func (ec *executionContext) _Invoice(ctx context.Context, sel ast.SelectionSet, 
 		case "id":
 			out.Values[i] = ec._Invoice_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "number":
 			out.Values[i] = ec._Invoice_number(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
 			out.Values[i] = ec._Invoice_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._Invoice_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "date":
 			out.Values[i] = ec._Invoice_date(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "dueDate":
 			out.Values[i] = ec._Invoice_dueDate(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "paymentTerms":
+			out.Values[i] = ec._Invoice_paymentTerms(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lines":
+			out.Values[i] = ec._Invoice_lines(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "subtotal":
+			out.Values[i] = ec._Invoice_subtotal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "taxRateBasisPoints":
+			out.Values[i] = ec._Invoice_taxRateBasisPoints(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tax":
+			out.Values[i] = ec._Invoice_tax(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "amount":
 			out.Values[i] = ec._Invoice_amount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "seller":
+			out.Values[i] = ec._Invoice_seller(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "billTo":
+			out.Values[i] = ec._Invoice_billTo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "currency":
 			out.Values[i] = ec._Invoice_currency(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "description":
 			out.Values[i] = ec._Invoice_description(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "periodStart":
 			out.Values[i] = ec._Invoice_periodStart(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "periodEnd":
 			out.Values[i] = ec._Invoice_periodEnd(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "pdfUrl":
-			out.Values[i] = ec._Invoice_pdfUrl(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Invoice_pdfUrl(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "signedPdfUrl":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Invoice_signedPdfUrl(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "paidAt":
 			out.Values[i] = ec._Invoice_paidAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._Invoice_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -29324,6 +30961,132 @@ func (ec *executionContext) _InvoiceEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var invoiceLineImplementors = []string{"InvoiceLine"}
+
+func (ec *executionContext) _InvoiceLine(ctx context.Context, sel ast.SelectionSet, obj *tenant.InvoiceLine) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, invoiceLineImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InvoiceLine")
+		case "description":
+			out.Values[i] = ec._InvoiceLine_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "periodStart":
+			out.Values[i] = ec._InvoiceLine_periodStart(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "periodEnd":
+			out.Values[i] = ec._InvoiceLine_periodEnd(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "quantity":
+			out.Values[i] = ec._InvoiceLine_quantity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unitAmount":
+			out.Values[i] = ec._InvoiceLine_unitAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._InvoiceLine_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var invoicePartyImplementors = []string{"InvoiceParty"}
+
+func (ec *executionContext) _InvoiceParty(ctx context.Context, sel ast.SelectionSet, obj *tenant.InvoiceParty) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, invoicePartyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InvoiceParty")
+		case "name":
+			out.Values[i] = ec._InvoiceParty_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "address":
+			out.Values[i] = ec._InvoiceParty_address(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "email":
+			out.Values[i] = ec._InvoiceParty_email(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "country":
+			out.Values[i] = ec._InvoiceParty_country(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "taxId":
+			out.Values[i] = ec._InvoiceParty_taxId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "domain":
+			out.Values[i] = ec._InvoiceParty_domain(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var invoicePayloadImplementors = []string{"InvoicePayload"}
 
 func (ec *executionContext) _InvoicePayload(ctx context.Context, sel ast.SelectionSet, obj *InvoicePayload) graphql.Marshaler {
@@ -29338,6 +31101,64 @@ func (ec *executionContext) _InvoicePayload(ctx context.Context, sel ast.Selecti
 			out.Values[i] = graphql.MarshalString("InvoicePayload")
 		case "invoice":
 			out.Values[i] = ec._InvoicePayload_invoice(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var invoicePreviewImplementors = []string{"InvoicePreview"}
+
+func (ec *executionContext) _InvoicePreview(ctx context.Context, sel ast.SelectionSet, obj *tenant.InvoiceSnapshot) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, invoicePreviewImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InvoicePreview")
+		case "lines":
+			out.Values[i] = ec._InvoicePreview_lines(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subtotal":
+			out.Values[i] = ec._InvoicePreview_subtotal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "taxRateBasisPoints":
+			out.Values[i] = ec._InvoicePreview_taxRateBasisPoints(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tax":
+			out.Values[i] = ec._InvoicePreview_tax(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._InvoicePreview_total(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -31938,6 +33759,54 @@ func (ec *executionContext) _SubscriptionRemaining(ctx context.Context, sel ast.
 		case "interactions":
 			out.Values[i] = ec._SubscriptionRemaining_interactions(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var taxProfileImplementors = []string{"TaxProfile"}
+
+func (ec *executionContext) _TaxProfile(ctx context.Context, sel ast.SelectionSet, obj *tenant.TaxProfile) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, taxProfileImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TaxProfile")
+		case "country":
+			out.Values[i] = ec._TaxProfile_country(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "taxId":
+			out.Values[i] = ec._TaxProfile_taxId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "rateBasisPoints":
+			out.Values[i] = ec._TaxProfile_rateBasisPoints(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -35230,6 +37099,46 @@ func (ec *executionContext) marshalNInvoiceEdge2ᚖtenantapiᚋgraphᚐInvoiceEd
 	return ec._InvoiceEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNInvoiceKind2tenantapiᚋtenantᚐInvoiceKind(ctx context.Context, v any) (tenant.InvoiceKind, error) {
+	var res tenant.InvoiceKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInvoiceKind2tenantapiᚋtenantᚐInvoiceKind(ctx context.Context, sel ast.SelectionSet, v tenant.InvoiceKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNInvoiceLine2tenantapiᚋtenantᚐInvoiceLine(ctx context.Context, sel ast.SelectionSet, v tenant.InvoiceLine) graphql.Marshaler {
+	return ec._InvoiceLine(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNInvoiceLine2ᚕtenantapiᚋtenantᚐInvoiceLineᚄ(ctx context.Context, sel ast.SelectionSet, v []tenant.InvoiceLine) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInvoiceLine2tenantapiᚋtenantᚐInvoiceLine(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInvoiceParty2ᚖtenantapiᚋtenantᚐInvoiceParty(ctx context.Context, sel ast.SelectionSet, v *tenant.InvoiceParty) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._InvoiceParty(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNInvoicePayload2ᚖtenantapiᚋgraphᚐInvoicePayload(ctx context.Context, sel ast.SelectionSet, v *InvoicePayload) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -35238,6 +37147,16 @@ func (ec *executionContext) marshalNInvoicePayload2ᚖtenantapiᚋgraphᚐInvoic
 		return graphql.Null
 	}
 	return ec._InvoicePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInvoicePreview2ᚖtenantapiᚋtenantᚐInvoiceSnapshot(ctx context.Context, sel ast.SelectionSet, v *tenant.InvoiceSnapshot) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._InvoicePreview(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNInvoiceStatus2tenantapiᚋtenantᚐInvoiceStatus(ctx context.Context, v any) (tenant.InvoiceStatus, error) {
@@ -35453,6 +37372,16 @@ func (ec *executionContext) unmarshalNPaymentMethodType2tenantapiᚋtenantᚐPay
 }
 
 func (ec *executionContext) marshalNPaymentMethodType2tenantapiᚋtenantᚐPaymentMethodType(ctx context.Context, sel ast.SelectionSet, v tenant.PaymentMethodType) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNPaymentTerms2tenantapiᚋtenantᚐPaymentTerms(ctx context.Context, v any) (tenant.PaymentTerms, error) {
+	var res tenant.PaymentTerms
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPaymentTerms2tenantapiᚋtenantᚐPaymentTerms(ctx context.Context, sel ast.SelectionSet, v tenant.PaymentTerms) graphql.Marshaler {
 	return v
 }
 
@@ -35927,6 +37856,10 @@ func (ec *executionContext) marshalNSubscriptionRemaining2ᚖtenantapiᚋtenant�
 		return graphql.Null
 	}
 	return ec._SubscriptionRemaining(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTaxProfile2tenantapiᚋtenantᚐTaxProfile(ctx context.Context, sel ast.SelectionSet, v tenant.TaxProfile) graphql.Marshaler {
+	return ec._TaxProfile(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNTenant2ᚕᚖtenantapiᚋnodeᚐTenantᚄ(ctx context.Context, sel ast.SelectionSet, v []*node.Tenant) graphql.Marshaler {
@@ -36908,6 +38841,13 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	return res
 }
 
+func (ec *executionContext) marshalOInvoice2ᚖtenantapiᚋtenantᚐInvoice(ctx context.Context, sel ast.SelectionSet, v *tenant.Invoice) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Invoice(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOInvoiceConnection2ᚖtenantapiᚋgraphᚐInvoiceConnection(ctx context.Context, sel ast.SelectionSet, v *InvoiceConnection) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -37067,6 +39007,22 @@ func (ec *executionContext) unmarshalOPaymentMethodInput2ᚖtenantapiᚋgraphᚐ
 	}
 	res, err := ec.unmarshalInputPaymentMethodInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOPaymentTerms2ᚖtenantapiᚋtenantᚐPaymentTerms(ctx context.Context, v any) (*tenant.PaymentTerms, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(tenant.PaymentTerms)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPaymentTerms2ᚖtenantapiᚋtenantᚐPaymentTerms(ctx context.Context, sel ast.SelectionSet, v *tenant.PaymentTerms) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOPlan2ᚖtenantapiᚋtenantᚐPlan(ctx context.Context, sel ast.SelectionSet, v *tenant.Plan) graphql.Marshaler {
@@ -37294,6 +39250,14 @@ func (ec *executionContext) marshalOString2ᚖtenantapiᚋscalarsᚐMultiLine(ct
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalOTaxProfileInput2ᚖtenantapiᚋgraphᚐTaxProfileInput(ctx context.Context, v any) (*TaxProfileInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputTaxProfileInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOTenant2ᚖtenantapiᚋnodeᚐTenant(ctx context.Context, sel ast.SelectionSet, v *node.Tenant) graphql.Marshaler {

@@ -123,6 +123,10 @@ type ChangePlanPayload struct {
 	Billing *tenant.Billing `json:"billing,omitempty"`
 	// The tenant, with its plan and limits after the change.
 	Tenant *node.Tenant `json:"tenant"`
+	// The prorated invoice the change issued (an upgrade at once inside an invoiced period), or null. Under `validateOnly`, null: see `preview`.
+	Invoice *tenant.Invoice `json:"invoice,omitempty"`
+	// What the change charges: the prorated invoice's lines when it issues one; otherwise the first period billed on the new plan (on `effectiveDate`, or the next billing date). Shown under `validateOnly` too.
+	Preview *tenant.InvoiceSnapshot `json:"preview"`
 }
 
 // A new API key.
@@ -627,6 +631,16 @@ type SsoProviderInput struct {
 type Subscription struct {
 }
 
+// A tax profile; the whole profile is replaced.
+type TaxProfileInput struct {
+	// ISO 3166-1 alpha-2 country code, such as FR (upper-cased); null or empty for none.
+	Country *string `json:"country,omitempty"`
+	// The tenant's tax id: 3 to 32 letters, digits, spaces, dots or dashes (upper-cased); null or empty for none.
+	TaxID *string `json:"taxId,omitempty"`
+	// The tax rate in basis points, 0 to 5000 (2000 is 20.00%).
+	RateBasisPoints int `json:"rateBasisPoints"`
+}
+
 // A tenant in a page.
 type TenantEdge struct {
 	// Opaque position of this tenant, for `after`.
@@ -699,6 +713,14 @@ type UpdateBillingInput struct {
 	PaymentMethod *PaymentMethodInput `json:"paymentMethod,omitempty"`
 	// Where to send invoices: a plain email address.
 	BillingEmail *string `json:"billingEmail,omitempty"`
+	// The name invoices are made out to (one line, at most 200 characters); empty for the tenant's name.
+	BillingName *string `json:"billingName,omitempty"`
+	// The postal address printed on invoices, one entry a line: at most 6 lines of 100 characters; [] to clear.
+	BillingAddress []string `json:"billingAddress,omitempty"`
+	// Replaces the tax profile: country, tax id and rate (0 to 5000 basis points).
+	Tax *TaxProfileInput `json:"tax,omitempty"`
+	// When invoices issued from now on are due.
+	PaymentTerms *tenant.PaymentTerms `json:"paymentTerms,omitempty"`
 	// If given, refused with CONFLICT unless `billing.version` still equals it.
 	ExpectedVersion *int `json:"expectedVersion,omitempty"`
 	// Check the input and report the same errors as a real change, but save nothing. The payload shows the billing as it would be.

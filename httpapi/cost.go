@@ -200,6 +200,10 @@ var listBounds = map[string]int{
 	"Credits.grants":              tenant.MaxCreditGrants,
 	"TokenReport.metricsByType":   tenant.MaxTokenTypes,
 	"WebhookDelivery.attempts":    tenant.MaxDeliveryAttemptsShown, // the first 20, oldest first
+	"Billing.billingAddress":      tenant.MaxAddressLines,          // BillingPatch.Normalize
+	"InvoiceParty.address":        tenant.MaxAddressLines,          // billing address, or SELLER_ADDRESS (at most 6 lines too)
+	"Invoice.lines":               tenant.MaxInvoiceLines,
+	"InvoicePreview.lines":        tenant.MaxInvoiceLines,
 }
 
 func mulSaturating(a, b int) int {

@@ -22,6 +22,7 @@ import (
 	"tenantapi/egress"
 	"tenantapi/httpapi"
 	"tenantapi/keyring"
+	"tenantapi/tenant"
 )
 
 // testAdminSecret is the ADMIN_SECRET of every test server.
@@ -46,6 +47,10 @@ func newEnvWith(t testing.TB, edit func(*httpapi.Config)) *env {
 	t.Helper()
 	return buildEnv(t, envOptions{config: edit})
 }
+
+// testSeller issues the test servers' invoices (SELLER_* in production).
+var testSeller = tenant.Seller{Name: "Tenant API Test SAS", Address: []string{"12 rue de la Paix", "75002 Paris", "France"},
+	Email: "billing@tenantapi.example", TaxID: "FR00123456789"}
 
 // envOptions vary the test server; the zero value is newEnv's.
 type envOptions struct {
@@ -72,6 +77,7 @@ func buildEnv(t testing.TB, o envOptions) *env {
 		t.Fatal(err)
 	}
 	store.Sealer = ring
+	store.Seller = testSeller
 	if o.now != nil {
 		store.Now = o.now
 	}

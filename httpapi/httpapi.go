@@ -77,6 +77,14 @@ type Config struct {
 	// Mailer sends invitation and password-reset emails; nil sends none
 	// (inviteMember then reports emailSent: false).
 	Mailer tenant.Mailer
+	// PublicBaseURL is this API's base URL as people reach it
+	// (PUBLIC_BASE_URL): Invoice.pdfUrl and signedPdfUrl start with it;
+	// "" leaves them relative.
+	PublicBaseURL string
+	// InvoiceLinkKey signs Invoice.signedPdfUrl (the server derives it from
+	// the keyring, so every instance accepts every instance's links); nil
+	// takes a random key of this process.
+	InvoiceLinkKey []byte
 	// LoginPerMinute is the budget of password logins (and reset
 	// requests) per account per client address, when RateLimiter is set
 	// (login.go); 0 = unlimited.
@@ -97,12 +105,17 @@ func New(store *db.Store, cfg Config) http.Handler {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
+	if len(cfg.InvoiceLinkKey) == 0 {
+		cfg.InvoiceLinkKey = make([]byte, 32)
+		_, _ = rand.Read(cfg.InvoiceLinkKey) // crypto/rand.Read never fails (Go 1.24+)
+	}
 	auth := newAuthenticator(store, cfg.AdminSecret, cfg.TrustedProxies)
 	auth.failures = newAuthFailures(cfg)
 	limiter := newRateLimiter(cfg)
 
 	srv := handler.New(resolvers.NewSchema(store, resolvers.Deps{Egress: cfg.Egress, SSOLoginBase: cfg.SSOLoginBase, PublicURL: cfg.PublicURL, MaxActiveAPIKeys: cfg.MaxActiveAPIKeys,
-		MaxMembers: cfg.MaxMembers, Mailer: cfg.Mailer, LoginGuard: newLoginGuard(cfg), Live: cfg.Live}))
+		MaxMembers: cfg.MaxMembers, Mailer: cfg.Mailer, LoginGuard: newLoginGuard(cfg), Live: cfg.Live,
+		InvoiceBase: strings.TrimRight(cfg.PublicBaseURL, "/"), InvoiceLinkKey: cfg.InvoiceLinkKey}))
 	// The project's own transports (transport.go, websocket.go): every one
 	// reads requests through the same guards.
 	srv.AddTransport(wsTransport{auth: auth, maxBody: cfg.MaxBodyBytes, origins: originPatterns(cfg.AllowedOrigins),
@@ -138,7 +151,7 @@ func New(store *db.Store, cfg Config) http.Handler {
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", gql)
-	mux.Handle("GET /invoices/{file}", auth.middleware(limiter.middleware(invoicePDF(store, cfg.Logger)))) // Invoice.pdfUrl (invoices.go)
+	mux.Handle("GET /invoices/{file}", auth.middleware(limiter.middleware(invoicePDF(store, cfg.InvoiceLinkKey, cfg.Logger)))) // Invoice.pdfUrl (invoices.go)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))

@@ -55,31 +55,6 @@ func printable(s string) string {
 	}, s)
 }
 
-// Seller is who issues the invoices.
-type Seller struct {
-	Name    string
-	Address []string // lines
-	Email   string
-	VATID   string // "" when none
-}
-
-// DefaultSeller is the issuer printed on invoices. It is a placeholder for
-// the operator's legal entity: set it from configuration in a deployment.
-var DefaultSeller = Seller{
-	Name:    "Tenant API",
-	Address: []string{"1 Example Street", "75001 Paris, France"},
-	Email:   "billing@tenantapi.example",
-}
-
-// Document is what an invoice PDF shows.
-type Document struct {
-	Seller       Seller
-	Invoice      *tenant.Invoice
-	TenantName   string
-	TenantDomain string
-	BillingEmail string // "" when none
-}
-
 // Options tune the output.
 type Options struct {
 	// Uncompressed leaves the page content readable in the file (tests,
@@ -87,18 +62,23 @@ type Options struct {
 	Uncompressed bool
 }
 
-// Render writes d as a PDF to w. The output depends only on d: the PDF's
-// creation date is the invoice's.
-func Render(w io.Writer, d Document, o Options) error {
-	inv := d.Invoice
+// Render writes inv as a PDF to w. Everything printed comes from the
+// invoice's row and its snapshot, frozen when it was issued (seller,
+// customer, lines, tax): renaming the tenant later changes nothing. The
+// output depends only on inv: the PDF's creation date is its issue time,
+// so the same invoice renders the same bytes every time (its status and
+// payment date are printed, so marking it paid or void changes them).
+func Render(w io.Writer, inv *tenant.Invoice, o Options) error {
+	snap := &inv.Snapshot
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.SetCompression(!o.Uncompressed)
 	pdf.SetCatalogSort(true) // fonts and resources in a stable order: same invoice, same bytes
 	pdf.SetCreationDate(inv.CreatedAt.UTC())
 	pdf.SetModificationDate(inv.CreatedAt.UTC())
 	pdf.SetTitle("Invoice "+inv.Number, true)
-	pdf.SetAuthor(d.Seller.Name, true)
+	pdf.SetAuthor(snap.Seller.Name, true)
 	pdf.SetCreator("tenantapi", true)
+	pdf.SetProducer("tenantapi", true)
 	pdf.SetMargins(20, 20, 20)
 	pdf.SetAutoPageBreak(false, 20)
 	pdf.AddUTF8FontFromBytes(fontFamily, "", goregular.TTF)
@@ -112,15 +92,15 @@ func Render(w io.Writer, d Document, o Options) error {
 
 	// Seller, top left; the invoice's identity, top right.
 	top := pdf.GetY()
-	text("B", 16, 100, 8, d.Seller.Name, "L")
-	for _, l := range d.Seller.Address {
+	text("B", 16, 100, 8, snap.Seller.Name, "L")
+	for _, l := range snap.Seller.Address {
 		text("", 10, 100, 5, l, "L")
 	}
-	if d.Seller.Email != "" {
-		text("", 10, 100, 5, d.Seller.Email, "L")
+	if snap.Seller.Email != "" {
+		text("", 10, 100, 5, snap.Seller.Email, "L")
 	}
-	if d.Seller.VATID != "" {
-		text("", 10, 100, 5, "VAT ID "+d.Seller.VATID, "L")
+	if snap.Seller.TaxID != "" {
+		text("", 10, 100, 5, "VAT ID "+snap.Seller.TaxID, "L")
 	}
 	left := pdf.GetY()
 	pdf.SetXY(110, top)
@@ -137,32 +117,51 @@ func Render(w io.Writer, d Document, o Options) error {
 	pdf.SetY(max(left, pdf.GetY()) + 12)
 
 	// Bill to.
+	b := snap.BillTo
 	text("B", 11, 0, 6, "Bill to", "L")
-	text("", 10, 0, 5, d.TenantName, "L")
-	text("", 10, 0, 5, d.TenantDomain, "L")
-	if d.BillingEmail != "" {
-		text("", 10, 0, 5, d.BillingEmail, "L")
+	text("", 10, 0, 5, b.Name, "L")
+	for _, l := range b.Address {
+		text("", 10, 0, 5, l, "L")
+	}
+	for _, l := range []string{b.Country, b.Domain, b.Email} {
+		if l != "" {
+			text("", 10, 0, 5, l, "L")
+		}
+	}
+	if b.TaxID != "" {
+		text("", 10, 0, 5, "VAT ID "+b.TaxID, "L")
 	}
 	pdf.Ln(10)
 
-	// The line.
-	amount := inv.Amount()
+	// The lines.
+	cur := inv.Currency
 	pdf.SetFont(fontFamily, "B", 10)
 	pdf.SetFillColor(235, 235, 235)
-	pdf.CellFormat(120, 8, "Description", "B", 0, "L", true, 0, "")
-	pdf.CellFormat(50, 8, tr("Amount ("+amount.Currency+")"), "B", 1, "R", true, 0, "")
+	pdf.CellFormat(100, 8, "Description", "B", 0, "L", true, 0, "")
+	pdf.CellFormat(15, 8, "Qty", "B", 0, "R", true, 0, "")
+	pdf.CellFormat(27, 8, "Unit price", "B", 0, "R", true, 0, "")
+	pdf.CellFormat(28, 8, tr("Amount ("+cur+")"), "B", 1, "R", true, 0, "")
 	pdf.SetFont(fontFamily, "", 10)
-	y := pdf.GetY()
-	pdf.MultiCell(120, 6, tr(inv.Description), "", "L", false)
-	end := pdf.GetY()
-	pdf.SetXY(140, y)
-	pdf.CellFormat(50, 6, tr(amount.Formatted()), "", 1, "R", false, 0, "")
-	pdf.SetY(end + 2)
+	for _, l := range snap.Lines {
+		y := pdf.GetY()
+		pdf.MultiCell(100, 6, tr(l.Description), "", "L", false)
+		end := pdf.GetY()
+		pdf.SetXY(120, y)
+		pdf.CellFormat(15, 6, fmt.Sprint(l.Quantity), "", 0, "R", false, 0, "")
+		pdf.CellFormat(27, 6, tr(l.UnitAmount().Formatted()), "", 0, "R", false, 0, "")
+		pdf.CellFormat(28, 6, tr(l.Amount().Formatted()), "", 1, "R", false, 0, "")
+		pdf.SetY(end + 1)
+	}
 	pdf.Line(20, pdf.GetY(), 190, pdf.GetY())
 	pdf.Ln(3)
-	pdf.SetFont(fontFamily, "B", 11)
-	pdf.CellFormat(120, 8, "Total", "", 0, "R", false, 0, "")
-	pdf.CellFormat(50, 8, tr(amount.Formatted()), "", 1, "R", false, 0, "")
+	total := func(style, label string, m tenant.Money) {
+		pdf.SetFont(fontFamily, style, 10)
+		pdf.CellFormat(142, 7, tr(label), "", 0, "R", false, 0, "")
+		pdf.CellFormat(28, 7, tr(m.Formatted()), "", 1, "R", false, 0, "")
+	}
+	total("", "Subtotal", inv.Subtotal())
+	total("", fmt.Sprintf("Tax (%d.%02d%%)", snap.TaxRateBP/100, snap.TaxRateBP%100), inv.Tax())
+	total("B", "Total", inv.Amount())
 	pdf.Ln(8)
 
 	// Terms and status.

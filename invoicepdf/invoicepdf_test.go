@@ -20,10 +20,18 @@ func testInvoice() *tenant.Invoice {
 		BillingPeriod: tenant.Monthly, AmountCents: 29900, Currency: "EUR",
 		Description: "Professional plan, monthly subscription, 2026-11-15 to 2026-12-14",
 		CreatedAt:   time.Date(2026, 11, 15, 0, 5, 0, 0, time.UTC), CreatedBy: "admin", PaidAt: &paid,
+		Snapshot: tenant.InvoiceSnapshot{
+			Seller: tenant.Seller{Name: "Tenant API SAS", Address: []string{"1 Example Street", "75001 Paris, France"}, TaxID: "FR00123456789"},
+			BillTo: tenant.InvoiceParty{Name: "ACME Corporation", Domain: "acme.fr", Email: "billing@acme.fr"},
+			Lines: []tenant.InvoiceLine{{Description: "Professional plan, monthly subscription, 2026-11-15 to 2026-12-14",
+				PeriodStart: tenant.NewDate(2026, 11, 15), PeriodEnd: tenant.NewDate(2026, 12, 14), Quantity: 1,
+				UnitAmountCents: 29900, AmountCents: 29900, Currency: "EUR"}},
+			SubtotalCents: 29900, Currency: "EUR", PaymentTerms: tenant.TermsMonth,
+		},
 	}
 }
 
-func render(t *testing.T, d invoicepdf.Document, o invoicepdf.Options) []byte {
+func render(t *testing.T, d *tenant.Invoice, o invoicepdf.Options) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := invoicepdf.Render(&buf, d, o); err != nil {
@@ -35,17 +43,17 @@ func render(t *testing.T, d invoicepdf.Document, o invoicepdf.Options) []byte {
 // TestRender checks the PDF is valid, one page, and shows the seller, the
 // customer, the number, the dates, the line and the amount.
 func TestRender(t *testing.T) {
-	d := invoicepdf.Document{Seller: invoicepdf.DefaultSeller, Invoice: testInvoice(), TenantName: "Société Générale d'Exemple",
-		TenantDomain: "acme.fr", BillingEmail: "billing@acme.fr"}
+	d := testInvoice()
+	d.Snapshot.BillTo.Name = "Société Générale d'Exemple"
 	for _, o := range []invoicepdf.Options{{}, {Uncompressed: true}} {
 		pdf := render(t, d, o)
 		pages, text := pdftest.PageText(t, pdf)
 		if pages != 1 {
 			t.Errorf("%d pages, want 1", pages)
 		}
-		for _, want := range []string{"Tenant API", "INVOICE", "Number: INV-2026-003", "Date: 2026-11-15", "Due date: 2026-12-15",
-			"Status: PAID", "Société Générale d'Exemple", "acme.fr", "billing@acme.fr", "Professional plan, monthly subscription, 2026-11-15 to 2026-12-14",
-			"299.00 EUR", "Amount (EUR)", "Paid on 2026-11-17"} {
+		for _, want := range []string{"Tenant API SAS", "VAT ID FR00123456789", "INVOICE", "Number: INV-2026-003", "Date: 2026-11-15", "Due date: 2026-12-15",
+			"Status: PAID", "Société Générale d'Exemple", "acme.fr", "billing@acme.fr", "Professional plan, monthly subscription",
+			"299.00 EUR", "Amount (EUR)", "Subtotal", "Tax (0.00%)", "0.00 EUR", "Paid on 2026-11-17"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("compressed=%v: page text lacks %q:\n%s", !o.Uncompressed, want, text)
 			}
@@ -67,7 +75,7 @@ func TestRender(t *testing.T) {
 
 // TestRenderDeterministic: the same invoice renders to the same bytes.
 func TestRenderDeterministic(t *testing.T) {
-	d := invoicepdf.Document{Seller: invoicepdf.DefaultSeller, Invoice: testInvoice(), TenantName: "ACME Corporation", TenantDomain: "acme.fr"}
+	d := testInvoice()
 	if a, b := render(t, d, invoicepdf.Options{}), render(t, d, invoicepdf.Options{}); !bytes.Equal(a, b) {
 		t.Error("two renderings of one invoice differ")
 	}
@@ -87,8 +95,8 @@ func TestRenderUnicode(t *testing.T) {
 		"株式会社 Example":        "???? Example",
 		"Société Générale €5": "Société Générale €5",
 	} {
-		d := invoicepdf.Document{Seller: invoicepdf.DefaultSeller, Invoice: inv, TenantName: name, TenantDomain: "example.org"}
-		_, text := pdftest.PageText(t, render(t, d, invoicepdf.Options{}))
+		inv.Snapshot.BillTo.Name = name
+		_, text := pdftest.PageText(t, render(t, inv, invoicepdf.Options{}))
 		if !strings.Contains(text, "\n"+want+"\n") {
 			t.Errorf("page text lacks the name %q as %q:\n%s", name, want, text)
 		}

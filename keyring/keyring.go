@@ -9,7 +9,9 @@ package keyring
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -19,8 +21,9 @@ import (
 
 // Keyring holds the encryption keys by id; the first is the primary.
 type Keyring struct {
-	primary string
-	aeads   map[string]cipher.AEAD
+	primary    string
+	aeads      map[string]cipher.AEAD
+	primaryRaw []byte // the primary key, for DeriveKey
 }
 
 var kidPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
@@ -56,7 +59,7 @@ func Parse(spec string) (*Keyring, error) {
 		}
 		k.aeads[id] = aead
 		if i == 0 {
-			k.primary = id
+			k.primary, k.primaryRaw = id, raw
 		}
 	}
 	return k, nil
@@ -103,6 +106,16 @@ func (k *Keyring) Open(tenantID, sealed string) ([]byte, error) {
 		return nil, ErrOpen
 	}
 	return pt, nil
+}
+
+// DeriveKey returns a 32-byte key for purpose (such as "invoice-links"),
+// HMAC-SHA256 of the purpose under the primary key: distinct purposes get
+// independent keys, and none reveals the encryption key. Rotating the
+// primary key changes every derived key.
+func (k *Keyring) DeriveKey(purpose string) []byte {
+	m := hmac.New(sha256.New, k.primaryRaw)
+	m.Write([]byte("tenantapi derived key v1\x00" + purpose))
+	return m.Sum(nil)
 }
 
 // Primary is the id of the key new secrets are sealed with.

@@ -132,3 +132,6 @@ func primeBillingAfterWrite(ctx context.Context, b *tenant.Billing) {
 		loaderOf[*tenant.Billing](loaders(ctx), "billing").Clear(ctx, b.TenantID).Prime(ctx, b.TenantID, b)
 	}
 }
+
+// InvoiceLinkTTL is how long an Invoice.signedPdfUrl opens the PDF.
+const InvoiceLinkTTL = 10 * time.Minute

@@ -9,8 +9,19 @@ import (
 	"context"
 	"tenantapi/graph"
 	"tenantapi/node"
+	"tenantapi/signedurl"
 	"tenantapi/tenant"
 )
+
+// PDFURL is the resolver for the pdfUrl field.
+func (r *invoiceResolver) PDFURL(ctx context.Context, obj *tenant.Invoice) (string, error) {
+	return r.InvoiceBase + obj.PDFPath(), nil
+}
+
+// SignedPDFURL is the resolver for the signedPdfUrl field.
+func (r *invoiceResolver) SignedPDFURL(ctx context.Context, obj *tenant.Invoice) (string, error) {
+	return r.InvoiceBase + signedurl.Sign(r.InvoiceLinkKey, obj.PDFPath(), r.Store.Now().Add(InvoiceLinkTTL)), nil
+}
 
 // ChangePlan is the resolver for the changePlan field.
 func (r *mutationResolver) ChangePlan(ctx context.Context, input graph.ChangePlanInput) (*graph.ChangePlanPayload, error) {
@@ -30,7 +41,8 @@ func (r *mutationResolver) ChangePlan(ctx context.Context, input graph.ChangePla
 	primeBillingAfterWrite(ctx, res.Billing)
 	amount := tenant.PlanPrice(res.Plan, res.Billing.BillingPeriod)
 	return &graph.ChangePlanPayload{Plan: res.Plan, Status: res.Billing.Status, EffectiveDate: res.EffectiveDate, Scheduled: res.Scheduled,
-		Amount: &amount, Currency: amount.Currency, Billing: res.Billing, Tenant: newTenantNode(ctx, t)}, nil
+		Amount: &amount, Currency: amount.Currency, Billing: res.Billing, Tenant: newTenantNode(ctx, t),
+		Invoice: res.Invoice, Preview: res.Preview}, nil
 }
 
 // CancelPlanChange is the resolver for the cancelPlanChange field.
@@ -58,7 +70,11 @@ func (r *mutationResolver) UpdateBilling(ctx context.Context, input graph.Update
 		return nil, err
 	}
 	p := tenant.BillingPatch{Status: input.Status, BillingPeriod: input.BillingPeriod, BillingEmail: input.BillingEmail,
+		BillingName: input.BillingName, BillingAddress: input.BillingAddress, PaymentTerms: input.PaymentTerms,
 		ExpectedVersion: input.ExpectedVersion, ValidateOnly: deref(input.ValidateOnly)}
+	if tx := input.Tax; tx != nil {
+		p.Tax = &tenant.TaxProfile{Country: deref(tx.Country), TaxID: deref(tx.TaxID), RateBP: tx.RateBasisPoints}
+	}
 	if pm := input.PaymentMethod; pm != nil {
 		p.PaymentMethod = &tenant.PaymentMethod{Type: pm.Type, Brand: pm.Brand, Last4: pm.Last4}
 	}
@@ -119,3 +135,8 @@ func (r *tenantResolver) Invoices(ctx context.Context, obj *node.Tenant, first *
 	}
 	return conn, nil
 }
+
+// Invoice returns graph.InvoiceResolver implementation.
+func (r *Resolver) Invoice() graph.InvoiceResolver { return &invoiceResolver{r} }
+
+type invoiceResolver struct{ *Resolver }

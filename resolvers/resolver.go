@@ -36,6 +36,11 @@ type Resolver struct {
 	LinkBase string
 	// LoginGuard throttles login and requestPasswordReset; nil = none.
 	LoginGuard tenant.LoginGuard
+	// InvoiceBase is put before Invoice.pdfUrl (PUBLIC_BASE_URL); "" leaves
+	// it relative.
+	InvoiceBase string
+	// InvoiceLinkKey signs Invoice.signedPdfUrl (httpapi checks it).
+	InvoiceLinkKey []byte
 
 	// perms is the @hasPermission of each association's field, read from
 	// the executable schema by NewSchema (associationPermissions).
@@ -68,6 +73,11 @@ type Deps struct {
 	LinkBase string
 	// LoginGuard throttles logins and reset requests; nil = unthrottled.
 	LoginGuard tenant.LoginGuard
+	// InvoiceBase is put before Invoice.pdfUrl (PUBLIC_BASE_URL for now;
+	// PUBLIC_URL once it exists); "" leaves it relative.
+	InvoiceBase string
+	// InvoiceLinkKey signs Invoice.signedPdfUrl; httpapi checks it.
+	InvoiceLinkKey []byte
 }
 
 // NewSchema builds the executable schema with its directive wired. The
@@ -90,7 +100,8 @@ func NewSchema(store *db.Store, deps Deps) graphql.ExecutableSchema {
 		deps.MaxMembers = tenant.DefaultMaxMembers
 	}
 	r := &Resolver{Store: store, Egress: deps.Egress, SSOLoginBase: deps.SSOLoginBase, PublicURL: deps.PublicURL, MaxActiveAPIKeys: deps.MaxActiveAPIKeys,
-		MaxMembers: deps.MaxMembers, Mailer: deps.Mailer, LinkBase: deps.LinkBase, LoginGuard: deps.LoginGuard, Live: deps.Live}
+		MaxMembers: deps.MaxMembers, Mailer: deps.Mailer, LinkBase: deps.LinkBase, LoginGuard: deps.LoginGuard, Live: deps.Live,
+		InvoiceBase: deps.InvoiceBase, InvoiceLinkKey: deps.InvoiceLinkKey}
 	cfg := graph.Config{Resolvers: r}
 	cfg.Directives.HasPermission = HasPermission
 	es := graph.NewExecutableSchema(cfg)

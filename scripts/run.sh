@@ -30,6 +30,11 @@ export LOG_FORMAT=${LOG_FORMAT:-text}
 # at this server (PUBLIC_URL; PUBLIC_BASE_URL is its older name).
 export PUBLIC_URL=${PUBLIC_URL:-${PUBLIC_BASE_URL:-http://localhost:${PORT:-8080}}}
 unset PUBLIC_BASE_URL
+# The seller printed on invoices (demo values).
+export SELLER_NAME=${SELLER_NAME:-Tenant API Demo SAS}
+export SELLER_ADDRESS=${SELLER_ADDRESS:-12 rue de la Paix; 75002 Paris; France}
+export SELLER_EMAIL=${SELLER_EMAIL:-billing@tenantapi.example}
+export SELLER_TAX_ID=${SELLER_TAX_ID:-FR00123456789}
 if [[ -z ${SMTP_URL:-} ]]; then
 	echo "run.sh: no SMTP_URL: notification email is written to .data/mail/ as .eml files" >&2
 fi

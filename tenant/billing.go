@@ -67,9 +67,6 @@ const (
 	InvoiceVoid  InvoiceStatus = "VOID"
 )
 
-// InvoiceDueDays is how long after its date an invoice is due.
-const InvoiceDueDays = 30
-
 // Money is an exact amount: minor units (cents) of an ISO 4217 currency.
 // Every currency of the catalog has two decimals.
 type Money struct {
@@ -147,9 +144,17 @@ type Billing struct {
 	BillingEmail    *string
 	// ScheduledPlanChange is nil when no change waits.
 	ScheduledPlanChange *ScheduledPlanChange
-	Version             int
-	UpdatedAt           time.Time
-	UpdatedBy           string
+	// Who invoices are made out to: BillingName (the tenant's name when
+	// unset) and BillingAddress, the tax profile and the payment terms.
+	BillingName    *string
+	BillingAddress []string
+	Tax            TaxProfile
+	PaymentTerms   PaymentTerms
+	// TenantName and TenantDomain are the tenant's, printed on invoices.
+	TenantName, TenantDomain string
+	Version                  int
+	UpdatedAt                time.Time
+	UpdatedBy                string
 }
 
 // Amount is what one billing period costs on the current plan.
@@ -182,24 +187,103 @@ func AddMonthsOnDay(d Date, n, day int) Date {
 	return NewDate(first.Year(), first.Month(), min(day, last))
 }
 
-// NewInvoice is the OPEN invoice of the billing period of b starting on
-// date, on the plan in effect that day. Number, ID and sequence are the
-// store's.
-func NewInvoice(b *Billing, date Date, now time.Time, by string) *Invoice {
-	p := b.PlanOn(date)
+// BillTo is the customer as an invoice issued now prints it.
+func (b *Billing) BillTo() InvoiceParty {
+	p := InvoiceParty{Name: b.TenantName, Address: b.BillingAddress, Country: b.Tax.Country, TaxID: b.Tax.TaxID, Domain: b.TenantDomain}
+	if b.BillingName != nil {
+		p.Name = *b.BillingName
+	}
+	if p.Address == nil {
+		p.Address = []string{}
+	}
+	if b.BillingEmail != nil {
+		p.Email = *b.BillingEmail
+	}
+	return p
+}
+
+// Snapshot freezes what an invoice of b issued now prints: seller,
+// customer, lines, tax at the tenant's rate and payment terms.
+func (b *Billing) Snapshot(seller Seller, lines []InvoiceLine) InvoiceSnapshot {
+	if seller.Address == nil {
+		seller.Address = []string{}
+	}
+	s := InvoiceSnapshot{Seller: seller, BillTo: b.BillTo(), Lines: lines, TaxRateBP: b.Tax.RateBP,
+		Currency: b.Plan.Currency, PaymentTerms: b.Terms()}
+	if len(lines) > 0 {
+		s.Currency = lines[0].Currency
+	}
+	s.Sum()
+	return s
+}
+
+// Terms are the subscription's payment terms (MONTH by default).
+func (b *Billing) Terms() PaymentTerms {
+	if b.PaymentTerms == "" {
+		return TermsMonth
+	}
+	return b.PaymentTerms
+}
+
+// PeriodLine is the invoice line of one billing period of plan p starting
+// on date.
+func (b *Billing) PeriodLine(p *Plan, date Date) InvoiceLine {
 	end := b.PeriodAfter(date).AddDays(-1)
 	price := PlanPrice(p, b.BillingPeriod)
 	what := "monthly"
 	if b.BillingPeriod == Annual {
 		what = "annual"
 	}
+	return InvoiceLine{Description: fmt.Sprintf("%s plan, %s subscription, %s to %s", p.Name, what, date, end),
+		PeriodStart: date, PeriodEnd: end, Quantity: 1, UnitAmountCents: price.AmountCents, AmountCents: price.AmountCents,
+		Currency: price.Currency}
+}
+
+// NewInvoice is the OPEN invoice of the billing period of b starting on
+// date, on the plan in effect that day, issued by seller. Number, ID and
+// sequence are the store's.
+func NewInvoice(b *Billing, seller Seller, date Date, now time.Time, by string) *Invoice {
+	p := b.PlanOn(date)
+	line := b.PeriodLine(p, date)
+	return issue(b, seller, InvoiceSubscription, date, line.PeriodStart, line.PeriodEnd, p.ID, line.Description, []InvoiceLine{line}, now, by)
+}
+
+// issue builds an OPEN invoice of lines dated date.
+func issue(b *Billing, seller Seller, kind InvoiceKind, date, start, end Date, planID, description string, lines []InvoiceLine, now time.Time, by string) *Invoice {
+	snap := b.Snapshot(seller, lines)
 	return &Invoice{
-		TenantID: b.TenantID, Status: InvoiceOpen, Date: date, DueDate: date.AddDays(InvoiceDueDays),
-		PeriodStart: date, PeriodEnd: end, PlanID: p.ID, BillingPeriod: b.BillingPeriod,
-		AmountCents: price.AmountCents, Currency: price.Currency,
-		Description: fmt.Sprintf("%s plan, %s subscription, %s to %s", p.Name, what, date, end),
-		CreatedAt:   now, CreatedBy: by,
+		TenantID: b.TenantID, Kind: kind, Status: InvoiceOpen, Date: date, DueDate: snap.PaymentTerms.DueDate(date),
+		PeriodStart: start, PeriodEnd: end, PlanID: planID, BillingPeriod: b.BillingPeriod,
+		AmountCents: snap.TotalCents(), Currency: snap.Currency, Description: description, Snapshot: snap,
+		CreatedAt: now, CreatedBy: by,
 	}
+}
+
+// CurrentPeriod is the invoiced billing period covering a day: its first
+// and last days (inclusive) and the plan it was last billed on.
+type CurrentPeriod struct {
+	Start, End Date
+}
+
+// Proration is the invoice an upgrade from b's current plan to p on day
+// today issues when today falls inside the invoiced period cur: a credit
+// for the unused days of the old plan and a charge for the new plan's
+// remaining days (today to the period's end, inclusive), each the period's
+// price × remaining days / the period's days, rounded to the cent.
+func Proration(b *Billing, seller Seller, p *Plan, cur CurrentPeriod, today Date, now time.Time, by string) *Invoice {
+	days := cur.Start.DaysUntil(cur.End) + 1
+	left := today.DaysUntil(cur.End) + 1
+	share := func(cents int64) int64 { return (cents*int64(left)*2 + int64(days)) / (int64(days) * 2) }
+	oldPrice, newPrice := PlanPrice(b.Plan, b.BillingPeriod), PlanPrice(p, b.BillingPeriod)
+	credit, charge := share(oldPrice.AmountCents), share(newPrice.AmountCents)
+	lines := []InvoiceLine{
+		{Description: fmt.Sprintf("Unused time on the %s plan, %s to %s (%d of %d days)", b.Plan.Name, today, cur.End, left, days),
+			PeriodStart: today, PeriodEnd: cur.End, Quantity: 1, UnitAmountCents: -credit, AmountCents: -credit, Currency: oldPrice.Currency},
+		{Description: fmt.Sprintf("Remaining time on the %s plan, %s to %s (%d of %d days)", p.Name, today, cur.End, left, days),
+			PeriodStart: today, PeriodEnd: cur.End, Quantity: 1, UnitAmountCents: charge, AmountCents: charge, Currency: newPrice.Currency},
+	}
+	desc := fmt.Sprintf("Upgrade from the %s plan to the %s plan, prorated %s to %s", b.Plan.Name, p.Name, today, cur.End)
+	return issue(b, seller, InvoiceProration, today, today, cur.End, p.ID, desc, lines, now, by)
 }
 
 // PlanChangeInput is a request to change a tenant's plan.
@@ -229,6 +313,13 @@ type PlanChange struct {
 	EffectiveDate Date
 	Scheduled     bool // false when it took effect at once
 	Billing       *Billing
+	// Invoice is the prorated invoice the change issued (an upgrade at
+	// once inside an invoiced period), or nil; under ValidateOnly it is
+	// what would be issued, without id or number.
+	Invoice *Invoice
+	// Preview is what the change charges: Invoice's snapshot when it
+	// issues one, otherwise the first period invoiced on the new plan.
+	Preview *InvoiceSnapshot
 }
 
 // CheckDowngrade refuses a plan whose limits are below what the tenant
@@ -258,13 +349,18 @@ type BillingPatch struct {
 	BillingPeriod   *BillingPeriod
 	PaymentMethod   *PaymentMethod
 	BillingEmail    *string
+	BillingName     *string
+	BillingAddress  []string // nil: unchanged
+	Tax             *TaxProfile
+	PaymentTerms    *PaymentTerms
 	ExpectedVersion *int
 	ValidateOnly    bool
 }
 
 // Empty reports whether the patch changes nothing.
 func (p *BillingPatch) Empty() bool {
-	return p.Status == nil && p.BillingPeriod == nil && p.PaymentMethod == nil && p.BillingEmail == nil
+	return p.Status == nil && p.BillingPeriod == nil && p.PaymentMethod == nil && p.BillingEmail == nil &&
+		p.BillingName == nil && p.BillingAddress == nil && p.Tax == nil && p.PaymentTerms == nil
 }
 
 var last4RE = regexp.MustCompile(`^[0-9]{4}$`)
@@ -295,6 +391,25 @@ func (p *BillingPatch) Normalize() error {
 		}
 		p.BillingEmail = &a.Address
 	}
+	if p.BillingName != nil {
+		n := strings.TrimSpace(*p.BillingName)
+		if len([]rune(n)) > 200 || strings.ContainsAny(n, "\r\n") {
+			return Invalid("billingName", "billingName must be one line of at most 200 characters")
+		}
+		p.BillingName = &n
+	}
+	if p.BillingAddress != nil {
+		a, err := normalizeAddress("billingAddress", p.BillingAddress)
+		if err != nil {
+			return err
+		}
+		p.BillingAddress = a
+	}
+	if p.Tax != nil {
+		if err := p.Tax.Normalize(); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -310,6 +425,7 @@ func brandList() string {
 type Invoice struct {
 	ID            string        `db:"id"`
 	TenantID      string        `db:"tenant_id"`
+	Kind          InvoiceKind   `db:"kind"`
 	Number        string        `db:"number"`
 	Status        InvoiceStatus `db:"status"`
 	Date          Date          `db:"date"`
@@ -325,14 +441,41 @@ type Invoice struct {
 	CreatedBy     string        `db:"created_by"`
 	PaidAt        *time.Time    `db:"paid_at"`
 	VoidedAt      *time.Time    `db:"voided_at"`
+	// Snapshot is everything the invoice prints, frozen at issue.
+	Snapshot InvoiceSnapshot `db:"snapshot"`
+}
+
+// Lines are the invoice's lines.
+func (i *Invoice) Lines() []InvoiceLine { return i.Snapshot.Lines }
+
+// Subtotal is the total of the lines before tax.
+func (i *Invoice) Subtotal() Money { return Money{i.Snapshot.SubtotalCents, i.Currency} }
+
+// Tax is the tax line's amount.
+func (i *Invoice) Tax() Money { return Money{i.Snapshot.TaxCents, i.Currency} }
+
+// TaxRateBasisPoints is the tax rate printed (2000 = 20.00%).
+func (i *Invoice) TaxRateBasisPoints() int { return i.Snapshot.TaxRateBP }
+
+// PaymentTerms are the terms the invoice was issued under.
+func (i *Invoice) PaymentTerms() PaymentTerms { return i.Snapshot.PaymentTerms }
+
+// BillTo is the customer as printed at issue.
+func (i *Invoice) BillTo() *InvoiceParty { return &i.Snapshot.BillTo }
+
+// Seller is the issuer as printed at issue.
+func (i *Invoice) Seller() *InvoiceParty {
+	s := i.Snapshot.Seller
+	return &InvoiceParty{Name: s.Name, Address: s.Address, Email: s.Email, TaxID: s.TaxID}
 }
 
 // Amount is the invoice's total.
 func (i *Invoice) Amount() Money { return Money{AmountCents: i.AmountCents, Currency: i.Currency} }
 
-// PDFURL is where the invoice's PDF is served, relative to the API's base
-// URL (the server does not trust the Host header to build absolute URLs).
-func (i *Invoice) PDFURL() string { return "/invoices/" + i.ID + ".pdf" }
+// PDFPath is where the invoice's PDF is served, relative to the API's
+// base URL (the server does not trust the Host header to build absolute
+// URLs: Invoice.pdfUrl puts PUBLIC_BASE_URL in front).
+func (i *Invoice) PDFPath() string { return "/invoices/" + i.ID + ".pdf" }
 
 // Period is the calendar month (YYYY-MM) of the invoice date: a tenant has
 // at most one invoice per month.

@@ -1,6 +1,7 @@
 package tenant
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -69,8 +70,8 @@ func TestNewInvoice(t *testing.T) {
 	now := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
 	b := &Billing{TenantID: "t", Plan: testProfessional, BillingPeriod: Monthly, AnchorDay: 31,
 		ScheduledPlanChange: &ScheduledPlanChange{Plan: testStarter, EffectiveDate: NewDate(2027, 2, 28)}}
-	inv := NewInvoice(b, NewDate(2027, 1, 31), now, "admin")
-	if inv.PeriodEnd.String() != "2027-02-27" || inv.DueDate.String() != "2027-03-02" || inv.PlanID != "professional" ||
+	inv := NewInvoice(b, Seller{Name: "S"}, NewDate(2027, 1, 31), now, "admin")
+	if inv.PeriodEnd.String() != "2027-02-27" || inv.DueDate.String() != "2027-02-28" || inv.PlanID != "professional" ||
 		inv.AmountCents != 29900 || inv.Status != InvoiceOpen || inv.Period() != "2027-01" {
 		t.Errorf("January invoice = %+v", inv)
 	}
@@ -78,11 +79,11 @@ func TestNewInvoice(t *testing.T) {
 		t.Errorf("description = %q, want %q", inv.Description, want)
 	}
 	// The scheduled downgrade is in effect on 28 February: that period bills it.
-	if inv := NewInvoice(b, NewDate(2027, 2, 28), now, "admin"); inv.PlanID != "starter" || inv.AmountCents != 4900 || inv.PeriodEnd.String() != "2027-03-30" {
+	if inv := NewInvoice(b, Seller{Name: "S"}, NewDate(2027, 2, 28), now, "admin"); inv.PlanID != "starter" || inv.AmountCents != 4900 || inv.PeriodEnd.String() != "2027-03-30" {
 		t.Errorf("February invoice = %+v", inv)
 	}
 	b.BillingPeriod = Annual
-	if inv := NewInvoice(b, NewDate(2026, 11, 30), now, "admin"); inv.PeriodEnd.String() != "2027-11-29" || inv.AmountCents != 299000 ||
+	if inv := NewInvoice(b, Seller{Name: "S"}, NewDate(2026, 11, 30), now, "admin"); inv.PeriodEnd.String() != "2027-11-29" || inv.AmountCents != 299000 ||
 		!strings.Contains(inv.Description, "annual subscription") {
 		t.Errorf("annual invoice = %+v", inv)
 	}
@@ -182,5 +183,75 @@ func TestPlanChangeInputNormalize(t *testing.T) {
 	in.EffectiveDate = &today
 	if err := in.Normalize(today); err != nil || in.PlanID != "starter" {
 		t.Errorf("today: %v, plan %q", err, in.PlanID)
+	}
+}
+
+// TestDueDates: MONTH is one calendar month (clamped to the month's end),
+// the NET terms a number of days.
+func TestDueDates(t *testing.T) {
+	d := func(s string) Date { v, _ := ParseDate("d", s); return v }
+	for _, c := range []struct {
+		terms     PaymentTerms
+		from, due string
+	}{
+		{TermsMonth, "2026-03-15", "2026-04-15"}, // the reference's
+		{TermsMonth, "2027-01-31", "2027-02-28"},
+		{TermsMonth, "2026-12-31", "2027-01-31"},
+		{"", "2026-03-15", "2026-04-15"},
+		{TermsNet30, "2026-03-15", "2026-04-14"},
+		{TermsNet15, "2026-03-15", "2026-03-30"},
+		{TermsNet60, "2026-03-15", "2026-05-14"},
+		{TermsDueOnReceipt, "2026-03-15", "2026-03-15"},
+	} {
+		if got := c.terms.DueDate(d(c.from)).String(); got != c.due {
+			t.Errorf("%s from %s: due %s, want %s", c.terms, c.from, got, c.due)
+		}
+	}
+}
+
+// TestProration: an upgrade on day 11 of a 30-day period credits 20/30 of
+// the old price and charges 20/30 of the new one; tax applies to the
+// difference.
+func TestProration(t *testing.T) {
+	now := time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC)
+	b := &Billing{TenantID: "t", Plan: testProfessional, BillingPeriod: Monthly, AnchorDay: 14, Tax: TaxProfile{RateBP: 2000},
+		TenantName: "ACME", PaymentTerms: TermsMonth}
+	ent := &Plan{ID: "enterprise", Name: "Enterprise", MonthlyPriceCents: 299900, Currency: "EUR", Rank: 3}
+	inv := Proration(b, Seller{Name: "S"}, ent, CurrentPeriod{Start: NewDate(2026, 11, 14), End: NewDate(2026, 12, 13)}, NewDate(2026, 11, 24), now, "me")
+	l := inv.Lines()
+	if len(l) != 2 || l[0].AmountCents != -19933 || l[1].AmountCents != 199933 {
+		t.Fatalf("lines = %+v", l)
+	}
+	if inv.Snapshot.SubtotalCents != 180000 || inv.Snapshot.TaxCents != 36000 || inv.AmountCents != 216000 || inv.Kind != InvoiceProration ||
+		inv.DueDate.String() != "2026-12-24" || inv.PeriodEnd.String() != "2026-12-13" {
+		t.Errorf("invoice = %+v", inv)
+	}
+}
+
+func TestTaxProfileNormalize(t *testing.T) {
+	for _, c := range []struct {
+		in    TaxProfile
+		field string
+	}{
+		{TaxProfile{Country: "fr", TaxID: "fr40303265045", RateBP: 2000}, ""},
+		{TaxProfile{Country: "FRA"}, "tax.country"},
+		{TaxProfile{TaxID: "x"}, "tax.taxId"},
+		{TaxProfile{RateBP: -1}, "tax.rateBasisPoints"},
+		{TaxProfile{RateBP: 5001}, "tax.rateBasisPoints"},
+	} {
+		p := c.in
+		err := p.Normalize()
+		var e *Error
+		if got := ""; err != nil {
+			if !errors.As(err, &e) {
+				t.Fatalf("%+v: %v", c.in, err)
+			}
+			got = e.Field
+			if got != c.field {
+				t.Errorf("%+v: field %q, want %q", c.in, got, c.field)
+			}
+		} else if c.field != "" {
+			t.Errorf("%+v: accepted, want %s refused", c.in, c.field)
+		}
 	}
 }
