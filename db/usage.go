@@ -87,7 +87,7 @@ func lockUsage(ctx context.Context, tx sqlx.ExtContext, tenantID string) (*usage
 // every new interaction is paid by credits.
 // Codes: EINVALID (a bad event, naming it: events[3].platform; a batch
 // that would bring the tenant past tenant.MaxTokenTypes token types), ENOTFOUND,
-// ECONFLICT (deleted tenant), EQUOTA (quota and credits cannot cover the
+// ECONFLICT (deleted tenant; a suspended one, for new events), EQUOTA (quota and credits cannot cover the
 // batch's new events, or its new users would pass the plan's users limit:
 // nothing is saved), EPAYMENT (no ACTIVE subscription and too few credits).
 func (s *Store) RecordUsage(ctx context.Context, tenantID string, b tenant.UsageBatch) (*tenant.UsageReceipt, error) {
@@ -124,6 +124,9 @@ func (s *Store) RecordUsage(ctx context.Context, tenantID string, b tenant.Usage
 		// paid by an active subscription only; otherwise credits pay for
 		// every new interaction.
 		standing := tenant.Standing{Tenant: plan.Status, Subscription: plan.Subscription}
+		if plan.Status != tenant.StatusActive && len(fresh) > 0 {
+			return tenant.Errorf(tenant.ECONFLICT, "tenant is %s: it cannot screen (accountStatus.canDoScreening is false), so usage is refused until it is restored; nothing was recorded", plan.Status)
+		}
 		quota := plan.Limit
 		if !standing.SubscriptionActive() {
 			quota = new(int)
@@ -135,7 +138,6 @@ func (s *Store) RecordUsage(ctx context.Context, tenantID string, b tenant.Usage
 		}
 		if need > left {
 			if !standing.SubscriptionActive() {
-				standing.Credits = left
 				return tenant.PaymentRequired(standing, need, left)
 			}
 			return tenant.QuotaExceeded(plan.PlanID, *plan.Limit, months, need, left)

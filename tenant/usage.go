@@ -384,15 +384,11 @@ func QuotaExceeded(planID string, limit int, months []MonthUsage, need, left int
 }
 
 // PaymentRequired is the error of a batch of a tenant that cannot pay for
-// it: without an ACTIVE subscription (or while suspended) new
-// interactions are paid by credits alone, and too few are left.
+// it: without an ACTIVE subscription new interactions are paid by credits
+// alone, and too few are left.
 func PaymentRequired(st Standing, need, left int) *Error {
-	why := fmt.Sprintf("the subscription is %s", st.Subscription)
-	if st.Tenant != StatusActive {
-		why = fmt.Sprintf("the tenant is %s", st.Tenant)
-	}
-	return Errorf(EPAYMENT, "%s, so usage is accepted only against credits: %s left, this batch needs %s; nothing was recorded (accountStatus.canDoScreening says the same; reactivate the subscription or grant credits)",
-		why, countOf(left, "credit"), countOf(need, "credit"))
+	return Errorf(EPAYMENT, "the subscription is %s, so usage is accepted only against credits: %s left, this batch needs %s; nothing was recorded (accountStatus.canDoScreening says the same; reactivate the subscription or grant credits)",
+		st.Subscription, countOf(left, "credit"), countOf(need, "credit"))
 }
 
 // MonthUsers is a calendar month's distinct active users before a batch
