@@ -439,3 +439,35 @@ func TestUsageFollowsScreeningRule(t *testing.T) {
 		t.Errorf("usage of a suspended tenant: %s", res.Raw)
 	}
 }
+
+// policiesOf checks the policies in use of a fixture's tenant.
+func policiesOf(want int, which func(*fixture) string) checkFunc {
+	return func(t *testing.T, e *env, f *fixture, _ *result) {
+		t.Helper()
+		var out struct {
+			Tenant struct{ Usage struct{ Policies int } }
+		}
+		e.mustGQL(testAdminSecret, `query($id: ID!) { tenant(id: $id) { usage { policies } } }`, map[string]any{"id": which(f)}, &out)
+		if out.Tenant.Usage.Policies != want {
+			t.Errorf("policies of the target = %d, want %d", out.Tenant.Usage.Policies, want)
+		}
+	}
+}
+
+func reserveOne(*fixture) map[string]any { return reserveIn("", "POLICIES", 1, "perm-1") }
+
+// reservePermissionCases: reserveCapacity needs USAGE_WRITE, and
+// TENANT_MANAGE too for another tenant (as recordUsage).
+func reservePermissionCases() []permCase {
+	return []permCase{
+		{op: "reserveCapacity", cred: credAnonymous, query: qReserve, vars: reserveOne, want: "UNAUTHENTICATED", check: policiesOf(0, targetID)},
+		{op: "reserveCapacity", cred: keyWith("TENANT_READ", "TENANT_UPDATE"), query: qReserve, vars: reserveOne, want: "FORBIDDEN", message: "USAGE_WRITE", check: policiesOf(0, targetID)},
+		{op: "reserveCapacity", cred: keyWith("USAGE_WRITE"), query: qReserve, vars: reserveOne,
+			check: wantAll(wantAt("reserveCapacity.used", value(1.0)), policiesOf(1, targetID))},
+		{op: "reserveCapacity", cred: keyWith("USAGE_WRITE"), variant: "otherTenant", query: qReserve, want: "NOT_FOUND",
+			vars:  func(f *fixture) map[string]any { return reserveIn(f.other, "POLICIES", 1, "perm-1") },
+			check: policiesOf(0, otherID)},
+		{op: "reserveCapacity", cred: credAdmin, query: qReserve, vars: func(f *fixture) map[string]any { return reserveIn(f.other, "POLICIES", 1, "perm-1") },
+			check: policiesOf(1, otherID)},
+	}
+}
