@@ -435,6 +435,7 @@ func purgeExpired(ctx context.Context, store *db.Store, log *slog.Logger, interv
 		{"purging events past EVENT_RETENTION", func(ctx context.Context) (int, error) { return store.PurgeEvents(ctx, eventRetention) }},
 		{"purging expired idempotency keys", store.PurgeIdempotencyKeys},
 		{"purging usage event ids past the replay window", store.PruneUsageEvents},
+		{"purging capacity reservation ids past their retention", store.PurgeCapacityRequests},
 		// Not a purge: api_key.expiring for the keys expiring within 7 days.
 		{"announcing API keys expiring within 7 days", store.AnnounceExpiringAPIKeys},
 		{"purging threshold marks that can no longer fire", store.PurgeEventMarks},

@@ -42,11 +42,14 @@ func (s *Store) UsageByTenant(ctx context.Context, ids []string) ([]*tenant.Usag
 
 func nextMonth(m tenant.Date) tenant.Date { return tenant.NewDate(m.Year(), m.Month()+1, 1) }
 
-// usagePlan is what RecordUsage locks: the tenant and its plan's quota.
+// usagePlan is what RecordUsage locks: the tenant, its subscription's
+// status and its plan's limits.
 type usagePlan struct {
-	Status tenant.Status `db:"status"`
-	PlanID string        `db:"plan_id"`
-	Limit  *int          `db:"interactions_per_month"`
+	Status       tenant.Status        `db:"status"`
+	Subscription tenant.BillingStatus `db:"subscription"`
+	PlanID       string               `db:"plan_id"`
+	Limit        *int                 `db:"interactions_per_month"`
+	Users        *int                 `db:"users"`
 }
 
 // lockUsage locks the tenant's row against other usage writes and credit
@@ -59,8 +62,9 @@ func lockUsage(ctx context.Context, tx sqlx.ExtContext, tenantID string) (*usage
 	}
 	all, own := scope(ctx)
 	var p usagePlan
-	err := sqlx.GetContext(ctx, tx, &p, `SELECT t.status, t.plan_id, p.interactions_per_month
-		FROM tenants t JOIN plans p ON p.id = t.plan_id
+	err := sqlx.GetContext(ctx, tx, &p, `SELECT t.status, COALESCE(b.status, `+defaultStatus+`) AS subscription,
+		  t.plan_id, p.interactions_per_month, p.users
+		FROM tenants t JOIN plans p ON p.id = t.plan_id LEFT JOIN billing_accounts b ON b.tenant_id = t.id
 		WHERE t.id = $1 AND ($2 OR t.id = $3) FOR NO KEY UPDATE OF t`, tenantID, all, own)
 	if err != nil {
 		return nil, notFoundAs(err, "tenant")
@@ -78,10 +82,14 @@ func lockUsage(ctx context.Context, tx sqlx.ExtContext, tenantID string) (*usage
 // credits.low: db/thresholds.go). An id
 // already recorded (or repeated in the batch) counts once. With
 // b.ValidateOnly it runs every check and saves nothing.
+// Usage is accepted exactly when the account can screen
+// (tenant.Standing): without an ACTIVE subscription, or while suspended,
+// every new interaction is paid by credits.
 // Codes: EINVALID (a bad event, naming it: events[3].platform; a batch
 // that would bring the tenant past tenant.MaxTokenTypes token types), ENOTFOUND,
-// ECONFLICT (deleted tenant), EQUOTA (quota and credits cannot cover the
-// batch's new events: nothing is saved).
+// ECONFLICT (deleted tenant; a suspended one, for new events), EQUOTA (quota and credits cannot cover the
+// batch's new events, or its new users would pass the plan's users limit:
+// nothing is saved), EPAYMENT (no ACTIVE subscription and too few credits).
 func (s *Store) RecordUsage(ctx context.Context, tenantID string, b tenant.UsageBatch) (*tenant.UsageReceipt, error) {
 	var out *tenant.UsageReceipt
 	// The roll-ups and credits of a batch are many rows: the audit log gets
@@ -101,16 +109,37 @@ func (s *Store) RecordUsage(ctx context.Context, tenantID string, b tenant.Usage
 		}
 		roll := tenant.NewRollup(fresh)
 		current := tenant.DateOf(now).MonthStart()
+		users, err := monthUsers(ctx, tx, tenantID, roll)
+		if err != nil {
+			return err
+		}
+		if err := tenant.UsersExceeded(plan.PlanID, plan.Users, users); err != nil {
+			return err
+		}
 		months, err := monthUsage(ctx, tx, tenantID, roll, current)
 		if err != nil {
 			return err
 		}
-		need := tenant.CreditsNeeded(plan.Limit, months)
+		// One rule with accountStatus.canDoScreening: the plan's quota is
+		// paid by an active subscription only; otherwise credits pay for
+		// every new interaction.
+		standing := tenant.Standing{Tenant: plan.Status, Subscription: plan.Subscription}
+		if plan.Status != tenant.StatusActive && len(fresh) > 0 {
+			return tenant.Errorf(tenant.ECONFLICT, "tenant is %s: it cannot screen (accountStatus.canDoScreening is false), so usage is refused until it is restored; nothing was recorded", plan.Status)
+		}
+		quota := plan.Limit
+		if !standing.SubscriptionActive() {
+			quota = new(int)
+		}
+		need := tenant.CreditsNeeded(quota, months)
 		left, err := consumeCredits(ctx, tx, tenantID, need, now)
 		if err != nil {
 			return err
 		}
 		if need > left {
+			if !standing.SubscriptionActive() {
+				return tenant.PaymentRequired(standing, need, left)
+			}
 			return tenant.QuotaExceeded(plan.PlanID, *plan.Limit, months, need, left)
 		}
 		if err := applyRollup(ctx, tx, tenantID, roll); err != nil {
@@ -177,6 +206,27 @@ func insertEventIDs(ctx context.Context, tx sqlx.ExtContext, tenantID string, ev
 	return fresh, nil
 }
 
+// monthUsers reads, for each month the roll-up adds users to, the distinct
+// users recorded before and how many of the roll-up's are new, oldest
+// first. The caller holds lockUsage, so no batch adds users in between.
+func monthUsers(ctx context.Context, tx sqlx.ExtContext, tenantID string, roll *tenant.Rollup) ([]tenant.MonthUsers, error) {
+	if len(roll.MonthUsers) == 0 {
+		return nil, nil
+	}
+	ms, us := make([]string, len(roll.MonthUsers)), make([]string, len(roll.MonthUsers))
+	for i, v := range roll.MonthUsers {
+		ms[i], us[i] = v.Day.String(), v.Value
+	}
+	var out []tenant.MonthUsers
+	err := sqlx.SelectContext(ctx, tx, &out, `SELECT x.month,
+		  (SELECT count(*) FROM usage_monthly_users u WHERE u.tenant_id = $1 AND u.month = x.month) AS users,
+		  count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM usage_monthly_users u
+		    WHERE u.tenant_id = $1 AND u.month = x.month AND u.user_id = x.user_id)) AS added
+		FROM unnest($2::date[], $3::text[]) AS x(month, user_id)
+		GROUP BY x.month ORDER BY x.month`, tenantID, pq.Array(ms), pq.Array(us))
+	return out, err
+}
+
 // monthUsage reads the interactions recorded so far in each month the
 // roll-up adds to, and in the current month, oldest first.
 func monthUsage(ctx context.Context, tx sqlx.ExtContext, tenantID string, roll *tenant.Rollup, current tenant.Date) ([]tenant.MonthUsage, error) {
@@ -240,8 +290,13 @@ func applyRollup(ctx context.Context, tx sqlx.ExtContext, tenantID string, r *te
 			SELECT $1, x.day, x.v FROM unnest($2::date[], $3::text[]) AS x(day, v) ON CONFLICT DO NOTHING`},
 		{r.DayPlatforms, `INSERT INTO usage_daily_platforms (tenant_id, day, platform)
 			SELECT $1, x.day, x.v FROM unnest($2::date[], $3::text[]) AS x(day, v) ON CONFLICT DO NOTHING`},
+		{r.MonthTokens, `INSERT INTO usage_monthly_tokens (tenant_id, month, token_id)
+			SELECT $1, x.day, x.v FROM unnest($2::date[], $3::text[]) AS x(day, v) ON CONFLICT DO NOTHING`},
 	}
-	for _, set := range sets {
+	for i, set := range sets {
+		if i == len(sets)-1 && len(set.values) == 0 {
+			continue // no named token: no statement
+		}
 		ds, vs := make([]string, len(set.values)), make([]string, len(set.values))
 		for i, v := range set.values {
 			ds[i], vs[i] = v.Day.String(), v.Value
@@ -442,14 +497,16 @@ type reportRow struct {
 
 // UsageReportsByTenant loads each tenant's usage report (token metrics by
 // type, the plan's included monthly active tokens, this month's active
-// tokens), in key order, in one statement. It is a loader batch.
+// tokens: the distinct named tokens plus the unnamed token events), in key
+// order, in one statement. It is a loader batch.
 // Codes: ENOTFOUND (a tenant the caller may not see).
 func (s *Store) UsageReportsByTenant(ctx context.Context, ids []string) ([]*tenant.UsageReport, []error) {
 	all, own := scope(ctx)
 	month := tenant.DateOf(s.Now()).MonthStart()
 	var rows []reportRow
 	err := s.selectOrdered(ctx, &rows, `t.id, tt.token_type`, `SELECT t.id AS tenant_id, p.included_monthly_active_tokens AS included,
-		  COALESCE((SELECT sum(d.tokenized) FROM usage_daily d WHERE d.tenant_id = t.id AND d.day >= $4 AND d.day < $5), 0) AS monthly_active,
+		  COALESCE((SELECT sum(d.tokenized) FROM usage_daily d WHERE d.tenant_id = t.id AND d.day >= $4 AND d.day < $5), 0)
+		    + (SELECT count(*) FROM usage_monthly_tokens m WHERE m.tenant_id = t.id AND m.month = $4) AS monthly_active,
 		  tt.token_type, COALESCE(tt.count, 0) AS count, tt.last_created_at
 		FROM tenants t JOIN plans p ON p.id = t.plan_id
 		LEFT JOIN usage_token_types tt ON tt.tenant_id = t.id

@@ -409,6 +409,7 @@ type ComplexityRoot struct {
 		ReplayEvents               func(childComplexity int, input ReplayEventsInput) int
 		RequestPasswordReset       func(childComplexity int, input RequestPasswordResetInput) int
 		ResendInvitation           func(childComplexity int, input MemberIDInput) int
+		ReserveCapacity            func(childComplexity int, input ReserveCapacityInput) int
 		ResetPassword              func(childComplexity int, input ResetPasswordInput) int
 		RestoreTenant              func(childComplexity int, input RestoreTenantInput) int
 		RevokeAPIKey               func(childComplexity int, input RevokeAPIKeyInput) int
@@ -494,6 +495,16 @@ type ComplexityRoot struct {
 
 	RequestPasswordResetPayload struct {
 		Accepted func(childComplexity int) int
+	}
+
+	ReserveCapacityPayload struct {
+		Limit     func(childComplexity int) int
+		Quantity  func(childComplexity int) int
+		Remaining func(childComplexity int) int
+		Replayed  func(childComplexity int) int
+		RequestID func(childComplexity int) int
+		Resource  func(childComplexity int) int
+		Used      func(childComplexity int) int
 	}
 
 	RestoreTenantPayload struct {
@@ -714,6 +725,7 @@ type ComplexityRoot struct {
 		IncludedMonthlyActiveTokens func(childComplexity int) int
 		MetricsByType               func(childComplexity int) int
 		MonthlyActiveTokens         func(childComplexity int) int
+		OverageMonthlyActiveTokens  func(childComplexity int) int
 	}
 
 	TokenTypeMetrics struct {
@@ -930,6 +942,7 @@ type MutationResolver interface {
 	RestoreTenant(ctx context.Context, input RestoreTenantInput) (*RestoreTenantPayload, error)
 	RecordUsage(ctx context.Context, input RecordUsageInput) (*tenant.UsageReceipt, error)
 	GrantCredits(ctx context.Context, input GrantCreditsInput) (*GrantCreditsPayload, error)
+	ReserveCapacity(ctx context.Context, input ReserveCapacityInput) (*tenant.Reservation, error)
 	RedeliverEvent(ctx context.Context, input RedeliverEventInput) (*RedeliverEventPayload, error)
 	EnableWebhookEndpoint(ctx context.Context, input EnableWebhookEndpointInput) (*EnableWebhookEndpointPayload, error)
 	ReplayEvents(ctx context.Context, input ReplayEventsInput) (*tenant.ReplayResult, error)
@@ -2500,6 +2513,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ResendInvitation(childComplexity, args["input"].(MemberIDInput)), true
+	case "Mutation.reserveCapacity":
+		if e.ComplexityRoot.Mutation.ReserveCapacity == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reserveCapacity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReserveCapacity(childComplexity, args["input"].(ReserveCapacityInput)), true
 	case "Mutation.resetPassword":
 		if e.ComplexityRoot.Mutation.ResetPassword == nil {
 			break
@@ -2973,6 +2997,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RequestPasswordResetPayload.Accepted(childComplexity), true
+
+	case "ReserveCapacityPayload.limit":
+		if e.ComplexityRoot.ReserveCapacityPayload.Limit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReserveCapacityPayload.Limit(childComplexity), true
+	case "ReserveCapacityPayload.quantity":
+		if e.ComplexityRoot.ReserveCapacityPayload.Quantity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReserveCapacityPayload.Quantity(childComplexity), true
+	case "ReserveCapacityPayload.remaining":
+		if e.ComplexityRoot.ReserveCapacityPayload.Remaining == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReserveCapacityPayload.Remaining(childComplexity), true
+	case "ReserveCapacityPayload.replayed":
+		if e.ComplexityRoot.ReserveCapacityPayload.Replayed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReserveCapacityPayload.Replayed(childComplexity), true
+	case "ReserveCapacityPayload.requestId":
+		if e.ComplexityRoot.ReserveCapacityPayload.RequestID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReserveCapacityPayload.RequestID(childComplexity), true
+	case "ReserveCapacityPayload.resource":
+		if e.ComplexityRoot.ReserveCapacityPayload.Resource == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReserveCapacityPayload.Resource(childComplexity), true
+	case "ReserveCapacityPayload.used":
+		if e.ComplexityRoot.ReserveCapacityPayload.Used == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReserveCapacityPayload.Used(childComplexity), true
 
 	case "RestoreTenantPayload.tenant":
 		if e.ComplexityRoot.RestoreTenantPayload.Tenant == nil {
@@ -3913,6 +3980,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TokenReport.MonthlyActiveTokens(childComplexity), true
+	case "TokenReport.overageMonthlyActiveTokens":
+		if e.ComplexityRoot.TokenReport.OverageMonthlyActiveTokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TokenReport.OverageMonthlyActiveTokens(childComplexity), true
 
 	case "TokenTypeMetrics.count":
 		if e.ComplexityRoot.TokenTypeMetrics.Count == nil {
@@ -4394,6 +4467,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputRedeliverEventInput,
 		ec.unmarshalInputReplayEventsInput,
 		ec.unmarshalInputRequestPasswordResetInput,
+		ec.unmarshalInputReserveCapacityInput,
 		ec.unmarshalInputResetPasswordInput,
 		ec.unmarshalInputRestoreTenantInput,
 		ec.unmarshalInputRevokeApiKeyInput,
@@ -4533,7 +4607,7 @@ type AccountStatus {
   watchlist: WatchlistSeats!
   "True when there is no active subscription (status other than ACTIVE) and no credits left: the tenant must pay before screening."
   requiresPayment: Boolean!
-  "True when a screening can run now: an ACTIVE subscription with monthly quota left (or unlimited), or credits left."
+  "True when a screening can run now: a tenant that is not suspended, with an ACTIVE subscription with monthly quota left (or unlimited), or with credits left. recordUsage applies the same rule: it accepts usage exactly when this is true (for a whole batch: its new interactions must be covered)."
   canDoScreening: Boolean!
 }
 
@@ -6365,7 +6439,7 @@ one. Track ` + "`" + `remainingSeats` + "`" + ` to avoid over-enrollment.
 type WatchlistSeats {
   "Seats granted to the tenant, 0 to 1,000,000. 0 until the operator sets them."
   availableSeats: Int!
-  "Subjects currently monitored, as reported by the screening service."
+  "Subjects currently monitored: reserved by the screening service with reserveCapacity(resource: WATCHLIST_SUBJECTS), never more than availableSeats."
   activeSubjects: Int!
   "Seats left: availableSeats - activeSubjects, never negative."
   remainingSeats: Int!
@@ -6854,9 +6928,9 @@ type TenantSettings {
 
 "What a plan allows. A null limit means unlimited."
 type Limits {
-  "Users, or null for unlimited."
+  "Distinct active users a calendar month (UTC), or null for unlimited: recordUsage refuses a batch whose new users would pass it (QUOTA_EXCEEDED); users already active that month are always accepted."
   users: Int
-  "Policies, or null for unlimited."
+  "Policies, or null for unlimited: reserveCapacity(resource: POLICIES) refuses to pass it (QUOTA_EXCEEDED)."
   policies: Int
   "Interactions per calendar month, or null for unlimited."
   interactionsPerMonth: Int
@@ -6866,9 +6940,9 @@ type Limits {
 
 "Usage in the current calendar month (UTC)."
 type Usage {
-  "Distinct users seen this month."
+  "Active users: the distinct ` + "`" + `userId` + "`" + `s of the usage recorded for the interactions that occurred this calendar month (UTC). This is what the plan's ` + "`" + `limits.users` + "`" + ` counts."
   activeUsers: Int!
-  "Policies defined."
+  "Policies defined: the capacity reserved with reserveCapacity(resource: POLICIES), minus the releases."
   policies: Int!
   "Interactions recorded this month."
   interactionsThisMonth: Int!
@@ -7080,8 +7154,19 @@ extend type Mutation {
   Quota: new events beyond the plan's monthly interactions (counted in the
   month each event occurred) use credits, earliest-expiring grant first;
   when the quota and the credits cannot cover every new event of the batch,
-  the whole batch is refused with QUOTA_EXCEEDED naming the limit, and
-  nothing is saved. Replays never use quota or credits.
+  the whole batch is refused with QUOTA_EXCEEDED naming the limit
+  (` + "`" + `extensions.limit` + "`" + `: name ` + "`" + `interactionsPerMonth` + "`" + `), and nothing is saved.
+  Users: a batch whose new users would bring the month's distinct users
+  (` + "`" + `usage.activeUsers` + "`" + `) over the plan's ` + "`" + `users` + "`" + ` limit is refused with
+  QUOTA_EXCEEDED (` + "`" + `extensions.limit` + "`" + `: name ` + "`" + `users` + "`" + `, the limit, the users
+  active, the new users), nothing saved; users already active that month
+  are always accepted. Replays never use quota or credits.
+  Usage is accepted exactly when ` + "`" + `accountStatus.canDoScreening` + "`" + ` would say
+  so: without an ACTIVE subscription (NONE, PAST_DUE, CANCELLED) or while
+  the tenant is suspended, every new interaction is paid by credits, and a
+  batch they cannot cover is refused with PAYMENT_REQUIRED.
+  Monthly active tokens beyond the plan's included amount are accepted and
+  reported as overage (` + "`" + `usageReport.tokenReport.overageMonthlyActiveTokens` + "`" + `).
   """
   recordUsage("What to do; see the input type." input: RecordUsageInput!): RecordUsagePayload! @hasPermission(perm: USAGE_WRITE)
 
@@ -7091,6 +7176,63 @@ extend type Mutation {
   every one): one more is refused with CONFLICT.
   """
   grantCredits("What to do; see the input type." input: GrantCreditsInput!): GrantCreditsPayload! @hasPermission(perm: TENANT_MANAGE)
+
+  """
+  Reserves (positive quantity) or releases (negative) capacity of a
+  limited resource, atomically: the service that creates policies or
+  enrolls watchlist subjects calls it before it creates or enrolls (and
+  with a negative quantity after it deletes or unenrolls), so the count
+  never passes the limit, however many calls run at once. Needs
+  USAGE_WRITE (own tenant), or TENANT_MANAGE too for another tenant.
+  Idempotent by ` + "`" + `requestId` + "`" + `: the same id again returns the first answer
+  (` + "`" + `replayed: true` + "`" + `) and changes nothing, for at least 7 days; the same id
+  with another resource or quantity is refused with CONFLICT. A refused
+  request saves nothing, so its id can be retried.
+  Refused: QUOTA_EXCEEDED when the reservation would pass the limit
+  (` + "`" + `extensions.limit` + "`" + `: name ` + "`" + `policies` + "`" + ` or ` + "`" + `watchlistSeats` + "`" + `, the limit, the
+  count in use, the quantity asked); BAD_USER_INPUT on ` + "`" + `quantity` + "`" + ` for a
+  release of more than is in use (the count never goes below zero);
+  CONFLICT for a deleted tenant, or a suspended one reserving.
+  """
+  reserveCapacity("What to reserve or release; see the input type." input: ReserveCapacityInput!): ReserveCapacityPayload! @hasPermission(perm: USAGE_WRITE)
+}
+
+"A resource whose count a tenant's limit bounds, reserved with reserveCapacity."
+enum CapacityResource {
+  "Policies defined (` + "`" + `usage.policies` + "`" + `), limited by the plan's ` + "`" + `limits.policies` + "`" + ` (starter 20, professional 100, enterprise unlimited)."
+  POLICIES
+  "Watchlist subjects monitored (` + "`" + `watchlist.activeSubjects` + "`" + `), limited by the seats granted (` + "`" + `watchlist.availableSeats` + "`" + `, set by the operator)."
+  WATCHLIST_SUBJECTS
+}
+
+"A reservation or release of capacity."
+input ReserveCapacityInput {
+  "The tenant. Default: the caller's own; another tenant needs TENANT_MANAGE."
+  tenantId: ID
+  "What to reserve."
+  resource: CapacityResource!
+  "How many: 1 to 10,000 reserves, -1 to -10,000 releases. Not 0."
+  quantity: Int!
+  "Your id for this request, 1 to 100 characters without control characters, unique per tenant: a retry with the same id returns the first answer and changes nothing. Kept at least 7 days."
+  requestId: String!
+}
+
+"Where a resource stands after a reservation (or, replayed, after the first request with its id)."
+type ReserveCapacityPayload {
+  "The request id given."
+  requestId: String!
+  "The resource."
+  resource: CapacityResource!
+  "The quantity reserved (positive) or released (negative)."
+  quantity: Int!
+  "How many are in use after the request."
+  used: Int!
+  "The limit; null is unlimited."
+  limit: Int
+  "limit - used, never negative; null when unlimited."
+  remaining: Int
+  "True when the request id had been used already: nothing changed, and this is the first answer."
+  replayed: Boolean!
 }
 
 "A batch of interaction events to record."
@@ -7119,6 +7261,8 @@ input UsageEventInput {
   riskLevel: RiskLevel!
   "Optional: the kind of token the interaction created or used, for the usage report (` + "`" + `token` + "`" + `, ` + "`" + `card` + "`" + `, ` + "`" + `bank` + "`" + `, or your own): 1 to 50 letters, digits, ` + "`" + `_` + "`" + `, ` + "`" + `-` + "`" + ` or ` + "`" + `.` + "`" + `, starting with a letter or digit; lower-cased. A tenant records at most 100 distinct types."
   tokenType: String
+  "Optional: the token the interaction created, read or used (your id for it, 1 to 100 characters without control characters, trimmed, case-sensitive); needs ` + "`" + `tokenType` + "`" + `. A token counts once in a month's active tokens however many events name it. An event with a tokenType and no tokenId counts as a token of its own."
+  tokenId: String
 }
 
 "What the product did with an interaction."
@@ -7307,23 +7451,25 @@ type UsageReport {
 }
 
 """
-Token usage: every recorded interaction that carried a ` + "`" + `tokenType` + "`" + ` counts
-as one token of that type.
+Token usage. ` + "`" + `metricsByType` + "`" + ` counts the events that carried each
+` + "`" + `tokenType` + "`" + `; ` + "`" + `monthlyActiveTokens` + "`" + ` counts distinct tokens (` + "`" + `tokenId` + "`" + `).
 """
 type TokenReport {
   "Each token type ever recorded, by type name. At most 100: recordUsage refuses a batch that would record more distinct types (BAD_USER_INPUT)."
   metricsByType: [TokenTypeMetrics!]!
   "Monthly active tokens the plan includes: starter 1,000, professional 50,000, enterprise 1,000,000."
   includedMonthlyActiveTokens: Int!
-  "Monthly active tokens: interactions with a tokenType that occurred this calendar month (UTC)."
+  "Monthly active tokens: the distinct tokens (` + "`" + `tokenId` + "`" + `) of the interactions that occurred this calendar month (UTC), plus each interaction with a tokenType but no tokenId (a token of its own). Not capped: tokens beyond the included amount are accepted and counted in overageMonthlyActiveTokens."
   monthlyActiveTokens: Int!
+  "Monthly active tokens beyond the included amount: monthlyActiveTokens - includedMonthlyActiveTokens, never below 0. Accepted, and billable as overage (the reference's example reports 987 active tokens on a plan including 50)."
+  overageMonthlyActiveTokens: Int!
 }
 
 "The tokens of one type."
 type TokenTypeMetrics {
   "The token type, lower-case (` + "`" + `token` + "`" + `, ` + "`" + `card` + "`" + `, ` + "`" + `bank` + "`" + `)."
   type: String!
-  "Tokens of this type recorded since the tenant began."
+  "Events that carried this token type since the tenant began."
   count: Int!
   "When the latest of them occurred."
   lastCreatedAt: Time
@@ -8293,6 +8439,26 @@ func (ec *executionContext) childFields_RequestPasswordResetPayload(ctx context.
 	return nil, fmt.Errorf("no field named %q was found under type RequestPasswordResetPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_ReserveCapacityPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "requestId":
+		return ec.fieldContext_ReserveCapacityPayload_requestId(ctx, field)
+	case "resource":
+		return ec.fieldContext_ReserveCapacityPayload_resource(ctx, field)
+	case "quantity":
+		return ec.fieldContext_ReserveCapacityPayload_quantity(ctx, field)
+	case "used":
+		return ec.fieldContext_ReserveCapacityPayload_used(ctx, field)
+	case "limit":
+		return ec.fieldContext_ReserveCapacityPayload_limit(ctx, field)
+	case "remaining":
+		return ec.fieldContext_ReserveCapacityPayload_remaining(ctx, field)
+	case "replayed":
+		return ec.fieldContext_ReserveCapacityPayload_replayed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReserveCapacityPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_RestoreTenantPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "tenant":
@@ -8719,6 +8885,8 @@ func (ec *executionContext) childFields_TokenReport(ctx context.Context, field g
 		return ec.fieldContext_TokenReport_includedMonthlyActiveTokens(ctx, field)
 	case "monthlyActiveTokens":
 		return ec.fieldContext_TokenReport_monthlyActiveTokens(ctx, field)
+	case "overageMonthlyActiveTokens":
+		return ec.fieldContext_TokenReport_overageMonthlyActiveTokens(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TokenReport", field.Name)
 }
@@ -9393,6 +9561,20 @@ func (ec *executionContext) field_Mutation_resendInvitation_args(ctx context.Con
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (MemberIDInput, error) {
 			return ec.unmarshalNMemberIdInput2tenantapiᚋgraphᚐMemberIDInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reserveCapacity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ReserveCapacityInput, error) {
+			return ec.unmarshalNReserveCapacityInput2tenantapiᚋgraphᚐReserveCapacityInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -17680,6 +17862,68 @@ func (ec *executionContext) fieldContext_Mutation_grantCredits(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_reserveCapacity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reserveCapacity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReserveCapacity(ctx, fc.Args["input"].(ReserveCapacityInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "USAGE_WRITE")
+				if err != nil {
+					var zeroVal *tenant.Reservation
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *tenant.Reservation
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Reservation) graphql.Marshaler {
+			return ec.marshalNReserveCapacityPayload2ᚖtenantapiᚋtenantᚐReservation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reserveCapacity(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReserveCapacityPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reserveCapacity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_redeliverEvent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18968,6 +19212,167 @@ func (ec *executionContext) _RequestPasswordResetPayload_accepted(ctx context.Co
 }
 func (ec *executionContext) fieldContext_RequestPasswordResetPayload_accepted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequestPasswordResetPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _ReserveCapacityPayload_requestId(ctx context.Context, field graphql.CollectedField, obj *tenant.Reservation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReserveCapacityPayload_requestId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReserveCapacityPayload_requestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReserveCapacityPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ReserveCapacityPayload_resource(ctx context.Context, field graphql.CollectedField, obj *tenant.Reservation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReserveCapacityPayload_resource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Resource, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.CapacityResource) graphql.Marshaler {
+			return ec.marshalNCapacityResource2tenantapiᚋtenantᚐCapacityResource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReserveCapacityPayload_resource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReserveCapacityPayload", field, false, false, errors.New("field of type CapacityResource does not have child fields"))
+}
+
+func (ec *executionContext) _ReserveCapacityPayload_quantity(ctx context.Context, field graphql.CollectedField, obj *tenant.Reservation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReserveCapacityPayload_quantity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quantity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReserveCapacityPayload_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReserveCapacityPayload", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ReserveCapacityPayload_used(ctx context.Context, field graphql.CollectedField, obj *tenant.Reservation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReserveCapacityPayload_used(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Used, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReserveCapacityPayload_used(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReserveCapacityPayload", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ReserveCapacityPayload_limit(ctx context.Context, field graphql.CollectedField, obj *tenant.Reservation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReserveCapacityPayload_limit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Limit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReserveCapacityPayload_limit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReserveCapacityPayload", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ReserveCapacityPayload_remaining(ctx context.Context, field graphql.CollectedField, obj *tenant.Reservation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReserveCapacityPayload_remaining(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Remaining(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReserveCapacityPayload_remaining(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReserveCapacityPayload", field, true, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ReserveCapacityPayload_replayed(ctx context.Context, field graphql.CollectedField, obj *tenant.Reservation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReserveCapacityPayload_replayed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Replayed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReserveCapacityPayload_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReserveCapacityPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _RestoreTenantPayload_tenant(ctx context.Context, field graphql.CollectedField, obj *RestoreTenantPayload) (ret graphql.Marshaler) {
@@ -23223,6 +23628,29 @@ func (ec *executionContext) fieldContext_TokenReport_monthlyActiveTokens(_ conte
 	return graphql.NewScalarFieldContext("TokenReport", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
+func (ec *executionContext) _TokenReport_overageMonthlyActiveTokens(ctx context.Context, field graphql.CollectedField, obj *tenant.TokenReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TokenReport_overageMonthlyActiveTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OverageMonthlyActiveTokens(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TokenReport_overageMonthlyActiveTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TokenReport", field, true, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _TokenTypeMetrics_type(ctx context.Context, field graphql.CollectedField, obj *tenant.TokenMetrics) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -27332,6 +27760,57 @@ func (ec *executionContext) unmarshalInputRequestPasswordResetInput(ctx context.
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputReserveCapacityInput(ctx context.Context, obj any) (ReserveCapacityInput, error) {
+	var it ReserveCapacityInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"tenantId", "resource", "quantity", "requestId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "tenantId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tenantId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TenantID = data
+		case "resource":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resource"))
+			data, err := ec.unmarshalNCapacityResource2tenantapiᚋtenantᚐCapacityResource(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Resource = data
+		case "quantity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quantity"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Quantity = data
+		case "requestId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestID = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputResetPasswordInput(ctx context.Context, obj any) (ResetPasswordInput, error) {
 	var it ResetPasswordInput
 	if obj == nil {
@@ -28626,7 +29105,7 @@ func (ec *executionContext) unmarshalInputUsageEventInput(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "occurredAt", "userId", "platform", "outcome", "riskLevel", "tokenType"}
+	fieldsInOrder := [...]string{"id", "occurredAt", "userId", "platform", "outcome", "riskLevel", "tokenType", "tokenId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -28682,6 +29161,13 @@ func (ec *executionContext) unmarshalInputUsageEventInput(ctx context.Context, o
 				return it, err
 			}
 			it.TokenType = data
+		case "tokenId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tokenId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TokenID = data
 		}
 	}
 	return it, nil
@@ -32032,6 +32518,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "reserveCapacity":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reserveCapacity(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "redeliverEvent":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_redeliverEvent(ctx, field)
@@ -32689,6 +33182,74 @@ func (ec *executionContext) _RequestPasswordResetPayload(ctx context.Context, se
 			out.Values[i] = graphql.MarshalString("RequestPasswordResetPayload")
 		case "accepted":
 			out.Values[i] = ec._RequestPasswordResetPayload_accepted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var reserveCapacityPayloadImplementors = []string{"ReserveCapacityPayload"}
+
+func (ec *executionContext) _ReserveCapacityPayload(ctx context.Context, sel ast.SelectionSet, obj *tenant.Reservation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reserveCapacityPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReserveCapacityPayload")
+		case "requestId":
+			out.Values[i] = ec._ReserveCapacityPayload_requestId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resource":
+			out.Values[i] = ec._ReserveCapacityPayload_resource(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "quantity":
+			out.Values[i] = ec._ReserveCapacityPayload_quantity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "used":
+			out.Values[i] = ec._ReserveCapacityPayload_used(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "limit":
+			out.Values[i] = ec._ReserveCapacityPayload_limit(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "remaining":
+			out.Values[i] = ec._ReserveCapacityPayload_remaining(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "replayed":
+			out.Values[i] = ec._ReserveCapacityPayload_replayed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -34683,6 +35244,11 @@ func (ec *executionContext) _TokenReport(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "overageMonthlyActiveTokens":
+			out.Values[i] = ec._TokenReport_overageMonthlyActiveTokens(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -36624,6 +37190,16 @@ func (ec *executionContext) marshalNCancelPlanChangePayload2ᚖtenantapiᚋgraph
 	return ec._CancelPlanChangePayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNCapacityResource2tenantapiᚋtenantᚐCapacityResource(ctx context.Context, v any) (tenant.CapacityResource, error) {
+	var res tenant.CapacityResource
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCapacityResource2tenantapiᚋtenantᚐCapacityResource(ctx context.Context, sel ast.SelectionSet, v tenant.CapacityResource) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNChangePasswordInput2tenantapiᚋgraphᚐChangePasswordInput(ctx context.Context, v any) (ChangePasswordInput, error) {
 	res, err := ec.unmarshalInputChangePasswordInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -37509,6 +38085,21 @@ func (ec *executionContext) marshalNRequestPasswordResetPayload2ᚖtenantapiᚋg
 		return graphql.Null
 	}
 	return ec._RequestPasswordResetPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReserveCapacityInput2tenantapiᚋgraphᚐReserveCapacityInput(ctx context.Context, v any) (ReserveCapacityInput, error) {
+	res, err := ec.unmarshalInputReserveCapacityInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReserveCapacityPayload2ᚖtenantapiᚋtenantᚐReservation(ctx context.Context, sel ast.SelectionSet, v *tenant.Reservation) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ReserveCapacityPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNResetPasswordInput2tenantapiᚋgraphᚐResetPasswordInput(ctx context.Context, v any) (ResetPasswordInput, error) {

@@ -491,6 +491,18 @@ type RequestPasswordResetPayload struct {
 	Accepted bool `json:"accepted"`
 }
 
+// A reservation or release of capacity.
+type ReserveCapacityInput struct {
+	// The tenant. Default: the caller's own; another tenant needs TENANT_MANAGE.
+	TenantID *string `json:"tenantId,omitempty"`
+	// What to reserve.
+	Resource tenant.CapacityResource `json:"resource"`
+	// How many: 1 to 10,000 reserves, -1 to -10,000 releases. Not 0.
+	Quantity int `json:"quantity"`
+	// Your id for this request, 1 to 100 characters without control characters, unique per tenant: a retry with the same id returns the first answer and changes nothing. Kept at least 7 days.
+	RequestID string `json:"requestId"`
+}
+
 // A new password, with the emailed token.
 type ResetPasswordInput struct {
 	// The token from the reset email (`trs_` + 46 characters); works once, for one hour.

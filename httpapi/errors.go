@@ -28,6 +28,7 @@ var extensionCode = map[string]string{
 	tenant.EUNAVAILABLE:     "SERVICE_UNAVAILABLE",
 	tenant.EINTERNAL:        "INTERNAL_SERVER_ERROR",
 	tenant.EQUOTA:           "QUOTA_EXCEEDED",
+	tenant.EPAYMENT:         "PAYMENT_REQUIRED",
 }
 
 // presentError is the one error presenter: a domain error keeps its safe
@@ -55,6 +56,9 @@ func present(log *slog.Logger, ctx context.Context, err error) *gqlerror.Error {
 			// A scalar that failed to parse (Date) does not know its
 			// argument's name: take it from the input path.
 			out.Message, out.Extensions["field"] = f+" "+te.Message, f
+		}
+		if te.Limit != nil {
+			out.Extensions["limit"] = te.Limit
 		}
 		if te.Code == tenant.EINTERNAL {
 			log.ErrorContext(ctx, "internal error", "request_id", tenant.RequestID(ctx), "err", err)

@@ -983,6 +983,7 @@ func usagePermissionCases() []permCase {
 	cases = append(cases, tenantFieldCases("credits", "credits { granted remaining }", "BILLING_READ")...)
 	cases = append(cases, tenantFieldCases("stats", `stats(startDate: "2026-11-01", endDate: "2026-11-30") { summary { totalInteractions } }`, "REPORT_READ")...)
 	cases = append(cases, tenantFieldCases("usageReport", "usageReport { tokenReport { monthlyActiveTokens } }", "REPORT_READ")...)
+	cases = append(cases, reservePermissionCases()...)
 	return cases
 }
 

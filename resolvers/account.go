@@ -41,5 +41,5 @@ func accountStatus(ctx context.Context, l *Loaders, t *tenant.Tenant) (*tenant.A
 	if err != nil {
 		return nil, err
 	}
-	return tenant.NewAccountStatus(b, p, q, u, c, w), nil
+	return tenant.NewAccountStatus(t.Status, b, p, q, u, c, w), nil
 }

@@ -40,6 +40,15 @@ func (r *mutationResolver) GrantCredits(ctx context.Context, input graph.GrantCr
 	return &graph.GrantCreditsPayload{Grant: g, Credits: c}, nil
 }
 
+// ReserveCapacity is the resolver for the reserveCapacity field.
+func (r *mutationResolver) ReserveCapacity(ctx context.Context, input graph.ReserveCapacityInput) (*tenant.Reservation, error) {
+	id, err := tenant.ActorFrom(ctx).TargetTenant(input.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	return r.Store.ReserveCapacity(ctx, id, tenant.ReservationInput{Resource: input.Resource, Quantity: input.Quantity, RequestID: input.RequestID})
+}
+
 // Stats is the resolver for the stats field.
 func (r *tenantResolver) Stats(ctx context.Context, obj *node.Tenant, startDate tenant.Date, endDate tenant.Date, granularity *tenant.Granularity) (*tenant.Stats, error) {
 	q, err := statsQuery(startDate, endDate, granularity)

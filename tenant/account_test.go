@@ -22,10 +22,11 @@ func TestNewAccountStatus(t *testing.T) {
 		{"ErrPastDueNoCredits", BillingPastDue, plan, &ten, 0, true, false},
 		{"OKCancelledWithCredits", BillingCancelled, plan, &ten, 3, false, true},
 		{"ErrNone", BillingNone, plan, &ten, 0, true, false},
+		{"ErrCancelledNoCredits", BillingCancelled, plan, &ten, 0, true, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			a := NewAccountStatus(&Billing{Status: tc.status}, tc.plan, &Quota{Remaining: tc.remaining}, &Usage{ActiveUsers: 7},
+			a := NewAccountStatus(StatusActive, &Billing{Status: tc.status}, tc.plan, &Quota{Remaining: tc.remaining}, &Usage{ActiveUsers: 7},
 				&Credits{Remaining: tc.credits}, &WatchlistSeats{})
 			if a.RequiresPayment != tc.wantPay || a.CanDoScreening != tc.wantRun {
 				t.Fatalf("requiresPayment=%v canDoScreening=%v, want %v %v", a.RequiresPayment, a.CanDoScreening, tc.wantPay, tc.wantRun)

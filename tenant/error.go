@@ -20,6 +20,9 @@ const (
 	EINTERNAL        = "internal"        // INTERNAL_SERVER_ERROR
 	// EQUOTA: the monthly quota and the credits are used up (recordUsage).
 	EQUOTA = "quota_exceeded" // QUOTA_EXCEEDED
+	// EPAYMENT: the account cannot screen (no ACTIVE subscription, no
+	// credits left), so usage is refused (recordUsage).
+	EPAYMENT = "payment_required" // PAYMENT_REQUIRED
 )
 
 // Error is the one error type of the domain. Its Message is safe to show to
@@ -28,6 +31,19 @@ type Error struct {
 	Code    string
 	Message string
 	Field   string
+	// Limit, for EQUOTA, names the limit refused and where the tenant
+	// stands (extensions.limit), so a client need not parse the message.
+	Limit *LimitHit
+}
+
+// LimitHit is the limit an EQUOTA error refused: its name (`users`,
+// `interactionsPerMonth`, `policies`, `watchlistSeats`), its value, what
+// is used and what the refused request asked for.
+type LimitHit struct {
+	Name      string `json:"name"`
+	Limit     int    `json:"limit"`
+	Used      int    `json:"used"`
+	Requested int    `json:"requested"`
 }
 
 func (e *Error) Error() string {

@@ -22,6 +22,7 @@ const (
 	MaxUserIDLength    = 100
 	MaxPlatformLength  = 100
 	MaxTokenTypeLength = 50
+	MaxTokenIDLength   = 100
 	// MaxEventAge is how old an event may be when it is recorded. It is also
 	// how long event ids are worth keeping for de-duplication: an older
 	// event is refused anyway.
@@ -107,6 +108,10 @@ type UsageEvent struct {
 	// TokenType, when set, counts the event in the usage report's token
 	// metrics under that type (lower-cased: `token`, `card`, `bank`).
 	TokenType *string
+	// TokenID, when set, names the token (with its TokenType): each
+	// distinct token counts once in a month's active tokens, whatever the
+	// number of its events.
+	TokenID *string
 }
 
 // UsageBatch is the input of recordUsage.
@@ -156,6 +161,16 @@ func (b *UsageBatch) Normalize(now time.Time) error {
 					at("tokenType"), MaxTokenTypeLength, *e.TokenType)
 			}
 			e.TokenType = &t
+		}
+		if e.TokenID != nil {
+			id := strings.TrimSpace(*e.TokenID)
+			if err := checkText(at("tokenId"), id, MaxTokenIDLength); err != nil {
+				return err
+			}
+			if e.TokenType == nil {
+				return Invalid(at("tokenId"), "%s needs %s: a token has a type (such as token, card or bank)", at("tokenId"), at("tokenType"))
+			}
+			e.TokenID = &id
 		}
 	}
 	return nil
@@ -210,8 +225,9 @@ type DayCounts struct {
 	Coached      int
 	Blocked      int
 	HighRisk     int
-	// Tokenized counts the events that carried a token type (the usage
-	// report's monthly active tokens).
+	// Tokenized counts the events that carried a token type but no token
+	// id: each is a token of its own in the month's active tokens (named
+	// tokens are counted in Rollup.MonthTokens instead).
 	Tokenized int
 }
 
@@ -239,12 +255,14 @@ type Rollup struct {
 	MonthUsers   []DayValue
 	DayPlatforms []DayValue
 	Tokens       []TokenCount
+	// MonthTokens are the distinct named tokens (TokenID) per month.
+	MonthTokens []DayValue
 }
 
 // NewRollup aggregates events (already normalized and de-duplicated).
 func NewRollup(events []UsageEvent) *Rollup {
 	days := map[Date]*DayCounts{}
-	dayUsers, monthUsers, dayPlatforms := map[DayValue]bool{}, map[DayValue]bool{}, map[DayValue]bool{}
+	dayUsers, monthUsers, dayPlatforms, monthTokens := map[DayValue]bool{}, map[DayValue]bool{}, map[DayValue]bool{}, map[DayValue]bool{}
 	tokens := map[string]*TokenCount{}
 	for _, e := range events {
 		d := DateOf(e.OccurredAt)
@@ -268,8 +286,12 @@ func NewRollup(events []UsageEvent) *Rollup {
 		dayUsers[DayValue{d, e.UserID}] = true
 		monthUsers[DayValue{d.MonthStart(), e.UserID}] = true
 		dayPlatforms[DayValue{d, e.Platform}] = true
-		if e.TokenType != nil {
+		if e.TokenID != nil {
+			monthTokens[DayValue{d.MonthStart(), *e.TokenID}] = true
+		} else if e.TokenType != nil {
 			c.Tokenized++
+		}
+		if e.TokenType != nil {
 			t := tokens[*e.TokenType]
 			if t == nil {
 				t = &TokenCount{Type: *e.TokenType}
@@ -287,6 +309,7 @@ func NewRollup(events []UsageEvent) *Rollup {
 	}
 	slices.SortFunc(r.Days, func(a, b DayCounts) int { return a.Day.Time().Compare(b.Day.Time()) })
 	r.DayUsers, r.MonthUsers, r.DayPlatforms = sortedValues(dayUsers), sortedValues(monthUsers), sortedValues(dayPlatforms)
+	r.MonthTokens = sortedValues(monthTokens)
 	for _, t := range tokens {
 		r.Tokens = append(r.Tokens, *t)
 	}
@@ -346,15 +369,53 @@ func CreditsNeeded(limit *int, months []MonthUsage) int {
 // credits left and what the batch needed.
 func QuotaExceeded(planID string, limit int, months []MonthUsage, need, left int) *Error {
 	var used []string
-	added := 0
+	added, hit := 0, &LimitHit{Name: "interactionsPerMonth", Limit: limit}
 	for _, m := range months {
 		added += m.Added
 		if m.Added > max(0, limit-m.Used) {
 			used = append(used, fmt.Sprintf("%s of %s used in %s", FormatCount(m.Used), FormatCount(limit), m.Month.t.Format("2006-01")))
+			hit.Used, hit.Requested = m.Used, m.Added
 		}
 	}
-	return Errorf(EQUOTA, "monthly interaction quota of %s (%s) and credits are exhausted: %s, %s left; this batch needs %s for %s; nothing was recorded",
+	e := Errorf(EQUOTA, "monthly interaction quota of %s (%s) and credits are exhausted: %s, %s left; this batch needs %s for %s; nothing was recorded",
 		FormatCount(limit), planID, strings.Join(used, " and "), countOf(left, "credit"), countOf(need, "credit"), countOf(added, "new interaction"))
+	e.Limit = hit
+	return e
+}
+
+// PaymentRequired is the error of a batch of a tenant that cannot pay for
+// it: without an ACTIVE subscription new interactions are paid by credits
+// alone, and too few are left.
+func PaymentRequired(st Standing, need, left int) *Error {
+	return Errorf(EPAYMENT, "the subscription is %s, so usage is accepted only against credits: %s left, this batch needs %s; nothing was recorded (accountStatus.canDoScreening says the same; reactivate the subscription or grant credits)",
+		st.Subscription, countOf(left, "credit"), countOf(need, "credit"))
+}
+
+// MonthUsers is a calendar month's distinct active users before a batch
+// and the users the batch would add to them.
+type MonthUsers struct {
+	Month Date `db:"month"`
+	Users int  `db:"users"` // distinct users recorded in the month before the batch
+	Added int  `db:"added"` // users of the batch not yet recorded in the month
+}
+
+// UsersExceeded returns the EQUOTA error of a batch that would bring a
+// month's distinct users over the plan's users limit (nil: unlimited), or
+// nil. Users already counted in a month never count again, so a batch of
+// theirs always passes.
+func UsersExceeded(planID string, limit *int, months []MonthUsers) *Error {
+	if limit == nil {
+		return nil
+	}
+	for _, m := range months {
+		if m.Added > 0 && m.Users+m.Added > *limit {
+			e := Errorf(EQUOTA, "the %s plan allows %s active users a month (users): %s of %s were active in %s and this batch would add %s; users already active this month keep working; nothing was recorded",
+				planID, FormatCount(*limit), FormatCount(m.Users), FormatCount(*limit), m.Month.t.Format("2006-01"), countOf(m.Added, "new user"))
+			e.Limit = &LimitHit{Name: "users", Limit: *limit, Used: m.Users, Requested: m.Added}
+			return e
+		}
+	}
+	return nil
 }
 
 // countOf writes n things, in the singular for one: "1 credit", "2 credits".
@@ -711,9 +772,17 @@ type TokenReport struct {
 	MetricsByType []*TokenMetrics
 	// IncludedMonthlyActiveTokens is what the plan includes.
 	IncludedMonthlyActiveTokens int
-	// MonthlyActiveTokens counts this calendar month's (UTC) events that
-	// carried a token type.
+	// MonthlyActiveTokens counts this calendar month's (UTC) distinct
+	// named tokens (tokenId), plus each event with a token type but no
+	// token id (a token of its own).
 	MonthlyActiveTokens int
+}
+
+// OverageMonthlyActiveTokens is what the month's active tokens exceed the
+// plan's included amount by: accepted, and billable as overage (the
+// reference reports 987 active tokens against 50 included).
+func (r *TokenReport) OverageMonthlyActiveTokens() int {
+	return max(0, r.MonthlyActiveTokens-r.IncludedMonthlyActiveTokens)
 }
 
 // UsageReport is the tokenization reference's tenant usage report.
