@@ -5322,8 +5322,10 @@ enum ErrorCode {
   CONFLICT
   "HTTP 429: over a rate limit; ` + "`" + `Retry-After` + "`" + ` says when to try again."
   RATE_LIMITED
-  "HTTP 200: a plan limit or quota is used up (recordUsage past the monthly quota and the credits)."
+  "HTTP 200: a plan limit or quota is used up (recordUsage past the monthly quota and the credits, a new user over the plan's ` + "`" + `users` + "`" + `, reserveCapacity over ` + "`" + `policies` + "`" + ` or the watchlist seats); ` + "`" + `extensions.limit` + "`" + ` gives ` + "`" + `name` + "`" + `, ` + "`" + `limit` + "`" + `, ` + "`" + `used` + "`" + ` and ` + "`" + `requested` + "`" + `."
   QUOTA_EXCEEDED
+  "HTTP 200: usage the account cannot pay for: no ACTIVE subscription and no credits left (recordUsage). Buy credits or reactivate the subscription."
+  PAYMENT_REQUIRED
   "HTTP 200, or 503 when a credential cannot be checked: the database is unreachable, or the request passed its REQUEST_TIMEOUT, or a live subscription has no event source."
   SERVICE_UNAVAILABLE
   "HTTP 422: an ` + "`" + `Idempotency-Key` + "`" + ` sent again with a different request."

@@ -994,8 +994,10 @@ const (
 	ErrorCodeConflict ErrorCode = "CONFLICT"
 	// HTTP 429: over a rate limit; `Retry-After` says when to try again.
 	ErrorCodeRateLimited ErrorCode = "RATE_LIMITED"
-	// HTTP 200: a plan limit or quota is used up (recordUsage past the monthly quota and the credits).
+	// HTTP 200: a plan limit or quota is used up (recordUsage past the monthly quota and the credits, a new user over the plan's `users`, reserveCapacity over `policies` or the watchlist seats); `extensions.limit` gives `name`, `limit`, `used` and `requested`.
 	ErrorCodeQuotaExceeded ErrorCode = "QUOTA_EXCEEDED"
+	// HTTP 200: usage the account cannot pay for: no ACTIVE subscription and no credits left (recordUsage). Buy credits or reactivate the subscription.
+	ErrorCodePaymentRequired ErrorCode = "PAYMENT_REQUIRED"
 	// HTTP 200, or 503 when a credential cannot be checked: the database is unreachable, or the request passed its REQUEST_TIMEOUT, or a live subscription has no event source.
 	ErrorCodeServiceUnavailable ErrorCode = "SERVICE_UNAVAILABLE"
 	// HTTP 422: an `Idempotency-Key` sent again with a different request.
@@ -1044,6 +1046,7 @@ var AllErrorCode = []ErrorCode{
 	ErrorCodeConflict,
 	ErrorCodeRateLimited,
 	ErrorCodeQuotaExceeded,
+	ErrorCodePaymentRequired,
 	ErrorCodeServiceUnavailable,
 	ErrorCodeIdempotencyKeyReused,
 	ErrorCodeInternalServerError,
@@ -1067,7 +1070,7 @@ var AllErrorCode = []ErrorCode{
 
 func (e ErrorCode) IsValid() bool {
 	switch e {
-	case ErrorCodeBadUserInput, ErrorCodeUnauthenticated, ErrorCodeForbidden, ErrorCodeNotFound, ErrorCodeConflict, ErrorCodeRateLimited, ErrorCodeQuotaExceeded, ErrorCodeServiceUnavailable, ErrorCodeIdempotencyKeyReused, ErrorCodeInternalServerError, ErrorCodeGraphqlParseFailed, ErrorCodeGraphqlValidationFailed, ErrorCodeBadRequest, ErrorCodeMethodNotAllowed, ErrorCodeRequestTooLarge, ErrorCodeUnsupportedMediaType, ErrorCodeBatchingNotSupported, ErrorCodeQueryTooDeep, ErrorCodeTooManyAliases, ErrorCodeTooManyDirectives, ErrorCodeTooManyTokens, ErrorCodeTooManyFieldCopies, ErrorCodeQueryTooComplex, ErrorCodeIntrospectionDisabled, ErrorCodePersistedQueryNotFound, ErrorCodePersistedQueryInvalid:
+	case ErrorCodeBadUserInput, ErrorCodeUnauthenticated, ErrorCodeForbidden, ErrorCodeNotFound, ErrorCodeConflict, ErrorCodeRateLimited, ErrorCodeQuotaExceeded, ErrorCodePaymentRequired, ErrorCodeServiceUnavailable, ErrorCodeIdempotencyKeyReused, ErrorCodeInternalServerError, ErrorCodeGraphqlParseFailed, ErrorCodeGraphqlValidationFailed, ErrorCodeBadRequest, ErrorCodeMethodNotAllowed, ErrorCodeRequestTooLarge, ErrorCodeUnsupportedMediaType, ErrorCodeBatchingNotSupported, ErrorCodeQueryTooDeep, ErrorCodeTooManyAliases, ErrorCodeTooManyDirectives, ErrorCodeTooManyTokens, ErrorCodeTooManyFieldCopies, ErrorCodeQueryTooComplex, ErrorCodeIntrospectionDisabled, ErrorCodePersistedQueryNotFound, ErrorCodePersistedQueryInvalid:
 		return true
 	}
 	return false
