@@ -55,8 +55,8 @@ type config struct {
 	SMTPURL          string        // "" = mail written as .eml files into MailDir
 	MailFrom         string
 	MailDir          string
-	PublicBaseURL    string // PUBLIC_URL: where this deployment is reached (SSO, links in email)
-	LivePerCred      int    // LIVE_SUBSCRIPTIONS_PER_CREDENTIAL
+	PublicBaseURL    string        // PUBLIC_URL: where this deployment is reached (SSO, links in email)
+	LivePerCred      int           // LIVE_SUBSCRIPTIONS_PER_CREDENTIAL
 	Seller           tenant.Seller // SELLER_*: who issues invoices
 }
 
