@@ -24,7 +24,7 @@ const password = process.env.PASSWORD || '';
 const query = env('QUERY');
 const expect = env('EXPECT');
 
-const report = { requests: [], offLoopback: [], console: [], steps: [] };
+const report = { requests: [], seen: [], offLoopback: [], console: [], steps: [] };
 const step = (s) => report.steps.push(s);
 
 const isLoopback = (u) => {
@@ -52,7 +52,10 @@ try {
     }
     return route.continue();
   });
+  // Redirects are requests the route above does not see: the SSO flow's
+  // hops through the identity provider are recorded here.
   context.on('request', (r) => {
+    report.seen.push(`${r.method()} ${r.url()}`);
     if (!isLoopback(r.url())) report.offLoopback.push(r.url());
   });
   const page = context.pages()[0] ?? (await context.newPage());
