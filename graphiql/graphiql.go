@@ -9,7 +9,8 @@
 // keeps nothing a user typed or received in the browser's storage (editors,
 // tabs, history and responses live in memory: they can hold an API key or the
 // admin secret), only GraphiQL's UI preferences; and the editor starts with
-// DefaultQuery.
+// DefaultQuery. The sign-in page that leads to it (SignInHandler,
+// signin.go) is served from the same embedded assets.
 package graphiql
 
 import (
