@@ -373,7 +373,8 @@ func printDemo(port int, demo demoCredentials, admin bool) {
       -H 'Authorization: Bearer %[2]s' \
       -d '{"query":"{ me { name plan { name } limits { users apiRequestsPerMinute } usage { activeUsers } } }"}'
 
-  Its owner signs in as %[3]s with the password %[4]s (kept in .data/demo-password):
+  Its owner signs in as %[3]s with the password %[4]s (kept in .data/demo-password)
+  at http://localhost:%[1]d/signin, then lands in GraphiQL signed in. Or with curl:
     curl -s localhost:%[1]d/graphql -H 'Content-Type: application/json' \
       -d '{"query":"mutation { login(input: {email: \"%[3]s\", password: \"%[4]s\"}) { token member { role } } }"}'
   then send the token as  Authorization: Bearer <token>  (docs/members.md).

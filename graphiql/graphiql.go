@@ -9,7 +9,8 @@
 // keeps nothing a user typed or received in the browser's storage (editors,
 // tabs, history and responses live in memory: they can hold an API key or the
 // admin secret), only GraphiQL's UI preferences; and the editor starts with
-// DefaultQuery.
+// DefaultQuery. The sign-in page that leads to it (SignInHandler,
+// signin.go) is served from the same embedded assets.
 package graphiql
 
 import (
@@ -39,7 +40,8 @@ const AssetPrefix = "/graphiql/assets/"
 
 // DefaultQuery is the query shown in the editor each time the page loads
 // (tabs are not saved across loads).
-const DefaultQuery = `# Welcome to the Tenant API. Add your key in the Headers pane below:
+const DefaultQuery = `# Welcome to the Tenant API. Sign in (top right) to run queries as
+# yourself, or add an API key in the Headers pane below:
 #   {"Authorization": "Bearer tnt_..."}
 {
   me {
@@ -212,7 +214,7 @@ var page = template.Must(template.New("graphiql").Parse(`<!DOCTYPE html>
 {{- end}}
   </head>
   <body>
-    <div id="graphiql" data-endpoint="{{.Endpoint}}" data-default-query="{{.DefaultQuery}}" data-style-nonce="{{.StyleNonce}}">
+    <div id="graphiql" data-endpoint="{{.Endpoint}}" data-signin="{{.SignIn}}" data-default-query="{{.DefaultQuery}}" data-style-nonce="{{.StyleNonce}}">
       <div class="loading">Loading…</div>
     </div>
     <noscript>GraphiQL needs JavaScript.</noscript>
@@ -231,6 +233,7 @@ type pageRef struct {
 type pageData struct {
 	Title        string
 	Endpoint     string
+	SignIn       string
 	DefaultQuery string
 	StyleNonce   string
 	Styles       []pageRef
@@ -264,6 +267,7 @@ func Handler(title, endpoint string) http.Handler {
 	err := page.Execute(&buf, pageData{
 		Title:        title,
 		Endpoint:     endpoint,
+		SignIn:       SignInPath,
 		DefaultQuery: DefaultQuery,
 		StyleNonce:   noncePlaceholder,
 		// Same load order as gqlgen's page: React in <head>, GraphiQL and

@@ -117,8 +117,10 @@ func (a *authenticator) middleware(next http.Handler) http.Handler {
 		}
 		header := r.Header.Get("Authorization")
 		var err error
+		fromCookie := false
 		if header == "" {
 			header, err = cookieCredential(r, false)
+			fromCookie = header != ""
 		}
 		var actor *tenant.Actor
 		if err == nil {
@@ -138,6 +140,12 @@ func (a *authenticator) middleware(next http.Handler) http.Handler {
 				status = http.StatusForbidden
 			case tenant.EUNAUTHENTICATED:
 				w.Header().Set("WWW-Authenticate", `Bearer realm="tenant-api"`)
+				if fromCookie {
+					// A session that ended (idle, revoked, logged out
+					// elsewhere): the browser drops the cookie, so its
+					// next request, a new login say, runs without it.
+					cookieSetter{w}.ClearSession()
+				}
 			case tenant.EUNAVAILABLE:
 				status = http.StatusServiceUnavailable
 			default:

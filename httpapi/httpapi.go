@@ -169,11 +169,13 @@ func New(store *db.Store, cfg Config) http.Handler {
 		_, _ = w.Write([]byte("ready\n"))
 	})
 	mux.Handle("GET /metrics", metrics.handler())
-	newSSOLogin(store, cfg).register(mux) // SSO login (ssologin.go)
+	newSSOLogin(store, cfg).register(mux)                                  // SSO login (ssologin.go)
+	mux.Handle("GET /auth/methods", newSignInMethods(store, cfg, limiter)) // the sign-in page's question (signin.go)
 	if cfg.Introspection == IntrospectionOff {
 		mux.Handle("/", graphiQLOff())
 	} else {
 		mux.Handle("/", graphiql.Handler("Tenant API", "/graphql"))
+		mux.Handle("GET /signin", graphiql.SignInHandler("Sign in · Tenant API", "/graphql", "/auth/methods"))
 	}
 
 	return logRequests(cfg.Logger, withCORS(mux, cfg.AllowedOrigins))

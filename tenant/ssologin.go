@@ -46,3 +46,26 @@ type SSOLoginState struct {
 func (l *SSOLogin) SSOEnforced() bool {
 	return l.Enabled && l.Enforced && l.Status == SSOActive
 }
+
+// SignInMethods is how an address signs in, as the sign-in page asks (GET
+// /auth/methods): found by the address's domain alone, so it is the same
+// for every address of a domain, member or not.
+type SignInMethods struct {
+	// SSO is the tenant's SSO login URL when its SSO can sign people in,
+	// else nil.
+	SSO *string `json:"sso"`
+	// Password is false only while SSO is enforced (SSOEnforced).
+	Password bool `json:"password"`
+}
+
+// SignInMethods is how addresses of l's domain sign in, with SSO logins
+// starting below loginBase (SsoConfig.loginUrl's base). A nil l (no tenant
+// has the domain) and a suspended tenant answer as a tenant without SSO:
+// password only.
+func (l *SSOLogin) SignInMethods(loginBase string) SignInMethods {
+	if l == nil || l.TenantStatus != StatusActive || l.Type == nil || !l.Enabled {
+		return SignInMethods{Password: true}
+	}
+	u := loginBase + "/" + l.TenantID
+	return SignInMethods{SSO: &u, Password: !l.SSOEnforced()}
+}

@@ -132,17 +132,68 @@
   const subscriptionUrl = new URL(url.href);
   subscriptionUrl.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
 
+  // A person signed in at the sign-in page holds the session in an
+  // HttpOnly cookie, which fetch sends to this origin (credentials:
+  // same-origin, its default) and which this script never sees. Requests
+  // the cookie authenticates must carry X-Requested-With (the server's CSRF
+  // defence); a header typed in the Headers pane still wins over the cookie.
+  const sessionHeaders = { 'X-Requested-With': 'graphiql' };
   const fetcher = GraphiQL.createFetcher({
     url: url.href,
     subscriptionUrl: subscriptionUrl.href,
+    headers: sessionHeaders,
   });
+
+  // A POST of one operation to the endpoint with the session cookie.
+  function post(query) {
+    return fetch(url.href, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: Object.assign({ 'Content-Type': 'application/json', Accept: 'application/json' }, sessionHeaders),
+      body: JSON.stringify({ query: query }),
+    }).then((resp) => resp.json().catch(() => null));
+  }
+
+  // Top right, where GraphiQL shows its logo: who the session cookie signs
+  // in, with "Sign out" (the logout mutation), or a "Sign in" link to the
+  // sign-in page. A cookie that no longer signs in is refused and cleared
+  // by the server, which shows "Sign in" too.
+  const h = React.createElement;
+  function SessionStatus() {
+    const [member, setMember] = React.useState(undefined);
+    React.useEffect(() => {
+      let live = true;
+      post('{ viewer { member { email role } } }')
+        .then((body) => {
+          const m = body && body.data && body.data.viewer && body.data.viewer.member;
+          if (live) setMember(m || null);
+        })
+        .catch(() => live && setMember(null));
+      return () => {
+        live = false;
+      };
+    }, []);
+    if (member === undefined) {
+      return h('span', { className: 'session-status' });
+    }
+    if (member === null) {
+      return h('span', { className: 'session-status' },
+        h('a', { className: 'session-link', href: config.signin, id: 'session-signin' }, 'Sign in'));
+    }
+    const signOut = () => {
+      post('mutation { logout { session { id } } }').finally(() => location.reload());
+    };
+    return h('span', { className: 'session-status' },
+      h('span', { className: 'session-who', id: 'session-who' }, member.email + ' · ' + member.role),
+      h('button', { type: 'button', className: 'session-link', id: 'session-signout', onClick: signOut }, 'Sign out'));
+  }
 
   const plugins = [];
   if (typeof GraphiQLPluginExplorer !== 'undefined') {
     plugins.push(GraphiQLPluginExplorer.explorerPlugin());
   }
 
-  const element = React.createElement(GraphiQL, {
+  const element = h(GraphiQL, {
     fetcher: fetcher,
     defaultQuery: config.defaultQuery,
     isHeadersEditorEnabled: true,
@@ -155,7 +206,7 @@
     plugins: plugins,
     storage: new CredentialSafeStorage(),
     inputValueDeprecation: true,
-  });
+  }, h(GraphiQL.Logo, null, h(SessionStatus)));
 
   if (typeof ReactDOM.createRoot === 'function') {
     ReactDOM.createRoot(container).render(element);

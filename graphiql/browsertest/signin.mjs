@@ -1,0 +1,127 @@
+// Signs in at the sign-in page in Debian's headless Chromium, as a person
+// would, and runs a query in GraphiQL with the session it lands with;
+// reports, as JSON on stdout, what it saw. The Go test
+// httpapi/signin_browser_test.go runs it and makes the assertions.
+//
+// Environment: SIGNIN_URL (the sign-in page), EMAIL; PASSWORD to sign in
+// with a password, or none to click "Continue with SSO" (the loopback test
+// identity provider approves at once); QUERY (the operation to type into
+// GraphiQL), EXPECT (a string the response must contain), CHROMIUM (default
+// /usr/bin/chromium).
+import { chromium } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) throw new Error(`signin.mjs: ${name} is not set`);
+  return v;
+};
+const signInURL = env('SIGNIN_URL');
+const email = env('EMAIL');
+const password = process.env.PASSWORD || '';
+const query = env('QUERY');
+const expect = env('EXPECT');
+
+const report = { requests: [], seen: [], offLoopback: [], console: [], steps: [] };
+const step = (s) => report.steps.push(s);
+
+const isLoopback = (u) => {
+  const url = new URL(u);
+  if (url.protocol === 'data:' || url.protocol === 'blob:' || url.protocol === 'about:') return true;
+  return ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+};
+
+const userDataDir = mkdtempSync(join(tmpdir(), 'signin-browsertest-'));
+const context = await chromium.launchPersistentContext(userDataDir, {
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  // The test identity provider serves HTTPS with a certificate of its own.
+  ignoreHTTPSErrors: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+try {
+  await context.route('**/*', (route) => {
+    const u = route.request().url();
+    report.requests.push(`${route.request().method()} ${u}`);
+    if (!isLoopback(u)) {
+      report.offLoopback.push(u);
+      return route.abort();
+    }
+    return route.continue();
+  });
+  // Redirects are requests the route above does not see: the SSO flow's
+  // hops through the identity provider are recorded here.
+  context.on('request', (r) => {
+    report.seen.push(`${r.method()} ${r.url()}`);
+    if (!isLoopback(r.url())) report.offLoopback.push(r.url());
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.on('console', (m) => {
+    if (m.type() === 'error') report.console.push(`${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => report.console.push(`pageerror: ${e.message}`));
+
+  // 1. The sign-in page: the email, then what the server says its domain
+  //    signs in with.
+  await page.goto(signInURL);
+  await page.fill('#email', email);
+  await page.click('#continue');
+  if (password) {
+    await page.waitForSelector('#password', { state: 'visible', timeout: 10000 });
+    report.ssoOffered = await page.isVisible('#sso');
+    step('the password field is shown');
+    await page.fill('#password', password);
+    await Promise.all([page.waitForURL((u) => u.pathname === '/', { timeout: 30000 }), page.click('#continue')]);
+    step('signed in with the password');
+  } else {
+    await page.waitForSelector('#sso', { state: 'visible', timeout: 10000 });
+    report.passwordOffered = await page.isVisible('#password');
+    step('the SSO button is shown');
+    await Promise.all([page.waitForURL((u) => u.pathname === '/' && isLoopback(u.href), { timeout: 30000 }), page.click('#sso')]);
+    step('came back from the identity provider');
+  }
+  report.landedAt = page.url();
+
+  // 2. GraphiQL, holding the session: it says who is signed in, and a
+  //    query typed into it runs as that member, with no key pasted.
+  const queryCM = '.graphiql-query-editor .CodeMirror';
+  const responseCM = '.graphiql-response .CodeMirror';
+  const value = (sel) => page.$eval(sel, (el) => el.CodeMirror.getValue()).catch(() => null);
+  await page.waitForSelector(queryCM, { timeout: 30000 });
+  await page.waitForSelector('.graphiql-execute-button', { timeout: 30000 });
+  await page.waitForSelector('#session-who', { timeout: 10000 });
+  report.sessionStatus = await page.textContent('#session-who');
+  await page.click(queryCM);
+  await page.keyboard.press('Control+A');
+  await page.keyboard.press('Delete');
+  await page.keyboard.type(query, { delay: 5 });
+  await page.keyboard.press('Escape');
+  await page.click('.graphiql-execute-button');
+  await page.waitForFunction(
+    ([sel, want]) => {
+      const el = document.querySelector(sel);
+      const v = el && el.CodeMirror ? el.CodeMirror.getValue() : '';
+      return v.includes(want) || v.includes('"errors"');
+    },
+    [responseCM, expect],
+    { timeout: 30000 },
+  );
+  report.response = await value(responseCM);
+  step('ran the query in GraphiQL');
+  report.documentCookie = await page.evaluate(() => document.cookie);
+  report.cookies = (await context.cookies()).map((c) => ({ name: c.name, httpOnly: c.httpOnly, secure: c.secure, sameSite: c.sameSite }));
+
+  // 3. Sign out: the logout mutation ends the session and GraphiQL offers
+  //    "Sign in" again.
+  await page.click('#session-signout');
+  await page.waitForSelector('#session-signin', { timeout: 15000 });
+  report.cookiesAfterSignOut = (await context.cookies()).map((c) => c.name);
+  step('signed out');
+} finally {
+  await context.close();
+  rmSync(userDataDir, { recursive: true, force: true });
+}
+process.stdout.write(JSON.stringify(report, null, 2) + '\n');

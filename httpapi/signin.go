@@ -1,0 +1,61 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"tenantapi/db"
+	"tenantapi/tenant"
+)
+
+// The sign-in page (graphiql.SignInHandler at /signin, docs/members.md:
+// The sign-in page) asks GET /auth/methods?email=<address> how the address
+// signs in, then shows a password field or a "Continue with SSO" button.
+// The answer comes from the tenant whose domain is the address's domain,
+// never from its members: every address of a domain gets the same answer,
+// and a domain no tenant has gets the answer of a tenant without SSO
+// (password only), so the endpoint tells nothing about who is a member,
+// nor whether a domain is a tenant's unless its SSO is on (which its
+// login URL tells anyway). Requests without credentials are charged to
+// the anonymous budget of their address, as GraphQL requests are.
+
+// signInMethods serves GET /auth/methods.
+type signInMethods struct {
+	store     *db.Store
+	loginBase string // SsoConfig.loginUrl's base
+	cfg       Config
+}
+
+func newSignInMethods(store *db.Store, cfg Config, limiter *rateLimiter) http.Handler {
+	base := cfg.SSOLoginBase
+	if base == "" {
+		base = publicURL(cfg) + tenant.SSOLoginPath
+	}
+	h := &signInMethods{store: store, loginBase: base, cfg: cfg}
+	limited := limiter.middleware(h)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := tenant.WithClientIP(r.Context(), clientIP(r, cfg.TrustedProxies))
+		limited.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func (h *signInMethods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	email := strings.TrimSpace(r.URL.Query().Get("email"))
+	at := strings.LastIndexByte(email, '@')
+	if at < 1 || at == len(email)-1 || len(email) > 320 {
+		w.WriteHeader(http.StatusBadRequest)
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": "email must be an address such as ana@acme.fr"})
+		return
+	}
+	l, err := h.store.SSOLoginByDomain(r.Context(), email[at+1:])
+	if err != nil && tenant.ErrorCode(err) != tenant.ENOTFOUND {
+		h.cfg.Logger.ErrorContext(r.Context(), "sign-in methods", "err", err)
+		w.WriteHeader(http.StatusInternalServerError)
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": "internal error; try again"})
+		return
+	}
+	_ = json.NewEncoder(w).Encode(l.SignInMethods(h.loginBase))
+}

@@ -1,0 +1,161 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// signInReport is what graphiql/browsertest/signin.mjs prints.
+type signInReport struct {
+	Requests        []string `json:"requests"`
+	Seen            []string `json:"seen"`
+	OffLoopback     []string `json:"offLoopback"`
+	Console         []string `json:"console"`
+	Steps           []string `json:"steps"`
+	SSOOffered      *bool    `json:"ssoOffered"`
+	PasswordOffered *bool    `json:"passwordOffered"`
+	LandedAt        string   `json:"landedAt"`
+	SessionStatus   string   `json:"sessionStatus"`
+	Response        string   `json:"response"`
+	DocumentCookie  string   `json:"documentCookie"`
+	Cookies         []struct {
+		Name     string `json:"name"`
+		HTTPOnly bool   `json:"httpOnly"`
+	} `json:"cookies"`
+	CookiesAfterSignOut []string `json:"cookiesAfterSignOut"`
+}
+
+// runSignIn drives signin.mjs: Chromium signs in at /signin as email (with
+// password, or through SSO when password is "") and runs the viewer query
+// in GraphiQL.
+func runSignIn(t *testing.T, node, srvURL, email, password string) signInReport {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "signin.mjs")
+	cmd.Dir = browserTestDir
+	cmd.Env = append(os.Environ(),
+		"SIGNIN_URL="+srvURL+"/signin",
+		"EMAIL="+email,
+		"PASSWORD="+password,
+		"QUERY={ viewer { member { email role } } }",
+		"EXPECT="+email,
+		"CHROMIUM="+chromiumPath,
+	)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) || ctx.Err() != nil {
+			t.Fatalf("signin.mjs: %v\nstderr:\n%s\nstdout:\n%s", err, stderr.Bytes(), stdout.Bytes())
+		}
+		t.Fatal(err)
+	}
+	var rep signInReport
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatalf("signin.mjs output is not its JSON report: %v\n%s", err, stdout.Bytes())
+	}
+	t.Logf("steps: %q", rep.Steps)
+	return rep
+}
+
+// checkSignedIn asserts what every browser sign-in must show: GraphiQL at
+// "/" says who is signed in and runs the viewer query as that member with
+// the session cookie, which the page's script cannot read; no console
+// error, no request off loopback; signing out drops the cookie.
+func checkSignedIn(t *testing.T, rep signInReport, srvURL, email, role string) {
+	t.Helper()
+	if rep.LandedAt != srvURL+"/" {
+		t.Errorf("landed at %q, want GraphiQL at %s/", rep.LandedAt, srvURL)
+	}
+	if want := email + " · " + role; rep.SessionStatus != want {
+		t.Errorf("GraphiQL's session status = %q, want %q", rep.SessionStatus, want)
+	}
+	var resp struct {
+		Data struct {
+			Viewer struct {
+				Member *struct{ Email, Role string }
+			}
+		}
+		Errors []any
+	}
+	if err := json.Unmarshal([]byte(rep.Response), &resp); err != nil || len(resp.Errors) > 0 || resp.Data.Viewer.Member == nil ||
+		resp.Data.Viewer.Member.Email != email || resp.Data.Viewer.Member.Role != role {
+		t.Errorf("GraphiQL's response = %s, want the member %s (%s)", rep.Response, email, role)
+	}
+	if strings.Contains(rep.DocumentCookie, "tenant_session") {
+		t.Errorf("the session cookie is readable by scripts: %q", rep.DocumentCookie)
+	}
+	held := false
+	for _, c := range rep.Cookies {
+		if c.Name == "__Host-tenant_session" {
+			held = true
+			if !c.HTTPOnly {
+				t.Error("the session cookie is not HttpOnly")
+			}
+		}
+	}
+	if !held {
+		t.Errorf("the browser holds no session cookie: %+v", rep.Cookies)
+	}
+	for _, c := range rep.CookiesAfterSignOut {
+		if c == "__Host-tenant_session" {
+			t.Error("the session cookie survived signing out")
+		}
+	}
+	if len(rep.Console) > 0 {
+		t.Errorf("console errors: %q", rep.Console)
+	}
+	if len(rep.OffLoopback) > 0 {
+		t.Errorf("requests left loopback: %q", rep.OffLoopback)
+	}
+	if len(rep.Requests) == 0 {
+		t.Errorf("no request recorded: the request hook did not run")
+	}
+}
+
+// TestSignInBrowser: in a real headless Chromium, a person signs in at
+// /signin with a password, and another through the OIDC flow against the
+// loopback test identity provider (Continue with SSO, found by the email's
+// domain); both land in GraphiQL holding the session and run
+// { viewer { member { email role } } } without pasting a key.
+func TestSignInBrowser(t *testing.T) {
+	node := needBrowser(t)
+	s := newSSOEnv(t)
+
+	t.Run("Password", func(t *testing.T) {
+		domain := randomDomain()
+		id := s.createTenant("Browser Password Co", domain)
+		email := "ana@" + domain
+		addPasswordMember(t, s.env, id, email, "ADMIN")
+		rep := runSignIn(t, node, s.srv.URL, email, testPassword)
+		if rep.SSOOffered == nil || *rep.SSOOffered {
+			t.Errorf("SSO offered to a tenant without it")
+		}
+		checkSignedIn(t, rep, s.srv.URL, email, "ADMIN")
+	})
+
+	t.Run("OIDC", func(t *testing.T) {
+		_, domain := s.ssoTenant(t, map[string]any{"defaultRole": "DEVELOPER"})
+		email := "bo@" + domain
+		s.idp.SetUser(email, "Bo Example")
+		rep := runSignIn(t, node, s.srv.URL, email, "")
+		sawIdP := false
+		for _, r := range rep.Seen {
+			if strings.HasPrefix(r, "GET "+s.idp.Server.URL+"/authorize?") {
+				sawIdP = true
+			}
+		}
+		if !sawIdP {
+			t.Errorf("the browser never visited the identity provider's authorize endpoint: %q", rep.Seen)
+		}
+		checkSignedIn(t, rep, s.srv.URL, email, "DEVELOPER")
+	})
+}
