@@ -61,6 +61,7 @@ func publicURL(cfg Config) string {
 func (h *ssoLogin) register(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+tenant.SSOLoginPath+"/callback", h.callback)
 	mux.HandleFunc("GET "+tenant.SSOLoginPath+"/{tenant}", h.start)
+	h.registerSAML(mux) // samllogin.go
 }
 
 func (h *ssoLogin) callbackURL() string { return h.publicURL + tenant.SSOLoginPath + "/callback" }
