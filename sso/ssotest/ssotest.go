@@ -48,17 +48,30 @@ type IdP struct {
 // New starts an IdP, closed when the test ends.
 func New(t testing.TB) *IdP {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	i, err := Start()
 	if err != nil {
 		t.Fatal(err)
+	}
+	t.Cleanup(i.Server.Close)
+	return i
+}
+
+// Start starts an IdP on a loopback port with httptest's certificate; the
+// caller closes i.Server. cmd/devidp serves one for trying SSO by hand.
+func Start() (*IdP, error) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, err
 	}
 	jwks, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "test-key-1", Algorithm: "RS256", Use: "sig"}}})
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	i := &IdP{jwks: jwks, key: key}
 	i.oidc.codes = map[string]codeGrant{}
-	i.SigningPEM, i.signingCert = Cert(t, "Test IdP signing", time.Now().Add(-time.Hour), time.Now().Add(365*24*time.Hour))
+	if i.SigningPEM, i.signingCert, err = makeCert("Test IdP signing", time.Now().Add(-time.Hour), time.Now().Add(365*24*time.Hour)); err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
 		i.mu.Lock()
@@ -80,8 +93,13 @@ func New(t testing.TB) *IdP {
 	mux.HandleFunc("GET /authorize", i.authorize)
 	mux.HandleFunc("POST /token", i.token)
 	mux.HandleFunc("GET /saml/metadata", func(w http.ResponseWriter, r *http.Request) {
+		md, err := metadataFor(i.Server.URL, i.signingCert)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
 		w.Header().Set("Content-Type", "application/samlmetadata+xml")
-		_, _ = w.Write([]byte(i.MetadataXML(t)))
+		_, _ = w.Write([]byte(md))
 	})
 	mux.HandleFunc("GET /big", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -92,8 +110,7 @@ func New(t testing.TB) *IdP {
 		_, _ = w.Write([]byte(`{"issuer":"` + strings.Repeat("x", 2<<20) + `"}`))
 	})
 	i.Server = httptest.NewTLSServer(mux)
-	t.Cleanup(i.Server.Close)
-	return i
+	return i, nil
 }
 
 func writeDiscovery(w http.ResponseWriter, issuer, base string) {
@@ -132,6 +149,14 @@ func (i *IdP) MetadataXML(t testing.TB) string {
 
 // MetadataFor is IdP metadata for the entity at base, signing with cert.
 func MetadataFor(t testing.TB, base string, cert *x509.Certificate) string {
+	md, err := metadataFor(base, cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return md
+}
+
+func metadataFor(base string, cert *x509.Certificate) (string, error) {
 	ed := saml.EntityDescriptor{
 		EntityID:   base + "/saml/metadata",
 		ValidUntil: time.Now().Add(48 * time.Hour).UTC(),
@@ -148,9 +173,9 @@ func MetadataFor(t testing.TB, base string, cert *x509.Certificate) string {
 	}
 	b, err := xml.MarshalIndent(ed, "", "  ")
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
-	return xml.Header + string(b)
+	return xml.Header + string(b), nil
 }
 
 // Egress returns an egress client that trusts the IdP's TLS certificate,
@@ -167,9 +192,17 @@ func (i *IdP) Egress(allowPrivate bool) *egress.Client {
 // returns it in PEM form and parsed.
 func Cert(t testing.TB, cn string, notBefore, notAfter time.Time) (string, *x509.Certificate) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	p, cert, err := makeCert(cn, notBefore, notAfter)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return p, cert
+}
+
+func makeCert(cn string, notBefore, notAfter time.Time) (string, *x509.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return "", nil, err
 	}
 	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
 	tmpl := &x509.Certificate{
@@ -181,11 +214,11 @@ func Cert(t testing.TB, cn string, notBefore, notAfter time.Time) (string, *x509
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		t.Fatal(err)
+		return "", nil, err
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
-		t.Fatal(err)
+		return "", nil, err
 	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), cert
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), cert, nil
 }
