@@ -113,7 +113,7 @@ func New(store *db.Store, cfg Config) http.Handler {
 	auth.failures = newAuthFailures(cfg)
 	limiter := newRateLimiter(cfg)
 
-	srv := handler.New(resolvers.NewSchema(store, resolvers.Deps{Egress: cfg.Egress, SSOLoginBase: cfg.SSOLoginBase, PublicURL: cfg.PublicURL, MaxActiveAPIKeys: cfg.MaxActiveAPIKeys,
+	srv := handler.New(resolvers.NewSchema(store, resolvers.Deps{Egress: cfg.Egress, SSOLoginBase: cfg.SSOLoginBase, PublicURL: cfg.PublicURL, LinkBase: linkBase(cfg), MaxActiveAPIKeys: cfg.MaxActiveAPIKeys,
 		MaxMembers: cfg.MaxMembers, Mailer: cfg.Mailer, LoginGuard: newLoginGuard(cfg), Live: cfg.Live,
 		InvoiceBase: strings.TrimRight(cfg.PublicBaseURL, "/"), InvoiceLinkKey: cfg.InvoiceLinkKey}))
 	// The project's own transports (transport.go, websocket.go): every one
@@ -176,6 +176,9 @@ func New(store *db.Store, cfg Config) http.Handler {
 	} else {
 		mux.Handle("/", graphiql.Handler("Tenant API", "/graphql"))
 		mux.Handle("GET /signin", graphiql.SignInHandler("Sign in · Tenant API", "/graphql", "/auth/methods"))
+		// The pages the invitation and password-reset emails link to.
+		mux.Handle("GET "+graphiql.AcceptInvitationPath, graphiql.AcceptInvitationHandler("Tenant API", "/graphql"))
+		mux.Handle("GET "+graphiql.ResetPasswordPath, graphiql.ResetPasswordHandler("Tenant API", "/graphql"))
 	}
 
 	return logRequests(cfg.Logger, withCORS(mux, cfg.AllowedOrigins))

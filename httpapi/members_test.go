@@ -44,6 +44,20 @@ func (b *mailbox) Send(_ context.Context, m tenant.Mail) error {
 
 var mailTokenRE = regexp.MustCompile(`\b(tin|trs)_[A-Za-z0-9]{46}\b`)
 
+// last returns the last email to addr.
+func (b *mailbox) last(t testing.TB, addr string) tenant.Mail {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i := len(b.mails) - 1; i >= 0; i-- {
+		if b.mails[i].To == addr {
+			return b.mails[i]
+		}
+	}
+	t.Fatalf("no email to %s", addr)
+	return tenant.Mail{}
+}
+
 // token returns the token of the last email to addr with prefix ("tin_",
 // "trs_"), waiting a little for emails sent off the request.
 func (b *mailbox) token(t testing.TB, addr, prefix string) string {

@@ -59,3 +59,14 @@ func (h *signInMethods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = json.NewEncoder(w).Encode(l.SignInMethods(h.loginBase))
 }
+
+// linkBase is where the members' emails link to (the account pages of
+// graphiql/account.go, below PUBLIC_URL), or "" when this deployment serves
+// no pages (INTROSPECTION=off): the emails then carry only the token and
+// the mutation that takes it.
+func linkBase(cfg Config) string {
+	if cfg.Introspection == IntrospectionOff {
+		return ""
+	}
+	return publicURL(cfg)
+}

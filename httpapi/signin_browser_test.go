@@ -37,6 +37,13 @@ type signInReport struct {
 // in GraphiQL.
 func runSignIn(t *testing.T, node, srvURL, email, password string) signInReport {
 	t.Helper()
+	return runSignInFrom(t, node, srvURL, "", email, password)
+}
+
+// runSignInFrom is runSignIn starting at start (an emailed invitation link)
+// instead of /signin when start is not "".
+func runSignInFrom(t *testing.T, node, srvURL, start, email, password string) signInReport {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "signin.mjs")
@@ -48,6 +55,7 @@ func runSignIn(t *testing.T, node, srvURL, email, password string) signInReport 
 		"QUERY={ viewer { member { email role } } }",
 		"EXPECT="+email,
 		"CHROMIUM="+chromiumPath,
+		"START_URL="+start,
 	)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -142,6 +150,23 @@ func TestSignInBrowser(t *testing.T) {
 		checkSignedIn(t, rep, s.srv.URL, email, "ADMIN")
 	})
 
+	t.Run("Invitation", func(t *testing.T) {
+		// The emailed link (below PUBLIC_URL, the token in its fragment)
+		// opens the acceptance page: a name and a password sign the new
+		// member in, into GraphiQL.
+		p := newPeopleEnv(t, envOptions{})
+		domain := randomDomain()
+		id := p.createTenant("Browser Invite Co", domain)
+		email := "new@" + domain
+		p.invite(testAdminSecret, id, email, "BILLING")
+		tok := p.box.token(t, email, "tin_")
+		link := p.srv.URL + "/accept-invitation#token=" + tok
+		if !strings.Contains(p.box.last(t, email).Text, link) {
+			t.Fatalf("the invitation does not link to %s:\n%s", link, p.box.last(t, email).Text)
+		}
+		rep := runSignInFrom(t, node, p.srv.URL, link, email, testPassword)
+		checkSignedIn(t, rep, p.srv.URL, email, "BILLING")
+	})
 	t.Run("OIDC", func(t *testing.T) {
 		_, domain := s.ssoTenant(t, map[string]any{"defaultRole": "DEVELOPER"})
 		email := "bo@" + domain

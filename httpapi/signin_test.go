@@ -159,3 +159,35 @@ func TestStaleSessionCookieCleared(t *testing.T) {
 		t.Fatalf("stale bearer: %d %v", r.Status, r.Header)
 	}
 }
+
+// TestAccountPages: the invitation and password-reset emails link to pages
+// this server serves below PUBLIC_URL, the token in the URL's fragment
+// (never sent to a server); the pages load only this origin's files under
+// the sign-in page's CSP. (TestSignInBrowser accepts an invitation through
+// its page in Chromium.)
+func TestAccountPages(t *testing.T) {
+	t.Parallel()
+	p := newPeopleEnv(t, envOptions{})
+	domain := randomDomain()
+	id := p.createTenant("Pages Co", domain)
+	email := "ana@" + domain
+	addPasswordMember(t, p.env, id, email, "VIEWER")
+	p.mustGQL("", `mutation($e: String!) { requestPasswordReset(input: {email: $e}) { accepted } }`, map[string]any{"e": email}, nil)
+	tok := p.box.token(t, email, "trs_")
+	if link := p.srv.URL + "/reset-password#token=" + tok; !strings.Contains(p.box.last(t, email).Text, link) {
+		t.Errorf("the reset email does not link to %s:\n%s", link, p.box.last(t, email).Text)
+	}
+	for _, path := range []string{"/accept-invitation", "/reset-password"} {
+		resp, err := http.Get(p.srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		csp := resp.Header.Get("Content-Security-Policy")
+		if resp.StatusCode != http.StatusOK || !strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "form-action 'none'") ||
+			strings.Contains(string(body), "<script>") || !strings.Contains(string(body), `id="password"`) {
+			t.Errorf("%s: %d, CSP %q:\n%s", path, resp.StatusCode, csp, body)
+		}
+	}
+}

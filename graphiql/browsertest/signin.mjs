@@ -7,7 +7,8 @@
 // with a password, or none to click "Continue with SSO" (the loopback test
 // identity provider approves at once); QUERY (the operation to type into
 // GraphiQL), EXPECT (a string the response must contain), CHROMIUM (default
-// /usr/bin/chromium).
+// /usr/bin/chromium). With START_URL (an emailed invitation link), the
+// person opens it instead, types NAME and PASSWORD and accepts.
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,7 @@ const env = (name) => {
 const signInURL = env('SIGNIN_URL');
 const email = env('EMAIL');
 const password = process.env.PASSWORD || '';
+const startURL = process.env.START_URL || '';
 const query = env('QUERY');
 const expect = env('EXPECT');
 
@@ -66,10 +68,21 @@ try {
 
   // 1. The sign-in page: the email, then what the server says its domain
   //    signs in with.
+  if (startURL) {
+    // 1'. The invitation link: a name and a password, then GraphiQL.
+    await page.goto(startURL);
+    await page.fill('#name', process.env.NAME || 'Invited Person');
+    await page.fill('#password', password);
+    await Promise.all([page.waitForURL((u) => u.pathname === '/', { timeout: 30000 }), page.click('#submit')]);
+    step('accepted the invitation');
+  } else {
   await page.goto(signInURL);
   await page.fill('#email', email);
   await page.click('#continue');
-  if (password) {
+  }
+  if (startURL) {
+    // signed in by accepting
+  } else if (password) {
     await page.waitForSelector('#password', { state: 'visible', timeout: 10000 });
     report.ssoOffered = await page.isVisible('#sso');
     step('the password field is shown');
