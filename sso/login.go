@@ -75,23 +75,10 @@ func (c *Checker) provider(ctx context.Context, cl OIDCClient) (context.Context,
 	docURL := strings.TrimSuffix(cl.Issuer, "/") + tenant.OIDCWellKnown
 	pctx := ctx
 	if cl.EntraDomain {
-		// The directory's real issuer names its id: read it from the
-		// document, and accept it only below the same login host.
-		body, p := c.fetch(ctx, "fetching the Entra ID discovery document at "+docURL, docURL)
-		if p != nil {
+		var p *Problem
+		if pctx, p = c.entraDomainIssuer(ctx, cl.Issuer); p != nil {
 			return nil, nil, p
 		}
-		var doc struct {
-			Issuer string `json:"issuer"`
-		}
-		_ = json.Unmarshal(body, &doc)
-		host := strings.TrimSuffix(cl.Issuer, "/")
-		host = host[:strings.LastIndex(strings.TrimSuffix(host, "/v2.0"), "/")]
-		id, ok := strings.CutPrefix(doc.Issuer, host+"/")
-		if id, ok2 := strings.CutSuffix(id, "/v2.0"); !ok || !ok2 || !tenant.ValidID(id) {
-			return nil, nil, problemf("the Entra ID discovery document at %s names the issuer %q, not %s/<directory id>/v2.0", docURL, clip(doc.Issuer), host)
-		}
-		pctx = oidc.InsecureIssuerURLContext(ctx, doc.Issuer)
 	}
 	provider, err := oidc.NewProvider(pctx, cl.Issuer)
 	if err != nil {
@@ -102,6 +89,30 @@ func (c *Checker) provider(ctx context.Context, cl OIDCClient) (context.Context,
 		return nil, nil, rec.describe("fetching the discovery document at "+docURL, err, "is not a JSON OpenID Connect discovery document")
 	}
 	return ctx, provider, nil
+}
+
+// entraDomainIssuer reads the real issuer of an Entra directory named by a
+// verified domain (issuer is <login host>/<domain>/v2.0): Microsoft's
+// document names the directory's id instead, <login host>/<id>/v2.0. It
+// accepts that issuer only below the same login host and returns ctx
+// telling go-oidc to expect it.
+func (c *Checker) entraDomainIssuer(ctx context.Context, issuer string) (context.Context, *Problem) {
+	docURL := strings.TrimSuffix(issuer, "/") + tenant.OIDCWellKnown
+	body, p := c.fetch(ctx, "fetching the Entra ID discovery document at "+docURL, docURL)
+	if p != nil {
+		return nil, p
+	}
+	var doc struct {
+		Issuer string `json:"issuer"`
+	}
+	_ = json.Unmarshal(body, &doc)
+	host := strings.TrimSuffix(issuer, "/")
+	host = host[:strings.LastIndex(strings.TrimSuffix(host, "/v2.0"), "/")]
+	id, ok := strings.CutPrefix(doc.Issuer, host+"/")
+	if id, ok2 := strings.CutSuffix(id, "/v2.0"); !ok || !ok2 || !tenant.ValidID(id) {
+		return nil, problemf("the Entra ID discovery document at %s names the issuer %q, not %s/<directory id>/v2.0", docURL, clip(doc.Issuer), host)
+	}
+	return oidc.InsecureIssuerURLContext(ctx, doc.Issuer), nil
 }
 
 func (cl OIDCClient) config(p *oidc.Provider) *oauth2.Config {

@@ -72,7 +72,16 @@ func (c *Checker) Check(ctx context.Context, p *tenant.SSOProvider) *Problem {
 	case tenant.SSOOIDC:
 		return c.checkOIDC(ctx, tenant.OIDCIssuer(p.DiscoveryURL), "the discovery document")
 	case tenant.SSOEntraID:
-		return c.checkOIDC(ctx, c.EntraIssuerIn(p.EntraCloud, p.DirectoryTenantID), "the Entra ID discovery document of directory "+p.DirectoryTenantID)
+		issuer := c.EntraIssuerIn(p.EntraCloud, p.DirectoryTenantID)
+		if !tenant.ValidID(p.DirectoryTenantID) {
+			// A verified domain: its document names the directory's id.
+			dctx, prob := c.entraDomainIssuer(ctx, issuer)
+			if prob != nil {
+				return prob
+			}
+			ctx = dctx
+		}
+		return c.checkOIDC(ctx, issuer, "the Entra ID discovery document of directory "+p.DirectoryTenantID)
 	case tenant.SSOSAML:
 		return c.checkSAML(ctx, p)
 	}

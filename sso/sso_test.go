@@ -165,9 +165,26 @@ func TestCheckEntraID(t *testing.T) {
 			t.Fatalf("problem %q, want none", got)
 		}
 	})
+	t.Run("OKVerifiedDomain", func(t *testing.T) {
+		// Named by a domain, the directory's document names its id as the
+		// issuer, as Microsoft's does; that is accepted below the same host.
+		if got := check(t, c, &tenant.SSOProvider{Type: tenant.SSOEntraID, DirectoryTenantID: "contoso.onmicrosoft.com"}); got != "" {
+			t.Fatalf("problem %q, want none", got)
+		}
+	})
 	t.Run("Issuer", func(t *testing.T) {
 		if got, want := (&sso.Checker{}).EntraIssuer(dir), "https://login.microsoftonline.com/"+dir+"/v2.0"; got != want {
 			t.Fatalf("EntraIssuer = %q, want %q", got, want)
+		}
+		// National clouds have their own login hosts.
+		for cloud, host := range map[tenant.EntraCloud]string{
+			tenant.EntraGlobal:       "https://login.microsoftonline.com",
+			tenant.EntraUSGovernment: "https://login.microsoftonline.us",
+			tenant.EntraChina:        "https://login.chinacloudapi.cn",
+		} {
+			if got, want := (&sso.Checker{}).EntraIssuerIn(cloud, "contoso.onmicrosoft.com"), host+"/contoso.onmicrosoft.com/v2.0"; got != want {
+				t.Errorf("EntraIssuerIn(%s) = %q, want %q", cloud, got, want)
+			}
 		}
 	})
 	t.Run("ErrUnknownDirectory", func(t *testing.T) {

@@ -19,6 +19,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -29,6 +30,12 @@ import (
 
 	"tenantapi/egress"
 )
+
+// EntraDirectoryID is the directory id the IdP's Entra ID documents give a
+// directory named by a verified domain.
+const EntraDirectoryID = "5d2b4c1e-7a39-4f6e-9c0b-2e8d4a61f7c3"
+
+var guid = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // IdP is a loopback identity provider. Its documents are served from
 // Server.URL (https://127.0.0.1:port).
@@ -83,8 +90,14 @@ func Start() (*IdP, error) {
 		writeDiscovery(w, issuer, i.Server.URL)
 	})
 	// Entra ID: https://login.microsoftonline.com/{directory}/v2.0/.well-known/openid-configuration
+	// As Microsoft's, a directory named by a verified domain (no GUID) has
+	// the issuer of its id, EntraDirectoryID.
 	mux.HandleFunc("GET /{dir}/v2.0/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
-		writeDiscovery(w, i.Server.URL+"/"+r.PathValue("dir")+"/v2.0", i.Server.URL)
+		dir := r.PathValue("dir")
+		if !guid.MatchString(dir) {
+			dir = EntraDirectoryID
+		}
+		writeDiscovery(w, i.Server.URL+"/"+dir+"/v2.0", i.Server.URL)
 	})
 	mux.HandleFunc("GET /jwks", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
