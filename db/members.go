@@ -624,7 +624,7 @@ func (s *Store) AuthenticateSession(ctx context.Context, token string) (*tenant.
 	se := &row.Session
 	switch {
 	case se.RevokedAt != nil:
-		return nil, tenant.Errorf(tenant.EUNAUTHENTICATED, "this session ended at %s (signed out, revoked, the member deactivated, or their password changed): sign in again", se.RevokedAt.UTC().Format(time.RFC3339))
+		return nil, tenant.Errorf(tenant.EUNAUTHENTICATED, "this session ended at %s (signed out, revoked, the member deactivated, their password changed, the tenant suspended or deleted, or their address left out of the IP allowlist): sign in again", se.RevokedAt.UTC().Format(time.RFC3339))
 	case !now.Before(se.ExpiresAt):
 		return nil, tenant.Errorf(tenant.EUNAUTHENTICATED, "this session reached its maximum age (SESSION_MAX_AGE) at %s: sign in again", se.ExpiresAt.UTC().Format(time.RFC3339))
 	case !now.Before(idleEnd(se, pol)):

@@ -590,7 +590,8 @@ func TestSessionCookieCSRF(t *testing.T) {
 
 // TestSessionsEnd: deactivating the member, suspending the tenant or an
 // allowlist that leaves their address out ends a session at once, open
-// websockets included.
+// websockets included, and for good: restoring the tenant or clearing the
+// allowlist does not bring the session back.
 func TestSessionsEnd(t *testing.T) {
 	t.Parallel()
 	p := newPeopleEnv(t, envOptions{})
@@ -600,8 +601,8 @@ func TestSessionsEnd(t *testing.T) {
 		reason         string
 	}{
 		{"Deactivate", `mutation($m: ID!) { deactivateMember(input: {id: $m}) { member { status } } }`, http.StatusUnauthorized, "deactivated"},
-		{"Suspend", `mutation($t: ID!) { updateTenant(input: {tenantId: $t, status: SUSPENDED}) { tenant { status } } }`, http.StatusForbidden, "suspended"},
-		{"Allowlist", `mutation($t: ID!) { updateTenantSettings(input: {tenantId: $t, ipAllowlist: ["192.0.2.0/24"]}) { tenant { id } } }`, http.StatusForbidden, "allowlist"},
+		{"Suspend", `mutation($t: ID!) { updateTenant(input: {tenantId: $t, status: SUSPENDED}) { tenant { status } } }`, http.StatusUnauthorized, "the tenant suspended"},
+		{"Allowlist", `mutation($t: ID!) { updateTenantSettings(input: {tenantId: $t, ipAllowlist: ["192.0.2.0/24"]}) { tenant { id } } }`, http.StatusUnauthorized, "IP allowlist"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			pt := p.withT(t)
@@ -626,8 +627,25 @@ func TestSessionsEnd(t *testing.T) {
 				t.Fatalf("HTTP after %s: %d %s", c.name, r.Status, r.Raw)
 			}
 			ws.send("2", `{ viewer { kind } }`)
-			if code, reason := closedWith(t, ctx, ws.conn); code != 4403 || !strings.Contains(reason, c.reason) {
+			wsReason := c.reason
+			if c.status == http.StatusUnauthorized && c.name != "Deactivate" {
+				wsReason = "session ended" // a close reason is cut at 123 bytes
+			}
+			if code, reason := closedWith(t, ctx, ws.conn); code != 4403 || !strings.Contains(reason, wsReason) {
 				t.Fatalf("websocket after %s: closed with %d %q", c.name, code, reason)
+			}
+			// Undone, the authority does not revive the ended session.
+			undo := map[string]string{
+				"Suspend":   `mutation($t: ID!) { updateTenant(input: {tenantId: $t, status: ACTIVE}) { tenant { status } } }`,
+				"Allowlist": `mutation($t: ID!) { updateTenantSettings(input: {tenantId: $t, ipAllowlist: []}) { tenant { id } } }`,
+			}[c.name]
+			if undo != "" {
+				if r := pt.gql(testAdminSecret, undo, vars); r.Code() != "" {
+					t.Fatalf("undoing %s: %s", c.name, r.Raw)
+				}
+				if r := pt.gql(tok, `{ viewer { kind } }`, nil); r.Status != http.StatusUnauthorized {
+					t.Fatalf("the session after undoing %s: %d %s", c.name, r.Status, r.Raw)
+				}
 			}
 		})
 	}
