@@ -663,7 +663,7 @@ type ComplexityRoot struct {
 		Events               func(childComplexity int, first *int, after *string, filter *EventFilter) int
 		ID                   func(childComplexity int) int
 		Industries           func(childComplexity int) int
-		Invoices             func(childComplexity int, first *int, after *string) int
+		Invoices             func(childComplexity int, first *int, after *string, last *int, before *string, offset *int) int
 		Keywords             func(childComplexity int) int
 		Limits               func(childComplexity int) int
 		Members              func(childComplexity int, first *int, after *string, filter *MemberFilter) int
@@ -974,7 +974,7 @@ type TenantResolver interface {
 
 	AuditLog(ctx context.Context, obj *node.Tenant, first *int, after *string, filter *AuditFilter) (*tenant.AuditPage, error)
 
-	Invoices(ctx context.Context, obj *node.Tenant, first *int, after *string) (*InvoiceConnection, error)
+	Invoices(ctx context.Context, obj *node.Tenant, first *int, after *string, last *int, before *string, offset *int) (*InvoiceConnection, error)
 	Events(ctx context.Context, obj *node.Tenant, first *int, after *string, filter *EventFilter) (*tenant.EventPage, error)
 	Members(ctx context.Context, obj *node.Tenant, first *int, after *string, filter *MemberFilter) (*tenant.MemberPage, error)
 
@@ -3700,7 +3700,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Tenant.Invoices(childComplexity, args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Tenant.Invoices(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["offset"].(*int)), true
 	case "Tenant.keywords":
 		if e.ComplexityRoot.Tenant.Keywords == nil {
 			break
@@ -4840,12 +4840,27 @@ input AuditFilter {
 extend type Tenant {
   "The subscription: plan, status, billing period, next billing date, price, payment method and any scheduled plan change. Needs BILLING_READ. A tenant that never changed it reads as the defaults (ACTIVE, MONTHLY, next billing date its creation day, version 0)."
   billing: Billing @hasPermission(perm: BILLING_READ)
-  "The tenant's invoices, newest first (by date, then id), a page at a time: the reference's ` + "`" + `limit` + "`" + `/` + "`" + `offset` + "`" + `/` + "`" + `total` + "`" + ` as a connection (` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + `/` + "`" + `totalCount` + "`" + `). Needs BILLING_READ."
+  """
+  The tenant's invoices, newest first (by date, then id), a page at a time, three ways. Needs BILLING_READ.
+  - A numbered page, as the reference's ` + "`" + `limit` + "`" + `/` + "`" + `offset` + "`" + `/` + "`" + `total` + "`" + `: ` + "`" + `first` + "`" + ` (its ` + "`" + `limit` + "`" + `) with ` + "`" + `offset` + "`" + `,
+    and ` + "`" + `totalCount` + "`" + ` (its ` + "`" + `total` + "`" + `); page 5 of 10 is ` + "`" + `first: 10, offset: 40` + "`" + `.
+  - Forwards by cursor: ` + "`" + `first` + "`" + ` with ` + "`" + `after` + "`" + ` (the previous page's ` + "`" + `pageInfo.endCursor` + "`" + `).
+  - Backwards by cursor: ` + "`" + `last` + "`" + ` with ` + "`" + `before` + "`" + ` (the next page's ` + "`" + `pageInfo.startCursor` + "`" + `); ` + "`" + `last` + "`" + ` alone
+    is the oldest invoices. The page still lists its invoices newest first.
+  Arguments of the two directions cannot be combined (BAD_USER_INPUT): ` + "`" + `first` + "`" + ` with ` + "`" + `last` + "`" + `, ` + "`" + `after` + "`" + `
+  with ` + "`" + `before` + "`" + ` or ` + "`" + `last` + "`" + `, ` + "`" + `offset` + "`" + ` with ` + "`" + `after` + "`" + ` or ` + "`" + `last` + "`" + `.
+  """
   invoices(
-    "Page size, 1 to 100 (the reference's ` + "`" + `limit` + "`" + `, default 10)."
+    "Page size forwards, 1 to 100 (the reference's ` + "`" + `limit` + "`" + `, default 10). Not with ` + "`" + `last` + "`" + `."
     first: Int = 10
-    "Return the invoices after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` of the previous page) instead of an offset."
+    "Return the invoices after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` or an edge's ` + "`" + `cursor` + "`" + ` of an earlier page). Not with ` + "`" + `offset` + "`" + `, ` + "`" + `last` + "`" + ` or ` + "`" + `before` + "`" + `."
     after: String
+    "Page size backwards, 1 to 100: the last invoices of the list, or the ones just before ` + "`" + `before` + "`" + `. Not with ` + "`" + `first` + "`" + `, ` + "`" + `after` + "`" + ` or ` + "`" + `offset` + "`" + `."
+    last: Int
+    "Return the invoices before this cursor (` + "`" + `pageInfo.startCursor` + "`" + ` or an edge's ` + "`" + `cursor` + "`" + ` of a later page); needs ` + "`" + `last` + "`" + `."
+    before: String
+    "Skip this many invoices from the newest before the page (the reference's ` + "`" + `offset` + "`" + `), 0 to 10000 (default 0): ` + "`" + `first: 10, offset: 40` + "`" + ` is page 5. It counts rows at read time, so an invoice issued between two requests shifts the pages by one; cursors do not. Not with ` + "`" + `after` + "`" + ` or ` + "`" + `last` + "`" + `."
+    offset: Int = 0
   ): InvoiceConnection @hasPermission(perm: BILLING_READ)
 }
 
@@ -5165,7 +5180,7 @@ type InvoiceConnection {
 
 "An invoice in a page."
 type InvoiceEdge {
-  "Opaque position of this invoice, for ` + "`" + `after` + "`" + `."
+  "Opaque position of this invoice, for ` + "`" + `after` + "`" + ` and ` + "`" + `before` + "`" + `."
   cursor: String!
   "The invoice."
   node: Invoice!
@@ -6214,11 +6229,11 @@ type Viewer {
 
 "Relay page information."
 type PageInfo {
-  "Whether more items follow this page."
+  "Whether more items follow this page: read forwards, whether the list goes on; read backwards (` + "`" + `last` + "`" + `), whether items follow the ` + "`" + `before` + "`" + ` cursor."
   hasNextPage: Boolean!
-  "Always false: lists are read forwards only."
+  "Whether items precede this page: read backwards (` + "`" + `last` + "`" + `), whether the list goes on before it; read forwards, whether the page starts after a cursor (` + "`" + `after` + "`" + `) or an ` + "`" + `offset` + "`" + ` that skipped some. Always false on a connection without ` + "`" + `last` + "`" + ` that is read from its start."
   hasPreviousPage: Boolean!
-  "Cursor of the first item of the page, null when the page is empty."
+  "Cursor of the first item of the page, null when the page is empty. Pass it as ` + "`" + `before` + "`" + ` (with ` + "`" + `last` + "`" + `) for the previous page, on a connection that has them."
   startCursor: String
   "Cursor of the last item of the page, null when the page is empty. Pass it as ` + "`" + `after` + "`" + ` for the next page."
   endCursor: String
@@ -10082,6 +10097,30 @@ func (ec *executionContext) field_Tenant_invoices_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "offset",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["offset"] = arg4
 	return args, nil
 }
 
@@ -22297,7 +22336,7 @@ func (ec *executionContext) _Tenant_invoices(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Tenant().Invoices(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Tenant().Invoices(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["offset"].(*int))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next

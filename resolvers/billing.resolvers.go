@@ -11,6 +11,8 @@ import (
 	"tenantapi/node"
 	"tenantapi/signedurl"
 	"tenantapi/tenant"
+
+	"github.com/99designs/gqlgen/graphql"
 )
 
 // PDFURL is the resolver for the pdfUrl field.
@@ -114,15 +116,17 @@ func (r *mutationResolver) VoidInvoice(ctx context.Context, input graph.InvoiceA
 }
 
 // Invoices is the resolver for the invoices field.
-func (r *tenantResolver) Invoices(ctx context.Context, obj *node.Tenant, first *int, after *string) (*graph.InvoiceConnection, error) {
-	args, err := checkInvoiceArgs(first, after)
+func (r *tenantResolver) Invoices(ctx context.Context, obj *node.Tenant, first *int, after *string, last *int, before *string, offset *int) (*graph.InvoiceConnection, error) {
+	fc := graphql.GetFieldContext(ctx)
+	args, err := checkInvoiceArgs(connArgs{First: first, After: after, Last: last, Before: before, Offset: offset},
+		fc.Field.Arguments, graphql.GetOperationContext(ctx).Variables)
 	if err != nil {
 		return nil, err
 	}
 	l := loaders(ctx).Invoices
 	conn := &graph.InvoiceConnection{Edges: []*graph.InvoiceEdge{}, Nodes: []*tenant.Invoice{}, PageInfo: &graph.PageInfo{}}
 	if selectsField(ctx, "InvoiceConnection", "nodes") || selectsField(ctx, "InvoiceConnection", "edges") || selectsField(ctx, "InvoiceConnection", "pageInfo") {
-		page, err := l.Page(args.first, args.after).Load(ctx, obj.ID)()
+		page, err := l.Page(args).Load(ctx, obj.ID)()
 		if err != nil {
 			return nil, err
 		}
