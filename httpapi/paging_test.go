@@ -59,7 +59,9 @@ func invoicePage(b *billEnv, id string, args map[string]any) invoicePageOut {
 	for k, v := range args {
 		vars[k] = v
 	}
-	var out struct{ Tenant struct{ Invoices invoicePageOut } }
+	var out struct {
+		Tenant struct{ Invoices invoicePageOut }
+	}
 	b.mustGQL(testAdminSecret, qInvoicePage, vars, &out)
 	return out.Tenant.Invoices
 }
