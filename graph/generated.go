@@ -34,6 +34,7 @@ type ResolverRoot interface {
 	ApiKey() ApiKeyResolver
 	AuditEntry() AuditEntryResolver
 	AuditLogConnection() AuditLogConnectionResolver
+	Billing() BillingResolver
 	Event() EventResolver
 	EventConnection() EventConnectionResolver
 	Invoice() InvoiceResolver
@@ -146,7 +147,15 @@ type ComplexityRoot struct {
 		Tax                 func(childComplexity int) int
 		UpdatedAt           func(childComplexity int) int
 		UpdatedBy           func(childComplexity int) int
+		Usage               func(childComplexity int) int
 		Version             func(childComplexity int) int
+	}
+
+	BillingUsage struct {
+		ActiveUsers       func(childComplexity int) int
+		Interactions      func(childComplexity int) int
+		LimitInteractions func(childComplexity int) int
+		LimitUsers        func(childComplexity int) int
 	}
 
 	CancelPlanChangePayload struct {
@@ -879,6 +888,9 @@ type AuditLogConnectionResolver interface {
 	PageInfo(ctx context.Context, obj *tenant.AuditPage) (*PageInfo, error)
 	TotalCount(ctx context.Context, obj *tenant.AuditPage) (int, error)
 }
+type BillingResolver interface {
+	Usage(ctx context.Context, obj *tenant.Billing) (*BillingUsage, error)
+}
 type EventResolver interface {
 	Type(ctx context.Context, obj *tenant.Event) (EventType, error)
 	WireType(ctx context.Context, obj *tenant.Event) (string, error)
@@ -1396,12 +1408,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Billing.UpdatedBy(childComplexity), true
+	case "Billing.usage":
+		if e.ComplexityRoot.Billing.Usage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Billing.Usage(childComplexity), true
 	case "Billing.version":
 		if e.ComplexityRoot.Billing.Version == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Billing.Version(childComplexity), true
+
+	case "BillingUsage.activeUsers":
+		if e.ComplexityRoot.BillingUsage.ActiveUsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingUsage.ActiveUsers(childComplexity), true
+	case "BillingUsage.interactions":
+		if e.ComplexityRoot.BillingUsage.Interactions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingUsage.Interactions(childComplexity), true
+	case "BillingUsage.limitInteractions":
+		if e.ComplexityRoot.BillingUsage.LimitInteractions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingUsage.LimitInteractions(childComplexity), true
+	case "BillingUsage.limitUsers":
+		if e.ComplexityRoot.BillingUsage.LimitUsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingUsage.LimitUsers(childComplexity), true
 
 	case "CancelPlanChangePayload.billing":
 		if e.ComplexityRoot.CancelPlanChangePayload.Billing == nil {
@@ -5010,12 +5053,26 @@ type Billing {
   tax: TaxProfile!
   "When invoices are due after their date: MONTH (one calendar month, the default) or a number of days."
   paymentTerms: PaymentTerms!
+  "What the plan bills by, used this calendar month (UTC), beside the plan's limits: the reference's billing ` + "`" + `usage` + "`" + ` block (active users, interactions, ` + "`" + `limit_users` + "`" + `, ` + "`" + `limit_interactions` + "`" + `). The same numbers as ` + "`" + `Tenant.usage` + "`" + ` and ` + "`" + `Tenant.limits` + "`" + `."
+  usage: BillingUsage!
   "Optimistic-concurrency version: 0 while never changed, +1 on each change (including a scheduled plan change taking effect). Pass it as ` + "`" + `expectedVersion` + "`" + `."
   version: Int!
   "When the billing configuration last changed (the tenant's creation while never changed)."
   updatedAt: Time!
   "Who last changed it, in the form of ` + "`" + `Tenant.createdBy` + "`" + `."
   updatedBy: String!
+}
+
+"This month's use of what a plan bills by, beside its limits (the reference's billing ` + "`" + `usage` + "`" + `)."
+type BillingUsage {
+  "Active users this calendar month (UTC): the distinct ` + "`" + `userId` + "`" + `s of the usage recorded, as ` + "`" + `Tenant.usage.activeUsers` + "`" + ` (the reference's ` + "`" + `active_users` + "`" + `)."
+  activeUsers: Int!
+  "Interactions recorded this calendar month (UTC), as ` + "`" + `Tenant.usage.interactionsThisMonth` + "`" + ` (the reference's ` + "`" + `interactions` + "`" + `)."
+  interactions: Int!
+  "The plan's ` + "`" + `limits.users` + "`" + ` (the reference's ` + "`" + `limit_users` + "`" + `); null is unlimited."
+  limitUsers: Int
+  "The plan's ` + "`" + `limits.interactionsPerMonth` + "`" + ` (the reference's ` + "`" + `limit_interactions` + "`" + `); null is unlimited."
+  limitInteractions: Int
 }
 
 "How a tenant is taxed. The operator sets the rate (local VAT, or 0 under reverse charge): the API does not compute it."
@@ -7860,6 +7917,8 @@ func (ec *executionContext) childFields_Billing(ctx context.Context, field graph
 		return ec.fieldContext_Billing_tax(ctx, field)
 	case "paymentTerms":
 		return ec.fieldContext_Billing_paymentTerms(ctx, field)
+	case "usage":
+		return ec.fieldContext_Billing_usage(ctx, field)
 	case "version":
 		return ec.fieldContext_Billing_version(ctx, field)
 	case "updatedAt":
@@ -7868,6 +7927,20 @@ func (ec *executionContext) childFields_Billing(ctx context.Context, field graph
 		return ec.fieldContext_Billing_updatedBy(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Billing", field.Name)
+}
+
+func (ec *executionContext) childFields_BillingUsage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "activeUsers":
+		return ec.fieldContext_BillingUsage_activeUsers(ctx, field)
+	case "interactions":
+		return ec.fieldContext_BillingUsage_interactions(ctx, field)
+	case "limitUsers":
+		return ec.fieldContext_BillingUsage_limitUsers(ctx, field)
+	case "limitInteractions":
+		return ec.fieldContext_BillingUsage_limitInteractions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BillingUsage", field.Name)
 }
 
 func (ec *executionContext) childFields_CancelPlanChangePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -11820,6 +11893,38 @@ func (ec *executionContext) fieldContext_Billing_paymentTerms(_ context.Context,
 	return graphql.NewScalarFieldContext("Billing", field, false, false, errors.New("field of type PaymentTerms does not have child fields"))
 }
 
+func (ec *executionContext) _Billing_usage(ctx context.Context, field graphql.CollectedField, obj *tenant.Billing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Billing_usage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Billing().Usage(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *BillingUsage) graphql.Marshaler {
+			return ec.marshalNBillingUsage2ᚖtenantapiᚋgraphᚐBillingUsage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Billing_usage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Billing",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BillingUsage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Billing_version(ctx context.Context, field graphql.CollectedField, obj *tenant.Billing) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11887,6 +11992,98 @@ func (ec *executionContext) _Billing_updatedBy(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_Billing_updatedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Billing", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _BillingUsage_activeUsers(ctx context.Context, field graphql.CollectedField, obj *BillingUsage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingUsage_activeUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActiveUsers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingUsage_activeUsers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingUsage", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _BillingUsage_interactions(ctx context.Context, field graphql.CollectedField, obj *BillingUsage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingUsage_interactions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Interactions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingUsage_interactions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingUsage", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _BillingUsage_limitUsers(ctx context.Context, field graphql.CollectedField, obj *BillingUsage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingUsage_limitUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LimitUsers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BillingUsage_limitUsers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingUsage", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _BillingUsage_limitInteractions(ctx context.Context, field graphql.CollectedField, obj *BillingUsage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingUsage_limitInteractions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LimitInteractions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BillingUsage_limitInteractions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingUsage", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _CancelPlanChangePayload_cancelledChange(ctx context.Context, field graphql.CollectedField, obj *CancelPlanChangePayload) (ret graphql.Marshaler) {
@@ -30011,76 +30208,167 @@ func (ec *executionContext) _Billing(ctx context.Context, sel ast.SelectionSet, 
 		case "plan":
 			out.Values[i] = ec._Billing_plan(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
 			out.Values[i] = ec._Billing_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "billingPeriod":
 			out.Values[i] = ec._Billing_billingPeriod(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "nextBillingDate":
 			out.Values[i] = ec._Billing_nextBillingDate(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "amount":
 			out.Values[i] = ec._Billing_amount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "paymentMethod":
 			out.Values[i] = ec._Billing_paymentMethod(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "billingEmail":
 			out.Values[i] = ec._Billing_billingEmail(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "scheduledPlanChange":
 			out.Values[i] = ec._Billing_scheduledPlanChange(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "billingName":
 			out.Values[i] = ec._Billing_billingName(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "billingAddress":
 			out.Values[i] = ec._Billing_billingAddress(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "tax":
 			out.Values[i] = ec._Billing_tax(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "paymentTerms":
 			out.Values[i] = ec._Billing_paymentTerms(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "usage":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Billing_usage(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "version":
 			out.Values[i] = ec._Billing_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedAt":
 			out.Values[i] = ec._Billing_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedBy":
 			out.Values[i] = ec._Billing_updatedBy(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var billingUsageImplementors = []string{"BillingUsage"}
+
+func (ec *executionContext) _BillingUsage(ctx context.Context, sel ast.SelectionSet, obj *BillingUsage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, billingUsageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BillingUsage")
+		case "activeUsers":
+			out.Values[i] = ec._BillingUsage_activeUsers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "interactions":
+			out.Values[i] = ec._BillingUsage_interactions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "limitUsers":
+			out.Values[i] = ec._BillingUsage_limitUsers(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "limitInteractions":
+			out.Values[i] = ec._BillingUsage_limitInteractions(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -37198,6 +37486,16 @@ func (ec *executionContext) unmarshalNBillingStatus2tenantapiᚋtenantᚐBilling
 
 func (ec *executionContext) marshalNBillingStatus2tenantapiᚋtenantᚐBillingStatus(ctx context.Context, sel ast.SelectionSet, v tenant.BillingStatus) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNBillingUsage2ᚖtenantapiᚋgraphᚐBillingUsage(ctx context.Context, sel ast.SelectionSet, v *BillingUsage) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._BillingUsage(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {

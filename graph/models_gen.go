@@ -65,6 +65,18 @@ type AuditLogEdge struct {
 	Node *tenant.AuditEntry `json:"node"`
 }
 
+// This month's use of what a plan bills by, beside its limits (the reference's billing `usage`).
+type BillingUsage struct {
+	// Active users this calendar month (UTC): the distinct `userId`s of the usage recorded, as `Tenant.usage.activeUsers` (the reference's `active_users`).
+	ActiveUsers int `json:"activeUsers"`
+	// Interactions recorded this calendar month (UTC), as `Tenant.usage.interactionsThisMonth` (the reference's `interactions`).
+	Interactions int `json:"interactions"`
+	// The plan's `limits.users` (the reference's `limit_users`); null is unlimited.
+	LimitUsers *int `json:"limitUsers,omitempty"`
+	// The plan's `limits.interactionsPerMonth` (the reference's `limit_interactions`); null is unlimited.
+	LimitInteractions *int `json:"limitInteractions,omitempty"`
+}
+
 // Which tenant's scheduled plan change to cancel.
 type CancelPlanChangeInput struct {
 	// The tenant. Default: the caller's own. Another tenant needs TENANT_MANAGE.

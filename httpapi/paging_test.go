@@ -157,3 +157,41 @@ func TestInvoicePaging(t *testing.T) {
 		})
 	}
 }
+
+// Billing.usage is the reference's billing usage block: this month's
+// active users and interactions beside the plan's limits; unlimited plans
+// read null limits.
+func TestBillingUsage(t *testing.T) {
+	b := newBillEnv(t)
+	starter, enterprise := b.tenantOn("Starter", "starter"), b.tenantOn("Enterprise", "enterprise")
+	b.seedUsage(starter, 3, 0, 1234)
+	b.seedUsage(enterprise, 7, 0, 99)
+	type usageOut struct {
+		ActiveUsers, Interactions     int
+		LimitUsers, LimitInteractions *int
+	}
+	read := func(id string) usageOut {
+		key, _ := b.createKeyWithID(id, "TENANT_READ", "BILLING_READ")
+		var out struct{ Me struct{ Billing struct{ Usage usageOut } } }
+		b.mustGQL(key, `{ me { billing { usage { activeUsers interactions limitUsers limitInteractions } } } }`, nil, &out)
+		return out.Me.Billing.Usage
+	}
+	five, tenK := 5, 10000
+	for _, tc := range []struct {
+		name, id string
+		want     usageOut
+	}{
+		{"Starter", starter, usageOut{3, 1234, &five, &tenK}},
+		{"EnterpriseUnlimited", enterprise, usageOut{7, 99, nil, nil}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := read(tc.id)
+			if got.ActiveUsers != tc.want.ActiveUsers || got.Interactions != tc.want.Interactions ||
+				!eqIntPtr(got.LimitUsers, tc.want.LimitUsers) || !eqIntPtr(got.LimitInteractions, tc.want.LimitInteractions) {
+				t.Errorf("usage = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func eqIntPtr(a, b *int) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }

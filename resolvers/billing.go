@@ -134,3 +134,11 @@ func primeBillingAfterWrite(ctx context.Context, b *tenant.Billing) {
 
 // InvoiceLinkTTL is how long an Invoice.signedPdfUrl opens the PDF.
 const InvoiceLinkTTL = 10 * time.Minute
+
+// billingUsage is Billing.usage: the month's usage u beside plan's limits
+// (the reference's billing usage block).
+func billingUsage(u *tenant.Usage, plan *tenant.Plan) *graph.BillingUsage {
+	l := plan.Limits()
+	return &graph.BillingUsage{ActiveUsers: u.ActiveUsers, Interactions: u.InteractionsThisMonth,
+		LimitUsers: l.Users, LimitInteractions: l.InteractionsPerMonth}
+}

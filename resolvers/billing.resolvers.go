@@ -15,6 +15,15 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 )
 
+// Usage is the resolver for the usage field.
+func (r *billingResolver) Usage(ctx context.Context, obj *tenant.Billing) (*graph.BillingUsage, error) {
+	u, err := loaderOf[*tenant.Usage](loaders(ctx), "usage").Load(ctx, obj.TenantID)()
+	if err != nil {
+		return nil, err
+	}
+	return billingUsage(u, obj.Plan), nil
+}
+
 // PDFURL is the resolver for the pdfUrl field.
 func (r *invoiceResolver) PDFURL(ctx context.Context, obj *tenant.Invoice) (string, error) {
 	return r.InvoiceBase + obj.PDFPath(), nil
@@ -140,7 +149,13 @@ func (r *tenantResolver) Invoices(ctx context.Context, obj *node.Tenant, first *
 	return conn, nil
 }
 
+// Billing returns graph.BillingResolver implementation.
+func (r *Resolver) Billing() graph.BillingResolver { return &billingResolver{r} }
+
 // Invoice returns graph.InvoiceResolver implementation.
 func (r *Resolver) Invoice() graph.InvoiceResolver { return &invoiceResolver{r} }
 
-type invoiceResolver struct{ *Resolver }
+type (
+	billingResolver struct{ *Resolver }
+	invoiceResolver struct{ *Resolver }
+)
