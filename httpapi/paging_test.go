@@ -172,7 +172,9 @@ func TestBillingUsage(t *testing.T) {
 	}
 	read := func(id string) usageOut {
 		key, _ := b.createKeyWithID(id, "TENANT_READ", "BILLING_READ")
-		var out struct{ Me struct{ Billing struct{ Usage usageOut } } }
+		var out struct {
+			Me struct{ Billing struct{ Usage usageOut } }
+		}
 		b.mustGQL(key, `{ me { billing { usage { activeUsers interactions limitUsers limitInteractions } } } }`, nil, &out)
 		return out.Me.Billing.Usage
 	}
