@@ -685,7 +685,7 @@ type ComplexityRoot struct {
 		RiskMatrix           func(childComplexity int) int
 		Settings             func(childComplexity int) int
 		Sso                  func(childComplexity int) int
-		Stats                func(childComplexity int, startDate tenant.Date, endDate tenant.Date, granularity *tenant.Granularity) int
+		Stats                func(childComplexity int, startDate *tenant.DateOrTime, endDate *tenant.DateOrTime, granularity *tenant.Granularity) int
 		Status               func(childComplexity int) int
 		Usage                func(childComplexity int) int
 		UsageReport          func(childComplexity int) int
@@ -990,7 +990,7 @@ type TenantResolver interface {
 	Events(ctx context.Context, obj *node.Tenant, first *int, after *string, filter *EventFilter) (*tenant.EventPage, error)
 	Members(ctx context.Context, obj *node.Tenant, first *int, after *string, filter *MemberFilter) (*tenant.MemberPage, error)
 
-	Stats(ctx context.Context, obj *node.Tenant, startDate tenant.Date, endDate tenant.Date, granularity *tenant.Granularity) (*tenant.Stats, error)
+	Stats(ctx context.Context, obj *node.Tenant, startDate *tenant.DateOrTime, endDate *tenant.DateOrTime, granularity *tenant.Granularity) (*tenant.Stats, error)
 
 	WebhookDeliveries(ctx context.Context, obj *node.Tenant, first *int, after *string, filter *WebhookDeliveryFilter) (*tenant.DeliveryPage, error)
 }
@@ -3831,7 +3831,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Tenant.Stats(childComplexity, args["startDate"].(tenant.Date), args["endDate"].(tenant.Date), args["granularity"].(*tenant.Granularity)), true
+		return e.ComplexityRoot.Tenant.Stats(childComplexity, args["startDate"].(*tenant.DateOrTime), args["endDate"].(*tenant.DateOrTime), args["granularity"].(*tenant.Granularity)), true
 	case "Tenant.status":
 		if e.ComplexityRoot.Tenant.Status == nil {
 			break
@@ -6227,6 +6227,9 @@ scalar Time
 "A calendar day in UTC, as an RFC 3339 full-date: ` + "`" + `2026-03-31` + "`" + `. A value that does not parse, or a day that does not exist (` + "`" + `2026-02-29` + "`" + `), answers BAD_USER_INPUT naming the argument."
 scalar Date
 
+"An input day given as a calendar day in UTC (` + "`" + `2026-03-31` + "`" + `, as ` + "`" + `Date` + "`" + `) or as an RFC 3339 (ISO 8601) instant with its time zone (` + "`" + `2026-03-31T23:59:59Z` + "`" + `, ` + "`" + `2026-03-31T18:00:00-05:00` + "`" + `), which stands for its day in UTC (` + "`" + `2026-03-31T20:00:00-05:00` + "`" + ` is 2026-04-01). Anything else, or a day that does not exist, answers BAD_USER_INPUT naming the argument."
+scalar DateOrTime
+
 """
 The tenant-management API: each customer organization (a tenant), its
 settings, plan, limits, usage and API keys. Every field says the permission
@@ -7201,14 +7204,18 @@ extend type Tenant {
   Interaction statistics from the daily roll-ups (UTC): totals and unique
   users and platforms over the period, and trends, one bucket per day, ISO
   week (Monday to Sunday) or calendar month, empty buckets included as zeros.
+  The period is the current calendar month (UTC) to date unless given: the
+  reference's usage and limits count by calendar month, so ` + "`" + `stats` + "`" + ` alone (as
+  its example sends only a granularity) answers for the month that
+  ` + "`" + `usage.interactionsThisMonth` + "`" + ` counts.
   Refused with BAD_USER_INPUT: endDate before startDate, a date that does not
   parse, more than 366 buckets. Needs REPORT_READ.
   """
   stats(
-    "First day of the period (UTC), included: ` + "`" + `2026-03-01` + "`" + `."
-    startDate: Date!
-    "Last day of the period (UTC), included: ` + "`" + `2026-03-31` + "`" + `. Not before startDate; at most 366 buckets of the granularity from startDate."
-    endDate: Date!
+    "First day of the period (UTC), included: ` + "`" + `2026-03-01` + "`" + `, or an instant (` + "`" + `2026-03-01T00:00:00Z` + "`" + `) for its UTC day. Default: the first day of endDate's month."
+    startDate: DateOrTime
+    "Last day of the period (UTC), included: ` + "`" + `2026-03-31` + "`" + `, or an instant (` + "`" + `2026-03-31T23:59:59Z` + "`" + `) for its UTC day. Not before startDate; at most 366 buckets of the granularity from startDate. Default: today (UTC), or startDate when that is later."
+    endDate: DateOrTime
     "Bucket size of the trends. Default DAILY."
     granularity: StatsGranularity = DAILY
   ): Stats @hasPermission(perm: REPORT_READ)
@@ -7500,9 +7507,9 @@ type StatsSummary {
 
 "One bucket of the trends."
 type StatsBucket {
-  "The bucket's calendar start: the day (DAILY), the Monday of the ISO week (WEEKLY) or the 1st of the month (MONTHLY). The first bucket can start before startDate: it counts from startDate only (see ` + "`" + `from` + "`" + `)."
+  "The bucket's first day: the day (DAILY), the Monday of the ISO week (WEEKLY) or the 1st of the month (MONTHLY), except the first bucket, which never starts before startDate: a week or month cut by startDate starts on startDate (as ` + "`" + `from` + "`" + `)."
   date: Date!
-  "The first day of the period the bucket counts (date, or startDate for a first bucket that starts earlier)."
+  "The first day of the period the bucket counts: the same day as ` + "`" + `date` + "`" + `."
   from: Date!
   "The last day of the period the bucket counts (the bucket's last day, or endDate for a last bucket that ends later)."
   to: Date!
@@ -10231,16 +10238,16 @@ func (ec *executionContext) field_Tenant_stats_args(ctx context.Context, rawArgs
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "startDate",
-		func(ctx context.Context, v any) (tenant.Date, error) {
-			return ec.unmarshalNDate2tenantapiᚋtenantᚐDate(ctx, v)
+		func(ctx context.Context, v any) (*tenant.DateOrTime, error) {
+			return ec.unmarshalODateOrTime2ᚖtenantapiᚋtenantᚐDateOrTime(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["startDate"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "endDate",
-		func(ctx context.Context, v any) (tenant.Date, error) {
-			return ec.unmarshalNDate2tenantapiᚋtenantᚐDate(ctx, v)
+		func(ctx context.Context, v any) (*tenant.DateOrTime, error) {
+			return ec.unmarshalODateOrTime2ᚖtenantapiᚋtenantᚐDateOrTime(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -23119,7 +23126,7 @@ func (ec *executionContext) _Tenant_stats(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Tenant().Stats(ctx, obj, fc.Args["startDate"].(tenant.Date), fc.Args["endDate"].(tenant.Date), fc.Args["granularity"].(*tenant.Granularity))
+			return ec.Resolvers.Tenant().Stats(ctx, obj, fc.Args["startDate"].(*tenant.DateOrTime), fc.Args["endDate"].(*tenant.DateOrTime), fc.Args["granularity"].(*tenant.Granularity))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -39580,6 +39587,22 @@ func (ec *executionContext) unmarshalODate2ᚖtenantapiᚋtenantᚐDate(ctx cont
 }
 
 func (ec *executionContext) marshalODate2ᚖtenantapiᚋtenantᚐDate(ctx context.Context, sel ast.SelectionSet, v *tenant.Date) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalODateOrTime2ᚖtenantapiᚋtenantᚐDateOrTime(ctx context.Context, v any) (*tenant.DateOrTime, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(tenant.DateOrTime)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODateOrTime2ᚖtenantapiᚋtenantᚐDateOrTime(ctx context.Context, sel ast.SelectionSet, v *tenant.DateOrTime) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -197,3 +197,45 @@ func TestBillingUsage(t *testing.T) {
 }
 
 func eqIntPtr(a, b *int) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+
+// Tenant.stats without dates is the current UTC month to date; either date
+// may be an RFC 3339 instant (its UTC day); a week cut by startDate starts
+// on startDate.
+func TestStatsDefaultsAndInstants(t *testing.T) {
+	b := newBillEnv(t) // today is 2026-11-10 (a Tuesday)
+	id := b.tenantOn("Stats", "starter")
+	b.seedUsage(id, 2, 0, 1234) // 1,234 interactions on 2026-11-03
+	type bucket struct{ Date, From, To string }
+	type out struct {
+		Period  struct{ Start, End string }
+		Summary struct{ TotalInteractions int }
+		Trends  []bucket
+	}
+	for _, tc := range []struct {
+		name, args string
+		start, end string
+		total      int
+		trends     []bucket
+	}{
+		{"NoDates", `granularity: MONTHLY`, "2026-11-01T00:00:00Z", "2026-11-10T23:59:59Z", 1234,
+			[]bucket{{"2026-11-01", "2026-11-01", "2026-11-10"}}},
+		{"EndInstantOnly", `endDate: "2026-10-20T23:30:00-05:00", granularity: MONTHLY`, "2026-10-01T00:00:00Z", "2026-10-21T23:59:59Z", 0,
+			[]bucket{{"2026-10-01", "2026-10-01", "2026-10-21"}}},
+		{"StartInstantWeekly", `startDate: "2026-11-03T10:00:00Z", granularity: WEEKLY`, "2026-11-03T00:00:00Z", "2026-11-10T23:59:59Z", 1234,
+			[]bucket{{"2026-11-03", "2026-11-03", "2026-11-08"}, {"2026-11-09", "2026-11-09", "2026-11-10"}}},
+		{"StartAfterToday", `startDate: "2026-12-05", granularity: MONTHLY`, "2026-12-05T00:00:00Z", "2026-12-05T23:59:59Z", 0,
+			[]bucket{{"2026-12-05", "2026-12-05", "2026-12-05"}}},
+		{"BothDates", `startDate: "2026-11-01", endDate: "2026-11-30T12:00:00Z", granularity: MONTHLY`, "2026-11-01T00:00:00Z", "2026-11-30T23:59:59Z", 1234,
+			[]bucket{{"2026-11-01", "2026-11-01", "2026-11-30"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var o struct{ Tenant struct{ Stats out } }
+			b.mustGQL(testAdminSecret, `query($id: ID!) { tenant(id: $id) { stats(`+tc.args+`) {
+				period { start end } summary { totalInteractions } trends { date from to } } } }`, map[string]any{"id": id}, &o)
+			s := o.Tenant.Stats
+			if s.Period.Start != tc.start || s.Period.End != tc.end || s.Summary.TotalInteractions != tc.total || !slices.Equal(s.Trends, tc.trends) {
+				t.Errorf("stats = %+v\nwant %s..%s, %d, %+v", s, tc.start, tc.end, tc.total, tc.trends)
+			}
+		})
+	}
+}
