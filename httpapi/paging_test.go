@@ -73,9 +73,8 @@ func TestInvoicePaging(t *testing.T) {
 		return p.Edges[0].Cursor
 	}
 	type want struct {
-		ids           []string
-		prev, next    bool
-		startIsCursor string
+		ids        []string
+		prev, next bool
 	}
 	for _, tc := range []struct {
 		name string
