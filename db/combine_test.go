@@ -40,7 +40,7 @@ func TestCombinedBatchesMatchAlone(t *testing.T) {
 		"websiteConfig": func(ctx context.Context) any { return pair(store.WebsiteConfigsByTenant(ctx, ids)) },
 		"watchlist":     func(ctx context.Context) any { return pair(store.WatchlistByTenant(ctx, ids)) },
 		"billing":       func(ctx context.Context) any { return pair(store.BillingByTenant(ctx, ids)) },
-		"invoices":      func(ctx context.Context) any { return pair(store.InvoicePagesByTenant(ctx, ids, 5, "")) },
+		"invoices":      func(ctx context.Context) any { return pair(store.InvoicePagesByTenant(ctx, ids, db.Forward(5, ""))) },
 		"invoiceCounts": func(ctx context.Context) any { return pair(store.InvoiceCountsByTenant(ctx, ids)) },
 		"credits":       func(ctx context.Context) any { return pair(store.CreditsByTenant(ctx, ids)) },
 		"quota":         func(ctx context.Context) any { return pair(store.QuotaByTenant(ctx, ids)) },

@@ -459,7 +459,7 @@ func (s *Store) StatsByTenant(ctx context.Context, q tenant.StatsQuery, ids []st
 				Summary: &tenant.StatsSummary{UniqueUsers: r.UniqueUsers, UniquePlatforms: r.UniquePlatforms}}
 			buckets = make(map[tenant.Date]*tenant.StatsBucket, len(st.Trends))
 			for _, b := range st.Trends {
-				buckets[b.Date] = b
+				buckets[b.Key] = b
 			}
 			out = append(out, st)
 		}

@@ -34,6 +34,7 @@ type ResolverRoot interface {
 	ApiKey() ApiKeyResolver
 	AuditEntry() AuditEntryResolver
 	AuditLogConnection() AuditLogConnectionResolver
+	Billing() BillingResolver
 	Event() EventResolver
 	EventConnection() EventConnectionResolver
 	Invoice() InvoiceResolver
@@ -146,7 +147,15 @@ type ComplexityRoot struct {
 		Tax                 func(childComplexity int) int
 		UpdatedAt           func(childComplexity int) int
 		UpdatedBy           func(childComplexity int) int
+		Usage               func(childComplexity int) int
 		Version             func(childComplexity int) int
+	}
+
+	BillingUsage struct {
+		ActiveUsers       func(childComplexity int) int
+		Interactions      func(childComplexity int) int
+		LimitInteractions func(childComplexity int) int
+		LimitUsers        func(childComplexity int) int
 	}
 
 	CancelPlanChangePayload struct {
@@ -663,7 +672,7 @@ type ComplexityRoot struct {
 		Events               func(childComplexity int, first *int, after *string, filter *EventFilter) int
 		ID                   func(childComplexity int) int
 		Industries           func(childComplexity int) int
-		Invoices             func(childComplexity int, first *int, after *string) int
+		Invoices             func(childComplexity int, first *int, after *string, last *int, before *string, offset *int) int
 		Keywords             func(childComplexity int) int
 		Limits               func(childComplexity int) int
 		Members              func(childComplexity int, first *int, after *string, filter *MemberFilter) int
@@ -676,7 +685,7 @@ type ComplexityRoot struct {
 		RiskMatrix           func(childComplexity int) int
 		Settings             func(childComplexity int) int
 		Sso                  func(childComplexity int) int
-		Stats                func(childComplexity int, startDate tenant.Date, endDate tenant.Date, granularity *tenant.Granularity) int
+		Stats                func(childComplexity int, startDate *tenant.DateOrTime, endDate *tenant.DateOrTime, granularity *tenant.Granularity) int
 		Status               func(childComplexity int) int
 		Usage                func(childComplexity int) int
 		UsageReport          func(childComplexity int) int
@@ -879,6 +888,9 @@ type AuditLogConnectionResolver interface {
 	PageInfo(ctx context.Context, obj *tenant.AuditPage) (*PageInfo, error)
 	TotalCount(ctx context.Context, obj *tenant.AuditPage) (int, error)
 }
+type BillingResolver interface {
+	Usage(ctx context.Context, obj *tenant.Billing) (*BillingUsage, error)
+}
 type EventResolver interface {
 	Type(ctx context.Context, obj *tenant.Event) (EventType, error)
 	WireType(ctx context.Context, obj *tenant.Event) (string, error)
@@ -974,11 +986,11 @@ type TenantResolver interface {
 
 	AuditLog(ctx context.Context, obj *node.Tenant, first *int, after *string, filter *AuditFilter) (*tenant.AuditPage, error)
 
-	Invoices(ctx context.Context, obj *node.Tenant, first *int, after *string) (*InvoiceConnection, error)
+	Invoices(ctx context.Context, obj *node.Tenant, first *int, after *string, last *int, before *string, offset *int) (*InvoiceConnection, error)
 	Events(ctx context.Context, obj *node.Tenant, first *int, after *string, filter *EventFilter) (*tenant.EventPage, error)
 	Members(ctx context.Context, obj *node.Tenant, first *int, after *string, filter *MemberFilter) (*tenant.MemberPage, error)
 
-	Stats(ctx context.Context, obj *node.Tenant, startDate tenant.Date, endDate tenant.Date, granularity *tenant.Granularity) (*tenant.Stats, error)
+	Stats(ctx context.Context, obj *node.Tenant, startDate *tenant.DateOrTime, endDate *tenant.DateOrTime, granularity *tenant.Granularity) (*tenant.Stats, error)
 
 	WebhookDeliveries(ctx context.Context, obj *node.Tenant, first *int, after *string, filter *WebhookDeliveryFilter) (*tenant.DeliveryPage, error)
 }
@@ -1396,12 +1408,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Billing.UpdatedBy(childComplexity), true
+	case "Billing.usage":
+		if e.ComplexityRoot.Billing.Usage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Billing.Usage(childComplexity), true
 	case "Billing.version":
 		if e.ComplexityRoot.Billing.Version == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Billing.Version(childComplexity), true
+
+	case "BillingUsage.activeUsers":
+		if e.ComplexityRoot.BillingUsage.ActiveUsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingUsage.ActiveUsers(childComplexity), true
+	case "BillingUsage.interactions":
+		if e.ComplexityRoot.BillingUsage.Interactions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingUsage.Interactions(childComplexity), true
+	case "BillingUsage.limitInteractions":
+		if e.ComplexityRoot.BillingUsage.LimitInteractions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingUsage.LimitInteractions(childComplexity), true
+	case "BillingUsage.limitUsers":
+		if e.ComplexityRoot.BillingUsage.LimitUsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillingUsage.LimitUsers(childComplexity), true
 
 	case "CancelPlanChangePayload.billing":
 		if e.ComplexityRoot.CancelPlanChangePayload.Billing == nil {
@@ -3700,7 +3743,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Tenant.Invoices(childComplexity, args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Tenant.Invoices(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["offset"].(*int)), true
 	case "Tenant.keywords":
 		if e.ComplexityRoot.Tenant.Keywords == nil {
 			break
@@ -3788,7 +3831,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Tenant.Stats(childComplexity, args["startDate"].(tenant.Date), args["endDate"].(tenant.Date), args["granularity"].(*tenant.Granularity)), true
+		return e.ComplexityRoot.Tenant.Stats(childComplexity, args["startDate"].(*tenant.DateOrTime), args["endDate"].(*tenant.DateOrTime), args["granularity"].(*tenant.Granularity)), true
 	case "Tenant.status":
 		if e.ComplexityRoot.Tenant.Status == nil {
 			break
@@ -4840,12 +4883,27 @@ input AuditFilter {
 extend type Tenant {
   "The subscription: plan, status, billing period, next billing date, price, payment method and any scheduled plan change. Needs BILLING_READ. A tenant that never changed it reads as the defaults (ACTIVE, MONTHLY, next billing date its creation day, version 0)."
   billing: Billing @hasPermission(perm: BILLING_READ)
-  "The tenant's invoices, newest first (by date, then id), a page at a time: the reference's ` + "`" + `limit` + "`" + `/` + "`" + `offset` + "`" + `/` + "`" + `total` + "`" + ` as a connection (` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + `/` + "`" + `totalCount` + "`" + `). Needs BILLING_READ."
+  """
+  The tenant's invoices, newest first (by date, then id), a page at a time, three ways. Needs BILLING_READ.
+  - A numbered page, as the reference's ` + "`" + `limit` + "`" + `/` + "`" + `offset` + "`" + `/` + "`" + `total` + "`" + `: ` + "`" + `first` + "`" + ` (its ` + "`" + `limit` + "`" + `) with ` + "`" + `offset` + "`" + `,
+    and ` + "`" + `totalCount` + "`" + ` (its ` + "`" + `total` + "`" + `); page 5 of 10 is ` + "`" + `first: 10, offset: 40` + "`" + `.
+  - Forwards by cursor: ` + "`" + `first` + "`" + ` with ` + "`" + `after` + "`" + ` (the previous page's ` + "`" + `pageInfo.endCursor` + "`" + `).
+  - Backwards by cursor: ` + "`" + `last` + "`" + ` with ` + "`" + `before` + "`" + ` (the next page's ` + "`" + `pageInfo.startCursor` + "`" + `); ` + "`" + `last` + "`" + ` alone
+    is the oldest invoices. The page still lists its invoices newest first.
+  Arguments of the two directions cannot be combined (BAD_USER_INPUT): ` + "`" + `first` + "`" + ` with ` + "`" + `last` + "`" + `, ` + "`" + `after` + "`" + `
+  with ` + "`" + `before` + "`" + ` or ` + "`" + `last` + "`" + `, ` + "`" + `offset` + "`" + ` with ` + "`" + `after` + "`" + ` or ` + "`" + `last` + "`" + `.
+  """
   invoices(
-    "Page size, 1 to 100 (the reference's ` + "`" + `limit` + "`" + `, default 10)."
+    "Page size forwards, 1 to 100 (the reference's ` + "`" + `limit` + "`" + `, default 10). Not with ` + "`" + `last` + "`" + `."
     first: Int = 10
-    "Return the invoices after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` of the previous page) instead of an offset."
+    "Return the invoices after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` or an edge's ` + "`" + `cursor` + "`" + ` of an earlier page). Not with ` + "`" + `offset` + "`" + `, ` + "`" + `last` + "`" + ` or ` + "`" + `before` + "`" + `."
     after: String
+    "Page size backwards, 1 to 100: the last invoices of the list, or the ones just before ` + "`" + `before` + "`" + `. Not with ` + "`" + `first` + "`" + `, ` + "`" + `after` + "`" + ` or ` + "`" + `offset` + "`" + `."
+    last: Int
+    "Return the invoices before this cursor (` + "`" + `pageInfo.startCursor` + "`" + ` or an edge's ` + "`" + `cursor` + "`" + ` of a later page); needs ` + "`" + `last` + "`" + `."
+    before: String
+    "Skip this many invoices from the newest before the page (the reference's ` + "`" + `offset` + "`" + `), 0 to 10000 (default 0): ` + "`" + `first: 10, offset: 40` + "`" + ` is page 5. It counts rows at read time, so an invoice issued between two requests shifts the pages by one; cursors do not. Not with ` + "`" + `after` + "`" + ` or ` + "`" + `last` + "`" + `."
+    offset: Int = 0
   ): InvoiceConnection @hasPermission(perm: BILLING_READ)
 }
 
@@ -4995,12 +5053,26 @@ type Billing {
   tax: TaxProfile!
   "When invoices are due after their date: MONTH (one calendar month, the default) or a number of days."
   paymentTerms: PaymentTerms!
+  "What the plan bills by, used this calendar month (UTC), beside the plan's limits: the reference's billing ` + "`" + `usage` + "`" + ` block (active users, interactions, ` + "`" + `limit_users` + "`" + `, ` + "`" + `limit_interactions` + "`" + `). The same numbers as ` + "`" + `Tenant.usage` + "`" + ` and ` + "`" + `Tenant.limits` + "`" + `."
+  usage: BillingUsage!
   "Optimistic-concurrency version: 0 while never changed, +1 on each change (including a scheduled plan change taking effect). Pass it as ` + "`" + `expectedVersion` + "`" + `."
   version: Int!
   "When the billing configuration last changed (the tenant's creation while never changed)."
   updatedAt: Time!
   "Who last changed it, in the form of ` + "`" + `Tenant.createdBy` + "`" + `."
   updatedBy: String!
+}
+
+"This month's use of what a plan bills by, beside its limits (the reference's billing ` + "`" + `usage` + "`" + `)."
+type BillingUsage {
+  "Active users this calendar month (UTC): the distinct ` + "`" + `userId` + "`" + `s of the usage recorded, as ` + "`" + `Tenant.usage.activeUsers` + "`" + ` (the reference's ` + "`" + `active_users` + "`" + `)."
+  activeUsers: Int!
+  "Interactions recorded this calendar month (UTC), as ` + "`" + `Tenant.usage.interactionsThisMonth` + "`" + ` (the reference's ` + "`" + `interactions` + "`" + `)."
+  interactions: Int!
+  "The plan's ` + "`" + `limits.users` + "`" + ` (the reference's ` + "`" + `limit_users` + "`" + `); null is unlimited."
+  limitUsers: Int
+  "The plan's ` + "`" + `limits.interactionsPerMonth` + "`" + ` (the reference's ` + "`" + `limit_interactions` + "`" + `); null is unlimited."
+  limitInteractions: Int
 }
 
 "How a tenant is taxed. The operator sets the rate (local VAT, or 0 under reverse charge): the API does not compute it."
@@ -5165,7 +5237,7 @@ type InvoiceConnection {
 
 "An invoice in a page."
 type InvoiceEdge {
-  "Opaque position of this invoice, for ` + "`" + `after` + "`" + `."
+  "Opaque position of this invoice, for ` + "`" + `after` + "`" + ` and ` + "`" + `before` + "`" + `."
   cursor: String!
   "The invoice."
   node: Invoice!
@@ -6155,6 +6227,9 @@ scalar Time
 "A calendar day in UTC, as an RFC 3339 full-date: ` + "`" + `2026-03-31` + "`" + `. A value that does not parse, or a day that does not exist (` + "`" + `2026-02-29` + "`" + `), answers BAD_USER_INPUT naming the argument."
 scalar Date
 
+"An input day given as a calendar day in UTC (` + "`" + `2026-03-31` + "`" + `, as ` + "`" + `Date` + "`" + `) or as an RFC 3339 (ISO 8601) instant with its time zone (` + "`" + `2026-03-31T23:59:59Z` + "`" + `, ` + "`" + `2026-03-31T18:00:00-05:00` + "`" + `), which stands for its day in UTC (` + "`" + `2026-03-31T20:00:00-05:00` + "`" + ` is 2026-04-01). Anything else, or a day that does not exist, answers BAD_USER_INPUT naming the argument."
+scalar DateOrTime
+
 """
 The tenant-management API: each customer organization (a tenant), its
 settings, plan, limits, usage and API keys. Every field says the permission
@@ -6214,11 +6289,11 @@ type Viewer {
 
 "Relay page information."
 type PageInfo {
-  "Whether more items follow this page."
+  "Whether more items follow this page: read forwards, whether the list goes on; read backwards (` + "`" + `last` + "`" + `), whether items follow the ` + "`" + `before` + "`" + ` cursor."
   hasNextPage: Boolean!
-  "Always false: lists are read forwards only."
+  "Whether items precede this page: read backwards (` + "`" + `last` + "`" + `), whether the list goes on before it; read forwards, whether the page starts after a cursor (` + "`" + `after` + "`" + `) or an ` + "`" + `offset` + "`" + ` that skipped some. Always false on a connection without ` + "`" + `last` + "`" + ` that is read from its start."
   hasPreviousPage: Boolean!
-  "Cursor of the first item of the page, null when the page is empty."
+  "Cursor of the first item of the page, null when the page is empty. Pass it as ` + "`" + `before` + "`" + ` (with ` + "`" + `last` + "`" + `) for the previous page, on a connection that has them."
   startCursor: String
   "Cursor of the last item of the page, null when the page is empty. Pass it as ` + "`" + `after` + "`" + ` for the next page."
   endCursor: String
@@ -7129,14 +7204,18 @@ extend type Tenant {
   Interaction statistics from the daily roll-ups (UTC): totals and unique
   users and platforms over the period, and trends, one bucket per day, ISO
   week (Monday to Sunday) or calendar month, empty buckets included as zeros.
+  The period is the current calendar month (UTC) to date unless given: the
+  reference's usage and limits count by calendar month, so ` + "`" + `stats` + "`" + ` alone (as
+  its example sends only a granularity) answers for the month that
+  ` + "`" + `usage.interactionsThisMonth` + "`" + ` counts.
   Refused with BAD_USER_INPUT: endDate before startDate, a date that does not
   parse, more than 366 buckets. Needs REPORT_READ.
   """
   stats(
-    "First day of the period (UTC), included: ` + "`" + `2026-03-01` + "`" + `."
-    startDate: Date!
-    "Last day of the period (UTC), included: ` + "`" + `2026-03-31` + "`" + `. Not before startDate; at most 366 buckets of the granularity from startDate."
-    endDate: Date!
+    "First day of the period (UTC), included: ` + "`" + `2026-03-01` + "`" + `, or an instant (` + "`" + `2026-03-01T00:00:00Z` + "`" + `) for its UTC day. Default: the first day of endDate's month."
+    startDate: DateOrTime
+    "Last day of the period (UTC), included: ` + "`" + `2026-03-31` + "`" + `, or an instant (` + "`" + `2026-03-31T23:59:59Z` + "`" + `) for its UTC day. Not before startDate; at most 366 buckets of the granularity from startDate. Default: today (UTC), or startDate when that is later."
+    endDate: DateOrTime
     "Bucket size of the trends. Default DAILY."
     granularity: StatsGranularity = DAILY
   ): Stats @hasPermission(perm: REPORT_READ)
@@ -7428,9 +7507,9 @@ type StatsSummary {
 
 "One bucket of the trends."
 type StatsBucket {
-  "The bucket's calendar start: the day (DAILY), the Monday of the ISO week (WEEKLY) or the 1st of the month (MONTHLY). The first bucket can start before startDate: it counts from startDate only (see ` + "`" + `from` + "`" + `)."
+  "The bucket's first day: the day (DAILY), the Monday of the ISO week (WEEKLY) or the 1st of the month (MONTHLY), except the first bucket, which never starts before startDate: a week or month cut by startDate starts on startDate (as ` + "`" + `from` + "`" + `)."
   date: Date!
-  "The first day of the period the bucket counts (date, or startDate for a first bucket that starts earlier)."
+  "The first day of the period the bucket counts: the same day as ` + "`" + `date` + "`" + `."
   from: Date!
   "The last day of the period the bucket counts (the bucket's last day, or endDate for a last bucket that ends later)."
   to: Date!
@@ -7845,6 +7924,8 @@ func (ec *executionContext) childFields_Billing(ctx context.Context, field graph
 		return ec.fieldContext_Billing_tax(ctx, field)
 	case "paymentTerms":
 		return ec.fieldContext_Billing_paymentTerms(ctx, field)
+	case "usage":
+		return ec.fieldContext_Billing_usage(ctx, field)
 	case "version":
 		return ec.fieldContext_Billing_version(ctx, field)
 	case "updatedAt":
@@ -7853,6 +7934,20 @@ func (ec *executionContext) childFields_Billing(ctx context.Context, field graph
 		return ec.fieldContext_Billing_updatedBy(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Billing", field.Name)
+}
+
+func (ec *executionContext) childFields_BillingUsage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "activeUsers":
+		return ec.fieldContext_BillingUsage_activeUsers(ctx, field)
+	case "interactions":
+		return ec.fieldContext_BillingUsage_interactions(ctx, field)
+	case "limitUsers":
+		return ec.fieldContext_BillingUsage_limitUsers(ctx, field)
+	case "limitInteractions":
+		return ec.fieldContext_BillingUsage_limitInteractions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BillingUsage", field.Name)
 }
 
 func (ec *executionContext) childFields_CancelPlanChangePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10082,6 +10177,30 @@ func (ec *executionContext) field_Tenant_invoices_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "offset",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["offset"] = arg4
 	return args, nil
 }
 
@@ -10119,16 +10238,16 @@ func (ec *executionContext) field_Tenant_stats_args(ctx context.Context, rawArgs
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "startDate",
-		func(ctx context.Context, v any) (tenant.Date, error) {
-			return ec.unmarshalNDate2tenantapiᚋtenantᚐDate(ctx, v)
+		func(ctx context.Context, v any) (*tenant.DateOrTime, error) {
+			return ec.unmarshalODateOrTime2ᚖtenantapiᚋtenantᚐDateOrTime(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["startDate"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "endDate",
-		func(ctx context.Context, v any) (tenant.Date, error) {
-			return ec.unmarshalNDate2tenantapiᚋtenantᚐDate(ctx, v)
+		func(ctx context.Context, v any) (*tenant.DateOrTime, error) {
+			return ec.unmarshalODateOrTime2ᚖtenantapiᚋtenantᚐDateOrTime(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -11781,6 +11900,38 @@ func (ec *executionContext) fieldContext_Billing_paymentTerms(_ context.Context,
 	return graphql.NewScalarFieldContext("Billing", field, false, false, errors.New("field of type PaymentTerms does not have child fields"))
 }
 
+func (ec *executionContext) _Billing_usage(ctx context.Context, field graphql.CollectedField, obj *tenant.Billing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Billing_usage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Billing().Usage(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *BillingUsage) graphql.Marshaler {
+			return ec.marshalNBillingUsage2ᚖtenantapiᚋgraphᚐBillingUsage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Billing_usage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Billing",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BillingUsage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Billing_version(ctx context.Context, field graphql.CollectedField, obj *tenant.Billing) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11848,6 +11999,98 @@ func (ec *executionContext) _Billing_updatedBy(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_Billing_updatedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Billing", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _BillingUsage_activeUsers(ctx context.Context, field graphql.CollectedField, obj *BillingUsage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingUsage_activeUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActiveUsers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingUsage_activeUsers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingUsage", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _BillingUsage_interactions(ctx context.Context, field graphql.CollectedField, obj *BillingUsage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingUsage_interactions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Interactions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BillingUsage_interactions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingUsage", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _BillingUsage_limitUsers(ctx context.Context, field graphql.CollectedField, obj *BillingUsage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingUsage_limitUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LimitUsers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BillingUsage_limitUsers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingUsage", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _BillingUsage_limitInteractions(ctx context.Context, field graphql.CollectedField, obj *BillingUsage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BillingUsage_limitInteractions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LimitInteractions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BillingUsage_limitInteractions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BillingUsage", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _CancelPlanChangePayload_cancelledChange(ctx context.Context, field graphql.CollectedField, obj *CancelPlanChangePayload) (ret graphql.Marshaler) {
@@ -22297,7 +22540,7 @@ func (ec *executionContext) _Tenant_invoices(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Tenant().Invoices(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Tenant().Invoices(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["offset"].(*int))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -22883,7 +23126,7 @@ func (ec *executionContext) _Tenant_stats(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Tenant().Stats(ctx, obj, fc.Args["startDate"].(tenant.Date), fc.Args["endDate"].(tenant.Date), fc.Args["granularity"].(*tenant.Granularity))
+			return ec.Resolvers.Tenant().Stats(ctx, obj, fc.Args["startDate"].(*tenant.DateOrTime), fc.Args["endDate"].(*tenant.DateOrTime), fc.Args["granularity"].(*tenant.Granularity))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -29972,76 +30215,167 @@ func (ec *executionContext) _Billing(ctx context.Context, sel ast.SelectionSet, 
 		case "plan":
 			out.Values[i] = ec._Billing_plan(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
 			out.Values[i] = ec._Billing_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "billingPeriod":
 			out.Values[i] = ec._Billing_billingPeriod(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "nextBillingDate":
 			out.Values[i] = ec._Billing_nextBillingDate(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "amount":
 			out.Values[i] = ec._Billing_amount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "paymentMethod":
 			out.Values[i] = ec._Billing_paymentMethod(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "billingEmail":
 			out.Values[i] = ec._Billing_billingEmail(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "scheduledPlanChange":
 			out.Values[i] = ec._Billing_scheduledPlanChange(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "billingName":
 			out.Values[i] = ec._Billing_billingName(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "billingAddress":
 			out.Values[i] = ec._Billing_billingAddress(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "tax":
 			out.Values[i] = ec._Billing_tax(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "paymentTerms":
 			out.Values[i] = ec._Billing_paymentTerms(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "usage":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Billing_usage(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "version":
 			out.Values[i] = ec._Billing_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedAt":
 			out.Values[i] = ec._Billing_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedBy":
 			out.Values[i] = ec._Billing_updatedBy(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var billingUsageImplementors = []string{"BillingUsage"}
+
+func (ec *executionContext) _BillingUsage(ctx context.Context, sel ast.SelectionSet, obj *BillingUsage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, billingUsageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BillingUsage")
+		case "activeUsers":
+			out.Values[i] = ec._BillingUsage_activeUsers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "interactions":
+			out.Values[i] = ec._BillingUsage_interactions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "limitUsers":
+			out.Values[i] = ec._BillingUsage_limitUsers(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "limitInteractions":
+			out.Values[i] = ec._BillingUsage_limitInteractions(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -37161,6 +37495,16 @@ func (ec *executionContext) marshalNBillingStatus2tenantapiᚋtenantᚐBillingSt
 	return v
 }
 
+func (ec *executionContext) marshalNBillingUsage2ᚖtenantapiᚋgraphᚐBillingUsage(ctx context.Context, sel ast.SelectionSet, v *BillingUsage) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._BillingUsage(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := scalars.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -39243,6 +39587,22 @@ func (ec *executionContext) unmarshalODate2ᚖtenantapiᚋtenantᚐDate(ctx cont
 }
 
 func (ec *executionContext) marshalODate2ᚖtenantapiᚋtenantᚐDate(ctx context.Context, sel ast.SelectionSet, v *tenant.Date) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalODateOrTime2ᚖtenantapiᚋtenantᚐDateOrTime(ctx context.Context, v any) (*tenant.DateOrTime, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(tenant.DateOrTime)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODateOrTime2ᚖtenantapiᚋtenantᚐDateOrTime(ctx context.Context, sel ast.SelectionSet, v *tenant.DateOrTime) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -65,6 +65,18 @@ type AuditLogEdge struct {
 	Node *tenant.AuditEntry `json:"node"`
 }
 
+// This month's use of what a plan bills by, beside its limits (the reference's billing `usage`).
+type BillingUsage struct {
+	// Active users this calendar month (UTC): the distinct `userId`s of the usage recorded, as `Tenant.usage.activeUsers` (the reference's `active_users`).
+	ActiveUsers int `json:"activeUsers"`
+	// Interactions recorded this calendar month (UTC), as `Tenant.usage.interactionsThisMonth` (the reference's `interactions`).
+	Interactions int `json:"interactions"`
+	// The plan's `limits.users` (the reference's `limit_users`); null is unlimited.
+	LimitUsers *int `json:"limitUsers,omitempty"`
+	// The plan's `limits.interactionsPerMonth` (the reference's `limit_interactions`); null is unlimited.
+	LimitInteractions *int `json:"limitInteractions,omitempty"`
+}
+
 // Which tenant's scheduled plan change to cancel.
 type CancelPlanChangeInput struct {
 	// The tenant. Default: the caller's own. Another tenant needs TENANT_MANAGE.
@@ -331,7 +343,7 @@ type InvoiceConnection struct {
 
 // An invoice in a page.
 type InvoiceEdge struct {
-	// Opaque position of this invoice, for `after`.
+	// Opaque position of this invoice, for `after` and `before`.
 	Cursor string `json:"cursor"`
 	// The invoice.
 	Node *tenant.Invoice `json:"node"`
@@ -416,11 +428,11 @@ type OidcSsoInput struct {
 
 // Relay page information.
 type PageInfo struct {
-	// Whether more items follow this page.
+	// Whether more items follow this page: read forwards, whether the list goes on; read backwards (`last`), whether items follow the `before` cursor.
 	HasNextPage bool `json:"hasNextPage"`
-	// Always false: lists are read forwards only.
+	// Whether items precede this page: read backwards (`last`), whether the list goes on before it; read forwards, whether the page starts after a cursor (`after`) or an `offset` that skipped some. Always false on a connection without `last` that is read from its start.
 	HasPreviousPage bool `json:"hasPreviousPage"`
-	// Cursor of the first item of the page, null when the page is empty.
+	// Cursor of the first item of the page, null when the page is empty. Pass it as `before` (with `last`) for the previous page, on a connection that has them.
 	StartCursor *string `json:"startCursor,omitempty"`
 	// Cursor of the last item of the page, null when the page is empty. Pass it as `after` for the next page.
 	EndCursor *string `json:"endCursor,omitempty"`

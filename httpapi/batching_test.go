@@ -114,7 +114,7 @@ func TestStatementsForMe(t *testing.T) {
 	e.mustGQL(key, `{ viewer { kind } }`, nil, nil)
 	e.store.WaitBackground() // the first use writes lastUsedAt in the background
 	before := e.store.Statements.Load()
-	e.mustGQL(key, `query($from: Date!, $to: Date!) { me { name plan { name } settings { dataResidency } limits { users } usage { activeUsers } apiKeys { nodes { id } }
+	e.mustGQL(key, `query($from: DateOrTime!, $to: DateOrTime!) { me { name plan { name } settings { dataResidency } limits { users } usage { activeUsers } apiKeys { nodes { id } }
 		billing { status } invoices(first: 5) { totalCount nodes { number } } stats(startDate: $from, endDate: $to) { summary { totalInteractions } }
 		accountStatus { requiresPayment credits { remaining } watchlist { remainingSeats } } } }`,
 		map[string]any{"from": "2026-01-01", "to": "2026-01-30"}, nil)

@@ -18,20 +18,20 @@ import (
 // isConnection reports whether a field returns a Relay connection.
 func isConnection(t *ast.Type) bool { return t != nil && strings.HasSuffix(t.Name(), "Connection") }
 
-// pageSize returns the page size a connection field asks for: first, or
-// last, defaults applied. ok is false for other fields; given is false when
+// pageSize returns the page size a connection field asks for: last when
+// sent, else first, defaults applied. ok is false for other fields; given is false when
 // the field has a page argument but none was given.
 func pageSize(def *ast.FieldDefinition, args map[string]any) (n int64, arg string, given, ok bool) {
 	if def == nil || !isConnection(def.Type) {
 		return 0, "", false, false
 	}
-	for _, name := range []string{"first", "last"} {
+	// last first: a sent last pages backwards, and first may still hold
+	// its schema default (the resolver refuses a sent first with it).
+	for _, name := range []string{"last", "first"} {
 		if def.Arguments.ForName(name) == nil {
 			continue
 		}
-		if arg == "" {
-			arg = name
-		}
+		arg = name
 		if v, isInt := toInt(args[name]); isInt {
 			return v, name, true, true
 		}

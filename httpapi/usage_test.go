@@ -30,7 +30,7 @@ const (
 	qGrantCredits = `mutation($in: GrantCreditsInput!) { grantCredits(input: $in) {
 		grant { id amount used remaining expiresAt expired reason createdAt createdBy }
 		credits { granted used remaining expiredUnused expiresAt grants { id amount used remaining expired } } } }`
-	qStats = `query($id: ID!, $s: Date!, $e: Date!, $g: StatsGranularity) { tenant(id: $id) { stats(startDate: $s, endDate: $e, granularity: $g) {
+	qStats = `query($id: ID!, $s: DateOrTime!, $e: DateOrTime!, $g: StatsGranularity) { tenant(id: $id) { stats(startDate: $s, endDate: $e, granularity: $g) {
 		period { start end } granularity
 		summary { totalInteractions blocked coached logged uniqueUsers uniquePlatforms highRisk }
 		trends { date from to interactions blocked coached logged highRisk } } } }`
@@ -357,8 +357,8 @@ func TestStatsAgree(t *testing.T) {
 	send(true)
 	wantDates := map[string][]string{
 		"DAILY":   nil, // every day from 2028-01-30 to 2028-03-05: 36 buckets
-		"WEEKLY":  {"2028-01-24", "2028-01-31", "2028-02-07", "2028-02-14", "2028-02-21", "2028-02-28"},
-		"MONTHLY": {"2028-01-01", "2028-02-01", "2028-03-01"},
+		"WEEKLY":  {"2028-01-30", "2028-01-31", "2028-02-07", "2028-02-14", "2028-02-21", "2028-02-28"},
+		"MONTHLY": {"2028-01-30", "2028-02-01", "2028-03-01"},
 	}
 	for d := time.Date(2028, 1, 30, 0, 0, 0, 0, time.UTC); !d.After(time.Date(2028, 3, 5, 0, 0, 0, 0, time.UTC)); d = d.AddDate(0, 0, 1) {
 		wantDates["DAILY"] = append(wantDates["DAILY"], d.Format("2006-01-02"))
@@ -430,7 +430,7 @@ func TestStatsAgree(t *testing.T) {
 	if s := u.stats(id, "2028-02-02", "2028-02-14", "DAILY"); len(s.Trends) != 13 || s.Summary != (statsOut{}).Summary {
 		t.Errorf("an empty period: %d buckets, summary %+v; want 13 zero buckets", len(s.Trends), s.Summary)
 	}
-	if s := u.stats(id, "2028-02-29", "2028-02-29", "MONTHLY"); len(s.Trends) != 1 || s.Trends[0].Date != "2028-02-01" || s.Trends[0].From != "2028-02-29" {
+	if s := u.stats(id, "2028-02-29", "2028-02-29", "MONTHLY"); len(s.Trends) != 1 || s.Trends[0].Date != "2028-02-29" || s.Trends[0].From != "2028-02-29" {
 		t.Errorf("the leap day by month: %+v", s.Trends)
 	}
 
@@ -509,7 +509,7 @@ func TestStatsWeeksAcrossYearEnd(t *testing.T) {
 	})
 	s := u.stats(id, "2026-12-27", "2027-01-04", "WEEKLY")
 	want := []bucketOut{
-		{Date: "2026-12-21", From: "2026-12-27", To: "2026-12-27", Interactions: 1, Logged: 1},
+		{Date: "2026-12-27", From: "2026-12-27", To: "2026-12-27", Interactions: 1, Logged: 1},
 		{Date: "2026-12-28", From: "2026-12-28", To: "2027-01-03", Interactions: 4, Logged: 4},
 		{Date: "2027-01-04", From: "2027-01-04", To: "2027-01-04", Interactions: 1, Logged: 1},
 	}
@@ -536,8 +536,8 @@ func TestStatsRefused(t *testing.T) {
 		{"ErrTooManyDays", "2026-01-01", "2027-01-02", "DAILY", "BAD_USER_INPUT", "endDate", "2026-01-01 to 2027-01-02 holds 367 daily buckets; at most 366 are allowed"},
 		{"ErrTooManyMonths", "1990-01-01", "2026-12-31", "MONTHLY", "BAD_USER_INPUT", "endDate", "holds 444 monthly buckets"},
 		{"ErrNoSuchDay", "2026-02-29", "2026-03-01", "DAILY", "BAD_USER_INPUT", "startDate", `startDate must be a date in the form YYYY-MM-DD (RFC 3339 full-date) that exists, such as 2026-03-31, got "2026-02-29"`},
-		{"ErrNotADate", "2026-03-01", "March 31", "DAILY", "BAD_USER_INPUT", "endDate", `endDate must be a date in the form YYYY-MM-DD`},
-		{"ErrDateTime", "2026-03-01T00:00:00Z", "2026-03-31", "DAILY", "BAD_USER_INPUT", "startDate", `got "2026-03-01T00:00:00Z"`},
+		{"ErrNotADate", "2026-03-01", "March 31", "DAILY", "BAD_USER_INPUT", "endDate", `endDate must be a date (YYYY-MM-DD, such as 2026-03-31) or an RFC 3339 instant with a time zone`},
+		{"ErrInstantWithoutZone", "2026-03-01T00:00:00", "2026-03-31", "DAILY", "BAD_USER_INPUT", "startDate", `got "2026-03-01T00:00:00"`},
 		{"ErrGranularity", "2026-03-01", "2026-03-31", "HOURLY", "GRAPHQL_VALIDATION_FAILED", "", "HOURLY is not a valid StatsGranularity"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -899,7 +899,7 @@ func demoSnapshot(e *env, key string) string {
 	today := time.Now().UTC()
 	month := time.Date(today.Year(), today.Month(), 1, 0, 0, 0, 0, time.UTC)
 	end := month.AddDate(0, 1, -1)
-	r := e.gql(key, `query($s: Date!, $e: Date!) { me { usage { activeUsers interactionsThisMonth }
+	r := e.gql(key, `query($s: DateOrTime!, $e: DateOrTime!) { me { usage { activeUsers interactionsThisMonth }
 		stats(startDate: $s, endDate: $e) { summary { totalInteractions blocked coached logged uniqueUsers uniquePlatforms highRisk } trends { date interactions } }
 		usageReport { tokenReport { metricsByType { type count } monthlyActiveTokens includedMonthlyActiveTokens } }
 		credits { granted used remaining expiredUnused grants { amount reason } } } }`,
@@ -1088,7 +1088,7 @@ func TestStatsDistinctOnlyWhenSelected(t *testing.T) {
 	e.mustGQL(key, `{ viewer { kind } }`, nil, nil)
 	e.store.WaitBackground()
 	before := e.store.Statements.Load()
-	e.mustGQL(key, `query($s: Date!, $e: Date!) { me {
+	e.mustGQL(key, `query($s: DateOrTime!, $e: DateOrTime!) { me {
 		plain: stats(startDate: $s, endDate: $e) { summary { totalInteractions blocked } trends { interactions } }
 		distinct: stats(startDate: $s, endDate: $e) { summary { totalInteractions blocked uniqueUsers uniquePlatforms } trends { interactions } } } }`, vars, &out)
 	if n := e.store.Statements.Load() - before; n > 2 {

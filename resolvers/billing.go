@@ -7,6 +7,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/graph-gophers/dataloader/v7"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"tenantapi/db"
 	"tenantapi/graph"
@@ -15,34 +16,29 @@ import (
 
 // InvoiceLoaders batch Tenant.invoices for one operation. A nested
 // connection's arguments are the same for every tenant of a list, so there
-// is one page loader per distinct (first, after), keyed by tenant id, and
+// is one page loader per distinct page (first, after, last, before,
+// offset), keyed by tenant id, and
 // one loader of the totals (which do not depend on the arguments).
 type InvoiceLoaders struct {
 	store *db.Store
 	wait  time.Duration
 
 	mu    sync.Mutex
-	pages map[invoiceArgs]*dataloader.Loader[string, *tenant.InvoicePage]
+	pages map[db.Page]*dataloader.Loader[string, *tenant.InvoicePage]
 
 	Counts *dataloader.Loader[string, int]
 }
 
-type invoiceArgs struct {
-	first int
-	after string
-}
-
 // NewInvoiceLoaders builds the invoice loaders of one operation.
 func NewInvoiceLoaders(store *db.Store, wait time.Duration) *InvoiceLoaders {
-	return &InvoiceLoaders{store: store, wait: wait, pages: map[invoiceArgs]*dataloader.Loader[string, *tenant.InvoicePage]{},
+	return &InvoiceLoaders{store: store, wait: wait, pages: map[db.Page]*dataloader.Loader[string, *tenant.InvoicePage]{},
 		Counts: newLoader(store.InvoiceCountsByTenant, wait)}
 }
 
-// Page returns the page loader for (first, after), creating it on first use.
-func (l *InvoiceLoaders) Page(first int, after string) *dataloader.Loader[string, *tenant.InvoicePage] {
+// Page returns the page loader for k, creating it on first use.
+func (l *InvoiceLoaders) Page(k db.Page) *dataloader.Loader[string, *tenant.InvoicePage] {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	k := invoiceArgs{first, after}
 	if p := l.pages[k]; p != nil {
 		return p
 	}
@@ -51,27 +47,30 @@ func (l *InvoiceLoaders) Page(first int, after string) *dataloader.Loader[string
 	return p
 }
 
-func (l *InvoiceLoaders) pageBatch(k invoiceArgs) func(context.Context, []string) ([]*tenant.InvoicePage, []error) {
+func (l *InvoiceLoaders) pageBatch(k db.Page) func(context.Context, []string) ([]*tenant.InvoicePage, []error) {
 	return func(ctx context.Context, ids []string) ([]*tenant.InvoicePage, []error) {
-		return l.store.InvoicePagesByTenant(ctx, ids, k.first, k.after)
+		return l.store.InvoicePagesByTenant(ctx, ids, k)
 	}
 }
 
-// checkInvoiceArgs validates Tenant.invoices' arguments.
-func checkInvoiceArgs(first *int, after *string) (invoiceArgs, error) {
-	var a invoiceArgs
-	var err error
-	a.first, a.after, err = pageArgs(first, after, 10, 100, func(c string) error {
+// MaxInvoiceOffset bounds Tenant.invoices' offset: PostgreSQL reads the
+// rows it skips, so a deeper page is read by cursor.
+const MaxInvoiceOffset = 10000
+
+// checkInvoiceArgs validates Tenant.invoices' arguments (args are the
+// field's, to tell a sent first from its default).
+func checkInvoiceArgs(a connArgs, args ast.ArgumentList, vars map[string]any) (db.Page, error) {
+	a.FirstGiven = argGiven(args, vars, "first")
+	return pageWindow(a, 10, 100, MaxInvoiceOffset, func(c string) error {
 		_, _, err := db.DecodeInvoiceCursor(c)
 		return err
 	})
-	return a, err
 }
 
 // invoiceConnection turns a page into the GraphQL connection.
 func invoiceConnection(p *tenant.InvoicePage) *graph.InvoiceConnection {
 	c := &graph.InvoiceConnection{Nodes: p.Invoices, Edges: make([]*graph.InvoiceEdge, len(p.Invoices)),
-		PageInfo: pageInfo(p.Invoices, p.HasNextPage, db.InvoiceCursor)}
+		PageInfo: pageInfoOf(p.Invoices, p.HasPreviousPage, p.HasNextPage, db.InvoiceCursor)}
 	for i, inv := range p.Invoices {
 		c.Edges[i] = &graph.InvoiceEdge{Cursor: db.InvoiceCursor(inv), Node: inv}
 	}
@@ -90,19 +89,19 @@ func selectsField(ctx context.Context, typ, name string) bool {
 }
 
 // primeInvoices is prefetch for Tenant.invoices over a page of tenants:
-// one statement per distinct (first, after) selected, plus one for the
+// one statement per distinct page selected, plus one for the
 // totals when totalCount is.
 func primeInvoices(ctx context.Context, p *prefetchRun) {
 	wg, l, ids := p.wg, p.l, p.ids
 	op := graphql.GetOperationContext(ctx)
-	seen := map[invoiceArgs]bool{}
+	seen := map[db.Page]bool{}
 	counts := false
 	for _, f := range selectedTenantSubfields(ctx, "invoices") {
-		var k invoiceArgs
+		var k db.Page
 		var err error
 		if !tenantArgs(ctx, f, func(cr *graph.ComplexityRoot) {
-			cr.Tenant.Invoices = func(_ int, first *int, after *string) int {
-				k, err = checkInvoiceArgs(first, after)
+			cr.Tenant.Invoices = func(_ int, first *int, after *string, last *int, before *string, offset *int) int {
+				k, err = checkInvoiceArgs(connArgs{First: first, After: after, Last: last, Before: before, Offset: offset}, f.Arguments, op.Variables)
 				return 0
 			}
 		}) || err != nil {
@@ -113,7 +112,7 @@ func primeInvoices(ctx context.Context, p *prefetchRun) {
 				counts = true
 			} else if !seen[k] {
 				seen[k] = true
-				loader := l.Invoices.Page(k.first, k.after)
+				loader := l.Invoices.Page(k)
 				batch := l.Invoices.pageBatch(k)
 				wg.Go(func() { prime(ctx, loader, ids, batch) })
 			}
@@ -135,3 +134,11 @@ func primeBillingAfterWrite(ctx context.Context, b *tenant.Billing) {
 
 // InvoiceLinkTTL is how long an Invoice.signedPdfUrl opens the PDF.
 const InvoiceLinkTTL = 10 * time.Minute
+
+// billingUsage is Billing.usage: the month's usage u beside plan's limits
+// (the reference's billing usage block).
+func billingUsage(u *tenant.Usage, plan *tenant.Plan) *graph.BillingUsage {
+	l := plan.Limits()
+	return &graph.BillingUsage{ActiveUsers: u.ActiveUsers, Interactions: u.InteractionsThisMonth,
+		LimitUsers: l.Users, LimitInteractions: l.InteractionsPerMonth}
+}

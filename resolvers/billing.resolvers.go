@@ -11,7 +11,18 @@ import (
 	"tenantapi/node"
 	"tenantapi/signedurl"
 	"tenantapi/tenant"
+
+	"github.com/99designs/gqlgen/graphql"
 )
+
+// Usage is the resolver for the usage field.
+func (r *billingResolver) Usage(ctx context.Context, obj *tenant.Billing) (*graph.BillingUsage, error) {
+	u, err := loaderOf[*tenant.Usage](loaders(ctx), "usage").Load(ctx, obj.TenantID)()
+	if err != nil {
+		return nil, err
+	}
+	return billingUsage(u, obj.Plan), nil
+}
 
 // PDFURL is the resolver for the pdfUrl field.
 func (r *invoiceResolver) PDFURL(ctx context.Context, obj *tenant.Invoice) (string, error) {
@@ -114,15 +125,17 @@ func (r *mutationResolver) VoidInvoice(ctx context.Context, input graph.InvoiceA
 }
 
 // Invoices is the resolver for the invoices field.
-func (r *tenantResolver) Invoices(ctx context.Context, obj *node.Tenant, first *int, after *string) (*graph.InvoiceConnection, error) {
-	args, err := checkInvoiceArgs(first, after)
+func (r *tenantResolver) Invoices(ctx context.Context, obj *node.Tenant, first *int, after *string, last *int, before *string, offset *int) (*graph.InvoiceConnection, error) {
+	fc := graphql.GetFieldContext(ctx)
+	args, err := checkInvoiceArgs(connArgs{First: first, After: after, Last: last, Before: before, Offset: offset},
+		fc.Field.Arguments, graphql.GetOperationContext(ctx).Variables)
 	if err != nil {
 		return nil, err
 	}
 	l := loaders(ctx).Invoices
 	conn := &graph.InvoiceConnection{Edges: []*graph.InvoiceEdge{}, Nodes: []*tenant.Invoice{}, PageInfo: &graph.PageInfo{}}
 	if selectsField(ctx, "InvoiceConnection", "nodes") || selectsField(ctx, "InvoiceConnection", "edges") || selectsField(ctx, "InvoiceConnection", "pageInfo") {
-		page, err := l.Page(args.first, args.after).Load(ctx, obj.ID)()
+		page, err := l.Page(args).Load(ctx, obj.ID)()
 		if err != nil {
 			return nil, err
 		}
@@ -136,7 +149,13 @@ func (r *tenantResolver) Invoices(ctx context.Context, obj *node.Tenant, first *
 	return conn, nil
 }
 
+// Billing returns graph.BillingResolver implementation.
+func (r *Resolver) Billing() graph.BillingResolver { return &billingResolver{r} }
+
 // Invoice returns graph.InvoiceResolver implementation.
 func (r *Resolver) Invoice() graph.InvoiceResolver { return &invoiceResolver{r} }
 
-type invoiceResolver struct{ *Resolver }
+type (
+	billingResolver struct{ *Resolver }
+	invoiceResolver struct{ *Resolver }
+)

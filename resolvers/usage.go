@@ -74,9 +74,24 @@ func wantsDistinct(op *graphql.OperationContext, sel ast.SelectionSet) bool {
 	return false
 }
 
-// statsQuery turns the arguments of Tenant.stats into a validated query.
-func statsQuery(start, end tenant.Date, g *tenant.Granularity) (tenant.StatsQuery, error) {
-	q := tenant.StatsQuery{Start: start, End: end, Granularity: deref(g)}
+// statsQuery turns the arguments of Tenant.stats into a validated query,
+// with the defaults of the schema: endDate today (UTC), or startDate when
+// that is later; startDate the first day of endDate's month.
+func statsQuery(start, end *tenant.DateOrTime, g *tenant.Granularity, now time.Time) (tenant.StatsQuery, error) {
+	q := tenant.StatsQuery{Granularity: deref(g)}
+	switch {
+	case end != nil:
+		q.End = end.Date
+	case start != nil && start.Date.After(tenant.DateOf(now)):
+		q.End = start.Date
+	default:
+		q.End = tenant.DateOf(now)
+	}
+	if start != nil {
+		q.Start = start.Date
+	} else {
+		q.Start = q.End.MonthStart()
+	}
 	return q, q.Validate()
 }
 
@@ -85,7 +100,7 @@ func statsQuery(start, end tenant.Date, g *tenant.Granularity) (tenant.StatsQuer
 // periods).
 func primeStats(ctx context.Context, p *prefetchRun) {
 	l, ids := p.l.Metering, p.ids
-	for _, q := range selectedStatsQueries(ctx) {
+	for _, q := range selectedStatsQueries(ctx, p.store.Now()) {
 		p.wg.Go(func() {
 			vals, errs := p.store.StatsByTenant(ctx, q, ids)
 			for i, id := range ids {
@@ -100,7 +115,7 @@ func primeStats(ctx context.Context, p *prefetchRun) {
 // selectedStatsQueries returns the valid, distinct arguments of the
 // Tenant.stats fields selected under a TenantConnection (nodes and
 // edges.node). Invalid arguments are left to the resolver to refuse.
-func selectedStatsQueries(ctx context.Context) []tenant.StatsQuery {
+func selectedStatsQueries(ctx context.Context, now time.Time) []tenant.StatsQuery {
 	op := graphql.GetOperationContext(ctx)
 	seen := map[tenant.StatsQuery]bool{}
 	var out []tenant.StatsQuery
@@ -108,8 +123,8 @@ func selectedStatsQueries(ctx context.Context) []tenant.StatsQuery {
 		var q tenant.StatsQuery
 		var err error
 		if !tenantArgs(ctx, f, func(cr *graph.ComplexityRoot) {
-			cr.Tenant.Stats = func(_ int, start, end tenant.Date, g *tenant.Granularity) int {
-				q, err = statsQuery(start, end, g)
+			cr.Tenant.Stats = func(_ int, start, end *tenant.DateOrTime, g *tenant.Granularity) int {
+				q, err = statsQuery(start, end, g, now)
 				return 0
 			}
 		}) || err != nil {

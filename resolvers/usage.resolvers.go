@@ -50,8 +50,8 @@ func (r *mutationResolver) ReserveCapacity(ctx context.Context, input graph.Rese
 }
 
 // Stats is the resolver for the stats field.
-func (r *tenantResolver) Stats(ctx context.Context, obj *node.Tenant, startDate tenant.Date, endDate tenant.Date, granularity *tenant.Granularity) (*tenant.Stats, error) {
-	q, err := statsQuery(startDate, endDate, granularity)
+func (r *tenantResolver) Stats(ctx context.Context, obj *node.Tenant, startDate *tenant.DateOrTime, endDate *tenant.DateOrTime, granularity *tenant.Granularity) (*tenant.Stats, error) {
+	q, err := statsQuery(startDate, endDate, granularity, r.Store.Now())
 	if err != nil {
 		return nil, err
 	}

@@ -489,6 +489,10 @@ type InvoicePage struct {
 	TenantID    string
 	Invoices    []*Invoice
 	HasNextPage bool
+	// HasPreviousPage: invoices come before this page (it was read
+	// backwards and more precede it, or it starts after a cursor or an
+	// offset that skipped some).
+	HasPreviousPage bool
 }
 
 // BillingRun is the outcome of a billing run for a period.

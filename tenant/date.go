@@ -135,3 +135,37 @@ func (d *Date) scanString(s string) error {
 	*d = Date{t}
 	return nil
 }
+
+// DateOrTime is the input scalar DateOrTime: a Date (`2026-03-31`), or an
+// RFC 3339 instant (`2026-03-31T23:59:59Z`, `2026-03-31T18:00:00-05:00`)
+// standing for its UTC day. It lets a date argument take what a client
+// holds, as the reference's "ISO 8601" start_date and end_date do, while
+// the Date scalar stays strict.
+type DateOrTime struct{ Date }
+
+// UnmarshalGQL reads the GraphQL scalar DateOrTime. Its error has no field:
+// the error presenter names the argument from the input path.
+func (d *DateOrTime) UnmarshalGQL(v any) error {
+	const want = "must be a date (YYYY-MM-DD, such as 2026-03-31) or an RFC 3339 instant with a time zone (such as 2026-03-31T23:59:59Z)"
+	s, ok := v.(string)
+	if !ok {
+		return &Error{Code: EINVALID, Message: want + ", got a " + fmt.Sprintf("%T", v)}
+	}
+	if len(s) == len(DateLayout) {
+		p, err := ParseDate("", s)
+		if err != nil {
+			return err // Date's own message: the form, or a day that does not exist
+		}
+		d.Date = p
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return &Error{Code: EINVALID, Message: fmt.Sprintf("%s, got %q", want, s)}
+	}
+	d.Date = DateOf(t)
+	return nil
+}
+
+// MarshalGQL writes the day, as Date does (the scalar is input-only).
+func (d DateOrTime) MarshalGQL(w io.Writer) { d.Date.MarshalGQL(w) }

@@ -91,7 +91,7 @@ func FuzzStatsRange(f *testing.F) {
 		}
 		next := q.Start
 		for i, b := range buckets {
-			if b.From != next || b.To.Before(b.From) || b.To.After(q.End) || q.Granularity.BucketOf(b.From) != b.Date || b.Date.After(b.From) {
+			if b.From != next || b.To.Before(b.From) || b.To.After(q.End) || q.Granularity.BucketOf(b.From) != b.Key || b.Key.After(b.From) || b.Date != b.From || b.Date.Before(q.Start) {
 				t.Fatalf("%s..%s %s: bucket %d = %+v", start, end, q.Granularity, i, b)
 			}
 			next = b.To.AddDays(1)

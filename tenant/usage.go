@@ -668,7 +668,7 @@ func (q StatsQuery) BucketCount() int {
 
 // Buckets lists the period's buckets, zeroed: each with its calendar start
 // and the days of the period it covers (the first and last are clipped to
-// the period).
+// the period, and the first is dated by the period's start).
 func (q StatsQuery) Buckets() []*StatsBucket {
 	var out []*StatsBucket
 	for b := q.Granularity.BucketOf(q.Start); !b.After(q.End); b = q.Granularity.next(b) {
@@ -679,7 +679,7 @@ func (q StatsQuery) Buckets() []*StatsBucket {
 		if to.After(q.End) {
 			to = q.End
 		}
-		out = append(out, &StatsBucket{Date: b, From: from, To: to})
+		out = append(out, &StatsBucket{Key: b, Date: from, From: from, To: to})
 	}
 	return out
 }
@@ -739,7 +739,12 @@ type StatsSummary struct {
 
 // StatsBucket is one bucket of the trends.
 type StatsBucket struct {
-	Date         Date // the bucket's calendar start: the day, the Monday, the 1st
+	// Key is the bucket's calendar start (the day, the Monday, the 1st):
+	// what the roll-ups are grouped by.
+	Key Date
+	// Date is the bucket's first day in the period: Key, or the period's
+	// start for a first bucket that Key would start before it.
+	Date         Date
 	From, To     Date // the days of the period it covers
 	Interactions int
 	Blocked      int
