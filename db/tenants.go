@@ -208,16 +208,22 @@ func domainConflict(err error, domain string) error {
 	return err
 }
 
-// UpdateTenant changes a tenant's name, domain or status. With
-// p.ValidateOnly it runs every check and saves nothing.
-// Codes: EINVALID, ENOTFOUND, ECONFLICT (domain taken, version mismatch,
-// deleted tenant), EFORBIDDEN (status without tenant:manage).
-func (s *Store) UpdateTenant(ctx context.Context, id string, p tenant.TenantPatch) (*tenant.Tenant, error) {
+// UpdateTenant changes a tenant's name, domain or status and, with
+// p.Settings, its settings, and returns both as saved: all in one transaction, under the one
+// p.ExpectedVersion (the tenant's version), so either every part is saved
+// or none. A change to anything (settings included) adds one to the
+// tenant's version; a settings change also adds one to the settings'
+// version. With p.ValidateOnly it runs every check and saves nothing.
+// Codes: EINVALID (fields under "settings." for the settings), ENOTFOUND,
+// ECONFLICT (domain taken, version mismatch, deleted tenant), EFORBIDDEN
+// (status without tenant:manage).
+func (s *Store) UpdateTenant(ctx context.Context, id string, p tenant.TenantPatch) (*tenant.Tenant, *tenant.Settings, error) {
 	if err := p.Normalize(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	actor := tenant.ActorFrom(ctx)
 	var t *tenant.Tenant
+	var st *tenant.Settings
 	err := s.inTxDry(ctx, p.ValidateOnly, func(tx sqlx.ExtContext, now time.Time) error {
 		cur, err := lockTenant(ctx, tx, id, false)
 		if err != nil {
@@ -229,7 +235,23 @@ func (s *Store) UpdateTenant(ctx context.Context, id string, p tenant.TenantPatc
 		if p.Status != nil && *p.Status != cur.Status && !actor.Has(tenant.PermTenantManage) {
 			return &tenant.Error{Code: tenant.EFORBIDDEN, Field: "status", Message: "changing a tenant's status needs the TENANT_MANAGE permission"}
 		}
-		if p.Name == nil && p.Domain == nil && p.Status == nil {
+		settingsChanged := p.Settings != nil && !p.Settings.Empty()
+		if p.Settings != nil {
+			// The tenant's version guards the whole change: the settings'
+			// own version is not checked here.
+			sp := *p.Settings
+			sp.ExpectedVersion = nil
+			if st, err = updateSettings(ctx, tx, now, id, &sp, "settings."); err != nil {
+				return err
+			}
+		} else {
+			var row settingsRow
+			if err := sqlx.GetContext(ctx, tx, &row, `SELECT `+settingsCols+` FROM tenant_settings s WHERE s.tenant_id = $1`, id); err != nil {
+				return err
+			}
+			st = row.settings()
+		}
+		if p.Name == nil && p.Domain == nil && p.Status == nil && !settingsChanged {
 			t = cur // nothing to change: no write, no new version
 			return nil
 		}
@@ -244,9 +266,9 @@ func (s *Store) UpdateTenant(ctx context.Context, id string, p tenant.TenantPatc
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return t, nil
+	return t, st, nil
 }
 
 // DeleteTenant soft-deletes a tenant: its status becomes DELETED and its API

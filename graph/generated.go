@@ -763,7 +763,9 @@ type ComplexityRoot struct {
 	}
 
 	UpdateTenantPayload struct {
-		Tenant func(childComplexity int) int
+		DryRun   func(childComplexity int) int
+		Settings func(childComplexity int) int
+		Tenant   func(childComplexity int) int
 	}
 
 	UpdateTenantSettingsPayload struct {
@@ -4072,6 +4074,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdateRiskMatrixPayload.RiskMatrix(childComplexity), true
 
+	case "UpdateTenantPayload.dryRun":
+		if e.ComplexityRoot.UpdateTenantPayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateTenantPayload.DryRun(childComplexity), true
+	case "UpdateTenantPayload.settings":
+		if e.ComplexityRoot.UpdateTenantPayload.Settings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateTenantPayload.Settings(childComplexity), true
 	case "UpdateTenantPayload.tenant":
 		if e.ComplexityRoot.UpdateTenantPayload.Tenant == nil {
 			break
@@ -6876,7 +6890,7 @@ type Tenant {
   modifiedBy: String!
   "When the tenant was soft-deleted (status DELETED), else null."
   deletedAt: Time
-  "Optimistic-concurrency version of the profile: starts at 1, +1 on each change. Pass it as ` + "`" + `expectedVersion` + "`" + ` to refuse overwriting someone else's change."
+  "Optimistic-concurrency version of the profile: starts at 1, +1 on each change, including an updateTenant that changes only ` + "`" + `settings` + "`" + `. Pass it as ` + "`" + `expectedVersion` + "`" + ` to refuse overwriting someone else's change."
   version: Int!
 }
 
@@ -6998,19 +7012,27 @@ input CreateTenantInput {
   settings: TenantSettingsInput
 }
 
-"Settings given at creation."
+"Settings given at creation (` + "`" + `createTenant` + "`" + `), or changed together with the profile (` + "`" + `updateTenant` + "`" + `). At creation a field left out takes its default; in updateTenant it is unchanged."
 input TenantSettingsInput {
-  "Encrypt data at rest. Default true."
+  "In updateTenant: accepted only if equal to the current value (residency is fixed after creation), else BAD_USER_INPUT on ` + "`" + `settings.dataResidency` + "`" + `. In createTenant: refused; give ` + "`" + `dataResidency` + "`" + ` at the top level of the input."
+  dataResidency: DataResidency
+  "Encrypt data at rest. Default true at creation."
   encryptionEnabled: Boolean
-  "Audit-log retention in days, 90 to 2555. Default 365."
+  "Audit-log retention in days, 90 to 2555. Default 365 at creation."
   auditLogRetentionDays: Int
-  "Allowed addresses and CIDR blocks, at most 100; stored canonical, duplicates removed. Default empty (any address)."
+  "Allowed addresses and CIDR blocks, at most 100; stored canonical, duplicates removed; replaces the list (an empty list allows any address). Default empty at creation. In updateTenant, a list that excludes the address of a request made with one of the tenant's own keys is refused unless ` + "`" + `confirmLockout` + "`" + ` is true."
   ipAllowlist: [String!]
-  "De-duplicate tokens. Default false."
+  "De-duplicate tokens. Default false at creation."
   deduplicateTokens: Boolean
 }
 
-"Changes to a tenant's profile. Fields left out are unchanged."
+"""
+Changes to a tenant's profile and, with ` + "`" + `settings` + "`" + `, to its settings: the
+reference's ` + "`" + `PUT /me/settings` + "`" + ` (name and settings in one request). Fields
+left out are unchanged. Every part is checked before anything is saved, in
+one transaction: when any part is refused, nothing is saved, and the error
+names the field (` + "`" + `settings.auditLogRetentionDays` + "`" + `).
+"""
 input UpdateTenantInput {
   "The tenant to change. Default: the caller's own. Another tenant needs TENANT_MANAGE."
   tenantId: ID
@@ -7020,16 +7042,24 @@ input UpdateTenantInput {
   domain: String
   "ACTIVE or SUSPENDED (needs TENANT_MANAGE). Use deleteTenant to delete."
   status: TenantStatus
-  "If given, the change is refused with CONFLICT unless the tenant's ` + "`" + `version` + "`" + ` still equals it."
+  "Settings to change in the same transaction. Errors name these fields under ` + "`" + `settings.` + "`" + ` (` + "`" + `settings.ipAllowlist` + "`" + `). ` + "`" + `settings.version` + "`" + ` is not checked: ` + "`" + `expectedVersion` + "`" + ` (the tenant's) guards the whole change."
+  settings: TenantSettingsInput
+  "Lock-out protection, as in updateTenantSettings: a ` + "`" + `settings.ipAllowlist` + "`" + ` that excludes the address this request comes from is refused when the caller is one of the tenant's own keys, unless this is true."
+  confirmLockout: Boolean = false
+  "If given, the whole change (profile and settings) is refused with CONFLICT unless the tenant's ` + "`" + `version` + "`" + ` still equals it. The tenant's version goes up by one for a change of the profile, of the settings, or of both; the settings' own version also goes up by one when they change."
   expectedVersion: Int
-  "Check the input and report the same errors as a real change, but save nothing. The payload shows the tenant as it would be."
+  "Check the input and report the same errors as a real change, but save nothing. The payload shows the tenant and its settings as they would be."
   validateOnly: Boolean = false
 }
 
 "The changed tenant."
 type UpdateTenantPayload {
-  "The tenant after the change."
+  "The tenant after the change (with validateOnly: as it would be)."
   tenant: Tenant!
+  "The settings after the change (with validateOnly: as they would be). Needs TENANT_READ, like Tenant.settings."
+  settings: TenantSettings @hasPermission(perm: TENANT_READ)
+  "True when the mutation ran with validateOnly: nothing was saved."
+  dryRun: Boolean!
 }
 
 "The created tenant."
@@ -8965,6 +8995,10 @@ func (ec *executionContext) childFields_UpdateTenantPayload(ctx context.Context,
 	switch field.Name {
 	case "tenant":
 		return ec.fieldContext_UpdateTenantPayload_tenant(ctx, field)
+	case "settings":
+		return ec.fieldContext_UpdateTenantPayload_settings(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_UpdateTenantPayload_dryRun(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpdateTenantPayload", field.Name)
 }
@@ -24083,6 +24117,79 @@ func (ec *executionContext) fieldContext_UpdateTenantPayload_tenant(_ context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _UpdateTenantPayload_settings(ctx context.Context, field graphql.CollectedField, obj *UpdateTenantPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateTenantPayload_settings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Settings, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "TENANT_READ")
+				if err != nil {
+					var zeroVal *tenant.Settings
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *tenant.Settings
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, obj, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Settings) graphql.Marshaler {
+			return ec.marshalOTenantSettings2ᚖtenantapiᚋtenantᚐSettings(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateTenantPayload_settings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateTenantPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TenantSettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateTenantPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *UpdateTenantPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateTenantPayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateTenantPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpdateTenantPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _UpdateTenantSettingsPayload_settings(ctx context.Context, field graphql.CollectedField, obj *UpdateTenantSettingsPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -28300,13 +28407,20 @@ func (ec *executionContext) unmarshalInputTenantSettingsInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"encryptionEnabled", "auditLogRetentionDays", "ipAllowlist", "deduplicateTokens"}
+	fieldsInOrder := [...]string{"dataResidency", "encryptionEnabled", "auditLogRetentionDays", "ipAllowlist", "deduplicateTokens"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
 			continue
 		}
 		switch k {
+		case "dataResidency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dataResidency"))
+			data, err := ec.unmarshalODataResidency2ᚖtenantapiᚋtenantᚐResidency(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DataResidency = data
 		case "encryptionEnabled":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("encryptionEnabled"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -28800,11 +28914,14 @@ func (ec *executionContext) unmarshalInputUpdateTenantInput(ctx context.Context,
 		asMap[k] = v
 	}
 
+	if _, present := asMap["confirmLockout"]; !present {
+		asMap["confirmLockout"] = false
+	}
 	if _, present := asMap["validateOnly"]; !present {
 		asMap["validateOnly"] = false
 	}
 
-	fieldsInOrder := [...]string{"tenantId", "name", "domain", "status", "expectedVersion", "validateOnly"}
+	fieldsInOrder := [...]string{"tenantId", "name", "domain", "status", "settings", "confirmLockout", "expectedVersion", "validateOnly"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -28839,6 +28956,20 @@ func (ec *executionContext) unmarshalInputUpdateTenantInput(ctx context.Context,
 				return it, err
 			}
 			it.Status = data
+		case "settings":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("settings"))
+			data, err := ec.unmarshalOTenantSettingsInput2ᚖtenantapiᚋgraphᚐTenantSettingsInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Settings = data
+		case "confirmLockout":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confirmLockout"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfirmLockout = data
 		case "expectedVersion":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
 			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
@@ -35582,6 +35713,16 @@ func (ec *executionContext) _UpdateTenantPayload(ctx context.Context, sel ast.Se
 			out.Values[i] = graphql.MarshalString("UpdateTenantPayload")
 		case "tenant":
 			out.Values[i] = ec._UpdateTenantPayload_tenant(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "settings":
+			out.Values[i] = ec._UpdateTenantPayload_settings(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "dryRun":
+			out.Values[i] = ec._UpdateTenantPayload_dryRun(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -671,15 +671,17 @@ type TenantFilter struct {
 	Search *string `json:"search,omitempty"`
 }
 
-// Settings given at creation.
+// Settings given at creation (`createTenant`), or changed together with the profile (`updateTenant`). At creation a field left out takes its default; in updateTenant it is unchanged.
 type TenantSettingsInput struct {
-	// Encrypt data at rest. Default true.
+	// In updateTenant: accepted only if equal to the current value (residency is fixed after creation), else BAD_USER_INPUT on `settings.dataResidency`. In createTenant: refused; give `dataResidency` at the top level of the input.
+	DataResidency *tenant.Residency `json:"dataResidency,omitempty"`
+	// Encrypt data at rest. Default true at creation.
 	EncryptionEnabled *bool `json:"encryptionEnabled,omitempty"`
-	// Audit-log retention in days, 90 to 2555. Default 365.
+	// Audit-log retention in days, 90 to 2555. Default 365 at creation.
 	AuditLogRetentionDays *int `json:"auditLogRetentionDays,omitempty"`
-	// Allowed addresses and CIDR blocks, at most 100; stored canonical, duplicates removed. Default empty (any address).
+	// Allowed addresses and CIDR blocks, at most 100; stored canonical, duplicates removed; replaces the list (an empty list allows any address). Default empty at creation. In updateTenant, a list that excludes the address of a request made with one of the tenant's own keys is refused unless `confirmLockout` is true.
 	IPAllowlist []string `json:"ipAllowlist,omitempty"`
-	// De-duplicate tokens. Default false.
+	// De-duplicate tokens. Default false at creation.
 	DeduplicateTokens *bool `json:"deduplicateTokens,omitempty"`
 }
 
@@ -839,7 +841,11 @@ type UpdateRiskMatrixPayload struct {
 	RiskMatrix *tenant.RiskMatrix `json:"riskMatrix"`
 }
 
-// Changes to a tenant's profile. Fields left out are unchanged.
+// Changes to a tenant's profile and, with `settings`, to its settings: the
+// reference's `PUT /me/settings` (name and settings in one request). Fields
+// left out are unchanged. Every part is checked before anything is saved, in
+// one transaction: when any part is refused, nothing is saved, and the error
+// names the field (`settings.auditLogRetentionDays`).
 type UpdateTenantInput struct {
 	// The tenant to change. Default: the caller's own. Another tenant needs TENANT_MANAGE.
 	TenantID *string `json:"tenantId,omitempty"`
@@ -849,16 +855,24 @@ type UpdateTenantInput struct {
 	Domain *string `json:"domain,omitempty"`
 	// ACTIVE or SUSPENDED (needs TENANT_MANAGE). Use deleteTenant to delete.
 	Status *tenant.Status `json:"status,omitempty"`
-	// If given, the change is refused with CONFLICT unless the tenant's `version` still equals it.
+	// Settings to change in the same transaction. Errors name these fields under `settings.` (`settings.ipAllowlist`). `settings.version` is not checked: `expectedVersion` (the tenant's) guards the whole change.
+	Settings *TenantSettingsInput `json:"settings,omitempty"`
+	// Lock-out protection, as in updateTenantSettings: a `settings.ipAllowlist` that excludes the address this request comes from is refused when the caller is one of the tenant's own keys, unless this is true.
+	ConfirmLockout *bool `json:"confirmLockout,omitempty"`
+	// If given, the whole change (profile and settings) is refused with CONFLICT unless the tenant's `version` still equals it. The tenant's version goes up by one for a change of the profile, of the settings, or of both; the settings' own version also goes up by one when they change.
 	ExpectedVersion *int `json:"expectedVersion,omitempty"`
-	// Check the input and report the same errors as a real change, but save nothing. The payload shows the tenant as it would be.
+	// Check the input and report the same errors as a real change, but save nothing. The payload shows the tenant and its settings as they would be.
 	ValidateOnly *bool `json:"validateOnly,omitempty"`
 }
 
 // The changed tenant.
 type UpdateTenantPayload struct {
-	// The tenant after the change.
+	// The tenant after the change (with validateOnly: as it would be).
 	Tenant *node.Tenant `json:"tenant"`
+	// The settings after the change (with validateOnly: as they would be). Needs TENANT_READ, like Tenant.settings.
+	Settings *tenant.Settings `json:"settings,omitempty"`
+	// True when the mutation ran with validateOnly: nothing was saved.
+	DryRun bool `json:"dryRun"`
 }
 
 // Changes to a tenant's settings. Fields left out are unchanged.

@@ -23,7 +23,7 @@ func (r *mutationResolver) CreateTenant(ctx context.Context, input graph.CreateT
 		in.DataResidency = *input.DataResidency
 	}
 	if st := input.Settings; st != nil {
-		in.Settings = tenant.SettingsPatch{EncryptionEnabled: st.EncryptionEnabled, AuditLogRetentionDays: st.AuditLogRetentionDays, IPAllowlist: st.IPAllowlist, DeduplicateTokens: st.DeduplicateTokens}
+		in.Settings = tenant.SettingsPatch{DataResidency: st.DataResidency, EncryptionEnabled: st.EncryptionEnabled, AuditLogRetentionDays: st.AuditLogRetentionDays, IPAllowlist: st.IPAllowlist, DeduplicateTokens: st.DeduplicateTokens}
 	}
 	t, err := r.Store.CreateTenant(ctx, in)
 	if err != nil {
@@ -38,11 +38,16 @@ func (r *mutationResolver) UpdateTenant(ctx context.Context, input graph.UpdateT
 	if err != nil {
 		return nil, err
 	}
-	t, err := r.Store.UpdateTenant(ctx, id, tenant.TenantPatch{Name: input.Name, Domain: input.Domain, Status: input.Status, ExpectedVersion: input.ExpectedVersion, ValidateOnly: deref(input.ValidateOnly)})
+	p := tenant.TenantPatch{Name: input.Name, Domain: input.Domain, Status: input.Status, ExpectedVersion: input.ExpectedVersion, ValidateOnly: deref(input.ValidateOnly)}
+	if st := input.Settings; st != nil {
+		p.Settings = &tenant.SettingsPatch{DataResidency: st.DataResidency, EncryptionEnabled: st.EncryptionEnabled, AuditLogRetentionDays: st.AuditLogRetentionDays,
+			IPAllowlist: st.IPAllowlist, DeduplicateTokens: st.DeduplicateTokens, ConfirmLockout: deref(input.ConfirmLockout)}
+	}
+	t, st, err := r.Store.UpdateTenant(ctx, id, p)
 	if err != nil {
 		return nil, err
 	}
-	return &graph.UpdateTenantPayload{Tenant: newTenantNode(ctx, t)}, nil
+	return &graph.UpdateTenantPayload{Tenant: newTenantNode(ctx, t), Settings: st, DryRun: p.ValidateOnly}, nil
 }
 
 // UpdateTenantSettings is the resolver for the updateTenantSettings field.

@@ -56,6 +56,10 @@ type TenantPatch struct {
 	Name   *string
 	Domain *string
 	Status *Status
+	// Settings, when set, changes the settings in the same transaction and
+	// under the same expected version (reference 000's PUT /me/settings);
+	// errors name its fields under "settings.".
+	Settings *SettingsPatch
 	// ExpectedVersion, when set, must equal the tenant's version.
 	ExpectedVersion *int
 	ValidateOnly    bool
@@ -80,7 +84,15 @@ func (p *TenantPatch) Normalize() error {
 	if p.Status != nil && *p.Status == StatusDeleted {
 		return Invalid("status", "status cannot be set to DELETED here: use deleteTenant, which can be undone with restoreTenant")
 	}
+	if p.Settings != nil {
+		return p.Settings.normalize("settings.")
+	}
 	return nil
+}
+
+// Empty reports whether the patch changes nothing.
+func (p *SettingsPatch) Empty() bool {
+	return p.EncryptionEnabled == nil && p.AuditLogRetentionDays == nil && p.IPAllowlist == nil && p.DeduplicateTokens == nil
 }
 
 // SettingsPatch changes a tenant's settings; nil fields are left alone and

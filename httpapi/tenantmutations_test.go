@@ -1,0 +1,142 @@
+package httpapi_test
+
+import (
+	"strings"
+	"testing"
+)
+
+// The tenant mutations that carry several parts at once (issue 15 §3):
+// updateTenant with settings (reference 000's PUT /me/settings),
+// createTenant with the full configuration (reference 003), and the dry
+// runs of createTenant, createApiKey, deleteTenant and grantCredits.
+
+const updateTenantWithSettings = `mutation($in: UpdateTenantInput!) { updateTenant(input: $in) {
+	dryRun tenant { name domain version } settings { auditLogRetentionDays ipAllowlist dataResidency version } } }`
+
+type tenantAndSettings struct {
+	Name, Domain string
+	Version      int
+	Settings     struct {
+		AuditLogRetentionDays int
+		IPAllowlist           []string
+		DataResidency         string
+		Version               int
+	}
+}
+
+// readTenantAndSettings reads what is saved, through the API.
+func (e *env) readTenantAndSettings(id string) tenantAndSettings {
+	e.t.Helper()
+	var out struct{ Tenant tenantAndSettings }
+	e.mustGQL(testAdminSecret, `query($id: ID!) { tenant(id: $id) { name domain version settings { auditLogRetentionDays ipAllowlist dataResidency version } } }`,
+		map[string]any{"id": id}, &out)
+	return out.Tenant
+}
+
+func TestUpdateTenantWithSettings(t *testing.T) {
+	e := newEnv(t)
+	id := e.createTenant("Acme", "acme.fr")
+	e.createTenant("Other", "other.fr")
+	key := e.createKey(id, "TENANT_READ", "TENANT_UPDATE")
+	before := e.readTenantAndSettings(id)
+
+	t.Run("OK", func(t *testing.T) {
+		var out struct {
+			UpdateTenant struct {
+				DryRun bool
+				Tenant struct {
+					Name    string
+					Version int
+				}
+				Settings struct {
+					AuditLogRetentionDays int
+					IPAllowlist           []string
+					Version               int
+				}
+			}
+		}
+		e.mustGQL(key, updateTenantWithSettings, map[string]any{"in": map[string]any{
+			"name": "ACME Corporation", "expectedVersion": before.Version,
+			"settings":       map[string]any{"dataResidency": "EU", "auditLogRetentionDays": 2555, "ipAllowlist": []string{"203.0.113.7/24", "127.0.0.0/8"}},
+		}}, &out)
+		u := out.UpdateTenant
+		if u.DryRun || u.Tenant.Name != "ACME Corporation" || u.Tenant.Version != before.Version+1 ||
+			u.Settings.AuditLogRetentionDays != 2555 || u.Settings.Version != before.Settings.Version+1 ||
+			strings.Join(u.Settings.IPAllowlist, ",") != "203.0.113.0/24,127.0.0.0/8" {
+			t.Fatalf("payload %+v (before %+v)", u, before)
+		}
+		saved := e.readTenantAndSettings(id)
+		if saved.Name != "ACME Corporation" || saved.Version != before.Version+1 || saved.Settings.AuditLogRetentionDays != 2555 {
+			t.Fatalf("saved %+v", saved)
+		}
+		before = saved
+	})
+
+	refused := []struct {
+		name, code, field, msg string
+		in                     map[string]any
+	}{
+		{"ErrRetentionTooShort", "BAD_USER_INPUT", "settings.auditLogRetentionDays", "settings.auditLogRetentionDays must be between 90 and 2555 days, got 30",
+			map[string]any{"name": "Renamed", "settings": map[string]any{"auditLogRetentionDays": 30}}},
+		{"ErrAllowlistEntry", "BAD_USER_INPUT", "settings.ipAllowlist[0]", "is not an IPv4/IPv6 address",
+			map[string]any{"name": "Renamed", "settings": map[string]any{"ipAllowlist": []string{"not-an-address"}}}},
+		{"ErrResidencyChange", "BAD_USER_INPUT", "settings.dataResidency", "settings.dataResidency is fixed after tenant creation",
+			map[string]any{"name": "Renamed", "settings": map[string]any{"dataResidency": "US", "auditLogRetentionDays": 400}}},
+		{"ErrNameEmpty", "BAD_USER_INPUT", "name", "",
+			map[string]any{"name": " ", "settings": map[string]any{"auditLogRetentionDays": 400}}},
+		{"ErrStaleVersion", "CONFLICT", "expectedVersion", "expected version 1",
+			map[string]any{"name": "Renamed", "expectedVersion": 1, "settings": map[string]any{"auditLogRetentionDays": 400}}},
+		// The settings are written before the profile: a domain refused by
+		// the database after that write must take the settings back with it.
+		{"ErrDomainTakenAfterSettings", "CONFLICT", "domain", "domain other.fr is already registered",
+			map[string]any{"domain": "other.fr", "settings": map[string]any{"auditLogRetentionDays": 400}}},
+		{"ErrLockout", "BAD_USER_INPUT", "settings.ipAllowlist", "does not include your own address",
+			map[string]any{"name": "Renamed", "settings": map[string]any{"ipAllowlist": []string{"192.0.2.0/24"}}}},
+	}
+	for _, c := range refused {
+		t.Run(c.name, func(t *testing.T) {
+			r := e.gql(key, updateTenantWithSettings, map[string]any{"in": c.in})
+			if r.Code() != c.code || r.Field() != c.field || !strings.Contains(r.Errors[0].Message, c.msg) {
+				t.Fatalf("want %s on %s (%q), got %s", c.code, c.field, c.msg, r.Raw)
+			}
+			if after := e.readTenantAndSettings(id); !sameTenantAndSettings(after, before) {
+				t.Fatalf("something was saved: before %+v, after %+v", before, after)
+			}
+		})
+	}
+
+	t.Run("ValidateOnly", func(t *testing.T) {
+		var out struct {
+			UpdateTenant struct {
+				DryRun   bool
+				Tenant   struct{ Name string }
+				Settings struct{ AuditLogRetentionDays int }
+			}
+		}
+		e.mustGQL(key, updateTenantWithSettings, map[string]any{"in": map[string]any{
+			"name": "Dry", "validateOnly": true, "settings": map[string]any{"auditLogRetentionDays": 90},
+		}}, &out)
+		if u := out.UpdateTenant; !u.DryRun || u.Tenant.Name != "Dry" || u.Settings.AuditLogRetentionDays != 90 {
+			t.Fatalf("payload %+v", u)
+		}
+		if after := e.readTenantAndSettings(id); !sameTenantAndSettings(after, before) {
+			t.Fatalf("a dry run saved: before %+v, after %+v", before, after)
+		}
+	})
+
+	t.Run("SettingsOnlyBumpsTenantVersion", func(t *testing.T) {
+		e.mustGQL(key, updateTenantWithSettings, map[string]any{"in": map[string]any{
+			"expectedVersion": before.Version, "settings": map[string]any{"auditLogRetentionDays": 730},
+		}}, nil)
+		after := e.readTenantAndSettings(id)
+		if after.Version != before.Version+1 || after.Settings.Version != before.Settings.Version+1 || after.Name != before.Name {
+			t.Fatalf("before %+v, after %+v", before, after)
+		}
+	})
+}
+
+func sameTenantAndSettings(a, b tenantAndSettings) bool {
+	return a.Name == b.Name && a.Domain == b.Domain && a.Version == b.Version &&
+		a.Settings.AuditLogRetentionDays == b.Settings.AuditLogRetentionDays && a.Settings.Version == b.Settings.Version &&
+		strings.Join(a.Settings.IPAllowlist, ",") == strings.Join(b.Settings.IPAllowlist, ",")
+}
