@@ -129,7 +129,9 @@ func DecodeCursor(c string) (time.Time, string, error) {
 	return time.UnixMicro(us).UTC(), id, nil
 }
 
-// CreateTenant creates a tenant with its settings, as the caller.
+// CreateTenant creates a tenant with its settings, as the caller. With
+// in.ValidateOnly it runs every check and every write, rolls them back and
+// returns a nil tenant: a dry run never shows an id that does not exist.
 // Codes: EINVALID (bad input, unknown plan), ECONFLICT (domain taken).
 func (s *Store) CreateTenant(ctx context.Context, in tenant.CreateTenant) (*tenant.Tenant, error) {
 	if err := in.Normalize(); err != nil {
@@ -137,7 +139,7 @@ func (s *Store) CreateTenant(ctx context.Context, in tenant.CreateTenant) (*tena
 	}
 	by := tenant.ActorFrom(ctx).ActorID()
 	var t tenant.Tenant
-	err := s.inTx(ctx, func(tx sqlx.ExtContext, now time.Time) error {
+	err := s.inTxDry(ctx, in.ValidateOnly, func(tx sqlx.ExtContext, now time.Time) error {
 		if err := checkPlan(ctx, tx, "plan", in.PlanID); err != nil {
 			return err
 		}
@@ -173,7 +175,7 @@ func (s *Store) CreateTenant(ctx context.Context, in tenant.CreateTenant) (*tena
 		}
 		return nil
 	})
-	if err != nil {
+	if err != nil || in.ValidateOnly {
 		return nil, err
 	}
 	return &t, nil
@@ -272,12 +274,13 @@ func (s *Store) UpdateTenant(ctx context.Context, id string, p tenant.TenantPatc
 }
 
 // DeleteTenant soft-deletes a tenant: its status becomes DELETED and its API
-// keys stop working at once. It can be restored for 30 days.
-// Codes: ENOTFOUND, ECONFLICT (already deleted, version mismatch).
-func (s *Store) DeleteTenant(ctx context.Context, id string, expectedVersion *int) (*tenant.Tenant, error) {
+// keys stop working at once. It can be restored for 30 days. With
+// validateOnly it runs every check, saves nothing and returns the tenant as
+// it would be. Codes: ENOTFOUND, ECONFLICT (already deleted, version mismatch).
+func (s *Store) DeleteTenant(ctx context.Context, id string, expectedVersion *int, validateOnly bool) (*tenant.Tenant, error) {
 	by := tenant.ActorFrom(ctx).ActorID()
 	var t tenant.Tenant
-	err := s.inTx(ctx, func(tx sqlx.ExtContext, now time.Time) error {
+	err := s.inTxDry(ctx, validateOnly, func(tx sqlx.ExtContext, now time.Time) error {
 		cur, err := lockTenant(ctx, tx, id, false)
 		if err != nil {
 			return err

@@ -159,6 +159,7 @@ type ComplexityRoot struct {
 		Amount        func(childComplexity int) int
 		Billing       func(childComplexity int) int
 		Currency      func(childComplexity int) int
+		DryRun        func(childComplexity int) int
 		EffectiveDate func(childComplexity int) int
 		Invoice       func(childComplexity int) int
 		Plan          func(childComplexity int) int
@@ -170,10 +171,12 @@ type ComplexityRoot struct {
 
 	CreateApiKeyPayload struct {
 		APIKey func(childComplexity int) int
+		DryRun func(childComplexity int) int
 		Secret func(childComplexity int) int
 	}
 
 	CreateTenantPayload struct {
+		DryRun func(childComplexity int) int
 		Tenant func(childComplexity int) int
 	}
 
@@ -199,6 +202,7 @@ type ComplexityRoot struct {
 	}
 
 	DeleteTenantPayload struct {
+		DryRun          func(childComplexity int) int
 		RestorableUntil func(childComplexity int) int
 		Tenant          func(childComplexity int) int
 	}
@@ -242,6 +246,7 @@ type ComplexityRoot struct {
 
 	GrantCreditsPayload struct {
 		Credits func(childComplexity int) int
+		DryRun  func(childComplexity int) int
 		Grant   func(childComplexity int) int
 	}
 
@@ -480,6 +485,7 @@ type ComplexityRoot struct {
 
 	RecordUsagePayload struct {
 		Accepted   func(childComplexity int) int
+		DryRun     func(childComplexity int) int
 		Duplicates func(childComplexity int) int
 		Quota      func(childComplexity int) int
 	}
@@ -528,6 +534,7 @@ type ComplexityRoot struct {
 	}
 
 	RotateWebhookSecretPayload struct {
+		DryRun               func(childComplexity int) int
 		NotificationChannels func(childComplexity int) int
 		Tenant               func(childComplexity int) int
 		WebhookSecret        func(childComplexity int) int
@@ -741,24 +748,29 @@ type ComplexityRoot struct {
 
 	UpdateBillingPayload struct {
 		Billing func(childComplexity int) int
+		DryRun  func(childComplexity int) int
 		Tenant  func(childComplexity int) int
 	}
 
 	UpdateIndustriesPayload struct {
+		DryRun     func(childComplexity int) int
 		Industries func(childComplexity int) int
 	}
 
 	UpdateKeywordsPayload struct {
+		DryRun   func(childComplexity int) int
 		Keywords func(childComplexity int) int
 	}
 
 	UpdateNotificationChannelsPayload struct {
+		DryRun               func(childComplexity int) int
 		NotificationChannels func(childComplexity int) int
 		Tenant               func(childComplexity int) int
 		WebhookSecret        func(childComplexity int) int
 	}
 
 	UpdateRiskMatrixPayload struct {
+		DryRun     func(childComplexity int) int
 		RiskMatrix func(childComplexity int) int
 	}
 
@@ -769,15 +781,18 @@ type ComplexityRoot struct {
 	}
 
 	UpdateTenantSettingsPayload struct {
+		DryRun   func(childComplexity int) int
 		Settings func(childComplexity int) int
 		Tenant   func(childComplexity int) int
 	}
 
 	UpdateWatchlistSeatsPayload struct {
+		DryRun    func(childComplexity int) int
 		Watchlist func(childComplexity int) int
 	}
 
 	UpdateWebsiteConfigPayload struct {
+		DryRun        func(childComplexity int) int
 		WebsiteConfig func(childComplexity int) int
 	}
 
@@ -1442,6 +1457,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ChangePlanPayload.Currency(childComplexity), true
+	case "ChangePlanPayload.dryRun":
+		if e.ComplexityRoot.ChangePlanPayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangePlanPayload.DryRun(childComplexity), true
 	case "ChangePlanPayload.effectiveDate":
 		if e.ComplexityRoot.ChangePlanPayload.EffectiveDate == nil {
 			break
@@ -1491,6 +1512,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreateApiKeyPayload.APIKey(childComplexity), true
+	case "CreateApiKeyPayload.dryRun":
+		if e.ComplexityRoot.CreateApiKeyPayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateApiKeyPayload.DryRun(childComplexity), true
 	case "CreateApiKeyPayload.secret":
 		if e.ComplexityRoot.CreateApiKeyPayload.Secret == nil {
 			break
@@ -1498,6 +1525,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreateApiKeyPayload.Secret(childComplexity), true
 
+	case "CreateTenantPayload.dryRun":
+		if e.ComplexityRoot.CreateTenantPayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateTenantPayload.DryRun(childComplexity), true
 	case "CreateTenantPayload.tenant":
 		if e.ComplexityRoot.CreateTenantPayload.Tenant == nil {
 			break
@@ -1597,6 +1630,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Credits.Used(childComplexity), true
 
+	case "DeleteTenantPayload.dryRun":
+		if e.ComplexityRoot.DeleteTenantPayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteTenantPayload.DryRun(childComplexity), true
 	case "DeleteTenantPayload.restorableUntil":
 		if e.ComplexityRoot.DeleteTenantPayload.RestorableUntil == nil {
 			break
@@ -1736,6 +1775,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.GrantCreditsPayload.Credits(childComplexity), true
+	case "GrantCreditsPayload.dryRun":
+		if e.ComplexityRoot.GrantCreditsPayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantCreditsPayload.DryRun(childComplexity), true
 	case "GrantCreditsPayload.grant":
 		if e.ComplexityRoot.GrantCreditsPayload.Grant == nil {
 			break
@@ -2960,6 +3005,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RecordUsagePayload.Accepted(childComplexity), true
+	case "RecordUsagePayload.dryRun":
+		if e.ComplexityRoot.RecordUsagePayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordUsagePayload.DryRun(childComplexity), true
 	case "RecordUsagePayload.duplicates":
 		if e.ComplexityRoot.RecordUsagePayload.Duplicates == nil {
 			break
@@ -3095,6 +3146,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RiskWeight.Weight(childComplexity), true
 
+	case "RotateWebhookSecretPayload.dryRun":
+		if e.ComplexityRoot.RotateWebhookSecretPayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RotateWebhookSecretPayload.DryRun(childComplexity), true
 	case "RotateWebhookSecretPayload.notificationChannels":
 		if e.ComplexityRoot.RotateWebhookSecretPayload.NotificationChannels == nil {
 			break
@@ -4027,6 +4084,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UpdateBillingPayload.Billing(childComplexity), true
+	case "UpdateBillingPayload.dryRun":
+		if e.ComplexityRoot.UpdateBillingPayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateBillingPayload.DryRun(childComplexity), true
 	case "UpdateBillingPayload.tenant":
 		if e.ComplexityRoot.UpdateBillingPayload.Tenant == nil {
 			break
@@ -4034,6 +4097,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdateBillingPayload.Tenant(childComplexity), true
 
+	case "UpdateIndustriesPayload.dryRun":
+		if e.ComplexityRoot.UpdateIndustriesPayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateIndustriesPayload.DryRun(childComplexity), true
 	case "UpdateIndustriesPayload.industries":
 		if e.ComplexityRoot.UpdateIndustriesPayload.Industries == nil {
 			break
@@ -4041,6 +4110,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdateIndustriesPayload.Industries(childComplexity), true
 
+	case "UpdateKeywordsPayload.dryRun":
+		if e.ComplexityRoot.UpdateKeywordsPayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateKeywordsPayload.DryRun(childComplexity), true
 	case "UpdateKeywordsPayload.keywords":
 		if e.ComplexityRoot.UpdateKeywordsPayload.Keywords == nil {
 			break
@@ -4048,6 +4123,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdateKeywordsPayload.Keywords(childComplexity), true
 
+	case "UpdateNotificationChannelsPayload.dryRun":
+		if e.ComplexityRoot.UpdateNotificationChannelsPayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateNotificationChannelsPayload.DryRun(childComplexity), true
 	case "UpdateNotificationChannelsPayload.notificationChannels":
 		if e.ComplexityRoot.UpdateNotificationChannelsPayload.NotificationChannels == nil {
 			break
@@ -4067,6 +4148,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdateNotificationChannelsPayload.WebhookSecret(childComplexity), true
 
+	case "UpdateRiskMatrixPayload.dryRun":
+		if e.ComplexityRoot.UpdateRiskMatrixPayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateRiskMatrixPayload.DryRun(childComplexity), true
 	case "UpdateRiskMatrixPayload.riskMatrix":
 		if e.ComplexityRoot.UpdateRiskMatrixPayload.RiskMatrix == nil {
 			break
@@ -4093,6 +4180,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdateTenantPayload.Tenant(childComplexity), true
 
+	case "UpdateTenantSettingsPayload.dryRun":
+		if e.ComplexityRoot.UpdateTenantSettingsPayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateTenantSettingsPayload.DryRun(childComplexity), true
 	case "UpdateTenantSettingsPayload.settings":
 		if e.ComplexityRoot.UpdateTenantSettingsPayload.Settings == nil {
 			break
@@ -4106,6 +4199,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdateTenantSettingsPayload.Tenant(childComplexity), true
 
+	case "UpdateWatchlistSeatsPayload.dryRun":
+		if e.ComplexityRoot.UpdateWatchlistSeatsPayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateWatchlistSeatsPayload.DryRun(childComplexity), true
 	case "UpdateWatchlistSeatsPayload.watchlist":
 		if e.ComplexityRoot.UpdateWatchlistSeatsPayload.Watchlist == nil {
 			break
@@ -4113,6 +4212,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdateWatchlistSeatsPayload.Watchlist(childComplexity), true
 
+	case "UpdateWebsiteConfigPayload.dryRun":
+		if e.ComplexityRoot.UpdateWebsiteConfigPayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateWebsiteConfigPayload.DryRun(childComplexity), true
 	case "UpdateWebsiteConfigPayload.websiteConfig":
 		if e.ComplexityRoot.UpdateWebsiteConfigPayload.WebsiteConfig == nil {
 			break
@@ -4695,14 +4800,18 @@ input CreateApiKeyInput {
   permissions: [Permission!]!
   "When the key stops working (in the future), or null for never. A key created with an API key that expires must expire too, at or before its creator: null or a later time is refused (BAD_USER_INPUT). The admin secret and keys that never expire may create keys of any expiry."
   expiresAt: Time
+  "Check everything (name, permissions, expiry, the active-key cap) and report the same errors as a real creation, but create nothing: ` + "`" + `apiKey` + "`" + ` and ` + "`" + `secret` + "`" + ` are null and ` + "`" + `dryRun` + "`" + ` true."
+  validateOnly: Boolean = false
 }
 
 "The new key, with its secret."
 type CreateApiKeyPayload {
-  "The key's metadata."
-  apiKey: ApiKey!
-  "The key itself (` + "`" + `tnt_` + "`" + ` + 46 characters). Shown only this once: store it safely. Send it as ` + "`" + `Authorization: Bearer <secret>` + "`" + `."
-  secret: String!
+  "The key's metadata; null with ` + "`" + `validateOnly` + "`" + ` (no key was created, so there is no id)."
+  apiKey: ApiKey
+  "The key itself (` + "`" + `tnt_` + "`" + ` + 46 characters). Shown only this once: store it safely. Send it as ` + "`" + `Authorization: Bearer <secret>` + "`" + `. Null with ` + "`" + `validateOnly` + "`" + `."
+  secret: String
+  "True when the mutation ran with ` + "`" + `validateOnly` + "`" + `: nothing was saved, and the payload shows what would have been."
+  dryRun: Boolean!
 }
 
 "Which key to revoke."
@@ -5221,6 +5330,8 @@ type ChangePlanPayload {
   invoice: Invoice
   "What the change charges: the prorated invoice's lines when it issues one; otherwise the first period billed on the new plan (on ` + "`" + `effectiveDate` + "`" + `, or the next billing date). Shown under ` + "`" + `validateOnly` + "`" + ` too."
   preview: InvoicePreview!
+  "True when the mutation ran with ` + "`" + `validateOnly` + "`" + `: nothing was saved, and the payload shows what would have been."
+  dryRun: Boolean!
 }
 
 "Which tenant's scheduled plan change to cancel."
@@ -5283,6 +5394,8 @@ type UpdateBillingPayload {
   billing: Billing @hasPermission(perm: BILLING_READ)
   "The tenant it belongs to."
   tenant: Tenant!
+  "True when the mutation ran with ` + "`" + `validateOnly` + "`" + `: nothing was saved, and the payload shows what would have been."
+  dryRun: Boolean!
 }
 
 "Which month to bill."
@@ -6033,6 +6146,8 @@ type UpdateNotificationChannelsPayload {
   webhookSecret: String
   "The tenant they belong to."
   tenant: Tenant!
+  "True when the mutation ran with ` + "`" + `validateOnly` + "`" + `: nothing was saved, and the payload shows what would have been."
+  dryRun: Boolean!
 }
 
 "Which tenant's webhook secret to rotate."
@@ -6055,6 +6170,8 @@ type RotateWebhookSecretPayload {
   webhookSecret: String
   "The tenant it belongs to."
   tenant: Tenant!
+  "True when the mutation ran with ` + "`" + `validateOnly` + "`" + `: nothing was saved, and the payload shows what would have been."
+  dryRun: Boolean!
 }
 
 "Which tenant's webhook to test."
@@ -6483,6 +6600,8 @@ input UpdateKeywordsInput {
 type UpdateKeywordsPayload {
   "The keywords as saved (with validateOnly: as they would have been)."
   keywords: KeywordList!
+  "True when the mutation ran with ` + "`" + `validateOnly` + "`" + `: nothing was saved, and the payload shows what would have been."
+  dryRun: Boolean!
 }
 
 "New industry lists, replacing the old ones entirely."
@@ -6503,6 +6622,8 @@ input UpdateIndustriesInput {
 type UpdateIndustriesPayload {
   "The industries as saved (with validateOnly: as they would have been)."
   industries: IndustryConfig!
+  "True when the mutation ran with ` + "`" + `validateOnly` + "`" + `: nothing was saved, and the payload shows what would have been."
+  dryRun: Boolean!
 }
 
 "A new risk matrix, replacing the old one entirely."
@@ -6529,6 +6650,8 @@ input RiskWeightInput {
 type UpdateRiskMatrixPayload {
   "The risk matrix as saved (with validateOnly: as it would have been)."
   riskMatrix: RiskMatrix!
+  "True when the mutation ran with ` + "`" + `validateOnly` + "`" + `: nothing was saved, and the payload shows what would have been."
+  dryRun: Boolean!
 }
 
 "Changes to the website validation defaults. Fields left out keep their current value (the default value the first time); the result must satisfy every rule."
@@ -6557,6 +6680,8 @@ input UpdateWebsiteConfigInput {
 type UpdateWebsiteConfigPayload {
   "The configuration as saved (with validateOnly: as it would have been)."
   websiteConfig: WebsiteConfig!
+  "True when the mutation ran with ` + "`" + `validateOnly` + "`" + `: nothing was saved, and the payload shows what would have been."
+  dryRun: Boolean!
 }
 
 "A tenant's new number of watchlist seats."
@@ -6575,6 +6700,8 @@ input UpdateWatchlistSeatsInput {
 type UpdateWatchlistSeatsPayload {
   "The seats as saved (with validateOnly: as they would have been)."
   watchlist: WatchlistSeats!
+  "True when the mutation ran with ` + "`" + `validateOnly` + "`" + `: nothing was saved, and the payload shows what would have been."
+  dryRun: Boolean!
 }
 `, BuiltIn: false},
 	{Name: "../schema/sso.graphqls", Input: `extend type Tenant {
@@ -7010,6 +7137,8 @@ input CreateTenantInput {
   ownerEmail: String
   "Initial settings; anything left out takes its default."
   settings: TenantSettingsInput
+  "Check everything (the plan, the domain's uniqueness, every setting) and report the same errors as a real creation, but create nothing: the payload's ` + "`" + `tenant` + "`" + ` is null and ` + "`" + `dryRun` + "`" + ` true."
+  validateOnly: Boolean = false
 }
 
 "Settings given at creation (` + "`" + `createTenant` + "`" + `), or changed together with the profile (` + "`" + `updateTenant` + "`" + `). At creation a field left out takes its default; in updateTenant it is unchanged."
@@ -7064,8 +7193,10 @@ type UpdateTenantPayload {
 
 "The created tenant."
 type CreateTenantPayload {
-  "The new tenant."
-  tenant: Tenant!
+  "The new tenant; null with ` + "`" + `validateOnly` + "`" + ` (a dry run creates nothing, so there is no id to return)."
+  tenant: Tenant
+  "True when the mutation ran with ` + "`" + `validateOnly` + "`" + `: nothing was saved, and the payload shows what would have been."
+  dryRun: Boolean!
 }
 
 "Changes to a tenant's settings. Fields left out are unchanged."
@@ -7096,6 +7227,8 @@ type UpdateTenantSettingsPayload {
   settings: TenantSettings @hasPermission(perm: TENANT_READ)
   "The tenant they belong to."
   tenant: Tenant!
+  "True when the mutation ran with ` + "`" + `validateOnly` + "`" + `: nothing was saved, and the payload shows what would have been."
+  dryRun: Boolean!
 }
 
 "Which tenant to delete."
@@ -7104,14 +7237,18 @@ input DeleteTenantInput {
   tenantId: ID
   "If given, refused with CONFLICT unless the tenant's ` + "`" + `version` + "`" + ` still equals it."
   expectedVersion: Int
+  "Check everything and report the same errors as a real deletion, but delete nothing: the payload shows the tenant as it would be (status DELETED) and ` + "`" + `dryRun` + "`" + ` true; its keys keep working."
+  validateOnly: Boolean = false
 }
 
 "The deleted tenant."
 type DeleteTenantPayload {
-  "The tenant, now with status DELETED."
+  "The tenant, now with status DELETED (with ` + "`" + `validateOnly` + "`" + `: as it would be)."
   tenant: Tenant!
   "Until when ` + "`" + `restoreTenant` + "`" + ` can bring it back (30 days after deletion)."
   restorableUntil: Time!
+  "True when the mutation ran with ` + "`" + `validateOnly` + "`" + `: nothing was saved, and the payload shows what would have been."
+  dryRun: Boolean!
 }
 
 "Which tenant to restore."
@@ -7327,6 +7464,8 @@ type RecordUsagePayload {
   duplicates: Int!
   "The tenant's quota for the current month after this batch."
   quota: UsageQuota!
+  "True when the mutation ran with ` + "`" + `validateOnly` + "`" + `: nothing was saved, and the payload shows what would have been."
+  dryRun: Boolean!
 }
 
 "A tenant's interaction quota for the current calendar month (UTC)."
@@ -7361,10 +7500,12 @@ input GrantCreditsInput {
 
 "The result of grantCredits."
 type GrantCreditsPayload {
-  "The new grant."
-  grant: CreditGrant!
-  "The tenant's balance with the new grant."
+  "The new grant; null with ` + "`" + `validateOnly` + "`" + ` (no grant was made, so there is no id)."
+  grant: CreditGrant
+  "The tenant's balance with the new grant. With ` + "`" + `validateOnly` + "`" + ` the totals (` + "`" + `granted` + "`" + `, ` + "`" + `remaining` + "`" + `, ` + "`" + `expiresAt` + "`" + `) count the grant that would be made, and ` + "`" + `grants` + "`" + ` lists only the grants that exist."
   credits: Credits!
+  "True when the mutation ran with ` + "`" + `validateOnly` + "`" + `: nothing was saved, and the payload shows what would have been."
+  dryRun: Boolean!
 }
 
 """
@@ -7919,6 +8060,8 @@ func (ec *executionContext) childFields_ChangePlanPayload(ctx context.Context, f
 		return ec.fieldContext_ChangePlanPayload_invoice(ctx, field)
 	case "preview":
 		return ec.fieldContext_ChangePlanPayload_preview(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_ChangePlanPayload_dryRun(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ChangePlanPayload", field.Name)
 }
@@ -7929,6 +8072,8 @@ func (ec *executionContext) childFields_CreateApiKeyPayload(ctx context.Context,
 		return ec.fieldContext_CreateApiKeyPayload_apiKey(ctx, field)
 	case "secret":
 		return ec.fieldContext_CreateApiKeyPayload_secret(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_CreateApiKeyPayload_dryRun(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreateApiKeyPayload", field.Name)
 }
@@ -7937,6 +8082,8 @@ func (ec *executionContext) childFields_CreateTenantPayload(ctx context.Context,
 	switch field.Name {
 	case "tenant":
 		return ec.fieldContext_CreateTenantPayload_tenant(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_CreateTenantPayload_dryRun(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreateTenantPayload", field.Name)
 }
@@ -7989,6 +8136,8 @@ func (ec *executionContext) childFields_DeleteTenantPayload(ctx context.Context,
 		return ec.fieldContext_DeleteTenantPayload_tenant(ctx, field)
 	case "restorableUntil":
 		return ec.fieldContext_DeleteTenantPayload_restorableUntil(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_DeleteTenantPayload_dryRun(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeleteTenantPayload", field.Name)
 }
@@ -8073,6 +8222,8 @@ func (ec *executionContext) childFields_GrantCreditsPayload(ctx context.Context,
 		return ec.fieldContext_GrantCreditsPayload_grant(ctx, field)
 	case "credits":
 		return ec.fieldContext_GrantCreditsPayload_credits(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_GrantCreditsPayload_dryRun(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type GrantCreditsPayload", field.Name)
 }
@@ -8441,6 +8592,8 @@ func (ec *executionContext) childFields_RecordUsagePayload(ctx context.Context, 
 		return ec.fieldContext_RecordUsagePayload_duplicates(ctx, field)
 	case "quota":
 		return ec.fieldContext_RecordUsagePayload_quota(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_RecordUsagePayload_dryRun(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RecordUsagePayload", field.Name)
 }
@@ -8539,6 +8692,8 @@ func (ec *executionContext) childFields_RotateWebhookSecretPayload(ctx context.C
 		return ec.fieldContext_RotateWebhookSecretPayload_webhookSecret(ctx, field)
 	case "tenant":
 		return ec.fieldContext_RotateWebhookSecretPayload_tenant(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_RotateWebhookSecretPayload_dryRun(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RotateWebhookSecretPayload", field.Name)
 }
@@ -8951,6 +9106,8 @@ func (ec *executionContext) childFields_UpdateBillingPayload(ctx context.Context
 		return ec.fieldContext_UpdateBillingPayload_billing(ctx, field)
 	case "tenant":
 		return ec.fieldContext_UpdateBillingPayload_tenant(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_UpdateBillingPayload_dryRun(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpdateBillingPayload", field.Name)
 }
@@ -8959,6 +9116,8 @@ func (ec *executionContext) childFields_UpdateIndustriesPayload(ctx context.Cont
 	switch field.Name {
 	case "industries":
 		return ec.fieldContext_UpdateIndustriesPayload_industries(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_UpdateIndustriesPayload_dryRun(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpdateIndustriesPayload", field.Name)
 }
@@ -8967,6 +9126,8 @@ func (ec *executionContext) childFields_UpdateKeywordsPayload(ctx context.Contex
 	switch field.Name {
 	case "keywords":
 		return ec.fieldContext_UpdateKeywordsPayload_keywords(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_UpdateKeywordsPayload_dryRun(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpdateKeywordsPayload", field.Name)
 }
@@ -8979,6 +9140,8 @@ func (ec *executionContext) childFields_UpdateNotificationChannelsPayload(ctx co
 		return ec.fieldContext_UpdateNotificationChannelsPayload_webhookSecret(ctx, field)
 	case "tenant":
 		return ec.fieldContext_UpdateNotificationChannelsPayload_tenant(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_UpdateNotificationChannelsPayload_dryRun(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpdateNotificationChannelsPayload", field.Name)
 }
@@ -8987,6 +9150,8 @@ func (ec *executionContext) childFields_UpdateRiskMatrixPayload(ctx context.Cont
 	switch field.Name {
 	case "riskMatrix":
 		return ec.fieldContext_UpdateRiskMatrixPayload_riskMatrix(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_UpdateRiskMatrixPayload_dryRun(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpdateRiskMatrixPayload", field.Name)
 }
@@ -9009,6 +9174,8 @@ func (ec *executionContext) childFields_UpdateTenantSettingsPayload(ctx context.
 		return ec.fieldContext_UpdateTenantSettingsPayload_settings(ctx, field)
 	case "tenant":
 		return ec.fieldContext_UpdateTenantSettingsPayload_tenant(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_UpdateTenantSettingsPayload_dryRun(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpdateTenantSettingsPayload", field.Name)
 }
@@ -9017,6 +9184,8 @@ func (ec *executionContext) childFields_UpdateWatchlistSeatsPayload(ctx context.
 	switch field.Name {
 	case "watchlist":
 		return ec.fieldContext_UpdateWatchlistSeatsPayload_watchlist(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_UpdateWatchlistSeatsPayload_dryRun(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpdateWatchlistSeatsPayload", field.Name)
 }
@@ -9025,6 +9194,8 @@ func (ec *executionContext) childFields_UpdateWebsiteConfigPayload(ctx context.C
 	switch field.Name {
 	case "websiteConfig":
 		return ec.fieldContext_UpdateWebsiteConfigPayload_websiteConfig(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_UpdateWebsiteConfigPayload_dryRun(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpdateWebsiteConfigPayload", field.Name)
 }
@@ -12300,6 +12471,29 @@ func (ec *executionContext) fieldContext_ChangePlanPayload_preview(_ context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _ChangePlanPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *ChangePlanPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangePlanPayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangePlanPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangePlanPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _CreateApiKeyPayload_apiKey(ctx context.Context, field graphql.CollectedField, obj *CreateAPIKeyPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12313,10 +12507,10 @@ func (ec *executionContext) _CreateApiKeyPayload_apiKey(ctx context.Context, fie
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *tenant.APIKeyRecord) graphql.Marshaler {
-			return ec.marshalNApiKey2ᚖtenantapiᚋtenantᚐAPIKeyRecord(ctx, selections, v)
+			return ec.marshalOApiKey2ᚖtenantapiᚋtenantᚐAPIKeyRecord(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_CreateApiKeyPayload_apiKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12344,15 +12538,38 @@ func (ec *executionContext) _CreateApiKeyPayload_secret(ctx context.Context, fie
 			return obj.Secret, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreateApiKeyPayload_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreateApiKeyPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CreateApiKeyPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *CreateAPIKeyPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateApiKeyPayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_CreateApiKeyPayload_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreateApiKeyPayload", field, false, false, errors.New("field of type String does not have child fields"))
+func (ec *executionContext) fieldContext_CreateApiKeyPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreateApiKeyPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _CreateTenantPayload_tenant(ctx context.Context, field graphql.CollectedField, obj *CreateTenantPayload) (ret graphql.Marshaler) {
@@ -12368,10 +12585,10 @@ func (ec *executionContext) _CreateTenantPayload_tenant(ctx context.Context, fie
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *node.Tenant) graphql.Marshaler {
-			return ec.marshalNTenant2ᚖtenantapiᚋnodeᚐTenant(ctx, selections, v)
+			return ec.marshalOTenant2ᚖtenantapiᚋnodeᚐTenant(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_CreateTenantPayload_tenant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12385,6 +12602,29 @@ func (ec *executionContext) fieldContext_CreateTenantPayload_tenant(_ context.Co
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _CreateTenantPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *CreateTenantPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateTenantPayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreateTenantPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreateTenantPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _CreditGrant_id(ctx context.Context, field graphql.CollectedField, obj *tenant.CreditGrant) (ret graphql.Marshaler) {
@@ -12794,6 +13034,29 @@ func (ec *executionContext) _DeleteTenantPayload_restorableUntil(ctx context.Con
 }
 func (ec *executionContext) fieldContext_DeleteTenantPayload_restorableUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DeleteTenantPayload", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _DeleteTenantPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *DeleteTenantPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteTenantPayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteTenantPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeleteTenantPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _DisableSsoPayload_sso(ctx context.Context, field graphql.CollectedField, obj *DisableSsoPayload) (ret graphql.Marshaler) {
@@ -13318,10 +13581,10 @@ func (ec *executionContext) _GrantCreditsPayload_grant(ctx context.Context, fiel
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *tenant.CreditGrant) graphql.Marshaler {
-			return ec.marshalNCreditGrant2ᚖtenantapiᚋtenantᚐCreditGrant(ctx, selections, v)
+			return ec.marshalOCreditGrant2ᚖtenantapiᚋtenantᚐCreditGrant(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_GrantCreditsPayload_grant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13367,6 +13630,29 @@ func (ec *executionContext) fieldContext_GrantCreditsPayload_credits(_ context.C
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _GrantCreditsPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *GrantCreditsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GrantCreditsPayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GrantCreditsPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GrantCreditsPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Industry_code(ctx context.Context, field graphql.CollectedField, obj *tenant.Industry) (ret graphql.Marshaler) {
@@ -19149,6 +19435,29 @@ func (ec *executionContext) fieldContext_RecordUsagePayload_quota(_ context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _RecordUsagePayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *tenant.UsageReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordUsagePayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordUsagePayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordUsagePayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _RedeliverEventPayload_delivery(ctx context.Context, field graphql.CollectedField, obj *RedeliverEventPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19707,6 +20016,29 @@ func (ec *executionContext) fieldContext_RotateWebhookSecretPayload_tenant(_ con
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RotateWebhookSecretPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *RotateWebhookSecretPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RotateWebhookSecretPayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RotateWebhookSecretPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RotateWebhookSecretPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _RunBillingPayload_period(ctx context.Context, field graphql.CollectedField, obj *tenant.BillingRun) (ret graphql.Marshaler) {
@@ -23902,6 +24234,29 @@ func (ec *executionContext) fieldContext_UpdateBillingPayload_tenant(_ context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _UpdateBillingPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *UpdateBillingPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateBillingPayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateBillingPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpdateBillingPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _UpdateIndustriesPayload_industries(ctx context.Context, field graphql.CollectedField, obj *UpdateIndustriesPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23934,6 +24289,29 @@ func (ec *executionContext) fieldContext_UpdateIndustriesPayload_industries(_ co
 	return fc, nil
 }
 
+func (ec *executionContext) _UpdateIndustriesPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *UpdateIndustriesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateIndustriesPayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateIndustriesPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpdateIndustriesPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _UpdateKeywordsPayload_keywords(ctx context.Context, field graphql.CollectedField, obj *UpdateKeywordsPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23964,6 +24342,29 @@ func (ec *executionContext) fieldContext_UpdateKeywordsPayload_keywords(_ contex
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _UpdateKeywordsPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *UpdateKeywordsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateKeywordsPayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateKeywordsPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpdateKeywordsPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _UpdateNotificationChannelsPayload_notificationChannels(ctx context.Context, field graphql.CollectedField, obj *UpdateNotificationChannelsPayload) (ret graphql.Marshaler) {
@@ -24053,6 +24454,29 @@ func (ec *executionContext) fieldContext_UpdateNotificationChannelsPayload_tenan
 	return fc, nil
 }
 
+func (ec *executionContext) _UpdateNotificationChannelsPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *UpdateNotificationChannelsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateNotificationChannelsPayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateNotificationChannelsPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpdateNotificationChannelsPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _UpdateRiskMatrixPayload_riskMatrix(ctx context.Context, field graphql.CollectedField, obj *UpdateRiskMatrixPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -24083,6 +24507,29 @@ func (ec *executionContext) fieldContext_UpdateRiskMatrixPayload_riskMatrix(_ co
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _UpdateRiskMatrixPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *UpdateRiskMatrixPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateRiskMatrixPayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateRiskMatrixPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpdateRiskMatrixPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _UpdateTenantPayload_tenant(ctx context.Context, field graphql.CollectedField, obj *UpdateTenantPayload) (ret graphql.Marshaler) {
@@ -24272,6 +24719,29 @@ func (ec *executionContext) fieldContext_UpdateTenantSettingsPayload_tenant(_ co
 	return fc, nil
 }
 
+func (ec *executionContext) _UpdateTenantSettingsPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *UpdateTenantSettingsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateTenantSettingsPayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateTenantSettingsPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpdateTenantSettingsPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _UpdateWatchlistSeatsPayload_watchlist(ctx context.Context, field graphql.CollectedField, obj *UpdateWatchlistSeatsPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -24304,6 +24774,29 @@ func (ec *executionContext) fieldContext_UpdateWatchlistSeatsPayload_watchlist(_
 	return fc, nil
 }
 
+func (ec *executionContext) _UpdateWatchlistSeatsPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *UpdateWatchlistSeatsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateWatchlistSeatsPayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateWatchlistSeatsPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpdateWatchlistSeatsPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _UpdateWebsiteConfigPayload_websiteConfig(ctx context.Context, field graphql.CollectedField, obj *UpdateWebsiteConfigPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -24334,6 +24827,29 @@ func (ec *executionContext) fieldContext_UpdateWebsiteConfigPayload_websiteConfi
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _UpdateWebsiteConfigPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *UpdateWebsiteConfigPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateWebsiteConfigPayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateWebsiteConfigPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpdateWebsiteConfigPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Usage_activeUsers(ctx context.Context, field graphql.CollectedField, obj *tenant.Usage) (ret graphql.Marshaler) {
@@ -26948,7 +27464,11 @@ func (ec *executionContext) unmarshalInputCreateApiKeyInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"tenantId", "name", "permissions", "expiresAt"}
+	if _, present := asMap["validateOnly"]; !present {
+		asMap["validateOnly"] = false
+	}
+
+	fieldsInOrder := [...]string{"tenantId", "name", "permissions", "expiresAt", "validateOnly"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -26983,6 +27503,13 @@ func (ec *executionContext) unmarshalInputCreateApiKeyInput(ctx context.Context,
 				return it, err
 			}
 			it.ExpiresAt = data
+		case "validateOnly":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validateOnly"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidateOnly = data
 		}
 	}
 	return it, nil
@@ -27005,8 +27532,11 @@ func (ec *executionContext) unmarshalInputCreateTenantInput(ctx context.Context,
 	if _, present := asMap["dataResidency"]; !present {
 		asMap["dataResidency"] = "EU"
 	}
+	if _, present := asMap["validateOnly"]; !present {
+		asMap["validateOnly"] = false
+	}
 
-	fieldsInOrder := [...]string{"name", "domain", "plan", "dataResidency", "ownerId", "ownerEmail", "settings"}
+	fieldsInOrder := [...]string{"name", "domain", "plan", "dataResidency", "ownerId", "ownerEmail", "settings", "validateOnly"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -27062,6 +27592,13 @@ func (ec *executionContext) unmarshalInputCreateTenantInput(ctx context.Context,
 				return it, err
 			}
 			it.Settings = data
+		case "validateOnly":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validateOnly"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidateOnly = data
 		}
 	}
 	return it, nil
@@ -27078,7 +27615,11 @@ func (ec *executionContext) unmarshalInputDeleteTenantInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"tenantId", "expectedVersion"}
+	if _, present := asMap["validateOnly"]; !present {
+		asMap["validateOnly"] = false
+	}
+
+	fieldsInOrder := [...]string{"tenantId", "expectedVersion", "validateOnly"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -27099,6 +27640,13 @@ func (ec *executionContext) unmarshalInputDeleteTenantInput(ctx context.Context,
 				return it, err
 			}
 			it.ExpectedVersion = data
+		case "validateOnly":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validateOnly"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidateOnly = data
 		}
 	}
 	return it, nil
@@ -30306,6 +30854,11 @@ func (ec *executionContext) _ChangePlanPayload(ctx context.Context, sel ast.Sele
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "dryRun":
+			out.Values[i] = ec._ChangePlanPayload_dryRun(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -30341,11 +30894,16 @@ func (ec *executionContext) _CreateApiKeyPayload(ctx context.Context, sel ast.Se
 			out.Values[i] = graphql.MarshalString("CreateApiKeyPayload")
 		case "apiKey":
 			out.Values[i] = ec._CreateApiKeyPayload_apiKey(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "secret":
 			out.Values[i] = ec._CreateApiKeyPayload_secret(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "dryRun":
+			out.Values[i] = ec._CreateApiKeyPayload_dryRun(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -30384,6 +30942,11 @@ func (ec *executionContext) _CreateTenantPayload(ctx context.Context, sel ast.Se
 			out.Values[i] = graphql.MarshalString("CreateTenantPayload")
 		case "tenant":
 			out.Values[i] = ec._CreateTenantPayload_tenant(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "dryRun":
+			out.Values[i] = ec._CreateTenantPayload_dryRun(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -30568,6 +31131,11 @@ func (ec *executionContext) _DeleteTenantPayload(ctx context.Context, sel ast.Se
 			}
 		case "restorableUntil":
 			out.Values[i] = ec._DeleteTenantPayload_restorableUntil(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dryRun":
+			out.Values[i] = ec._DeleteTenantPayload_dryRun(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -31097,11 +31665,16 @@ func (ec *executionContext) _GrantCreditsPayload(ctx context.Context, sel ast.Se
 			out.Values[i] = graphql.MarshalString("GrantCreditsPayload")
 		case "grant":
 			out.Values[i] = ec._GrantCreditsPayload_grant(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "credits":
 			out.Values[i] = ec._GrantCreditsPayload_credits(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dryRun":
+			out.Values[i] = ec._GrantCreditsPayload_dryRun(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -33199,6 +33772,11 @@ func (ec *executionContext) _RecordUsagePayload(ctx context.Context, sel ast.Sel
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "dryRun":
+			out.Values[i] = ec._RecordUsagePayload_dryRun(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -33603,6 +34181,11 @@ func (ec *executionContext) _RotateWebhookSecretPayload(ctx context.Context, sel
 			}
 		case "tenant":
 			out.Values[i] = ec._RotateWebhookSecretPayload_tenant(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dryRun":
+			out.Values[i] = ec._RotateWebhookSecretPayload_dryRun(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -35516,6 +36099,11 @@ func (ec *executionContext) _UpdateBillingPayload(ctx context.Context, sel ast.S
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "dryRun":
+			out.Values[i] = ec._UpdateBillingPayload_dryRun(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -35554,6 +36142,11 @@ func (ec *executionContext) _UpdateIndustriesPayload(ctx context.Context, sel as
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "dryRun":
+			out.Values[i] = ec._UpdateIndustriesPayload_dryRun(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -35589,6 +36182,11 @@ func (ec *executionContext) _UpdateKeywordsPayload(ctx context.Context, sel ast.
 			out.Values[i] = graphql.MarshalString("UpdateKeywordsPayload")
 		case "keywords":
 			out.Values[i] = ec._UpdateKeywordsPayload_keywords(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dryRun":
+			out.Values[i] = ec._UpdateKeywordsPayload_dryRun(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -35640,6 +36238,11 @@ func (ec *executionContext) _UpdateNotificationChannelsPayload(ctx context.Conte
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "dryRun":
+			out.Values[i] = ec._UpdateNotificationChannelsPayload_dryRun(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -35675,6 +36278,11 @@ func (ec *executionContext) _UpdateRiskMatrixPayload(ctx context.Context, sel as
 			out.Values[i] = graphql.MarshalString("UpdateRiskMatrixPayload")
 		case "riskMatrix":
 			out.Values[i] = ec._UpdateRiskMatrixPayload_riskMatrix(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dryRun":
+			out.Values[i] = ec._UpdateRiskMatrixPayload_dryRun(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -35769,6 +36377,11 @@ func (ec *executionContext) _UpdateTenantSettingsPayload(ctx context.Context, se
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "dryRun":
+			out.Values[i] = ec._UpdateTenantSettingsPayload_dryRun(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -35807,6 +36420,11 @@ func (ec *executionContext) _UpdateWatchlistSeatsPayload(ctx context.Context, se
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "dryRun":
+			out.Values[i] = ec._UpdateWatchlistSeatsPayload_dryRun(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -35842,6 +36460,11 @@ func (ec *executionContext) _UpdateWebsiteConfigPayload(ctx context.Context, sel
 			out.Values[i] = graphql.MarshalString("UpdateWebsiteConfigPayload")
 		case "websiteConfig":
 			out.Values[i] = ec._UpdateWebsiteConfigPayload_websiteConfig(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dryRun":
+			out.Values[i] = ec._UpdateWebsiteConfigPayload_dryRun(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -39244,6 +39867,13 @@ func (ec *executionContext) marshalOAccountStatus2ᚖtenantapiᚋtenantᚐAccoun
 	return ec._AccountStatus(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOApiKey2ᚖtenantapiᚋtenantᚐAPIKeyRecord(ctx context.Context, sel ast.SelectionSet, v *tenant.APIKeyRecord) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ApiKey(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOApiKeyConnection2ᚖtenantapiᚋgraphᚐAPIKeyConnection(ctx context.Context, sel ast.SelectionSet, v *APIKeyConnection) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -39349,6 +39979,13 @@ func (ec *executionContext) marshalOCardBrand2ᚖtenantapiᚋtenantᚐCardBrand(
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOCreditGrant2ᚖtenantapiᚋtenantᚐCreditGrant(ctx context.Context, sel ast.SelectionSet, v *tenant.CreditGrant) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CreditGrant(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOCredits2ᚖtenantapiᚋtenantᚐCredits(ctx context.Context, sel ast.SelectionSet, v *tenant.Credits) graphql.Marshaler {

@@ -127,6 +127,8 @@ type ChangePlanPayload struct {
 	Invoice *tenant.Invoice `json:"invoice,omitempty"`
 	// What the change charges: the prorated invoice's lines when it issues one; otherwise the first period billed on the new plan (on `effectiveDate`, or the next billing date). Shown under `validateOnly` too.
 	Preview *tenant.InvoiceSnapshot `json:"preview"`
+	// True when the mutation ran with `validateOnly`: nothing was saved, and the payload shows what would have been.
+	DryRun bool `json:"dryRun"`
 }
 
 // A new API key.
@@ -139,14 +141,18 @@ type CreateAPIKeyInput struct {
 	Permissions []tenant.Permission `json:"permissions"`
 	// When the key stops working (in the future), or null for never. A key created with an API key that expires must expire too, at or before its creator: null or a later time is refused (BAD_USER_INPUT). The admin secret and keys that never expire may create keys of any expiry.
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+	// Check everything (name, permissions, expiry, the active-key cap) and report the same errors as a real creation, but create nothing: `apiKey` and `secret` are null and `dryRun` true.
+	ValidateOnly *bool `json:"validateOnly,omitempty"`
 }
 
 // The new key, with its secret.
 type CreateAPIKeyPayload struct {
-	// The key's metadata.
-	APIKey *tenant.APIKeyRecord `json:"apiKey"`
-	// The key itself (`tnt_` + 46 characters). Shown only this once: store it safely. Send it as `Authorization: Bearer <secret>`.
-	Secret string `json:"secret"`
+	// The key's metadata; null with `validateOnly` (no key was created, so there is no id).
+	APIKey *tenant.APIKeyRecord `json:"apiKey,omitempty"`
+	// The key itself (`tnt_` + 46 characters). Shown only this once: store it safely. Send it as `Authorization: Bearer <secret>`. Null with `validateOnly`.
+	Secret *string `json:"secret,omitempty"`
+	// True when the mutation ran with `validateOnly`: nothing was saved, and the payload shows what would have been.
+	DryRun bool `json:"dryRun"`
 }
 
 // A new tenant.
@@ -165,12 +171,16 @@ type CreateTenantInput struct {
 	OwnerEmail *string `json:"ownerEmail,omitempty"`
 	// Initial settings; anything left out takes its default.
 	Settings *TenantSettingsInput `json:"settings,omitempty"`
+	// Check everything (the plan, the domain's uniqueness, every setting) and report the same errors as a real creation, but create nothing: the payload's `tenant` is null and `dryRun` true.
+	ValidateOnly *bool `json:"validateOnly,omitempty"`
 }
 
 // The created tenant.
 type CreateTenantPayload struct {
-	// The new tenant.
-	Tenant *node.Tenant `json:"tenant"`
+	// The new tenant; null with `validateOnly` (a dry run creates nothing, so there is no id to return).
+	Tenant *node.Tenant `json:"tenant,omitempty"`
+	// True when the mutation ran with `validateOnly`: nothing was saved, and the payload shows what would have been.
+	DryRun bool `json:"dryRun"`
 }
 
 // Which tenant to delete.
@@ -179,14 +189,18 @@ type DeleteTenantInput struct {
 	TenantID *string `json:"tenantId,omitempty"`
 	// If given, refused with CONFLICT unless the tenant's `version` still equals it.
 	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+	// Check everything and report the same errors as a real deletion, but delete nothing: the payload shows the tenant as it would be (status DELETED) and `dryRun` true; its keys keep working.
+	ValidateOnly *bool `json:"validateOnly,omitempty"`
 }
 
 // The deleted tenant.
 type DeleteTenantPayload struct {
-	// The tenant, now with status DELETED.
+	// The tenant, now with status DELETED (with `validateOnly`: as it would be).
 	Tenant *node.Tenant `json:"tenant"`
 	// Until when `restoreTenant` can bring it back (30 days after deletion).
 	RestorableUntil time.Time `json:"restorableUntil"`
+	// True when the mutation ran with `validateOnly`: nothing was saved, and the payload shows what would have been.
+	DryRun bool `json:"dryRun"`
 }
 
 // What `disableSso` turns off.
@@ -287,10 +301,12 @@ type GrantCreditsInput struct {
 
 // The result of grantCredits.
 type GrantCreditsPayload struct {
-	// The new grant.
-	Grant *tenant.CreditGrant `json:"grant"`
-	// The tenant's balance with the new grant.
+	// The new grant; null with `validateOnly` (no grant was made, so there is no id).
+	Grant *tenant.CreditGrant `json:"grant,omitempty"`
+	// The tenant's balance with the new grant. With `validateOnly` the totals (`granted`, `remaining`, `expiresAt`) count the grant that would be made, and `grants` lists only the grants that exist.
 	Credits *tenant.Credits `json:"credits"`
+	// True when the mutation ran with `validateOnly`: nothing was saved, and the payload shows what would have been.
+	DryRun bool `json:"dryRun"`
 }
 
 // Who to invite.
@@ -569,6 +585,8 @@ type RotateWebhookSecretPayload struct {
 	WebhookSecret *string `json:"webhookSecret,omitempty"`
 	// The tenant it belongs to.
 	Tenant *node.Tenant `json:"tenant"`
+	// True when the mutation ran with `validateOnly`: nothing was saved, and the payload shows what would have been.
+	DryRun bool `json:"dryRun"`
 }
 
 // Which month to bill.
@@ -747,6 +765,8 @@ type UpdateBillingPayload struct {
 	Billing *tenant.Billing `json:"billing,omitempty"`
 	// The tenant it belongs to.
 	Tenant *node.Tenant `json:"tenant"`
+	// True when the mutation ran with `validateOnly`: nothing was saved, and the payload shows what would have been.
+	DryRun bool `json:"dryRun"`
 }
 
 // New industry lists, replacing the old ones entirely.
@@ -767,6 +787,8 @@ type UpdateIndustriesInput struct {
 type UpdateIndustriesPayload struct {
 	// The industries as saved (with validateOnly: as they would have been).
 	Industries *tenant.IndustryConfig `json:"industries"`
+	// True when the mutation ran with `validateOnly`: nothing was saved, and the payload shows what would have been.
+	DryRun bool `json:"dryRun"`
 }
 
 // A new keyword list, replacing the old one entirely.
@@ -785,6 +807,8 @@ type UpdateKeywordsInput struct {
 type UpdateKeywordsPayload struct {
 	// The keywords as saved (with validateOnly: as they would have been).
 	Keywords *tenant.KeywordList `json:"keywords"`
+	// True when the mutation ran with `validateOnly`: nothing was saved, and the payload shows what would have been.
+	DryRun bool `json:"dryRun"`
 }
 
 // A role change.
@@ -821,6 +845,8 @@ type UpdateNotificationChannelsPayload struct {
 	WebhookSecret *string `json:"webhookSecret,omitempty"`
 	// The tenant they belong to.
 	Tenant *node.Tenant `json:"tenant"`
+	// True when the mutation ran with `validateOnly`: nothing was saved, and the payload shows what would have been.
+	DryRun bool `json:"dryRun"`
 }
 
 // A new risk matrix, replacing the old one entirely.
@@ -839,6 +865,8 @@ type UpdateRiskMatrixInput struct {
 type UpdateRiskMatrixPayload struct {
 	// The risk matrix as saved (with validateOnly: as it would have been).
 	RiskMatrix *tenant.RiskMatrix `json:"riskMatrix"`
+	// True when the mutation ran with `validateOnly`: nothing was saved, and the payload shows what would have been.
+	DryRun bool `json:"dryRun"`
 }
 
 // Changes to a tenant's profile and, with `settings`, to its settings: the
@@ -903,6 +931,8 @@ type UpdateTenantSettingsPayload struct {
 	Settings *tenant.Settings `json:"settings,omitempty"`
 	// The tenant they belong to.
 	Tenant *node.Tenant `json:"tenant"`
+	// True when the mutation ran with `validateOnly`: nothing was saved, and the payload shows what would have been.
+	DryRun bool `json:"dryRun"`
 }
 
 // A tenant's new number of watchlist seats.
@@ -921,6 +951,8 @@ type UpdateWatchlistSeatsInput struct {
 type UpdateWatchlistSeatsPayload struct {
 	// The seats as saved (with validateOnly: as they would have been).
 	Watchlist *tenant.WatchlistSeats `json:"watchlist"`
+	// True when the mutation ran with `validateOnly`: nothing was saved, and the payload shows what would have been.
+	DryRun bool `json:"dryRun"`
 }
 
 // Changes to the website validation defaults. Fields left out keep their current value (the default value the first time); the result must satisfy every rule.
@@ -949,6 +981,8 @@ type UpdateWebsiteConfigInput struct {
 type UpdateWebsiteConfigPayload struct {
 	// The configuration as saved (with validateOnly: as it would have been).
 	WebsiteConfig *tenant.WebsiteConfig `json:"websiteConfig"`
+	// True when the mutation ran with `validateOnly`: nothing was saved, and the payload shows what would have been.
+	DryRun bool `json:"dryRun"`
 }
 
 // The caller of the request.

@@ -25,11 +25,16 @@ func (r *mutationResolver) CreateTenant(ctx context.Context, input graph.CreateT
 	if st := input.Settings; st != nil {
 		in.Settings = tenant.SettingsPatch{DataResidency: st.DataResidency, EncryptionEnabled: st.EncryptionEnabled, AuditLogRetentionDays: st.AuditLogRetentionDays, IPAllowlist: st.IPAllowlist, DeduplicateTokens: st.DeduplicateTokens}
 	}
+	in.ValidateOnly = deref(input.ValidateOnly)
 	t, err := r.Store.CreateTenant(ctx, in)
 	if err != nil {
 		return nil, err
 	}
-	return &graph.CreateTenantPayload{Tenant: newTenantNode(ctx, t)}, nil
+	p := &graph.CreateTenantPayload{DryRun: in.ValidateOnly}
+	if t != nil {
+		p.Tenant = newTenantNode(ctx, t)
+	}
+	return p, nil
 }
 
 // UpdateTenant is the resolver for the updateTenant field.
@@ -68,7 +73,7 @@ func (r *mutationResolver) UpdateTenantSettings(ctx context.Context, input graph
 	if err != nil {
 		return nil, err
 	}
-	return &graph.UpdateTenantSettingsPayload{Settings: st, Tenant: newTenantNode(ctx, t)}, nil
+	return &graph.UpdateTenantSettingsPayload{Settings: st, Tenant: newTenantNode(ctx, t), DryRun: deref(input.ValidateOnly)}, nil
 }
 
 // DeleteTenant is the resolver for the deleteTenant field.
@@ -77,11 +82,11 @@ func (r *mutationResolver) DeleteTenant(ctx context.Context, input graph.DeleteT
 	if err != nil {
 		return nil, err
 	}
-	t, err := r.Store.DeleteTenant(ctx, id, input.ExpectedVersion)
+	t, err := r.Store.DeleteTenant(ctx, id, input.ExpectedVersion, deref(input.ValidateOnly))
 	if err != nil {
 		return nil, err
 	}
-	return &graph.DeleteTenantPayload{Tenant: newTenantNode(ctx, t), RestorableUntil: t.DeletedAt.Add(tenant.RestoreWindow)}, nil
+	return &graph.DeleteTenantPayload{Tenant: newTenantNode(ctx, t), RestorableUntil: t.DeletedAt.Add(tenant.RestoreWindow), DryRun: deref(input.ValidateOnly)}, nil
 }
 
 // RestoreTenant is the resolver for the restoreTenant field.

@@ -18,6 +18,8 @@ type CreateTenant struct {
 	OwnerEmail    *string
 	DataResidency Residency
 	Settings      SettingsPatch
+	// ValidateOnly runs every check and creates nothing.
+	ValidateOnly bool
 }
 
 // Normalize trims and validates the input in place.
@@ -158,6 +160,8 @@ type NewAPIKeyInput struct {
 	// MaxActive is the tenant's cap of active keys (API_KEYS_MAX_ACTIVE),
 	// set by the server, not the client; 0 = DefaultMaxActiveAPIKeys.
 	MaxActive int
+	// ValidateOnly runs every check and creates nothing.
+	ValidateOnly bool
 }
 
 // MaxKeyNameLength bounds an API key's name.
