@@ -129,14 +129,32 @@ func DecodeCursor(c string) (time.Time, string, error) {
 	return time.UnixMicro(us).UTC(), id, nil
 }
 
-// CreateTenant creates a tenant with its settings, as the caller. With
-// in.ValidateOnly it runs every check and every write, rolls them back and
-// returns a nil tenant: a dry run never shows an id that does not exist.
-// Codes: EINVALID (bad input, unknown plan), ECONFLICT (domain taken).
+// CreateTenant is CreateConfiguredTenant without the generated webhook
+// secret.
 func (s *Store) CreateTenant(ctx context.Context, in tenant.CreateTenant) (*tenant.Tenant, error) {
+	t, _, err := s.CreateConfiguredTenant(ctx, in)
+	return t, err
+}
+
+// CreateConfiguredTenant creates a tenant with its settings and whatever of
+// its configuration in gives (notification channels, keywords, industries,
+// risk matrix, website validation defaults, billing), as the caller, in one
+// transaction: when any part is refused nothing is created, and the error
+// names the part's field under its input (riskMatrix.weights[1].weight).
+// It returns the webhook secret generated for a webhook URL given without
+// one ("" otherwise): the only time it is shown. With in.ValidateOnly it
+// runs every check and every write, rolls them back and returns a nil
+// tenant and no secret: a dry run never shows an id that does not exist.
+// Codes: EINVALID (bad input, unknown plan), ECONFLICT (domain taken),
+// EFORBIDDEN (billing.status without tenant:manage).
+func (s *Store) CreateConfiguredTenant(ctx context.Context, in tenant.CreateTenant) (*tenant.Tenant, string, error) {
 	if err := in.Normalize(); err != nil {
-		return nil, err
+		return nil, "", err
 	}
+	if in.NotificationChannels != nil && s.Sealer == nil {
+		return nil, "", errors.New("db: Store.Sealer is required to store webhook secrets")
+	}
+	var secret string
 	by := tenant.ActorFrom(ctx).ActorID()
 	var t tenant.Tenant
 	err := s.inTxDry(ctx, in.ValidateOnly, func(tx sqlx.ExtContext, now time.Time) error {
@@ -171,14 +189,56 @@ func (s *Store) CreateTenant(ctx context.Context, in tenant.CreateTenant) (*tena
 			return err
 		}
 		if in.OwnerEmail != nil {
-			return createOwnerMember(ctx, tx, t.ID, *in.OwnerEmail, by, now) // docs/members.md
+			if err := createOwnerMember(ctx, tx, t.ID, *in.OwnerEmail, by, now); err != nil { // docs/members.md
+				return err
+			}
 		}
-		return nil
+		secret, err = s.createConfig(ctx, tx, now, t.ID, &in)
+		return err
 	})
 	if err != nil || in.ValidateOnly {
-		return nil, err
+		return nil, "", err
 	}
-	return &t, nil
+	return &t, secret, nil
+}
+
+// createConfig saves the nested configuration of a tenant being created,
+// each part with the helper its own mutation uses, errors named under the
+// part's field.
+func (s *Store) createConfig(ctx context.Context, tx sqlx.ExtContext, now time.Time, id string, in *tenant.CreateTenant) (string, error) {
+	var secret string
+	if p := in.NotificationChannels; p != nil {
+		var err error
+		if _, secret, err = s.updateNotificationChannels(ctx, tx, now, id, p); err != nil {
+			return "", tenant.Under("notificationChannels.", err)
+		}
+	}
+	if k := in.Keywords; k != nil {
+		if _, err := updateKeywords(ctx, tx, now, id, k.Keywords, nil); err != nil {
+			return "", tenant.Under("keywords.", err)
+		}
+	}
+	if i := in.Industries; i != nil {
+		if _, err := updateIndustries(ctx, tx, now, id, i); err != nil {
+			return "", tenant.Under("industries.", err)
+		}
+	}
+	if in.RiskMatrix != nil {
+		if _, err := updateRiskMatrix(ctx, tx, now, id, in.RiskWeights, nil); err != nil {
+			return "", tenant.Under("riskMatrix.", err)
+		}
+	}
+	if w := in.WebsiteConfig; w != nil {
+		if _, err := updateWebsiteConfig(ctx, tx, now, id, w); err != nil {
+			return "", tenant.Under("websiteConfig.", err)
+		}
+	}
+	if b := in.Billing; b != nil {
+		if _, err := updateBilling(ctx, tx, now, id, b); err != nil {
+			return "", tenant.Under("billing.", err)
+		}
+	}
+	return secret, nil
 }
 
 func boolOr(b *bool, def bool) bool {

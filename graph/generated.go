@@ -176,8 +176,9 @@ type ComplexityRoot struct {
 	}
 
 	CreateTenantPayload struct {
-		DryRun func(childComplexity int) int
-		Tenant func(childComplexity int) int
+		DryRun        func(childComplexity int) int
+		Tenant        func(childComplexity int) int
+		WebhookSecret func(childComplexity int) int
 	}
 
 	CreditGrant struct {
@@ -1537,6 +1538,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreateTenantPayload.Tenant(childComplexity), true
+	case "CreateTenantPayload.webhookSecret":
+		if e.ComplexityRoot.CreateTenantPayload.WebhookSecret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateTenantPayload.WebhookSecret(childComplexity), true
 
 	case "CreditGrant.amount":
 		if e.ComplexityRoot.CreditGrant.Amount == nil {
@@ -7121,7 +7128,16 @@ input TenantFilter {
   search: String
 }
 
-"A new tenant."
+"""
+A new tenant, with as much of its configuration as you want to give at once
+(reference 003's tenant creation). The nested inputs are those of the
+mutations that change each part later, with the same rules; inside
+createTenant their ` + "`" + `tenantId` + "`" + `, ` + "`" + `expectedVersion` + "`" + ` and ` + "`" + `validateOnly` + "`" + ` must be
+left out (refused with BAD_USER_INPUT naming them, e.g. ` + "`" + `keywords.tenantId` + "`" + `:
+the tenant is the one being created; use the top-level ` + "`" + `validateOnly` + "`" + `).
+Everything is saved in one transaction: when any part is refused, nothing is
+created, and the error names the field by its path in this input.
+"""
 input CreateTenantInput {
   "Display name, 1 to 200 characters."
   name: String!
@@ -7137,6 +7153,18 @@ input CreateTenantInput {
   ownerEmail: String
   "Initial settings; anything left out takes its default."
   settings: TenantSettingsInput
+  "Initial notification channels, as updateNotificationChannels takes them. A ` + "`" + `webhookUrl` + "`" + ` given without ` + "`" + `webhookSecret` + "`" + ` gets a generated secret, returned once in the payload's ` + "`" + `webhookSecret` + "`" + `. Errors are named under ` + "`" + `notificationChannels.` + "`" + `."
+  notificationChannels: UpdateNotificationChannelsInput
+  "Initial screening keywords, as updateKeywords takes them. Errors are named under ` + "`" + `keywords.` + "`" + ` (` + "`" + `keywords.keywords[3]` + "`" + `)."
+  keywords: UpdateKeywordsInput
+  "Initial allowed and blocked industries, as updateIndustries takes them. Errors are named under ` + "`" + `industries.` + "`" + ` (` + "`" + `industries.blocked[0]` + "`" + `)."
+  industries: UpdateIndustriesInput
+  "Initial risk matrix, as updateRiskMatrix takes it (weights summing to 1.0). Errors are named under ` + "`" + `riskMatrix.` + "`" + ` (` + "`" + `riskMatrix.weights[1].weight` + "`" + `). Left out: the default weights."
+  riskMatrix: UpdateRiskMatrixInput
+  "Initial website validation defaults, as updateWebsiteConfig takes them; fields left out take the defaults. Errors are named under ` + "`" + `websiteConfig.` + "`" + `."
+  websiteConfig: UpdateWebsiteConfigInput
+  "Initial billing configuration, as updateBilling takes it (subscription status, period, payment method, billing email, name and address, tax profile, payment terms). Errors are named under ` + "`" + `billing.` + "`" + `."
+  billing: UpdateBillingInput
   "Check everything (the plan, the domain's uniqueness, every setting) and report the same errors as a real creation, but create nothing: the payload's ` + "`" + `tenant` + "`" + ` is null and ` + "`" + `dryRun` + "`" + ` true."
   validateOnly: Boolean = false
 }
@@ -7193,6 +7221,8 @@ type UpdateTenantPayload {
 
 "The created tenant."
 type CreateTenantPayload {
+  "The webhook signing secret generated for ` + "`" + `notificationChannels.webhookUrl` + "`" + ` (` + "`" + `whsec_` + "`" + ` + 64 hex characters), or null when none was (no webhook, a secret was given, or validateOnly). Shown only this once."
+  webhookSecret: String
   "The new tenant; null with ` + "`" + `validateOnly` + "`" + ` (a dry run creates nothing, so there is no id to return)."
   tenant: Tenant
   "True when the mutation ran with ` + "`" + `validateOnly` + "`" + `: nothing was saved, and the payload shows what would have been."
@@ -7264,7 +7294,7 @@ type RestoreTenantPayload {
 }
 
 extend type Mutation {
-  "Creates a tenant with its settings. Needs TENANT_MANAGE. A domain already registered answers CONFLICT."
+  "Creates a tenant with its settings and, optionally, the rest of its configuration, in one transaction. Needs TENANT_MANAGE. A domain already registered answers CONFLICT."
   createTenant("What to do; see the input type." input: CreateTenantInput!): CreateTenantPayload! @hasPermission(perm: TENANT_MANAGE)
 
   "Changes a tenant's name, domain or status. Needs TENANT_UPDATE; changing ` + "`" + `status` + "`" + ` also needs TENANT_MANAGE."
@@ -8080,6 +8110,8 @@ func (ec *executionContext) childFields_CreateApiKeyPayload(ctx context.Context,
 
 func (ec *executionContext) childFields_CreateTenantPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "webhookSecret":
+		return ec.fieldContext_CreateTenantPayload_webhookSecret(ctx, field)
 	case "tenant":
 		return ec.fieldContext_CreateTenantPayload_tenant(ctx, field)
 	case "dryRun":
@@ -12570,6 +12602,29 @@ func (ec *executionContext) _CreateApiKeyPayload_dryRun(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_CreateApiKeyPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CreateApiKeyPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _CreateTenantPayload_webhookSecret(ctx context.Context, field graphql.CollectedField, obj *CreateTenantPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateTenantPayload_webhookSecret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WebhookSecret, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreateTenantPayload_webhookSecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreateTenantPayload", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CreateTenantPayload_tenant(ctx context.Context, field graphql.CollectedField, obj *CreateTenantPayload) (ret graphql.Marshaler) {
@@ -27536,7 +27591,7 @@ func (ec *executionContext) unmarshalInputCreateTenantInput(ctx context.Context,
 		asMap["validateOnly"] = false
 	}
 
-	fieldsInOrder := [...]string{"name", "domain", "plan", "dataResidency", "ownerId", "ownerEmail", "settings", "validateOnly"}
+	fieldsInOrder := [...]string{"name", "domain", "plan", "dataResidency", "ownerId", "ownerEmail", "settings", "notificationChannels", "keywords", "industries", "riskMatrix", "websiteConfig", "billing", "validateOnly"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -27592,6 +27647,48 @@ func (ec *executionContext) unmarshalInputCreateTenantInput(ctx context.Context,
 				return it, err
 			}
 			it.Settings = data
+		case "notificationChannels":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notificationChannels"))
+			data, err := ec.unmarshalOUpdateNotificationChannelsInput2ᚖtenantapiᚋgraphᚐUpdateNotificationChannelsInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NotificationChannels = data
+		case "keywords":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("keywords"))
+			data, err := ec.unmarshalOUpdateKeywordsInput2ᚖtenantapiᚋgraphᚐUpdateKeywordsInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Keywords = data
+		case "industries":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("industries"))
+			data, err := ec.unmarshalOUpdateIndustriesInput2ᚖtenantapiᚋgraphᚐUpdateIndustriesInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Industries = data
+		case "riskMatrix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("riskMatrix"))
+			data, err := ec.unmarshalOUpdateRiskMatrixInput2ᚖtenantapiᚋgraphᚐUpdateRiskMatrixInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RiskMatrix = data
+		case "websiteConfig":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("websiteConfig"))
+			data, err := ec.unmarshalOUpdateWebsiteConfigInput2ᚖtenantapiᚋgraphᚐUpdateWebsiteConfigInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WebsiteConfig = data
+		case "billing":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("billing"))
+			data, err := ec.unmarshalOUpdateBillingInput2ᚖtenantapiᚋgraphᚐUpdateBillingInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Billing = data
 		case "validateOnly":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validateOnly"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -30940,6 +31037,11 @@ func (ec *executionContext) _CreateTenantPayload(ctx context.Context, sel ast.Se
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("CreateTenantPayload")
+		case "webhookSecret":
+			out.Values[i] = ec._CreateTenantPayload_webhookSecret(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "tenant":
 			out.Values[i] = ec._CreateTenantPayload_tenant(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -40736,6 +40838,54 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	_ = ctx
 	res := graphql.MarshalTime(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOUpdateBillingInput2ᚖtenantapiᚋgraphᚐUpdateBillingInput(ctx context.Context, v any) (*UpdateBillingInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputUpdateBillingInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOUpdateIndustriesInput2ᚖtenantapiᚋgraphᚐUpdateIndustriesInput(ctx context.Context, v any) (*UpdateIndustriesInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputUpdateIndustriesInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOUpdateKeywordsInput2ᚖtenantapiᚋgraphᚐUpdateKeywordsInput(ctx context.Context, v any) (*UpdateKeywordsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputUpdateKeywordsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOUpdateNotificationChannelsInput2ᚖtenantapiᚋgraphᚐUpdateNotificationChannelsInput(ctx context.Context, v any) (*UpdateNotificationChannelsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputUpdateNotificationChannelsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOUpdateRiskMatrixInput2ᚖtenantapiᚋgraphᚐUpdateRiskMatrixInput(ctx context.Context, v any) (*UpdateRiskMatrixInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputUpdateRiskMatrixInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOUpdateWebsiteConfigInput2ᚖtenantapiᚋgraphᚐUpdateWebsiteConfigInput(ctx context.Context, v any) (*UpdateWebsiteConfigInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputUpdateWebsiteConfigInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOUsage2ᚖtenantapiᚋtenantᚐUsage(ctx context.Context, sel ast.SelectionSet, v *tenant.Usage) graphql.Marshaler {

@@ -155,7 +155,14 @@ type CreateAPIKeyPayload struct {
 	DryRun bool `json:"dryRun"`
 }
 
-// A new tenant.
+// A new tenant, with as much of its configuration as you want to give at once
+// (reference 003's tenant creation). The nested inputs are those of the
+// mutations that change each part later, with the same rules; inside
+// createTenant their `tenantId`, `expectedVersion` and `validateOnly` must be
+// left out (refused with BAD_USER_INPUT naming them, e.g. `keywords.tenantId`:
+// the tenant is the one being created; use the top-level `validateOnly`).
+// Everything is saved in one transaction: when any part is refused, nothing is
+// created, and the error names the field by its path in this input.
 type CreateTenantInput struct {
 	// Display name, 1 to 200 characters.
 	Name string `json:"name"`
@@ -171,12 +178,26 @@ type CreateTenantInput struct {
 	OwnerEmail *string `json:"ownerEmail,omitempty"`
 	// Initial settings; anything left out takes its default.
 	Settings *TenantSettingsInput `json:"settings,omitempty"`
+	// Initial notification channels, as updateNotificationChannels takes them. A `webhookUrl` given without `webhookSecret` gets a generated secret, returned once in the payload's `webhookSecret`. Errors are named under `notificationChannels.`.
+	NotificationChannels *UpdateNotificationChannelsInput `json:"notificationChannels,omitempty"`
+	// Initial screening keywords, as updateKeywords takes them. Errors are named under `keywords.` (`keywords.keywords[3]`).
+	Keywords *UpdateKeywordsInput `json:"keywords,omitempty"`
+	// Initial allowed and blocked industries, as updateIndustries takes them. Errors are named under `industries.` (`industries.blocked[0]`).
+	Industries *UpdateIndustriesInput `json:"industries,omitempty"`
+	// Initial risk matrix, as updateRiskMatrix takes it (weights summing to 1.0). Errors are named under `riskMatrix.` (`riskMatrix.weights[1].weight`). Left out: the default weights.
+	RiskMatrix *UpdateRiskMatrixInput `json:"riskMatrix,omitempty"`
+	// Initial website validation defaults, as updateWebsiteConfig takes them; fields left out take the defaults. Errors are named under `websiteConfig.`.
+	WebsiteConfig *UpdateWebsiteConfigInput `json:"websiteConfig,omitempty"`
+	// Initial billing configuration, as updateBilling takes it (subscription status, period, payment method, billing email, name and address, tax profile, payment terms). Errors are named under `billing.`.
+	Billing *UpdateBillingInput `json:"billing,omitempty"`
 	// Check everything (the plan, the domain's uniqueness, every setting) and report the same errors as a real creation, but create nothing: the payload's `tenant` is null and `dryRun` true.
 	ValidateOnly *bool `json:"validateOnly,omitempty"`
 }
 
 // The created tenant.
 type CreateTenantPayload struct {
+	// The webhook signing secret generated for `notificationChannels.webhookUrl` (`whsec_` + 64 hex characters), or null when none was (no webhook, a secret was given, or validateOnly). Shown only this once.
+	WebhookSecret *string `json:"webhookSecret,omitempty"`
 	// The new tenant; null with `validateOnly` (a dry run creates nothing, so there is no id to return).
 	Tenant *node.Tenant `json:"tenant,omitempty"`
 	// True when the mutation ran with `validateOnly`: nothing was saved, and the payload shows what would have been.

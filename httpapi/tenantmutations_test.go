@@ -287,3 +287,137 @@ func TestDryRunsCreateNothing(t *testing.T) {
 		}
 	})
 }
+
+const createTenantFull = `mutation($in: CreateTenantInput!) { createTenant(input: $in) { dryRun webhookSecret tenant {
+	id name settings { auditLogRetentionDays }
+	notificationChannels { emails webhookUrl events webhookSecretHint }
+	keywords { items } industries { blocked { code } } riskMatrix { weights { check weight } }
+	websiteConfig { timeoutSeconds passThreshold reviewThreshold }
+	billing { billingPeriod billingEmail } } } }`
+
+// fullConfig is a createTenant input with every part of reference 003.
+func fullConfig(domain string) map[string]any {
+	return map[string]any{
+		"name": "Full Co", "domain": domain, "plan": "professional",
+		"settings":             map[string]any{"auditLogRetentionDays": 730},
+		"notificationChannels": map[string]any{"emails": []string{"ops@full.example"}, "webhookUrl": "https://hooks.example.com/in", "events": []string{"RISK_ALERT"}},
+		"keywords":             map[string]any{"keywords": []string{"casino", "crypto"}},
+		"industries":           map[string]any{"allowed": []string{}, "blocked": []string{"AGRICULTURE_FORESTRY_FISHING_HUNTING"}},
+		"riskMatrix":           map[string]any{"weights": []map[string]any{{"check": "DOMAIN_AGE", "weight": 0.6}, {"check": "SSL_CERTIFICATE", "weight": 0.4}}},
+		"websiteConfig":        map[string]any{"timeoutSeconds": 20, "passThreshold": 80, "reviewThreshold": 50},
+		"billing":              map[string]any{"billingPeriod": "ANNUAL", "billingEmail": "billing@full.example"},
+	}
+}
+
+func TestCreateTenantWithFullConfiguration(t *testing.T) {
+	e := newEnv(t)
+	e.createTenant("Taken", "taken.fr")
+	tenants := func() int {
+		var n int
+		if err := e.raw().Get(&n, `SELECT count(*) FROM tenants`); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := tenants()
+
+	with := func(part string, v any) map[string]any {
+		in := fullConfig("refused.fr")
+		in[part] = v
+		return in
+	}
+	refused := []struct {
+		name, code, field string
+		in                map[string]any
+	}{
+		{"ErrRiskMatrixSum", "BAD_USER_INPUT", "riskMatrix.weights",
+			with("riskMatrix", map[string]any{"weights": []map[string]any{{"check": "DOMAIN_AGE", "weight": 0.5}}})},
+		{"ErrKeyword", "BAD_USER_INPUT", "keywords.keywords[1]", with("keywords", map[string]any{"keywords": []string{"ok", " "}})},
+		{"ErrIndustryInBoth", "BAD_USER_INPUT", "industries.blocked[0]",
+			with("industries", map[string]any{"allowed": []string{"UTILITIES"}, "blocked": []string{"UTILITIES"}})},
+		{"ErrWebsiteThresholds", "BAD_USER_INPUT", "websiteConfig.reviewThreshold",
+			with("websiteConfig", map[string]any{"passThreshold": 40, "reviewThreshold": 60})},
+		{"ErrBillingEmail", "BAD_USER_INPUT", "billing.billingEmail", with("billing", map[string]any{"billingEmail": "not an email"})},
+		{"ErrWebhookURL", "BAD_USER_INPUT", "notificationChannels.webhookUrl",
+			with("notificationChannels", map[string]any{"webhookUrl": "http://plain.example.com"})},
+		{"ErrSettings", "BAD_USER_INPUT", "settings.auditLogRetentionDays", with("settings", map[string]any{"auditLogRetentionDays": 5})},
+		{"ErrNestedTenantId", "BAD_USER_INPUT", "keywords.tenantId",
+			with("keywords", map[string]any{"tenantId": "00000000-0000-0000-0000-000000000001", "keywords": []string{"x"}})},
+		{"ErrNestedExpectedVersion", "BAD_USER_INPUT", "riskMatrix.expectedVersion",
+			with("riskMatrix", map[string]any{"expectedVersion": 0, "weights": []map[string]any{{"check": "DOMAIN_AGE", "weight": 1}}})},
+		{"ErrNestedValidateOnly", "BAD_USER_INPUT", "billing.validateOnly", with("billing", map[string]any{"validateOnly": true})},
+		{"ErrDomainTaken", "CONFLICT", "domain", with("domain", "taken.fr")},
+	}
+	for _, c := range refused {
+		t.Run(c.name, func(t *testing.T) {
+			r := e.gql(testAdminSecret, createTenantFull, map[string]any{"in": c.in})
+			if r.Code() != c.code || r.Field() != c.field {
+				t.Fatalf("want %s on %s, got %s", c.code, c.field, r.Raw)
+			}
+			if n := tenants(); n != before {
+				t.Fatalf("tenants %d -> %d: something was created", before, n)
+			}
+		})
+	}
+
+	t.Run("ValidateOnly", func(t *testing.T) {
+		in := fullConfig("dry.fr")
+		in["validateOnly"] = true
+		var out struct {
+			CreateTenant struct {
+				DryRun        bool
+				WebhookSecret *string
+				Tenant        *struct{ ID string }
+			}
+		}
+		e.mustGQL(testAdminSecret, createTenantFull, map[string]any{"in": in}, &out)
+		if c := out.CreateTenant; !c.DryRun || c.WebhookSecret != nil || c.Tenant != nil || tenants() != before {
+			t.Fatalf("payload %+v", c)
+		}
+	})
+
+	t.Run("OK", func(t *testing.T) {
+		var out struct {
+			CreateTenant struct {
+				DryRun        bool
+				WebhookSecret *string
+				Tenant        struct {
+					ID                   string
+					Settings             struct{ AuditLogRetentionDays int }
+					NotificationChannels struct {
+						Emails            []string
+						WebhookURL        string
+						Events            []string
+						WebhookSecretHint string
+					}
+					Keywords   struct{ Items []string }
+					Industries struct{ Blocked []struct{ Code string } }
+					RiskMatrix struct {
+						Weights []struct {
+							Check  string
+							Weight float64
+						}
+					}
+					WebsiteConfig struct{ TimeoutSeconds, PassThreshold, ReviewThreshold int }
+					Billing       struct{ BillingPeriod, BillingEmail string }
+				}
+			}
+		}
+		e.mustGQL(testAdminSecret, createTenantFull, map[string]any{"in": fullConfig("full.fr")}, &out)
+		c := out.CreateTenant
+		tn := c.Tenant
+		if c.DryRun || c.WebhookSecret == nil || !strings.HasPrefix(*c.WebhookSecret, "whsec_") || tenants() != before+1 {
+			t.Fatalf("payload %+v", c)
+		}
+		if tn.Settings.AuditLogRetentionDays != 730 || strings.Join(tn.NotificationChannels.Emails, ",") != "ops@full.example" ||
+			tn.NotificationChannels.WebhookURL != "https://hooks.example.com/in" || strings.Join(tn.NotificationChannels.Events, ",") != "RISK_ALERT" ||
+			tn.NotificationChannels.WebhookSecretHint == "" ||
+			strings.Join(tn.Keywords.Items, ",") != "casino,crypto" || len(tn.Industries.Blocked) != 1 ||
+			tn.Industries.Blocked[0].Code != "AGRICULTURE_FORESTRY_FISHING_HUNTING" ||
+			len(tn.RiskMatrix.Weights) != 2 || tn.RiskMatrix.Weights[0].Weight != 0.6 ||
+			tn.WebsiteConfig.TimeoutSeconds != 20 || tn.WebsiteConfig.ReviewThreshold != 50 ||
+			tn.Billing.BillingPeriod != "ANNUAL" || tn.Billing.BillingEmail != "billing@full.example" {
+			t.Fatalf("saved %+v", tn)
+		}
+	})
+}

@@ -26,11 +26,14 @@ func (r *mutationResolver) CreateTenant(ctx context.Context, input graph.CreateT
 		in.Settings = tenant.SettingsPatch{DataResidency: st.DataResidency, EncryptionEnabled: st.EncryptionEnabled, AuditLogRetentionDays: st.AuditLogRetentionDays, IPAllowlist: st.IPAllowlist, DeduplicateTokens: st.DeduplicateTokens}
 	}
 	in.ValidateOnly = deref(input.ValidateOnly)
-	t, err := r.Store.CreateTenant(ctx, in)
+	if err := createTenantConfig(input, &in); err != nil {
+		return nil, err
+	}
+	t, secret, err := r.Store.CreateConfiguredTenant(ctx, in)
 	if err != nil {
 		return nil, err
 	}
-	p := &graph.CreateTenantPayload{DryRun: in.ValidateOnly}
+	p := &graph.CreateTenantPayload{DryRun: in.ValidateOnly, WebhookSecret: once(secret)}
 	if t != nil {
 		p.Tenant = newTenantNode(ctx, t)
 	}
