@@ -126,7 +126,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, in tenant.NewAPIKeyInput) (*te
 		perms[i] = string(p)
 	}
 	var row apiKeyRow
-	err := s.inTx(ctx, func(tx sqlx.ExtContext, now time.Time) error {
+	err := s.inTxDry(ctx, in.ValidateOnly, func(tx sqlx.ExtContext, now time.Time) error {
 		if actor.Kind == tenant.APIKey {
 			// The creator's expiry as stored now, not as read at
 			// authentication: one statement, on the primary key.
@@ -155,7 +155,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, in tenant.NewAPIKeyInput) (*te
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING `+apiKeyCols,
 			in.TenantID, in.Name, tenant.KeyDisplayPrefix(secret), tenant.HashKey(secret), pq.Array(perms), now, actor.ActorID(), in.ExpiresAt)
 	})
-	if err != nil {
+	if err != nil || in.ValidateOnly {
 		return nil, "", err
 	}
 	return row.record(), secret, nil

@@ -381,76 +381,82 @@ func (s *Store) UpdateBilling(ctx context.Context, tenantID string, p tenant.Bil
 	if err := p.Normalize(); err != nil {
 		return nil, err
 	}
-	actor := tenant.ActorFrom(ctx)
 	var out *tenant.Billing
 	err := s.inTxDry(ctx, p.ValidateOnly, func(tx sqlx.ExtContext, now time.Time) error {
-		if _, err := lockTenant(ctx, tx, tenantID, false); err != nil {
-			return err
-		}
-		cur, err := readBilling(ctx, tx, tenantID)
-		if err != nil {
-			return err
-		}
-		if err := checkVersion("expectedVersion", p.ExpectedVersion, cur.Version); err != nil {
-			return err
-		}
-		if p.Status != nil && *p.Status != cur.Status && !actor.Has(tenant.PermTenantManage) {
-			return &tenant.Error{Code: tenant.EFORBIDDEN, Field: "status", Message: "changing a subscription's status needs the TENANT_MANAGE permission"}
-		}
-		if p.Empty() {
-			out = cur // nothing to change: no write, no new version
-			return nil
-		}
-		next, anchor := cur.NextBillingDate, cur.AnchorDay
-		if today := tenant.DateOf(now); p.Status != nil && p.Status.Billable() && !cur.Status.Billable() && next.Before(today) {
-			next, anchor = today, today.Day()
-		}
-		var pmType, pmBrand, pmLast4 *string
-		if pm := p.PaymentMethod; pm != nil {
-			t := string(pm.Type)
-			pmType, pmLast4 = &t, &pm.Last4
-			if pm.Brand != nil {
-				b := string(*pm.Brand)
-				pmBrand = &b
-			}
-		}
-		var addr any // nil: unchanged
-		if p.BillingAddress != nil {
-			addr = pq.StringArray(p.BillingAddress)
-		}
-		var tax tenant.TaxProfile
-		if p.Tax != nil {
-			tax = *p.Tax
-		}
-		if err := ensureBilling(ctx, tx, []string{tenantID}); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE billing_accounts SET
-			status = COALESCE($2, status), billing_period = COALESCE($3, billing_period),
-			payment_type = CASE WHEN $4::bool THEN $5 ELSE payment_type END,
-			payment_brand = CASE WHEN $4::bool THEN $6 ELSE payment_brand END,
-			payment_last4 = CASE WHEN $4::bool THEN $7 ELSE payment_last4 END,
-			billing_email = COALESCE($8, billing_email), next_billing_date = $9, anchor_day = $10,
-			version = version + 1, updated_at = $11, updated_by = $12,
-			billing_name = CASE WHEN $13::text IS NULL THEN billing_name ELSE NULLIF($13, '') END,
-			billing_address = COALESCE($14, billing_address),
-			tax_country = CASE WHEN $15::bool THEN NULLIF($16, '') ELSE tax_country END,
-			tax_id = CASE WHEN $15::bool THEN NULLIF($17, '') ELSE tax_id END,
-			tax_rate_bp = CASE WHEN $15::bool THEN $18 ELSE tax_rate_bp END,
-			payment_terms = COALESCE($19, payment_terms)
-			WHERE tenant_id = $1`,
-			tenantID, p.Status, p.BillingPeriod, p.PaymentMethod != nil, pmType, pmBrand, pmLast4,
-			p.BillingEmail, next, anchor, now, actor.ActorID(),
-			p.BillingName, addr, p.Tax != nil, tax.Country, tax.TaxID, tax.RateBP, p.PaymentTerms); err != nil {
-			return err
-		}
-		out, err = readBilling(ctx, tx, tenantID)
+		var err error
+		out, err = updateBilling(ctx, tx, now, tenantID, &p)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// updateBilling applies the normalized p to a tenant's billing
+// configuration inside the caller's transaction.
+func updateBilling(ctx context.Context, tx sqlx.ExtContext, now time.Time, tenantID string, p *tenant.BillingPatch) (*tenant.Billing, error) {
+	actor := tenant.ActorFrom(ctx)
+	if _, err := lockTenant(ctx, tx, tenantID, false); err != nil {
+		return nil, err
+	}
+	cur, err := readBilling(ctx, tx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkVersion("expectedVersion", p.ExpectedVersion, cur.Version); err != nil {
+		return nil, err
+	}
+	if p.Status != nil && *p.Status != cur.Status && !actor.Has(tenant.PermTenantManage) {
+		return nil, &tenant.Error{Code: tenant.EFORBIDDEN, Field: "status", Message: "changing a subscription's status needs the TENANT_MANAGE permission"}
+	}
+	if p.Empty() {
+		return cur, nil // nothing to change: no write, no new version
+	}
+	next, anchor := cur.NextBillingDate, cur.AnchorDay
+	if today := tenant.DateOf(now); p.Status != nil && p.Status.Billable() && !cur.Status.Billable() && next.Before(today) {
+		next, anchor = today, today.Day()
+	}
+	var pmType, pmBrand, pmLast4 *string
+	if pm := p.PaymentMethod; pm != nil {
+		t := string(pm.Type)
+		pmType, pmLast4 = &t, &pm.Last4
+		if pm.Brand != nil {
+			b := string(*pm.Brand)
+			pmBrand = &b
+		}
+	}
+	var addr any // nil: unchanged
+	if p.BillingAddress != nil {
+		addr = pq.StringArray(p.BillingAddress)
+	}
+	var tax tenant.TaxProfile
+	if p.Tax != nil {
+		tax = *p.Tax
+	}
+	if err := ensureBilling(ctx, tx, []string{tenantID}); err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE billing_accounts SET
+		status = COALESCE($2, status), billing_period = COALESCE($3, billing_period),
+		payment_type = CASE WHEN $4::bool THEN $5 ELSE payment_type END,
+		payment_brand = CASE WHEN $4::bool THEN $6 ELSE payment_brand END,
+		payment_last4 = CASE WHEN $4::bool THEN $7 ELSE payment_last4 END,
+		billing_email = COALESCE($8, billing_email), next_billing_date = $9, anchor_day = $10,
+		version = version + 1, updated_at = $11, updated_by = $12,
+		billing_name = CASE WHEN $13::text IS NULL THEN billing_name ELSE NULLIF($13, '') END,
+		billing_address = COALESCE($14, billing_address),
+		tax_country = CASE WHEN $15::bool THEN NULLIF($16, '') ELSE tax_country END,
+		tax_id = CASE WHEN $15::bool THEN NULLIF($17, '') ELSE tax_id END,
+		tax_rate_bp = CASE WHEN $15::bool THEN $18 ELSE tax_rate_bp END,
+		payment_terms = COALESCE($19, payment_terms)
+		WHERE tenant_id = $1`,
+		tenantID, p.Status, p.BillingPeriod, p.PaymentMethod != nil, pmType, pmBrand, pmLast4,
+		p.BillingEmail, next, anchor, now, actor.ActorID(),
+		p.BillingName, addr, p.Tax != nil, tax.Country, tax.TaxID, tax.RateBP, p.PaymentTerms); err != nil {
+		return nil, err
+	}
+	return readBilling(ctx, tx, tenantID)
 }
 
 // ApplyDuePlanChanges applies every scheduled plan change whose effective

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -86,8 +87,10 @@ func (s *Store) CreditsByTenant(ctx context.Context, ids []string) ([]*tenant.Cr
 
 // GrantCredits gives a tenant one-time credits and returns the grant and
 // the new balance; a grant bringing the credits back to 10 % or more
-// re-arms credits.low. With in.ValidateOnly it runs every check and saves
-// nothing. Codes: EINVALID (amount, expiry in the past, reason), ENOTFOUND,
+// re-arms credits.low. With in.ValidateOnly it runs every check, saves
+// nothing and returns a nil grant (a dry run shows no id that does not
+// exist) and the balance as it would be, its totals counting the grant but
+// its Grants listing only the grants that exist. Codes: EINVALID (amount, expiry in the past, reason), ENOTFOUND,
 // ECONFLICT (deleted tenant, or tenant.MaxCreditGrants grants already).
 func (s *Store) GrantCredits(ctx context.Context, tenantID string, in tenant.CreditGrantInput) (*tenant.CreditGrant, *tenant.Credits, error) {
 	by := tenant.ActorFrom(ctx).ActorID()
@@ -124,6 +127,10 @@ func (s *Store) GrantCredits(ctx context.Context, tenantID string, in tenant.Cre
 			}
 		}
 		credits = tenant.NewCredits(tenantID, grants, now)
+		if in.ValidateOnly {
+			credits.Grants = slices.DeleteFunc(credits.Grants, func(g *tenant.CreditGrant) bool { return g.ID == grant.ID })
+			grant = nil
+		}
 		// A grant that brings the credits back to 10 % or more re-arms credits.low.
 		return creditsThreshold(ctx, tx, tenantID, now, false)
 	})

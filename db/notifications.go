@@ -152,54 +152,61 @@ func (s *Store) UpdateNotificationChannels(ctx context.Context, tenantID string,
 	if s.Sealer == nil {
 		return nil, "", errors.New("db: Store.Sealer is required to store webhook secrets")
 	}
-	by := tenant.ActorFrom(ctx).ActorID()
 	var out *tenant.NotificationChannels
 	var secret string
 	err := s.inTxDry(ctx, p.ValidateOnly, func(tx sqlx.ExtContext, now time.Time) error {
-		r, err := lockChannels(ctx, tx, tenantID, p.ExpectedVersion)
-		if err != nil {
-			return err
-		}
-		if p.Emails == nil && p.WebhookURL == nil && p.Events == nil && p.WebhookSecret == nil {
-			out = r.channels(now) // nothing to change: no write, no new version
-			return nil
-		}
-		if p.Emails != nil {
-			r.Emails = p.Emails
-		}
-		if p.WebhookURL != nil {
-			// A new (or the same, given again) URL is a fresh endpoint: enabled.
-			r.DisabledAt, r.DisabledReason = nil, nil
-			r.WebhookURL = p.WebhookURL
-			if *p.WebhookURL == "" {
-				r.WebhookURL = nil
-			}
-		}
-		if p.Events != nil {
-			r.Events = make(pq.StringArray, len(p.Events))
-			for i, e := range p.Events {
-				r.Events[i] = string(e)
-			}
-		}
-		switch {
-		case p.WebhookSecret != nil:
-			r.setSecret(s.Sealer, *p.WebhookSecret, now)
-			r.PreviousSealed, r.PreviousExpiresAt = nil, nil
-		case r.WebhookURL != nil && r.SecretSealed == nil && !p.ValidateOnly:
-			secret = tenant.NewWebhookSecret()
-			r.setSecret(s.Sealer, secret, now)
-		}
-		saved, err := saveChannels(ctx, tx, r, now, by)
-		if err != nil {
-			return err
-		}
-		out = saved.channels(now)
-		return nil
+		var err error
+		out, secret, err = s.updateNotificationChannels(ctx, tx, now, tenantID, &p)
+		return err
 	})
 	if err != nil {
 		return nil, "", err
 	}
 	return out, secret, nil
+}
+
+// updateNotificationChannels applies the normalized p to a tenant's
+// channels inside the caller's transaction, and returns the secret it
+// generated ("" when none: with p.ValidateOnly it never generates one).
+func (s *Store) updateNotificationChannels(ctx context.Context, tx sqlx.ExtContext, now time.Time, tenantID string, p *tenant.NotificationChannelsPatch) (*tenant.NotificationChannels, string, error) {
+	r, err := lockChannels(ctx, tx, tenantID, p.ExpectedVersion)
+	if err != nil {
+		return nil, "", err
+	}
+	if p.Emails == nil && p.WebhookURL == nil && p.Events == nil && p.WebhookSecret == nil {
+		return r.channels(now), "", nil // nothing to change: no write, no new version
+	}
+	if p.Emails != nil {
+		r.Emails = p.Emails
+	}
+	if p.WebhookURL != nil {
+		// A new (or the same, given again) URL is a fresh endpoint: enabled.
+		r.DisabledAt, r.DisabledReason = nil, nil
+		r.WebhookURL = p.WebhookURL
+		if *p.WebhookURL == "" {
+			r.WebhookURL = nil
+		}
+	}
+	if p.Events != nil {
+		r.Events = make(pq.StringArray, len(p.Events))
+		for i, e := range p.Events {
+			r.Events[i] = string(e)
+		}
+	}
+	var secret string
+	switch {
+	case p.WebhookSecret != nil:
+		r.setSecret(s.Sealer, *p.WebhookSecret, now)
+		r.PreviousSealed, r.PreviousExpiresAt = nil, nil
+	case r.WebhookURL != nil && r.SecretSealed == nil && !p.ValidateOnly:
+		secret = tenant.NewWebhookSecret()
+		r.setSecret(s.Sealer, secret, now)
+	}
+	saved, err := saveChannels(ctx, tx, r, now, tenant.ActorFrom(ctx).ActorID())
+	if err != nil {
+		return nil, "", err
+	}
+	return saved.channels(now), secret, nil
 }
 
 // RotateWebhookSecret generates a new webhook signing secret for a tenant

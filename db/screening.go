@@ -82,24 +82,29 @@ func (s *Store) UpdateKeywords(ctx context.Context, tenantID string, in tenant.K
 	if err != nil {
 		return nil, err
 	}
-	by := tenant.ActorFrom(ctx).ActorID()
 	var out *tenant.KeywordList
 	err = s.inTxDry(ctx, in.ValidateOnly, func(tx sqlx.ExtContext, now time.Time) error {
-		if err := lockConfig(ctx, tx, tenantID, "screening_keywords", in.ExpectedVersion); err != nil {
-			return err
-		}
-		var row keywordsRow
-		if err := sqlx.GetContext(ctx, tx, &row, `INSERT INTO screening_keywords AS c (tenant_id, keywords, version, updated_at, updated_by)
-			VALUES ($1, $2, 1, $3, $4)
-			ON CONFLICT (tenant_id) DO UPDATE SET keywords = EXCLUDED.keywords, version = c.version + 1,
-				updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by
-			RETURNING c.tenant_id, c.keywords, c.version, c.updated_at, c.updated_by`, tenantID, pq.Array(items), now, by); err != nil {
-			return err
-		}
-		out = row.list()
-		return nil
+		out, err = updateKeywords(ctx, tx, now, tenantID, items, in.ExpectedVersion)
+		return err
 	})
 	return out, err
+}
+
+// updateKeywords saves the normalized keyword list of a tenant, inside the
+// caller's transaction.
+func updateKeywords(ctx context.Context, tx sqlx.ExtContext, now time.Time, tenantID string, items []string, expected *int) (*tenant.KeywordList, error) {
+	if err := lockConfig(ctx, tx, tenantID, "screening_keywords", expected); err != nil {
+		return nil, err
+	}
+	var row keywordsRow
+	if err := sqlx.GetContext(ctx, tx, &row, `INSERT INTO screening_keywords AS c (tenant_id, keywords, version, updated_at, updated_by)
+		VALUES ($1, $2, 1, $3, $4)
+		ON CONFLICT (tenant_id) DO UPDATE SET keywords = EXCLUDED.keywords, version = c.version + 1,
+			updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by
+		RETURNING c.tenant_id, c.keywords, c.version, c.updated_at, c.updated_by`, tenantID, pq.Array(items), now, tenant.ActorFrom(ctx).ActorID()); err != nil {
+		return nil, err
+	}
+	return row.list(), nil
 }
 
 // lockConfig locks the tenant (refusing a deleted one) and checks the
@@ -159,7 +164,18 @@ func (s *Store) UpdateIndustries(ctx context.Context, tenantID string, in tenant
 	if err := in.Normalize(); err != nil {
 		return nil, err
 	}
-	by := tenant.ActorFrom(ctx).ActorID()
+	var out *tenant.IndustryConfig
+	err := s.inTxDry(ctx, in.ValidateOnly, func(tx sqlx.ExtContext, now time.Time) error {
+		var err error
+		out, err = updateIndustries(ctx, tx, now, tenantID, &in)
+		return err
+	})
+	return out, err
+}
+
+// updateIndustries saves the normalized industry lists of a tenant, inside
+// the caller's transaction.
+func updateIndustries(ctx context.Context, tx sqlx.ExtContext, now time.Time, tenantID string, in *tenant.IndustriesInput) (*tenant.IndustryConfig, error) {
 	strs := func(cs []tenant.IndustryCode) []string {
 		out := make([]string, len(cs))
 		for i, c := range cs {
@@ -167,24 +183,19 @@ func (s *Store) UpdateIndustries(ctx context.Context, tenantID string, in tenant
 		}
 		return out
 	}
-	var out *tenant.IndustryConfig
-	err := s.inTxDry(ctx, in.ValidateOnly, func(tx sqlx.ExtContext, now time.Time) error {
-		if err := lockConfig(ctx, tx, tenantID, "screening_industries", in.ExpectedVersion); err != nil {
-			return err
-		}
-		var row industriesRow
-		if err := sqlx.GetContext(ctx, tx, &row, `INSERT INTO screening_industries AS c (tenant_id, allowed, blocked, version, updated_at, updated_by)
-			VALUES ($1, $2, $3, 1, $4, $5)
-			ON CONFLICT (tenant_id) DO UPDATE SET allowed = EXCLUDED.allowed, blocked = EXCLUDED.blocked, version = c.version + 1,
-				updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by
-			RETURNING c.tenant_id, c.allowed, c.blocked, c.version, c.updated_at, c.updated_by`,
-			tenantID, pq.Array(strs(in.Allowed)), pq.Array(strs(in.Blocked)), now, by); err != nil {
-			return err
-		}
-		out = row.config()
-		return nil
-	})
-	return out, err
+	if err := lockConfig(ctx, tx, tenantID, "screening_industries", in.ExpectedVersion); err != nil {
+		return nil, err
+	}
+	var row industriesRow
+	if err := sqlx.GetContext(ctx, tx, &row, `INSERT INTO screening_industries AS c (tenant_id, allowed, blocked, version, updated_at, updated_by)
+		VALUES ($1, $2, $3, 1, $4, $5)
+		ON CONFLICT (tenant_id) DO UPDATE SET allowed = EXCLUDED.allowed, blocked = EXCLUDED.blocked, version = c.version + 1,
+			updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by
+		RETURNING c.tenant_id, c.allowed, c.blocked, c.version, c.updated_at, c.updated_by`,
+		tenantID, pq.Array(strs(in.Allowed)), pq.Array(strs(in.Blocked)), now, tenant.ActorFrom(ctx).ActorID()); err != nil {
+		return nil, err
+	}
+	return row.config(), nil
 }
 
 // ---- Risk matrix ----
@@ -250,41 +261,47 @@ func (s *Store) UpdateRiskMatrix(ctx context.Context, tenantID string, in tenant
 	if err != nil {
 		return nil, err
 	}
+	var out *tenant.RiskMatrix
+	err = s.inTxDry(ctx, in.ValidateOnly, func(tx sqlx.ExtContext, now time.Time) error {
+		out, err = updateRiskMatrix(ctx, tx, now, tenantID, weights, in.ExpectedVersion)
+		return err
+	})
+	return out, err
+}
+
+// updateRiskMatrix saves the normalized weights of a tenant's risk matrix,
+// inside the caller's transaction.
+func updateRiskMatrix(ctx context.Context, tx sqlx.ExtContext, now time.Time, tenantID string, weights []*tenant.RiskWeight, expected *int) (*tenant.RiskMatrix, error) {
 	by := tenant.ActorFrom(ctx).ActorID()
 	checks := make([]string, len(weights))
 	units := make([]int64, len(weights))
 	for i, w := range weights {
 		checks[i], units[i] = string(w.Check), int64(w.Units)
 	}
-	var out *tenant.RiskMatrix
-	err = s.inTxDry(ctx, in.ValidateOnly, func(tx sqlx.ExtContext, now time.Time) error {
-		if err := lockConfig(ctx, tx, tenantID, "risk_matrices", in.ExpectedVersion); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO risk_matrices AS m (tenant_id, version, updated_at, updated_by)
-			VALUES ($1, 1, $2, $3)
-			ON CONFLICT (tenant_id) DO UPDATE SET version = m.version + 1, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by`,
-			tenantID, now, by); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM risk_matrix_weights WHERE tenant_id = $1`, tenantID); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO risk_matrix_weights (tenant_id, web_check, weight)
-			SELECT $1, c, u::numeric / 10000 FROM unnest($2::text[], $3::int[]) AS x(c, u)`,
-			tenantID, pq.Array(checks), pq.Array(units)); err != nil {
-			return err
-		}
-		var rows []riskRow
-		if err := sqlx.SelectContext(ctx, tx, &rows, `SELECT m.tenant_id, `+riskCols+`
-			FROM risk_matrices m JOIN risk_matrix_weights w ON w.tenant_id = m.tenant_id
-			WHERE m.tenant_id = $1 ORDER BY `+riskOrder, tenantID); err != nil {
-			return err
-		}
-		out = riskMatrices(rows)[0]
-		return nil
-	})
-	return out, err
+	if err := lockConfig(ctx, tx, tenantID, "risk_matrices", expected); err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO risk_matrices AS m (tenant_id, version, updated_at, updated_by)
+		VALUES ($1, 1, $2, $3)
+		ON CONFLICT (tenant_id) DO UPDATE SET version = m.version + 1, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by`,
+		tenantID, now, by); err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM risk_matrix_weights WHERE tenant_id = $1`, tenantID); err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO risk_matrix_weights (tenant_id, web_check, weight)
+		SELECT $1, c, u::numeric / 10000 FROM unnest($2::text[], $3::int[]) AS x(c, u)`,
+		tenantID, pq.Array(checks), pq.Array(units)); err != nil {
+		return nil, err
+	}
+	var rows []riskRow
+	if err := sqlx.SelectContext(ctx, tx, &rows, `SELECT m.tenant_id, `+riskCols+`
+		FROM risk_matrices m JOIN risk_matrix_weights w ON w.tenant_id = m.tenant_id
+		WHERE m.tenant_id = $1 ORDER BY `+riskOrder, tenantID); err != nil {
+		return nil, err
+	}
+	return riskMatrices(rows)[0], nil
 }
 
 // ---- Website validation defaults ----
@@ -334,47 +351,54 @@ func (s *Store) WebsiteConfigsByTenant(ctx context.Context, ids []string) ([]*te
 // Codes: EINVALID (a value out of range, reviewThreshold above
 // passThreshold), ENOTFOUND, ECONFLICT (version mismatch, deleted tenant).
 func (s *Store) UpdateWebsiteConfig(ctx context.Context, tenantID string, p tenant.WebsiteConfigPatch) (*tenant.WebsiteConfig, error) {
-	by := tenant.ActorFrom(ctx).ActorID()
 	var out *tenant.WebsiteConfig
 	err := s.inTxDry(ctx, p.ValidateOnly, func(tx sqlx.ExtContext, now time.Time) error {
-		if _, err := lockTenant(ctx, tx, tenantID, false); err != nil {
-			return err
-		}
-		var cur websiteRow
-		err := sqlx.GetContext(ctx, tx, &cur, `SELECT c.tenant_id, `+websiteCols+` FROM website_configs c WHERE c.tenant_id = $1`, tenantID)
-		if errors.Is(err, sql.ErrNoRows) {
-			cur, err = websiteRow{TenantID: tenantID}, nil
-		}
-		if err != nil {
-			return err
-		}
-		if err := checkVersion("expectedVersion", p.ExpectedVersion, int(cur.Version.Int64)); err != nil {
-			return err
-		}
-		c, err := p.Apply(cur.config())
-		if err != nil {
-			return err
-		}
-		checks := make([]string, len(c.EnabledChecks))
-		for i, ch := range c.EnabledChecks {
-			checks[i] = string(ch)
-		}
-		var row websiteRow
-		if err := sqlx.GetContext(ctx, tx, &row, `INSERT INTO website_configs AS c (tenant_id, enabled_checks, timeout_seconds,
-				pass_threshold, review_threshold, follow_redirects, max_redirects, version, updated_at, updated_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9)
-			ON CONFLICT (tenant_id) DO UPDATE SET enabled_checks = EXCLUDED.enabled_checks, timeout_seconds = EXCLUDED.timeout_seconds,
-				pass_threshold = EXCLUDED.pass_threshold, review_threshold = EXCLUDED.review_threshold,
-				follow_redirects = EXCLUDED.follow_redirects, max_redirects = EXCLUDED.max_redirects,
-				version = c.version + 1, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by
-			RETURNING c.tenant_id, `+websiteCols,
-			tenantID, pq.Array(checks), c.TimeoutSeconds, c.PassThreshold, c.ReviewThreshold, c.FollowRedirects, c.MaxRedirects, now, by); err != nil {
-			return err
-		}
-		out = row.config()
-		return nil
+		var err error
+		out, err = updateWebsiteConfig(ctx, tx, now, tenantID, &p)
+		return err
 	})
 	return out, err
+}
+
+// updateWebsiteConfig applies p to a tenant's website validation defaults
+// inside the caller's transaction, validating the result as a whole.
+func updateWebsiteConfig(ctx context.Context, tx sqlx.ExtContext, now time.Time, tenantID string, p *tenant.WebsiteConfigPatch) (*tenant.WebsiteConfig, error) {
+	by := tenant.ActorFrom(ctx).ActorID()
+	if _, err := lockTenant(ctx, tx, tenantID, false); err != nil {
+		return nil, err
+	}
+	var cur websiteRow
+	err := sqlx.GetContext(ctx, tx, &cur, `SELECT c.tenant_id, `+websiteCols+` FROM website_configs c WHERE c.tenant_id = $1`, tenantID)
+	if errors.Is(err, sql.ErrNoRows) {
+		cur, err = websiteRow{TenantID: tenantID}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := checkVersion("expectedVersion", p.ExpectedVersion, int(cur.Version.Int64)); err != nil {
+		return nil, err
+	}
+	c, err := p.Apply(cur.config())
+	if err != nil {
+		return nil, err
+	}
+	checks := make([]string, len(c.EnabledChecks))
+	for i, ch := range c.EnabledChecks {
+		checks[i] = string(ch)
+	}
+	var row websiteRow
+	if err := sqlx.GetContext(ctx, tx, &row, `INSERT INTO website_configs AS c (tenant_id, enabled_checks, timeout_seconds,
+			pass_threshold, review_threshold, follow_redirects, max_redirects, version, updated_at, updated_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9)
+		ON CONFLICT (tenant_id) DO UPDATE SET enabled_checks = EXCLUDED.enabled_checks, timeout_seconds = EXCLUDED.timeout_seconds,
+			pass_threshold = EXCLUDED.pass_threshold, review_threshold = EXCLUDED.review_threshold,
+			follow_redirects = EXCLUDED.follow_redirects, max_redirects = EXCLUDED.max_redirects,
+			version = c.version + 1, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by
+		RETURNING c.tenant_id, `+websiteCols,
+		tenantID, pq.Array(checks), c.TimeoutSeconds, c.PassThreshold, c.ReviewThreshold, c.FollowRedirects, c.MaxRedirects, now, by); err != nil {
+		return nil, err
+	}
+	return row.config(), nil
 }
 
 // ---- Watchlist seats ----

@@ -129,15 +129,35 @@ func DecodeCursor(c string) (time.Time, string, error) {
 	return time.UnixMicro(us).UTC(), id, nil
 }
 
-// CreateTenant creates a tenant with its settings, as the caller.
-// Codes: EINVALID (bad input, unknown plan), ECONFLICT (domain taken).
+// CreateTenant is CreateConfiguredTenant without the generated webhook
+// secret.
 func (s *Store) CreateTenant(ctx context.Context, in tenant.CreateTenant) (*tenant.Tenant, error) {
+	t, _, err := s.CreateConfiguredTenant(ctx, in)
+	return t, err
+}
+
+// CreateConfiguredTenant creates a tenant with its settings and whatever of
+// its configuration in gives (notification channels, keywords, industries,
+// risk matrix, website validation defaults, billing), as the caller, in one
+// transaction: when any part is refused nothing is created, and the error
+// names the part's field under its input (riskMatrix.weights[1].weight).
+// It returns the webhook secret generated for a webhook URL given without
+// one ("" otherwise): the only time it is shown. With in.ValidateOnly it
+// runs every check and every write, rolls them back and returns a nil
+// tenant and no secret: a dry run never shows an id that does not exist.
+// Codes: EINVALID (bad input, unknown plan), ECONFLICT (domain taken),
+// EFORBIDDEN (billing.status without tenant:manage).
+func (s *Store) CreateConfiguredTenant(ctx context.Context, in tenant.CreateTenant) (*tenant.Tenant, string, error) {
 	if err := in.Normalize(); err != nil {
-		return nil, err
+		return nil, "", err
 	}
+	if in.NotificationChannels != nil && s.Sealer == nil {
+		return nil, "", errors.New("db: Store.Sealer is required to store webhook secrets")
+	}
+	var secret string
 	by := tenant.ActorFrom(ctx).ActorID()
 	var t tenant.Tenant
-	err := s.inTx(ctx, func(tx sqlx.ExtContext, now time.Time) error {
+	err := s.inTxDry(ctx, in.ValidateOnly, func(tx sqlx.ExtContext, now time.Time) error {
 		if err := checkPlan(ctx, tx, "plan", in.PlanID); err != nil {
 			return err
 		}
@@ -169,14 +189,56 @@ func (s *Store) CreateTenant(ctx context.Context, in tenant.CreateTenant) (*tena
 			return err
 		}
 		if in.OwnerEmail != nil {
-			return createOwnerMember(ctx, tx, t.ID, *in.OwnerEmail, by, now) // docs/members.md
+			if err := createOwnerMember(ctx, tx, t.ID, *in.OwnerEmail, by, now); err != nil { // docs/members.md
+				return err
+			}
 		}
-		return nil
+		secret, err = s.createConfig(ctx, tx, now, t.ID, &in)
+		return err
 	})
-	if err != nil {
-		return nil, err
+	if err != nil || in.ValidateOnly {
+		return nil, "", err
 	}
-	return &t, nil
+	return &t, secret, nil
+}
+
+// createConfig saves the nested configuration of a tenant being created,
+// each part with the helper its own mutation uses, errors named under the
+// part's field.
+func (s *Store) createConfig(ctx context.Context, tx sqlx.ExtContext, now time.Time, id string, in *tenant.CreateTenant) (string, error) {
+	var secret string
+	if p := in.NotificationChannels; p != nil {
+		var err error
+		if _, secret, err = s.updateNotificationChannels(ctx, tx, now, id, p); err != nil {
+			return "", tenant.Under("notificationChannels.", err)
+		}
+	}
+	if k := in.Keywords; k != nil {
+		if _, err := updateKeywords(ctx, tx, now, id, k.Keywords, nil); err != nil {
+			return "", tenant.Under("keywords.", err)
+		}
+	}
+	if i := in.Industries; i != nil {
+		if _, err := updateIndustries(ctx, tx, now, id, i); err != nil {
+			return "", tenant.Under("industries.", err)
+		}
+	}
+	if in.RiskMatrix != nil {
+		if _, err := updateRiskMatrix(ctx, tx, now, id, in.RiskWeights, nil); err != nil {
+			return "", tenant.Under("riskMatrix.", err)
+		}
+	}
+	if w := in.WebsiteConfig; w != nil {
+		if _, err := updateWebsiteConfig(ctx, tx, now, id, w); err != nil {
+			return "", tenant.Under("websiteConfig.", err)
+		}
+	}
+	if b := in.Billing; b != nil {
+		if _, err := updateBilling(ctx, tx, now, id, b); err != nil {
+			return "", tenant.Under("billing.", err)
+		}
+	}
+	return secret, nil
 }
 
 func boolOr(b *bool, def bool) bool {
@@ -208,16 +270,22 @@ func domainConflict(err error, domain string) error {
 	return err
 }
 
-// UpdateTenant changes a tenant's name, domain or status. With
-// p.ValidateOnly it runs every check and saves nothing.
-// Codes: EINVALID, ENOTFOUND, ECONFLICT (domain taken, version mismatch,
-// deleted tenant), EFORBIDDEN (status without tenant:manage).
-func (s *Store) UpdateTenant(ctx context.Context, id string, p tenant.TenantPatch) (*tenant.Tenant, error) {
+// UpdateTenant changes a tenant's name, domain or status and, with
+// p.Settings, its settings, and returns both as saved: all in one transaction, under the one
+// p.ExpectedVersion (the tenant's version), so either every part is saved
+// or none. A change to anything (settings included) adds one to the
+// tenant's version; a settings change also adds one to the settings'
+// version. With p.ValidateOnly it runs every check and saves nothing.
+// Codes: EINVALID (fields under "settings." for the settings), ENOTFOUND,
+// ECONFLICT (domain taken, version mismatch, deleted tenant), EFORBIDDEN
+// (status without tenant:manage).
+func (s *Store) UpdateTenant(ctx context.Context, id string, p tenant.TenantPatch) (*tenant.Tenant, *tenant.Settings, error) {
 	if err := p.Normalize(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	actor := tenant.ActorFrom(ctx)
 	var t *tenant.Tenant
+	var st *tenant.Settings
 	err := s.inTxDry(ctx, p.ValidateOnly, func(tx sqlx.ExtContext, now time.Time) error {
 		cur, err := lockTenant(ctx, tx, id, false)
 		if err != nil {
@@ -229,7 +297,23 @@ func (s *Store) UpdateTenant(ctx context.Context, id string, p tenant.TenantPatc
 		if p.Status != nil && *p.Status != cur.Status && !actor.Has(tenant.PermTenantManage) {
 			return &tenant.Error{Code: tenant.EFORBIDDEN, Field: "status", Message: "changing a tenant's status needs the TENANT_MANAGE permission"}
 		}
-		if p.Name == nil && p.Domain == nil && p.Status == nil {
+		settingsChanged := p.Settings != nil && !p.Settings.Empty()
+		if p.Settings != nil {
+			// The tenant's version guards the whole change: the settings'
+			// own version is not checked here.
+			sp := *p.Settings
+			sp.ExpectedVersion = nil
+			if st, err = updateSettings(ctx, tx, now, id, &sp, "settings."); err != nil {
+				return err
+			}
+		} else {
+			var row settingsRow
+			if err := sqlx.GetContext(ctx, tx, &row, `SELECT `+settingsCols+` FROM tenant_settings s WHERE s.tenant_id = $1`, id); err != nil {
+				return err
+			}
+			st = row.settings()
+		}
+		if p.Name == nil && p.Domain == nil && p.Status == nil && !settingsChanged {
 			t = cur // nothing to change: no write, no new version
 			return nil
 		}
@@ -244,18 +328,19 @@ func (s *Store) UpdateTenant(ctx context.Context, id string, p tenant.TenantPatc
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return t, nil
+	return t, st, nil
 }
 
 // DeleteTenant soft-deletes a tenant: its status becomes DELETED and its API
-// keys stop working at once. It can be restored for 30 days.
-// Codes: ENOTFOUND, ECONFLICT (already deleted, version mismatch).
-func (s *Store) DeleteTenant(ctx context.Context, id string, expectedVersion *int) (*tenant.Tenant, error) {
+// keys stop working at once. It can be restored for 30 days. With
+// validateOnly it runs every check, saves nothing and returns the tenant as
+// it would be. Codes: ENOTFOUND, ECONFLICT (already deleted, version mismatch).
+func (s *Store) DeleteTenant(ctx context.Context, id string, expectedVersion *int, validateOnly bool) (*tenant.Tenant, error) {
 	by := tenant.ActorFrom(ctx).ActorID()
 	var t tenant.Tenant
-	err := s.inTx(ctx, func(tx sqlx.ExtContext, now time.Time) error {
+	err := s.inTxDry(ctx, validateOnly, func(tx sqlx.ExtContext, now time.Time) error {
 		cur, err := lockTenant(ctx, tx, id, false)
 		if err != nil {
 			return err

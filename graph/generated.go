@@ -168,6 +168,7 @@ type ComplexityRoot struct {
 		Amount        func(childComplexity int) int
 		Billing       func(childComplexity int) int
 		Currency      func(childComplexity int) int
+		DryRun        func(childComplexity int) int
 		EffectiveDate func(childComplexity int) int
 		Invoice       func(childComplexity int) int
 		Plan          func(childComplexity int) int
@@ -179,11 +180,14 @@ type ComplexityRoot struct {
 
 	CreateApiKeyPayload struct {
 		APIKey func(childComplexity int) int
+		DryRun func(childComplexity int) int
 		Secret func(childComplexity int) int
 	}
 
 	CreateTenantPayload struct {
-		Tenant func(childComplexity int) int
+		DryRun        func(childComplexity int) int
+		Tenant        func(childComplexity int) int
+		WebhookSecret func(childComplexity int) int
 	}
 
 	CreditGrant struct {
@@ -208,6 +212,7 @@ type ComplexityRoot struct {
 	}
 
 	DeleteTenantPayload struct {
+		DryRun          func(childComplexity int) int
 		RestorableUntil func(childComplexity int) int
 		Tenant          func(childComplexity int) int
 	}
@@ -251,6 +256,7 @@ type ComplexityRoot struct {
 
 	GrantCreditsPayload struct {
 		Credits func(childComplexity int) int
+		DryRun  func(childComplexity int) int
 		Grant   func(childComplexity int) int
 	}
 
@@ -489,6 +495,7 @@ type ComplexityRoot struct {
 
 	RecordUsagePayload struct {
 		Accepted   func(childComplexity int) int
+		DryRun     func(childComplexity int) int
 		Duplicates func(childComplexity int) int
 		Quota      func(childComplexity int) int
 	}
@@ -537,6 +544,7 @@ type ComplexityRoot struct {
 	}
 
 	RotateWebhookSecretPayload struct {
+		DryRun               func(childComplexity int) int
 		NotificationChannels func(childComplexity int) int
 		Tenant               func(childComplexity int) int
 		WebhookSecret        func(childComplexity int) int
@@ -750,41 +758,51 @@ type ComplexityRoot struct {
 
 	UpdateBillingPayload struct {
 		Billing func(childComplexity int) int
+		DryRun  func(childComplexity int) int
 		Tenant  func(childComplexity int) int
 	}
 
 	UpdateIndustriesPayload struct {
+		DryRun     func(childComplexity int) int
 		Industries func(childComplexity int) int
 	}
 
 	UpdateKeywordsPayload struct {
+		DryRun   func(childComplexity int) int
 		Keywords func(childComplexity int) int
 	}
 
 	UpdateNotificationChannelsPayload struct {
+		DryRun               func(childComplexity int) int
 		NotificationChannels func(childComplexity int) int
 		Tenant               func(childComplexity int) int
 		WebhookSecret        func(childComplexity int) int
 	}
 
 	UpdateRiskMatrixPayload struct {
+		DryRun     func(childComplexity int) int
 		RiskMatrix func(childComplexity int) int
 	}
 
 	UpdateTenantPayload struct {
-		Tenant func(childComplexity int) int
+		DryRun   func(childComplexity int) int
+		Settings func(childComplexity int) int
+		Tenant   func(childComplexity int) int
 	}
 
 	UpdateTenantSettingsPayload struct {
+		DryRun   func(childComplexity int) int
 		Settings func(childComplexity int) int
 		Tenant   func(childComplexity int) int
 	}
 
 	UpdateWatchlistSeatsPayload struct {
+		DryRun    func(childComplexity int) int
 		Watchlist func(childComplexity int) int
 	}
 
 	UpdateWebsiteConfigPayload struct {
+		DryRun        func(childComplexity int) int
 		WebsiteConfig func(childComplexity int) int
 	}
 
@@ -1483,6 +1501,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ChangePlanPayload.Currency(childComplexity), true
+	case "ChangePlanPayload.dryRun":
+		if e.ComplexityRoot.ChangePlanPayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangePlanPayload.DryRun(childComplexity), true
 	case "ChangePlanPayload.effectiveDate":
 		if e.ComplexityRoot.ChangePlanPayload.EffectiveDate == nil {
 			break
@@ -1532,6 +1556,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreateApiKeyPayload.APIKey(childComplexity), true
+	case "CreateApiKeyPayload.dryRun":
+		if e.ComplexityRoot.CreateApiKeyPayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateApiKeyPayload.DryRun(childComplexity), true
 	case "CreateApiKeyPayload.secret":
 		if e.ComplexityRoot.CreateApiKeyPayload.Secret == nil {
 			break
@@ -1539,12 +1569,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreateApiKeyPayload.Secret(childComplexity), true
 
+	case "CreateTenantPayload.dryRun":
+		if e.ComplexityRoot.CreateTenantPayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateTenantPayload.DryRun(childComplexity), true
 	case "CreateTenantPayload.tenant":
 		if e.ComplexityRoot.CreateTenantPayload.Tenant == nil {
 			break
 		}
 
 		return e.ComplexityRoot.CreateTenantPayload.Tenant(childComplexity), true
+	case "CreateTenantPayload.webhookSecret":
+		if e.ComplexityRoot.CreateTenantPayload.WebhookSecret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateTenantPayload.WebhookSecret(childComplexity), true
 
 	case "CreditGrant.amount":
 		if e.ComplexityRoot.CreditGrant.Amount == nil {
@@ -1638,6 +1680,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Credits.Used(childComplexity), true
 
+	case "DeleteTenantPayload.dryRun":
+		if e.ComplexityRoot.DeleteTenantPayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteTenantPayload.DryRun(childComplexity), true
 	case "DeleteTenantPayload.restorableUntil":
 		if e.ComplexityRoot.DeleteTenantPayload.RestorableUntil == nil {
 			break
@@ -1777,6 +1825,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.GrantCreditsPayload.Credits(childComplexity), true
+	case "GrantCreditsPayload.dryRun":
+		if e.ComplexityRoot.GrantCreditsPayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantCreditsPayload.DryRun(childComplexity), true
 	case "GrantCreditsPayload.grant":
 		if e.ComplexityRoot.GrantCreditsPayload.Grant == nil {
 			break
@@ -3001,6 +3055,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RecordUsagePayload.Accepted(childComplexity), true
+	case "RecordUsagePayload.dryRun":
+		if e.ComplexityRoot.RecordUsagePayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordUsagePayload.DryRun(childComplexity), true
 	case "RecordUsagePayload.duplicates":
 		if e.ComplexityRoot.RecordUsagePayload.Duplicates == nil {
 			break
@@ -3136,6 +3196,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RiskWeight.Weight(childComplexity), true
 
+	case "RotateWebhookSecretPayload.dryRun":
+		if e.ComplexityRoot.RotateWebhookSecretPayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RotateWebhookSecretPayload.DryRun(childComplexity), true
 	case "RotateWebhookSecretPayload.notificationChannels":
 		if e.ComplexityRoot.RotateWebhookSecretPayload.NotificationChannels == nil {
 			break
@@ -4068,6 +4134,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UpdateBillingPayload.Billing(childComplexity), true
+	case "UpdateBillingPayload.dryRun":
+		if e.ComplexityRoot.UpdateBillingPayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateBillingPayload.DryRun(childComplexity), true
 	case "UpdateBillingPayload.tenant":
 		if e.ComplexityRoot.UpdateBillingPayload.Tenant == nil {
 			break
@@ -4075,6 +4147,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdateBillingPayload.Tenant(childComplexity), true
 
+	case "UpdateIndustriesPayload.dryRun":
+		if e.ComplexityRoot.UpdateIndustriesPayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateIndustriesPayload.DryRun(childComplexity), true
 	case "UpdateIndustriesPayload.industries":
 		if e.ComplexityRoot.UpdateIndustriesPayload.Industries == nil {
 			break
@@ -4082,6 +4160,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdateIndustriesPayload.Industries(childComplexity), true
 
+	case "UpdateKeywordsPayload.dryRun":
+		if e.ComplexityRoot.UpdateKeywordsPayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateKeywordsPayload.DryRun(childComplexity), true
 	case "UpdateKeywordsPayload.keywords":
 		if e.ComplexityRoot.UpdateKeywordsPayload.Keywords == nil {
 			break
@@ -4089,6 +4173,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdateKeywordsPayload.Keywords(childComplexity), true
 
+	case "UpdateNotificationChannelsPayload.dryRun":
+		if e.ComplexityRoot.UpdateNotificationChannelsPayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateNotificationChannelsPayload.DryRun(childComplexity), true
 	case "UpdateNotificationChannelsPayload.notificationChannels":
 		if e.ComplexityRoot.UpdateNotificationChannelsPayload.NotificationChannels == nil {
 			break
@@ -4108,6 +4198,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdateNotificationChannelsPayload.WebhookSecret(childComplexity), true
 
+	case "UpdateRiskMatrixPayload.dryRun":
+		if e.ComplexityRoot.UpdateRiskMatrixPayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateRiskMatrixPayload.DryRun(childComplexity), true
 	case "UpdateRiskMatrixPayload.riskMatrix":
 		if e.ComplexityRoot.UpdateRiskMatrixPayload.RiskMatrix == nil {
 			break
@@ -4115,6 +4211,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdateRiskMatrixPayload.RiskMatrix(childComplexity), true
 
+	case "UpdateTenantPayload.dryRun":
+		if e.ComplexityRoot.UpdateTenantPayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateTenantPayload.DryRun(childComplexity), true
+	case "UpdateTenantPayload.settings":
+		if e.ComplexityRoot.UpdateTenantPayload.Settings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateTenantPayload.Settings(childComplexity), true
 	case "UpdateTenantPayload.tenant":
 		if e.ComplexityRoot.UpdateTenantPayload.Tenant == nil {
 			break
@@ -4122,6 +4230,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdateTenantPayload.Tenant(childComplexity), true
 
+	case "UpdateTenantSettingsPayload.dryRun":
+		if e.ComplexityRoot.UpdateTenantSettingsPayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateTenantSettingsPayload.DryRun(childComplexity), true
 	case "UpdateTenantSettingsPayload.settings":
 		if e.ComplexityRoot.UpdateTenantSettingsPayload.Settings == nil {
 			break
@@ -4135,6 +4249,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdateTenantSettingsPayload.Tenant(childComplexity), true
 
+	case "UpdateWatchlistSeatsPayload.dryRun":
+		if e.ComplexityRoot.UpdateWatchlistSeatsPayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateWatchlistSeatsPayload.DryRun(childComplexity), true
 	case "UpdateWatchlistSeatsPayload.watchlist":
 		if e.ComplexityRoot.UpdateWatchlistSeatsPayload.Watchlist == nil {
 			break
@@ -4142,6 +4262,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdateWatchlistSeatsPayload.Watchlist(childComplexity), true
 
+	case "UpdateWebsiteConfigPayload.dryRun":
+		if e.ComplexityRoot.UpdateWebsiteConfigPayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateWebsiteConfigPayload.DryRun(childComplexity), true
 	case "UpdateWebsiteConfigPayload.websiteConfig":
 		if e.ComplexityRoot.UpdateWebsiteConfigPayload.WebsiteConfig == nil {
 			break
@@ -4724,14 +4850,18 @@ input CreateApiKeyInput {
   permissions: [Permission!]!
   "When the key stops working (in the future), or null for never. A key created with an API key that expires must expire too, at or before its creator: null or a later time is refused (BAD_USER_INPUT). The admin secret and keys that never expire may create keys of any expiry."
   expiresAt: Time
+  "Check everything (name, permissions, expiry, the active-key cap) and report the same errors as a real creation, but create nothing: ` + "`" + `apiKey` + "`" + ` and ` + "`" + `secret` + "`" + ` are null and ` + "`" + `dryRun` + "`" + ` true."
+  validateOnly: Boolean = false
 }
 
 "The new key, with its secret."
 type CreateApiKeyPayload {
-  "The key's metadata."
-  apiKey: ApiKey!
-  "The key itself (` + "`" + `tnt_` + "`" + ` + 46 characters). Shown only this once: store it safely. Send it as ` + "`" + `Authorization: Bearer <secret>` + "`" + `."
-  secret: String!
+  "The key's metadata; null with ` + "`" + `validateOnly` + "`" + ` (no key was created, so there is no id)."
+  apiKey: ApiKey
+  "The key itself (` + "`" + `tnt_` + "`" + ` + 46 characters). Shown only this once: store it safely. Send it as ` + "`" + `Authorization: Bearer <secret>` + "`" + `. Null with ` + "`" + `validateOnly` + "`" + `."
+  secret: String
+  "True when the mutation ran with ` + "`" + `validateOnly` + "`" + `: nothing was saved, and the payload shows what would have been."
+  dryRun: Boolean!
 }
 
 "Which key to revoke."
@@ -5279,6 +5409,8 @@ type ChangePlanPayload {
   invoice: Invoice
   "What the change charges: the prorated invoice's lines when it issues one; otherwise the first period billed on the new plan (on ` + "`" + `effectiveDate` + "`" + `, or the next billing date). Shown under ` + "`" + `validateOnly` + "`" + ` too."
   preview: InvoicePreview!
+  "True when the mutation ran with ` + "`" + `validateOnly` + "`" + `: nothing was saved, and the payload shows what would have been."
+  dryRun: Boolean!
 }
 
 "Which tenant's scheduled plan change to cancel."
@@ -5341,6 +5473,8 @@ type UpdateBillingPayload {
   billing: Billing @hasPermission(perm: BILLING_READ)
   "The tenant it belongs to."
   tenant: Tenant!
+  "True when the mutation ran with ` + "`" + `validateOnly` + "`" + `: nothing was saved, and the payload shows what would have been."
+  dryRun: Boolean!
 }
 
 "Which month to bill."
@@ -6091,6 +6225,8 @@ type UpdateNotificationChannelsPayload {
   webhookSecret: String
   "The tenant they belong to."
   tenant: Tenant!
+  "True when the mutation ran with ` + "`" + `validateOnly` + "`" + `: nothing was saved, and the payload shows what would have been."
+  dryRun: Boolean!
 }
 
 "Which tenant's webhook secret to rotate."
@@ -6113,6 +6249,8 @@ type RotateWebhookSecretPayload {
   webhookSecret: String
   "The tenant it belongs to."
   tenant: Tenant!
+  "True when the mutation ran with ` + "`" + `validateOnly` + "`" + `: nothing was saved, and the payload shows what would have been."
+  dryRun: Boolean!
 }
 
 "Which tenant's webhook to test."
@@ -6544,6 +6682,8 @@ input UpdateKeywordsInput {
 type UpdateKeywordsPayload {
   "The keywords as saved (with validateOnly: as they would have been)."
   keywords: KeywordList!
+  "True when the mutation ran with ` + "`" + `validateOnly` + "`" + `: nothing was saved, and the payload shows what would have been."
+  dryRun: Boolean!
 }
 
 "New industry lists, replacing the old ones entirely."
@@ -6564,6 +6704,8 @@ input UpdateIndustriesInput {
 type UpdateIndustriesPayload {
   "The industries as saved (with validateOnly: as they would have been)."
   industries: IndustryConfig!
+  "True when the mutation ran with ` + "`" + `validateOnly` + "`" + `: nothing was saved, and the payload shows what would have been."
+  dryRun: Boolean!
 }
 
 "A new risk matrix, replacing the old one entirely."
@@ -6590,6 +6732,8 @@ input RiskWeightInput {
 type UpdateRiskMatrixPayload {
   "The risk matrix as saved (with validateOnly: as it would have been)."
   riskMatrix: RiskMatrix!
+  "True when the mutation ran with ` + "`" + `validateOnly` + "`" + `: nothing was saved, and the payload shows what would have been."
+  dryRun: Boolean!
 }
 
 "Changes to the website validation defaults. Fields left out keep their current value (the default value the first time); the result must satisfy every rule."
@@ -6618,6 +6762,8 @@ input UpdateWebsiteConfigInput {
 type UpdateWebsiteConfigPayload {
   "The configuration as saved (with validateOnly: as it would have been)."
   websiteConfig: WebsiteConfig!
+  "True when the mutation ran with ` + "`" + `validateOnly` + "`" + `: nothing was saved, and the payload shows what would have been."
+  dryRun: Boolean!
 }
 
 "A tenant's new number of watchlist seats."
@@ -6636,6 +6782,8 @@ input UpdateWatchlistSeatsInput {
 type UpdateWatchlistSeatsPayload {
   "The seats as saved (with validateOnly: as they would have been)."
   watchlist: WatchlistSeats!
+  "True when the mutation ran with ` + "`" + `validateOnly` + "`" + `: nothing was saved, and the payload shows what would have been."
+  dryRun: Boolean!
 }
 `, BuiltIn: false},
 	{Name: "../schema/sso.graphqls", Input: `extend type Tenant {
@@ -6951,7 +7099,7 @@ type Tenant {
   modifiedBy: String!
   "When the tenant was soft-deleted (status DELETED), else null."
   deletedAt: Time
-  "Optimistic-concurrency version of the profile: starts at 1, +1 on each change. Pass it as ` + "`" + `expectedVersion` + "`" + ` to refuse overwriting someone else's change."
+  "Optimistic-concurrency version of the profile: starts at 1, +1 on each change, including an updateTenant that changes only ` + "`" + `settings` + "`" + `. Pass it as ` + "`" + `expectedVersion` + "`" + ` to refuse overwriting someone else's change."
   version: Int!
 }
 
@@ -7055,7 +7203,16 @@ input TenantFilter {
   search: String
 }
 
-"A new tenant."
+"""
+A new tenant, with as much of its configuration as you want to give at once
+(reference 003's tenant creation). The nested inputs are those of the
+mutations that change each part later, with the same rules; inside
+createTenant their ` + "`" + `tenantId` + "`" + `, ` + "`" + `expectedVersion` + "`" + ` and ` + "`" + `validateOnly` + "`" + ` must be
+left out (refused with BAD_USER_INPUT naming them, e.g. ` + "`" + `keywords.tenantId` + "`" + `:
+the tenant is the one being created; use the top-level ` + "`" + `validateOnly` + "`" + `).
+Everything is saved in one transaction: when any part is refused, nothing is
+created, and the error names the field by its path in this input.
+"""
 input CreateTenantInput {
   "Display name, 1 to 200 characters."
   name: String!
@@ -7071,21 +7228,43 @@ input CreateTenantInput {
   ownerEmail: String
   "Initial settings; anything left out takes its default."
   settings: TenantSettingsInput
+  "Initial notification channels, as updateNotificationChannels takes them. A ` + "`" + `webhookUrl` + "`" + ` given without ` + "`" + `webhookSecret` + "`" + ` gets a generated secret, returned once in the payload's ` + "`" + `webhookSecret` + "`" + `. Errors are named under ` + "`" + `notificationChannels.` + "`" + `."
+  notificationChannels: UpdateNotificationChannelsInput
+  "Initial screening keywords, as updateKeywords takes them. Errors are named under ` + "`" + `keywords.` + "`" + ` (` + "`" + `keywords.keywords[3]` + "`" + `)."
+  keywords: UpdateKeywordsInput
+  "Initial allowed and blocked industries, as updateIndustries takes them. Errors are named under ` + "`" + `industries.` + "`" + ` (` + "`" + `industries.blocked[0]` + "`" + `)."
+  industries: UpdateIndustriesInput
+  "Initial risk matrix, as updateRiskMatrix takes it (weights summing to 1.0). Errors are named under ` + "`" + `riskMatrix.` + "`" + ` (` + "`" + `riskMatrix.weights[1].weight` + "`" + `). Left out: the default weights."
+  riskMatrix: UpdateRiskMatrixInput
+  "Initial website validation defaults, as updateWebsiteConfig takes them; fields left out take the defaults. Errors are named under ` + "`" + `websiteConfig.` + "`" + `."
+  websiteConfig: UpdateWebsiteConfigInput
+  "Initial billing configuration, as updateBilling takes it (subscription status, period, payment method, billing email, name and address, tax profile, payment terms). Errors are named under ` + "`" + `billing.` + "`" + `."
+  billing: UpdateBillingInput
+  "Check everything (the plan, the domain's uniqueness, every setting) and report the same errors as a real creation, but create nothing: the payload's ` + "`" + `tenant` + "`" + ` is null and ` + "`" + `dryRun` + "`" + ` true."
+  validateOnly: Boolean = false
 }
 
-"Settings given at creation."
+"Settings given at creation (` + "`" + `createTenant` + "`" + `), or changed together with the profile (` + "`" + `updateTenant` + "`" + `). At creation a field left out takes its default; in updateTenant it is unchanged."
 input TenantSettingsInput {
-  "Encrypt data at rest. Default true."
+  "In updateTenant: accepted only if equal to the current value (residency is fixed after creation), else BAD_USER_INPUT on ` + "`" + `settings.dataResidency` + "`" + `. In createTenant: refused; give ` + "`" + `dataResidency` + "`" + ` at the top level of the input."
+  dataResidency: DataResidency
+  "Encrypt data at rest. Default true at creation."
   encryptionEnabled: Boolean
-  "Audit-log retention in days, 90 to 2555. Default 365."
+  "Audit-log retention in days, 90 to 2555. Default 365 at creation."
   auditLogRetentionDays: Int
-  "Allowed addresses and CIDR blocks, at most 100; stored canonical, duplicates removed. Default empty (any address)."
+  "Allowed addresses and CIDR blocks, at most 100; stored canonical, duplicates removed; replaces the list (an empty list allows any address). Default empty at creation. In updateTenant, a list that excludes the address of a request made with one of the tenant's own keys is refused unless ` + "`" + `confirmLockout` + "`" + ` is true."
   ipAllowlist: [String!]
-  "De-duplicate tokens. Default false."
+  "De-duplicate tokens. Default false at creation."
   deduplicateTokens: Boolean
 }
 
-"Changes to a tenant's profile. Fields left out are unchanged."
+"""
+Changes to a tenant's profile and, with ` + "`" + `settings` + "`" + `, to its settings: the
+reference's ` + "`" + `PUT /me/settings` + "`" + ` (name and settings in one request). Fields
+left out are unchanged. Every part is checked before anything is saved, in
+one transaction: when any part is refused, nothing is saved, and the error
+names the field (` + "`" + `settings.auditLogRetentionDays` + "`" + `).
+"""
 input UpdateTenantInput {
   "The tenant to change. Default: the caller's own. Another tenant needs TENANT_MANAGE."
   tenantId: ID
@@ -7095,22 +7274,34 @@ input UpdateTenantInput {
   domain: String
   "ACTIVE or SUSPENDED (needs TENANT_MANAGE). Use deleteTenant to delete."
   status: TenantStatus
-  "If given, the change is refused with CONFLICT unless the tenant's ` + "`" + `version` + "`" + ` still equals it."
+  "Settings to change in the same transaction. Errors name these fields under ` + "`" + `settings.` + "`" + ` (` + "`" + `settings.ipAllowlist` + "`" + `). ` + "`" + `settings.version` + "`" + ` is not checked: ` + "`" + `expectedVersion` + "`" + ` (the tenant's) guards the whole change."
+  settings: TenantSettingsInput
+  "Lock-out protection, as in updateTenantSettings: a ` + "`" + `settings.ipAllowlist` + "`" + ` that excludes the address this request comes from is refused when the caller is one of the tenant's own keys, unless this is true."
+  confirmLockout: Boolean = false
+  "If given, the whole change (profile and settings) is refused with CONFLICT unless the tenant's ` + "`" + `version` + "`" + ` still equals it. The tenant's version goes up by one for a change of the profile, of the settings, or of both; the settings' own version also goes up by one when they change."
   expectedVersion: Int
-  "Check the input and report the same errors as a real change, but save nothing. The payload shows the tenant as it would be."
+  "Check the input and report the same errors as a real change, but save nothing. The payload shows the tenant and its settings as they would be."
   validateOnly: Boolean = false
 }
 
 "The changed tenant."
 type UpdateTenantPayload {
-  "The tenant after the change."
+  "The tenant after the change (with validateOnly: as it would be)."
   tenant: Tenant!
+  "The settings after the change (with validateOnly: as they would be). Needs TENANT_READ, like Tenant.settings."
+  settings: TenantSettings @hasPermission(perm: TENANT_READ)
+  "True when the mutation ran with validateOnly: nothing was saved."
+  dryRun: Boolean!
 }
 
 "The created tenant."
 type CreateTenantPayload {
-  "The new tenant."
-  tenant: Tenant!
+  "The webhook signing secret generated for ` + "`" + `notificationChannels.webhookUrl` + "`" + ` (` + "`" + `whsec_` + "`" + ` + 64 hex characters), or null when none was (no webhook, a secret was given, or validateOnly). Shown only this once."
+  webhookSecret: String
+  "The new tenant; null with ` + "`" + `validateOnly` + "`" + ` (a dry run creates nothing, so there is no id to return)."
+  tenant: Tenant
+  "True when the mutation ran with ` + "`" + `validateOnly` + "`" + `: nothing was saved, and the payload shows what would have been."
+  dryRun: Boolean!
 }
 
 "Changes to a tenant's settings. Fields left out are unchanged."
@@ -7141,6 +7332,8 @@ type UpdateTenantSettingsPayload {
   settings: TenantSettings @hasPermission(perm: TENANT_READ)
   "The tenant they belong to."
   tenant: Tenant!
+  "True when the mutation ran with ` + "`" + `validateOnly` + "`" + `: nothing was saved, and the payload shows what would have been."
+  dryRun: Boolean!
 }
 
 "Which tenant to delete."
@@ -7149,14 +7342,18 @@ input DeleteTenantInput {
   tenantId: ID
   "If given, refused with CONFLICT unless the tenant's ` + "`" + `version` + "`" + ` still equals it."
   expectedVersion: Int
+  "Check everything and report the same errors as a real deletion, but delete nothing: the payload shows the tenant as it would be (status DELETED) and ` + "`" + `dryRun` + "`" + ` true; its keys keep working."
+  validateOnly: Boolean = false
 }
 
 "The deleted tenant."
 type DeleteTenantPayload {
-  "The tenant, now with status DELETED."
+  "The tenant, now with status DELETED (with ` + "`" + `validateOnly` + "`" + `: as it would be)."
   tenant: Tenant!
   "Until when ` + "`" + `restoreTenant` + "`" + ` can bring it back (30 days after deletion)."
   restorableUntil: Time!
+  "True when the mutation ran with ` + "`" + `validateOnly` + "`" + `: nothing was saved, and the payload shows what would have been."
+  dryRun: Boolean!
 }
 
 "Which tenant to restore."
@@ -7172,7 +7369,7 @@ type RestoreTenantPayload {
 }
 
 extend type Mutation {
-  "Creates a tenant with its settings. Needs TENANT_MANAGE. A domain already registered answers CONFLICT."
+  "Creates a tenant with its settings and, optionally, the rest of its configuration, in one transaction. Needs TENANT_MANAGE. A domain already registered answers CONFLICT."
   createTenant("What to do; see the input type." input: CreateTenantInput!): CreateTenantPayload! @hasPermission(perm: TENANT_MANAGE)
 
   "Changes a tenant's name, domain or status. Needs TENANT_UPDATE; changing ` + "`" + `status` + "`" + ` also needs TENANT_MANAGE."
@@ -7376,6 +7573,8 @@ type RecordUsagePayload {
   duplicates: Int!
   "The tenant's quota for the current month after this batch."
   quota: UsageQuota!
+  "True when the mutation ran with ` + "`" + `validateOnly` + "`" + `: nothing was saved, and the payload shows what would have been."
+  dryRun: Boolean!
 }
 
 "A tenant's interaction quota for the current calendar month (UTC)."
@@ -7410,10 +7609,12 @@ input GrantCreditsInput {
 
 "The result of grantCredits."
 type GrantCreditsPayload {
-  "The new grant."
-  grant: CreditGrant!
-  "The tenant's balance with the new grant."
+  "The new grant; null with ` + "`" + `validateOnly` + "`" + ` (no grant was made, so there is no id)."
+  grant: CreditGrant
+  "The tenant's balance with the new grant. With ` + "`" + `validateOnly` + "`" + ` the totals (` + "`" + `granted` + "`" + `, ` + "`" + `remaining` + "`" + `, ` + "`" + `expiresAt` + "`" + `) count the grant that would be made, and ` + "`" + `grants` + "`" + ` lists only the grants that exist."
   credits: Credits!
+  "True when the mutation ran with ` + "`" + `validateOnly` + "`" + `: nothing was saved, and the payload shows what would have been."
+  dryRun: Boolean!
 }
 
 """
@@ -7984,6 +8185,8 @@ func (ec *executionContext) childFields_ChangePlanPayload(ctx context.Context, f
 		return ec.fieldContext_ChangePlanPayload_invoice(ctx, field)
 	case "preview":
 		return ec.fieldContext_ChangePlanPayload_preview(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_ChangePlanPayload_dryRun(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ChangePlanPayload", field.Name)
 }
@@ -7994,14 +8197,20 @@ func (ec *executionContext) childFields_CreateApiKeyPayload(ctx context.Context,
 		return ec.fieldContext_CreateApiKeyPayload_apiKey(ctx, field)
 	case "secret":
 		return ec.fieldContext_CreateApiKeyPayload_secret(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_CreateApiKeyPayload_dryRun(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreateApiKeyPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_CreateTenantPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "webhookSecret":
+		return ec.fieldContext_CreateTenantPayload_webhookSecret(ctx, field)
 	case "tenant":
 		return ec.fieldContext_CreateTenantPayload_tenant(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_CreateTenantPayload_dryRun(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreateTenantPayload", field.Name)
 }
@@ -8054,6 +8263,8 @@ func (ec *executionContext) childFields_DeleteTenantPayload(ctx context.Context,
 		return ec.fieldContext_DeleteTenantPayload_tenant(ctx, field)
 	case "restorableUntil":
 		return ec.fieldContext_DeleteTenantPayload_restorableUntil(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_DeleteTenantPayload_dryRun(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeleteTenantPayload", field.Name)
 }
@@ -8138,6 +8349,8 @@ func (ec *executionContext) childFields_GrantCreditsPayload(ctx context.Context,
 		return ec.fieldContext_GrantCreditsPayload_grant(ctx, field)
 	case "credits":
 		return ec.fieldContext_GrantCreditsPayload_credits(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_GrantCreditsPayload_dryRun(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type GrantCreditsPayload", field.Name)
 }
@@ -8506,6 +8719,8 @@ func (ec *executionContext) childFields_RecordUsagePayload(ctx context.Context, 
 		return ec.fieldContext_RecordUsagePayload_duplicates(ctx, field)
 	case "quota":
 		return ec.fieldContext_RecordUsagePayload_quota(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_RecordUsagePayload_dryRun(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RecordUsagePayload", field.Name)
 }
@@ -8604,6 +8819,8 @@ func (ec *executionContext) childFields_RotateWebhookSecretPayload(ctx context.C
 		return ec.fieldContext_RotateWebhookSecretPayload_webhookSecret(ctx, field)
 	case "tenant":
 		return ec.fieldContext_RotateWebhookSecretPayload_tenant(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_RotateWebhookSecretPayload_dryRun(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RotateWebhookSecretPayload", field.Name)
 }
@@ -9016,6 +9233,8 @@ func (ec *executionContext) childFields_UpdateBillingPayload(ctx context.Context
 		return ec.fieldContext_UpdateBillingPayload_billing(ctx, field)
 	case "tenant":
 		return ec.fieldContext_UpdateBillingPayload_tenant(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_UpdateBillingPayload_dryRun(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpdateBillingPayload", field.Name)
 }
@@ -9024,6 +9243,8 @@ func (ec *executionContext) childFields_UpdateIndustriesPayload(ctx context.Cont
 	switch field.Name {
 	case "industries":
 		return ec.fieldContext_UpdateIndustriesPayload_industries(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_UpdateIndustriesPayload_dryRun(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpdateIndustriesPayload", field.Name)
 }
@@ -9032,6 +9253,8 @@ func (ec *executionContext) childFields_UpdateKeywordsPayload(ctx context.Contex
 	switch field.Name {
 	case "keywords":
 		return ec.fieldContext_UpdateKeywordsPayload_keywords(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_UpdateKeywordsPayload_dryRun(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpdateKeywordsPayload", field.Name)
 }
@@ -9044,6 +9267,8 @@ func (ec *executionContext) childFields_UpdateNotificationChannelsPayload(ctx co
 		return ec.fieldContext_UpdateNotificationChannelsPayload_webhookSecret(ctx, field)
 	case "tenant":
 		return ec.fieldContext_UpdateNotificationChannelsPayload_tenant(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_UpdateNotificationChannelsPayload_dryRun(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpdateNotificationChannelsPayload", field.Name)
 }
@@ -9052,6 +9277,8 @@ func (ec *executionContext) childFields_UpdateRiskMatrixPayload(ctx context.Cont
 	switch field.Name {
 	case "riskMatrix":
 		return ec.fieldContext_UpdateRiskMatrixPayload_riskMatrix(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_UpdateRiskMatrixPayload_dryRun(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpdateRiskMatrixPayload", field.Name)
 }
@@ -9060,6 +9287,10 @@ func (ec *executionContext) childFields_UpdateTenantPayload(ctx context.Context,
 	switch field.Name {
 	case "tenant":
 		return ec.fieldContext_UpdateTenantPayload_tenant(ctx, field)
+	case "settings":
+		return ec.fieldContext_UpdateTenantPayload_settings(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_UpdateTenantPayload_dryRun(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpdateTenantPayload", field.Name)
 }
@@ -9070,6 +9301,8 @@ func (ec *executionContext) childFields_UpdateTenantSettingsPayload(ctx context.
 		return ec.fieldContext_UpdateTenantSettingsPayload_settings(ctx, field)
 	case "tenant":
 		return ec.fieldContext_UpdateTenantSettingsPayload_tenant(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_UpdateTenantSettingsPayload_dryRun(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpdateTenantSettingsPayload", field.Name)
 }
@@ -9078,6 +9311,8 @@ func (ec *executionContext) childFields_UpdateWatchlistSeatsPayload(ctx context.
 	switch field.Name {
 	case "watchlist":
 		return ec.fieldContext_UpdateWatchlistSeatsPayload_watchlist(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_UpdateWatchlistSeatsPayload_dryRun(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpdateWatchlistSeatsPayload", field.Name)
 }
@@ -9086,6 +9321,8 @@ func (ec *executionContext) childFields_UpdateWebsiteConfigPayload(ctx context.C
 	switch field.Name {
 	case "websiteConfig":
 		return ec.fieldContext_UpdateWebsiteConfigPayload_websiteConfig(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_UpdateWebsiteConfigPayload_dryRun(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpdateWebsiteConfigPayload", field.Name)
 }
@@ -12509,6 +12746,29 @@ func (ec *executionContext) fieldContext_ChangePlanPayload_preview(_ context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _ChangePlanPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *ChangePlanPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangePlanPayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangePlanPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangePlanPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _CreateApiKeyPayload_apiKey(ctx context.Context, field graphql.CollectedField, obj *CreateAPIKeyPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12522,10 +12782,10 @@ func (ec *executionContext) _CreateApiKeyPayload_apiKey(ctx context.Context, fie
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *tenant.APIKeyRecord) graphql.Marshaler {
-			return ec.marshalNApiKey2ᚖtenantapiᚋtenantᚐAPIKeyRecord(ctx, selections, v)
+			return ec.marshalOApiKey2ᚖtenantapiᚋtenantᚐAPIKeyRecord(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_CreateApiKeyPayload_apiKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12553,15 +12813,61 @@ func (ec *executionContext) _CreateApiKeyPayload_secret(ctx context.Context, fie
 			return obj.Secret, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreateApiKeyPayload_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreateApiKeyPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CreateApiKeyPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *CreateAPIKeyPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateApiKeyPayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_CreateApiKeyPayload_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreateApiKeyPayload", field, false, false, errors.New("field of type String does not have child fields"))
+func (ec *executionContext) fieldContext_CreateApiKeyPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreateApiKeyPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _CreateTenantPayload_webhookSecret(ctx context.Context, field graphql.CollectedField, obj *CreateTenantPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateTenantPayload_webhookSecret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WebhookSecret, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreateTenantPayload_webhookSecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreateTenantPayload", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CreateTenantPayload_tenant(ctx context.Context, field graphql.CollectedField, obj *CreateTenantPayload) (ret graphql.Marshaler) {
@@ -12577,10 +12883,10 @@ func (ec *executionContext) _CreateTenantPayload_tenant(ctx context.Context, fie
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *node.Tenant) graphql.Marshaler {
-			return ec.marshalNTenant2ᚖtenantapiᚋnodeᚐTenant(ctx, selections, v)
+			return ec.marshalOTenant2ᚖtenantapiᚋnodeᚐTenant(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_CreateTenantPayload_tenant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12594,6 +12900,29 @@ func (ec *executionContext) fieldContext_CreateTenantPayload_tenant(_ context.Co
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _CreateTenantPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *CreateTenantPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateTenantPayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreateTenantPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreateTenantPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _CreditGrant_id(ctx context.Context, field graphql.CollectedField, obj *tenant.CreditGrant) (ret graphql.Marshaler) {
@@ -13003,6 +13332,29 @@ func (ec *executionContext) _DeleteTenantPayload_restorableUntil(ctx context.Con
 }
 func (ec *executionContext) fieldContext_DeleteTenantPayload_restorableUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DeleteTenantPayload", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _DeleteTenantPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *DeleteTenantPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteTenantPayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteTenantPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeleteTenantPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _DisableSsoPayload_sso(ctx context.Context, field graphql.CollectedField, obj *DisableSsoPayload) (ret graphql.Marshaler) {
@@ -13527,10 +13879,10 @@ func (ec *executionContext) _GrantCreditsPayload_grant(ctx context.Context, fiel
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *tenant.CreditGrant) graphql.Marshaler {
-			return ec.marshalNCreditGrant2ᚖtenantapiᚋtenantᚐCreditGrant(ctx, selections, v)
+			return ec.marshalOCreditGrant2ᚖtenantapiᚋtenantᚐCreditGrant(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_GrantCreditsPayload_grant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13576,6 +13928,29 @@ func (ec *executionContext) fieldContext_GrantCreditsPayload_credits(_ context.C
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _GrantCreditsPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *GrantCreditsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GrantCreditsPayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GrantCreditsPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GrantCreditsPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Industry_code(ctx context.Context, field graphql.CollectedField, obj *tenant.Industry) (ret graphql.Marshaler) {
@@ -19358,6 +19733,29 @@ func (ec *executionContext) fieldContext_RecordUsagePayload_quota(_ context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _RecordUsagePayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *tenant.UsageReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordUsagePayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordUsagePayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordUsagePayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _RedeliverEventPayload_delivery(ctx context.Context, field graphql.CollectedField, obj *RedeliverEventPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19916,6 +20314,29 @@ func (ec *executionContext) fieldContext_RotateWebhookSecretPayload_tenant(_ con
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RotateWebhookSecretPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *RotateWebhookSecretPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RotateWebhookSecretPayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RotateWebhookSecretPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RotateWebhookSecretPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _RunBillingPayload_period(ctx context.Context, field graphql.CollectedField, obj *tenant.BillingRun) (ret graphql.Marshaler) {
@@ -24111,6 +24532,29 @@ func (ec *executionContext) fieldContext_UpdateBillingPayload_tenant(_ context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _UpdateBillingPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *UpdateBillingPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateBillingPayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateBillingPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpdateBillingPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _UpdateIndustriesPayload_industries(ctx context.Context, field graphql.CollectedField, obj *UpdateIndustriesPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -24143,6 +24587,29 @@ func (ec *executionContext) fieldContext_UpdateIndustriesPayload_industries(_ co
 	return fc, nil
 }
 
+func (ec *executionContext) _UpdateIndustriesPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *UpdateIndustriesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateIndustriesPayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateIndustriesPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpdateIndustriesPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _UpdateKeywordsPayload_keywords(ctx context.Context, field graphql.CollectedField, obj *UpdateKeywordsPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -24173,6 +24640,29 @@ func (ec *executionContext) fieldContext_UpdateKeywordsPayload_keywords(_ contex
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _UpdateKeywordsPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *UpdateKeywordsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateKeywordsPayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateKeywordsPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpdateKeywordsPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _UpdateNotificationChannelsPayload_notificationChannels(ctx context.Context, field graphql.CollectedField, obj *UpdateNotificationChannelsPayload) (ret graphql.Marshaler) {
@@ -24262,6 +24752,29 @@ func (ec *executionContext) fieldContext_UpdateNotificationChannelsPayload_tenan
 	return fc, nil
 }
 
+func (ec *executionContext) _UpdateNotificationChannelsPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *UpdateNotificationChannelsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateNotificationChannelsPayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateNotificationChannelsPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpdateNotificationChannelsPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _UpdateRiskMatrixPayload_riskMatrix(ctx context.Context, field graphql.CollectedField, obj *UpdateRiskMatrixPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -24294,6 +24807,29 @@ func (ec *executionContext) fieldContext_UpdateRiskMatrixPayload_riskMatrix(_ co
 	return fc, nil
 }
 
+func (ec *executionContext) _UpdateRiskMatrixPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *UpdateRiskMatrixPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateRiskMatrixPayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateRiskMatrixPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpdateRiskMatrixPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _UpdateTenantPayload_tenant(ctx context.Context, field graphql.CollectedField, obj *UpdateTenantPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -24324,6 +24860,79 @@ func (ec *executionContext) fieldContext_UpdateTenantPayload_tenant(_ context.Co
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _UpdateTenantPayload_settings(ctx context.Context, field graphql.CollectedField, obj *UpdateTenantPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateTenantPayload_settings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Settings, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "TENANT_READ")
+				if err != nil {
+					var zeroVal *tenant.Settings
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *tenant.Settings
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, obj, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Settings) graphql.Marshaler {
+			return ec.marshalOTenantSettings2ᚖtenantapiᚋtenantᚐSettings(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateTenantPayload_settings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateTenantPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TenantSettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateTenantPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *UpdateTenantPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateTenantPayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateTenantPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpdateTenantPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _UpdateTenantSettingsPayload_settings(ctx context.Context, field graphql.CollectedField, obj *UpdateTenantSettingsPayload) (ret graphql.Marshaler) {
@@ -24408,6 +25017,29 @@ func (ec *executionContext) fieldContext_UpdateTenantSettingsPayload_tenant(_ co
 	return fc, nil
 }
 
+func (ec *executionContext) _UpdateTenantSettingsPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *UpdateTenantSettingsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateTenantSettingsPayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateTenantSettingsPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpdateTenantSettingsPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _UpdateWatchlistSeatsPayload_watchlist(ctx context.Context, field graphql.CollectedField, obj *UpdateWatchlistSeatsPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -24440,6 +25072,29 @@ func (ec *executionContext) fieldContext_UpdateWatchlistSeatsPayload_watchlist(_
 	return fc, nil
 }
 
+func (ec *executionContext) _UpdateWatchlistSeatsPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *UpdateWatchlistSeatsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateWatchlistSeatsPayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateWatchlistSeatsPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpdateWatchlistSeatsPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _UpdateWebsiteConfigPayload_websiteConfig(ctx context.Context, field graphql.CollectedField, obj *UpdateWebsiteConfigPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -24470,6 +25125,29 @@ func (ec *executionContext) fieldContext_UpdateWebsiteConfigPayload_websiteConfi
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _UpdateWebsiteConfigPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *UpdateWebsiteConfigPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateWebsiteConfigPayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateWebsiteConfigPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpdateWebsiteConfigPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Usage_activeUsers(ctx context.Context, field graphql.CollectedField, obj *tenant.Usage) (ret graphql.Marshaler) {
@@ -27084,7 +27762,11 @@ func (ec *executionContext) unmarshalInputCreateApiKeyInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"tenantId", "name", "permissions", "expiresAt"}
+	if _, present := asMap["validateOnly"]; !present {
+		asMap["validateOnly"] = false
+	}
+
+	fieldsInOrder := [...]string{"tenantId", "name", "permissions", "expiresAt", "validateOnly"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -27119,6 +27801,13 @@ func (ec *executionContext) unmarshalInputCreateApiKeyInput(ctx context.Context,
 				return it, err
 			}
 			it.ExpiresAt = data
+		case "validateOnly":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validateOnly"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidateOnly = data
 		}
 	}
 	return it, nil
@@ -27141,8 +27830,11 @@ func (ec *executionContext) unmarshalInputCreateTenantInput(ctx context.Context,
 	if _, present := asMap["dataResidency"]; !present {
 		asMap["dataResidency"] = "EU"
 	}
+	if _, present := asMap["validateOnly"]; !present {
+		asMap["validateOnly"] = false
+	}
 
-	fieldsInOrder := [...]string{"name", "domain", "plan", "dataResidency", "ownerId", "ownerEmail", "settings"}
+	fieldsInOrder := [...]string{"name", "domain", "plan", "dataResidency", "ownerId", "ownerEmail", "settings", "notificationChannels", "keywords", "industries", "riskMatrix", "websiteConfig", "billing", "validateOnly"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -27198,6 +27890,55 @@ func (ec *executionContext) unmarshalInputCreateTenantInput(ctx context.Context,
 				return it, err
 			}
 			it.Settings = data
+		case "notificationChannels":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notificationChannels"))
+			data, err := ec.unmarshalOUpdateNotificationChannelsInput2ᚖtenantapiᚋgraphᚐUpdateNotificationChannelsInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NotificationChannels = data
+		case "keywords":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("keywords"))
+			data, err := ec.unmarshalOUpdateKeywordsInput2ᚖtenantapiᚋgraphᚐUpdateKeywordsInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Keywords = data
+		case "industries":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("industries"))
+			data, err := ec.unmarshalOUpdateIndustriesInput2ᚖtenantapiᚋgraphᚐUpdateIndustriesInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Industries = data
+		case "riskMatrix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("riskMatrix"))
+			data, err := ec.unmarshalOUpdateRiskMatrixInput2ᚖtenantapiᚋgraphᚐUpdateRiskMatrixInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RiskMatrix = data
+		case "websiteConfig":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("websiteConfig"))
+			data, err := ec.unmarshalOUpdateWebsiteConfigInput2ᚖtenantapiᚋgraphᚐUpdateWebsiteConfigInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WebsiteConfig = data
+		case "billing":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("billing"))
+			data, err := ec.unmarshalOUpdateBillingInput2ᚖtenantapiᚋgraphᚐUpdateBillingInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Billing = data
+		case "validateOnly":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validateOnly"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidateOnly = data
 		}
 	}
 	return it, nil
@@ -27214,7 +27955,11 @@ func (ec *executionContext) unmarshalInputDeleteTenantInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"tenantId", "expectedVersion"}
+	if _, present := asMap["validateOnly"]; !present {
+		asMap["validateOnly"] = false
+	}
+
+	fieldsInOrder := [...]string{"tenantId", "expectedVersion", "validateOnly"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -27235,6 +27980,13 @@ func (ec *executionContext) unmarshalInputDeleteTenantInput(ctx context.Context,
 				return it, err
 			}
 			it.ExpectedVersion = data
+		case "validateOnly":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validateOnly"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidateOnly = data
 		}
 	}
 	return it, nil
@@ -28543,13 +29295,20 @@ func (ec *executionContext) unmarshalInputTenantSettingsInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"encryptionEnabled", "auditLogRetentionDays", "ipAllowlist", "deduplicateTokens"}
+	fieldsInOrder := [...]string{"dataResidency", "encryptionEnabled", "auditLogRetentionDays", "ipAllowlist", "deduplicateTokens"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
 			continue
 		}
 		switch k {
+		case "dataResidency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dataResidency"))
+			data, err := ec.unmarshalODataResidency2ᚖtenantapiᚋtenantᚐResidency(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DataResidency = data
 		case "encryptionEnabled":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("encryptionEnabled"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -29043,11 +29802,14 @@ func (ec *executionContext) unmarshalInputUpdateTenantInput(ctx context.Context,
 		asMap[k] = v
 	}
 
+	if _, present := asMap["confirmLockout"]; !present {
+		asMap["confirmLockout"] = false
+	}
 	if _, present := asMap["validateOnly"]; !present {
 		asMap["validateOnly"] = false
 	}
 
-	fieldsInOrder := [...]string{"tenantId", "name", "domain", "status", "expectedVersion", "validateOnly"}
+	fieldsInOrder := [...]string{"tenantId", "name", "domain", "status", "settings", "confirmLockout", "expectedVersion", "validateOnly"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -29082,6 +29844,20 @@ func (ec *executionContext) unmarshalInputUpdateTenantInput(ctx context.Context,
 				return it, err
 			}
 			it.Status = data
+		case "settings":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("settings"))
+			data, err := ec.unmarshalOTenantSettingsInput2ᚖtenantapiᚋgraphᚐTenantSettingsInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Settings = data
+		case "confirmLockout":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confirmLockout"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfirmLockout = data
 		case "expectedVersion":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
 			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
@@ -30509,6 +31285,11 @@ func (ec *executionContext) _ChangePlanPayload(ctx context.Context, sel ast.Sele
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "dryRun":
+			out.Values[i] = ec._ChangePlanPayload_dryRun(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -30544,11 +31325,16 @@ func (ec *executionContext) _CreateApiKeyPayload(ctx context.Context, sel ast.Se
 			out.Values[i] = graphql.MarshalString("CreateApiKeyPayload")
 		case "apiKey":
 			out.Values[i] = ec._CreateApiKeyPayload_apiKey(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "secret":
 			out.Values[i] = ec._CreateApiKeyPayload_secret(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "dryRun":
+			out.Values[i] = ec._CreateApiKeyPayload_dryRun(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -30585,8 +31371,18 @@ func (ec *executionContext) _CreateTenantPayload(ctx context.Context, sel ast.Se
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("CreateTenantPayload")
+		case "webhookSecret":
+			out.Values[i] = ec._CreateTenantPayload_webhookSecret(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "tenant":
 			out.Values[i] = ec._CreateTenantPayload_tenant(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "dryRun":
+			out.Values[i] = ec._CreateTenantPayload_dryRun(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -30771,6 +31567,11 @@ func (ec *executionContext) _DeleteTenantPayload(ctx context.Context, sel ast.Se
 			}
 		case "restorableUntil":
 			out.Values[i] = ec._DeleteTenantPayload_restorableUntil(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dryRun":
+			out.Values[i] = ec._DeleteTenantPayload_dryRun(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -31300,11 +32101,16 @@ func (ec *executionContext) _GrantCreditsPayload(ctx context.Context, sel ast.Se
 			out.Values[i] = graphql.MarshalString("GrantCreditsPayload")
 		case "grant":
 			out.Values[i] = ec._GrantCreditsPayload_grant(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "credits":
 			out.Values[i] = ec._GrantCreditsPayload_credits(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dryRun":
+			out.Values[i] = ec._GrantCreditsPayload_dryRun(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -33402,6 +34208,11 @@ func (ec *executionContext) _RecordUsagePayload(ctx context.Context, sel ast.Sel
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "dryRun":
+			out.Values[i] = ec._RecordUsagePayload_dryRun(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -33806,6 +34617,11 @@ func (ec *executionContext) _RotateWebhookSecretPayload(ctx context.Context, sel
 			}
 		case "tenant":
 			out.Values[i] = ec._RotateWebhookSecretPayload_tenant(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dryRun":
+			out.Values[i] = ec._RotateWebhookSecretPayload_dryRun(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -35719,6 +36535,11 @@ func (ec *executionContext) _UpdateBillingPayload(ctx context.Context, sel ast.S
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "dryRun":
+			out.Values[i] = ec._UpdateBillingPayload_dryRun(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -35757,6 +36578,11 @@ func (ec *executionContext) _UpdateIndustriesPayload(ctx context.Context, sel as
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "dryRun":
+			out.Values[i] = ec._UpdateIndustriesPayload_dryRun(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -35792,6 +36618,11 @@ func (ec *executionContext) _UpdateKeywordsPayload(ctx context.Context, sel ast.
 			out.Values[i] = graphql.MarshalString("UpdateKeywordsPayload")
 		case "keywords":
 			out.Values[i] = ec._UpdateKeywordsPayload_keywords(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dryRun":
+			out.Values[i] = ec._UpdateKeywordsPayload_dryRun(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -35843,6 +36674,11 @@ func (ec *executionContext) _UpdateNotificationChannelsPayload(ctx context.Conte
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "dryRun":
+			out.Values[i] = ec._UpdateNotificationChannelsPayload_dryRun(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -35881,6 +36717,11 @@ func (ec *executionContext) _UpdateRiskMatrixPayload(ctx context.Context, sel as
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "dryRun":
+			out.Values[i] = ec._UpdateRiskMatrixPayload_dryRun(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -35916,6 +36757,16 @@ func (ec *executionContext) _UpdateTenantPayload(ctx context.Context, sel ast.Se
 			out.Values[i] = graphql.MarshalString("UpdateTenantPayload")
 		case "tenant":
 			out.Values[i] = ec._UpdateTenantPayload_tenant(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "settings":
+			out.Values[i] = ec._UpdateTenantPayload_settings(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "dryRun":
+			out.Values[i] = ec._UpdateTenantPayload_dryRun(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -35962,6 +36813,11 @@ func (ec *executionContext) _UpdateTenantSettingsPayload(ctx context.Context, se
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "dryRun":
+			out.Values[i] = ec._UpdateTenantSettingsPayload_dryRun(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -36000,6 +36856,11 @@ func (ec *executionContext) _UpdateWatchlistSeatsPayload(ctx context.Context, se
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "dryRun":
+			out.Values[i] = ec._UpdateWatchlistSeatsPayload_dryRun(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -36035,6 +36896,11 @@ func (ec *executionContext) _UpdateWebsiteConfigPayload(ctx context.Context, sel
 			out.Values[i] = graphql.MarshalString("UpdateWebsiteConfigPayload")
 		case "websiteConfig":
 			out.Values[i] = ec._UpdateWebsiteConfigPayload_websiteConfig(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dryRun":
+			out.Values[i] = ec._UpdateWebsiteConfigPayload_dryRun(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -39447,6 +40313,13 @@ func (ec *executionContext) marshalOAccountStatus2ᚖtenantapiᚋtenantᚐAccoun
 	return ec._AccountStatus(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOApiKey2ᚖtenantapiᚋtenantᚐAPIKeyRecord(ctx context.Context, sel ast.SelectionSet, v *tenant.APIKeyRecord) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ApiKey(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOApiKeyConnection2ᚖtenantapiᚋgraphᚐAPIKeyConnection(ctx context.Context, sel ast.SelectionSet, v *APIKeyConnection) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -39552,6 +40425,13 @@ func (ec *executionContext) marshalOCardBrand2ᚖtenantapiᚋtenantᚐCardBrand(
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOCreditGrant2ᚖtenantapiᚋtenantᚐCreditGrant(ctx context.Context, sel ast.SelectionSet, v *tenant.CreditGrant) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CreditGrant(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOCredits2ᚖtenantapiᚋtenantᚐCredits(ctx context.Context, sel ast.SelectionSet, v *tenant.Credits) graphql.Marshaler {
@@ -40318,6 +41198,54 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	_ = ctx
 	res := graphql.MarshalTime(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOUpdateBillingInput2ᚖtenantapiᚋgraphᚐUpdateBillingInput(ctx context.Context, v any) (*UpdateBillingInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputUpdateBillingInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOUpdateIndustriesInput2ᚖtenantapiᚋgraphᚐUpdateIndustriesInput(ctx context.Context, v any) (*UpdateIndustriesInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputUpdateIndustriesInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOUpdateKeywordsInput2ᚖtenantapiᚋgraphᚐUpdateKeywordsInput(ctx context.Context, v any) (*UpdateKeywordsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputUpdateKeywordsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOUpdateNotificationChannelsInput2ᚖtenantapiᚋgraphᚐUpdateNotificationChannelsInput(ctx context.Context, v any) (*UpdateNotificationChannelsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputUpdateNotificationChannelsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOUpdateRiskMatrixInput2ᚖtenantapiᚋgraphᚐUpdateRiskMatrixInput(ctx context.Context, v any) (*UpdateRiskMatrixInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputUpdateRiskMatrixInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOUpdateWebsiteConfigInput2ᚖtenantapiᚋgraphᚐUpdateWebsiteConfigInput(ctx context.Context, v any) (*UpdateWebsiteConfigInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputUpdateWebsiteConfigInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOUsage2ᚖtenantapiᚋtenantᚐUsage(ctx context.Context, sel ast.SelectionSet, v *tenant.Usage) graphql.Marshaler {

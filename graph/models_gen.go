@@ -139,6 +139,8 @@ type ChangePlanPayload struct {
 	Invoice *tenant.Invoice `json:"invoice,omitempty"`
 	// What the change charges: the prorated invoice's lines when it issues one; otherwise the first period billed on the new plan (on `effectiveDate`, or the next billing date). Shown under `validateOnly` too.
 	Preview *tenant.InvoiceSnapshot `json:"preview"`
+	// True when the mutation ran with `validateOnly`: nothing was saved, and the payload shows what would have been.
+	DryRun bool `json:"dryRun"`
 }
 
 // A new API key.
@@ -151,17 +153,28 @@ type CreateAPIKeyInput struct {
 	Permissions []tenant.Permission `json:"permissions"`
 	// When the key stops working (in the future), or null for never. A key created with an API key that expires must expire too, at or before its creator: null or a later time is refused (BAD_USER_INPUT). The admin secret and keys that never expire may create keys of any expiry.
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+	// Check everything (name, permissions, expiry, the active-key cap) and report the same errors as a real creation, but create nothing: `apiKey` and `secret` are null and `dryRun` true.
+	ValidateOnly *bool `json:"validateOnly,omitempty"`
 }
 
 // The new key, with its secret.
 type CreateAPIKeyPayload struct {
-	// The key's metadata.
-	APIKey *tenant.APIKeyRecord `json:"apiKey"`
-	// The key itself (`tnt_` + 46 characters). Shown only this once: store it safely. Send it as `Authorization: Bearer <secret>`.
-	Secret string `json:"secret"`
+	// The key's metadata; null with `validateOnly` (no key was created, so there is no id).
+	APIKey *tenant.APIKeyRecord `json:"apiKey,omitempty"`
+	// The key itself (`tnt_` + 46 characters). Shown only this once: store it safely. Send it as `Authorization: Bearer <secret>`. Null with `validateOnly`.
+	Secret *string `json:"secret,omitempty"`
+	// True when the mutation ran with `validateOnly`: nothing was saved, and the payload shows what would have been.
+	DryRun bool `json:"dryRun"`
 }
 
-// A new tenant.
+// A new tenant, with as much of its configuration as you want to give at once
+// (reference 003's tenant creation). The nested inputs are those of the
+// mutations that change each part later, with the same rules; inside
+// createTenant their `tenantId`, `expectedVersion` and `validateOnly` must be
+// left out (refused with BAD_USER_INPUT naming them, e.g. `keywords.tenantId`:
+// the tenant is the one being created; use the top-level `validateOnly`).
+// Everything is saved in one transaction: when any part is refused, nothing is
+// created, and the error names the field by its path in this input.
 type CreateTenantInput struct {
 	// Display name, 1 to 200 characters.
 	Name string `json:"name"`
@@ -177,12 +190,30 @@ type CreateTenantInput struct {
 	OwnerEmail *string `json:"ownerEmail,omitempty"`
 	// Initial settings; anything left out takes its default.
 	Settings *TenantSettingsInput `json:"settings,omitempty"`
+	// Initial notification channels, as updateNotificationChannels takes them. A `webhookUrl` given without `webhookSecret` gets a generated secret, returned once in the payload's `webhookSecret`. Errors are named under `notificationChannels.`.
+	NotificationChannels *UpdateNotificationChannelsInput `json:"notificationChannels,omitempty"`
+	// Initial screening keywords, as updateKeywords takes them. Errors are named under `keywords.` (`keywords.keywords[3]`).
+	Keywords *UpdateKeywordsInput `json:"keywords,omitempty"`
+	// Initial allowed and blocked industries, as updateIndustries takes them. Errors are named under `industries.` (`industries.blocked[0]`).
+	Industries *UpdateIndustriesInput `json:"industries,omitempty"`
+	// Initial risk matrix, as updateRiskMatrix takes it (weights summing to 1.0). Errors are named under `riskMatrix.` (`riskMatrix.weights[1].weight`). Left out: the default weights.
+	RiskMatrix *UpdateRiskMatrixInput `json:"riskMatrix,omitempty"`
+	// Initial website validation defaults, as updateWebsiteConfig takes them; fields left out take the defaults. Errors are named under `websiteConfig.`.
+	WebsiteConfig *UpdateWebsiteConfigInput `json:"websiteConfig,omitempty"`
+	// Initial billing configuration, as updateBilling takes it (subscription status, period, payment method, billing email, name and address, tax profile, payment terms). Errors are named under `billing.`.
+	Billing *UpdateBillingInput `json:"billing,omitempty"`
+	// Check everything (the plan, the domain's uniqueness, every setting) and report the same errors as a real creation, but create nothing: the payload's `tenant` is null and `dryRun` true.
+	ValidateOnly *bool `json:"validateOnly,omitempty"`
 }
 
 // The created tenant.
 type CreateTenantPayload struct {
-	// The new tenant.
-	Tenant *node.Tenant `json:"tenant"`
+	// The webhook signing secret generated for `notificationChannels.webhookUrl` (`whsec_` + 64 hex characters), or null when none was (no webhook, a secret was given, or validateOnly). Shown only this once.
+	WebhookSecret *string `json:"webhookSecret,omitempty"`
+	// The new tenant; null with `validateOnly` (a dry run creates nothing, so there is no id to return).
+	Tenant *node.Tenant `json:"tenant,omitempty"`
+	// True when the mutation ran with `validateOnly`: nothing was saved, and the payload shows what would have been.
+	DryRun bool `json:"dryRun"`
 }
 
 // Which tenant to delete.
@@ -191,14 +222,18 @@ type DeleteTenantInput struct {
 	TenantID *string `json:"tenantId,omitempty"`
 	// If given, refused with CONFLICT unless the tenant's `version` still equals it.
 	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+	// Check everything and report the same errors as a real deletion, but delete nothing: the payload shows the tenant as it would be (status DELETED) and `dryRun` true; its keys keep working.
+	ValidateOnly *bool `json:"validateOnly,omitempty"`
 }
 
 // The deleted tenant.
 type DeleteTenantPayload struct {
-	// The tenant, now with status DELETED.
+	// The tenant, now with status DELETED (with `validateOnly`: as it would be).
 	Tenant *node.Tenant `json:"tenant"`
 	// Until when `restoreTenant` can bring it back (30 days after deletion).
 	RestorableUntil time.Time `json:"restorableUntil"`
+	// True when the mutation ran with `validateOnly`: nothing was saved, and the payload shows what would have been.
+	DryRun bool `json:"dryRun"`
 }
 
 // What `disableSso` turns off.
@@ -299,10 +334,12 @@ type GrantCreditsInput struct {
 
 // The result of grantCredits.
 type GrantCreditsPayload struct {
-	// The new grant.
-	Grant *tenant.CreditGrant `json:"grant"`
-	// The tenant's balance with the new grant.
+	// The new grant; null with `validateOnly` (no grant was made, so there is no id).
+	Grant *tenant.CreditGrant `json:"grant,omitempty"`
+	// The tenant's balance with the new grant. With `validateOnly` the totals (`granted`, `remaining`, `expiresAt`) count the grant that would be made, and `grants` lists only the grants that exist.
 	Credits *tenant.Credits `json:"credits"`
+	// True when the mutation ran with `validateOnly`: nothing was saved, and the payload shows what would have been.
+	DryRun bool `json:"dryRun"`
 }
 
 // Who to invite.
@@ -581,6 +618,8 @@ type RotateWebhookSecretPayload struct {
 	WebhookSecret *string `json:"webhookSecret,omitempty"`
 	// The tenant it belongs to.
 	Tenant *node.Tenant `json:"tenant"`
+	// True when the mutation ran with `validateOnly`: nothing was saved, and the payload shows what would have been.
+	DryRun bool `json:"dryRun"`
 }
 
 // Which month to bill.
@@ -683,15 +722,17 @@ type TenantFilter struct {
 	Search *string `json:"search,omitempty"`
 }
 
-// Settings given at creation.
+// Settings given at creation (`createTenant`), or changed together with the profile (`updateTenant`). At creation a field left out takes its default; in updateTenant it is unchanged.
 type TenantSettingsInput struct {
-	// Encrypt data at rest. Default true.
+	// In updateTenant: accepted only if equal to the current value (residency is fixed after creation), else BAD_USER_INPUT on `settings.dataResidency`. In createTenant: refused; give `dataResidency` at the top level of the input.
+	DataResidency *tenant.Residency `json:"dataResidency,omitempty"`
+	// Encrypt data at rest. Default true at creation.
 	EncryptionEnabled *bool `json:"encryptionEnabled,omitempty"`
-	// Audit-log retention in days, 90 to 2555. Default 365.
+	// Audit-log retention in days, 90 to 2555. Default 365 at creation.
 	AuditLogRetentionDays *int `json:"auditLogRetentionDays,omitempty"`
-	// Allowed addresses and CIDR blocks, at most 100; stored canonical, duplicates removed. Default empty (any address).
+	// Allowed addresses and CIDR blocks, at most 100; stored canonical, duplicates removed; replaces the list (an empty list allows any address). Default empty at creation. In updateTenant, a list that excludes the address of a request made with one of the tenant's own keys is refused unless `confirmLockout` is true.
 	IPAllowlist []string `json:"ipAllowlist,omitempty"`
-	// De-duplicate tokens. Default false.
+	// De-duplicate tokens. Default false at creation.
 	DeduplicateTokens *bool `json:"deduplicateTokens,omitempty"`
 }
 
@@ -757,6 +798,8 @@ type UpdateBillingPayload struct {
 	Billing *tenant.Billing `json:"billing,omitempty"`
 	// The tenant it belongs to.
 	Tenant *node.Tenant `json:"tenant"`
+	// True when the mutation ran with `validateOnly`: nothing was saved, and the payload shows what would have been.
+	DryRun bool `json:"dryRun"`
 }
 
 // New industry lists, replacing the old ones entirely.
@@ -777,6 +820,8 @@ type UpdateIndustriesInput struct {
 type UpdateIndustriesPayload struct {
 	// The industries as saved (with validateOnly: as they would have been).
 	Industries *tenant.IndustryConfig `json:"industries"`
+	// True when the mutation ran with `validateOnly`: nothing was saved, and the payload shows what would have been.
+	DryRun bool `json:"dryRun"`
 }
 
 // A new keyword list, replacing the old one entirely.
@@ -795,6 +840,8 @@ type UpdateKeywordsInput struct {
 type UpdateKeywordsPayload struct {
 	// The keywords as saved (with validateOnly: as they would have been).
 	Keywords *tenant.KeywordList `json:"keywords"`
+	// True when the mutation ran with `validateOnly`: nothing was saved, and the payload shows what would have been.
+	DryRun bool `json:"dryRun"`
 }
 
 // A role change.
@@ -831,6 +878,8 @@ type UpdateNotificationChannelsPayload struct {
 	WebhookSecret *string `json:"webhookSecret,omitempty"`
 	// The tenant they belong to.
 	Tenant *node.Tenant `json:"tenant"`
+	// True when the mutation ran with `validateOnly`: nothing was saved, and the payload shows what would have been.
+	DryRun bool `json:"dryRun"`
 }
 
 // A new risk matrix, replacing the old one entirely.
@@ -849,9 +898,15 @@ type UpdateRiskMatrixInput struct {
 type UpdateRiskMatrixPayload struct {
 	// The risk matrix as saved (with validateOnly: as it would have been).
 	RiskMatrix *tenant.RiskMatrix `json:"riskMatrix"`
+	// True when the mutation ran with `validateOnly`: nothing was saved, and the payload shows what would have been.
+	DryRun bool `json:"dryRun"`
 }
 
-// Changes to a tenant's profile. Fields left out are unchanged.
+// Changes to a tenant's profile and, with `settings`, to its settings: the
+// reference's `PUT /me/settings` (name and settings in one request). Fields
+// left out are unchanged. Every part is checked before anything is saved, in
+// one transaction: when any part is refused, nothing is saved, and the error
+// names the field (`settings.auditLogRetentionDays`).
 type UpdateTenantInput struct {
 	// The tenant to change. Default: the caller's own. Another tenant needs TENANT_MANAGE.
 	TenantID *string `json:"tenantId,omitempty"`
@@ -861,16 +916,24 @@ type UpdateTenantInput struct {
 	Domain *string `json:"domain,omitempty"`
 	// ACTIVE or SUSPENDED (needs TENANT_MANAGE). Use deleteTenant to delete.
 	Status *tenant.Status `json:"status,omitempty"`
-	// If given, the change is refused with CONFLICT unless the tenant's `version` still equals it.
+	// Settings to change in the same transaction. Errors name these fields under `settings.` (`settings.ipAllowlist`). `settings.version` is not checked: `expectedVersion` (the tenant's) guards the whole change.
+	Settings *TenantSettingsInput `json:"settings,omitempty"`
+	// Lock-out protection, as in updateTenantSettings: a `settings.ipAllowlist` that excludes the address this request comes from is refused when the caller is one of the tenant's own keys, unless this is true.
+	ConfirmLockout *bool `json:"confirmLockout,omitempty"`
+	// If given, the whole change (profile and settings) is refused with CONFLICT unless the tenant's `version` still equals it. The tenant's version goes up by one for a change of the profile, of the settings, or of both; the settings' own version also goes up by one when they change.
 	ExpectedVersion *int `json:"expectedVersion,omitempty"`
-	// Check the input and report the same errors as a real change, but save nothing. The payload shows the tenant as it would be.
+	// Check the input and report the same errors as a real change, but save nothing. The payload shows the tenant and its settings as they would be.
 	ValidateOnly *bool `json:"validateOnly,omitempty"`
 }
 
 // The changed tenant.
 type UpdateTenantPayload struct {
-	// The tenant after the change.
+	// The tenant after the change (with validateOnly: as it would be).
 	Tenant *node.Tenant `json:"tenant"`
+	// The settings after the change (with validateOnly: as they would be). Needs TENANT_READ, like Tenant.settings.
+	Settings *tenant.Settings `json:"settings,omitempty"`
+	// True when the mutation ran with validateOnly: nothing was saved.
+	DryRun bool `json:"dryRun"`
 }
 
 // Changes to a tenant's settings. Fields left out are unchanged.
@@ -901,6 +964,8 @@ type UpdateTenantSettingsPayload struct {
 	Settings *tenant.Settings `json:"settings,omitempty"`
 	// The tenant they belong to.
 	Tenant *node.Tenant `json:"tenant"`
+	// True when the mutation ran with `validateOnly`: nothing was saved, and the payload shows what would have been.
+	DryRun bool `json:"dryRun"`
 }
 
 // A tenant's new number of watchlist seats.
@@ -919,6 +984,8 @@ type UpdateWatchlistSeatsInput struct {
 type UpdateWatchlistSeatsPayload struct {
 	// The seats as saved (with validateOnly: as they would have been).
 	Watchlist *tenant.WatchlistSeats `json:"watchlist"`
+	// True when the mutation ran with `validateOnly`: nothing was saved, and the payload shows what would have been.
+	DryRun bool `json:"dryRun"`
 }
 
 // Changes to the website validation defaults. Fields left out keep their current value (the default value the first time); the result must satisfy every rule.
@@ -947,6 +1014,8 @@ type UpdateWebsiteConfigInput struct {
 type UpdateWebsiteConfigPayload struct {
 	// The configuration as saved (with validateOnly: as it would have been).
 	WebsiteConfig *tenant.WebsiteConfig `json:"websiteConfig"`
+	// True when the mutation ran with `validateOnly`: nothing was saved, and the payload shows what would have been.
+	DryRun bool `json:"dryRun"`
 }
 
 // The caller of the request.

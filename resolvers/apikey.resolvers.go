@@ -24,11 +24,11 @@ func (r *mutationResolver) CreateAPIKey(ctx context.Context, input graph.CreateA
 		return nil, err
 	}
 	k, secret, err := r.Store.CreateAPIKey(ctx, tenant.NewAPIKeyInput{TenantID: id, Name: input.Name, Permissions: input.Permissions, ExpiresAt: input.ExpiresAt,
-		MaxActive: r.MaxActiveAPIKeys})
+		MaxActive: r.MaxActiveAPIKeys, ValidateOnly: deref(input.ValidateOnly)})
 	if err != nil {
 		return nil, err
 	}
-	return &graph.CreateAPIKeyPayload{APIKey: k, Secret: secret}, nil
+	return &graph.CreateAPIKeyPayload{APIKey: k, Secret: once(secret), DryRun: deref(input.ValidateOnly)}, nil
 }
 
 // RevokeAPIKey is the resolver for the revokeApiKey field.

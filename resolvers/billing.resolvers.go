@@ -53,7 +53,7 @@ func (r *mutationResolver) ChangePlan(ctx context.Context, input graph.ChangePla
 	amount := tenant.PlanPrice(res.Plan, res.Billing.BillingPeriod)
 	return &graph.ChangePlanPayload{Plan: res.Plan, Status: res.Billing.Status, EffectiveDate: res.EffectiveDate, Scheduled: res.Scheduled,
 		Amount: &amount, Currency: amount.Currency, Billing: res.Billing, Tenant: newTenantNode(ctx, t),
-		Invoice: res.Invoice, Preview: res.Preview}, nil
+		Invoice: res.Invoice, Preview: res.Preview, DryRun: deref(input.ValidateOnly)}, nil
 }
 
 // CancelPlanChange is the resolver for the cancelPlanChange field.
@@ -98,7 +98,7 @@ func (r *mutationResolver) UpdateBilling(ctx context.Context, input graph.Update
 		return nil, err
 	}
 	primeBillingAfterWrite(ctx, b)
-	return &graph.UpdateBillingPayload{Billing: b, Tenant: newTenantNode(ctx, t)}, nil
+	return &graph.UpdateBillingPayload{Billing: b, Tenant: newTenantNode(ctx, t), DryRun: p.ValidateOnly}, nil
 }
 
 // RunBilling is the resolver for the runBilling field.

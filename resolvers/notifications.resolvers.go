@@ -28,7 +28,7 @@ func (r *mutationResolver) UpdateNotificationChannels(ctx context.Context, input
 	if err != nil {
 		return nil, err
 	}
-	return &graph.UpdateNotificationChannelsPayload{NotificationChannels: c, WebhookSecret: once(secret), Tenant: newTenantNode(ctx, t)}, nil
+	return &graph.UpdateNotificationChannelsPayload{NotificationChannels: c, WebhookSecret: once(secret), Tenant: newTenantNode(ctx, t), DryRun: deref(input.ValidateOnly)}, nil
 }
 
 // RotateWebhookSecret is the resolver for the rotateWebhookSecret field.
@@ -47,7 +47,7 @@ func (r *mutationResolver) RotateWebhookSecret(ctx context.Context, input graph.
 	if err != nil {
 		return nil, err
 	}
-	return &graph.RotateWebhookSecretPayload{NotificationChannels: c, WebhookSecret: once(secret), Tenant: newTenantNode(ctx, t)}, nil
+	return &graph.RotateWebhookSecretPayload{NotificationChannels: c, WebhookSecret: once(secret), Tenant: newTenantNode(ctx, t), DryRun: deref(input.ValidateOnly)}, nil
 }
 
 // SendTestWebhook is the resolver for the sendTestWebhook field.

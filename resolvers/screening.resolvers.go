@@ -21,7 +21,7 @@ func (r *mutationResolver) UpdateKeywords(ctx context.Context, input graph.Updat
 	if err != nil {
 		return nil, err
 	}
-	return &graph.UpdateKeywordsPayload{Keywords: k}, nil
+	return &graph.UpdateKeywordsPayload{Keywords: k, DryRun: validateOnly(input.ValidateOnly)}, nil
 }
 
 // UpdateIndustries is the resolver for the updateIndustries field.
@@ -34,7 +34,7 @@ func (r *mutationResolver) UpdateIndustries(ctx context.Context, input graph.Upd
 	if err != nil {
 		return nil, err
 	}
-	return &graph.UpdateIndustriesPayload{Industries: c}, nil
+	return &graph.UpdateIndustriesPayload{Industries: c, DryRun: validateOnly(input.ValidateOnly)}, nil
 }
 
 // UpdateRiskMatrix is the resolver for the updateRiskMatrix field.
@@ -47,7 +47,7 @@ func (r *mutationResolver) UpdateRiskMatrix(ctx context.Context, input graph.Upd
 	if err != nil {
 		return nil, err
 	}
-	return &graph.UpdateRiskMatrixPayload{RiskMatrix: m}, nil
+	return &graph.UpdateRiskMatrixPayload{RiskMatrix: m, DryRun: validateOnly(input.ValidateOnly)}, nil
 }
 
 // UpdateWebsiteConfig is the resolver for the updateWebsiteConfig field.
@@ -63,7 +63,7 @@ func (r *mutationResolver) UpdateWebsiteConfig(ctx context.Context, input graph.
 	if err != nil {
 		return nil, err
 	}
-	return &graph.UpdateWebsiteConfigPayload{WebsiteConfig: c}, nil
+	return &graph.UpdateWebsiteConfigPayload{WebsiteConfig: c, DryRun: validateOnly(input.ValidateOnly)}, nil
 }
 
 // UpdateWatchlistSeats is the resolver for the updateWatchlistSeats field.
@@ -76,7 +76,7 @@ func (r *mutationResolver) UpdateWatchlistSeats(ctx context.Context, input graph
 	if err != nil {
 		return nil, err
 	}
-	return &graph.UpdateWatchlistSeatsPayload{Watchlist: w}, nil
+	return &graph.UpdateWatchlistSeatsPayload{Watchlist: w, DryRun: validateOnly(input.ValidateOnly)}, nil
 }
 
 // IndustryCatalog is the resolver for the industryCatalog field.

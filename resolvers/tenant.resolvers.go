@@ -23,13 +23,21 @@ func (r *mutationResolver) CreateTenant(ctx context.Context, input graph.CreateT
 		in.DataResidency = *input.DataResidency
 	}
 	if st := input.Settings; st != nil {
-		in.Settings = tenant.SettingsPatch{EncryptionEnabled: st.EncryptionEnabled, AuditLogRetentionDays: st.AuditLogRetentionDays, IPAllowlist: st.IPAllowlist, DeduplicateTokens: st.DeduplicateTokens}
+		in.Settings = tenant.SettingsPatch{DataResidency: st.DataResidency, EncryptionEnabled: st.EncryptionEnabled, AuditLogRetentionDays: st.AuditLogRetentionDays, IPAllowlist: st.IPAllowlist, DeduplicateTokens: st.DeduplicateTokens}
 	}
-	t, err := r.Store.CreateTenant(ctx, in)
+	in.ValidateOnly = deref(input.ValidateOnly)
+	if err := createTenantConfig(input, &in); err != nil {
+		return nil, err
+	}
+	t, secret, err := r.Store.CreateConfiguredTenant(ctx, in)
 	if err != nil {
 		return nil, err
 	}
-	return &graph.CreateTenantPayload{Tenant: newTenantNode(ctx, t)}, nil
+	p := &graph.CreateTenantPayload{DryRun: in.ValidateOnly, WebhookSecret: once(secret)}
+	if t != nil {
+		p.Tenant = newTenantNode(ctx, t)
+	}
+	return p, nil
 }
 
 // UpdateTenant is the resolver for the updateTenant field.
@@ -38,11 +46,16 @@ func (r *mutationResolver) UpdateTenant(ctx context.Context, input graph.UpdateT
 	if err != nil {
 		return nil, err
 	}
-	t, err := r.Store.UpdateTenant(ctx, id, tenant.TenantPatch{Name: input.Name, Domain: input.Domain, Status: input.Status, ExpectedVersion: input.ExpectedVersion, ValidateOnly: deref(input.ValidateOnly)})
+	p := tenant.TenantPatch{Name: input.Name, Domain: input.Domain, Status: input.Status, ExpectedVersion: input.ExpectedVersion, ValidateOnly: deref(input.ValidateOnly)}
+	if st := input.Settings; st != nil {
+		p.Settings = &tenant.SettingsPatch{DataResidency: st.DataResidency, EncryptionEnabled: st.EncryptionEnabled, AuditLogRetentionDays: st.AuditLogRetentionDays,
+			IPAllowlist: st.IPAllowlist, DeduplicateTokens: st.DeduplicateTokens, ConfirmLockout: deref(input.ConfirmLockout)}
+	}
+	t, st, err := r.Store.UpdateTenant(ctx, id, p)
 	if err != nil {
 		return nil, err
 	}
-	return &graph.UpdateTenantPayload{Tenant: newTenantNode(ctx, t)}, nil
+	return &graph.UpdateTenantPayload{Tenant: newTenantNode(ctx, t), Settings: st, DryRun: p.ValidateOnly}, nil
 }
 
 // UpdateTenantSettings is the resolver for the updateTenantSettings field.
@@ -63,7 +76,7 @@ func (r *mutationResolver) UpdateTenantSettings(ctx context.Context, input graph
 	if err != nil {
 		return nil, err
 	}
-	return &graph.UpdateTenantSettingsPayload{Settings: st, Tenant: newTenantNode(ctx, t)}, nil
+	return &graph.UpdateTenantSettingsPayload{Settings: st, Tenant: newTenantNode(ctx, t), DryRun: deref(input.ValidateOnly)}, nil
 }
 
 // DeleteTenant is the resolver for the deleteTenant field.
@@ -72,11 +85,11 @@ func (r *mutationResolver) DeleteTenant(ctx context.Context, input graph.DeleteT
 	if err != nil {
 		return nil, err
 	}
-	t, err := r.Store.DeleteTenant(ctx, id, input.ExpectedVersion)
+	t, err := r.Store.DeleteTenant(ctx, id, input.ExpectedVersion, deref(input.ValidateOnly))
 	if err != nil {
 		return nil, err
 	}
-	return &graph.DeleteTenantPayload{Tenant: newTenantNode(ctx, t), RestorableUntil: t.DeletedAt.Add(tenant.RestoreWindow)}, nil
+	return &graph.DeleteTenantPayload{Tenant: newTenantNode(ctx, t), RestorableUntil: t.DeletedAt.Add(tenant.RestoreWindow), DryRun: deref(input.ValidateOnly)}, nil
 }
 
 // RestoreTenant is the resolver for the restoreTenant field.

@@ -24,7 +24,12 @@ func (r *mutationResolver) RecordUsage(ctx context.Context, input graph.RecordUs
 	for i, e := range input.Events {
 		events[i] = *e
 	}
-	return r.Store.RecordUsage(ctx, id, tenant.UsageBatch{Events: events, ValidateOnly: validateOnly(input.ValidateOnly)})
+	rc, err := r.Store.RecordUsage(ctx, id, tenant.UsageBatch{Events: events, ValidateOnly: validateOnly(input.ValidateOnly)})
+	if err != nil {
+		return nil, err
+	}
+	rc.DryRun = validateOnly(input.ValidateOnly)
+	return rc, nil
 }
 
 // GrantCredits is the resolver for the grantCredits field.
@@ -37,7 +42,7 @@ func (r *mutationResolver) GrantCredits(ctx context.Context, input graph.GrantCr
 	if err != nil {
 		return nil, err
 	}
-	return &graph.GrantCreditsPayload{Grant: g, Credits: c}, nil
+	return &graph.GrantCreditsPayload{Grant: g, Credits: c, DryRun: validateOnly(input.ValidateOnly)}, nil
 }
 
 // ReserveCapacity is the resolver for the reserveCapacity field.

@@ -6,6 +6,7 @@ package tenant
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Error codes. Each maps to one GraphQL extensions.code in the error presenter.
@@ -77,4 +78,21 @@ func ErrorCode(err error) string {
 		return e.Code
 	}
 	return EINTERNAL
+}
+
+// Under returns err with its field placed under prefix ("settings." turns
+// ipAllowlist into settings.ipAllowlist), for an input nested in another:
+// the client sees the path it sent. Errors without a field, or not of this
+// package, are returned unchanged. A field already under prefix is kept.
+func Under(prefix string, err error) error {
+	var e *Error
+	if prefix == "" || !errors.As(err, &e) || e.Field == "" || strings.HasPrefix(e.Field, prefix) {
+		return err
+	}
+	c := *e
+	c.Field = prefix + e.Field
+	if strings.HasPrefix(c.Message, e.Field) {
+		c.Message = prefix + c.Message
+	}
+	return &c
 }

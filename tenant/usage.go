@@ -474,6 +474,7 @@ type UsageReceipt struct {
 	Accepted   int // new events, now counted
 	Duplicates int // events whose id was already recorded (or repeated in the batch)
 	Quota      *Quota
+	DryRun     bool // the batch was validateOnly: nothing was saved
 }
 
 // ---- Credits ----
