@@ -218,12 +218,14 @@ type ComplexityRoot struct {
 	}
 
 	DisableSsoPayload struct {
+		DryRun  func(childComplexity int) int
 		Message func(childComplexity int) int
 		Sso     func(childComplexity int) int
 	}
 
 	EnableSsoPayload struct {
-		Sso func(childComplexity int) int
+		DryRun func(childComplexity int) int
+		Sso    func(childComplexity int) int
 	}
 
 	EnableWebhookEndpointPayload struct {
@@ -1699,6 +1701,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DeleteTenantPayload.Tenant(childComplexity), true
 
+	case "DisableSsoPayload.dryRun":
+		if e.ComplexityRoot.DisableSsoPayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisableSsoPayload.DryRun(childComplexity), true
 	case "DisableSsoPayload.message":
 		if e.ComplexityRoot.DisableSsoPayload.Message == nil {
 			break
@@ -1712,6 +1720,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DisableSsoPayload.Sso(childComplexity), true
 
+	case "EnableSsoPayload.dryRun":
+		if e.ComplexityRoot.EnableSsoPayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnableSsoPayload.DryRun(childComplexity), true
 	case "EnableSsoPayload.sso":
 		if e.ComplexityRoot.EnableSsoPayload.Sso == nil {
 			break
@@ -6991,6 +7005,8 @@ input TestSsoInput {
 type EnableSsoPayload {
   "The configuration, now enabled (as it would be, with ` + "`" + `validateOnly` + "`" + `)."
   sso: SsoConfig!
+  "True when the mutation ran with validateOnly: nothing was saved."
+  dryRun: Boolean!
 }
 
 "The disabled configuration."
@@ -6999,6 +7015,8 @@ type DisableSsoPayload {
   sso: SsoConfig!
   "` + "`" + `SSO disabled. Users can log in with email/password again.` + "`" + `"
   message: String!
+  "True when the mutation ran with validateOnly: nothing was saved."
+  dryRun: Boolean!
 }
 
 "The outcome of ` + "`" + `testSso` + "`" + `."
@@ -8275,6 +8293,8 @@ func (ec *executionContext) childFields_DisableSsoPayload(ctx context.Context, f
 		return ec.fieldContext_DisableSsoPayload_sso(ctx, field)
 	case "message":
 		return ec.fieldContext_DisableSsoPayload_message(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_DisableSsoPayload_dryRun(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DisableSsoPayload", field.Name)
 }
@@ -8283,6 +8303,8 @@ func (ec *executionContext) childFields_EnableSsoPayload(ctx context.Context, fi
 	switch field.Name {
 	case "sso":
 		return ec.fieldContext_EnableSsoPayload_sso(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_EnableSsoPayload_dryRun(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EnableSsoPayload", field.Name)
 }
@@ -13412,6 +13434,29 @@ func (ec *executionContext) fieldContext_DisableSsoPayload_message(_ context.Con
 	return graphql.NewScalarFieldContext("DisableSsoPayload", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _DisableSsoPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *DisableSsoPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DisableSsoPayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DisableSsoPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DisableSsoPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _EnableSsoPayload_sso(ctx context.Context, field graphql.CollectedField, obj *EnableSsoPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13442,6 +13487,29 @@ func (ec *executionContext) fieldContext_EnableSsoPayload_sso(_ context.Context,
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _EnableSsoPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *EnableSsoPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EnableSsoPayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EnableSsoPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EnableSsoPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _EnableWebhookEndpointPayload_notificationChannels(ctx context.Context, field graphql.CollectedField, obj *EnableWebhookEndpointPayload) (ret graphql.Marshaler) {
@@ -31618,6 +31686,11 @@ func (ec *executionContext) _DisableSsoPayload(ctx context.Context, sel ast.Sele
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "dryRun":
+			out.Values[i] = ec._DisableSsoPayload_dryRun(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -31653,6 +31726,11 @@ func (ec *executionContext) _EnableSsoPayload(ctx context.Context, sel ast.Selec
 			out.Values[i] = graphql.MarshalString("EnableSsoPayload")
 		case "sso":
 			out.Values[i] = ec._EnableSsoPayload_sso(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dryRun":
+			out.Values[i] = ec._EnableSsoPayload_dryRun(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

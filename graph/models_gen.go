@@ -252,6 +252,8 @@ type DisableSsoPayload struct {
 	Sso *tenant.SSOConfig `json:"sso"`
 	// `SSO disabled. Users can log in with email/password again.`
 	Message string `json:"message"`
+	// True when the mutation ran with validateOnly: nothing was saved.
+	DryRun bool `json:"dryRun"`
 }
 
 // What `enableSso` saves and turns on.
@@ -274,6 +276,8 @@ type EnableSsoInput struct {
 type EnableSsoPayload struct {
 	// The configuration, now enabled (as it would be, with `validateOnly`).
 	Sso *tenant.SSOConfig `json:"sso"`
+	// True when the mutation ran with validateOnly: nothing was saved.
+	DryRun bool `json:"dryRun"`
 }
 
 // Whose webhook endpoint to enable.

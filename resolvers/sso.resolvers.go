@@ -21,7 +21,7 @@ func (r *mutationResolver) EnableSso(ctx context.Context, input graph.EnableSsoI
 	if err != nil {
 		return nil, err
 	}
-	return &graph.EnableSsoPayload{Sso: c}, nil
+	return &graph.EnableSsoPayload{Sso: c, DryRun: deref(input.ValidateOnly)}, nil
 }
 
 // DisableSso is the resolver for the disableSso field.
@@ -34,7 +34,7 @@ func (r *mutationResolver) DisableSso(ctx context.Context, input graph.DisableSs
 	if err != nil {
 		return nil, err
 	}
-	return &graph.DisableSsoPayload{Sso: c, Message: tenant.SSODisabledMessage}, nil
+	return &graph.DisableSsoPayload{Sso: c, Message: tenant.SSODisabledMessage, DryRun: deref(input.ValidateOnly)}, nil
 }
 
 // TestSso is the resolver for the testSso field.
