@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"html/template"
 	"net/http"
-	"strconv"
 )
 
 // The pages the members' emails link to (resolvers' tokenInstructions):
@@ -62,34 +61,12 @@ func ResetPasswordHandler(title, endpoint string) http.Handler {
 }
 
 func accountHandler(title, endpoint, mode, heading, lead, button string) http.Handler {
-	set := loadAssets()
-	ref := func(file string) pageRef {
-		a := set.byFile[file]
-		if a == nil {
-			panic("graphiql: missing embedded asset " + file)
-		}
-		return pageRef{URL: a.url, Integrity: a.integrity}
-	}
 	var buf bytes.Buffer
 	if err := accountPage.Execute(&buf, struct {
 		Title, Endpoint, Mode, Heading, Lead, Button string
 		Style, Script                                pageRef
-	}{title, endpoint, mode, heading, lead, button, ref(fileSignInCSS), ref(fileAccountJS)}); err != nil {
+	}{title, endpoint, mode, heading, lead, button, assetRef(fileSignInCSS), assetRef(fileAccountJS)}); err != nil {
 		panic("graphiql: rendering the account page: " + err.Error())
 	}
-	body := buf.Bytes()
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Content-Type", "text/html; charset=utf-8")
-		h.Set("Cache-Control", "no-cache")
-		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
-			"connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Content-Length", strconv.Itoa(len(body)))
-		w.WriteHeader(http.StatusOK)
-		if r.Method != http.MethodHead {
-			_, _ = w.Write(body)
-		}
-	})
+	return accountPageHandler(buf.Bytes())
 }

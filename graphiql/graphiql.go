@@ -85,6 +85,16 @@ type assetSet struct {
 	byURL  map[string]*asset // served URL path -> asset
 }
 
+// assetRef is how a page loads an embedded file: its hashed URL and its
+// integrity digest.
+func assetRef(file string) pageRef {
+	a := loadAssets().byFile[file]
+	if a == nil {
+		panic("graphiql: missing embedded asset " + file)
+	}
+	return pageRef{URL: a.url, Integrity: a.integrity}
+}
+
 // loadAssets reads, hashes and gzips the embedded files. It runs once, on
 // the first call to Handler, so programs that import the package without
 // serving GraphiQL pay nothing.
@@ -256,13 +266,7 @@ const noncePlaceholder = "GRAPHIQL-STYLE-NONCE"
 // Every response carries X-Content-Type-Options: nosniff.
 func Handler(title, endpoint string) http.Handler {
 	set := loadAssets()
-	ref := func(file string) pageRef {
-		a := set.byFile[file]
-		if a == nil {
-			panic("graphiql: missing embedded asset " + file)
-		}
-		return pageRef{URL: a.url, Integrity: a.integrity}
-	}
+	ref := assetRef
 	var buf bytes.Buffer
 	err := page.Execute(&buf, pageData{
 		Title:        title,

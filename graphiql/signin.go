@@ -62,31 +62,27 @@ const (
 // methods the path of the endpoint that answers, for ?email=, how the
 // address signs in: {"sso": <login URL or null>, "password": <bool>}.
 func SignInHandler(title, endpoint, methods string) http.Handler {
-	set := loadAssets()
-	ref := func(file string) pageRef {
-		a := set.byFile[file]
-		if a == nil {
-			panic("graphiql: missing embedded asset " + file)
-		}
-		return pageRef{URL: a.url, Integrity: a.integrity}
-	}
 	var buf bytes.Buffer
 	err := signInPage.Execute(&buf, struct {
 		Title, Endpoint, Methods string
 		Style, Script            pageRef
-	}{title, endpoint, methods, ref(fileSignInCSS), ref(fileSignInJS)})
+	}{title, endpoint, methods, assetRef(fileSignInCSS), assetRef(fileSignInJS)})
 	if err != nil {
 		panic("graphiql: rendering the sign-in page: " + err.Error())
 	}
-	body := buf.Bytes()
+	return accountPageHandler(buf.Bytes())
+}
+
+// accountPageHandler serves a rendered sign-in or account page. Its script
+// talks to this origin only and then navigates, which CSP does not
+// restrict: to GraphiQL, or to an SSO login URL. form-action 'none': its
+// forms are never submitted by the browser, so a password can never end up
+// in a URL.
+func accountPageHandler(body []byte) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Type", "text/html; charset=utf-8")
 		h.Set("Cache-Control", "no-cache")
-		// The script talks to this origin only (methods, login) and then
-		// navigates, which CSP does not restrict: to GraphiQL, or to the
-		// SSO login URL. form-action 'none': the form is never submitted
-		// by the browser, so a password can never end up in a URL.
 		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
 			"connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 		h.Set("Referrer-Policy", "no-referrer")
