@@ -1,13 +1,8 @@
 package httpapi_test
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/vektah/gqlparser/v2"
-	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // The tenant mutations that carry several parts at once (issue 15 §3):
@@ -149,22 +144,7 @@ func sameTenantAndSettings(a, b tenantAndSettings) bool {
 // TestEveryValidateOnlyPayloadSaysDryRun reads the schema: a mutation whose
 // input has validateOnly answers a payload with dryRun: Boolean!.
 func TestEveryValidateOnlyPayloadSaysDryRun(t *testing.T) {
-	files, err := filepath.Glob("../schema/*.graphqls")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("schema files: %v", err)
-	}
-	var sources []*ast.Source
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sources = append(sources, &ast.Source{Name: f, Input: string(b)})
-	}
-	schema, gerr := gqlparser.LoadSchema(sources...)
-	if gerr != nil {
-		t.Fatalf("schema: %v", gerr)
-	}
+	schema := schemaFiles(t)
 	n := 0
 	for _, m := range schema.Mutation.Fields {
 		in := m.Arguments.ForName("input")
