@@ -81,31 +81,14 @@ func TestGraphiQLPersistsNoCredential(t *testing.T) {
 	key := e.createKey(tenantID, "TENANT_READ")
 	oldKey := "tnt_" + strings.Repeat("0ldKeyLeftByAnEarlierPage", 2)[:46]
 
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "leak.mjs")
-	cmd.Dir = browserTestDir
-	cmd.Env = append(os.Environ(),
+	var rep browserReport
+	runBrowserScript(t, node, "leak.mjs", &rep,
 		"GRAPHIQL_URL="+e.srv.URL+"/",
 		"SECRET="+key,
 		"OLD_SECRET="+oldKey,
 		"QUERY={ me { id } }",
 		"EXPECT="+tenantID,
-		"CHROMIUM="+chromiumPath,
 	)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		var exit *exec.ExitError
-		if errors.As(err, &exit) || ctx.Err() != nil {
-			t.Fatalf("leak.mjs: %v\nstderr:\n%s\nstdout:\n%s", err, stderr.Bytes(), stdout.Bytes())
-		}
-		t.Fatal(err)
-	}
-	var rep browserReport
-	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
-		t.Fatalf("leak.mjs output is not its JSON report: %v\n%s", err, stdout.Bytes())
-	}
 	t.Logf("steps: %q", rep.Steps)
 	t.Logf("storage after the run: %s", rep.Storage)
 	for _, c := range rep.Console {
@@ -168,4 +151,28 @@ func locate(dump json.RawMessage, s string) string {
 		}
 	}
 	return strings.Join(where, ", ")
+}
+
+// runBrowserScript runs script (in graphiql/browsertest) with node, the
+// environment plus env and CHROMIUM, for at most 3 minutes, and decodes the
+// JSON report it prints into report.
+func runBrowserScript(t *testing.T, node, script string, report any, env ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, script)
+	cmd.Dir = browserTestDir
+	cmd.Env = append(append(os.Environ(), env...), "CHROMIUM="+chromiumPath)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) || ctx.Err() != nil {
+			t.Fatalf("%s: %v\nstderr:\n%s\nstdout:\n%s", script, err, stderr.Bytes(), stdout.Bytes())
+		}
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(stdout.Bytes(), report); err != nil {
+		t.Fatalf("%s output is not its JSON report: %v\n%s", script, err, stdout.Bytes())
+	}
 }

@@ -1,15 +1,9 @@
 package httpapi_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
-	"time"
 )
 
 // signInReport is what graphiql/browsertest/signin.mjs prints.
@@ -44,32 +38,15 @@ func runSignIn(t *testing.T, node, srvURL, email, password string) signInReport 
 // instead of /signin when start is not "".
 func runSignInFrom(t *testing.T, node, srvURL, start, email, password string) signInReport {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "signin.mjs")
-	cmd.Dir = browserTestDir
-	cmd.Env = append(os.Environ(),
+	var rep signInReport
+	runBrowserScript(t, node, "signin.mjs", &rep,
 		"SIGNIN_URL="+srvURL+"/signin",
 		"EMAIL="+email,
 		"PASSWORD="+password,
 		"QUERY={ viewer { member { email role } } }",
 		"EXPECT="+email,
-		"CHROMIUM="+chromiumPath,
 		"START_URL="+start,
 	)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		var exit *exec.ExitError
-		if errors.As(err, &exit) || ctx.Err() != nil {
-			t.Fatalf("signin.mjs: %v\nstderr:\n%s\nstdout:\n%s", err, stderr.Bytes(), stdout.Bytes())
-		}
-		t.Fatal(err)
-	}
-	var rep signInReport
-	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
-		t.Fatalf("signin.mjs output is not its JSON report: %v\n%s", err, stdout.Bytes())
-	}
 	t.Logf("steps: %q", rep.Steps)
 	return rep
 }
