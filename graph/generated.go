@@ -4833,15 +4833,15 @@ type ApiKey {
   "ACTIVE, EXPIRED or REVOKED."
   status: ApiKeyStatus!
   "When it was created."
-  createdAt: Time!
+  createdAt: DateTime!
   "Who created it, in the form of ` + "`" + `Tenant.createdBy` + "`" + `."
   createdBy: String!
   "When it stops working, or null for never."
-  expiresAt: Time
+  expiresAt: DateTime
   "When it was last used, to the minute; null if never."
-  lastUsedAt: Time
+  lastUsedAt: DateTime
   "When it was revoked, or null."
-  revokedAt: Time
+  revokedAt: DateTime
 }
 
 "An API key's state."
@@ -4863,7 +4863,7 @@ input CreateApiKeyInput {
   "What the key may do: at least one, each held by the caller."
   permissions: [Permission!]!
   "When the key stops working (in the future), or null for never. A key created with an API key that expires must expire too, at or before its creator: null or a later time is refused (BAD_USER_INPUT). The admin secret and keys that never expire may create keys of any expiry."
-  expiresAt: Time
+  expiresAt: DateTime
   "Check everything (name, permissions, expiry, the active-key cap) and report the same errors as a real creation, but create nothing: ` + "`" + `apiKey` + "`" + ` and ` + "`" + `secret` + "`" + ` are null and ` + "`" + `dryRun` + "`" + ` true."
   validateOnly: Boolean = false
 }
@@ -4965,7 +4965,7 @@ type AuditEntry {
   "Unique id of the entry within the tenant's log."
   id: ID!
   "When the change was made: the time of its transaction."
-  at: Time!
+  at: DateTime!
   "Who made it: ` + "`" + `admin` + "`" + ` for the ADMIN_SECRET, ` + "`" + `key:<id>` + "`" + ` for an API key, ` + "`" + `system` + "`" + ` for the API's own jobs (such as applying a scheduled plan change)."
   actor: String!
   "The mutation that made it (` + "`" + `updateTenantSettings` + "`" + `), or ` + "`" + `<table>.<operation>` + "`" + ` for a change made outside a mutation."
@@ -5015,9 +5015,9 @@ input AuditFilter {
   "Only this actor: ` + "`" + `admin` + "`" + `, ` + "`" + `key:<id>` + "`" + ` or ` + "`" + `system` + "`" + `."
   actor: String
   "Only entries at or after this instant."
-  since: Time
+  since: DateTime
   "Only entries before this instant; must be after ` + "`" + `since` + "`" + `."
-  until: Time
+  until: DateTime
 }
 `, BuiltIn: false},
 	{Name: "../schema/billing.graphqls", Input: `# Billing: the subscription, plan changes, invoices and the billing run
@@ -5166,7 +5166,7 @@ type ScheduledPlanChange {
   "What a billing period will cost on the new plan."
   amount: Money!
   "When the change was requested."
-  requestedAt: Time!
+  requestedAt: DateTime!
   "Who requested it, in the form of ` + "`" + `Tenant.createdBy` + "`" + `."
   requestedBy: String!
 }
@@ -5202,7 +5202,7 @@ type Billing {
   "Optimistic-concurrency version: 0 while never changed, +1 on each change (including a scheduled plan change taking effect). Pass it as ` + "`" + `expectedVersion` + "`" + `."
   version: Int!
   "When the billing configuration last changed (the tenant's creation while never changed)."
-  updatedAt: Time!
+  updatedAt: DateTime!
   "Who last changed it, in the form of ` + "`" + `Tenant.createdBy` + "`" + `."
   updatedBy: String!
 }
@@ -5362,9 +5362,9 @@ type Invoice {
   "` + "`" + `pdfUrl` + "`" + ` with ` + "`" + `expires` + "`" + ` (Unix seconds, 10 minutes from now) and an HMAC-SHA256 ` + "`" + `signature` + "`" + `: it opens the PDF without an Authorization header, for a browser tab or an email, until it expires. Read it again for a fresh link."
   signedPdfUrl: String!
   "When it was paid, or null."
-  paidAt: Time
+  paidAt: DateTime
   "When it was created."
-  createdAt: Time!
+  createdAt: DateTime!
 }
 
 "A page of invoices."
@@ -5632,7 +5632,7 @@ type Event {
   "The wire name of the type (` + "`" + `settings.updated` + "`" + `), as a webhook payload's ` + "`" + `type` + "`" + `."
   wireType: String!
   "When the change was made: the time of its transaction."
-  at: Time!
+  at: DateTime!
   "Who made it: ` + "`" + `admin` + "`" + `, ` + "`" + `key:<id>` + "`" + `, or ` + "`" + `system` + "`" + ` for the API's own jobs."
   actor: String!
   "The mutation that made it (` + "`" + `updateTenantSettings` + "`" + `), or ` + "`" + `<table>.<operation>` + "`" + ` for a job's change."
@@ -5650,7 +5650,7 @@ input EventFilter {
   "Only events of these types, at most 50."
   types: [EventType!]
   "Only events at or after this instant."
-  since: Time
+  since: DateTime
 }
 
 """
@@ -5811,13 +5811,13 @@ type Member {
   "How they last signed in; null if never."
   lastLoginMethod: LoginMethod
   "When they last signed in; null if never."
-  lastLoginAt: Time
+  lastLoginAt: DateTime
   "When they were invited (or, for the owner, when the tenant was created)."
-  createdAt: Time!
+  createdAt: DateTime!
   "Who invited them, in the form of ` + "`" + `Tenant.createdBy` + "`" + ` (` + "`" + `member:<id>` + "`" + `, ` + "`" + `key:<id>` + "`" + `, ` + "`" + `admin` + "`" + `); null for the tenant's first owner."
   invitedBy: String
   "When their pending invitation stops working (INVITED only; 7 days after it was sent)."
-  invitationExpiresAt: Time
+  invitationExpiresAt: DateTime
 }
 
 "Narrows Tenant.members."
@@ -5862,15 +5862,15 @@ type Session {
   "How it was opened."
   method: LoginMethod!
   "When it was opened (the login)."
-  createdAt: Time!
+  createdAt: DateTime!
   "When it was last used, to the minute."
-  lastSeenAt: Time!
+  lastSeenAt: DateTime!
   "When it ends unless used before (lastSeenAt + SESSION_IDLE_TIMEOUT, at most expiresAt)."
-  idleExpiresAt: Time!
+  idleExpiresAt: DateTime!
   "When it ends however busy (createdAt + SESSION_MAX_AGE)."
-  expiresAt: Time!
+  expiresAt: DateTime!
   "When it was ended, or null."
-  revokedAt: Time
+  revokedAt: DateTime
   "The client address it was opened from."
   ipAddress: String
   "The User-Agent it was opened with, at most 300 characters."
@@ -6100,17 +6100,17 @@ type NotificationChannels {
   "The webhook signing secret, masked to its last four characters (` + "`" + `whsec_…1a2b` + "`" + `); null when there is none. The secret itself is shown only once, by the mutation that created it."
   webhookSecretHint: String
   "When the current webhook secret was created (generated, given or rotated), or null when there is none."
-  webhookSecretCreatedAt: Time
+  webhookSecretCreatedAt: DateTime
   "Until when the secret replaced by the last rotation still signs deliveries, next to the current one; null when there is none (or it expired)."
-  previousWebhookSecretExpiresAt: Time
+  previousWebhookSecretExpiresAt: DateTime
   "When the webhook endpoint was disabled for failing: every attempt failed for WEBHOOK_DISABLE_AFTER (default 5 days) with no success in between. Nothing is delivered to it until enableWebhookEndpoint or a new ` + "`" + `webhookUrl` + "`" + `. Null while it is enabled."
-  webhookDisabledAt: Time
+  webhookDisabledAt: DateTime
   "Why the endpoint was disabled (since when attempts failed, the last error); null while it is enabled."
   webhookDisabledReason: String
   "Optimistic-concurrency version: 0 while the defaults apply (never changed), +1 on each change (rotations included), so the first change makes it 1. Pass it as ` + "`" + `expectedVersion` + "`" + `."
   version: Int!
   "When the channels last changed; null while the defaults apply."
-  updatedAt: Time
+  updatedAt: DateTime
   "Who last changed them, in the form of ` + "`" + `Tenant.createdBy` + "`" + `; null while the defaults apply."
   updatedBy: String
 }
@@ -6373,14 +6373,14 @@ with ` + "`" + `Authorization: Bearer <API key or ADMIN_SECRET>` + "`" + `.
 """
 directive @hasPermission("The permission the caller must hold." perm: Permission!) on FIELD_DEFINITION
 
-"An instant in RFC 3339 form, always in UTC: ` + "`" + `2026-03-20T14:30:00Z` + "`" + `."
-scalar Time
+"An instant in RFC 3339 form, always answered in UTC: ` + "`" + `2026-03-20T14:30:00Z` + "`" + `. As input, any RFC 3339 instant with its offset (` + "`" + `2026-03-20T09:30:00-05:00` + "`" + `) is accepted."
+scalar DateTime @specifiedBy(url: "https://www.rfc-editor.org/rfc/rfc3339#section-5.6")
 
 "A calendar day in UTC, as an RFC 3339 full-date: ` + "`" + `2026-03-31` + "`" + `. A value that does not parse, or a day that does not exist (` + "`" + `2026-02-29` + "`" + `), answers BAD_USER_INPUT naming the argument."
-scalar Date
+scalar Date @specifiedBy(url: "https://www.rfc-editor.org/rfc/rfc3339#section-5.6")
 
 "An input day given as a calendar day in UTC (` + "`" + `2026-03-31` + "`" + `, as ` + "`" + `Date` + "`" + `) or as an RFC 3339 (ISO 8601) instant with its time zone (` + "`" + `2026-03-31T23:59:59Z` + "`" + `, ` + "`" + `2026-03-31T18:00:00-05:00` + "`" + `), which stands for its day in UTC (` + "`" + `2026-03-31T20:00:00-05:00` + "`" + ` is 2026-04-01). Anything else, or a day that does not exist, answers BAD_USER_INPUT naming the argument."
-scalar DateOrTime
+scalar DateOrTime @specifiedBy(url: "https://www.iso.org/iso-8601-date-and-time-format.html")
 
 """
 The tenant-management API: each customer organization (a tenant), its
@@ -6497,7 +6497,7 @@ type KeywordList {
   "Optimistic-concurrency version: 0 while never set (empty list), +1 on each change. Pass it as ` + "`" + `expectedVersion` + "`" + `."
   version: Int!
   "When the keywords last changed; null while never set."
-  updatedAt: Time
+  updatedAt: DateTime
   "Who last changed them, in the form of ` + "`" + `Tenant.createdBy` + "`" + `; null while never set."
   updatedBy: String
 }
@@ -6573,7 +6573,7 @@ type IndustryConfig {
   "Optimistic-concurrency version: 0 while never set (both lists empty), +1 on each change. Pass it as ` + "`" + `expectedVersion` + "`" + `."
   version: Int!
   "When the industries last changed; null while never set."
-  updatedAt: Time
+  updatedAt: DateTime
   "Who last changed them, in the form of ` + "`" + `Tenant.createdBy` + "`" + `; null while never set."
   updatedBy: String
 }
@@ -6615,7 +6615,7 @@ type RiskMatrix {
   "Optimistic-concurrency version: 0 while the defaults apply, +1 on each change. Pass it as ` + "`" + `expectedVersion` + "`" + `."
   version: Int!
   "When the matrix last changed; null while the defaults apply."
-  updatedAt: Time
+  updatedAt: DateTime
   "Who last changed it, in the form of ` + "`" + `Tenant.createdBy` + "`" + `; null while the defaults apply."
   updatedBy: String
 }
@@ -6655,7 +6655,7 @@ type WebsiteConfig {
   "Optimistic-concurrency version: 0 while the defaults apply, +1 on each change. Pass it as ` + "`" + `expectedVersion` + "`" + `."
   version: Int!
   "When the configuration last changed; null while the defaults apply."
-  updatedAt: Time
+  updatedAt: DateTime
   "Who last changed it, in the form of ` + "`" + `Tenant.createdBy` + "`" + `; null while the defaults apply."
   updatedBy: String
 }
@@ -6675,7 +6675,7 @@ type WatchlistSeats {
   "Optimistic-concurrency version of the seats: 0 while never set, +1 on each change of availableSeats. Pass it as ` + "`" + `expectedVersion` + "`" + `."
   version: Int!
   "When availableSeats last changed; null while never set."
-  updatedAt: Time
+  updatedAt: DateTime
   "Who last changed availableSeats, in the form of ` + "`" + `Tenant.createdBy` + "`" + `; null while never set."
   updatedBy: String
 }
@@ -6874,11 +6874,11 @@ type SsoConfig {
   "ENTRA_ID: the Microsoft cloud of the directory (its login host); null for other types."
   entraCloud: EntraCloud
   "SAML: when ` + "`" + `idpX509Cert` + "`" + ` expires."
-  idpCertificateExpiresAt: Time
+  idpCertificateExpiresAt: DateTime
   "SAML: when ` + "`" + `spX509Cert` + "`" + ` expires."
-  spCertificateExpiresAt: Time
+  spCertificateExpiresAt: DateTime
   "When ` + "`" + `testSso` + "`" + ` last checked this configuration; null if never since its last change."
-  lastTestAt: Time
+  lastTestAt: DateTime
   "The outcome of that test."
   lastTestResult: SsoTestResult
   "Why that test failed (null on success): a description safe to show, naming only the URLs you gave."
@@ -6886,7 +6886,7 @@ type SsoConfig {
   "Optimistic-concurrency version: 0 while NOT_CONFIGURED, then +1 on each enable, change or disable (not on tests). Pass it as ` + "`" + `expectedVersion` + "`" + `."
   version: Int!
   "When the configuration or ` + "`" + `enabled` + "`" + ` last changed; null when NOT_CONFIGURED."
-  updatedAt: Time
+  updatedAt: DateTime
   "Who changed it, in the form of ` + "`" + `Tenant.createdBy` + "`" + `; null when NOT_CONFIGURED."
   updatedBy: String
 }
@@ -7108,15 +7108,15 @@ type Tenant {
     includeRevoked: Boolean = false
   ): ApiKeyConnection @hasPermission(perm: API_KEYS_READ)
   "When the tenant was created."
-  createdAt: Time!
+  createdAt: DateTime!
   "Who created it: ` + "`" + `admin` + "`" + ` for the ADMIN_SECRET, ` + "`" + `key:<id>` + "`" + ` for an API key, ` + "`" + `seed` + "`" + ` for demo data."
   createdBy: String!
   "When the tenant's profile last changed."
-  modifiedAt: Time!
+  modifiedAt: DateTime!
   "Who last changed the profile, in the form of ` + "`" + `createdBy` + "`" + `."
   modifiedBy: String!
   "When the tenant was soft-deleted (status DELETED), else null."
-  deletedAt: Time
+  deletedAt: DateTime
   "Optimistic-concurrency version of the profile: starts at 1, +1 on each change, including an updateTenant that changes only ` + "`" + `settings` + "`" + `. Pass it as ` + "`" + `expectedVersion` + "`" + ` to refuse overwriting someone else's change."
   version: Int!
 }
@@ -7164,7 +7164,7 @@ type TenantSettings {
   "Optimistic-concurrency version of the settings: +1 on each change."
   version: Int!
   "When the settings last changed."
-  updatedAt: Time!
+  updatedAt: DateTime!
   "Who last changed them, in the form of ` + "`" + `Tenant.createdBy` + "`" + `."
   updatedBy: String!
 }
@@ -7369,7 +7369,7 @@ type DeleteTenantPayload {
   "The tenant, now with status DELETED (with ` + "`" + `validateOnly` + "`" + `: as it would be)."
   tenant: Tenant!
   "Until when ` + "`" + `restoreTenant` + "`" + ` can bring it back (30 days after deletion)."
-  restorableUntil: Time!
+  restorableUntil: DateTime!
   "True when the mutation ran with ` + "`" + `validateOnly` + "`" + `: nothing was saved, and the payload shows what would have been."
   dryRun: Boolean!
 }
@@ -7546,7 +7546,7 @@ input UsageEventInput {
   "Your id for the event, 1 to 100 characters without control characters, unique per tenant: an id already recorded is counted once. Ids are kept for 35 days, the age beyond which events are refused anyway."
   id: String!
   "When the interaction happened. At most 35 days old and at most 5 minutes in the future. It is counted on its UTC day."
-  occurredAt: Time!
+  occurredAt: DateTime!
   "Who interacted: your user id, 1 to 100 characters (trimmed), case-sensitive. Counted in active and unique users."
   userId: String!
   "The AI platform used, such as ` + "`" + `chatgpt` + "`" + ` or ` + "`" + `copilot` + "`" + `: 1 to 100 characters, trimmed and lower-cased. Counted in unique platforms."
@@ -7618,7 +7618,7 @@ input GrantCreditsInput {
   "How many credits (one credit pays for one interaction beyond the monthly quota): 1 to 1,000,000,000."
   amount: Int!
   "When unused credits of this grant expire; must be in the future. Null: never."
-  expiresAt: Time
+  expiresAt: DateTime
   "Why the credits are granted (shown with the grant): 1 to 200 characters."
   reason: String!
   "Check the input and report the result, saving nothing."
@@ -7649,7 +7649,7 @@ type Credits {
   "Credits that expired before being used."
   expiredUnused: Int!
   "When the next of the remaining credits expire: the earliest expiry of the grants with credits left. Null when none is left or none of them expires."
-  expiresAt: Time
+  expiresAt: DateTime
   "Every grant, in the order credits are used: earliest expiry first (never-expiring last), then oldest. At most 100: grantCredits refuses more (CONFLICT)."
   grants: [CreditGrant!]!
 }
@@ -7665,13 +7665,13 @@ type CreditGrant {
   "Credits of this grant still usable: amount - used, or 0 once expired."
   remaining: Int!
   "When its unused credits expire; null: never."
-  expiresAt: Time
+  expiresAt: DateTime
   "Whether it has expired."
   expired: Boolean!
   "Why it was granted."
   reason: String!
   "When it was granted."
-  createdAt: Time!
+  createdAt: DateTime!
   "Who granted it, in the form of ` + "`" + `Tenant.createdBy` + "`" + `."
   createdBy: String!
 }
@@ -7701,9 +7701,9 @@ type Stats {
 "The instants a statistics period spans, as the reference shows them."
 type StatsPeriod {
   "00:00:00Z of startDate."
-  start: Time!
+  start: DateTime!
   "23:59:59Z of endDate."
-  end: Time!
+  end: DateTime!
 }
 
 "Totals over a statistics period."
@@ -7772,7 +7772,7 @@ type TokenTypeMetrics {
   "Events that carried this token type since the tenant began."
   count: Int!
   "When the latest of them occurred."
-  lastCreatedAt: Time
+  lastCreatedAt: DateTime
 }
 `, BuiltIn: false},
 	{Name: "../schema/webhooks.graphqls", Input: `extend type Tenant {
@@ -7857,7 +7857,7 @@ input ReplayEventsInput {
   "The tenant. Default: the caller's own. Another tenant needs TENANT_MANAGE."
   tenantId: ID
   "Replay the events at or after this instant (` + "`" + `Event.at` + "`" + `). Events are kept for EVENT_RETENTION (default 30 days)."
-  since: Time!
+  since: DateTime!
   "Only events of these types, at most 50. Default: every type."
   types: [EventType!]
 }
@@ -7941,9 +7941,9 @@ type WebhookDelivery {
   "How many attempts were made, 0 to 8."
   attemptCount: Int!
   "When the delivery was created (the event dispatched, or redeliverEvent called)."
-  createdAt: Time!
+  createdAt: DateTime!
   "When the next attempt is due; null once SUCCEEDED or FAILED."
-  nextAttemptAt: Time
+  nextAttemptAt: DateTime
   "The attempts, oldest first: at most the first 20 (the retry schedule makes 8)."
   attempts: [WebhookAttempt!]!
 }
@@ -7951,7 +7951,7 @@ type WebhookDelivery {
 "One attempt of a delivery: an HTTP request (WEBHOOK) or an SMTP transaction (EMAIL)."
 type WebhookAttempt {
   "When it was sent."
-  at: Time!
+  at: DateTime!
   "The endpoint's HTTP status; null when no response arrived (timeout, refused address, TLS error) and for EMAIL."
   httpStatus: Int
   "From sending the request to the end of the response, in milliseconds."
@@ -11057,14 +11057,14 @@ func (ec *executionContext) _ApiKey_createdAt(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_ApiKey_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ApiKey", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _ApiKey_createdBy(ctx context.Context, field graphql.CollectedField, obj *tenant.APIKeyRecord) (ret graphql.Marshaler) {
@@ -11103,14 +11103,14 @@ func (ec *executionContext) _ApiKey_expiresAt(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_ApiKey_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ApiKey", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _ApiKey_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *tenant.APIKeyRecord) (ret graphql.Marshaler) {
@@ -11126,14 +11126,14 @@ func (ec *executionContext) _ApiKey_lastUsedAt(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_ApiKey_lastUsedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ApiKey", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _ApiKey_revokedAt(ctx context.Context, field graphql.CollectedField, obj *tenant.APIKeyRecord) (ret graphql.Marshaler) {
@@ -11149,14 +11149,14 @@ func (ec *executionContext) _ApiKey_revokedAt(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_ApiKey_revokedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ApiKey", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _ApiKeyConnection_edges(ctx context.Context, field graphql.CollectedField, obj *APIKeyConnection) (ret graphql.Marshaler) {
@@ -11461,14 +11461,14 @@ func (ec *executionContext) _AuditEntry_at(ctx context.Context, field graphql.Co
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_AuditEntry_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _AuditEntry_actor(ctx context.Context, field graphql.CollectedField, obj *tenant.AuditEntry) (ret graphql.Marshaler) {
@@ -12227,14 +12227,14 @@ func (ec *executionContext) _Billing_updatedAt(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Billing_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Billing", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("Billing", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Billing_updatedBy(ctx context.Context, field graphql.CollectedField, obj *tenant.Billing) (ret graphql.Marshaler) {
@@ -13052,14 +13052,14 @@ func (ec *executionContext) _CreditGrant_expiresAt(ctx context.Context, field gr
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_CreditGrant_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditGrant", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditGrant", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _CreditGrant_expired(ctx context.Context, field graphql.CollectedField, obj *tenant.CreditGrant) (ret graphql.Marshaler) {
@@ -13121,14 +13121,14 @@ func (ec *executionContext) _CreditGrant_createdAt(ctx context.Context, field gr
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_CreditGrant_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditGrant", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditGrant", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _CreditGrant_createdBy(ctx context.Context, field graphql.CollectedField, obj *tenant.CreditGrant) (ret graphql.Marshaler) {
@@ -13259,14 +13259,14 @@ func (ec *executionContext) _Credits_expiresAt(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Credits_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Credits", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("Credits", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Credits_grants(ctx context.Context, field graphql.CollectedField, obj *tenant.Credits) (ret graphql.Marshaler) {
@@ -13346,14 +13346,14 @@ func (ec *executionContext) _DeleteTenantPayload_restorableUntil(ctx context.Con
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_DeleteTenantPayload_restorableUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DeleteTenantPayload", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("DeleteTenantPayload", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _DeleteTenantPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *DeleteTenantPayload) (ret graphql.Marshaler) {
@@ -13658,14 +13658,14 @@ func (ec *executionContext) _Event_at(ctx context.Context, field graphql.Collect
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Event_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Event", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("Event", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Event_actor(ctx context.Context, field graphql.CollectedField, obj *tenant.Event) (ret graphql.Marshaler) {
@@ -14190,14 +14190,14 @@ func (ec *executionContext) _IndustryConfig_updatedAt(ctx context.Context, field
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_IndustryConfig_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("IndustryConfig", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("IndustryConfig", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _IndustryConfig_updatedBy(ctx context.Context, field graphql.CollectedField, obj *tenant.IndustryConfig) (ret graphql.Marshaler) {
@@ -14805,14 +14805,14 @@ func (ec *executionContext) _Invoice_paidAt(ctx context.Context, field graphql.C
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Invoice_paidAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Invoice", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("Invoice", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Invoice_createdAt(ctx context.Context, field graphql.CollectedField, obj *tenant.Invoice) (ret graphql.Marshaler) {
@@ -14828,14 +14828,14 @@ func (ec *executionContext) _Invoice_createdAt(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Invoice_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Invoice", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("Invoice", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _InvoiceConnection_edges(ctx context.Context, field graphql.CollectedField, obj *InvoiceConnection) (ret graphql.Marshaler) {
@@ -15548,14 +15548,14 @@ func (ec *executionContext) _KeywordList_updatedAt(ctx context.Context, field gr
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_KeywordList_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("KeywordList", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("KeywordList", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _KeywordList_updatedBy(ctx context.Context, field graphql.CollectedField, obj *tenant.KeywordList) (ret graphql.Marshaler) {
@@ -15934,14 +15934,14 @@ func (ec *executionContext) _Member_lastLoginAt(ctx context.Context, field graph
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Member_lastLoginAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Member", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("Member", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Member_createdAt(ctx context.Context, field graphql.CollectedField, obj *tenant.Member) (ret graphql.Marshaler) {
@@ -15957,14 +15957,14 @@ func (ec *executionContext) _Member_createdAt(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Member_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Member", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("Member", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Member_invitedBy(ctx context.Context, field graphql.CollectedField, obj *tenant.Member) (ret graphql.Marshaler) {
@@ -16003,14 +16003,14 @@ func (ec *executionContext) _Member_invitationExpiresAt(ctx context.Context, fie
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Member_invitationExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Member", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("Member", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _MemberConnection_edges(ctx context.Context, field graphql.CollectedField, obj *tenant.MemberPage) (ret graphql.Marshaler) {
@@ -18903,14 +18903,14 @@ func (ec *executionContext) _NotificationChannels_webhookSecretCreatedAt(ctx con
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_NotificationChannels_webhookSecretCreatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NotificationChannels", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("NotificationChannels", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _NotificationChannels_previousWebhookSecretExpiresAt(ctx context.Context, field graphql.CollectedField, obj *tenant.NotificationChannels) (ret graphql.Marshaler) {
@@ -18926,14 +18926,14 @@ func (ec *executionContext) _NotificationChannels_previousWebhookSecretExpiresAt
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_NotificationChannels_previousWebhookSecretExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NotificationChannels", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("NotificationChannels", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _NotificationChannels_webhookDisabledAt(ctx context.Context, field graphql.CollectedField, obj *tenant.NotificationChannels) (ret graphql.Marshaler) {
@@ -18949,14 +18949,14 @@ func (ec *executionContext) _NotificationChannels_webhookDisabledAt(ctx context.
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_NotificationChannels_webhookDisabledAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NotificationChannels", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("NotificationChannels", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _NotificationChannels_webhookDisabledReason(ctx context.Context, field graphql.CollectedField, obj *tenant.NotificationChannels) (ret graphql.Marshaler) {
@@ -19018,14 +19018,14 @@ func (ec *executionContext) _NotificationChannels_updatedAt(ctx context.Context,
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_NotificationChannels_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NotificationChannels", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("NotificationChannels", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _NotificationChannels_updatedBy(ctx context.Context, field graphql.CollectedField, obj *tenant.NotificationChannels) (ret graphql.Marshaler) {
@@ -20218,14 +20218,14 @@ func (ec *executionContext) _RiskMatrix_updatedAt(ctx context.Context, field gra
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_RiskMatrix_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RiskMatrix", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("RiskMatrix", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _RiskMatrix_updatedBy(ctx context.Context, field graphql.CollectedField, obj *tenant.RiskMatrix) (ret graphql.Marshaler) {
@@ -20599,14 +20599,14 @@ func (ec *executionContext) _ScheduledPlanChange_requestedAt(ctx context.Context
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_ScheduledPlanChange_requestedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScheduledPlanChange", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("ScheduledPlanChange", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _ScheduledPlanChange_requestedBy(ctx context.Context, field graphql.CollectedField, obj *tenant.ScheduledPlanChange) (ret graphql.Marshaler) {
@@ -20829,14 +20829,14 @@ func (ec *executionContext) _Session_createdAt(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Session_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Session", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("Session", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Session_lastSeenAt(ctx context.Context, field graphql.CollectedField, obj *tenant.Session) (ret graphql.Marshaler) {
@@ -20852,14 +20852,14 @@ func (ec *executionContext) _Session_lastSeenAt(ctx context.Context, field graph
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Session_lastSeenAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Session", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("Session", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Session_idleExpiresAt(ctx context.Context, field graphql.CollectedField, obj *tenant.Session) (ret graphql.Marshaler) {
@@ -20875,14 +20875,14 @@ func (ec *executionContext) _Session_idleExpiresAt(ctx context.Context, field gr
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Session_idleExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Session", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("Session", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Session_expiresAt(ctx context.Context, field graphql.CollectedField, obj *tenant.Session) (ret graphql.Marshaler) {
@@ -20898,14 +20898,14 @@ func (ec *executionContext) _Session_expiresAt(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Session_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Session", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("Session", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Session_revokedAt(ctx context.Context, field graphql.CollectedField, obj *tenant.Session) (ret graphql.Marshaler) {
@@ -20921,14 +20921,14 @@ func (ec *executionContext) _Session_revokedAt(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Session_revokedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Session", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("Session", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Session_ipAddress(ctx context.Context, field graphql.CollectedField, obj *tenant.Session) (ret graphql.Marshaler) {
@@ -21390,14 +21390,14 @@ func (ec *executionContext) _SsoConfig_idpCertificateExpiresAt(ctx context.Conte
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_SsoConfig_idpCertificateExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SsoConfig", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("SsoConfig", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _SsoConfig_spCertificateExpiresAt(ctx context.Context, field graphql.CollectedField, obj *tenant.SSOConfig) (ret graphql.Marshaler) {
@@ -21413,14 +21413,14 @@ func (ec *executionContext) _SsoConfig_spCertificateExpiresAt(ctx context.Contex
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_SsoConfig_spCertificateExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SsoConfig", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("SsoConfig", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _SsoConfig_lastTestAt(ctx context.Context, field graphql.CollectedField, obj *tenant.SSOConfig) (ret graphql.Marshaler) {
@@ -21436,14 +21436,14 @@ func (ec *executionContext) _SsoConfig_lastTestAt(ctx context.Context, field gra
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_SsoConfig_lastTestAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SsoConfig", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("SsoConfig", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _SsoConfig_lastTestResult(ctx context.Context, field graphql.CollectedField, obj *tenant.SSOConfig) (ret graphql.Marshaler) {
@@ -21528,14 +21528,14 @@ func (ec *executionContext) _SsoConfig_updatedAt(ctx context.Context, field grap
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_SsoConfig_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SsoConfig", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("SsoConfig", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _SsoConfig_updatedBy(ctx context.Context, field graphql.CollectedField, obj *tenant.SSOConfig) (ret graphql.Marshaler) {
@@ -21877,14 +21877,14 @@ func (ec *executionContext) _StatsPeriod_start(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_StatsPeriod_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StatsPeriod", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("StatsPeriod", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _StatsPeriod_end(ctx context.Context, field graphql.CollectedField, obj *tenant.StatsPeriod) (ret graphql.Marshaler) {
@@ -21900,14 +21900,14 @@ func (ec *executionContext) _StatsPeriod_end(ctx context.Context, field graphql.
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_StatsPeriod_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StatsPeriod", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("StatsPeriod", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _StatsSummary_totalInteractions(ctx context.Context, field graphql.CollectedField, obj *tenant.StatsSummary) (ret graphql.Marshaler) {
@@ -22732,14 +22732,14 @@ func (ec *executionContext) _Tenant_createdAt(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Tenant_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Tenant", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("Tenant", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Tenant_createdBy(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
@@ -22778,14 +22778,14 @@ func (ec *executionContext) _Tenant_modifiedAt(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Tenant_modifiedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Tenant", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("Tenant", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Tenant_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
@@ -22824,14 +22824,14 @@ func (ec *executionContext) _Tenant_deletedAt(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Tenant_deletedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Tenant", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("Tenant", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Tenant_version(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
@@ -24173,14 +24173,14 @@ func (ec *executionContext) _TenantSettings_updatedAt(ctx context.Context, field
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_TenantSettings_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TenantSettings", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("TenantSettings", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _TenantSettings_updatedBy(ctx context.Context, field graphql.CollectedField, obj *tenant.Settings) (ret graphql.Marshaler) {
@@ -24444,14 +24444,14 @@ func (ec *executionContext) _TokenTypeMetrics_lastCreatedAt(ctx context.Context,
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_TokenTypeMetrics_lastCreatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TokenTypeMetrics", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("TokenTypeMetrics", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _TransferOwnershipPayload_owner(ctx context.Context, field graphql.CollectedField, obj *TransferOwnershipPayload) (ret graphql.Marshaler) {
@@ -25750,14 +25750,14 @@ func (ec *executionContext) _WatchlistSeats_updatedAt(ctx context.Context, field
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_WatchlistSeats_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WatchlistSeats", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("WatchlistSeats", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _WatchlistSeats_updatedBy(ctx context.Context, field graphql.CollectedField, obj *tenant.WatchlistSeats) (ret graphql.Marshaler) {
@@ -25796,14 +25796,14 @@ func (ec *executionContext) _WebhookAttempt_at(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_WebhookAttempt_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WebhookAttempt", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("WebhookAttempt", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _WebhookAttempt_httpStatus(ctx context.Context, field graphql.CollectedField, obj *tenant.WebhookAttempt) (ret graphql.Marshaler) {
@@ -26095,14 +26095,14 @@ func (ec *executionContext) _WebhookDelivery_createdAt(ctx context.Context, fiel
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_WebhookDelivery_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WebhookDelivery", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("WebhookDelivery", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _WebhookDelivery_nextAttemptAt(ctx context.Context, field graphql.CollectedField, obj *tenant.WebhookDelivery) (ret graphql.Marshaler) {
@@ -26118,14 +26118,14 @@ func (ec *executionContext) _WebhookDelivery_nextAttemptAt(ctx context.Context, 
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_WebhookDelivery_nextAttemptAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WebhookDelivery", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("WebhookDelivery", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _WebhookDelivery_attempts(ctx context.Context, field graphql.CollectedField, obj *tenant.WebhookDelivery) (ret graphql.Marshaler) {
@@ -26485,14 +26485,14 @@ func (ec *executionContext) _WebsiteConfig_updatedAt(ctx context.Context, field 
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_WebsiteConfig_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WebsiteConfig", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("WebsiteConfig", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _WebsiteConfig_updatedBy(ctx context.Context, field graphql.CollectedField, obj *tenant.WebsiteConfig) (ret graphql.Marshaler) {
@@ -27666,14 +27666,14 @@ func (ec *executionContext) unmarshalInputAuditFilter(ctx context.Context, obj a
 			it.Actor = data
 		case "since":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("since"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Since = data
 		case "until":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("until"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -27864,7 +27864,7 @@ func (ec *executionContext) unmarshalInputCreateApiKeyInput(ctx context.Context,
 			it.Permissions = data
 		case "expiresAt":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresAt"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -28289,7 +28289,7 @@ func (ec *executionContext) unmarshalInputEventFilter(ctx context.Context, obj a
 			it.Types = data
 		case "since":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("since"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -28337,7 +28337,7 @@ func (ec *executionContext) unmarshalInputGrantCreditsInput(ctx context.Context,
 			it.Amount = data
 		case "expiresAt":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresAt"))
-			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -28771,7 +28771,7 @@ func (ec *executionContext) unmarshalInputReplayEventsInput(ctx context.Context,
 			it.TenantID = data
 		case "since":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("since"))
-			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			data, err := ec.unmarshalNDateTime2timeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -30210,7 +30210,7 @@ func (ec *executionContext) unmarshalInputUsageEventInput(ctx context.Context, o
 			it.ID = data
 		case "occurredAt":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("occurredAt"))
-			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			data, err := ec.unmarshalNDateTime2timeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -38596,6 +38596,22 @@ func (ec *executionContext) marshalNDate2tenantapiᚋtenantᚐDate(ctx context.C
 	return v
 }
 
+func (ec *executionContext) unmarshalNDateTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
+	res, err := graphql.UnmarshalTime(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDateTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalTime(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNDeleteTenantInput2tenantapiᚋgraphᚐDeleteTenantInput(ctx context.Context, v any) (DeleteTenantInput, error) {
 	res, err := ec.unmarshalInputDeleteTenantInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -39830,22 +39846,6 @@ func (ec *executionContext) marshalNTestSsoPayload2ᚖtenantapiᚋgraphᚐTestSs
 	return ec._TestSsoPayload(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
-	res, err := graphql.UnmarshalTime(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
-	_ = sel
-	res := graphql.MarshalTime(v)
-	if res == graphql.Null {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
-	}
-	return res
-}
-
 func (ec *executionContext) marshalNTokenReport2ᚖtenantapiᚋtenantᚐTokenReport(ctx context.Context, sel ast.SelectionSet, v *tenant.TokenReport) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -40567,6 +40567,24 @@ func (ec *executionContext) marshalODateOrTime2ᚖtenantapiᚋtenantᚐDateOrTim
 	return v
 }
 
+func (ec *executionContext) unmarshalODateTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalTime(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODateTime2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalTime(*v)
+	return res
+}
+
 func (ec *executionContext) unmarshalODeliveryChannel2ᚖtenantapiᚋtenantᚐDeliveryChannel(ctx context.Context, v any) (*tenant.DeliveryChannel, error) {
 	if v == nil {
 		return nil, nil
@@ -41258,24 +41276,6 @@ func (ec *executionContext) marshalOTenantStatus2ᚖtenantapiᚋtenantᚐStatus(
 		return graphql.Null
 	}
 	return v
-}
-
-func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
-	if v == nil {
-		return nil, nil
-	}
-	res, err := graphql.UnmarshalTime(v)
-	return &res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	_ = sel
-	_ = ctx
-	res := graphql.MarshalTime(*v)
-	return res
 }
 
 func (ec *executionContext) unmarshalOUpdateBillingInput2ᚖtenantapiᚋgraphᚐUpdateBillingInput(ctx context.Context, v any) (*UpdateBillingInput, error) {
