@@ -239,14 +239,14 @@ func (s *Store) ChangePlan(ctx context.Context, tenantID string, in tenant.PlanC
 		if err := ensureBilling(ctx, tx, []string{tenantID}); err != nil {
 			return err
 		}
-		// An upgrade at once inside an invoiced period is charged now for the
-		// rest of that period; anything else is charged by the billing run.
+		// An upgrade inside an invoiced period is charged for the rest of
+		// that period when it takes effect: now when it is dated today,
+		// otherwise by ApplyDuePlanChanges on its day (previewed here);
+		// anything else is charged by the billing run.
 		var prorated *tenant.Invoice
-		if !downgrade && !effective.After(today) {
-			if period, ok, err := invoicedPeriod(ctx, tx, tenantID, today); err != nil {
+		if !downgrade {
+			if prorated, err = s.prorate(ctx, tx, cur, target, effective, now, by); err != nil {
 				return err
-			} else if ok {
-				prorated = tenant.Proration(cur, s.Seller, target, period, today, now, by)
 			}
 		}
 		preview := s.changePreview(cur, target, effective, prorated)
@@ -277,7 +277,7 @@ func (s *Store) ChangePlan(ctx context.Context, tenantID string, in tenant.PlanC
 		}
 		out = &tenant.PlanChange{Plan: target, EffectiveDate: effective, Scheduled: effective.After(today), Billing: b,
 			Preview: preview}
-		if !in.ValidateOnly {
+		if !in.ValidateOnly && !out.Scheduled {
 			out.Invoice = prorated
 		}
 		return nil
@@ -286,6 +286,18 @@ func (s *Store) ChangePlan(ctx context.Context, tenantID string, in tenant.PlanC
 		return nil, err
 	}
 	return out, nil
+}
+
+// prorate is the invoice an upgrade of cur to p on day issues: the
+// prorated difference for the rest of the invoiced period covering day,
+// or nil when no invoiced period covers it (the billing run then invoices
+// the new plan).
+func (s *Store) prorate(ctx context.Context, tx sqlx.ExtContext, cur *tenant.Billing, p *tenant.Plan, day tenant.Date, now time.Time, by string) (*tenant.Invoice, error) {
+	period, ok, err := invoicedPeriod(ctx, tx, cur.TenantID, day)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return tenant.Proration(cur, s.Seller, p, period, day, now, by), nil
 }
 
 // invoicedPeriod finds the subscription period invoiced (and not void)
@@ -478,9 +490,28 @@ func (s *Store) ApplyDuePlanChanges(ctx context.Context) (int, error) {
 		if len(ids) == 0 {
 			return nil
 		}
+		// An upgrade inside an invoiced period is charged for the rest of it,
+		// as one made at once would be (read before the plans move).
+		today := tenant.DateOf(now)
+		var prorated []*tenant.Invoice
+		for _, id := range ids {
+			cur, err := readBilling(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			if c := cur.ScheduledPlanChange; c != nil && c.Plan.Rank > cur.Plan.Rank {
+				inv, err := s.prorate(ctx, tx, cur, c.Plan, today, now, c.RequestedBy)
+				if err != nil {
+					return err
+				}
+				if inv != nil {
+					prorated = append(prorated, inv)
+				}
+			}
+		}
 		// Each change applied also writes plan_change.applied, with the plan
 		// left (read before the updates: the CTEs share one snapshot).
-		return sqlx.GetContext(ctx, tx, &n, `WITH due AS (
+		if err := sqlx.GetContext(ctx, tx, &n, `WITH due AS (
 				SELECT b.tenant_id, b.scheduled_plan_id, b.scheduled_requested_by, b.scheduled_requested_at,
 					b.scheduled_effective_date, t.plan_id AS previous_plan_id
 				FROM billing_accounts b JOIN tenants t ON t.id = b.tenant_id
@@ -499,7 +530,15 @@ func (s *Store) ApplyDuePlanChanges(ctx context.Context) (int, error) {
 					'tenantId', due.tenant_id, 'previousPlanId', due.previous_plan_id, 'planId', due.scheduled_plan_id,
 					'effectiveDate', due.scheduled_effective_date, 'requestedAt', due.scheduled_requested_at,
 					'requestedBy', due.scheduled_requested_by), 'billing_accounts.update'))
-			FROM due JOIN cleared ON cleared.tenant_id = due.tenant_id`, pq.Array(ids), tenant.DateOf(now), now, tenant.TypePlanChangeApplied)
+			FROM due JOIN cleared ON cleared.tenant_id = due.tenant_id`, pq.Array(ids), today, now, tenant.TypePlanChangeApplied); err != nil {
+			return err
+		}
+		for _, inv := range prorated {
+			if _, err := insertInvoice(ctx, tx, inv); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return n, err
 }

@@ -5059,9 +5059,11 @@ extend type Mutation {
   today takes effect at once; a later one is scheduled (` + "`" + `billing.scheduledPlanChange` + "`" + `, replacing any
   change already scheduled) and applied within a minute of 00:00 UTC on its date, from when the plan's
   limits and API rate apply. Refused (BAD_USER_INPUT): an unknown plan, a date in the past, the current
-  plan, and a plan whose limits are below this month's usage. An upgrade at once inside an invoiced
-  period issues an OPEN invoice of prorated lines at the change (a credit for the old plan's unused
-  days, a charge for the new plan's remaining days; ` + "`" + `invoice` + "`" + `); ` + "`" + `validateOnly` + "`" + ` previews it (` + "`" + `preview` + "`" + `).
+  plan, and a plan whose limits are below this month's usage. An upgrade inside an invoiced
+  period issues an OPEN invoice of prorated lines when it takes effect (a credit for the old plan's
+  unused days, a charge for the new plan's remaining days): at the change for one dated today
+  (` + "`" + `invoice` + "`" + `), on its date for a scheduled one; ` + "`" + `preview` + "`" + ` shows it either way, and ` + "`" + `validateOnly` + "`" + `
+  previews without saving.
   """
   changePlan("What to do; see the input type." input: ChangePlanInput!): ChangePlanPayload! @hasPermission(perm: BILLING_UPDATE)
 

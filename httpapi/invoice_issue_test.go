@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -272,6 +273,55 @@ func TestProratedUpgrade(t *testing.T) {
 	b.runBilling("2026-12")
 	if all := b.fullInvoices(id); len(all) != 3 || all[0].Kind != "SUBSCRIPTION" || all[0].Amount.AmountCents != 5831 || all[0].Date != "2026-12-10" {
 		t.Errorf("December = %+v", all[0])
+	}
+}
+
+// TestScheduledUpgradeProrated: an upgrade dated later inside an invoiced
+// period previews the prorated invoice from its day and issues nothing
+// then; on its day, applying it issues exactly that invoice. A scheduled upgrade cannot run a period on the
+// bigger plan for the smaller price.
+func TestScheduledUpgradeProrated(t *testing.T) {
+	t.Parallel()
+	b := newBillEnv(t)
+	id := b.tenantOn("Later Upgrade AG", "starter")
+	key, _ := b.billingKey(id)
+	b.runBilling("2026-11") // 2026-11-10 to 2026-12-09, 30 days
+
+	var out struct{ ChangePlan previewOut }
+	b.mustGQL(key, qChangePlanPreview, map[string]any{"in": map[string]any{"plan": "professional", "effectiveDate": "2026-11-30"}}, &out)
+	c := out.ChangePlan
+	wantLines := []lineOut{
+		{Description: "Unused time on the Starter plan, 2026-11-30 to 2026-12-09 (10 of 30 days)", PeriodStart: "2026-11-30", PeriodEnd: "2026-12-09", Quantity: 1},
+		{Description: "Remaining time on the Professional plan, 2026-11-30 to 2026-12-09 (10 of 30 days)", PeriodStart: "2026-11-30", PeriodEnd: "2026-12-09", Quantity: 1},
+	}
+	wantLines[0].UnitAmount.AmountCents, wantLines[0].Amount.AmountCents = -1633, -1633 // 4900 × 10/30
+	wantLines[1].UnitAmount.AmountCents, wantLines[1].Amount.AmountCents = 9967, 9967   // 29900 × 10/30
+	if !c.Scheduled || c.EffectiveDate != "2026-11-30" || c.Invoice != nil || !jsonEqual(t, c.Preview.Lines, wantLines) ||
+		c.Preview.Total.AmountCents != 8334 {
+		t.Fatalf("scheduled upgrade = %+v", c)
+	}
+	if n := len(b.fullInvoices(id)); n != 1 {
+		t.Fatalf("scheduling issued an invoice: %d invoices", n)
+	}
+
+	b.clock.SetDay("2026-11-30")
+	if n, err := b.store.ApplyDuePlanChanges(context.Background()); err != nil || n != 1 {
+		t.Fatalf("ApplyDuePlanChanges = %d, %v", n, err)
+	}
+	all := b.fullInvoices(id)
+	if len(all) != 2 {
+		t.Fatalf("invoices after the upgrade = %+v", all)
+	}
+	if inv := all[0]; inv.Kind != "PRORATION" || inv.Date != "2026-11-30" || inv.Amount.AmountCents != 8334 ||
+		!jsonEqual(t, inv.Lines, wantLines) {
+		t.Errorf("prorated invoice = %+v", inv)
+	}
+	if plan, _ := b.planOf(id); plan != "professional" {
+		t.Errorf("plan = %s, want professional", plan)
+	}
+	// Applying again changes nothing.
+	if n, _ := b.store.ApplyDuePlanChanges(context.Background()); n != 0 || len(b.fullInvoices(id)) != 2 {
+		t.Errorf("a second pass applied %d changes", n)
 	}
 }
 
