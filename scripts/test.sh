@@ -41,10 +41,14 @@ fi
 # The breaking-change gate: schema.graphql against the last release's (the
 # newest v* tag), with graphql-js's findBreakingChanges; every breaking change
 # must be listed in CHANGELOG.md's [Unreleased] section (scripts/schemagate).
+# The GraphQL-over-HTTP audit (TestGraphQLOverHTTPAudit) uses graphql-http's
+# serverAudits from scripts/httpaudit.
+for dir in scripts/schemagate scripts/httpaudit; do
+	if command -v npm >/dev/null && [[ ! $dir/node_modules/.package-lock.json -nt $dir/package-lock.json ]]; then
+		(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+	fi
+done
 schemagate=scripts/schemagate
-if command -v npm >/dev/null && [[ ! $schemagate/node_modules/.package-lock.json -nt $schemagate/package-lock.json ]]; then
-	(cd "$schemagate" && npm ci --no-audit --no-fund --loglevel=error)
-fi
 if release=$(git describe --tags --abbrev=0 --match 'v*' 2>/dev/null); then
 	if command -v node >/dev/null; then
 		mkdir -p .data
