@@ -15,10 +15,10 @@
 package client
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/Khan/genqlient/graphql"
@@ -117,11 +117,15 @@ func (d Date) Time() time.Time { return time.Date(d.Year, d.Month, d.Day, 0, 0, 
 // MarshalJSON writes the day as a JSON string `"2026-03-31"`.
 func (d Date) MarshalJSON() ([]byte, error) { return []byte(`"` + d.String() + `"`), nil }
 
-// UnmarshalJSON reads a JSON string `"2026-03-31"`.
+// UnmarshalJSON reads a JSON string `"2026-03-31"`; null leaves d
+// unchanged, as encoding/json does.
 func (d *Date) UnmarshalJSON(b []byte) error {
-	s, ok := strings.CutPrefix(string(b), `"`)
-	if s, ok = strings.CutSuffix(s, `"`); !ok {
-		return fmt.Errorf("client.Date: want a JSON string, got %s", b)
+	if string(b) == "null" {
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("client.Date: want a JSON string such as \"2026-03-31\", got %s", b)
 	}
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {

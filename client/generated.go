@@ -4,11 +4,166 @@ package client
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/Khan/genqlient/graphql"
 )
+
+// AccountStatus includes the requested fields of the GraphQL type AccountStatus.
+// The GraphQL type's documentation follows.
+//
+// A tenant's account at a glance.
+type AccountStatus struct {
+	// The subscription for the current calendar month (UTC), the period the quota counts in.
+	Subscription AccountStatusSubscriptionAccountSubscription `json:"subscription"`
+	// One-time free-tier credits, used only after the monthly quota is exhausted; not renewed monthly.
+	Credits AccountStatusCredits `json:"credits"`
+	// True when there is no active subscription (status other than ACTIVE) and no credits left: the tenant must pay before screening.
+	RequiresPayment bool `json:"requiresPayment"`
+	// True when a screening can run now: a tenant that is not suspended, with an ACTIVE subscription with monthly quota left (or unlimited), or with credits left. recordUsage applies the same rule: it accepts usage exactly when this is true (for a whole batch: its new interactions must be covered).
+	CanDoScreening bool `json:"canDoScreening"`
+}
+
+// GetSubscription returns AccountStatus.Subscription, and is useful for accessing the field via an interface.
+func (v *AccountStatus) GetSubscription() AccountStatusSubscriptionAccountSubscription {
+	return v.Subscription
+}
+
+// GetCredits returns AccountStatus.Credits, and is useful for accessing the field via an interface.
+func (v *AccountStatus) GetCredits() AccountStatusCredits { return v.Credits }
+
+// GetRequiresPayment returns AccountStatus.RequiresPayment, and is useful for accessing the field via an interface.
+func (v *AccountStatus) GetRequiresPayment() bool { return v.RequiresPayment }
+
+// GetCanDoScreening returns AccountStatus.CanDoScreening, and is useful for accessing the field via an interface.
+func (v *AccountStatus) GetCanDoScreening() bool { return v.CanDoScreening }
+
+// AccountStatusCredits includes the requested fields of the GraphQL type Credits.
+// The GraphQL type's documentation follows.
+//
+// A tenant's one-time credits. They are never renewed. `granted` = `used` +
+// `remaining` + `expiredUnused`.
+type AccountStatusCredits struct {
+	// Credits ever granted.
+	Granted int `json:"granted"`
+	// Credits used by interactions beyond the monthly quota.
+	Used int `json:"used"`
+	// Credits that can still be used (unexpired grants).
+	Remaining int `json:"remaining"`
+	// When the next of the remaining credits expire: the earliest expiry of the grants with credits left. Null when none is left or none of them expires.
+	ExpiresAt *time.Time `json:"expiresAt"`
+}
+
+// GetGranted returns AccountStatusCredits.Granted, and is useful for accessing the field via an interface.
+func (v *AccountStatusCredits) GetGranted() int { return v.Granted }
+
+// GetUsed returns AccountStatusCredits.Used, and is useful for accessing the field via an interface.
+func (v *AccountStatusCredits) GetUsed() int { return v.Used }
+
+// GetRemaining returns AccountStatusCredits.Remaining, and is useful for accessing the field via an interface.
+func (v *AccountStatusCredits) GetRemaining() int { return v.Remaining }
+
+// GetExpiresAt returns AccountStatusCredits.ExpiresAt, and is useful for accessing the field via an interface.
+func (v *AccountStatusCredits) GetExpiresAt() *time.Time { return v.ExpiresAt }
+
+// AccountStatusSubscriptionAccountSubscription includes the requested fields of the GraphQL type AccountSubscription.
+// The GraphQL type's documentation follows.
+//
+// The subscription part of the account status.
+type AccountStatusSubscriptionAccountSubscription struct {
+	// NONE, ACTIVE, PAST_DUE or CANCELLED.
+	Status BillingStatus `json:"status"`
+	// The plan in effect.
+	Plan AccountStatusSubscriptionAccountSubscriptionPlan `json:"plan"`
+	// The first day of the current period (the calendar month, UTC).
+	Month Date `json:"month"`
+	// Monthly limits from the plan; null is unlimited.
+	Limits LimitsFields `json:"limits"`
+	// Usage in the current month.
+	Usage UsageFields `json:"usage"`
+	// What remains of each limit this month; null is unlimited.
+	Remaining AccountStatusSubscriptionAccountSubscriptionRemaining `json:"remaining"`
+}
+
+// GetStatus returns AccountStatusSubscriptionAccountSubscription.Status, and is useful for accessing the field via an interface.
+func (v *AccountStatusSubscriptionAccountSubscription) GetStatus() BillingStatus { return v.Status }
+
+// GetPlan returns AccountStatusSubscriptionAccountSubscription.Plan, and is useful for accessing the field via an interface.
+func (v *AccountStatusSubscriptionAccountSubscription) GetPlan() AccountStatusSubscriptionAccountSubscriptionPlan {
+	return v.Plan
+}
+
+// GetMonth returns AccountStatusSubscriptionAccountSubscription.Month, and is useful for accessing the field via an interface.
+func (v *AccountStatusSubscriptionAccountSubscription) GetMonth() Date { return v.Month }
+
+// GetLimits returns AccountStatusSubscriptionAccountSubscription.Limits, and is useful for accessing the field via an interface.
+func (v *AccountStatusSubscriptionAccountSubscription) GetLimits() LimitsFields { return v.Limits }
+
+// GetUsage returns AccountStatusSubscriptionAccountSubscription.Usage, and is useful for accessing the field via an interface.
+func (v *AccountStatusSubscriptionAccountSubscription) GetUsage() UsageFields { return v.Usage }
+
+// GetRemaining returns AccountStatusSubscriptionAccountSubscription.Remaining, and is useful for accessing the field via an interface.
+func (v *AccountStatusSubscriptionAccountSubscription) GetRemaining() AccountStatusSubscriptionAccountSubscriptionRemaining {
+	return v.Remaining
+}
+
+// AccountStatusSubscriptionAccountSubscriptionPlan includes the requested fields of the GraphQL type Plan.
+// The GraphQL type's documentation follows.
+//
+// A subscription plan of the catalog.
+type AccountStatusSubscriptionAccountSubscriptionPlan struct {
+	// Plan id: `starter`, `professional` or `enterprise`.
+	Id string `json:"id"`
+}
+
+// GetId returns AccountStatusSubscriptionAccountSubscriptionPlan.Id, and is useful for accessing the field via an interface.
+func (v *AccountStatusSubscriptionAccountSubscriptionPlan) GetId() string { return v.Id }
+
+// AccountStatusSubscriptionAccountSubscriptionRemaining includes the requested fields of the GraphQL type SubscriptionRemaining.
+// The GraphQL type's documentation follows.
+//
+// What remains of each limit this period. Null means unlimited; never negative.
+type AccountStatusSubscriptionAccountSubscriptionRemaining struct {
+	// Users that can still become active this month.
+	Users *int `json:"users"`
+	// Policies that can still be defined.
+	Policies *int `json:"policies"`
+	// Interactions left in the monthly quota (credits not included).
+	Interactions *int `json:"interactions"`
+}
+
+// GetUsers returns AccountStatusSubscriptionAccountSubscriptionRemaining.Users, and is useful for accessing the field via an interface.
+func (v *AccountStatusSubscriptionAccountSubscriptionRemaining) GetUsers() *int { return v.Users }
+
+// GetPolicies returns AccountStatusSubscriptionAccountSubscriptionRemaining.Policies, and is useful for accessing the field via an interface.
+func (v *AccountStatusSubscriptionAccountSubscriptionRemaining) GetPolicies() *int { return v.Policies }
+
+// GetInteractions returns AccountStatusSubscriptionAccountSubscriptionRemaining.Interactions, and is useful for accessing the field via an interface.
+func (v *AccountStatusSubscriptionAccountSubscriptionRemaining) GetInteractions() *int {
+	return v.Interactions
+}
+
+// ApiKeyConnection includes the requested fields of the GraphQL type ApiKeyConnection.
+// The GraphQL type's documentation follows.
+//
+// A page of API keys, newest first.
+type ApiKeyConnection struct {
+	// How many keys match (`includeRevoked` applied), across all pages.
+	TotalCount int `json:"totalCount"`
+	// Paging information.
+	PageInfo PageInfoFields `json:"pageInfo"`
+	// The keys of this page.
+	Nodes []ApiKeyFields `json:"nodes"`
+}
+
+// GetTotalCount returns ApiKeyConnection.TotalCount, and is useful for accessing the field via an interface.
+func (v *ApiKeyConnection) GetTotalCount() int { return v.TotalCount }
+
+// GetPageInfo returns ApiKeyConnection.PageInfo, and is useful for accessing the field via an interface.
+func (v *ApiKeyConnection) GetPageInfo() PageInfoFields { return v.PageInfo }
+
+// GetNodes returns ApiKeyConnection.Nodes, and is useful for accessing the field via an interface.
+func (v *ApiKeyConnection) GetNodes() []ApiKeyFields { return v.Nodes }
 
 // An API key's metadata.
 type ApiKeyFields struct {
@@ -88,229 +243,11 @@ var AllApiKeyStatus = []ApiKeyStatus{
 // A customer organization and everything it configures and uses.
 type ApiKeysMeTenant struct {
 	// The tenant's API keys, newest first (by creation, then id), a page at a time: metadata only, never secrets. A tenant has at most API_KEYS_MAX_ACTIVE active keys (50 by default); its revoked and expired keys stay listed, hence the pages. Needs API_KEYS_READ.
-	ApiKeys *ApiKeysMeTenantApiKeysApiKeyConnection `json:"apiKeys"`
+	ApiKeys *ApiKeyConnection `json:"apiKeys"`
 }
 
 // GetApiKeys returns ApiKeysMeTenant.ApiKeys, and is useful for accessing the field via an interface.
-func (v *ApiKeysMeTenant) GetApiKeys() *ApiKeysMeTenantApiKeysApiKeyConnection { return v.ApiKeys }
-
-// ApiKeysMeTenantApiKeysApiKeyConnection includes the requested fields of the GraphQL type ApiKeyConnection.
-// The GraphQL type's documentation follows.
-//
-// A page of API keys, newest first.
-type ApiKeysMeTenantApiKeysApiKeyConnection struct {
-	// How many keys match (`includeRevoked` applied), across all pages.
-	TotalCount int `json:"totalCount"`
-	// Paging information.
-	PageInfo ApiKeysMeTenantApiKeysApiKeyConnectionPageInfo `json:"pageInfo"`
-	// The keys of this page.
-	Nodes []ApiKeysMeTenantApiKeysApiKeyConnectionNodesApiKey `json:"nodes"`
-}
-
-// GetTotalCount returns ApiKeysMeTenantApiKeysApiKeyConnection.TotalCount, and is useful for accessing the field via an interface.
-func (v *ApiKeysMeTenantApiKeysApiKeyConnection) GetTotalCount() int { return v.TotalCount }
-
-// GetPageInfo returns ApiKeysMeTenantApiKeysApiKeyConnection.PageInfo, and is useful for accessing the field via an interface.
-func (v *ApiKeysMeTenantApiKeysApiKeyConnection) GetPageInfo() ApiKeysMeTenantApiKeysApiKeyConnectionPageInfo {
-	return v.PageInfo
-}
-
-// GetNodes returns ApiKeysMeTenantApiKeysApiKeyConnection.Nodes, and is useful for accessing the field via an interface.
-func (v *ApiKeysMeTenantApiKeysApiKeyConnection) GetNodes() []ApiKeysMeTenantApiKeysApiKeyConnectionNodesApiKey {
-	return v.Nodes
-}
-
-// ApiKeysMeTenantApiKeysApiKeyConnectionNodesApiKey includes the requested fields of the GraphQL type ApiKey.
-// The GraphQL type's documentation follows.
-//
-// An API key's metadata. The secret itself is shown only once, by createApiKey.
-type ApiKeysMeTenantApiKeysApiKeyConnectionNodesApiKey struct {
-	ApiKeyFields `json:"-"`
-}
-
-// GetId returns ApiKeysMeTenantApiKeysApiKeyConnectionNodesApiKey.Id, and is useful for accessing the field via an interface.
-func (v *ApiKeysMeTenantApiKeysApiKeyConnectionNodesApiKey) GetId() string { return v.ApiKeyFields.Id }
-
-// GetName returns ApiKeysMeTenantApiKeysApiKeyConnectionNodesApiKey.Name, and is useful for accessing the field via an interface.
-func (v *ApiKeysMeTenantApiKeysApiKeyConnectionNodesApiKey) GetName() string {
-	return v.ApiKeyFields.Name
-}
-
-// GetPrefix returns ApiKeysMeTenantApiKeysApiKeyConnectionNodesApiKey.Prefix, and is useful for accessing the field via an interface.
-func (v *ApiKeysMeTenantApiKeysApiKeyConnectionNodesApiKey) GetPrefix() string {
-	return v.ApiKeyFields.Prefix
-}
-
-// GetPermissions returns ApiKeysMeTenantApiKeysApiKeyConnectionNodesApiKey.Permissions, and is useful for accessing the field via an interface.
-func (v *ApiKeysMeTenantApiKeysApiKeyConnectionNodesApiKey) GetPermissions() []Permission {
-	return v.ApiKeyFields.Permissions
-}
-
-// GetStatus returns ApiKeysMeTenantApiKeysApiKeyConnectionNodesApiKey.Status, and is useful for accessing the field via an interface.
-func (v *ApiKeysMeTenantApiKeysApiKeyConnectionNodesApiKey) GetStatus() ApiKeyStatus {
-	return v.ApiKeyFields.Status
-}
-
-// GetCreatedAt returns ApiKeysMeTenantApiKeysApiKeyConnectionNodesApiKey.CreatedAt, and is useful for accessing the field via an interface.
-func (v *ApiKeysMeTenantApiKeysApiKeyConnectionNodesApiKey) GetCreatedAt() time.Time {
-	return v.ApiKeyFields.CreatedAt
-}
-
-// GetCreatedBy returns ApiKeysMeTenantApiKeysApiKeyConnectionNodesApiKey.CreatedBy, and is useful for accessing the field via an interface.
-func (v *ApiKeysMeTenantApiKeysApiKeyConnectionNodesApiKey) GetCreatedBy() string {
-	return v.ApiKeyFields.CreatedBy
-}
-
-// GetExpiresAt returns ApiKeysMeTenantApiKeysApiKeyConnectionNodesApiKey.ExpiresAt, and is useful for accessing the field via an interface.
-func (v *ApiKeysMeTenantApiKeysApiKeyConnectionNodesApiKey) GetExpiresAt() *time.Time {
-	return v.ApiKeyFields.ExpiresAt
-}
-
-// GetLastUsedAt returns ApiKeysMeTenantApiKeysApiKeyConnectionNodesApiKey.LastUsedAt, and is useful for accessing the field via an interface.
-func (v *ApiKeysMeTenantApiKeysApiKeyConnectionNodesApiKey) GetLastUsedAt() *time.Time {
-	return v.ApiKeyFields.LastUsedAt
-}
-
-// GetRevokedAt returns ApiKeysMeTenantApiKeysApiKeyConnectionNodesApiKey.RevokedAt, and is useful for accessing the field via an interface.
-func (v *ApiKeysMeTenantApiKeysApiKeyConnectionNodesApiKey) GetRevokedAt() *time.Time {
-	return v.ApiKeyFields.RevokedAt
-}
-
-func (v *ApiKeysMeTenantApiKeysApiKeyConnectionNodesApiKey) UnmarshalJSON(b []byte) error {
-
-	if string(b) == "null" {
-		return nil
-	}
-
-	var firstPass struct {
-		*ApiKeysMeTenantApiKeysApiKeyConnectionNodesApiKey
-		graphql.NoUnmarshalJSON
-	}
-	firstPass.ApiKeysMeTenantApiKeysApiKeyConnectionNodesApiKey = v
-
-	err := json.Unmarshal(b, &firstPass)
-	if err != nil {
-		return err
-	}
-
-	err = json.Unmarshal(
-		b, &v.ApiKeyFields)
-	if err != nil {
-		return err
-	}
-	return nil
-}
-
-type __premarshalApiKeysMeTenantApiKeysApiKeyConnectionNodesApiKey struct {
-	Id string `json:"id"`
-
-	Name string `json:"name"`
-
-	Prefix string `json:"prefix"`
-
-	Permissions []Permission `json:"permissions"`
-
-	Status ApiKeyStatus `json:"status"`
-
-	CreatedAt time.Time `json:"createdAt"`
-
-	CreatedBy string `json:"createdBy"`
-
-	ExpiresAt *time.Time `json:"expiresAt"`
-
-	LastUsedAt *time.Time `json:"lastUsedAt"`
-
-	RevokedAt *time.Time `json:"revokedAt"`
-}
-
-func (v *ApiKeysMeTenantApiKeysApiKeyConnectionNodesApiKey) MarshalJSON() ([]byte, error) {
-	premarshaled, err := v.__premarshalJSON()
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(premarshaled)
-}
-
-func (v *ApiKeysMeTenantApiKeysApiKeyConnectionNodesApiKey) __premarshalJSON() (*__premarshalApiKeysMeTenantApiKeysApiKeyConnectionNodesApiKey, error) {
-	var retval __premarshalApiKeysMeTenantApiKeysApiKeyConnectionNodesApiKey
-
-	retval.Id = v.ApiKeyFields.Id
-	retval.Name = v.ApiKeyFields.Name
-	retval.Prefix = v.ApiKeyFields.Prefix
-	retval.Permissions = v.ApiKeyFields.Permissions
-	retval.Status = v.ApiKeyFields.Status
-	retval.CreatedAt = v.ApiKeyFields.CreatedAt
-	retval.CreatedBy = v.ApiKeyFields.CreatedBy
-	retval.ExpiresAt = v.ApiKeyFields.ExpiresAt
-	retval.LastUsedAt = v.ApiKeyFields.LastUsedAt
-	retval.RevokedAt = v.ApiKeyFields.RevokedAt
-	return &retval, nil
-}
-
-// ApiKeysMeTenantApiKeysApiKeyConnectionPageInfo includes the requested fields of the GraphQL type PageInfo.
-// The GraphQL type's documentation follows.
-//
-// Relay page information.
-type ApiKeysMeTenantApiKeysApiKeyConnectionPageInfo struct {
-	PageInfoFields `json:"-"`
-}
-
-// GetHasNextPage returns ApiKeysMeTenantApiKeysApiKeyConnectionPageInfo.HasNextPage, and is useful for accessing the field via an interface.
-func (v *ApiKeysMeTenantApiKeysApiKeyConnectionPageInfo) GetHasNextPage() bool {
-	return v.PageInfoFields.HasNextPage
-}
-
-// GetEndCursor returns ApiKeysMeTenantApiKeysApiKeyConnectionPageInfo.EndCursor, and is useful for accessing the field via an interface.
-func (v *ApiKeysMeTenantApiKeysApiKeyConnectionPageInfo) GetEndCursor() *string {
-	return v.PageInfoFields.EndCursor
-}
-
-func (v *ApiKeysMeTenantApiKeysApiKeyConnectionPageInfo) UnmarshalJSON(b []byte) error {
-
-	if string(b) == "null" {
-		return nil
-	}
-
-	var firstPass struct {
-		*ApiKeysMeTenantApiKeysApiKeyConnectionPageInfo
-		graphql.NoUnmarshalJSON
-	}
-	firstPass.ApiKeysMeTenantApiKeysApiKeyConnectionPageInfo = v
-
-	err := json.Unmarshal(b, &firstPass)
-	if err != nil {
-		return err
-	}
-
-	err = json.Unmarshal(
-		b, &v.PageInfoFields)
-	if err != nil {
-		return err
-	}
-	return nil
-}
-
-type __premarshalApiKeysMeTenantApiKeysApiKeyConnectionPageInfo struct {
-	HasNextPage bool `json:"hasNextPage"`
-
-	EndCursor *string `json:"endCursor"`
-}
-
-func (v *ApiKeysMeTenantApiKeysApiKeyConnectionPageInfo) MarshalJSON() ([]byte, error) {
-	premarshaled, err := v.__premarshalJSON()
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(premarshaled)
-}
-
-func (v *ApiKeysMeTenantApiKeysApiKeyConnectionPageInfo) __premarshalJSON() (*__premarshalApiKeysMeTenantApiKeysApiKeyConnectionPageInfo, error) {
-	var retval __premarshalApiKeysMeTenantApiKeysApiKeyConnectionPageInfo
-
-	retval.HasNextPage = v.PageInfoFields.HasNextPage
-	retval.EndCursor = v.PageInfoFields.EndCursor
-	return &retval, nil
-}
+func (v *ApiKeysMeTenant) GetApiKeys() *ApiKeyConnection { return v.ApiKeys }
 
 // ApiKeysResponse is returned by ApiKeys on success.
 type ApiKeysResponse struct {
@@ -357,157 +294,6 @@ var AllCapacityResource = []CapacityResource{
 	CapacityResourceWatchlistSubjects,
 }
 
-// CreateApiKeyCreateApiKeyCreateApiKeyPayload includes the requested fields of the GraphQL type CreateApiKeyPayload.
-// The GraphQL type's documentation follows.
-//
-// The new key, with its secret.
-type CreateApiKeyCreateApiKeyCreateApiKeyPayload struct {
-	// The key's metadata; null with `validateOnly` (no key was created, so there is no id).
-	ApiKey *CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey `json:"apiKey"`
-	// The key itself (`tnt_` + 46 characters). Shown only this once: store it safely. Send it as `Authorization: Bearer <secret>`. Null with `validateOnly`.
-	Secret *string `json:"secret"`
-	// True when the mutation ran with `validateOnly`: nothing was saved, and the payload shows what would have been.
-	DryRun bool `json:"dryRun"`
-}
-
-// GetApiKey returns CreateApiKeyCreateApiKeyCreateApiKeyPayload.ApiKey, and is useful for accessing the field via an interface.
-func (v *CreateApiKeyCreateApiKeyCreateApiKeyPayload) GetApiKey() *CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey {
-	return v.ApiKey
-}
-
-// GetSecret returns CreateApiKeyCreateApiKeyCreateApiKeyPayload.Secret, and is useful for accessing the field via an interface.
-func (v *CreateApiKeyCreateApiKeyCreateApiKeyPayload) GetSecret() *string { return v.Secret }
-
-// GetDryRun returns CreateApiKeyCreateApiKeyCreateApiKeyPayload.DryRun, and is useful for accessing the field via an interface.
-func (v *CreateApiKeyCreateApiKeyCreateApiKeyPayload) GetDryRun() bool { return v.DryRun }
-
-// CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey includes the requested fields of the GraphQL type ApiKey.
-// The GraphQL type's documentation follows.
-//
-// An API key's metadata. The secret itself is shown only once, by createApiKey.
-type CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey struct {
-	ApiKeyFields `json:"-"`
-}
-
-// GetId returns CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey.Id, and is useful for accessing the field via an interface.
-func (v *CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey) GetId() string { return v.ApiKeyFields.Id }
-
-// GetName returns CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey.Name, and is useful for accessing the field via an interface.
-func (v *CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey) GetName() string {
-	return v.ApiKeyFields.Name
-}
-
-// GetPrefix returns CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey.Prefix, and is useful for accessing the field via an interface.
-func (v *CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey) GetPrefix() string {
-	return v.ApiKeyFields.Prefix
-}
-
-// GetPermissions returns CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey.Permissions, and is useful for accessing the field via an interface.
-func (v *CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey) GetPermissions() []Permission {
-	return v.ApiKeyFields.Permissions
-}
-
-// GetStatus returns CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey.Status, and is useful for accessing the field via an interface.
-func (v *CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey) GetStatus() ApiKeyStatus {
-	return v.ApiKeyFields.Status
-}
-
-// GetCreatedAt returns CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey.CreatedAt, and is useful for accessing the field via an interface.
-func (v *CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey) GetCreatedAt() time.Time {
-	return v.ApiKeyFields.CreatedAt
-}
-
-// GetCreatedBy returns CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey.CreatedBy, and is useful for accessing the field via an interface.
-func (v *CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey) GetCreatedBy() string {
-	return v.ApiKeyFields.CreatedBy
-}
-
-// GetExpiresAt returns CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey.ExpiresAt, and is useful for accessing the field via an interface.
-func (v *CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey) GetExpiresAt() *time.Time {
-	return v.ApiKeyFields.ExpiresAt
-}
-
-// GetLastUsedAt returns CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey.LastUsedAt, and is useful for accessing the field via an interface.
-func (v *CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey) GetLastUsedAt() *time.Time {
-	return v.ApiKeyFields.LastUsedAt
-}
-
-// GetRevokedAt returns CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey.RevokedAt, and is useful for accessing the field via an interface.
-func (v *CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey) GetRevokedAt() *time.Time {
-	return v.ApiKeyFields.RevokedAt
-}
-
-func (v *CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey) UnmarshalJSON(b []byte) error {
-
-	if string(b) == "null" {
-		return nil
-	}
-
-	var firstPass struct {
-		*CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey
-		graphql.NoUnmarshalJSON
-	}
-	firstPass.CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey = v
-
-	err := json.Unmarshal(b, &firstPass)
-	if err != nil {
-		return err
-	}
-
-	err = json.Unmarshal(
-		b, &v.ApiKeyFields)
-	if err != nil {
-		return err
-	}
-	return nil
-}
-
-type __premarshalCreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey struct {
-	Id string `json:"id"`
-
-	Name string `json:"name"`
-
-	Prefix string `json:"prefix"`
-
-	Permissions []Permission `json:"permissions"`
-
-	Status ApiKeyStatus `json:"status"`
-
-	CreatedAt time.Time `json:"createdAt"`
-
-	CreatedBy string `json:"createdBy"`
-
-	ExpiresAt *time.Time `json:"expiresAt"`
-
-	LastUsedAt *time.Time `json:"lastUsedAt"`
-
-	RevokedAt *time.Time `json:"revokedAt"`
-}
-
-func (v *CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey) MarshalJSON() ([]byte, error) {
-	premarshaled, err := v.__premarshalJSON()
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(premarshaled)
-}
-
-func (v *CreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey) __premarshalJSON() (*__premarshalCreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey, error) {
-	var retval __premarshalCreateApiKeyCreateApiKeyCreateApiKeyPayloadApiKey
-
-	retval.Id = v.ApiKeyFields.Id
-	retval.Name = v.ApiKeyFields.Name
-	retval.Prefix = v.ApiKeyFields.Prefix
-	retval.Permissions = v.ApiKeyFields.Permissions
-	retval.Status = v.ApiKeyFields.Status
-	retval.CreatedAt = v.ApiKeyFields.CreatedAt
-	retval.CreatedBy = v.ApiKeyFields.CreatedBy
-	retval.ExpiresAt = v.ApiKeyFields.ExpiresAt
-	retval.LastUsedAt = v.ApiKeyFields.LastUsedAt
-	retval.RevokedAt = v.ApiKeyFields.RevokedAt
-	return &retval, nil
-}
-
 // A new API key.
 type CreateApiKeyInput struct {
 	// The tenant the key belongs to. Default: the caller's own. Another tenant needs TENANT_MANAGE; the admin secret must give it.
@@ -537,16 +323,36 @@ func (v *CreateApiKeyInput) GetExpiresAt() *time.Time { return v.ExpiresAt }
 // GetValidateOnly returns CreateApiKeyInput.ValidateOnly, and is useful for accessing the field via an interface.
 func (v *CreateApiKeyInput) GetValidateOnly() *bool { return v.ValidateOnly }
 
+// CreateApiKeyPayload includes the requested fields of the GraphQL type CreateApiKeyPayload.
+// The GraphQL type's documentation follows.
+//
+// The new key, with its secret.
+type CreateApiKeyPayload struct {
+	// The key's metadata; null with `validateOnly` (no key was created, so there is no id).
+	ApiKey *ApiKeyFields `json:"apiKey"`
+	// The key itself (`tnt_` + 46 characters). Shown only this once: store it safely. Send it as `Authorization: Bearer <secret>`. Null with `validateOnly`.
+	Secret *string `json:"secret"`
+	// True when the mutation ran with `validateOnly`: nothing was saved, and the payload shows what would have been.
+	DryRun bool `json:"dryRun"`
+}
+
+// GetApiKey returns CreateApiKeyPayload.ApiKey, and is useful for accessing the field via an interface.
+func (v *CreateApiKeyPayload) GetApiKey() *ApiKeyFields { return v.ApiKey }
+
+// GetSecret returns CreateApiKeyPayload.Secret, and is useful for accessing the field via an interface.
+func (v *CreateApiKeyPayload) GetSecret() *string { return v.Secret }
+
+// GetDryRun returns CreateApiKeyPayload.DryRun, and is useful for accessing the field via an interface.
+func (v *CreateApiKeyPayload) GetDryRun() bool { return v.DryRun }
+
 // CreateApiKeyResponse is returned by CreateApiKey on success.
 type CreateApiKeyResponse struct {
 	// Creates an API key and returns its secret once: it is never shown again. Needs API_KEYS_WRITE; a key never gets a permission its creator lacks, nor outlives a creator key that expires. Refused with CONFLICT when the tenant already has API_KEYS_MAX_ACTIVE active (neither revoked nor expired) keys, 50 by default: revoke one first.
-	CreateApiKey CreateApiKeyCreateApiKeyCreateApiKeyPayload `json:"createApiKey"`
+	CreateApiKey CreateApiKeyPayload `json:"createApiKey"`
 }
 
 // GetCreateApiKey returns CreateApiKeyResponse.CreateApiKey, and is useful for accessing the field via an interface.
-func (v *CreateApiKeyResponse) GetCreateApiKey() CreateApiKeyCreateApiKeyCreateApiKeyPayload {
-	return v.CreateApiKey
-}
+func (v *CreateApiKeyResponse) GetCreateApiKey() CreateApiKeyPayload { return v.CreateApiKey }
 
 // How a delivery reaches the tenant.
 type DeliveryChannel string
@@ -562,6 +368,23 @@ var AllDeliveryChannel = []DeliveryChannel{
 	DeliveryChannelWebhook,
 	DeliveryChannelEmail,
 }
+
+// EventConnection includes the requested fields of the GraphQL type EventConnection.
+// The GraphQL type's documentation follows.
+//
+// A page of events, newest first.
+type EventConnection struct {
+	// Paging information.
+	PageInfo PageInfoFields `json:"pageInfo"`
+	// The events of this page.
+	Nodes []EventFields `json:"nodes"`
+}
+
+// GetPageInfo returns EventConnection.PageInfo, and is useful for accessing the field via an interface.
+func (v *EventConnection) GetPageInfo() PageInfoFields { return v.PageInfo }
+
+// GetNodes returns EventConnection.Nodes, and is useful for accessing the field via an interface.
+func (v *EventConnection) GetNodes() []EventFields { return v.Nodes }
 
 // An event of the log: what a webhook delivery of it carries.
 type EventFields struct {
@@ -771,212 +594,11 @@ type EventsMeTenant struct {
 	// its change, and a refused or `validateOnly` mutation writes none. Events
 	// older than the server's EVENT_RETENTION (default 30 days) are purged
 	// hourly. Needs EVENTS_READ.
-	Events *EventsMeTenantEventsEventConnection `json:"events"`
+	Events *EventConnection `json:"events"`
 }
 
 // GetEvents returns EventsMeTenant.Events, and is useful for accessing the field via an interface.
-func (v *EventsMeTenant) GetEvents() *EventsMeTenantEventsEventConnection { return v.Events }
-
-// EventsMeTenantEventsEventConnection includes the requested fields of the GraphQL type EventConnection.
-// The GraphQL type's documentation follows.
-//
-// A page of events, newest first.
-type EventsMeTenantEventsEventConnection struct {
-	// Paging information.
-	PageInfo EventsMeTenantEventsEventConnectionPageInfo `json:"pageInfo"`
-	// The events of this page.
-	Nodes []EventsMeTenantEventsEventConnectionNodesEvent `json:"nodes"`
-}
-
-// GetPageInfo returns EventsMeTenantEventsEventConnection.PageInfo, and is useful for accessing the field via an interface.
-func (v *EventsMeTenantEventsEventConnection) GetPageInfo() EventsMeTenantEventsEventConnectionPageInfo {
-	return v.PageInfo
-}
-
-// GetNodes returns EventsMeTenantEventsEventConnection.Nodes, and is useful for accessing the field via an interface.
-func (v *EventsMeTenantEventsEventConnection) GetNodes() []EventsMeTenantEventsEventConnectionNodesEvent {
-	return v.Nodes
-}
-
-// EventsMeTenantEventsEventConnectionNodesEvent includes the requested fields of the GraphQL type Event.
-// The GraphQL type's documentation follows.
-//
-// A change to a tenant, as a domain event: what a webhook delivery of it carries.
-type EventsMeTenantEventsEventConnectionNodesEvent struct {
-	EventFields `json:"-"`
-}
-
-// GetId returns EventsMeTenantEventsEventConnectionNodesEvent.Id, and is useful for accessing the field via an interface.
-func (v *EventsMeTenantEventsEventConnectionNodesEvent) GetId() string { return v.EventFields.Id }
-
-// GetType returns EventsMeTenantEventsEventConnectionNodesEvent.Type, and is useful for accessing the field via an interface.
-func (v *EventsMeTenantEventsEventConnectionNodesEvent) GetType() EventType {
-	return v.EventFields.Type
-}
-
-// GetWireType returns EventsMeTenantEventsEventConnectionNodesEvent.WireType, and is useful for accessing the field via an interface.
-func (v *EventsMeTenantEventsEventConnectionNodesEvent) GetWireType() string {
-	return v.EventFields.WireType
-}
-
-// GetAt returns EventsMeTenantEventsEventConnectionNodesEvent.At, and is useful for accessing the field via an interface.
-func (v *EventsMeTenantEventsEventConnectionNodesEvent) GetAt() time.Time { return v.EventFields.At }
-
-// GetActor returns EventsMeTenantEventsEventConnectionNodesEvent.Actor, and is useful for accessing the field via an interface.
-func (v *EventsMeTenantEventsEventConnectionNodesEvent) GetActor() string { return v.EventFields.Actor }
-
-// GetAction returns EventsMeTenantEventsEventConnectionNodesEvent.Action, and is useful for accessing the field via an interface.
-func (v *EventsMeTenantEventsEventConnectionNodesEvent) GetAction() string {
-	return v.EventFields.Action
-}
-
-// GetSubject returns EventsMeTenantEventsEventConnectionNodesEvent.Subject, and is useful for accessing the field via an interface.
-func (v *EventsMeTenantEventsEventConnectionNodesEvent) GetSubject() *string {
-	return v.EventFields.Subject
-}
-
-// GetPayload returns EventsMeTenantEventsEventConnectionNodesEvent.Payload, and is useful for accessing the field via an interface.
-func (v *EventsMeTenantEventsEventConnectionNodesEvent) GetPayload() string {
-	return v.EventFields.Payload
-}
-
-// GetRequestId returns EventsMeTenantEventsEventConnectionNodesEvent.RequestId, and is useful for accessing the field via an interface.
-func (v *EventsMeTenantEventsEventConnectionNodesEvent) GetRequestId() *string {
-	return v.EventFields.RequestId
-}
-
-func (v *EventsMeTenantEventsEventConnectionNodesEvent) UnmarshalJSON(b []byte) error {
-
-	if string(b) == "null" {
-		return nil
-	}
-
-	var firstPass struct {
-		*EventsMeTenantEventsEventConnectionNodesEvent
-		graphql.NoUnmarshalJSON
-	}
-	firstPass.EventsMeTenantEventsEventConnectionNodesEvent = v
-
-	err := json.Unmarshal(b, &firstPass)
-	if err != nil {
-		return err
-	}
-
-	err = json.Unmarshal(
-		b, &v.EventFields)
-	if err != nil {
-		return err
-	}
-	return nil
-}
-
-type __premarshalEventsMeTenantEventsEventConnectionNodesEvent struct {
-	Id string `json:"id"`
-
-	Type EventType `json:"type"`
-
-	WireType string `json:"wireType"`
-
-	At time.Time `json:"at"`
-
-	Actor string `json:"actor"`
-
-	Action string `json:"action"`
-
-	Subject *string `json:"subject"`
-
-	Payload string `json:"payload"`
-
-	RequestId *string `json:"requestId"`
-}
-
-func (v *EventsMeTenantEventsEventConnectionNodesEvent) MarshalJSON() ([]byte, error) {
-	premarshaled, err := v.__premarshalJSON()
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(premarshaled)
-}
-
-func (v *EventsMeTenantEventsEventConnectionNodesEvent) __premarshalJSON() (*__premarshalEventsMeTenantEventsEventConnectionNodesEvent, error) {
-	var retval __premarshalEventsMeTenantEventsEventConnectionNodesEvent
-
-	retval.Id = v.EventFields.Id
-	retval.Type = v.EventFields.Type
-	retval.WireType = v.EventFields.WireType
-	retval.At = v.EventFields.At
-	retval.Actor = v.EventFields.Actor
-	retval.Action = v.EventFields.Action
-	retval.Subject = v.EventFields.Subject
-	retval.Payload = v.EventFields.Payload
-	retval.RequestId = v.EventFields.RequestId
-	return &retval, nil
-}
-
-// EventsMeTenantEventsEventConnectionPageInfo includes the requested fields of the GraphQL type PageInfo.
-// The GraphQL type's documentation follows.
-//
-// Relay page information.
-type EventsMeTenantEventsEventConnectionPageInfo struct {
-	PageInfoFields `json:"-"`
-}
-
-// GetHasNextPage returns EventsMeTenantEventsEventConnectionPageInfo.HasNextPage, and is useful for accessing the field via an interface.
-func (v *EventsMeTenantEventsEventConnectionPageInfo) GetHasNextPage() bool {
-	return v.PageInfoFields.HasNextPage
-}
-
-// GetEndCursor returns EventsMeTenantEventsEventConnectionPageInfo.EndCursor, and is useful for accessing the field via an interface.
-func (v *EventsMeTenantEventsEventConnectionPageInfo) GetEndCursor() *string {
-	return v.PageInfoFields.EndCursor
-}
-
-func (v *EventsMeTenantEventsEventConnectionPageInfo) UnmarshalJSON(b []byte) error {
-
-	if string(b) == "null" {
-		return nil
-	}
-
-	var firstPass struct {
-		*EventsMeTenantEventsEventConnectionPageInfo
-		graphql.NoUnmarshalJSON
-	}
-	firstPass.EventsMeTenantEventsEventConnectionPageInfo = v
-
-	err := json.Unmarshal(b, &firstPass)
-	if err != nil {
-		return err
-	}
-
-	err = json.Unmarshal(
-		b, &v.PageInfoFields)
-	if err != nil {
-		return err
-	}
-	return nil
-}
-
-type __premarshalEventsMeTenantEventsEventConnectionPageInfo struct {
-	HasNextPage bool `json:"hasNextPage"`
-
-	EndCursor *string `json:"endCursor"`
-}
-
-func (v *EventsMeTenantEventsEventConnectionPageInfo) MarshalJSON() ([]byte, error) {
-	premarshaled, err := v.__premarshalJSON()
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(premarshaled)
-}
-
-func (v *EventsMeTenantEventsEventConnectionPageInfo) __premarshalJSON() (*__premarshalEventsMeTenantEventsEventConnectionPageInfo, error) {
-	var retval __premarshalEventsMeTenantEventsEventConnectionPageInfo
-
-	retval.HasNextPage = v.PageInfoFields.HasNextPage
-	retval.EndCursor = v.PageInfoFields.EndCursor
-	return &retval, nil
-}
+func (v *EventsMeTenant) GetEvents() *EventConnection { return v.Events }
 
 // EventsResponse is returned by Events on success.
 type EventsResponse struct {
@@ -1045,9 +667,9 @@ type MeMeTenant struct {
 	// The subscribed plan. Needs TENANT_READ.
 	Plan *MeMeTenantPlan `json:"plan"`
 	// What the plan allows. Needs TENANT_READ.
-	Limits *MeMeTenantLimits `json:"limits"`
+	Limits *LimitsFields `json:"limits"`
 	// What the tenant has used this calendar month (UTC). Needs TENANT_READ.
-	Usage *MeMeTenantUsage `json:"usage"`
+	Usage *UsageFields `json:"usage"`
 	// When the tenant was created.
 	CreatedAt time.Time `json:"createdAt"`
 	// Optimistic-concurrency version of the profile: starts at 1, +1 on each change, including an updateTenant that changes only `settings`. Pass it as `expectedVersion` to refuse overwriting someone else's change.
@@ -1070,89 +692,16 @@ func (v *MeMeTenant) GetStatus() TenantStatus { return v.Status }
 func (v *MeMeTenant) GetPlan() *MeMeTenantPlan { return v.Plan }
 
 // GetLimits returns MeMeTenant.Limits, and is useful for accessing the field via an interface.
-func (v *MeMeTenant) GetLimits() *MeMeTenantLimits { return v.Limits }
+func (v *MeMeTenant) GetLimits() *LimitsFields { return v.Limits }
 
 // GetUsage returns MeMeTenant.Usage, and is useful for accessing the field via an interface.
-func (v *MeMeTenant) GetUsage() *MeMeTenantUsage { return v.Usage }
+func (v *MeMeTenant) GetUsage() *UsageFields { return v.Usage }
 
 // GetCreatedAt returns MeMeTenant.CreatedAt, and is useful for accessing the field via an interface.
 func (v *MeMeTenant) GetCreatedAt() time.Time { return v.CreatedAt }
 
 // GetVersion returns MeMeTenant.Version, and is useful for accessing the field via an interface.
 func (v *MeMeTenant) GetVersion() int { return v.Version }
-
-// MeMeTenantLimits includes the requested fields of the GraphQL type Limits.
-// The GraphQL type's documentation follows.
-//
-// What a plan allows. A null limit means unlimited.
-type MeMeTenantLimits struct {
-	LimitsFields `json:"-"`
-}
-
-// GetUsers returns MeMeTenantLimits.Users, and is useful for accessing the field via an interface.
-func (v *MeMeTenantLimits) GetUsers() *int { return v.LimitsFields.Users }
-
-// GetPolicies returns MeMeTenantLimits.Policies, and is useful for accessing the field via an interface.
-func (v *MeMeTenantLimits) GetPolicies() *int { return v.LimitsFields.Policies }
-
-// GetInteractionsPerMonth returns MeMeTenantLimits.InteractionsPerMonth, and is useful for accessing the field via an interface.
-func (v *MeMeTenantLimits) GetInteractionsPerMonth() *int { return v.LimitsFields.InteractionsPerMonth }
-
-// GetApiRequestsPerMinute returns MeMeTenantLimits.ApiRequestsPerMinute, and is useful for accessing the field via an interface.
-func (v *MeMeTenantLimits) GetApiRequestsPerMinute() int { return v.LimitsFields.ApiRequestsPerMinute }
-
-func (v *MeMeTenantLimits) UnmarshalJSON(b []byte) error {
-
-	if string(b) == "null" {
-		return nil
-	}
-
-	var firstPass struct {
-		*MeMeTenantLimits
-		graphql.NoUnmarshalJSON
-	}
-	firstPass.MeMeTenantLimits = v
-
-	err := json.Unmarshal(b, &firstPass)
-	if err != nil {
-		return err
-	}
-
-	err = json.Unmarshal(
-		b, &v.LimitsFields)
-	if err != nil {
-		return err
-	}
-	return nil
-}
-
-type __premarshalMeMeTenantLimits struct {
-	Users *int `json:"users"`
-
-	Policies *int `json:"policies"`
-
-	InteractionsPerMonth *int `json:"interactionsPerMonth"`
-
-	ApiRequestsPerMinute int `json:"apiRequestsPerMinute"`
-}
-
-func (v *MeMeTenantLimits) MarshalJSON() ([]byte, error) {
-	premarshaled, err := v.__premarshalJSON()
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(premarshaled)
-}
-
-func (v *MeMeTenantLimits) __premarshalJSON() (*__premarshalMeMeTenantLimits, error) {
-	var retval __premarshalMeMeTenantLimits
-
-	retval.Users = v.LimitsFields.Users
-	retval.Policies = v.LimitsFields.Policies
-	retval.InteractionsPerMonth = v.LimitsFields.InteractionsPerMonth
-	retval.ApiRequestsPerMinute = v.LimitsFields.ApiRequestsPerMinute
-	return &retval, nil
-}
 
 // MeMeTenantPlan includes the requested fields of the GraphQL type Plan.
 // The GraphQL type's documentation follows.
@@ -1170,73 +719,6 @@ func (v *MeMeTenantPlan) GetId() string { return v.Id }
 
 // GetName returns MeMeTenantPlan.Name, and is useful for accessing the field via an interface.
 func (v *MeMeTenantPlan) GetName() string { return v.Name }
-
-// MeMeTenantUsage includes the requested fields of the GraphQL type Usage.
-// The GraphQL type's documentation follows.
-//
-// Usage in the current calendar month (UTC).
-type MeMeTenantUsage struct {
-	UsageFields `json:"-"`
-}
-
-// GetActiveUsers returns MeMeTenantUsage.ActiveUsers, and is useful for accessing the field via an interface.
-func (v *MeMeTenantUsage) GetActiveUsers() int { return v.UsageFields.ActiveUsers }
-
-// GetPolicies returns MeMeTenantUsage.Policies, and is useful for accessing the field via an interface.
-func (v *MeMeTenantUsage) GetPolicies() int { return v.UsageFields.Policies }
-
-// GetInteractionsThisMonth returns MeMeTenantUsage.InteractionsThisMonth, and is useful for accessing the field via an interface.
-func (v *MeMeTenantUsage) GetInteractionsThisMonth() int { return v.UsageFields.InteractionsThisMonth }
-
-func (v *MeMeTenantUsage) UnmarshalJSON(b []byte) error {
-
-	if string(b) == "null" {
-		return nil
-	}
-
-	var firstPass struct {
-		*MeMeTenantUsage
-		graphql.NoUnmarshalJSON
-	}
-	firstPass.MeMeTenantUsage = v
-
-	err := json.Unmarshal(b, &firstPass)
-	if err != nil {
-		return err
-	}
-
-	err = json.Unmarshal(
-		b, &v.UsageFields)
-	if err != nil {
-		return err
-	}
-	return nil
-}
-
-type __premarshalMeMeTenantUsage struct {
-	ActiveUsers int `json:"activeUsers"`
-
-	Policies int `json:"policies"`
-
-	InteractionsThisMonth int `json:"interactionsThisMonth"`
-}
-
-func (v *MeMeTenantUsage) MarshalJSON() ([]byte, error) {
-	premarshaled, err := v.__premarshalJSON()
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(premarshaled)
-}
-
-func (v *MeMeTenantUsage) __premarshalJSON() (*__premarshalMeMeTenantUsage, error) {
-	var retval __premarshalMeMeTenantUsage
-
-	retval.ActiveUsers = v.UsageFields.ActiveUsers
-	retval.Policies = v.UsageFields.Policies
-	retval.InteractionsThisMonth = v.UsageFields.InteractionsThisMonth
-	return &retval, nil
-}
 
 // MeResponse is returned by Me on success.
 type MeResponse struct {
@@ -1301,127 +783,12 @@ func (v *NotificationChannelsFields) GetVersion() int { return v.Version }
 // A customer organization and everything it configures and uses.
 type NotificationChannelsMeTenant struct {
 	// Where and about what the tenant is notified: email addresses, a webhook and the events. Needs NOTIFICATION_CHANNELS_READ. A tenant that never configured them reads as the defaults (no addresses, no webhook, no events) at version 0.
-	NotificationChannels *NotificationChannelsMeTenantNotificationChannels `json:"notificationChannels"`
+	NotificationChannels *NotificationChannelsFields `json:"notificationChannels"`
 }
 
 // GetNotificationChannels returns NotificationChannelsMeTenant.NotificationChannels, and is useful for accessing the field via an interface.
-func (v *NotificationChannelsMeTenant) GetNotificationChannels() *NotificationChannelsMeTenantNotificationChannels {
+func (v *NotificationChannelsMeTenant) GetNotificationChannels() *NotificationChannelsFields {
 	return v.NotificationChannels
-}
-
-// NotificationChannelsMeTenantNotificationChannels includes the requested fields of the GraphQL type NotificationChannels.
-// The GraphQL type's documentation follows.
-//
-// Where and about what a tenant is notified (the screening reference's notification channels).
-// Webhooks are signed per the Standard Webhooks specification: verify each delivery with the secret
-// (any Standard Webhooks library does it) and refuse those older than 5 minutes.
-type NotificationChannelsMeTenantNotificationChannels struct {
-	NotificationChannelsFields `json:"-"`
-}
-
-// GetEmails returns NotificationChannelsMeTenantNotificationChannels.Emails, and is useful for accessing the field via an interface.
-func (v *NotificationChannelsMeTenantNotificationChannels) GetEmails() []string {
-	return v.NotificationChannelsFields.Emails
-}
-
-// GetWebhookUrl returns NotificationChannelsMeTenantNotificationChannels.WebhookUrl, and is useful for accessing the field via an interface.
-func (v *NotificationChannelsMeTenantNotificationChannels) GetWebhookUrl() *string {
-	return v.NotificationChannelsFields.WebhookUrl
-}
-
-// GetEvents returns NotificationChannelsMeTenantNotificationChannels.Events, and is useful for accessing the field via an interface.
-func (v *NotificationChannelsMeTenantNotificationChannels) GetEvents() []NotificationEvent {
-	return v.NotificationChannelsFields.Events
-}
-
-// GetWebhookSecretHint returns NotificationChannelsMeTenantNotificationChannels.WebhookSecretHint, and is useful for accessing the field via an interface.
-func (v *NotificationChannelsMeTenantNotificationChannels) GetWebhookSecretHint() *string {
-	return v.NotificationChannelsFields.WebhookSecretHint
-}
-
-// GetWebhookSecretCreatedAt returns NotificationChannelsMeTenantNotificationChannels.WebhookSecretCreatedAt, and is useful for accessing the field via an interface.
-func (v *NotificationChannelsMeTenantNotificationChannels) GetWebhookSecretCreatedAt() *time.Time {
-	return v.NotificationChannelsFields.WebhookSecretCreatedAt
-}
-
-// GetPreviousWebhookSecretExpiresAt returns NotificationChannelsMeTenantNotificationChannels.PreviousWebhookSecretExpiresAt, and is useful for accessing the field via an interface.
-func (v *NotificationChannelsMeTenantNotificationChannels) GetPreviousWebhookSecretExpiresAt() *time.Time {
-	return v.NotificationChannelsFields.PreviousWebhookSecretExpiresAt
-}
-
-// GetWebhookDisabledAt returns NotificationChannelsMeTenantNotificationChannels.WebhookDisabledAt, and is useful for accessing the field via an interface.
-func (v *NotificationChannelsMeTenantNotificationChannels) GetWebhookDisabledAt() *time.Time {
-	return v.NotificationChannelsFields.WebhookDisabledAt
-}
-
-// GetVersion returns NotificationChannelsMeTenantNotificationChannels.Version, and is useful for accessing the field via an interface.
-func (v *NotificationChannelsMeTenantNotificationChannels) GetVersion() int {
-	return v.NotificationChannelsFields.Version
-}
-
-func (v *NotificationChannelsMeTenantNotificationChannels) UnmarshalJSON(b []byte) error {
-
-	if string(b) == "null" {
-		return nil
-	}
-
-	var firstPass struct {
-		*NotificationChannelsMeTenantNotificationChannels
-		graphql.NoUnmarshalJSON
-	}
-	firstPass.NotificationChannelsMeTenantNotificationChannels = v
-
-	err := json.Unmarshal(b, &firstPass)
-	if err != nil {
-		return err
-	}
-
-	err = json.Unmarshal(
-		b, &v.NotificationChannelsFields)
-	if err != nil {
-		return err
-	}
-	return nil
-}
-
-type __premarshalNotificationChannelsMeTenantNotificationChannels struct {
-	Emails []string `json:"emails"`
-
-	WebhookUrl *string `json:"webhookUrl"`
-
-	Events []NotificationEvent `json:"events"`
-
-	WebhookSecretHint *string `json:"webhookSecretHint"`
-
-	WebhookSecretCreatedAt *time.Time `json:"webhookSecretCreatedAt"`
-
-	PreviousWebhookSecretExpiresAt *time.Time `json:"previousWebhookSecretExpiresAt"`
-
-	WebhookDisabledAt *time.Time `json:"webhookDisabledAt"`
-
-	Version int `json:"version"`
-}
-
-func (v *NotificationChannelsMeTenantNotificationChannels) MarshalJSON() ([]byte, error) {
-	premarshaled, err := v.__premarshalJSON()
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(premarshaled)
-}
-
-func (v *NotificationChannelsMeTenantNotificationChannels) __premarshalJSON() (*__premarshalNotificationChannelsMeTenantNotificationChannels, error) {
-	var retval __premarshalNotificationChannelsMeTenantNotificationChannels
-
-	retval.Emails = v.NotificationChannelsFields.Emails
-	retval.WebhookUrl = v.NotificationChannelsFields.WebhookUrl
-	retval.Events = v.NotificationChannelsFields.Events
-	retval.WebhookSecretHint = v.NotificationChannelsFields.WebhookSecretHint
-	retval.WebhookSecretCreatedAt = v.NotificationChannelsFields.WebhookSecretCreatedAt
-	retval.PreviousWebhookSecretExpiresAt = v.NotificationChannelsFields.PreviousWebhookSecretExpiresAt
-	retval.WebhookDisabledAt = v.NotificationChannelsFields.WebhookDisabledAt
-	retval.Version = v.NotificationChannelsFields.Version
-	return &retval, nil
 }
 
 // NotificationChannelsResponse is returned by NotificationChannels on success.
@@ -1725,309 +1092,11 @@ type QuotaMeTenant struct {
 	// subscription with limits, usage and what remains this month, free-tier
 	// credits, watchlist seats, whether payment is required and whether a
 	// screening can run now. Needs BILLING_READ.
-	AccountStatus *QuotaMeTenantAccountStatus `json:"accountStatus"`
+	AccountStatus *AccountStatus `json:"accountStatus"`
 }
 
 // GetAccountStatus returns QuotaMeTenant.AccountStatus, and is useful for accessing the field via an interface.
-func (v *QuotaMeTenant) GetAccountStatus() *QuotaMeTenantAccountStatus { return v.AccountStatus }
-
-// QuotaMeTenantAccountStatus includes the requested fields of the GraphQL type AccountStatus.
-// The GraphQL type's documentation follows.
-//
-// A tenant's account at a glance.
-type QuotaMeTenantAccountStatus struct {
-	// The subscription for the current calendar month (UTC), the period the quota counts in.
-	Subscription QuotaMeTenantAccountStatusSubscriptionAccountSubscription `json:"subscription"`
-	// One-time free-tier credits, used only after the monthly quota is exhausted; not renewed monthly.
-	Credits QuotaMeTenantAccountStatusCredits `json:"credits"`
-	// True when there is no active subscription (status other than ACTIVE) and no credits left: the tenant must pay before screening.
-	RequiresPayment bool `json:"requiresPayment"`
-	// True when a screening can run now: a tenant that is not suspended, with an ACTIVE subscription with monthly quota left (or unlimited), or with credits left. recordUsage applies the same rule: it accepts usage exactly when this is true (for a whole batch: its new interactions must be covered).
-	CanDoScreening bool `json:"canDoScreening"`
-}
-
-// GetSubscription returns QuotaMeTenantAccountStatus.Subscription, and is useful for accessing the field via an interface.
-func (v *QuotaMeTenantAccountStatus) GetSubscription() QuotaMeTenantAccountStatusSubscriptionAccountSubscription {
-	return v.Subscription
-}
-
-// GetCredits returns QuotaMeTenantAccountStatus.Credits, and is useful for accessing the field via an interface.
-func (v *QuotaMeTenantAccountStatus) GetCredits() QuotaMeTenantAccountStatusCredits { return v.Credits }
-
-// GetRequiresPayment returns QuotaMeTenantAccountStatus.RequiresPayment, and is useful for accessing the field via an interface.
-func (v *QuotaMeTenantAccountStatus) GetRequiresPayment() bool { return v.RequiresPayment }
-
-// GetCanDoScreening returns QuotaMeTenantAccountStatus.CanDoScreening, and is useful for accessing the field via an interface.
-func (v *QuotaMeTenantAccountStatus) GetCanDoScreening() bool { return v.CanDoScreening }
-
-// QuotaMeTenantAccountStatusCredits includes the requested fields of the GraphQL type Credits.
-// The GraphQL type's documentation follows.
-//
-// A tenant's one-time credits. They are never renewed. `granted` = `used` +
-// `remaining` + `expiredUnused`.
-type QuotaMeTenantAccountStatusCredits struct {
-	// Credits ever granted.
-	Granted int `json:"granted"`
-	// Credits used by interactions beyond the monthly quota.
-	Used int `json:"used"`
-	// Credits that can still be used (unexpired grants).
-	Remaining int `json:"remaining"`
-	// When the next of the remaining credits expire: the earliest expiry of the grants with credits left. Null when none is left or none of them expires.
-	ExpiresAt *time.Time `json:"expiresAt"`
-}
-
-// GetGranted returns QuotaMeTenantAccountStatusCredits.Granted, and is useful for accessing the field via an interface.
-func (v *QuotaMeTenantAccountStatusCredits) GetGranted() int { return v.Granted }
-
-// GetUsed returns QuotaMeTenantAccountStatusCredits.Used, and is useful for accessing the field via an interface.
-func (v *QuotaMeTenantAccountStatusCredits) GetUsed() int { return v.Used }
-
-// GetRemaining returns QuotaMeTenantAccountStatusCredits.Remaining, and is useful for accessing the field via an interface.
-func (v *QuotaMeTenantAccountStatusCredits) GetRemaining() int { return v.Remaining }
-
-// GetExpiresAt returns QuotaMeTenantAccountStatusCredits.ExpiresAt, and is useful for accessing the field via an interface.
-func (v *QuotaMeTenantAccountStatusCredits) GetExpiresAt() *time.Time { return v.ExpiresAt }
-
-// QuotaMeTenantAccountStatusSubscriptionAccountSubscription includes the requested fields of the GraphQL type AccountSubscription.
-// The GraphQL type's documentation follows.
-//
-// The subscription part of the account status.
-type QuotaMeTenantAccountStatusSubscriptionAccountSubscription struct {
-	// NONE, ACTIVE, PAST_DUE or CANCELLED.
-	Status BillingStatus `json:"status"`
-	// The plan in effect.
-	Plan QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionPlan `json:"plan"`
-	// The first day of the current period (the calendar month, UTC).
-	Month Date `json:"month"`
-	// Monthly limits from the plan; null is unlimited.
-	Limits QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionLimits `json:"limits"`
-	// Usage in the current month.
-	Usage QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionUsage `json:"usage"`
-	// What remains of each limit this month; null is unlimited.
-	Remaining QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionRemaining `json:"remaining"`
-}
-
-// GetStatus returns QuotaMeTenantAccountStatusSubscriptionAccountSubscription.Status, and is useful for accessing the field via an interface.
-func (v *QuotaMeTenantAccountStatusSubscriptionAccountSubscription) GetStatus() BillingStatus {
-	return v.Status
-}
-
-// GetPlan returns QuotaMeTenantAccountStatusSubscriptionAccountSubscription.Plan, and is useful for accessing the field via an interface.
-func (v *QuotaMeTenantAccountStatusSubscriptionAccountSubscription) GetPlan() QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionPlan {
-	return v.Plan
-}
-
-// GetMonth returns QuotaMeTenantAccountStatusSubscriptionAccountSubscription.Month, and is useful for accessing the field via an interface.
-func (v *QuotaMeTenantAccountStatusSubscriptionAccountSubscription) GetMonth() Date { return v.Month }
-
-// GetLimits returns QuotaMeTenantAccountStatusSubscriptionAccountSubscription.Limits, and is useful for accessing the field via an interface.
-func (v *QuotaMeTenantAccountStatusSubscriptionAccountSubscription) GetLimits() QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionLimits {
-	return v.Limits
-}
-
-// GetUsage returns QuotaMeTenantAccountStatusSubscriptionAccountSubscription.Usage, and is useful for accessing the field via an interface.
-func (v *QuotaMeTenantAccountStatusSubscriptionAccountSubscription) GetUsage() QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionUsage {
-	return v.Usage
-}
-
-// GetRemaining returns QuotaMeTenantAccountStatusSubscriptionAccountSubscription.Remaining, and is useful for accessing the field via an interface.
-func (v *QuotaMeTenantAccountStatusSubscriptionAccountSubscription) GetRemaining() QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionRemaining {
-	return v.Remaining
-}
-
-// QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionLimits includes the requested fields of the GraphQL type Limits.
-// The GraphQL type's documentation follows.
-//
-// What a plan allows. A null limit means unlimited.
-type QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionLimits struct {
-	LimitsFields `json:"-"`
-}
-
-// GetUsers returns QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionLimits.Users, and is useful for accessing the field via an interface.
-func (v *QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionLimits) GetUsers() *int {
-	return v.LimitsFields.Users
-}
-
-// GetPolicies returns QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionLimits.Policies, and is useful for accessing the field via an interface.
-func (v *QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionLimits) GetPolicies() *int {
-	return v.LimitsFields.Policies
-}
-
-// GetInteractionsPerMonth returns QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionLimits.InteractionsPerMonth, and is useful for accessing the field via an interface.
-func (v *QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionLimits) GetInteractionsPerMonth() *int {
-	return v.LimitsFields.InteractionsPerMonth
-}
-
-// GetApiRequestsPerMinute returns QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionLimits.ApiRequestsPerMinute, and is useful for accessing the field via an interface.
-func (v *QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionLimits) GetApiRequestsPerMinute() int {
-	return v.LimitsFields.ApiRequestsPerMinute
-}
-
-func (v *QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionLimits) UnmarshalJSON(b []byte) error {
-
-	if string(b) == "null" {
-		return nil
-	}
-
-	var firstPass struct {
-		*QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionLimits
-		graphql.NoUnmarshalJSON
-	}
-	firstPass.QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionLimits = v
-
-	err := json.Unmarshal(b, &firstPass)
-	if err != nil {
-		return err
-	}
-
-	err = json.Unmarshal(
-		b, &v.LimitsFields)
-	if err != nil {
-		return err
-	}
-	return nil
-}
-
-type __premarshalQuotaMeTenantAccountStatusSubscriptionAccountSubscriptionLimits struct {
-	Users *int `json:"users"`
-
-	Policies *int `json:"policies"`
-
-	InteractionsPerMonth *int `json:"interactionsPerMonth"`
-
-	ApiRequestsPerMinute int `json:"apiRequestsPerMinute"`
-}
-
-func (v *QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionLimits) MarshalJSON() ([]byte, error) {
-	premarshaled, err := v.__premarshalJSON()
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(premarshaled)
-}
-
-func (v *QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionLimits) __premarshalJSON() (*__premarshalQuotaMeTenantAccountStatusSubscriptionAccountSubscriptionLimits, error) {
-	var retval __premarshalQuotaMeTenantAccountStatusSubscriptionAccountSubscriptionLimits
-
-	retval.Users = v.LimitsFields.Users
-	retval.Policies = v.LimitsFields.Policies
-	retval.InteractionsPerMonth = v.LimitsFields.InteractionsPerMonth
-	retval.ApiRequestsPerMinute = v.LimitsFields.ApiRequestsPerMinute
-	return &retval, nil
-}
-
-// QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionPlan includes the requested fields of the GraphQL type Plan.
-// The GraphQL type's documentation follows.
-//
-// A subscription plan of the catalog.
-type QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionPlan struct {
-	// Plan id: `starter`, `professional` or `enterprise`.
-	Id string `json:"id"`
-}
-
-// GetId returns QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionPlan.Id, and is useful for accessing the field via an interface.
-func (v *QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionPlan) GetId() string { return v.Id }
-
-// QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionRemaining includes the requested fields of the GraphQL type SubscriptionRemaining.
-// The GraphQL type's documentation follows.
-//
-// What remains of each limit this period. Null means unlimited; never negative.
-type QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionRemaining struct {
-	// Users that can still become active this month.
-	Users *int `json:"users"`
-	// Policies that can still be defined.
-	Policies *int `json:"policies"`
-	// Interactions left in the monthly quota (credits not included).
-	Interactions *int `json:"interactions"`
-}
-
-// GetUsers returns QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionRemaining.Users, and is useful for accessing the field via an interface.
-func (v *QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionRemaining) GetUsers() *int {
-	return v.Users
-}
-
-// GetPolicies returns QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionRemaining.Policies, and is useful for accessing the field via an interface.
-func (v *QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionRemaining) GetPolicies() *int {
-	return v.Policies
-}
-
-// GetInteractions returns QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionRemaining.Interactions, and is useful for accessing the field via an interface.
-func (v *QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionRemaining) GetInteractions() *int {
-	return v.Interactions
-}
-
-// QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionUsage includes the requested fields of the GraphQL type Usage.
-// The GraphQL type's documentation follows.
-//
-// Usage in the current calendar month (UTC).
-type QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionUsage struct {
-	UsageFields `json:"-"`
-}
-
-// GetActiveUsers returns QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionUsage.ActiveUsers, and is useful for accessing the field via an interface.
-func (v *QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionUsage) GetActiveUsers() int {
-	return v.UsageFields.ActiveUsers
-}
-
-// GetPolicies returns QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionUsage.Policies, and is useful for accessing the field via an interface.
-func (v *QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionUsage) GetPolicies() int {
-	return v.UsageFields.Policies
-}
-
-// GetInteractionsThisMonth returns QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionUsage.InteractionsThisMonth, and is useful for accessing the field via an interface.
-func (v *QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionUsage) GetInteractionsThisMonth() int {
-	return v.UsageFields.InteractionsThisMonth
-}
-
-func (v *QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionUsage) UnmarshalJSON(b []byte) error {
-
-	if string(b) == "null" {
-		return nil
-	}
-
-	var firstPass struct {
-		*QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionUsage
-		graphql.NoUnmarshalJSON
-	}
-	firstPass.QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionUsage = v
-
-	err := json.Unmarshal(b, &firstPass)
-	if err != nil {
-		return err
-	}
-
-	err = json.Unmarshal(
-		b, &v.UsageFields)
-	if err != nil {
-		return err
-	}
-	return nil
-}
-
-type __premarshalQuotaMeTenantAccountStatusSubscriptionAccountSubscriptionUsage struct {
-	ActiveUsers int `json:"activeUsers"`
-
-	Policies int `json:"policies"`
-
-	InteractionsThisMonth int `json:"interactionsThisMonth"`
-}
-
-func (v *QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionUsage) MarshalJSON() ([]byte, error) {
-	premarshaled, err := v.__premarshalJSON()
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(premarshaled)
-}
-
-func (v *QuotaMeTenantAccountStatusSubscriptionAccountSubscriptionUsage) __premarshalJSON() (*__premarshalQuotaMeTenantAccountStatusSubscriptionAccountSubscriptionUsage, error) {
-	var retval __premarshalQuotaMeTenantAccountStatusSubscriptionAccountSubscriptionUsage
-
-	retval.ActiveUsers = v.UsageFields.ActiveUsers
-	retval.Policies = v.UsageFields.Policies
-	retval.InteractionsThisMonth = v.UsageFields.InteractionsThisMonth
-	return &retval, nil
-}
+func (v *QuotaMeTenant) GetAccountStatus() *AccountStatus { return v.AccountStatus }
 
 // QuotaResponse is returned by Quota on success.
 type QuotaResponse struct {
@@ -2057,11 +1126,11 @@ func (v *RecordUsageInput) GetEvents() []UsageEventInput { return v.Events }
 // GetValidateOnly returns RecordUsageInput.ValidateOnly, and is useful for accessing the field via an interface.
 func (v *RecordUsageInput) GetValidateOnly() *bool { return v.ValidateOnly }
 
-// RecordUsageRecordUsageRecordUsagePayload includes the requested fields of the GraphQL type RecordUsagePayload.
+// RecordUsagePayload includes the requested fields of the GraphQL type RecordUsagePayload.
 // The GraphQL type's documentation follows.
 //
 // The result of recordUsage.
-type RecordUsageRecordUsageRecordUsagePayload struct {
+type RecordUsagePayload struct {
 	// Events newly recorded (or, with validateOnly, that would be).
 	Accepted int `json:"accepted"`
 	// Events not counted because their id was already recorded for the tenant or repeated in the batch.
@@ -2069,119 +1138,20 @@ type RecordUsageRecordUsageRecordUsagePayload struct {
 	// True when the mutation ran with `validateOnly`: nothing was saved, and the payload shows what would have been.
 	DryRun bool `json:"dryRun"`
 	// The tenant's quota for the current month after this batch.
-	Quota RecordUsageRecordUsageRecordUsagePayloadQuotaUsageQuota `json:"quota"`
+	Quota QuotaFields `json:"quota"`
 }
 
-// GetAccepted returns RecordUsageRecordUsageRecordUsagePayload.Accepted, and is useful for accessing the field via an interface.
-func (v *RecordUsageRecordUsageRecordUsagePayload) GetAccepted() int { return v.Accepted }
+// GetAccepted returns RecordUsagePayload.Accepted, and is useful for accessing the field via an interface.
+func (v *RecordUsagePayload) GetAccepted() int { return v.Accepted }
 
-// GetDuplicates returns RecordUsageRecordUsageRecordUsagePayload.Duplicates, and is useful for accessing the field via an interface.
-func (v *RecordUsageRecordUsageRecordUsagePayload) GetDuplicates() int { return v.Duplicates }
+// GetDuplicates returns RecordUsagePayload.Duplicates, and is useful for accessing the field via an interface.
+func (v *RecordUsagePayload) GetDuplicates() int { return v.Duplicates }
 
-// GetDryRun returns RecordUsageRecordUsageRecordUsagePayload.DryRun, and is useful for accessing the field via an interface.
-func (v *RecordUsageRecordUsageRecordUsagePayload) GetDryRun() bool { return v.DryRun }
+// GetDryRun returns RecordUsagePayload.DryRun, and is useful for accessing the field via an interface.
+func (v *RecordUsagePayload) GetDryRun() bool { return v.DryRun }
 
-// GetQuota returns RecordUsageRecordUsageRecordUsagePayload.Quota, and is useful for accessing the field via an interface.
-func (v *RecordUsageRecordUsageRecordUsagePayload) GetQuota() RecordUsageRecordUsageRecordUsagePayloadQuotaUsageQuota {
-	return v.Quota
-}
-
-// RecordUsageRecordUsageRecordUsagePayloadQuotaUsageQuota includes the requested fields of the GraphQL type UsageQuota.
-// The GraphQL type's documentation follows.
-//
-// A tenant's interaction quota for the current calendar month (UTC).
-type RecordUsageRecordUsageRecordUsagePayloadQuotaUsageQuota struct {
-	QuotaFields `json:"-"`
-}
-
-// GetMonth returns RecordUsageRecordUsageRecordUsagePayloadQuotaUsageQuota.Month, and is useful for accessing the field via an interface.
-func (v *RecordUsageRecordUsageRecordUsagePayloadQuotaUsageQuota) GetMonth() Date {
-	return v.QuotaFields.Month
-}
-
-// GetPlan returns RecordUsageRecordUsageRecordUsagePayloadQuotaUsageQuota.Plan, and is useful for accessing the field via an interface.
-func (v *RecordUsageRecordUsageRecordUsagePayloadQuotaUsageQuota) GetPlan() string {
-	return v.QuotaFields.Plan
-}
-
-// GetInteractionsPerMonth returns RecordUsageRecordUsageRecordUsagePayloadQuotaUsageQuota.InteractionsPerMonth, and is useful for accessing the field via an interface.
-func (v *RecordUsageRecordUsageRecordUsagePayloadQuotaUsageQuota) GetInteractionsPerMonth() *int {
-	return v.QuotaFields.InteractionsPerMonth
-}
-
-// GetUsed returns RecordUsageRecordUsageRecordUsagePayloadQuotaUsageQuota.Used, and is useful for accessing the field via an interface.
-func (v *RecordUsageRecordUsageRecordUsagePayloadQuotaUsageQuota) GetUsed() int {
-	return v.QuotaFields.Used
-}
-
-// GetRemaining returns RecordUsageRecordUsageRecordUsagePayloadQuotaUsageQuota.Remaining, and is useful for accessing the field via an interface.
-func (v *RecordUsageRecordUsageRecordUsagePayloadQuotaUsageQuota) GetRemaining() *int {
-	return v.QuotaFields.Remaining
-}
-
-// GetCreditsRemaining returns RecordUsageRecordUsageRecordUsagePayloadQuotaUsageQuota.CreditsRemaining, and is useful for accessing the field via an interface.
-func (v *RecordUsageRecordUsageRecordUsagePayloadQuotaUsageQuota) GetCreditsRemaining() int {
-	return v.QuotaFields.CreditsRemaining
-}
-
-func (v *RecordUsageRecordUsageRecordUsagePayloadQuotaUsageQuota) UnmarshalJSON(b []byte) error {
-
-	if string(b) == "null" {
-		return nil
-	}
-
-	var firstPass struct {
-		*RecordUsageRecordUsageRecordUsagePayloadQuotaUsageQuota
-		graphql.NoUnmarshalJSON
-	}
-	firstPass.RecordUsageRecordUsageRecordUsagePayloadQuotaUsageQuota = v
-
-	err := json.Unmarshal(b, &firstPass)
-	if err != nil {
-		return err
-	}
-
-	err = json.Unmarshal(
-		b, &v.QuotaFields)
-	if err != nil {
-		return err
-	}
-	return nil
-}
-
-type __premarshalRecordUsageRecordUsageRecordUsagePayloadQuotaUsageQuota struct {
-	Month Date `json:"month"`
-
-	Plan string `json:"plan"`
-
-	InteractionsPerMonth *int `json:"interactionsPerMonth"`
-
-	Used int `json:"used"`
-
-	Remaining *int `json:"remaining"`
-
-	CreditsRemaining int `json:"creditsRemaining"`
-}
-
-func (v *RecordUsageRecordUsageRecordUsagePayloadQuotaUsageQuota) MarshalJSON() ([]byte, error) {
-	premarshaled, err := v.__premarshalJSON()
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(premarshaled)
-}
-
-func (v *RecordUsageRecordUsageRecordUsagePayloadQuotaUsageQuota) __premarshalJSON() (*__premarshalRecordUsageRecordUsageRecordUsagePayloadQuotaUsageQuota, error) {
-	var retval __premarshalRecordUsageRecordUsageRecordUsagePayloadQuotaUsageQuota
-
-	retval.Month = v.QuotaFields.Month
-	retval.Plan = v.QuotaFields.Plan
-	retval.InteractionsPerMonth = v.QuotaFields.InteractionsPerMonth
-	retval.Used = v.QuotaFields.Used
-	retval.Remaining = v.QuotaFields.Remaining
-	retval.CreditsRemaining = v.QuotaFields.CreditsRemaining
-	return &retval, nil
-}
+// GetQuota returns RecordUsagePayload.Quota, and is useful for accessing the field via an interface.
+func (v *RecordUsagePayload) GetQuota() QuotaFields { return v.Quota }
 
 // RecordUsageResponse is returned by RecordUsage on success.
 type RecordUsageResponse struct {
@@ -2207,13 +1177,11 @@ type RecordUsageResponse struct {
 	// batch they cannot cover is refused with PAYMENT_REQUIRED.
 	// Monthly active tokens beyond the plan's included amount are accepted and
 	// reported as overage (`usageReport.tokenReport.overageMonthlyActiveTokens`).
-	RecordUsage RecordUsageRecordUsageRecordUsagePayload `json:"recordUsage"`
+	RecordUsage RecordUsagePayload `json:"recordUsage"`
 }
 
 // GetRecordUsage returns RecordUsageResponse.RecordUsage, and is useful for accessing the field via an interface.
-func (v *RecordUsageResponse) GetRecordUsage() RecordUsageRecordUsageRecordUsagePayload {
-	return v.RecordUsage
-}
+func (v *RecordUsageResponse) GetRecordUsage() RecordUsagePayload { return v.RecordUsage }
 
 // Which event to deliver again.
 type RedeliverEventInput struct {
@@ -2229,156 +1197,17 @@ func (v *RedeliverEventInput) GetTenantId() *string { return v.TenantId }
 // GetEventId returns RedeliverEventInput.EventId, and is useful for accessing the field via an interface.
 func (v *RedeliverEventInput) GetEventId() string { return v.EventId }
 
-// RedeliverEventRedeliverEventRedeliverEventPayload includes the requested fields of the GraphQL type RedeliverEventPayload.
+// RedeliverEventPayload includes the requested fields of the GraphQL type RedeliverEventPayload.
 // The GraphQL type's documentation follows.
 //
 // The outcome of redeliverEvent.
-type RedeliverEventRedeliverEventRedeliverEventPayload struct {
+type RedeliverEventPayload struct {
 	// The delivery queued (or already waiting).
-	Delivery RedeliverEventRedeliverEventRedeliverEventPayloadDeliveryWebhookDelivery `json:"delivery"`
+	Delivery WebhookDeliveryFields `json:"delivery"`
 }
 
-// GetDelivery returns RedeliverEventRedeliverEventRedeliverEventPayload.Delivery, and is useful for accessing the field via an interface.
-func (v *RedeliverEventRedeliverEventRedeliverEventPayload) GetDelivery() RedeliverEventRedeliverEventRedeliverEventPayloadDeliveryWebhookDelivery {
-	return v.Delivery
-}
-
-// RedeliverEventRedeliverEventRedeliverEventPayloadDeliveryWebhookDelivery includes the requested fields of the GraphQL type WebhookDelivery.
-// The GraphQL type's documentation follows.
-//
-// One event owed to the tenant's webhook endpoint or to one of its email addresses, with every attempt at it.
-type RedeliverEventRedeliverEventRedeliverEventPayloadDeliveryWebhookDelivery struct {
-	WebhookDeliveryFields `json:"-"`
-}
-
-// GetId returns RedeliverEventRedeliverEventRedeliverEventPayloadDeliveryWebhookDelivery.Id, and is useful for accessing the field via an interface.
-func (v *RedeliverEventRedeliverEventRedeliverEventPayloadDeliveryWebhookDelivery) GetId() string {
-	return v.WebhookDeliveryFields.Id
-}
-
-// GetEventId returns RedeliverEventRedeliverEventRedeliverEventPayloadDeliveryWebhookDelivery.EventId, and is useful for accessing the field via an interface.
-func (v *RedeliverEventRedeliverEventRedeliverEventPayloadDeliveryWebhookDelivery) GetEventId() string {
-	return v.WebhookDeliveryFields.EventId
-}
-
-// GetEventType returns RedeliverEventRedeliverEventRedeliverEventPayloadDeliveryWebhookDelivery.EventType, and is useful for accessing the field via an interface.
-func (v *RedeliverEventRedeliverEventRedeliverEventPayloadDeliveryWebhookDelivery) GetEventType() EventType {
-	return v.WebhookDeliveryFields.EventType
-}
-
-// GetEventWireType returns RedeliverEventRedeliverEventRedeliverEventPayloadDeliveryWebhookDelivery.EventWireType, and is useful for accessing the field via an interface.
-func (v *RedeliverEventRedeliverEventRedeliverEventPayloadDeliveryWebhookDelivery) GetEventWireType() string {
-	return v.WebhookDeliveryFields.EventWireType
-}
-
-// GetChannel returns RedeliverEventRedeliverEventRedeliverEventPayloadDeliveryWebhookDelivery.Channel, and is useful for accessing the field via an interface.
-func (v *RedeliverEventRedeliverEventRedeliverEventPayloadDeliveryWebhookDelivery) GetChannel() DeliveryChannel {
-	return v.WebhookDeliveryFields.Channel
-}
-
-// GetUrl returns RedeliverEventRedeliverEventRedeliverEventPayloadDeliveryWebhookDelivery.Url, and is useful for accessing the field via an interface.
-func (v *RedeliverEventRedeliverEventRedeliverEventPayloadDeliveryWebhookDelivery) GetUrl() string {
-	return v.WebhookDeliveryFields.Url
-}
-
-// GetStatus returns RedeliverEventRedeliverEventRedeliverEventPayloadDeliveryWebhookDelivery.Status, and is useful for accessing the field via an interface.
-func (v *RedeliverEventRedeliverEventRedeliverEventPayloadDeliveryWebhookDelivery) GetStatus() WebhookDeliveryStatus {
-	return v.WebhookDeliveryFields.Status
-}
-
-// GetAttemptCount returns RedeliverEventRedeliverEventRedeliverEventPayloadDeliveryWebhookDelivery.AttemptCount, and is useful for accessing the field via an interface.
-func (v *RedeliverEventRedeliverEventRedeliverEventPayloadDeliveryWebhookDelivery) GetAttemptCount() int {
-	return v.WebhookDeliveryFields.AttemptCount
-}
-
-// GetCreatedAt returns RedeliverEventRedeliverEventRedeliverEventPayloadDeliveryWebhookDelivery.CreatedAt, and is useful for accessing the field via an interface.
-func (v *RedeliverEventRedeliverEventRedeliverEventPayloadDeliveryWebhookDelivery) GetCreatedAt() time.Time {
-	return v.WebhookDeliveryFields.CreatedAt
-}
-
-// GetNextAttemptAt returns RedeliverEventRedeliverEventRedeliverEventPayloadDeliveryWebhookDelivery.NextAttemptAt, and is useful for accessing the field via an interface.
-func (v *RedeliverEventRedeliverEventRedeliverEventPayloadDeliveryWebhookDelivery) GetNextAttemptAt() *time.Time {
-	return v.WebhookDeliveryFields.NextAttemptAt
-}
-
-// GetAttempts returns RedeliverEventRedeliverEventRedeliverEventPayloadDeliveryWebhookDelivery.Attempts, and is useful for accessing the field via an interface.
-func (v *RedeliverEventRedeliverEventRedeliverEventPayloadDeliveryWebhookDelivery) GetAttempts() []WebhookDeliveryFieldsAttemptsWebhookAttempt {
-	return v.WebhookDeliveryFields.Attempts
-}
-
-func (v *RedeliverEventRedeliverEventRedeliverEventPayloadDeliveryWebhookDelivery) UnmarshalJSON(b []byte) error {
-
-	if string(b) == "null" {
-		return nil
-	}
-
-	var firstPass struct {
-		*RedeliverEventRedeliverEventRedeliverEventPayloadDeliveryWebhookDelivery
-		graphql.NoUnmarshalJSON
-	}
-	firstPass.RedeliverEventRedeliverEventRedeliverEventPayloadDeliveryWebhookDelivery = v
-
-	err := json.Unmarshal(b, &firstPass)
-	if err != nil {
-		return err
-	}
-
-	err = json.Unmarshal(
-		b, &v.WebhookDeliveryFields)
-	if err != nil {
-		return err
-	}
-	return nil
-}
-
-type __premarshalRedeliverEventRedeliverEventRedeliverEventPayloadDeliveryWebhookDelivery struct {
-	Id string `json:"id"`
-
-	EventId string `json:"eventId"`
-
-	EventType EventType `json:"eventType"`
-
-	EventWireType string `json:"eventWireType"`
-
-	Channel DeliveryChannel `json:"channel"`
-
-	Url string `json:"url"`
-
-	Status WebhookDeliveryStatus `json:"status"`
-
-	AttemptCount int `json:"attemptCount"`
-
-	CreatedAt time.Time `json:"createdAt"`
-
-	NextAttemptAt *time.Time `json:"nextAttemptAt"`
-
-	Attempts []WebhookDeliveryFieldsAttemptsWebhookAttempt `json:"attempts"`
-}
-
-func (v *RedeliverEventRedeliverEventRedeliverEventPayloadDeliveryWebhookDelivery) MarshalJSON() ([]byte, error) {
-	premarshaled, err := v.__premarshalJSON()
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(premarshaled)
-}
-
-func (v *RedeliverEventRedeliverEventRedeliverEventPayloadDeliveryWebhookDelivery) __premarshalJSON() (*__premarshalRedeliverEventRedeliverEventRedeliverEventPayloadDeliveryWebhookDelivery, error) {
-	var retval __premarshalRedeliverEventRedeliverEventRedeliverEventPayloadDeliveryWebhookDelivery
-
-	retval.Id = v.WebhookDeliveryFields.Id
-	retval.EventId = v.WebhookDeliveryFields.EventId
-	retval.EventType = v.WebhookDeliveryFields.EventType
-	retval.EventWireType = v.WebhookDeliveryFields.EventWireType
-	retval.Channel = v.WebhookDeliveryFields.Channel
-	retval.Url = v.WebhookDeliveryFields.Url
-	retval.Status = v.WebhookDeliveryFields.Status
-	retval.AttemptCount = v.WebhookDeliveryFields.AttemptCount
-	retval.CreatedAt = v.WebhookDeliveryFields.CreatedAt
-	retval.NextAttemptAt = v.WebhookDeliveryFields.NextAttemptAt
-	retval.Attempts = v.WebhookDeliveryFields.Attempts
-	return &retval, nil
-}
+// GetDelivery returns RedeliverEventPayload.Delivery, and is useful for accessing the field via an interface.
+func (v *RedeliverEventPayload) GetDelivery() WebhookDeliveryFields { return v.Delivery }
 
 // RedeliverEventResponse is returned by RedeliverEvent on success.
 type RedeliverEventResponse struct {
@@ -2388,13 +1217,11 @@ type RedeliverEventResponse struct {
 	// waits for its first attempt, it is returned instead of a new one. Needs NOTIFICATION_CHANNELS_UPDATE
 	// (own tenant), or TENANT_MANAGE too for another tenant. Answers NOT_FOUND for an event that is not
 	// the tenant's and BAD_USER_INPUT (field `eventId`) when no `webhookUrl` is configured.
-	RedeliverEvent RedeliverEventRedeliverEventRedeliverEventPayload `json:"redeliverEvent"`
+	RedeliverEvent RedeliverEventPayload `json:"redeliverEvent"`
 }
 
 // GetRedeliverEvent returns RedeliverEventResponse.RedeliverEvent, and is useful for accessing the field via an interface.
-func (v *RedeliverEventResponse) GetRedeliverEvent() RedeliverEventRedeliverEventRedeliverEventPayload {
-	return v.RedeliverEvent
-}
+func (v *RedeliverEventResponse) GetRedeliverEvent() RedeliverEventPayload { return v.RedeliverEvent }
 
 // A reservation or release of capacity.
 type ReserveCapacityInput struct {
@@ -2420,11 +1247,11 @@ func (v *ReserveCapacityInput) GetQuantity() int { return v.Quantity }
 // GetRequestId returns ReserveCapacityInput.RequestId, and is useful for accessing the field via an interface.
 func (v *ReserveCapacityInput) GetRequestId() string { return v.RequestId }
 
-// ReserveCapacityReserveCapacityReserveCapacityPayload includes the requested fields of the GraphQL type ReserveCapacityPayload.
+// ReserveCapacityPayload includes the requested fields of the GraphQL type ReserveCapacityPayload.
 // The GraphQL type's documentation follows.
 //
 // Where a resource stands after a reservation (or, replayed, after the first request with its id).
-type ReserveCapacityReserveCapacityReserveCapacityPayload struct {
+type ReserveCapacityPayload struct {
 	// The request id given.
 	RequestId string `json:"requestId"`
 	// The resource.
@@ -2441,32 +1268,26 @@ type ReserveCapacityReserveCapacityReserveCapacityPayload struct {
 	Replayed bool `json:"replayed"`
 }
 
-// GetRequestId returns ReserveCapacityReserveCapacityReserveCapacityPayload.RequestId, and is useful for accessing the field via an interface.
-func (v *ReserveCapacityReserveCapacityReserveCapacityPayload) GetRequestId() string {
-	return v.RequestId
-}
+// GetRequestId returns ReserveCapacityPayload.RequestId, and is useful for accessing the field via an interface.
+func (v *ReserveCapacityPayload) GetRequestId() string { return v.RequestId }
 
-// GetResource returns ReserveCapacityReserveCapacityReserveCapacityPayload.Resource, and is useful for accessing the field via an interface.
-func (v *ReserveCapacityReserveCapacityReserveCapacityPayload) GetResource() CapacityResource {
-	return v.Resource
-}
+// GetResource returns ReserveCapacityPayload.Resource, and is useful for accessing the field via an interface.
+func (v *ReserveCapacityPayload) GetResource() CapacityResource { return v.Resource }
 
-// GetQuantity returns ReserveCapacityReserveCapacityReserveCapacityPayload.Quantity, and is useful for accessing the field via an interface.
-func (v *ReserveCapacityReserveCapacityReserveCapacityPayload) GetQuantity() int { return v.Quantity }
+// GetQuantity returns ReserveCapacityPayload.Quantity, and is useful for accessing the field via an interface.
+func (v *ReserveCapacityPayload) GetQuantity() int { return v.Quantity }
 
-// GetUsed returns ReserveCapacityReserveCapacityReserveCapacityPayload.Used, and is useful for accessing the field via an interface.
-func (v *ReserveCapacityReserveCapacityReserveCapacityPayload) GetUsed() int { return v.Used }
+// GetUsed returns ReserveCapacityPayload.Used, and is useful for accessing the field via an interface.
+func (v *ReserveCapacityPayload) GetUsed() int { return v.Used }
 
-// GetLimit returns ReserveCapacityReserveCapacityReserveCapacityPayload.Limit, and is useful for accessing the field via an interface.
-func (v *ReserveCapacityReserveCapacityReserveCapacityPayload) GetLimit() *int { return v.Limit }
+// GetLimit returns ReserveCapacityPayload.Limit, and is useful for accessing the field via an interface.
+func (v *ReserveCapacityPayload) GetLimit() *int { return v.Limit }
 
-// GetRemaining returns ReserveCapacityReserveCapacityReserveCapacityPayload.Remaining, and is useful for accessing the field via an interface.
-func (v *ReserveCapacityReserveCapacityReserveCapacityPayload) GetRemaining() *int {
-	return v.Remaining
-}
+// GetRemaining returns ReserveCapacityPayload.Remaining, and is useful for accessing the field via an interface.
+func (v *ReserveCapacityPayload) GetRemaining() *int { return v.Remaining }
 
-// GetReplayed returns ReserveCapacityReserveCapacityReserveCapacityPayload.Replayed, and is useful for accessing the field via an interface.
-func (v *ReserveCapacityReserveCapacityReserveCapacityPayload) GetReplayed() bool { return v.Replayed }
+// GetReplayed returns ReserveCapacityPayload.Replayed, and is useful for accessing the field via an interface.
+func (v *ReserveCapacityPayload) GetReplayed() bool { return v.Replayed }
 
 // ReserveCapacityResponse is returned by ReserveCapacity on success.
 type ReserveCapacityResponse struct {
@@ -2485,11 +1306,11 @@ type ReserveCapacityResponse struct {
 	// count in use, the quantity asked); BAD_USER_INPUT on `quantity` for a
 	// release of more than is in use (the count never goes below zero);
 	// CONFLICT for a deleted tenant, or a suspended one reserving.
-	ReserveCapacity ReserveCapacityReserveCapacityReserveCapacityPayload `json:"reserveCapacity"`
+	ReserveCapacity ReserveCapacityPayload `json:"reserveCapacity"`
 }
 
 // GetReserveCapacity returns ReserveCapacityResponse.ReserveCapacity, and is useful for accessing the field via an interface.
-func (v *ReserveCapacityResponse) GetReserveCapacity() ReserveCapacityReserveCapacityReserveCapacityPayload {
+func (v *ReserveCapacityResponse) GetReserveCapacity() ReserveCapacityPayload {
 	return v.ReserveCapacity
 }
 
@@ -2502,157 +1323,26 @@ type RevokeApiKeyInput struct {
 // GetId returns RevokeApiKeyInput.Id, and is useful for accessing the field via an interface.
 func (v *RevokeApiKeyInput) GetId() string { return v.Id }
 
-// RevokeApiKeyResponse is returned by RevokeApiKey on success.
-type RevokeApiKeyResponse struct {
-	// Revokes an API key at once. Revoking a revoked key changes nothing. Needs API_KEYS_WRITE.
-	RevokeApiKey RevokeApiKeyRevokeApiKeyRevokeApiKeyPayload `json:"revokeApiKey"`
-}
-
-// GetRevokeApiKey returns RevokeApiKeyResponse.RevokeApiKey, and is useful for accessing the field via an interface.
-func (v *RevokeApiKeyResponse) GetRevokeApiKey() RevokeApiKeyRevokeApiKeyRevokeApiKeyPayload {
-	return v.RevokeApiKey
-}
-
-// RevokeApiKeyRevokeApiKeyRevokeApiKeyPayload includes the requested fields of the GraphQL type RevokeApiKeyPayload.
+// RevokeApiKeyPayload includes the requested fields of the GraphQL type RevokeApiKeyPayload.
 // The GraphQL type's documentation follows.
 //
 // The revoked key.
-type RevokeApiKeyRevokeApiKeyRevokeApiKeyPayload struct {
+type RevokeApiKeyPayload struct {
 	// The key, now REVOKED.
-	ApiKey RevokeApiKeyRevokeApiKeyRevokeApiKeyPayloadApiKey `json:"apiKey"`
+	ApiKey ApiKeyFields `json:"apiKey"`
 }
 
-// GetApiKey returns RevokeApiKeyRevokeApiKeyRevokeApiKeyPayload.ApiKey, and is useful for accessing the field via an interface.
-func (v *RevokeApiKeyRevokeApiKeyRevokeApiKeyPayload) GetApiKey() RevokeApiKeyRevokeApiKeyRevokeApiKeyPayloadApiKey {
-	return v.ApiKey
+// GetApiKey returns RevokeApiKeyPayload.ApiKey, and is useful for accessing the field via an interface.
+func (v *RevokeApiKeyPayload) GetApiKey() ApiKeyFields { return v.ApiKey }
+
+// RevokeApiKeyResponse is returned by RevokeApiKey on success.
+type RevokeApiKeyResponse struct {
+	// Revokes an API key at once. Revoking a revoked key changes nothing. Needs API_KEYS_WRITE.
+	RevokeApiKey RevokeApiKeyPayload `json:"revokeApiKey"`
 }
 
-// RevokeApiKeyRevokeApiKeyRevokeApiKeyPayloadApiKey includes the requested fields of the GraphQL type ApiKey.
-// The GraphQL type's documentation follows.
-//
-// An API key's metadata. The secret itself is shown only once, by createApiKey.
-type RevokeApiKeyRevokeApiKeyRevokeApiKeyPayloadApiKey struct {
-	ApiKeyFields `json:"-"`
-}
-
-// GetId returns RevokeApiKeyRevokeApiKeyRevokeApiKeyPayloadApiKey.Id, and is useful for accessing the field via an interface.
-func (v *RevokeApiKeyRevokeApiKeyRevokeApiKeyPayloadApiKey) GetId() string { return v.ApiKeyFields.Id }
-
-// GetName returns RevokeApiKeyRevokeApiKeyRevokeApiKeyPayloadApiKey.Name, and is useful for accessing the field via an interface.
-func (v *RevokeApiKeyRevokeApiKeyRevokeApiKeyPayloadApiKey) GetName() string {
-	return v.ApiKeyFields.Name
-}
-
-// GetPrefix returns RevokeApiKeyRevokeApiKeyRevokeApiKeyPayloadApiKey.Prefix, and is useful for accessing the field via an interface.
-func (v *RevokeApiKeyRevokeApiKeyRevokeApiKeyPayloadApiKey) GetPrefix() string {
-	return v.ApiKeyFields.Prefix
-}
-
-// GetPermissions returns RevokeApiKeyRevokeApiKeyRevokeApiKeyPayloadApiKey.Permissions, and is useful for accessing the field via an interface.
-func (v *RevokeApiKeyRevokeApiKeyRevokeApiKeyPayloadApiKey) GetPermissions() []Permission {
-	return v.ApiKeyFields.Permissions
-}
-
-// GetStatus returns RevokeApiKeyRevokeApiKeyRevokeApiKeyPayloadApiKey.Status, and is useful for accessing the field via an interface.
-func (v *RevokeApiKeyRevokeApiKeyRevokeApiKeyPayloadApiKey) GetStatus() ApiKeyStatus {
-	return v.ApiKeyFields.Status
-}
-
-// GetCreatedAt returns RevokeApiKeyRevokeApiKeyRevokeApiKeyPayloadApiKey.CreatedAt, and is useful for accessing the field via an interface.
-func (v *RevokeApiKeyRevokeApiKeyRevokeApiKeyPayloadApiKey) GetCreatedAt() time.Time {
-	return v.ApiKeyFields.CreatedAt
-}
-
-// GetCreatedBy returns RevokeApiKeyRevokeApiKeyRevokeApiKeyPayloadApiKey.CreatedBy, and is useful for accessing the field via an interface.
-func (v *RevokeApiKeyRevokeApiKeyRevokeApiKeyPayloadApiKey) GetCreatedBy() string {
-	return v.ApiKeyFields.CreatedBy
-}
-
-// GetExpiresAt returns RevokeApiKeyRevokeApiKeyRevokeApiKeyPayloadApiKey.ExpiresAt, and is useful for accessing the field via an interface.
-func (v *RevokeApiKeyRevokeApiKeyRevokeApiKeyPayloadApiKey) GetExpiresAt() *time.Time {
-	return v.ApiKeyFields.ExpiresAt
-}
-
-// GetLastUsedAt returns RevokeApiKeyRevokeApiKeyRevokeApiKeyPayloadApiKey.LastUsedAt, and is useful for accessing the field via an interface.
-func (v *RevokeApiKeyRevokeApiKeyRevokeApiKeyPayloadApiKey) GetLastUsedAt() *time.Time {
-	return v.ApiKeyFields.LastUsedAt
-}
-
-// GetRevokedAt returns RevokeApiKeyRevokeApiKeyRevokeApiKeyPayloadApiKey.RevokedAt, and is useful for accessing the field via an interface.
-func (v *RevokeApiKeyRevokeApiKeyRevokeApiKeyPayloadApiKey) GetRevokedAt() *time.Time {
-	return v.ApiKeyFields.RevokedAt
-}
-
-func (v *RevokeApiKeyRevokeApiKeyRevokeApiKeyPayloadApiKey) UnmarshalJSON(b []byte) error {
-
-	if string(b) == "null" {
-		return nil
-	}
-
-	var firstPass struct {
-		*RevokeApiKeyRevokeApiKeyRevokeApiKeyPayloadApiKey
-		graphql.NoUnmarshalJSON
-	}
-	firstPass.RevokeApiKeyRevokeApiKeyRevokeApiKeyPayloadApiKey = v
-
-	err := json.Unmarshal(b, &firstPass)
-	if err != nil {
-		return err
-	}
-
-	err = json.Unmarshal(
-		b, &v.ApiKeyFields)
-	if err != nil {
-		return err
-	}
-	return nil
-}
-
-type __premarshalRevokeApiKeyRevokeApiKeyRevokeApiKeyPayloadApiKey struct {
-	Id string `json:"id"`
-
-	Name string `json:"name"`
-
-	Prefix string `json:"prefix"`
-
-	Permissions []Permission `json:"permissions"`
-
-	Status ApiKeyStatus `json:"status"`
-
-	CreatedAt time.Time `json:"createdAt"`
-
-	CreatedBy string `json:"createdBy"`
-
-	ExpiresAt *time.Time `json:"expiresAt"`
-
-	LastUsedAt *time.Time `json:"lastUsedAt"`
-
-	RevokedAt *time.Time `json:"revokedAt"`
-}
-
-func (v *RevokeApiKeyRevokeApiKeyRevokeApiKeyPayloadApiKey) MarshalJSON() ([]byte, error) {
-	premarshaled, err := v.__premarshalJSON()
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(premarshaled)
-}
-
-func (v *RevokeApiKeyRevokeApiKeyRevokeApiKeyPayloadApiKey) __premarshalJSON() (*__premarshalRevokeApiKeyRevokeApiKeyRevokeApiKeyPayloadApiKey, error) {
-	var retval __premarshalRevokeApiKeyRevokeApiKeyRevokeApiKeyPayloadApiKey
-
-	retval.Id = v.ApiKeyFields.Id
-	retval.Name = v.ApiKeyFields.Name
-	retval.Prefix = v.ApiKeyFields.Prefix
-	retval.Permissions = v.ApiKeyFields.Permissions
-	retval.Status = v.ApiKeyFields.Status
-	retval.CreatedAt = v.ApiKeyFields.CreatedAt
-	retval.CreatedBy = v.ApiKeyFields.CreatedBy
-	retval.ExpiresAt = v.ApiKeyFields.ExpiresAt
-	retval.LastUsedAt = v.ApiKeyFields.LastUsedAt
-	retval.RevokedAt = v.ApiKeyFields.RevokedAt
-	return &retval, nil
-}
+// GetRevokeApiKey returns RevokeApiKeyResponse.RevokeApiKey, and is useful for accessing the field via an interface.
+func (v *RevokeApiKeyResponse) GetRevokeApiKey() RevokeApiKeyPayload { return v.RevokeApiKey }
 
 // The risk an interaction was assessed at.
 type RiskLevel string
@@ -2699,6 +1389,30 @@ func (v *RotateWebhookSecretInput) GetExpectedVersion() *int { return v.Expected
 // GetValidateOnly returns RotateWebhookSecretInput.ValidateOnly, and is useful for accessing the field via an interface.
 func (v *RotateWebhookSecretInput) GetValidateOnly() *bool { return v.ValidateOnly }
 
+// RotateWebhookSecretPayload includes the requested fields of the GraphQL type RotateWebhookSecretPayload.
+// The GraphQL type's documentation follows.
+//
+// The rotated secret.
+type RotateWebhookSecretPayload struct {
+	// The channels after the rotation (the new secret's hint, the old one's grace period).
+	NotificationChannels NotificationChannelsFields `json:"notificationChannels"`
+	// The new webhook signing secret (`whsec_` + 64 hex characters); null with validateOnly. Shown only this once.
+	WebhookSecret *string `json:"webhookSecret"`
+	// True when the mutation ran with `validateOnly`: nothing was saved, and the payload shows what would have been.
+	DryRun bool `json:"dryRun"`
+}
+
+// GetNotificationChannels returns RotateWebhookSecretPayload.NotificationChannels, and is useful for accessing the field via an interface.
+func (v *RotateWebhookSecretPayload) GetNotificationChannels() NotificationChannelsFields {
+	return v.NotificationChannels
+}
+
+// GetWebhookSecret returns RotateWebhookSecretPayload.WebhookSecret, and is useful for accessing the field via an interface.
+func (v *RotateWebhookSecretPayload) GetWebhookSecret() *string { return v.WebhookSecret }
+
+// GetDryRun returns RotateWebhookSecretPayload.DryRun, and is useful for accessing the field via an interface.
+func (v *RotateWebhookSecretPayload) GetDryRun() bool { return v.DryRun }
+
 // RotateWebhookSecretResponse is returned by RotateWebhookSecret on success.
 type RotateWebhookSecretResponse struct {
 	// Generates a new webhook signing secret and returns it once, in `webhookSecret`. Needs
@@ -2706,155 +1420,12 @@ type RotateWebhookSecretResponse struct {
 	// secret keeps signing deliveries next to the new one for 24 hours (each delivery then carries two
 	// `v1,` signatures), so receivers can switch without losing any; `revokePrevious: true` stops it at
 	// once. A tenant without a secret gets its first one.
-	RotateWebhookSecret RotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayload `json:"rotateWebhookSecret"`
+	RotateWebhookSecret RotateWebhookSecretPayload `json:"rotateWebhookSecret"`
 }
 
 // GetRotateWebhookSecret returns RotateWebhookSecretResponse.RotateWebhookSecret, and is useful for accessing the field via an interface.
-func (v *RotateWebhookSecretResponse) GetRotateWebhookSecret() RotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayload {
+func (v *RotateWebhookSecretResponse) GetRotateWebhookSecret() RotateWebhookSecretPayload {
 	return v.RotateWebhookSecret
-}
-
-// RotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayload includes the requested fields of the GraphQL type RotateWebhookSecretPayload.
-// The GraphQL type's documentation follows.
-//
-// The rotated secret.
-type RotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayload struct {
-	// The channels after the rotation (the new secret's hint, the old one's grace period).
-	NotificationChannels RotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayloadNotificationChannels `json:"notificationChannels"`
-	// The new webhook signing secret (`whsec_` + 64 hex characters); null with validateOnly. Shown only this once.
-	WebhookSecret *string `json:"webhookSecret"`
-	// True when the mutation ran with `validateOnly`: nothing was saved, and the payload shows what would have been.
-	DryRun bool `json:"dryRun"`
-}
-
-// GetNotificationChannels returns RotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayload.NotificationChannels, and is useful for accessing the field via an interface.
-func (v *RotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayload) GetNotificationChannels() RotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayloadNotificationChannels {
-	return v.NotificationChannels
-}
-
-// GetWebhookSecret returns RotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayload.WebhookSecret, and is useful for accessing the field via an interface.
-func (v *RotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayload) GetWebhookSecret() *string {
-	return v.WebhookSecret
-}
-
-// GetDryRun returns RotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayload.DryRun, and is useful for accessing the field via an interface.
-func (v *RotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayload) GetDryRun() bool {
-	return v.DryRun
-}
-
-// RotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayloadNotificationChannels includes the requested fields of the GraphQL type NotificationChannels.
-// The GraphQL type's documentation follows.
-//
-// Where and about what a tenant is notified (the screening reference's notification channels).
-// Webhooks are signed per the Standard Webhooks specification: verify each delivery with the secret
-// (any Standard Webhooks library does it) and refuse those older than 5 minutes.
-type RotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayloadNotificationChannels struct {
-	NotificationChannelsFields `json:"-"`
-}
-
-// GetEmails returns RotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayloadNotificationChannels.Emails, and is useful for accessing the field via an interface.
-func (v *RotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayloadNotificationChannels) GetEmails() []string {
-	return v.NotificationChannelsFields.Emails
-}
-
-// GetWebhookUrl returns RotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayloadNotificationChannels.WebhookUrl, and is useful for accessing the field via an interface.
-func (v *RotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayloadNotificationChannels) GetWebhookUrl() *string {
-	return v.NotificationChannelsFields.WebhookUrl
-}
-
-// GetEvents returns RotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayloadNotificationChannels.Events, and is useful for accessing the field via an interface.
-func (v *RotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayloadNotificationChannels) GetEvents() []NotificationEvent {
-	return v.NotificationChannelsFields.Events
-}
-
-// GetWebhookSecretHint returns RotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayloadNotificationChannels.WebhookSecretHint, and is useful for accessing the field via an interface.
-func (v *RotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayloadNotificationChannels) GetWebhookSecretHint() *string {
-	return v.NotificationChannelsFields.WebhookSecretHint
-}
-
-// GetWebhookSecretCreatedAt returns RotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayloadNotificationChannels.WebhookSecretCreatedAt, and is useful for accessing the field via an interface.
-func (v *RotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayloadNotificationChannels) GetWebhookSecretCreatedAt() *time.Time {
-	return v.NotificationChannelsFields.WebhookSecretCreatedAt
-}
-
-// GetPreviousWebhookSecretExpiresAt returns RotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayloadNotificationChannels.PreviousWebhookSecretExpiresAt, and is useful for accessing the field via an interface.
-func (v *RotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayloadNotificationChannels) GetPreviousWebhookSecretExpiresAt() *time.Time {
-	return v.NotificationChannelsFields.PreviousWebhookSecretExpiresAt
-}
-
-// GetWebhookDisabledAt returns RotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayloadNotificationChannels.WebhookDisabledAt, and is useful for accessing the field via an interface.
-func (v *RotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayloadNotificationChannels) GetWebhookDisabledAt() *time.Time {
-	return v.NotificationChannelsFields.WebhookDisabledAt
-}
-
-// GetVersion returns RotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayloadNotificationChannels.Version, and is useful for accessing the field via an interface.
-func (v *RotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayloadNotificationChannels) GetVersion() int {
-	return v.NotificationChannelsFields.Version
-}
-
-func (v *RotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayloadNotificationChannels) UnmarshalJSON(b []byte) error {
-
-	if string(b) == "null" {
-		return nil
-	}
-
-	var firstPass struct {
-		*RotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayloadNotificationChannels
-		graphql.NoUnmarshalJSON
-	}
-	firstPass.RotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayloadNotificationChannels = v
-
-	err := json.Unmarshal(b, &firstPass)
-	if err != nil {
-		return err
-	}
-
-	err = json.Unmarshal(
-		b, &v.NotificationChannelsFields)
-	if err != nil {
-		return err
-	}
-	return nil
-}
-
-type __premarshalRotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayloadNotificationChannels struct {
-	Emails []string `json:"emails"`
-
-	WebhookUrl *string `json:"webhookUrl"`
-
-	Events []NotificationEvent `json:"events"`
-
-	WebhookSecretHint *string `json:"webhookSecretHint"`
-
-	WebhookSecretCreatedAt *time.Time `json:"webhookSecretCreatedAt"`
-
-	PreviousWebhookSecretExpiresAt *time.Time `json:"previousWebhookSecretExpiresAt"`
-
-	WebhookDisabledAt *time.Time `json:"webhookDisabledAt"`
-
-	Version int `json:"version"`
-}
-
-func (v *RotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayloadNotificationChannels) MarshalJSON() ([]byte, error) {
-	premarshaled, err := v.__premarshalJSON()
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(premarshaled)
-}
-
-func (v *RotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayloadNotificationChannels) __premarshalJSON() (*__premarshalRotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayloadNotificationChannels, error) {
-	var retval __premarshalRotateWebhookSecretRotateWebhookSecretRotateWebhookSecretPayloadNotificationChannels
-
-	retval.Emails = v.NotificationChannelsFields.Emails
-	retval.WebhookUrl = v.NotificationChannelsFields.WebhookUrl
-	retval.Events = v.NotificationChannelsFields.Events
-	retval.WebhookSecretHint = v.NotificationChannelsFields.WebhookSecretHint
-	retval.WebhookSecretCreatedAt = v.NotificationChannelsFields.WebhookSecretCreatedAt
-	retval.PreviousWebhookSecretExpiresAt = v.NotificationChannelsFields.PreviousWebhookSecretExpiresAt
-	retval.WebhookDisabledAt = v.NotificationChannelsFields.WebhookDisabledAt
-	retval.Version = v.NotificationChannelsFields.Version
-	return &retval, nil
 }
 
 // Which tenant's webhook to test.
@@ -2866,27 +1437,11 @@ type SendTestWebhookInput struct {
 // GetTenantId returns SendTestWebhookInput.TenantId, and is useful for accessing the field via an interface.
 func (v *SendTestWebhookInput) GetTenantId() *string { return v.TenantId }
 
-// SendTestWebhookResponse is returned by SendTestWebhook on success.
-type SendTestWebhookResponse struct {
-	// Delivers a signed test event to the configured `webhookUrl` now and reports the outcome. Needs
-	// NOTIFICATION_CHANNELS_UPDATE (own tenant), or TENANT_MANAGE too for another tenant. The request is a
-	// POST of `{"type": "webhook.test", "timestamp": "<RFC 3339>", "data": {"tenantId": "<id>"}}` with the
-	// Standard Webhooks headers `webhook-id`, `webhook-timestamp` and `webhook-signature`. Answers
-	// BAD_USER_INPUT (field `webhookUrl`) when no URL is configured. An endpoint that cannot be reached or
-	// does not answer 2xx is not an error: the payload says what happened.
-	SendTestWebhook SendTestWebhookSendTestWebhookSendTestWebhookPayload `json:"sendTestWebhook"`
-}
-
-// GetSendTestWebhook returns SendTestWebhookResponse.SendTestWebhook, and is useful for accessing the field via an interface.
-func (v *SendTestWebhookResponse) GetSendTestWebhook() SendTestWebhookSendTestWebhookSendTestWebhookPayload {
-	return v.SendTestWebhook
-}
-
-// SendTestWebhookSendTestWebhookSendTestWebhookPayload includes the requested fields of the GraphQL type SendTestWebhookPayload.
+// SendTestWebhookPayload includes the requested fields of the GraphQL type SendTestWebhookPayload.
 // The GraphQL type's documentation follows.
 //
 // The outcome of a test delivery.
-type SendTestWebhookSendTestWebhookSendTestWebhookPayload struct {
+type SendTestWebhookPayload struct {
 	// Whether the endpoint acknowledged the delivery with a 2xx status. Redirects are not followed.
 	Delivered bool `json:"delivered"`
 	// The HTTP status the endpoint answered, or null when no answer arrived (connection refused, timeout, TLS error, blocked address).
@@ -2901,31 +1456,39 @@ type SendTestWebhookSendTestWebhookSendTestWebhookPayload struct {
 	Url string `json:"url"`
 }
 
-// GetDelivered returns SendTestWebhookSendTestWebhookSendTestWebhookPayload.Delivered, and is useful for accessing the field via an interface.
-func (v *SendTestWebhookSendTestWebhookSendTestWebhookPayload) GetDelivered() bool {
-	return v.Delivered
+// GetDelivered returns SendTestWebhookPayload.Delivered, and is useful for accessing the field via an interface.
+func (v *SendTestWebhookPayload) GetDelivered() bool { return v.Delivered }
+
+// GetStatusCode returns SendTestWebhookPayload.StatusCode, and is useful for accessing the field via an interface.
+func (v *SendTestWebhookPayload) GetStatusCode() *int { return v.StatusCode }
+
+// GetLatencyMs returns SendTestWebhookPayload.LatencyMs, and is useful for accessing the field via an interface.
+func (v *SendTestWebhookPayload) GetLatencyMs() float64 { return v.LatencyMs }
+
+// GetError returns SendTestWebhookPayload.Error, and is useful for accessing the field via an interface.
+func (v *SendTestWebhookPayload) GetError() *string { return v.Error }
+
+// GetWebhookId returns SendTestWebhookPayload.WebhookId, and is useful for accessing the field via an interface.
+func (v *SendTestWebhookPayload) GetWebhookId() string { return v.WebhookId }
+
+// GetUrl returns SendTestWebhookPayload.Url, and is useful for accessing the field via an interface.
+func (v *SendTestWebhookPayload) GetUrl() string { return v.Url }
+
+// SendTestWebhookResponse is returned by SendTestWebhook on success.
+type SendTestWebhookResponse struct {
+	// Delivers a signed test event to the configured `webhookUrl` now and reports the outcome. Needs
+	// NOTIFICATION_CHANNELS_UPDATE (own tenant), or TENANT_MANAGE too for another tenant. The request is a
+	// POST of `{"type": "webhook.test", "timestamp": "<RFC 3339>", "data": {"tenantId": "<id>"}}` with the
+	// Standard Webhooks headers `webhook-id`, `webhook-timestamp` and `webhook-signature`. Answers
+	// BAD_USER_INPUT (field `webhookUrl`) when no URL is configured. An endpoint that cannot be reached or
+	// does not answer 2xx is not an error: the payload says what happened.
+	SendTestWebhook SendTestWebhookPayload `json:"sendTestWebhook"`
 }
 
-// GetStatusCode returns SendTestWebhookSendTestWebhookSendTestWebhookPayload.StatusCode, and is useful for accessing the field via an interface.
-func (v *SendTestWebhookSendTestWebhookSendTestWebhookPayload) GetStatusCode() *int {
-	return v.StatusCode
+// GetSendTestWebhook returns SendTestWebhookResponse.SendTestWebhook, and is useful for accessing the field via an interface.
+func (v *SendTestWebhookResponse) GetSendTestWebhook() SendTestWebhookPayload {
+	return v.SendTestWebhook
 }
-
-// GetLatencyMs returns SendTestWebhookSendTestWebhookSendTestWebhookPayload.LatencyMs, and is useful for accessing the field via an interface.
-func (v *SendTestWebhookSendTestWebhookSendTestWebhookPayload) GetLatencyMs() float64 {
-	return v.LatencyMs
-}
-
-// GetError returns SendTestWebhookSendTestWebhookSendTestWebhookPayload.Error, and is useful for accessing the field via an interface.
-func (v *SendTestWebhookSendTestWebhookSendTestWebhookPayload) GetError() *string { return v.Error }
-
-// GetWebhookId returns SendTestWebhookSendTestWebhookSendTestWebhookPayload.WebhookId, and is useful for accessing the field via an interface.
-func (v *SendTestWebhookSendTestWebhookSendTestWebhookPayload) GetWebhookId() string {
-	return v.WebhookId
-}
-
-// GetUrl returns SendTestWebhookSendTestWebhookSendTestWebhookPayload.Url, and is useful for accessing the field via an interface.
-func (v *SendTestWebhookSendTestWebhookSendTestWebhookPayload) GetUrl() string { return v.Url }
 
 // The size of a statistics bucket. All buckets are in UTC.
 type StatsGranularity string
@@ -2959,61 +1522,70 @@ type StatsMeTenant struct {
 	// `usage.interactionsThisMonth` counts.
 	// Refused with BAD_USER_INPUT: endDate before startDate, a date that does not
 	// parse, more than 366 buckets. Needs REPORT_READ.
-	Stats *StatsMeTenantStats `json:"stats"`
+	Stats *TenantStats `json:"stats"`
 }
 
 // GetStats returns StatsMeTenant.Stats, and is useful for accessing the field via an interface.
-func (v *StatsMeTenant) GetStats() *StatsMeTenantStats { return v.Stats }
+func (v *StatsMeTenant) GetStats() *TenantStats { return v.Stats }
 
-// StatsMeTenantStats includes the requested fields of the GraphQL type Stats.
+// StatsResponse is returned by Stats on success.
+type StatsResponse struct {
+	// The tenant of the API key making the request. Needs TENANT_READ. The admin secret has no tenant of its own: use `tenant(id:)`.
+	Me StatsMeTenant `json:"me"`
+}
+
+// GetMe returns StatsResponse.Me, and is useful for accessing the field via an interface.
+func (v *StatsResponse) GetMe() StatsMeTenant { return v.Me }
+
+// TenantStats includes the requested fields of the GraphQL type Stats.
 // The GraphQL type's documentation follows.
 //
 // A tenant's interaction statistics over a period.
-type StatsMeTenantStats struct {
+type TenantStats struct {
 	// The instants the period spans.
-	Period StatsMeTenantStatsPeriod `json:"period"`
+	Period TenantStatsPeriod `json:"period"`
 	// The bucket size of the trends.
 	Granularity StatsGranularity `json:"granularity"`
 	// Totals over the period.
-	Summary StatsMeTenantStatsSummary `json:"summary"`
+	Summary TenantStatsSummary `json:"summary"`
 	// One bucket per day, week or month of the period, oldest first, empty ones as zeros.
-	Trends []StatsMeTenantStatsTrendsStatsBucket `json:"trends"`
+	Trends []TenantStatsTrendsStatsBucket `json:"trends"`
 }
 
-// GetPeriod returns StatsMeTenantStats.Period, and is useful for accessing the field via an interface.
-func (v *StatsMeTenantStats) GetPeriod() StatsMeTenantStatsPeriod { return v.Period }
+// GetPeriod returns TenantStats.Period, and is useful for accessing the field via an interface.
+func (v *TenantStats) GetPeriod() TenantStatsPeriod { return v.Period }
 
-// GetGranularity returns StatsMeTenantStats.Granularity, and is useful for accessing the field via an interface.
-func (v *StatsMeTenantStats) GetGranularity() StatsGranularity { return v.Granularity }
+// GetGranularity returns TenantStats.Granularity, and is useful for accessing the field via an interface.
+func (v *TenantStats) GetGranularity() StatsGranularity { return v.Granularity }
 
-// GetSummary returns StatsMeTenantStats.Summary, and is useful for accessing the field via an interface.
-func (v *StatsMeTenantStats) GetSummary() StatsMeTenantStatsSummary { return v.Summary }
+// GetSummary returns TenantStats.Summary, and is useful for accessing the field via an interface.
+func (v *TenantStats) GetSummary() TenantStatsSummary { return v.Summary }
 
-// GetTrends returns StatsMeTenantStats.Trends, and is useful for accessing the field via an interface.
-func (v *StatsMeTenantStats) GetTrends() []StatsMeTenantStatsTrendsStatsBucket { return v.Trends }
+// GetTrends returns TenantStats.Trends, and is useful for accessing the field via an interface.
+func (v *TenantStats) GetTrends() []TenantStatsTrendsStatsBucket { return v.Trends }
 
-// StatsMeTenantStatsPeriod includes the requested fields of the GraphQL type StatsPeriod.
+// TenantStatsPeriod includes the requested fields of the GraphQL type StatsPeriod.
 // The GraphQL type's documentation follows.
 //
 // The instants a statistics period spans, as the reference shows them.
-type StatsMeTenantStatsPeriod struct {
+type TenantStatsPeriod struct {
 	// 00:00:00Z of startDate.
 	Start time.Time `json:"start"`
 	// 23:59:59Z of endDate.
 	End time.Time `json:"end"`
 }
 
-// GetStart returns StatsMeTenantStatsPeriod.Start, and is useful for accessing the field via an interface.
-func (v *StatsMeTenantStatsPeriod) GetStart() time.Time { return v.Start }
+// GetStart returns TenantStatsPeriod.Start, and is useful for accessing the field via an interface.
+func (v *TenantStatsPeriod) GetStart() time.Time { return v.Start }
 
-// GetEnd returns StatsMeTenantStatsPeriod.End, and is useful for accessing the field via an interface.
-func (v *StatsMeTenantStatsPeriod) GetEnd() time.Time { return v.End }
+// GetEnd returns TenantStatsPeriod.End, and is useful for accessing the field via an interface.
+func (v *TenantStatsPeriod) GetEnd() time.Time { return v.End }
 
-// StatsMeTenantStatsSummary includes the requested fields of the GraphQL type StatsSummary.
+// TenantStatsSummary includes the requested fields of the GraphQL type StatsSummary.
 // The GraphQL type's documentation follows.
 //
 // Totals over a statistics period.
-type StatsMeTenantStatsSummary struct {
+type TenantStatsSummary struct {
 	// Interactions recorded (logged + coached + blocked).
 	TotalInteractions int `json:"totalInteractions"`
 	// Interactions blocked.
@@ -3030,32 +1602,32 @@ type StatsMeTenantStatsSummary struct {
 	HighRisk int `json:"highRisk"`
 }
 
-// GetTotalInteractions returns StatsMeTenantStatsSummary.TotalInteractions, and is useful for accessing the field via an interface.
-func (v *StatsMeTenantStatsSummary) GetTotalInteractions() int { return v.TotalInteractions }
+// GetTotalInteractions returns TenantStatsSummary.TotalInteractions, and is useful for accessing the field via an interface.
+func (v *TenantStatsSummary) GetTotalInteractions() int { return v.TotalInteractions }
 
-// GetBlocked returns StatsMeTenantStatsSummary.Blocked, and is useful for accessing the field via an interface.
-func (v *StatsMeTenantStatsSummary) GetBlocked() int { return v.Blocked }
+// GetBlocked returns TenantStatsSummary.Blocked, and is useful for accessing the field via an interface.
+func (v *TenantStatsSummary) GetBlocked() int { return v.Blocked }
 
-// GetCoached returns StatsMeTenantStatsSummary.Coached, and is useful for accessing the field via an interface.
-func (v *StatsMeTenantStatsSummary) GetCoached() int { return v.Coached }
+// GetCoached returns TenantStatsSummary.Coached, and is useful for accessing the field via an interface.
+func (v *TenantStatsSummary) GetCoached() int { return v.Coached }
 
-// GetLogged returns StatsMeTenantStatsSummary.Logged, and is useful for accessing the field via an interface.
-func (v *StatsMeTenantStatsSummary) GetLogged() int { return v.Logged }
+// GetLogged returns TenantStatsSummary.Logged, and is useful for accessing the field via an interface.
+func (v *TenantStatsSummary) GetLogged() int { return v.Logged }
 
-// GetUniqueUsers returns StatsMeTenantStatsSummary.UniqueUsers, and is useful for accessing the field via an interface.
-func (v *StatsMeTenantStatsSummary) GetUniqueUsers() int { return v.UniqueUsers }
+// GetUniqueUsers returns TenantStatsSummary.UniqueUsers, and is useful for accessing the field via an interface.
+func (v *TenantStatsSummary) GetUniqueUsers() int { return v.UniqueUsers }
 
-// GetUniquePlatforms returns StatsMeTenantStatsSummary.UniquePlatforms, and is useful for accessing the field via an interface.
-func (v *StatsMeTenantStatsSummary) GetUniquePlatforms() int { return v.UniquePlatforms }
+// GetUniquePlatforms returns TenantStatsSummary.UniquePlatforms, and is useful for accessing the field via an interface.
+func (v *TenantStatsSummary) GetUniquePlatforms() int { return v.UniquePlatforms }
 
-// GetHighRisk returns StatsMeTenantStatsSummary.HighRisk, and is useful for accessing the field via an interface.
-func (v *StatsMeTenantStatsSummary) GetHighRisk() int { return v.HighRisk }
+// GetHighRisk returns TenantStatsSummary.HighRisk, and is useful for accessing the field via an interface.
+func (v *TenantStatsSummary) GetHighRisk() int { return v.HighRisk }
 
-// StatsMeTenantStatsTrendsStatsBucket includes the requested fields of the GraphQL type StatsBucket.
+// TenantStatsTrendsStatsBucket includes the requested fields of the GraphQL type StatsBucket.
 // The GraphQL type's documentation follows.
 //
 // One bucket of the trends.
-type StatsMeTenantStatsTrendsStatsBucket struct {
+type TenantStatsTrendsStatsBucket struct {
 	// The bucket's first day: the day (DAILY), the Monday of the ISO week (WEEKLY) or the 1st of the month (MONTHLY), except the first bucket, which never starts before startDate: a week or month cut by startDate starts on startDate (as `from`).
 	Date Date `json:"date"`
 	// The first day of the period the bucket counts: the same day as `date`.
@@ -3074,38 +1646,29 @@ type StatsMeTenantStatsTrendsStatsBucket struct {
 	HighRisk int `json:"highRisk"`
 }
 
-// GetDate returns StatsMeTenantStatsTrendsStatsBucket.Date, and is useful for accessing the field via an interface.
-func (v *StatsMeTenantStatsTrendsStatsBucket) GetDate() Date { return v.Date }
+// GetDate returns TenantStatsTrendsStatsBucket.Date, and is useful for accessing the field via an interface.
+func (v *TenantStatsTrendsStatsBucket) GetDate() Date { return v.Date }
 
-// GetFrom returns StatsMeTenantStatsTrendsStatsBucket.From, and is useful for accessing the field via an interface.
-func (v *StatsMeTenantStatsTrendsStatsBucket) GetFrom() Date { return v.From }
+// GetFrom returns TenantStatsTrendsStatsBucket.From, and is useful for accessing the field via an interface.
+func (v *TenantStatsTrendsStatsBucket) GetFrom() Date { return v.From }
 
-// GetTo returns StatsMeTenantStatsTrendsStatsBucket.To, and is useful for accessing the field via an interface.
-func (v *StatsMeTenantStatsTrendsStatsBucket) GetTo() Date { return v.To }
+// GetTo returns TenantStatsTrendsStatsBucket.To, and is useful for accessing the field via an interface.
+func (v *TenantStatsTrendsStatsBucket) GetTo() Date { return v.To }
 
-// GetInteractions returns StatsMeTenantStatsTrendsStatsBucket.Interactions, and is useful for accessing the field via an interface.
-func (v *StatsMeTenantStatsTrendsStatsBucket) GetInteractions() int { return v.Interactions }
+// GetInteractions returns TenantStatsTrendsStatsBucket.Interactions, and is useful for accessing the field via an interface.
+func (v *TenantStatsTrendsStatsBucket) GetInteractions() int { return v.Interactions }
 
-// GetBlocked returns StatsMeTenantStatsTrendsStatsBucket.Blocked, and is useful for accessing the field via an interface.
-func (v *StatsMeTenantStatsTrendsStatsBucket) GetBlocked() int { return v.Blocked }
+// GetBlocked returns TenantStatsTrendsStatsBucket.Blocked, and is useful for accessing the field via an interface.
+func (v *TenantStatsTrendsStatsBucket) GetBlocked() int { return v.Blocked }
 
-// GetCoached returns StatsMeTenantStatsTrendsStatsBucket.Coached, and is useful for accessing the field via an interface.
-func (v *StatsMeTenantStatsTrendsStatsBucket) GetCoached() int { return v.Coached }
+// GetCoached returns TenantStatsTrendsStatsBucket.Coached, and is useful for accessing the field via an interface.
+func (v *TenantStatsTrendsStatsBucket) GetCoached() int { return v.Coached }
 
-// GetLogged returns StatsMeTenantStatsTrendsStatsBucket.Logged, and is useful for accessing the field via an interface.
-func (v *StatsMeTenantStatsTrendsStatsBucket) GetLogged() int { return v.Logged }
+// GetLogged returns TenantStatsTrendsStatsBucket.Logged, and is useful for accessing the field via an interface.
+func (v *TenantStatsTrendsStatsBucket) GetLogged() int { return v.Logged }
 
-// GetHighRisk returns StatsMeTenantStatsTrendsStatsBucket.HighRisk, and is useful for accessing the field via an interface.
-func (v *StatsMeTenantStatsTrendsStatsBucket) GetHighRisk() int { return v.HighRisk }
-
-// StatsResponse is returned by Stats on success.
-type StatsResponse struct {
-	// The tenant of the API key making the request. Needs TENANT_READ. The admin secret has no tenant of its own: use `tenant(id:)`.
-	Me StatsMeTenant `json:"me"`
-}
-
-// GetMe returns StatsResponse.Me, and is useful for accessing the field via an interface.
-func (v *StatsResponse) GetMe() StatsMeTenant { return v.Me }
+// GetHighRisk returns TenantStatsTrendsStatsBucket.HighRisk, and is useful for accessing the field via an interface.
+func (v *TenantStatsTrendsStatsBucket) GetHighRisk() int { return v.HighRisk }
 
 // A tenant's lifecycle state.
 type TenantStatus string
@@ -3164,6 +1727,30 @@ func (v *UpdateNotificationChannelsInput) GetExpectedVersion() *int { return v.E
 // GetValidateOnly returns UpdateNotificationChannelsInput.ValidateOnly, and is useful for accessing the field via an interface.
 func (v *UpdateNotificationChannelsInput) GetValidateOnly() *bool { return v.ValidateOnly }
 
+// UpdateNotificationChannelsPayload includes the requested fields of the GraphQL type UpdateNotificationChannelsPayload.
+// The GraphQL type's documentation follows.
+//
+// The changed notification channels.
+type UpdateNotificationChannelsPayload struct {
+	// The channels after the change.
+	NotificationChannels NotificationChannelsFields `json:"notificationChannels"`
+	// The webhook signing secret generated by this change (`whsec_` + 64 hex characters), or null when none was. Shown only this once: store it where your webhook receiver reads it.
+	WebhookSecret *string `json:"webhookSecret"`
+	// True when the mutation ran with `validateOnly`: nothing was saved, and the payload shows what would have been.
+	DryRun bool `json:"dryRun"`
+}
+
+// GetNotificationChannels returns UpdateNotificationChannelsPayload.NotificationChannels, and is useful for accessing the field via an interface.
+func (v *UpdateNotificationChannelsPayload) GetNotificationChannels() NotificationChannelsFields {
+	return v.NotificationChannels
+}
+
+// GetWebhookSecret returns UpdateNotificationChannelsPayload.WebhookSecret, and is useful for accessing the field via an interface.
+func (v *UpdateNotificationChannelsPayload) GetWebhookSecret() *string { return v.WebhookSecret }
+
+// GetDryRun returns UpdateNotificationChannelsPayload.DryRun, and is useful for accessing the field via an interface.
+func (v *UpdateNotificationChannelsPayload) GetDryRun() bool { return v.DryRun }
+
 // UpdateNotificationChannelsResponse is returned by UpdateNotificationChannels on success.
 type UpdateNotificationChannelsResponse struct {
 	// Changes the tenant's notification channels. Needs NOTIFICATION_CHANNELS_UPDATE (own tenant),
@@ -3171,155 +1758,12 @@ type UpdateNotificationChannelsResponse struct {
 	// The first time a `webhookUrl` is set while the tenant has no webhook secret (and the input gives
 	// none), a secret `whsec_` + 64 hex characters is generated and returned in `webhookSecret`: the only
 	// time it is ever shown.
-	UpdateNotificationChannels UpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayload `json:"updateNotificationChannels"`
+	UpdateNotificationChannels UpdateNotificationChannelsPayload `json:"updateNotificationChannels"`
 }
 
 // GetUpdateNotificationChannels returns UpdateNotificationChannelsResponse.UpdateNotificationChannels, and is useful for accessing the field via an interface.
-func (v *UpdateNotificationChannelsResponse) GetUpdateNotificationChannels() UpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayload {
+func (v *UpdateNotificationChannelsResponse) GetUpdateNotificationChannels() UpdateNotificationChannelsPayload {
 	return v.UpdateNotificationChannels
-}
-
-// UpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayload includes the requested fields of the GraphQL type UpdateNotificationChannelsPayload.
-// The GraphQL type's documentation follows.
-//
-// The changed notification channels.
-type UpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayload struct {
-	// The channels after the change.
-	NotificationChannels UpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayloadNotificationChannels `json:"notificationChannels"`
-	// The webhook signing secret generated by this change (`whsec_` + 64 hex characters), or null when none was. Shown only this once: store it where your webhook receiver reads it.
-	WebhookSecret *string `json:"webhookSecret"`
-	// True when the mutation ran with `validateOnly`: nothing was saved, and the payload shows what would have been.
-	DryRun bool `json:"dryRun"`
-}
-
-// GetNotificationChannels returns UpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayload.NotificationChannels, and is useful for accessing the field via an interface.
-func (v *UpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayload) GetNotificationChannels() UpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayloadNotificationChannels {
-	return v.NotificationChannels
-}
-
-// GetWebhookSecret returns UpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayload.WebhookSecret, and is useful for accessing the field via an interface.
-func (v *UpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayload) GetWebhookSecret() *string {
-	return v.WebhookSecret
-}
-
-// GetDryRun returns UpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayload.DryRun, and is useful for accessing the field via an interface.
-func (v *UpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayload) GetDryRun() bool {
-	return v.DryRun
-}
-
-// UpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayloadNotificationChannels includes the requested fields of the GraphQL type NotificationChannels.
-// The GraphQL type's documentation follows.
-//
-// Where and about what a tenant is notified (the screening reference's notification channels).
-// Webhooks are signed per the Standard Webhooks specification: verify each delivery with the secret
-// (any Standard Webhooks library does it) and refuse those older than 5 minutes.
-type UpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayloadNotificationChannels struct {
-	NotificationChannelsFields `json:"-"`
-}
-
-// GetEmails returns UpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayloadNotificationChannels.Emails, and is useful for accessing the field via an interface.
-func (v *UpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayloadNotificationChannels) GetEmails() []string {
-	return v.NotificationChannelsFields.Emails
-}
-
-// GetWebhookUrl returns UpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayloadNotificationChannels.WebhookUrl, and is useful for accessing the field via an interface.
-func (v *UpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayloadNotificationChannels) GetWebhookUrl() *string {
-	return v.NotificationChannelsFields.WebhookUrl
-}
-
-// GetEvents returns UpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayloadNotificationChannels.Events, and is useful for accessing the field via an interface.
-func (v *UpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayloadNotificationChannels) GetEvents() []NotificationEvent {
-	return v.NotificationChannelsFields.Events
-}
-
-// GetWebhookSecretHint returns UpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayloadNotificationChannels.WebhookSecretHint, and is useful for accessing the field via an interface.
-func (v *UpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayloadNotificationChannels) GetWebhookSecretHint() *string {
-	return v.NotificationChannelsFields.WebhookSecretHint
-}
-
-// GetWebhookSecretCreatedAt returns UpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayloadNotificationChannels.WebhookSecretCreatedAt, and is useful for accessing the field via an interface.
-func (v *UpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayloadNotificationChannels) GetWebhookSecretCreatedAt() *time.Time {
-	return v.NotificationChannelsFields.WebhookSecretCreatedAt
-}
-
-// GetPreviousWebhookSecretExpiresAt returns UpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayloadNotificationChannels.PreviousWebhookSecretExpiresAt, and is useful for accessing the field via an interface.
-func (v *UpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayloadNotificationChannels) GetPreviousWebhookSecretExpiresAt() *time.Time {
-	return v.NotificationChannelsFields.PreviousWebhookSecretExpiresAt
-}
-
-// GetWebhookDisabledAt returns UpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayloadNotificationChannels.WebhookDisabledAt, and is useful for accessing the field via an interface.
-func (v *UpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayloadNotificationChannels) GetWebhookDisabledAt() *time.Time {
-	return v.NotificationChannelsFields.WebhookDisabledAt
-}
-
-// GetVersion returns UpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayloadNotificationChannels.Version, and is useful for accessing the field via an interface.
-func (v *UpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayloadNotificationChannels) GetVersion() int {
-	return v.NotificationChannelsFields.Version
-}
-
-func (v *UpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayloadNotificationChannels) UnmarshalJSON(b []byte) error {
-
-	if string(b) == "null" {
-		return nil
-	}
-
-	var firstPass struct {
-		*UpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayloadNotificationChannels
-		graphql.NoUnmarshalJSON
-	}
-	firstPass.UpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayloadNotificationChannels = v
-
-	err := json.Unmarshal(b, &firstPass)
-	if err != nil {
-		return err
-	}
-
-	err = json.Unmarshal(
-		b, &v.NotificationChannelsFields)
-	if err != nil {
-		return err
-	}
-	return nil
-}
-
-type __premarshalUpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayloadNotificationChannels struct {
-	Emails []string `json:"emails"`
-
-	WebhookUrl *string `json:"webhookUrl"`
-
-	Events []NotificationEvent `json:"events"`
-
-	WebhookSecretHint *string `json:"webhookSecretHint"`
-
-	WebhookSecretCreatedAt *time.Time `json:"webhookSecretCreatedAt"`
-
-	PreviousWebhookSecretExpiresAt *time.Time `json:"previousWebhookSecretExpiresAt"`
-
-	WebhookDisabledAt *time.Time `json:"webhookDisabledAt"`
-
-	Version int `json:"version"`
-}
-
-func (v *UpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayloadNotificationChannels) MarshalJSON() ([]byte, error) {
-	premarshaled, err := v.__premarshalJSON()
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(premarshaled)
-}
-
-func (v *UpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayloadNotificationChannels) __premarshalJSON() (*__premarshalUpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayloadNotificationChannels, error) {
-	var retval __premarshalUpdateNotificationChannelsUpdateNotificationChannelsUpdateNotificationChannelsPayloadNotificationChannels
-
-	retval.Emails = v.NotificationChannelsFields.Emails
-	retval.WebhookUrl = v.NotificationChannelsFields.WebhookUrl
-	retval.Events = v.NotificationChannelsFields.Events
-	retval.WebhookSecretHint = v.NotificationChannelsFields.WebhookSecretHint
-	retval.WebhookSecretCreatedAt = v.NotificationChannelsFields.WebhookSecretCreatedAt
-	retval.PreviousWebhookSecretExpiresAt = v.NotificationChannelsFields.PreviousWebhookSecretExpiresAt
-	retval.WebhookDisabledAt = v.NotificationChannelsFields.WebhookDisabledAt
-	retval.Version = v.NotificationChannelsFields.Version
-	return &retval, nil
 }
 
 // One interaction of a user with an AI platform.
@@ -3452,235 +1896,12 @@ type WebhookDeliveriesMeTenant struct {
 	// one EMAIL delivery per such event and address of `emails`, each with its attempts. A delivery is
 	// retried on failure at once, then after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h (each ±10 %);
 	// after the eighth failed attempt it is FAILED. Needs NOTIFICATION_CHANNELS_READ.
-	WebhookDeliveries *WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnection `json:"webhookDeliveries"`
+	WebhookDeliveries *WebhookDeliveryConnection `json:"webhookDeliveries"`
 }
 
 // GetWebhookDeliveries returns WebhookDeliveriesMeTenant.WebhookDeliveries, and is useful for accessing the field via an interface.
-func (v *WebhookDeliveriesMeTenant) GetWebhookDeliveries() *WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnection {
+func (v *WebhookDeliveriesMeTenant) GetWebhookDeliveries() *WebhookDeliveryConnection {
 	return v.WebhookDeliveries
-}
-
-// WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnection includes the requested fields of the GraphQL type WebhookDeliveryConnection.
-// The GraphQL type's documentation follows.
-//
-// A page of webhook deliveries, newest first.
-type WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnection struct {
-	// Paging information.
-	PageInfo WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionPageInfo `json:"pageInfo"`
-	// The deliveries of this page.
-	Nodes []WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionNodesWebhookDelivery `json:"nodes"`
-}
-
-// GetPageInfo returns WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnection.PageInfo, and is useful for accessing the field via an interface.
-func (v *WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnection) GetPageInfo() WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionPageInfo {
-	return v.PageInfo
-}
-
-// GetNodes returns WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnection.Nodes, and is useful for accessing the field via an interface.
-func (v *WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnection) GetNodes() []WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionNodesWebhookDelivery {
-	return v.Nodes
-}
-
-// WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionNodesWebhookDelivery includes the requested fields of the GraphQL type WebhookDelivery.
-// The GraphQL type's documentation follows.
-//
-// One event owed to the tenant's webhook endpoint or to one of its email addresses, with every attempt at it.
-type WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionNodesWebhookDelivery struct {
-	WebhookDeliveryFields `json:"-"`
-}
-
-// GetId returns WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionNodesWebhookDelivery.Id, and is useful for accessing the field via an interface.
-func (v *WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionNodesWebhookDelivery) GetId() string {
-	return v.WebhookDeliveryFields.Id
-}
-
-// GetEventId returns WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionNodesWebhookDelivery.EventId, and is useful for accessing the field via an interface.
-func (v *WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionNodesWebhookDelivery) GetEventId() string {
-	return v.WebhookDeliveryFields.EventId
-}
-
-// GetEventType returns WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionNodesWebhookDelivery.EventType, and is useful for accessing the field via an interface.
-func (v *WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionNodesWebhookDelivery) GetEventType() EventType {
-	return v.WebhookDeliveryFields.EventType
-}
-
-// GetEventWireType returns WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionNodesWebhookDelivery.EventWireType, and is useful for accessing the field via an interface.
-func (v *WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionNodesWebhookDelivery) GetEventWireType() string {
-	return v.WebhookDeliveryFields.EventWireType
-}
-
-// GetChannel returns WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionNodesWebhookDelivery.Channel, and is useful for accessing the field via an interface.
-func (v *WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionNodesWebhookDelivery) GetChannel() DeliveryChannel {
-	return v.WebhookDeliveryFields.Channel
-}
-
-// GetUrl returns WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionNodesWebhookDelivery.Url, and is useful for accessing the field via an interface.
-func (v *WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionNodesWebhookDelivery) GetUrl() string {
-	return v.WebhookDeliveryFields.Url
-}
-
-// GetStatus returns WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionNodesWebhookDelivery.Status, and is useful for accessing the field via an interface.
-func (v *WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionNodesWebhookDelivery) GetStatus() WebhookDeliveryStatus {
-	return v.WebhookDeliveryFields.Status
-}
-
-// GetAttemptCount returns WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionNodesWebhookDelivery.AttemptCount, and is useful for accessing the field via an interface.
-func (v *WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionNodesWebhookDelivery) GetAttemptCount() int {
-	return v.WebhookDeliveryFields.AttemptCount
-}
-
-// GetCreatedAt returns WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionNodesWebhookDelivery.CreatedAt, and is useful for accessing the field via an interface.
-func (v *WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionNodesWebhookDelivery) GetCreatedAt() time.Time {
-	return v.WebhookDeliveryFields.CreatedAt
-}
-
-// GetNextAttemptAt returns WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionNodesWebhookDelivery.NextAttemptAt, and is useful for accessing the field via an interface.
-func (v *WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionNodesWebhookDelivery) GetNextAttemptAt() *time.Time {
-	return v.WebhookDeliveryFields.NextAttemptAt
-}
-
-// GetAttempts returns WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionNodesWebhookDelivery.Attempts, and is useful for accessing the field via an interface.
-func (v *WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionNodesWebhookDelivery) GetAttempts() []WebhookDeliveryFieldsAttemptsWebhookAttempt {
-	return v.WebhookDeliveryFields.Attempts
-}
-
-func (v *WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionNodesWebhookDelivery) UnmarshalJSON(b []byte) error {
-
-	if string(b) == "null" {
-		return nil
-	}
-
-	var firstPass struct {
-		*WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionNodesWebhookDelivery
-		graphql.NoUnmarshalJSON
-	}
-	firstPass.WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionNodesWebhookDelivery = v
-
-	err := json.Unmarshal(b, &firstPass)
-	if err != nil {
-		return err
-	}
-
-	err = json.Unmarshal(
-		b, &v.WebhookDeliveryFields)
-	if err != nil {
-		return err
-	}
-	return nil
-}
-
-type __premarshalWebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionNodesWebhookDelivery struct {
-	Id string `json:"id"`
-
-	EventId string `json:"eventId"`
-
-	EventType EventType `json:"eventType"`
-
-	EventWireType string `json:"eventWireType"`
-
-	Channel DeliveryChannel `json:"channel"`
-
-	Url string `json:"url"`
-
-	Status WebhookDeliveryStatus `json:"status"`
-
-	AttemptCount int `json:"attemptCount"`
-
-	CreatedAt time.Time `json:"createdAt"`
-
-	NextAttemptAt *time.Time `json:"nextAttemptAt"`
-
-	Attempts []WebhookDeliveryFieldsAttemptsWebhookAttempt `json:"attempts"`
-}
-
-func (v *WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionNodesWebhookDelivery) MarshalJSON() ([]byte, error) {
-	premarshaled, err := v.__premarshalJSON()
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(premarshaled)
-}
-
-func (v *WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionNodesWebhookDelivery) __premarshalJSON() (*__premarshalWebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionNodesWebhookDelivery, error) {
-	var retval __premarshalWebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionNodesWebhookDelivery
-
-	retval.Id = v.WebhookDeliveryFields.Id
-	retval.EventId = v.WebhookDeliveryFields.EventId
-	retval.EventType = v.WebhookDeliveryFields.EventType
-	retval.EventWireType = v.WebhookDeliveryFields.EventWireType
-	retval.Channel = v.WebhookDeliveryFields.Channel
-	retval.Url = v.WebhookDeliveryFields.Url
-	retval.Status = v.WebhookDeliveryFields.Status
-	retval.AttemptCount = v.WebhookDeliveryFields.AttemptCount
-	retval.CreatedAt = v.WebhookDeliveryFields.CreatedAt
-	retval.NextAttemptAt = v.WebhookDeliveryFields.NextAttemptAt
-	retval.Attempts = v.WebhookDeliveryFields.Attempts
-	return &retval, nil
-}
-
-// WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionPageInfo includes the requested fields of the GraphQL type PageInfo.
-// The GraphQL type's documentation follows.
-//
-// Relay page information.
-type WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionPageInfo struct {
-	PageInfoFields `json:"-"`
-}
-
-// GetHasNextPage returns WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionPageInfo.HasNextPage, and is useful for accessing the field via an interface.
-func (v *WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionPageInfo) GetHasNextPage() bool {
-	return v.PageInfoFields.HasNextPage
-}
-
-// GetEndCursor returns WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionPageInfo.EndCursor, and is useful for accessing the field via an interface.
-func (v *WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionPageInfo) GetEndCursor() *string {
-	return v.PageInfoFields.EndCursor
-}
-
-func (v *WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionPageInfo) UnmarshalJSON(b []byte) error {
-
-	if string(b) == "null" {
-		return nil
-	}
-
-	var firstPass struct {
-		*WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionPageInfo
-		graphql.NoUnmarshalJSON
-	}
-	firstPass.WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionPageInfo = v
-
-	err := json.Unmarshal(b, &firstPass)
-	if err != nil {
-		return err
-	}
-
-	err = json.Unmarshal(
-		b, &v.PageInfoFields)
-	if err != nil {
-		return err
-	}
-	return nil
-}
-
-type __premarshalWebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionPageInfo struct {
-	HasNextPage bool `json:"hasNextPage"`
-
-	EndCursor *string `json:"endCursor"`
-}
-
-func (v *WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionPageInfo) MarshalJSON() ([]byte, error) {
-	premarshaled, err := v.__premarshalJSON()
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(premarshaled)
-}
-
-func (v *WebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionPageInfo) __premarshalJSON() (*__premarshalWebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionPageInfo, error) {
-	var retval __premarshalWebhookDeliveriesMeTenantWebhookDeliveriesWebhookDeliveryConnectionPageInfo
-
-	retval.HasNextPage = v.PageInfoFields.HasNextPage
-	retval.EndCursor = v.PageInfoFields.EndCursor
-	return &retval, nil
 }
 
 // WebhookDeliveriesResponse is returned by WebhookDeliveries on success.
@@ -3691,6 +1912,23 @@ type WebhookDeliveriesResponse struct {
 
 // GetMe returns WebhookDeliveriesResponse.Me, and is useful for accessing the field via an interface.
 func (v *WebhookDeliveriesResponse) GetMe() WebhookDeliveriesMeTenant { return v.Me }
+
+// WebhookDeliveryConnection includes the requested fields of the GraphQL type WebhookDeliveryConnection.
+// The GraphQL type's documentation follows.
+//
+// A page of webhook deliveries, newest first.
+type WebhookDeliveryConnection struct {
+	// Paging information.
+	PageInfo PageInfoFields `json:"pageInfo"`
+	// The deliveries of this page.
+	Nodes []WebhookDeliveryFields `json:"nodes"`
+}
+
+// GetPageInfo returns WebhookDeliveryConnection.PageInfo, and is useful for accessing the field via an interface.
+func (v *WebhookDeliveryConnection) GetPageInfo() PageInfoFields { return v.PageInfo }
+
+// GetNodes returns WebhookDeliveryConnection.Nodes, and is useful for accessing the field via an interface.
+func (v *WebhookDeliveryConnection) GetNodes() []WebhookDeliveryFields { return v.Nodes }
 
 // A delivery and its attempts.
 type WebhookDeliveryFields struct {
