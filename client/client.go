@@ -25,6 +25,10 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
+// Client is what the generated functions take: New's result, or any
+// genqlient client.
+type Client = graphql.Client
+
 // Option adjusts the client New builds.
 type Option func(*options)
 
@@ -38,7 +42,7 @@ func WithHTTPClient(hc *http.Client) Option { return func(o *options) { o.http =
 // authenticates every request with apiKey, a tenant's API key (`tnt_…`) or
 // the operator's ADMIN_SECRET, sent as `Authorization: Bearer <apiKey>`
 // (docs/authentication.md).
-func New(endpoint, apiKey string, opts ...Option) graphql.Client {
+func New(endpoint, apiKey string, opts ...Option) Client {
 	o := options{http: &http.Client{Timeout: 30 * time.Second}}
 	for _, opt := range opts {
 		opt(&o)
