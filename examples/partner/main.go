@@ -10,7 +10,7 @@
 //
 //	go run ./examples/partner -cert-out .data/partner.pem
 //	EGRESS_ALLOW_PRIVATE=true SSL_CERT_FILE=.data/partner.pem make run    # another terminal
-//	TENANTAPI_KEY=$(cat .data/demo-api-key) go run ./examples/partner
+//	TENANTAPI_API_KEY=$(cat .data/demo-api-key) go run ./examples/partner
 package main
 
 import (
@@ -27,6 +27,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
@@ -46,17 +47,17 @@ func main() {
 		}
 		return
 	}
-	endpoint := os.Getenv("TENANTAPI_URL")
-	if endpoint == "" {
-		endpoint = "http://localhost:8080/graphql"
+	base := os.Getenv("TENANTAPI_URL") // as for `tenantapi events listen`
+	if base == "" {
+		base = "http://localhost:8080"
 	}
-	key := os.Getenv("TENANTAPI_KEY")
+	key := os.Getenv("TENANTAPI_API_KEY")
 	if key == "" {
-		log.Fatal("TENANTAPI_KEY: set it to a tenant's API key (make run: $(cat .data/demo-api-key))")
+		log.Fatal("TENANTAPI_API_KEY: set it to a tenant's API key (make run: $(cat .data/demo-api-key))")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := run(ctx, client.New(endpoint, key), os.Stdout); err != nil {
+	if err := run(ctx, client.New(strings.TrimSuffix(base, "/")+"/graphql", key), os.Stdout); err != nil {
 		log.Fatal(err)
 	}
 }

@@ -21,7 +21,7 @@ func TestPartner(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "TENANTAPI_URL="+srv.URL, "TENANTAPI_KEY="+srv.APIKey)
+	cmd.Env = append(os.Environ(), "TENANTAPI_URL="+strings.TrimSuffix(srv.URL, "/graphql"), "TENANTAPI_API_KEY="+srv.APIKey)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("partner: %v\n%s", err, out)
@@ -53,9 +53,9 @@ $`)
 	})
 	t.Run("ErrNoKey", func(t *testing.T) {
 		cmd := exec.Command(bin)
-		cmd.Env = append(os.Environ(), "TENANTAPI_URL="+srv.URL, "TENANTAPI_KEY=")
+		cmd.Env = append(os.Environ(), "TENANTAPI_URL="+strings.TrimSuffix(srv.URL, "/graphql"), "TENANTAPI_API_KEY=")
 		out, err := cmd.CombinedOutput()
-		if err == nil || !strings.Contains(string(out), "TENANTAPI_KEY: set it to a tenant's API key") {
+		if err == nil || !strings.Contains(string(out), "TENANTAPI_API_KEY: set it to a tenant's API key") {
 			t.Errorf("without a key: %v: %s", err, out)
 		}
 	})
