@@ -7,10 +7,11 @@ run: ## serve the API on :8080 with demo data (starts a private PostgreSQL if DA
 test: ## gofmt, vet, staticcheck, generated-code check and every test against a real PostgreSQL
 	@scripts/test.sh
 
-generate: ## regenerate node/associations_gen.go from the association table, then graph/ and the resolver stubs from schema/*.graphqls, then the published schema.graphql
+generate: ## regenerate node/associations_gen.go from the association table, then graph/ and the resolver stubs from schema/*.graphqls, then the published schema.graphql, then the Go client from it (client/generated.go)
 	go test ./resolvers -run '^TestNodeMethodsGenerated$$' -update -count=1
 	go tool gqlgen generate
 	go test ./resolvers -run '^TestPublishedSchemaCurrent$$' -update -count=1
+	go tool genqlient client/genqlient.yaml
 
 # The release version `tenantapi version` and tenantapi_build_info report:
 # the nearest tag (CHANGELOG.md), else "dev"; the commit comes from VCS data.

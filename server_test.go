@@ -239,8 +239,8 @@ func TestConfigTableMatchesDocs(t *testing.T) {
 var envNotConfig = map[string]string{
 	"CI":                "set by CI systems; only skips a browser test there",
 	"BENCH_ADMIN_URL":   "the benchmark tools' own (bench/cmd/seed, bench/cmd/load: their -url flag's default)",
-	"TENANTAPI_URL":     "the `events listen` client's: the API it connects to (docs/events.md, Developing a receiver)",
-	"TENANTAPI_API_KEY": "the `events listen` client's: the tenant's API key it subscribes with",
+	"TENANTAPI_URL":     "the `events listen` client's and examples/partner's: the API it connects to (docs/events.md, Developing a receiver)",
+	"TENANTAPI_API_KEY": "the `events listen` client's and examples/partner's: the tenant's API key it subscribes or calls with",
 	"WEBHOOK_SECRET":    "examples/receiver's: the signing secret it verifies deliveries with",
 	"ADDR":              "examples/receiver's: where it listens (localhost:3000)",
 }
