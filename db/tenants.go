@@ -50,11 +50,7 @@ func tenantWhere(ctx context.Context, f tenant.TenantFilter, args []any) (string
 	args = append(args, all, own)
 	w := fmt.Sprintf(`($%d OR t.id = $%d)`, len(args)-1, len(args))
 	if len(f.Statuses) > 0 {
-		st := make([]string, len(f.Statuses))
-		for i, v := range f.Statuses {
-			st[i] = string(v)
-		}
-		args = append(args, pq.Array(st))
+		args = append(args, pq.Array(strs(f.Statuses)))
 		w += fmt.Sprintf(` AND t.status = ANY($%d)`, len(args))
 	} else {
 		w += ` AND t.status <> 'DELETED'`
@@ -64,11 +60,7 @@ func tenantWhere(ctx context.Context, f tenant.TenantFilter, args []any) (string
 		w += fmt.Sprintf(` AND t.plan_id = ANY($%d)`, len(args))
 	}
 	if len(f.Environments) > 0 {
-		env := make([]string, len(f.Environments))
-		for i, v := range f.Environments {
-			env[i] = string(v)
-		}
-		args = append(args, pq.Array(env))
+		args = append(args, pq.Array(strs(f.Environments)))
 		w += fmt.Sprintf(` AND t.environment = ANY($%d)`, len(args))
 	}
 	if q := strings.TrimSpace(f.Search); q != "" {
@@ -76,6 +68,15 @@ func tenantWhere(ctx context.Context, f tenant.TenantFilter, args []any) (string
 		w += fmt.Sprintf(` AND (lower(t.name) LIKE $%d OR t.domain LIKE $%d)`, len(args), len(args))
 	}
 	return w, args
+}
+
+// strs is a list of enum values as the text[] lib/pq sends.
+func strs[T ~string](vs []T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
 }
 
 func escapeLike(s string) string {
