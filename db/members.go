@@ -444,8 +444,11 @@ type loginRow struct {
 
 // memberByLogin finds the member an address signs in as: in the tenant
 // named by ref (a domain or an id), or, when ref is "", the tenant whose
-// domain is the address's.
-func (s *Store) memberByLogin(ctx context.Context, email, ref string) (*loginRow, error) {
+// domain is the address's. Several tenants share a domain, one per
+// environment: a domain names the one of env (tenant.DefaultEnvironment
+// when nil), so at most one row matches ((domain, environment) is unique);
+// an id names one tenant, which must be of env when env is given.
+func (s *Store) memberByLogin(ctx context.Context, email, ref string, env *tenant.Environment) (*loginRow, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	ref = strings.ToLower(strings.TrimSpace(ref))
 	if ref == "" {
@@ -453,14 +456,21 @@ func (s *Store) memberByLogin(ctx context.Context, email, ref string) (*loginRow
 			ref = email[at+1:]
 		}
 	}
-	var byID any
+	var byID, inEnv any
 	if tenant.ValidID(ref) {
 		byID = ref
+	}
+	switch {
+	case env != nil:
+		inEnv = string(*env)
+	case byID == nil:
+		inEnv = string(tenant.DefaultEnvironment)
 	}
 	var row loginRow
 	err := sqlx.GetContext(ctx, s.q(), &row, `SELECT m.tenant_id, m.id, m.status, m.password_hash, m.email, m.role, t.status AS tenant_status
 		FROM members m JOIN tenants t ON t.id = m.tenant_id
-		WHERE m.email = $1 AND (t.id = $2::uuid OR ($2::uuid IS NULL AND t.domain = $3))`, email, byID, ref)
+		WHERE m.email = $1 AND (t.id = $2::uuid OR ($2::uuid IS NULL AND t.domain = $3))
+		  AND ($4::text IS NULL OR t.environment = $4)`, email, byID, ref, inEnv)
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -479,7 +489,7 @@ func (s *Store) Login(ctx context.Context, in tenant.LoginInput) (memberID strin
 	if len(in.Password) > 4*tenant.MaxPasswordLength {
 		return "", refused
 	}
-	row, err := s.memberByLogin(ctx, in.Email, in.Tenant)
+	row, err := s.memberByLogin(ctx, in.Email, in.Tenant, in.Environment)
 	if err != nil && tenant.ErrorCode(err) != tenant.ENOTFOUND {
 		return "", err
 	}
@@ -737,11 +747,12 @@ func (s *Store) RevokeSession(ctx context.Context, id string) (*tenant.Session, 
 }
 
 // RequestPasswordReset returns, for an ACTIVE member signing in as email
-// (in the tenant ref names, as Login), the member and a new reset token
-// (single-use, tenant.ResetTTL; earlier ones stop working). For any other
-// address it returns (nil, "", nil): the caller answers the same either way.
-func (s *Store) RequestPasswordReset(ctx context.Context, email, ref string) (*tenant.Member, string, error) {
-	row, err := s.memberByLogin(ctx, email, ref)
+// (in the tenant ref and env name, as Login), the member and a new reset
+// token (single-use, tenant.ResetTTL; earlier ones stop working). For any
+// other address it returns (nil, "", nil): the caller answers the same
+// either way.
+func (s *Store) RequestPasswordReset(ctx context.Context, email, ref string, env *tenant.Environment) (*tenant.Member, string, error) {
+	row, err := s.memberByLogin(ctx, email, ref, env)
 	if tenant.ErrorCode(err) == tenant.ENOTFOUND || err == nil && (row.Status != string(tenant.MemberActive) || row.TenantStatus != tenant.StatusActive) {
 		return nil, "", nil
 	}

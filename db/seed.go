@@ -12,15 +12,15 @@ import (
 // DemoDomain is the domain of the demo tenant that `make run` seeds.
 const DemoDomain = "acme.fr"
 
-// SeedDemo creates the demo tenant "ACME Corporation" (acme.fr, professional
-// plan, EU residency) with some usage this month, if it does not exist, and
+// SeedDemo creates the demo tenant "ACME Corporation" (acme.fr, PRODUCTION,
+// professional plan, EU residency) with some usage this month, if it does not exist, and
 // returns a working demo API key holding every tenant permission: knownKey
 // when it still authenticates for the demo tenant, a new key otherwise.
 // Running it again changes nothing else.
 func (s *Store) SeedDemo(ctx context.Context, knownKey string) (tenantID, key string, err error) {
 	admin := tenant.WithActor(ctx, &tenant.Actor{Kind: tenant.Admin})
 	err = s.inTx(admin, func(tx sqlx.ExtContext, now time.Time) error {
-		err := sqlx.GetContext(ctx, tx, &tenantID, `SELECT id FROM tenants WHERE domain = $1`, DemoDomain)
+		err := sqlx.GetContext(ctx, tx, &tenantID, `SELECT id FROM tenants WHERE domain = $1 AND environment = $2`, DemoDomain, tenant.EnvProduction)
 		if err == nil {
 			return seedDemoAreas(ctx, tx, tenantID, now)
 		}

@@ -20,6 +20,13 @@ func TestSeedDemoIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A QA tenant of the demo's domain (one per environment) is not the
+	// demo tenant: the second run still finds the PRODUCTION one.
+	qa, err := store.CreateTenant(tenant.WithActor(ctx, &tenant.Actor{Kind: tenant.Admin}),
+		tenant.CreateTenant{Name: "ACME QA", Domain: "acme.fr", Environment: tenant.EnvQA})
+	if err != nil || qa.Environment != tenant.EnvQA {
+		t.Fatalf("a QA tenant of acme.fr: %+v, %v", qa, err)
+	}
 	id2, key2, err := store.SeedDemo(ctx, key1)
 	if err != nil {
 		t.Fatal(err)
@@ -33,7 +40,7 @@ func TestSeedDemoIdempotent(t *testing.T) {
 	}
 	admin := tenant.WithActor(ctx, &tenant.Actor{Kind: tenant.Admin})
 	tn, err := store.Tenant(admin, id1)
-	if err != nil || tn.Name != "ACME Corporation" || tn.Domain != "acme.fr" || tn.PlanID != "professional" {
+	if err != nil || tn.Name != "ACME Corporation" || tn.Domain != "acme.fr" || tn.Environment != tenant.EnvProduction || tn.PlanID != "professional" {
 		t.Fatalf("demo tenant: %+v, %v", tn, err)
 	}
 	usage, errs := store.UsageByTenant(admin, []string{id1})

@@ -26,7 +26,7 @@ func (s *Store) SSOLogin(ctx context.Context, tenantID string) (*tenant.SSOLogin
 		tenant.SSOLogin
 		Sealed *string `db:"client_secret_sealed"`
 	}
-	err := sqlx.GetContext(ctx, s.q(), &row, `SELECT t.id AS tenant_id, t.domain, t.status AS tenant_status, s.sso_enabled AS enabled,
+	err := sqlx.GetContext(ctx, s.q(), &row, `SELECT t.id AS tenant_id, t.domain, t.environment, t.status AS tenant_status, s.sso_enabled AS enabled,
 			c.type, COALESCE(c.status, 'NOT_CONFIGURED') AS status, COALESCE(c.client_id, '') AS client_id, c.client_secret_sealed,
 			COALESCE(c.discovery_url, '') AS discovery_url, COALESCE(c.directory_tenant_id, '') AS directory_tenant_id,
 			COALESCE(c.entra_cloud, 'GLOBAL') AS entra_cloud, COALESCE(c.entity_id, '') AS entity_id,

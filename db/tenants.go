@@ -15,7 +15,7 @@ import (
 	"tenantapi/tenant"
 )
 
-const tenantCols = `t.id, t.name, t.domain, t.plan_id, t.status, t.owner_id, t.owner_email,
+const tenantCols = `t.id, t.name, t.domain, t.environment, t.plan_id, t.status, t.owner_id, t.owner_email,
 	t.created_at, t.created_by, t.modified_at, t.modified_by, t.deleted_at, t.version`
 
 // tenantColsAs is tenantCols aliased into the nested struct field prefix
@@ -50,11 +50,7 @@ func tenantWhere(ctx context.Context, f tenant.TenantFilter, args []any) (string
 	args = append(args, all, own)
 	w := fmt.Sprintf(`($%d OR t.id = $%d)`, len(args)-1, len(args))
 	if len(f.Statuses) > 0 {
-		st := make([]string, len(f.Statuses))
-		for i, v := range f.Statuses {
-			st[i] = string(v)
-		}
-		args = append(args, pq.Array(st))
+		args = append(args, pq.Array(strs(f.Statuses)))
 		w += fmt.Sprintf(` AND t.status = ANY($%d)`, len(args))
 	} else {
 		w += ` AND t.status <> 'DELETED'`
@@ -63,11 +59,24 @@ func tenantWhere(ctx context.Context, f tenant.TenantFilter, args []any) (string
 		args = append(args, pq.Array(f.PlanIDs))
 		w += fmt.Sprintf(` AND t.plan_id = ANY($%d)`, len(args))
 	}
+	if len(f.Environments) > 0 {
+		args = append(args, pq.Array(strs(f.Environments)))
+		w += fmt.Sprintf(` AND t.environment = ANY($%d)`, len(args))
+	}
 	if q := strings.TrimSpace(f.Search); q != "" {
 		args = append(args, "%"+escapeLike(strings.ToLower(q))+"%")
 		w += fmt.Sprintf(` AND (lower(t.name) LIKE $%d OR t.domain LIKE $%d)`, len(args), len(args))
 	}
 	return w, args
+}
+
+// strs is a list of enum values as the text[] lib/pq sends.
+func strs[T ~string](vs []T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
 }
 
 func escapeLike(s string) string {
@@ -145,8 +154,8 @@ func (s *Store) CreateTenant(ctx context.Context, in tenant.CreateTenant) (*tena
 // one ("" otherwise): the only time it is shown. With in.ValidateOnly it
 // runs every check and every write, rolls them back and returns a nil
 // tenant and no secret: a dry run never shows an id that does not exist.
-// Codes: EINVALID (bad input, unknown plan), ECONFLICT (domain taken),
-// EFORBIDDEN (billing.status without tenant:manage).
+// Codes: EINVALID (bad input, unknown plan), ECONFLICT (domain taken in
+// the environment), EFORBIDDEN (billing.status without tenant:manage).
 func (s *Store) CreateConfiguredTenant(ctx context.Context, in tenant.CreateTenant) (*tenant.Tenant, string, error) {
 	if err := in.Normalize(); err != nil {
 		return nil, "", err
@@ -162,11 +171,11 @@ func (s *Store) CreateConfiguredTenant(ctx context.Context, in tenant.CreateTena
 			return err
 		}
 		err := sqlx.GetContext(ctx, tx, &t, `INSERT INTO tenants AS t
-			(name, domain, plan_id, owner_id, owner_email, created_at, created_by, modified_at, modified_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $6, $7) RETURNING `+tenantCols,
-			in.Name, in.Domain, in.PlanID, in.OwnerID, in.OwnerEmail, now, by)
+			(name, domain, environment, plan_id, owner_id, owner_email, created_at, created_by, modified_at, modified_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7, $8) RETURNING `+tenantCols,
+			in.Name, in.Domain, in.Environment, in.PlanID, in.OwnerID, in.OwnerEmail, now, by)
 		if err != nil {
-			return domainConflict(err, in.Domain)
+			return domainConflict(err, in.Domain, in.Environment)
 		}
 		st := in.Settings
 		retention := tenant.DefaultRetentionDays
@@ -262,10 +271,14 @@ func checkPlan(ctx context.Context, tx sqlx.ExtContext, field, id string) error 
 	return tenant.Invalid(field, "%s must be one of %s, got %q", field, strings.Join(ids, ", "), id)
 }
 
-func domainConflict(err error, domain string) error {
+// domainConflict turns the unique violation of (domain, environment) into
+// a CONFLICT on domain that names both: a tenant of the same domain in
+// another environment is no conflict.
+func domainConflict(err error, domain string, env tenant.Environment) error {
 	var pqErr *pq.Error
-	if errors.As(err, &pqErr) && pqErr.Code == "23505" && pqErr.Constraint == "tenants_domain_key" {
-		return &tenant.Error{Code: tenant.ECONFLICT, Field: "domain", Message: fmt.Sprintf("domain %s is already registered to a tenant", domain)}
+	if errors.As(err, &pqErr) && pqErr.Code == "23505" && pqErr.Constraint == "tenants_domain_environment_key" {
+		return &tenant.Error{Code: tenant.ECONFLICT, Field: "domain",
+			Message: fmt.Sprintf("domain %s is already registered to a %s tenant: a domain has at most one tenant per environment", domain, env)}
 	}
 	return err
 }
@@ -277,7 +290,8 @@ func domainConflict(err error, domain string) error {
 // tenant's version; a settings change also adds one to the settings'
 // version. With p.ValidateOnly it runs every check and saves nothing.
 // Codes: EINVALID (fields under "settings." for the settings), ENOTFOUND,
-// ECONFLICT (domain taken, version mismatch, deleted tenant), EFORBIDDEN
+// ECONFLICT (domain taken in the tenant's environment, version mismatch,
+// deleted tenant), EFORBIDDEN
 // (status without tenant:manage).
 func (s *Store) UpdateTenant(ctx context.Context, id string, p tenant.TenantPatch) (*tenant.Tenant, *tenant.Settings, error) {
 	if err := p.Normalize(); err != nil {
@@ -323,7 +337,7 @@ func (s *Store) UpdateTenant(ctx context.Context, id string, p tenant.TenantPatc
 			modified_at = $5, modified_by = $6, version = version + 1
 			WHERE id = $1 RETURNING `+tenantCols, id, p.Name, p.Domain, p.Status, now, actor.ActorID())
 		if err != nil && p.Domain != nil {
-			return domainConflict(err, *p.Domain)
+			return domainConflict(err, *p.Domain, cur.Environment)
 		}
 		return err
 	})

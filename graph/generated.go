@@ -679,6 +679,7 @@ type ComplexityRoot struct {
 		Credits              func(childComplexity int) int
 		DeletedAt            func(childComplexity int) int
 		Domain               func(childComplexity int) int
+		Environment          func(childComplexity int) int
 		Events               func(childComplexity int, first *int, after *string, filter *EventFilter) int
 		ID                   func(childComplexity int) int
 		Industries           func(childComplexity int) int
@@ -3790,6 +3791,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Tenant.Domain(childComplexity), true
+	case "Tenant.environment":
+		if e.ComplexityRoot.Tenant.Environment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tenant.Environment(childComplexity), true
 	case "Tenant.events":
 		if e.ComplexityRoot.Tenant.Events == nil {
 			break
@@ -5664,7 +5671,7 @@ subscribe to every type: ` + "`" + `NotificationEvent` + "`" + ` has a value of 
 wire name for each (and four more the screening platform writes).
 """
 enum EventType {
-  "` + "`" + `tenant.created` + "`" + `: createTenant made the tenant. Payload: the tenant (` + "`" + `id` + "`" + `, ` + "`" + `name` + "`" + `, ` + "`" + `domain` + "`" + `, ` + "`" + `planId` + "`" + `, ` + "`" + `status` + "`" + `, ` + "`" + `ownerId` + "`" + `, ` + "`" + `ownerEmail` + "`" + `, ` + "`" + `createdAt` + "`" + `, ` + "`" + `createdBy` + "`" + `, ` + "`" + `modifiedAt` + "`" + `, ` + "`" + `modifiedBy` + "`" + `, ` + "`" + `deletedAt` + "`" + `, ` + "`" + `version` + "`" + `)."
+  "` + "`" + `tenant.created` + "`" + `: createTenant made the tenant. Payload: the tenant (` + "`" + `id` + "`" + `, ` + "`" + `name` + "`" + `, ` + "`" + `domain` + "`" + `, ` + "`" + `environment` + "`" + `, ` + "`" + `planId` + "`" + `, ` + "`" + `status` + "`" + `, ` + "`" + `ownerId` + "`" + `, ` + "`" + `ownerEmail` + "`" + `, ` + "`" + `createdAt` + "`" + `, ` + "`" + `createdBy` + "`" + `, ` + "`" + `modifiedAt` + "`" + `, ` + "`" + `modifiedBy` + "`" + `, ` + "`" + `deletedAt` + "`" + `, ` + "`" + `version` + "`" + `)."
   TENANT_CREATED
   "` + "`" + `tenant.updated` + "`" + `: updateTenant (or a job) changed the tenant's profile. Payload: the tenant, as for ` + "`" + `tenant.created` + "`" + `."
   TENANT_UPDATED
@@ -5898,6 +5905,8 @@ input LoginInput {
   password: String!
   "The tenant's domain (` + "`" + `acme.fr` + "`" + `) or id. Default: the tenant whose domain is the address's domain; members whose address is elsewhere name it."
   tenant: String
+  "The environment of the tenant, when it is found by domain (` + "`" + `tenant` + "`" + ` left out or a domain): several tenants of one organization, one per environment, share its domain. Default PRODUCTION. With ` + "`" + `tenant` + "`" + ` an id, the tenant must be in this environment if it is given. A tenant that does not exist in this environment is refused as a wrong password is."
+  environment: TenantEnvironment
   """
   Hold the session in an HttpOnly, Secure, SameSite=Lax cookie instead of
   returning the token: for a dashboard served from this API's own origin.
@@ -5999,6 +6008,8 @@ input RequestPasswordResetInput {
   email: String!
   "The tenant's domain or id, as in LoginInput."
   tenant: String
+  "The tenant's environment, as in LoginInput. Default PRODUCTION for a tenant found by domain."
+  environment: TenantEnvironment
 }
 
 "Always the same answer, whether or not the address is a member."
@@ -7086,8 +7097,10 @@ type Tenant {
   id: ID!
   "Display name, 1 to 200 characters."
   name: String!
-  "The organization's primary DNS domain, lower-case (` + "`" + `acme.fr` + "`" + `). Unique across tenants."
+  "The organization's primary DNS domain, lower-case (` + "`" + `acme.fr` + "`" + `). Unique per environment: an organization may have one tenant per environment under the same domain."
   domain: String!
+  "The environment this tenant serves (reference 004: one tenant per environment). Chosen at creation and fixed afterwards; tenants created before environments existed are PRODUCTION."
+  environment: TenantEnvironment!
   "The user who owns the tenant, if one was recorded."
   owner: TenantOwner
   "Lifecycle state."
@@ -7139,6 +7152,22 @@ enum TenantStatus {
   SUSPENDED
   "Soft-deleted: its API keys are refused; restorable for 30 days."
   DELETED
+}
+
+"""
+The environment a tenant serves: an organization may run one tenant per
+environment (reference 004: development, QA and production), all under its
+one domain; (domain, environment) is unique. Chosen at creation and fixed
+afterwards (a development tenant's data never becomes production data by a
+change: create a tenant in the other environment instead).
+"""
+enum TenantEnvironment {
+  "Development: the organization's developers build against it."
+  DEVELOPMENT
+  "Quality assurance: tests before a release."
+  QA
+  "Production: the organization's live service. The default."
+  PRODUCTION
 }
 
 "Where a tenant's data is stored. Chosen at creation and fixed afterwards."
@@ -7219,6 +7248,8 @@ input TenantFilter {
   status: [TenantStatus!]
   "Only these plan ids (` + "`" + `starter` + "`" + `, ` + "`" + `professional` + "`" + `, ` + "`" + `enterprise` + "`" + `)."
   plan: [ID!]
+  "Only these environments. Default: all."
+  environment: [TenantEnvironment!]
   "Case-insensitive text found in the name or the domain (at most 100 characters)."
   search: String
 }
@@ -7236,8 +7267,10 @@ created, and the error names the field by its path in this input.
 input CreateTenantInput {
   "Display name, 1 to 200 characters."
   name: String!
-  "Primary DNS domain (` + "`" + `acme.fr` + "`" + `), unique across tenants."
+  "Primary DNS domain (` + "`" + `acme.fr` + "`" + `). Unique per environment: taken by a tenant of the same ` + "`" + `environment` + "`" + ` (even a deleted one, which can still be restored), it answers CONFLICT on ` + "`" + `domain` + "`" + `."
   domain: String!
+  "The environment the tenant serves; cannot be changed later. Default PRODUCTION."
+  environment: TenantEnvironment = PRODUCTION
   "Plan id: ` + "`" + `starter` + "`" + ` (default), ` + "`" + `professional` + "`" + ` or ` + "`" + `enterprise` + "`" + `."
   plan: ID = "starter"
   "Where the data is stored; cannot be changed later. Default EU."
@@ -7290,7 +7323,7 @@ input UpdateTenantInput {
   tenantId: ID
   "New display name, 1 to 200 characters."
   name: String
-  "New domain, unique across tenants."
+  "New domain. Unique per environment: taken by another tenant of this tenant's environment, it answers CONFLICT on ` + "`" + `domain` + "`" + `. (The environment itself cannot change.)"
   domain: String
   "ACTIVE or SUSPENDED (needs TENANT_MANAGE). Use deleteTenant to delete."
   status: TenantStatus
@@ -7389,7 +7422,7 @@ type RestoreTenantPayload {
 }
 
 extend type Mutation {
-  "Creates a tenant with its settings and, optionally, the rest of its configuration, in one transaction. Needs TENANT_MANAGE. A domain already registered answers CONFLICT."
+  "Creates a tenant with its settings and, optionally, the rest of its configuration, in one transaction. Needs TENANT_MANAGE. A domain already registered in the same environment answers CONFLICT on ` + "`" + `domain` + "`" + `."
   createTenant("What to do; see the input type." input: CreateTenantInput!): CreateTenantPayload! @hasPermission(perm: TENANT_MANAGE)
 
   "Changes a tenant's name, domain or status. Needs TENANT_UPDATE; changing ` + "`" + `status` + "`" + ` also needs TENANT_MANAGE."
@@ -9081,6 +9114,8 @@ func (ec *executionContext) childFields_Tenant(ctx context.Context, field graphq
 		return ec.fieldContext_Tenant_name(ctx, field)
 	case "domain":
 		return ec.fieldContext_Tenant_domain(ctx, field)
+	case "environment":
+		return ec.fieldContext_Tenant_environment(ctx, field)
 	case "owner":
 		return ec.fieldContext_Tenant_owner(ctx, field)
 	case "status":
@@ -22404,6 +22439,29 @@ func (ec *executionContext) fieldContext_Tenant_domain(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Tenant", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _Tenant_environment(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Tenant_environment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Environment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.Environment) graphql.Marshaler {
+			return ec.marshalNTenantEnvironment2tenantapiᚋtenantᚐEnvironment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Tenant_environment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Tenant", field, false, false, errors.New("field of type TenantEnvironment does not have child fields"))
+}
+
 func (ec *executionContext) _Tenant_owner(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -27894,6 +27952,9 @@ func (ec *executionContext) unmarshalInputCreateTenantInput(ctx context.Context,
 		asMap[k] = v
 	}
 
+	if _, present := asMap["environment"]; !present {
+		asMap["environment"] = "PRODUCTION"
+	}
 	if _, present := asMap["plan"]; !present {
 		asMap["plan"] = "starter"
 	}
@@ -27904,7 +27965,7 @@ func (ec *executionContext) unmarshalInputCreateTenantInput(ctx context.Context,
 		asMap["validateOnly"] = false
 	}
 
-	fieldsInOrder := [...]string{"name", "domain", "plan", "dataResidency", "ownerId", "ownerEmail", "settings", "notificationChannels", "keywords", "industries", "riskMatrix", "websiteConfig", "billing", "validateOnly"}
+	fieldsInOrder := [...]string{"name", "domain", "environment", "plan", "dataResidency", "ownerId", "ownerEmail", "settings", "notificationChannels", "keywords", "industries", "riskMatrix", "websiteConfig", "billing", "validateOnly"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -27925,6 +27986,13 @@ func (ec *executionContext) unmarshalInputCreateTenantInput(ctx context.Context,
 				return it, err
 			}
 			it.Domain = data
+		case "environment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("environment"))
+			data, err := ec.unmarshalOTenantEnvironment2ᚖtenantapiᚋtenantᚐEnvironment(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Environment = data
 		case "plan":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("plan"))
 			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
@@ -28452,7 +28520,7 @@ func (ec *executionContext) unmarshalInputLoginInput(ctx context.Context, obj an
 		asMap["cookie"] = false
 	}
 
-	fieldsInOrder := [...]string{"email", "password", "tenant", "cookie"}
+	fieldsInOrder := [...]string{"email", "password", "tenant", "environment", "cookie"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -28480,6 +28548,13 @@ func (ec *executionContext) unmarshalInputLoginInput(ctx context.Context, obj an
 				return it, err
 			}
 			it.Tenant = data
+		case "environment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("environment"))
+			data, err := ec.unmarshalOTenantEnvironment2ᚖtenantapiᚋtenantᚐEnvironment(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Environment = data
 		case "cookie":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cookie"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -28801,7 +28876,7 @@ func (ec *executionContext) unmarshalInputRequestPasswordResetInput(ctx context.
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"email", "tenant"}
+	fieldsInOrder := [...]string{"email", "tenant", "environment"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -28822,6 +28897,13 @@ func (ec *executionContext) unmarshalInputRequestPasswordResetInput(ctx context.
 				return it, err
 			}
 			it.Tenant = data
+		case "environment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("environment"))
+			data, err := ec.unmarshalOTenantEnvironment2ᚖtenantapiᚋtenantᚐEnvironment(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Environment = data
 		}
 	}
 	return it, nil
@@ -29321,7 +29403,7 @@ func (ec *executionContext) unmarshalInputTenantFilter(ctx context.Context, obj 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"status", "plan", "search"}
+	fieldsInOrder := [...]string{"status", "plan", "environment", "search"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -29342,6 +29424,13 @@ func (ec *executionContext) unmarshalInputTenantFilter(ctx context.Context, obj 
 				return it, err
 			}
 			it.Plan = data
+		case "environment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("environment"))
+			data, err := ec.unmarshalOTenantEnvironment2ᚕtenantapiᚋtenantᚐEnvironmentᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Environment = data
 		case "search":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("search"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -35650,6 +35739,11 @@ func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "environment":
+			out.Values[i] = ec._Tenant_environment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "owner":
 			out.Values[i] = ec._Tenant_owner(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -39823,6 +39917,16 @@ func (ec *executionContext) marshalNTenantEdge2ᚖtenantapiᚋgraphᚐTenantEdge
 	return ec._TenantEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNTenantEnvironment2tenantapiᚋtenantᚐEnvironment(ctx context.Context, v any) (tenant.Environment, error) {
+	var res tenant.Environment
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTenantEnvironment2tenantapiᚋtenantᚐEnvironment(ctx context.Context, sel ast.SelectionSet, v tenant.Environment) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNTenantStatus2tenantapiᚋtenantᚐStatus(ctx context.Context, v any) (tenant.Status, error) {
 	var res tenant.Status
 	err := res.UnmarshalGQL(v)
@@ -41196,6 +41300,58 @@ func (ec *executionContext) marshalOTenant2ᚖtenantapiᚋnodeᚐTenant(ctx cont
 		return graphql.Null
 	}
 	return ec._Tenant(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOTenantEnvironment2ᚕtenantapiᚋtenantᚐEnvironmentᚄ(ctx context.Context, v any) ([]tenant.Environment, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]tenant.Environment, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTenantEnvironment2tenantapiᚋtenantᚐEnvironment(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOTenantEnvironment2ᚕtenantapiᚋtenantᚐEnvironmentᚄ(ctx context.Context, sel ast.SelectionSet, v []tenant.Environment) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTenantEnvironment2tenantapiᚋtenantᚐEnvironment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOTenantEnvironment2ᚖtenantapiᚋtenantᚐEnvironment(ctx context.Context, v any) (*tenant.Environment, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(tenant.Environment)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTenantEnvironment2ᚖtenantapiᚋtenantᚐEnvironment(ctx context.Context, sel ast.SelectionSet, v *tenant.Environment) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOTenantFilter2ᚖtenantapiᚋgraphᚐTenantFilter(ctx context.Context, v any) (*TenantFilter, error) {

@@ -178,8 +178,10 @@ type CreateAPIKeyPayload struct {
 type CreateTenantInput struct {
 	// Display name, 1 to 200 characters.
 	Name string `json:"name"`
-	// Primary DNS domain (`acme.fr`), unique across tenants.
+	// Primary DNS domain (`acme.fr`). Unique per environment: taken by a tenant of the same `environment` (even a deleted one, which can still be restored), it answers CONFLICT on `domain`.
 	Domain string `json:"domain"`
+	// The environment the tenant serves; cannot be changed later. Default PRODUCTION.
+	Environment *tenant.Environment `json:"environment,omitempty"`
 	// Plan id: `starter` (default), `professional` or `enterprise`.
 	Plan *string `json:"plan,omitempty"`
 	// Where the data is stored; cannot be changed later. Default EU.
@@ -404,6 +406,8 @@ type LoginInput struct {
 	Password string `json:"password"`
 	// The tenant's domain (`acme.fr`) or id. Default: the tenant whose domain is the address's domain; members whose address is elsewhere name it.
 	Tenant *string `json:"tenant,omitempty"`
+	// The environment of the tenant, when it is found by domain (`tenant` left out or a domain): several tenants of one organization, one per environment, share its domain. Default PRODUCTION. With `tenant` an id, the tenant must be in this environment if it is given. A tenant that does not exist in this environment is refused as a wrong password is.
+	Environment *tenant.Environment `json:"environment,omitempty"`
 	// Hold the session in an HttpOnly, Secure, SameSite=Lax cookie instead of
 	// returning the token: for a dashboard served from this API's own origin.
 	// Requests authenticated by the cookie must be same-origin and carry an
@@ -536,6 +540,8 @@ type RequestPasswordResetInput struct {
 	Email string `json:"email"`
 	// The tenant's domain or id, as in LoginInput.
 	Tenant *string `json:"tenant,omitempty"`
+	// The tenant's environment, as in LoginInput. Default PRODUCTION for a tenant found by domain.
+	Environment *tenant.Environment `json:"environment,omitempty"`
 }
 
 // Always the same answer, whether or not the address is a member.
@@ -722,6 +728,8 @@ type TenantFilter struct {
 	Status []tenant.Status `json:"status,omitempty"`
 	// Only these plan ids (`starter`, `professional`, `enterprise`).
 	Plan []string `json:"plan,omitempty"`
+	// Only these environments. Default: all.
+	Environment []tenant.Environment `json:"environment,omitempty"`
 	// Case-insensitive text found in the name or the domain (at most 100 characters).
 	Search *string `json:"search,omitempty"`
 }
@@ -916,7 +924,7 @@ type UpdateTenantInput struct {
 	TenantID *string `json:"tenantId,omitempty"`
 	// New display name, 1 to 200 characters.
 	Name *string `json:"name,omitempty"`
-	// New domain, unique across tenants.
+	// New domain. Unique per environment: taken by another tenant of this tenant's environment, it answers CONFLICT on `domain`. (The environment itself cannot change.)
 	Domain *string `json:"domain,omitempty"`
 	// ACTIVE or SUSPENDED (needs TENANT_MANAGE). Use deleteTenant to delete.
 	Status *tenant.Status `json:"status,omitempty"`
@@ -1205,7 +1213,7 @@ func (e ErrorCode) MarshalJSON() ([]byte, error) {
 type EventType string
 
 const (
-	// `tenant.created`: createTenant made the tenant. Payload: the tenant (`id`, `name`, `domain`, `planId`, `status`, `ownerId`, `ownerEmail`, `createdAt`, `createdBy`, `modifiedAt`, `modifiedBy`, `deletedAt`, `version`).
+	// `tenant.created`: createTenant made the tenant. Payload: the tenant (`id`, `name`, `domain`, `environment`, `planId`, `status`, `ownerId`, `ownerEmail`, `createdAt`, `createdBy`, `modifiedAt`, `modifiedBy`, `deletedAt`, `version`).
 	EventTypeTenantCreated EventType = "TENANT_CREATED"
 	// `tenant.updated`: updateTenant (or a job) changed the tenant's profile. Payload: the tenant, as for `tenant.created`.
 	EventTypeTenantUpdated EventType = "TENANT_UPDATED"

@@ -12,9 +12,11 @@ import (
 const SignInPath = "/signin"
 
 // The sign-in page: an email field; then, as the server's methods endpoint
-// answers for the address's domain, a password field (the login mutation
-// with cookie: true) and/or a "Continue with SSO" button (the tenant's SSO
-// login URL with return_to). Either ends on return_to (default "/",
+// answers for the address's domain, the environment to sign in to (a
+// domain has up to one tenant per environment; production unless
+// ?environment= says otherwise) and, for it, a password field (the login
+// mutation with cookie: true and the environment) and/or a "Continue with
+// SSO" button (that tenant's SSO login URL with return_to). Either ends on return_to (default "/",
 // GraphiQL) holding the session in the HttpOnly cookie: the page's script
 // never sees it. Like GraphiQL's page, it loads only this origin's
 // embedded files, with no inline code.
@@ -34,6 +36,10 @@ var signInPage = template.Must(template.New("signin").Parse(`<!DOCTYPE html>
       <form id="signin" data-endpoint="{{.Endpoint}}" data-methods="{{.Methods}}" novalidate>
         <label for="email">Work email</label>
         <input id="email" name="email" type="email" autocomplete="username" required autofocus>
+        <div id="environment-step" hidden>
+          <label for="environment">Environment</label>
+          <select id="environment" name="environment"></select>
+        </div>
         <div id="password-step" hidden>
           <label for="password">Password</label>
           <input id="password" name="password" type="password" autocomplete="current-password">
@@ -60,7 +66,8 @@ const (
 // SignInHandler serves the sign-in page (mount it at GET SignInPath; its
 // assets are served by Handler). endpoint is the GraphQL endpoint's path,
 // methods the path of the endpoint that answers, for ?email=, how the
-// address signs in: {"sso": <login URL or null>, "password": <bool>}.
+// address signs in: {"environment", "sso": <login URL or null>,
+// "password": <bool>, "environments": [the same for each environment]}.
 func SignInHandler(title, endpoint, methods string) http.Handler {
 	var buf bytes.Buffer
 	err := signInPage.Execute(&buf, struct {

@@ -213,11 +213,21 @@ func (e *env) mustGQL(token, query string, vars map[string]any, v any) {
 // createTenant creates a tenant as the operator and returns its id.
 func (e *env) createTenant(name, domain string) string {
 	e.t.Helper()
+	return e.createTenantIn(name, domain, "")
+}
+
+// createTenantIn is createTenant in environment (a TenantEnvironment name;
+// "" sends none: PRODUCTION).
+func (e *env) createTenantIn(name, domain, environment string) string {
+	e.t.Helper()
 	var out struct {
 		CreateTenant struct{ Tenant struct{ ID string } }
 	}
-	e.mustGQL(testAdminSecret, `mutation($in: CreateTenantInput!) { createTenant(input: $in) { tenant { id } } }`,
-		map[string]any{"in": map[string]any{"name": name, "domain": domain, "plan": "professional"}}, &out)
+	in := map[string]any{"name": name, "domain": domain, "plan": "professional"}
+	if environment != "" {
+		in["environment"] = environment
+	}
+	e.mustGQL(testAdminSecret, `mutation($in: CreateTenantInput!) { createTenant(input: $in) { tenant { id } } }`, map[string]any{"in": in}, &out)
 	return out.CreateTenant.Tenant.ID
 }
 

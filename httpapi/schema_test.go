@@ -23,7 +23,7 @@ var publicFields = map[string]bool{"Query.plans": true, "Query.viewer": true,
 
 // tenantProfile is what any caller who can see a tenant sees.
 var tenantProfile = map[string]bool{
-	"id": true, "name": true, "domain": true, "owner": true, "status": true, "createdAt": true,
+	"id": true, "name": true, "domain": true, "environment": true, "owner": true, "status": true, "createdAt": true,
 	"createdBy": true, "modifiedAt": true, "modifiedBy": true, "deletedAt": true, "version": true,
 }
 

@@ -11,14 +11,19 @@ import (
 
 // The sign-in page (graphiql.SignInHandler at /signin, docs/members.md:
 // The sign-in page) asks GET /auth/methods?email=<address> how the address
-// signs in, then shows a password field or a "Continue with SSO" button.
-// The answer comes from the tenant whose domain is the address's domain,
-// never from its members: every address of a domain gets the same answer,
-// and a domain no tenant has gets the answer of a tenant without SSO
-// (password only), so the endpoint tells nothing about who is a member,
-// nor whether a domain is a tenant's unless its SSO is on (which its
-// login URL tells anyway). Requests without credentials are charged to
-// the anonymous budget of their address, as GraphQL requests are.
+// signs in, then shows a password field or a "Continue with SSO" button,
+// and an environment to choose: a domain has up to one tenant per
+// environment. The answer comes from the tenants whose domain is the
+// address's domain, never from their members: every address of a domain
+// gets the same answer. It lists every environment, whether or not the
+// domain has a tenant there, and an environment where it has none gets
+// the answer of a tenant without SSO (password only), so the endpoint
+// tells nothing about who is a member, nor whether a domain has a tenant
+// in an environment unless its SSO is on (which its login URL tells
+// anyway). The top level answers for ?environment= (default PRODUCTION),
+// as the endpoint did before environments existed. Requests without
+// credentials are charged to the anonymous budget of their address, as
+// GraphQL requests are.
 
 // signInMethods serves GET /auth/methods.
 type signInMethods struct {
@@ -50,14 +55,20 @@ func (h *signInMethods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(map[string]string{"error": "email must be an address such as ana@acme.fr"})
 		return
 	}
-	l, err := h.store.SSOLoginByDomain(r.Context(), email[at+1:])
-	if err != nil && tenant.ErrorCode(err) != tenant.ENOTFOUND {
+	env, err := tenant.ParseEnvironment("environment", r.URL.Query().Get("environment"))
+	if err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": publicMessage(err)})
+		return
+	}
+	logins, err := h.store.SSOLoginsByDomain(r.Context(), email[at+1:])
+	if err != nil {
 		h.cfg.Logger.ErrorContext(r.Context(), "sign-in methods", "err", err)
 		w.WriteHeader(http.StatusInternalServerError)
 		_ = json.NewEncoder(w).Encode(map[string]string{"error": "internal error; try again"})
 		return
 	}
-	_ = json.NewEncoder(w).Encode(l.SignInMethods(h.loginBase))
+	_ = json.NewEncoder(w).Encode(tenant.SignInMethodsOf(logins, env, h.loginBase))
 }
 
 // linkBase is where the members' emails link to (the account pages of

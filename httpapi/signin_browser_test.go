@@ -14,6 +14,8 @@ type signInReport struct {
 	Console         []string `json:"console"`
 	Steps           []string `json:"steps"`
 	SSOOffered      *bool    `json:"ssoOffered"`
+	Environments    []string `json:"environments"`
+	DefaultEnv      string   `json:"defaultEnvironment"`
 	PasswordOffered *bool    `json:"passwordOffered"`
 	LandedAt        string   `json:"landedAt"`
 	SessionStatus   string   `json:"sessionStatus"`
@@ -31,12 +33,13 @@ type signInReport struct {
 // in GraphiQL.
 func runSignIn(t *testing.T, node, srvURL, email, password string) signInReport {
 	t.Helper()
-	return runSignInFrom(t, node, srvURL, "", email, password)
+	return runSignInFrom(t, node, srvURL, "", email, password, "")
 }
 
 // runSignInFrom is runSignIn starting at start (an emailed invitation link)
-// instead of /signin when start is not "".
-func runSignInFrom(t *testing.T, node, srvURL, start, email, password string) signInReport {
+// instead of /signin when start is not "", choosing environment in the
+// page's list when it is not "".
+func runSignInFrom(t *testing.T, node, srvURL, start, email, password, environment string) signInReport {
 	t.Helper()
 	var rep signInReport
 	runBrowserScript(t, node, "signin.mjs", &rep,
@@ -46,6 +49,7 @@ func runSignInFrom(t *testing.T, node, srvURL, start, email, password string) si
 		"QUERY={ viewer { member { email role } } }",
 		"EXPECT="+email,
 		"START_URL="+start,
+		"ENVIRONMENT="+environment,
 	)
 	t.Logf("steps: %q", rep.Steps)
 	return rep
@@ -110,7 +114,9 @@ func checkSignedIn(t *testing.T, rep signInReport, srvURL, email, role string) {
 // /signin with a password, and another through the OIDC flow against the
 // loopback test identity provider (Continue with SSO, found by the email's
 // domain); both land in GraphiQL holding the session and run
-// { viewer { member { email role } } } without pasting a key.
+// { viewer { member { email role } } } without pasting a key. Where the
+// domain has a tenant per environment, the person chooses the environment
+// in the page's list, by password (QA) or through SSO (DEVELOPMENT).
 func TestSignInBrowser(t *testing.T) {
 	node := needBrowser(t)
 	s := newSSOEnv(t)
@@ -123,6 +129,9 @@ func TestSignInBrowser(t *testing.T) {
 		rep := runSignIn(t, node, s.srv.URL, email, testPassword)
 		if rep.SSOOffered == nil || *rep.SSOOffered {
 			t.Errorf("SSO offered to a tenant without it")
+		}
+		if strings.Join(rep.Environments, ",") != "DEVELOPMENT,QA,PRODUCTION" || rep.DefaultEnv != "PRODUCTION" {
+			t.Errorf("environments offered %q, chosen %q; want all three, PRODUCTION chosen", rep.Environments, rep.DefaultEnv)
 		}
 		checkSignedIn(t, rep, s.srv.URL, email, "ADMIN")
 	})
@@ -141,7 +150,7 @@ func TestSignInBrowser(t *testing.T) {
 		if !strings.Contains(p.box.last(t, email).Text, link) {
 			t.Fatalf("the invitation does not link to %s:\n%s", link, p.box.last(t, email).Text)
 		}
-		rep := runSignInFrom(t, node, p.srv.URL, link, email, testPassword)
+		rep := runSignInFrom(t, node, p.srv.URL, link, email, testPassword, "")
 		checkSignedIn(t, rep, p.srv.URL, email, "BILLING")
 	})
 	t.Run("OIDC", func(t *testing.T) {
@@ -158,6 +167,29 @@ func TestSignInBrowser(t *testing.T) {
 		if !sawIdP {
 			t.Errorf("the browser never visited the identity provider's authorize endpoint: %q", rep.Seen)
 		}
+		checkSignedIn(t, rep, s.srv.URL, email, "DEVELOPER")
+	})
+
+	t.Run("Environments", func(t *testing.T) {
+		// One address, a member of the PRODUCTION (ADMIN) and QA (VIEWER)
+		// tenants of its domain with one password; the DEVELOPMENT tenant
+		// signs in through SSO. The role GraphiQL shows tells which tenant
+		// the session is in.
+		domain := randomDomain()
+		prod := s.createTenant("Browser Env Co", domain)
+		qa := s.createTenantIn("Browser Env Co QA", domain, "QA")
+		s.ssoTenantIn(t, domain, "DEVELOPMENT", map[string]any{"defaultRole": "DEVELOPER"})
+		email := "ana@" + domain
+		addPasswordMember(t, s.env, prod, email, "ADMIN")
+		addPasswordMember(t, s.env, qa, email, "VIEWER")
+		rep := runSignInFrom(t, node, s.srv.URL, "", email, testPassword, "QA")
+		if rep.SSOOffered == nil || *rep.SSOOffered {
+			t.Errorf("SSO offered in QA, which has none")
+		}
+		checkSignedIn(t, rep, s.srv.URL, email, "VIEWER")
+
+		s.idp.SetUser(email, "Ana Example")
+		rep = runSignInFrom(t, node, s.srv.URL, "", email, "", "DEVELOPMENT")
 		checkSignedIn(t, rep, s.srv.URL, email, "DEVELOPER")
 	})
 }

@@ -15,7 +15,18 @@ import (
 // methods asks GET /auth/methods how email signs in.
 func (e *env) methods(email string) (int, map[string]any) {
 	e.t.Helper()
-	resp, err := http.Get(e.srv.URL + "/auth/methods?email=" + url.QueryEscape(email))
+	return e.methodsIn(email, "")
+}
+
+// methodsIn asks GET /auth/methods how email signs in, with
+// ?environment=environment unless it is "".
+func (e *env) methodsIn(email, environment string) (int, map[string]any) {
+	e.t.Helper()
+	q := url.Values{"email": {email}}
+	if environment != "" {
+		q.Set("environment", environment)
+	}
+	resp, err := http.Get(e.srv.URL + "/auth/methods?" + q.Encode())
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -29,6 +40,26 @@ func (e *env) methods(email string) (int, map[string]any) {
 		e.t.Errorf("/auth/methods Cache-Control = %q, want no-store", cc)
 	}
 	return resp.StatusCode, out
+}
+
+// signInAnswer is the whole answer of /auth/methods: per environment the
+// methods of per (password only for an environment per leaves out), in
+// the schema's order, and those of top at the top level.
+func signInAnswer(top string, per map[string]map[string]any) map[string]any {
+	entry := func(env string) map[string]any {
+		e := map[string]any{"environment": env, "sso": nil, "password": true}
+		for k, v := range per[env] {
+			e[k] = v
+		}
+		return e
+	}
+	var list []any
+	for _, env := range []string{"DEVELOPMENT", "QA", "PRODUCTION"} {
+		list = append(list, entry(env))
+	}
+	out := entry(top)
+	out["environments"] = list
+	return out
 }
 
 // addPasswordMember inserts an ACTIVE member with testPassword.
@@ -71,8 +102,9 @@ func TestSignInMethods(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			status, got := s.withT(t).methods(c.email)
-			if status != http.StatusOK || !equalJSON(got, c.want) {
-				t.Fatalf("%s: %d %v, want %v", c.email, status, got, c.want)
+			want := signInAnswer("PRODUCTION", map[string]map[string]any{"PRODUCTION": c.want})
+			if status != http.StatusOK || !equalJSON(got, want) {
+				t.Fatalf("%s: %d %v, want %v", c.email, status, got, want)
 			}
 		})
 	}
@@ -85,8 +117,9 @@ func TestSignInMethods(t *testing.T) {
 	})
 	t.Run("SuspendedLooksUnknown", func(t *testing.T) {
 		s.must(testAdminSecret, `mutation($t: ID!) { updateTenant(input: {tenantId: $t, status: SUSPENDED}) { tenant { status } } }`, map[string]any{"t": ssoID})
-		if status, got := s.withT(t).methods("bo@" + ssoDomain); status != http.StatusOK || !equalJSON(got, passwordOnly) {
-			t.Fatalf("%d %v, want %v", status, got, passwordOnly)
+		want := signInAnswer("PRODUCTION", nil)
+		if status, got := s.withT(t).methods("bo@" + ssoDomain); status != http.StatusOK || !equalJSON(got, want) {
+			t.Fatalf("%d %v, want %v", status, got, want)
 		}
 	})
 }

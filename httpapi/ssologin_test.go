@@ -112,13 +112,19 @@ func (b *browser) viewer() map[string]any {
 // the operator, with extra enableSso input (defaultRole, enforced).
 func (s *ssoEnv) ssoTenant(t *testing.T, extra map[string]any) (id, domain string) {
 	domain = randomDomain()
-	id = s.createTenant("SSO Login Co", domain)
+	return s.ssoTenantIn(t, domain, "", extra), domain
+}
+
+// ssoTenantIn is ssoTenant with the given domain, in environment ("" for
+// the default, PRODUCTION).
+func (s *ssoEnv) ssoTenantIn(t *testing.T, domain, environment string, extra map[string]any) (id string) {
+	id = s.createTenantIn("SSO Login Co", domain, environment)
 	in := map[string]any{"tenantId": id, "provider": s.oidc(ssotest.ClientSecret)}
 	for k, v := range extra {
 		in[k] = v
 	}
 	s.must(testAdminSecret, qEnableSSO, ssoIn(in))
-	return id, domain
+	return id
 }
 
 // TestSSOLoginOIDC runs the authorization code flow with PKCE against the

@@ -42,7 +42,7 @@ func (r *mutationResolver) Login(ctx context.Context, input graph.LoginInput) (*
 	if err := r.throttle(ctx, "login:"+input.Email+"@"+deref(input.Tenant)); err != nil {
 		return nil, err
 	}
-	memberID, err := r.Store.Login(ctx, tenant.LoginInput{Email: input.Email, Password: input.Password, Tenant: deref(input.Tenant)})
+	memberID, err := r.Store.Login(ctx, tenant.LoginInput{Email: input.Email, Password: input.Password, Tenant: deref(input.Tenant), Environment: input.Environment})
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +156,7 @@ func (r *mutationResolver) RequestPasswordReset(ctx context.Context, input graph
 	if err := r.throttle(ctx, "reset:"+input.Email+"@"+deref(input.Tenant)); err != nil {
 		return nil, err
 	}
-	m, token, err := r.Store.RequestPasswordReset(ctx, input.Email, deref(input.Tenant))
+	m, token, err := r.Store.RequestPasswordReset(ctx, input.Email, deref(input.Tenant), input.Environment)
 	if err != nil {
 		return nil, err
 	}

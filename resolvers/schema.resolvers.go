@@ -40,7 +40,7 @@ func (r *queryResolver) Tenants(ctx context.Context, first *int, after *string, 
 	}
 	var f tenant.TenantFilter
 	if filter != nil {
-		f.Statuses, f.PlanIDs = filter.Status, filter.Plan
+		f.Statuses, f.PlanIDs, f.Environments = filter.Status, filter.Plan, filter.Environment
 		if filter.Search != nil {
 			if len([]rune(*filter.Search)) > 100 {
 				return nil, tenant.Invalid("filter.search", "filter.search must be at most 100 characters")

@@ -22,6 +22,9 @@ func (r *mutationResolver) CreateTenant(ctx context.Context, input graph.CreateT
 	if input.DataResidency != nil {
 		in.DataResidency = *input.DataResidency
 	}
+	if input.Environment != nil {
+		in.Environment = *input.Environment
+	}
 	if st := input.Settings; st != nil {
 		in.Settings = tenant.SettingsPatch{DataResidency: st.DataResidency, EncryptionEnabled: st.EncryptionEnabled, AuditLogRetentionDays: st.AuditLogRetentionDays, IPAllowlist: st.IPAllowlist, DeduplicateTokens: st.DeduplicateTokens}
 	}

@@ -17,7 +17,9 @@ type CreateTenant struct {
 	OwnerID       *string
 	OwnerEmail    *string
 	DataResidency Residency
-	Settings      SettingsPatch
+	// Environment is DefaultEnvironment when "".
+	Environment Environment
+	Settings    SettingsPatch
 	// The rest of the configuration (reference 003's tenant creation), each
 	// nil when not given: saved in the creating transaction, their errors
 	// named under their input field (keywords.keywords[3]). Their
@@ -126,6 +128,11 @@ func (c *CreateTenant) Normalize() error {
 	}
 	if c.DataResidency == "" {
 		c.DataResidency = ResidencyEU
+	}
+	if c.Environment == "" {
+		c.Environment = DefaultEnvironment
+	} else if !c.Environment.Valid() {
+		return invalidEnvironment("environment", c.Environment)
 	}
 	if c.Settings.DataResidency != nil {
 		return Invalid("settings.dataResidency", "set dataResidency at the top level of the input")

@@ -326,6 +326,10 @@ type LoginInput struct {
 	// Tenant is the tenant's domain or id; "" is the tenant whose domain
 	// is the address's domain.
 	Tenant string
+	// Environment picks, among the tenants of a domain (one per
+	// environment), the one signed in to: DefaultEnvironment when nil.
+	// With Tenant an id, the tenant must be of Environment when set.
+	Environment *Environment
 }
 
 // Mail is one email to send.

@@ -23,19 +23,21 @@ const RestoreWindow = 30 * 24 * time.Hour
 
 // Tenant is a customer organization.
 type Tenant struct {
-	ID         string     `db:"id"`
-	Name       string     `db:"name"`
-	Domain     string     `db:"domain"`
-	PlanID     string     `db:"plan_id"`
-	Status     Status     `db:"status"`
-	OwnerID    *string    `db:"owner_id"`
-	OwnerEmail *string    `db:"owner_email"`
-	CreatedAt  time.Time  `db:"created_at"`
-	CreatedBy  string     `db:"created_by"`
-	ModifiedAt time.Time  `db:"modified_at"`
-	ModifiedBy string     `db:"modified_by"`
-	DeletedAt  *time.Time `db:"deleted_at"`
-	Version    int        `db:"version"`
+	ID     string `db:"id"`
+	Name   string `db:"name"`
+	Domain string `db:"domain"`
+	// Environment is fixed at creation; (Domain, Environment) is unique.
+	Environment Environment `db:"environment"`
+	PlanID      string      `db:"plan_id"`
+	Status      Status      `db:"status"`
+	OwnerID     *string     `db:"owner_id"`
+	OwnerEmail  *string     `db:"owner_email"`
+	CreatedAt   time.Time   `db:"created_at"`
+	CreatedBy   string      `db:"created_by"`
+	ModifiedAt  time.Time   `db:"modified_at"`
+	ModifiedBy  string      `db:"modified_by"`
+	DeletedAt   *time.Time  `db:"deleted_at"`
+	Version     int         `db:"version"`
 }
 
 // Owner is the tenant's owner, or nil when none is recorded.
@@ -205,7 +207,9 @@ func (r Residency) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Qu
 type TenantFilter struct {
 	Statuses []Status
 	PlanIDs  []string
-	Search   string // case-insensitive substring of name or domain
+	// Environments, when not empty, keeps these environments only.
+	Environments []Environment
+	Search       string // case-insensitive substring of name or domain
 }
 
 // TenantPage is one page of the admin list.

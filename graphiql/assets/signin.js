@@ -1,7 +1,10 @@
 // The sign-in page (graphiql/signin.go). A separate file, not an inline
 // <script>, so the page's Content-Security-Policy can use script-src 'self'.
-// Step 1 asks the server how the email's domain signs in; step 2 signs in
-// with a password (the login mutation with cookie: true: the session goes
+// Step 1 asks the server how the email's domain signs in, in each
+// environment (a domain has up to one tenant per environment: development,
+// QA, production); step 2 lets the person choose the environment
+// (production unless ?environment= says otherwise) and signs in with a
+// password (the login mutation with cookie: true: the session goes
 // into an HttpOnly cookie this script never sees) or continues with SSO (the
 // tenant's login URL, which comes back with the session cookie). Both end
 // on return_to, GraphiQL by default.
@@ -10,6 +13,8 @@
 
   const form = document.getElementById('signin');
   const email = document.getElementById('email');
+  const environmentStep = document.getElementById('environment-step');
+  const environment = document.getElementById('environment');
   const passwordStep = document.getElementById('password-step');
   const password = document.getElementById('password');
   const continueButton = document.getElementById('continue');
@@ -26,7 +31,12 @@
     return /^\/(?![/\\])[^\s]*$/.test(v) ? v : '/';
   })();
 
-  let methods = null; // the server's answer for the current email
+  // The environment asked for by ?environment=, else the server's default.
+  const wantedEnvironment = (new URLSearchParams(location.search).get('environment') || '').toUpperCase();
+  const environmentNames = { DEVELOPMENT: 'Development', QA: 'QA', PRODUCTION: 'Production' };
+
+  let answer = null; // the server's answer for the current email
+  let methods = null; // its entry for the chosen environment
   let busy = false;
 
   function say(text) {
@@ -34,13 +44,34 @@
   }
 
   function reset() {
+    answer = null;
     methods = null;
+    environmentStep.hidden = true;
+    environment.replaceChildren();
     passwordStep.hidden = true;
     or.hidden = true;
     ssoButton.hidden = true;
     continueButton.hidden = false;
     continueButton.textContent = 'Continue';
     say('');
+  }
+
+  // offer lists the environments of the answer a, chooses the one asked
+  // for (or the server's default) and shows its methods.
+  function offer(a) {
+    answer = a;
+    const list = a.environments && a.environments.length ? a.environments : [a];
+    environment.replaceChildren();
+    for (const e of list) {
+      const o = document.createElement('option');
+      o.value = e.environment || '';
+      o.textContent = environmentNames[e.environment] || e.environment || 'Default';
+      environment.appendChild(o);
+    }
+    const chosen = list.find((e) => e.environment === wantedEnvironment) || list.find((e) => e.environment === a.environment) || list[0];
+    environment.value = chosen.environment || '';
+    environmentStep.hidden = !a.environments;
+    show(chosen);
   }
 
   function show(m) {
@@ -84,7 +115,7 @@
       body: JSON.stringify({
         query: loginMutation,
         operationName: 'SignIn',
-        variables: { in: { email: address, password: secret, cookie: true } },
+        variables: { in: { email: address, password: secret, cookie: true, environment: methods.environment || null } },
       }),
     });
     // A session cookie that has expired is refused (401) and cleared by
@@ -118,7 +149,7 @@
     say('');
     try {
       if (!methods) {
-        show(await askMethods(address));
+        offer(await askMethods(address));
       } else if (methods.password) {
         if (!password.value) {
           say('Enter your password.');
@@ -134,6 +165,15 @@
       say(e.message);
     } finally {
       busy = false;
+    }
+  });
+
+  environment.addEventListener('change', () => {
+    if (!answer) return;
+    const m = (answer.environments || []).find((e) => e.environment === environment.value);
+    if (m) {
+      say('');
+      show(m);
     }
   });
 

@@ -7,7 +7,8 @@
 // with a password, or none to click "Continue with SSO" (the loopback test
 // identity provider approves at once); QUERY (the operation to type into
 // GraphiQL), EXPECT (a string the response must contain), CHROMIUM (default
-// /usr/bin/chromium). With START_URL (an emailed invitation link), the
+// /usr/bin/chromium); ENVIRONMENT (DEVELOPMENT, QA or PRODUCTION) to choose
+// in the page's environment list before signing in. With START_URL (an emailed invitation link), the
 // person opens it instead, types NAME and PASSWORD and accepts.
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -25,6 +26,7 @@ const password = process.env.PASSWORD || '';
 const startURL = process.env.START_URL || '';
 const query = env('QUERY');
 const expect = env('EXPECT');
+const environment = process.env.ENVIRONMENT || '';
 
 const report = { requests: [], seen: [], offLoopback: [], console: [], steps: [] };
 const step = (s) => report.steps.push(s);
@@ -79,6 +81,15 @@ try {
   await page.goto(signInURL);
   await page.fill('#email', email);
   await page.click('#continue');
+  // The environments the page offers (every one, whatever the domain
+  // has), and the one chosen unless ENVIRONMENT says otherwise.
+  await page.waitForSelector('#environment', { state: 'visible', timeout: 10000 });
+  report.environments = await page.$$eval('#environment option', (os) => os.map((o) => o.value));
+  report.defaultEnvironment = await page.inputValue('#environment');
+  if (environment) {
+    await page.selectOption('#environment', environment);
+    step(`chose ${environment}`);
+  }
   }
   if (startURL) {
     // signed in by accepting
