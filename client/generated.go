@@ -458,7 +458,7 @@ func (v *EventFilter) GetSince() *time.Time { return v.Since }
 type EventType string
 
 const (
-	// `tenant.created`: createTenant made the tenant. Payload: the tenant (`id`, `name`, `domain`, `planId`, `status`, `ownerId`, `ownerEmail`, `createdAt`, `createdBy`, `modifiedAt`, `modifiedBy`, `deletedAt`, `version`).
+	// `tenant.created`: createTenant made the tenant. Payload: the tenant (`id`, `name`, `domain`, `environment`, `planId`, `status`, `ownerId`, `ownerEmail`, `createdAt`, `createdBy`, `modifiedAt`, `modifiedBy`, `deletedAt`, `version`).
 	EventTypeTenantCreated EventType = "TENANT_CREATED"
 	// `tenant.updated`: updateTenant (or a job) changed the tenant's profile. Payload: the tenant, as for `tenant.created`.
 	EventTypeTenantUpdated EventType = "TENANT_UPDATED"
@@ -660,7 +660,7 @@ type MeMeTenant struct {
 	Id string `json:"id"`
 	// Display name, 1 to 200 characters.
 	Name string `json:"name"`
-	// The organization's primary DNS domain, lower-case (`acme.fr`). Unique across tenants.
+	// The organization's primary DNS domain, lower-case (`acme.fr`). Unique per environment: an organization may have one tenant per environment under the same domain.
 	Domain string `json:"domain"`
 	// Lifecycle state.
 	Status TenantStatus `json:"status"`
