@@ -49,19 +49,45 @@ func NodeTypes() []string {
 	return append(out, "Session")
 }
 
-// nodeRefsQuery is the UNION ALL of NodeRefs: $1 the ids, $2 whether the
-// caller reaches every tenant, $3 its own tenant, $4 its member (sessions
-// are their member's only; NULL for a caller that is no member).
-var nodeRefsQuery = func() string {
+// nodeRefsQuery is the UNION ALL of NodeRefs, for a caller confined to its
+// tenant (scoped) or reaching every tenant: $1 the ids, $2 the caller's
+// own tenant, $3 its member (sessions are their member's only; NULL for a
+// caller that is no member). Two shapes rather than one with
+// `($all OR tenant_id = $own)`: each then has one plan that serves every
+// call, which PostgreSQL keeps for the prepared statement, where the OR
+// had it plan the eight branches again at each call (a millisecond, ten
+// times the execution: docs/architecture.md).
+func nodeRefsQuery(scoped, one bool) string {
+	match := `x.id = ANY($1::uuid[])`
+	if one {
+		match = `x.id = $1::uuid`
+	}
 	var b strings.Builder
 	for _, t := range nodeTables {
-		b.WriteString(`SELECT '` + t.typ + `' AS type, x.id, x.` + t.tenantCol + ` AS tenant_id FROM ` + t.table +
-			` x WHERE x.id = ANY($1::uuid[]) AND ($2 OR x.` + t.tenantCol + ` = $3)
-		UNION ALL `)
+		b.WriteString(`SELECT '` + t.typ + `' AS type, x.id, x.` + t.tenantCol + ` AS tenant_id FROM ` + t.table + ` x WHERE ` + match)
+		if scoped {
+			b.WriteString(` AND x.` + t.tenantCol + ` = $2`)
+		}
+		b.WriteString("\n\t\tUNION ALL ")
 	}
-	b.WriteString(`SELECT 'Session', x.id, x.tenant_id FROM sessions x WHERE x.id = ANY($1::uuid[]) AND x.tenant_id = $3 AND x.member_id = $4`)
+	b.WriteString(`SELECT 'Session', x.id, x.tenant_id FROM sessions x WHERE ` + match + ` AND x.tenant_id = $2 AND x.member_id = $3`)
 	return b.String()
-}()
+}
+
+// nodeRefsQueries are nodeRefsQuery's shapes, by [scoped][one id]: one id
+// (node) is compared with =, which lets PostgreSQL keep a generic plan;
+// with ANY it plans each call for the array it is given.
+var nodeRefsQueries = [2][2]string{
+	{nodeRefsQuery(false, false), nodeRefsQuery(false, true)},
+	{nodeRefsQuery(true, false), nodeRefsQuery(true, true)},
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
 
 // NodeRefs finds, in one statement, the objects of ids (UUIDs; others are
 // skipped) that the caller's scope reaches: its own tenant's, or any
@@ -78,8 +104,12 @@ func (s *Store) NodeRefs(ctx context.Context, ids []string) ([]NodeRef, error) {
 	if a := tenant.ActorFrom(ctx); a.Kind == tenant.MemberActor {
 		member = a.MemberID
 	}
+	var match any = pq.Array(valid)
+	if len(valid) == 1 {
+		match = valid[0]
+	}
 	var refs []NodeRef
-	if err := sqlx.SelectContext(ctx, s.q(), &refs, nodeRefsQuery, pq.Array(valid), all, own, member); err != nil {
+	if err := sqlx.SelectContext(ctx, s.q(), &refs, nodeRefsQueries[b2i(!all)][b2i(len(valid) == 1)], match, own, member); err != nil {
 		return nil, translate(err)
 	}
 	return refs, nil
