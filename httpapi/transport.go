@@ -327,13 +327,13 @@ func (t graphqlTransport) serveEventStream(w http.ResponseWriter, r *http.Reques
 		// At shutdown the subscription ends as if it had finished: the
 		// stream closes with complete. A query or mutation over SSE runs
 		// to its end, like any request in flight.
-		go func() {
+		go func(done <-chan struct{}) {
 			select {
 			case <-t.ending:
 				cancel()
-			case <-ctx.Done():
+			case <-done:
 			}
-		}()
+		}(ctx.Done())
 	}
 	responses, ctx := exec.DispatchOperation(ctx, rc)
 	for {
