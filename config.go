@@ -28,6 +28,7 @@ type config struct {
 	LoaderWait       time.Duration
 	DBMaxConns       int
 	ShutdownTimeout  time.Duration
+	ShutdownDrain    time.Duration
 	EncryptionKey    string // keyring spec; "" = development key under .data/
 	EgressPrivate    bool
 	TrustedProxies   []netip.Prefix
@@ -126,7 +127,9 @@ func settings(c *config) []setting {
 		{name: "DB_PREPARED_STATEMENTS", def: "true", val: boolean(&c.DBPrepare),
 			meaning: "Reads run as named prepared statements, parsed once per connection and planned once per shape. Set `false` behind a pooler in transaction mode that cannot keep prepared statements (PgBouncer before 1.21, or without `max_prepared_statements`); the combined-read pool is then not used."},
 		{name: "SHUTDOWN_TIMEOUT", def: "20s", val: duration(&c.ShutdownTimeout, time.Nanosecond, 0, "", "20s"),
-			meaning: "On SIGTERM/SIGINT, how long in-flight requests get to finish."},
+			meaning: "On SIGTERM/SIGINT, once the drain is over and the server stops accepting connections, how long in-flight requests get to finish (websocket and SSE subscriptions are ended at once, cleanly)."},
+		{name: "SHUTDOWN_DRAIN", def: "10s", val: duration(&c.ShutdownDrain, time.Nanosecond, 0, "no drain", "10s"),
+			meaning: "On SIGTERM, how long the server keeps serving with `/readyz` answering 503, so load balancers stop sending it requests before it stops accepting them. Set it above the balancer's health-check interval × its failure threshold. A second signal ends the drain early; SIGINT (Ctrl-C) skips it."},
 		{name: "ENCRYPTION_KEY", defNote: "a development key generated into `.data/encryption-key`, with a warning", val: encryptionKey(&c.EncryptionKey),
 			meaning: "Keyring for secrets at rest (SSO client secrets, webhook secrets): AES-256-GCM, the tenant id bound as additional data. The primary key comes first (`k2:…,k1:…`): new secrets are sealed with it, older keys still open what they sealed. `openssl rand -base64 32`."},
 		{name: "TRUSTED_PROXIES", defNote: "none", val: prefixes(&c.TrustedProxies),

@@ -272,6 +272,7 @@ func startDocsServer(t *testing.T) (string, map[string]string) {
 	t.Setenv("SELLER_ADDRESS", "12 rue de la Paix; 75002 Paris; France")
 	t.Setenv("SELLER_EMAIL", "billing@tenantapi.example")
 	t.Setenv("SELLER_TAX_ID", "FR00123456789")
+	t.Setenv("SHUTDOWN_DRAIN", "0") // stopped by SIGTERM at the end: no balancer to drain
 	done := make(chan error, 1)
 	go func() { done <- run([]string{"serve", "-seed-demo", "-demo-key-file", keyFile}) }()
 	base := "http://127.0.0.1:" + strconv.Itoa(port)

@@ -126,8 +126,18 @@ func run(args []string) error {
 	gcPercent, memLimit := tuneGC(os.Getenv)
 	log.Debug("garbage collector", "GOGC", gcPercent, "GOMEMLIMIT", memLimit)
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
+	// The first SIGTERM or SIGINT ends ctx (its cause says which); later
+	// ones cut the shutdown's drain short (shutdown).
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	ctx, stop := context.WithCancelCause(context.Background())
+	defer stop(nil)
+	go func() {
+		if s, ok := <-sigs; ok {
+			stop(signalled{s})
+		}
+	}()
 
 	ring, err := openKeyring(cfg, log)
 	if err != nil {
@@ -161,7 +171,10 @@ func run(args []string) error {
 	}
 
 	// Scheduled plan changes take effect within a minute of their date.
-	tickCtx, stopTicker := context.WithCancel(ctx)
+	// The jobs below run until the server has stopped serving (the deferred
+	// stopTicker), not only until the signal: during the shutdown's drain
+	// they keep working for the requests still served.
+	tickCtx, stopTicker := context.WithCancel(context.WithoutCancel(ctx))
 	tickerDone := make(chan struct{})
 	go func() {
 		defer close(tickerDone)
@@ -231,6 +244,7 @@ func run(args []string) error {
 		}
 	}
 
+	life := httpapi.NewLifecycle()
 	srv := &http.Server{
 		Addr: net.JoinHostPort("", strconv.Itoa(cfg.Port)),
 		Handler: httpapi.New(store, httpapi.Config{
@@ -242,7 +256,7 @@ func run(args []string) error {
 			Introspection: cfg.Introspection, DisableFieldSuggestions: !cfg.Suggestions,
 			PublicURL: cfg.PublicBaseURL, SSOLoginBase: cfg.SSOLoginBase, MaxActiveAPIKeys: cfg.MaxActiveKeys, Live: hub,
 			MaxMembers: cfg.MaxMembers, LoginPerMinute: cfg.LoginPerMin, Mailer: mail.Personal{Sender: mailer},
-			PublicBaseURL: cfg.PublicBaseURL, InvoiceLinkKey: ring.DeriveKey("invoice-links"),
+			PublicBaseURL: cfg.PublicBaseURL, InvoiceLinkKey: ring.DeriveKey("invoice-links"), Lifecycle: life,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -257,6 +271,9 @@ func run(args []string) error {
 		printDemo(cfg.Port, demo, cfg.AdminSecret != "")
 	}
 
+	// Shutdown closes the listener, then ends the websocket and SSE
+	// subscriptions, which it would otherwise wait for until its timeout.
+	srv.RegisterOnShutdown(life.EndStreams)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -264,10 +281,44 @@ func run(args []string) error {
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: finishing in-flight requests", "timeout", cfg.ShutdownTimeout.String())
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	var sig signalled
+	errors.As(context.Cause(ctx), &sig)
+	return shutdown(srv, life, sig.Signal, sigs, cfg, log)
+}
+
+// signalled is the cause of run's context when a signal ended it.
+type signalled struct{ os.Signal }
+
+func (s signalled) Error() string { return "received " + s.Signal.String() }
+
+// shutdown stops srv gracefully after sig (docs/operations.md, Shutdown):
+// /readyz answers 503 at once while requests are still served for
+// SHUTDOWN_DRAIN, so load balancers stop sending new ones (another signal
+// cuts the drain short; SIGINT, Ctrl-C at a terminal, skips it); then the
+// listener closes, websocket and SSE subscriptions end cleanly, and the
+// requests in flight get SHUTDOWN_TIMEOUT to finish. A signal after the
+// drain exits at once. The background jobs stop when run returns.
+func shutdown(srv *http.Server, life *httpapi.Lifecycle, sig os.Signal, more chan os.Signal, cfg config, log *slog.Logger) error {
+	life.Drain()
+	if drain := cfg.ShutdownDrain; drain > 0 && sig != os.Interrupt {
+		log.Info("shutting down: draining, /readyz answers 503 and requests are still served", "signal", fmt.Sprint(sig), "drain", drain.String())
+		t := time.NewTimer(drain)
+		select {
+		case <-t.C:
+		case s := <-more:
+			t.Stop()
+			log.Info("shutting down: drain cut short", "signal", s.String())
+		}
+	}
+	signal.Stop(more)
+	log.Info("shutting down: no new connections; finishing in-flight requests and ending subscriptions", "timeout", cfg.ShutdownTimeout.String())
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	err := srv.Shutdown(ctx)
+	if werr := life.Wait(ctx); err == nil {
+		err = werr
+	}
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	log.Info("stopped")

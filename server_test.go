@@ -24,6 +24,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+
 	"tenantapi/db"
 	"tenantapi/db/dbtest"
 	"tenantapi/httpapi"
@@ -131,7 +133,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := config{DatabaseURL: url, Port: 8080, LogLevel: slog.LevelInfo, LogFormat: "json", DBMaxConns: 20, ShutdownTimeout: 20 * time.Second,
+	want := config{DatabaseURL: url, Port: 8080, LogLevel: slog.LevelInfo, LogFormat: "json", DBMaxConns: 20, ShutdownTimeout: 20 * time.Second, ShutdownDrain: 10 * time.Second,
 		AnonymousPerMin: 60, FailedAuthPerMin: 20, Limits: httpapi.DefaultLimits, MaxBodyBytes: 1 << 20, RequestTimeout: httpapi.DefaultRequestTimeout,
 		StatementTime: 10 * time.Second, DBPrepare: true, Introspection: httpapi.IntrospectionAll, Suggestions: true, PublicBaseURL: tenant.DefaultPublicURL,
 		MaxActiveKeys: tenant.DefaultMaxActiveAPIKeys, EventRetention: 30 * 24 * time.Hour,
@@ -293,9 +295,13 @@ func TestRedisURLErrorHidesPassword(t *testing.T) {
 	}
 }
 
-// TestGracefulShutdown starts the real server, begins a request whose body
-// is still arriving, sends SIGTERM, then finishes the body: the in-flight
-// request must complete with 200 before the server exits.
+// TestGracefulShutdown starts the real server (run, as main does) and sends
+// it SIGTERM. During the drain /readyz answers 503 while /healthz and
+// GraphQL still answer, on new connections, and the subscriptions stay
+// open; a second SIGTERM ends the drain (SHUTDOWN_DRAIN is an hour here, so
+// nothing depends on timing): the port closes, the websocket subscription
+// is closed with 1001 and the SSE one ends with complete, and a request
+// whose body was still arriving completes with 200 before run returns.
 func TestGracefulShutdown(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -303,31 +309,92 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
+	const admin = "graceful-admin-secret-0123456789abcdef"
 	t.Setenv("DATABASE_URL", dbtest.NewURL(t))
 	t.Setenv("PORT", strconv.Itoa(port))
 	t.Setenv("LOG_LEVEL", "warn")
+	t.Setenv("ADMIN_SECRET", admin)
+	t.Setenv("SHUTDOWN_DRAIN", "1h")
+	t.Setenv("SHUTDOWN_TIMEOUT", "60s")
 	done := make(chan error, 1)
 	go func() { done <- run([]string{"serve"}) }()
 
 	base := "http://127.0.0.1:" + strconv.Itoa(port)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get(base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			break
+	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}} // a new connection for each request
+	// eventually polls cond for at most a minute: liveness only.
+	eventually := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(time.Minute); !cond(); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within a minute", what)
+			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server did not start: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
+	status := func(path string) int {
+		resp, err := fresh.Get(base + path)
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	gql := func(query string) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, base+"/graphql", strings.NewReader(`{"query":`+strconv.Quote(query)+`}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+admin)
+		resp, err := fresh.Do(req)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	eventually("the server starts", func() bool { return status("/healthz") == http.StatusOK })
+	if got := status("/readyz"); got != http.StatusOK {
+		t.Fatalf("/readyz before SIGTERM: %d", got)
+	}
+	code, body := gql(`mutation { createTenant(input: {name: "Graceful", domain: "graceful.example"}) { tenant { id } } }`)
+	tenantID := regexp.MustCompile(`"id":"([0-9a-f-]{36})"`).FindStringSubmatch(body)
+	if code != http.StatusOK || tenantID == nil {
+		t.Fatalf("createTenant: %d %s", code, body)
+	}
+	subscription := `subscription { tenantEvents(tenantId: "` + tenantID[1] + `") { id } }`
 
-	body := `{"query":"{ plans { id } }"}`
+	// A websocket subscription and an SSE one, open across the drain.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, "ws://127.0.0.1:"+strconv.Itoa(port)+"/graphql",
+		&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}, HTTPHeader: http.Header{"Authorization": {"Bearer " + admin}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	for _, m := range []string{`{"type":"connection_init"}`, `{"id":"1","type":"subscribe","payload":{"query":` + strconv.Quote(subscription) + `}}`} {
+		if err := ws.Write(ctx, websocket.MessageText, []byte(m)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ack, err := ws.Read(ctx); err != nil || !bytes.Contains(ack, []byte("connection_ack")) {
+		t.Fatalf("connection_init: %s %v", ack, err)
+	}
+	sseReq, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/graphql", strings.NewReader(`{"query":`+strconv.Quote(subscription)+`}`))
+	sseReq.Header.Set("Content-Type", "application/json")
+	sseReq.Header.Set("Accept", "text/event-stream")
+	sseReq.Header.Set("Authorization", "Bearer "+admin)
+	sse, err := http.DefaultClient.Do(sseReq)
+	if err != nil || sse.StatusCode != http.StatusOK {
+		t.Fatalf("SSE subscription: %v %v", sse, err)
+	}
+	defer sse.Body.Close()
+
+	// A request in flight: its body arrives in two parts, the second only
+	// once the server has stopped accepting connections.
+	slowBody := `{"query":"{ plans { id } }"}`
 	pr, pw := io.Pipe()
 	req, _ := http.NewRequest(http.MethodPost, base+"/graphql", pr)
 	req.Header.Set("Content-Type", "application/json")
-	req.ContentLength = int64(len(body))
+	req.ContentLength = int64(len(slowBody))
 	type answer struct {
 		status int
 		body   []byte
@@ -335,7 +402,7 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	got := make(chan answer, 1)
 	go func() {
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := fresh.Do(req)
 		if err != nil {
 			got <- answer{err: err}
 			return
@@ -344,19 +411,46 @@ func TestGracefulShutdown(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		got <- answer{status: resp.StatusCode, body: b}
 	}()
-	if _, err := pw.Write([]byte(body[:10])); err != nil { // the request is now in flight
+	if _, err := pw.Write([]byte(slowBody[:10])); err != nil { // the request is now in flight
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond)
+
 	if err := syscall.Kill(syscall.Getpid(), syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond)
-	if _, err := pw.Write([]byte(body[10:])); err != nil {
+	eventually("/readyz answers 503 after SIGTERM", func() bool { return status("/readyz") == http.StatusServiceUnavailable })
+	if got := status("/healthz"); got != http.StatusOK {
+		t.Fatalf("/healthz during the drain: %d", got)
+	}
+	if code, body := gql(`{ plans { id } }`); code != http.StatusOK || !strings.Contains(body, `"starter"`) {
+		t.Fatalf("GraphQL during the drain: %d %s", code, body)
+	}
+	if code, body := gql(`{ node(id: "` + tenantID[1] + `") { id } }`); code != http.StatusOK || !strings.Contains(body, tenantID[1]) {
+		t.Fatalf("GraphQL during the drain: %d %s", code, body)
+	}
+
+	// The second SIGTERM ends the drain.
+	if err := syscall.Kill(syscall.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	eventually("the port closes", func() bool {
+		c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	})
+	if _, _, err := ws.Read(ctx); websocket.CloseStatus(err) != websocket.StatusGoingAway {
+		t.Fatalf("the websocket after shutdown: %v; want closed with 1001 (going away)", err)
+	}
+	rest, err := io.ReadAll(sse.Body)
+	if err != nil || !strings.HasSuffix(string(rest), "event: complete\ndata:\n\n") {
+		t.Fatalf("the SSE stream after shutdown: %q %v; want it to end with complete", rest, err)
+	}
+	if _, err := pw.Write([]byte(slowBody[10:])); err != nil {
 		t.Fatal(err)
 	}
 	pw.Close()
-
 	a := <-got
 	if a.err != nil || a.status != http.StatusOK || !bytes.Contains(a.body, []byte(`"starter"`)) {
 		t.Fatalf("in-flight request: status %d, body %s, err %v", a.status, a.body, a.err)
@@ -366,11 +460,8 @@ func TestGracefulShutdown(t *testing.T) {
 		if err != nil {
 			t.Fatalf("run returned %v", err)
 		}
-	case <-time.After(20 * time.Second):
+	case <-time.After(time.Minute):
 		t.Fatal("server did not stop after SIGTERM")
-	}
-	if _, err := http.Get(base + "/healthz"); err == nil {
-		t.Fatal("server still answers after shutdown")
 	}
 }
 

@@ -129,7 +129,8 @@ func (d *Driver) start(ctx context.Context, name, hostport, tag string, extraArg
 		}
 		abs, _ := filepath.Abs(bin)
 		// LOG_LEVEL=warn: no line per request (PostGraphile logs none either).
-		env := []string{"DATABASE_URL=" + u, "PORT=" + strconv.Itoa(port), "ADMIN_SECRET=" + d.admin, "ENCRYPTION_KEY=" + d.encKey, "LOG_LEVEL=warn"}
+		// SHUTDOWN_DRAIN=0: no load balancer to wait for; Stop ends it at once.
+		env := []string{"DATABASE_URL=" + u, "PORT=" + strconv.Itoa(port), "ADMIN_SECRET=" + d.admin, "ENCRYPTION_KEY=" + d.encKey, "LOG_LEVEL=warn", "SHUTDOWN_DRAIN=0"}
 		env = append(env, d.cfg.OursEnv...)
 		if name == "ceiling" {
 			// The kept rows of the whole pool (about 60 MiB) are not the

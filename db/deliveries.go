@@ -303,31 +303,42 @@ func (s *Store) DeliveriesByTenant(ctx context.Context, tenantID string, q tenan
 	if len(rows) > q.First {
 		rows, page.HasNextPage = rows[:q.First], true
 	}
-	if len(rows) == 0 {
-		return page, nil
+	if err := s.attachAttempts(ctx, rows); err != nil {
+		return nil, err
 	}
-	ids := make([]string, len(rows))
-	byID := make(map[string]*tenant.WebhookDelivery, len(rows))
-	for i, d := range rows {
-		ids[i], byID[d.ID] = d.ID, d
+	page.Deliveries = rows
+	return page, nil
+}
+
+// attachAttempts reads the attempts of deliveries (of one tenant or of
+// several), the first tenant.MaxDeliveryAttemptsShown of each, oldest
+// first, in one statement.
+func (s *Store) attachAttempts(ctx context.Context, deliveries []*tenant.WebhookDelivery) error {
+	if len(deliveries) == 0 {
+		return nil
+	}
+	tenants, ids := make([]string, len(deliveries)), make([]string, len(deliveries))
+	byID := make(map[string]*tenant.WebhookDelivery, len(deliveries))
+	for i, d := range deliveries {
+		tenants[i], ids[i], byID[d.ID] = d.TenantID, d.ID, d
 		d.Attempts = []*tenant.WebhookAttempt{}
 	}
 	var attempts []*tenant.WebhookAttempt
 	if err := sqlx.SelectContext(ctx, s.q(), &attempts, `SELECT delivery_id, at, http_status, latency_ms, response_body, error FROM (
 			SELECT a.delivery_id, a.at, a.http_status, a.latency_ms, a.response_body, a.error, a.id,
 				row_number() OVER (PARTITION BY a.delivery_id ORDER BY a.at, a.id) AS n
-			FROM webhook_attempts a WHERE a.tenant_id = $1 AND a.delivery_id = ANY($2::uuid[])) a
+			FROM unnest($1::uuid[], $2::uuid[]) AS k(tenant_id, delivery_id)
+			JOIN webhook_attempts a ON a.tenant_id = k.tenant_id AND a.delivery_id = k.delivery_id) a
 		WHERE n <= $3 ORDER BY at, id`,
-		tenantID, pq.Array(ids), tenant.MaxDeliveryAttemptsShown); err != nil {
-		return nil, translate(err)
+		pq.Array(tenants), pq.Array(ids), tenant.MaxDeliveryAttemptsShown); err != nil {
+		return translate(err)
 	}
 	for _, a := range attempts {
 		if d := byID[a.DeliveryID]; d != nil {
 			d.Attempts = append(d.Attempts, a)
 		}
 	}
-	page.Deliveries = rows
-	return page, nil
+	return nil
 }
 
 // RedeliverEvent queues the event eventID of tenantID again to its current

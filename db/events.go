@@ -17,6 +17,10 @@ import (
 // deferred trigger fills each payload at commit (migrations/00010_events.sql).
 // This file reads the log and purges it.
 
+// eventCols are an event's columns, as Event reads them.
+const eventCols = `e.tenant_id, e.id, e.type, e.at, e.actor, e.action, e.subject,
+	COALESCE(e.payload, 'null') AS payload, e.request_id`
+
 // EventsByTenant loads one page of a tenant's event log, newest first (by
 // id, a UUIDv7), in one statement. A tenant the caller may not see, or that
 // does not exist, reads as an empty page. Codes: EINVALID (bad page size,
@@ -50,8 +54,7 @@ func (s *Store) EventsByTenant(ctx context.Context, tenantID string, q tenant.Ev
 	}
 	args = append(args, q.First+1)
 	var rows []*tenant.Event
-	err := sqlx.SelectContext(ctx, s.q(), &rows, `SELECT e.tenant_id, e.id, e.type, e.at, e.actor, e.action, e.subject,
-			COALESCE(e.payload, 'null') AS payload, e.request_id
+	err := sqlx.SelectContext(ctx, s.q(), &rows, `SELECT `+eventCols+`
 		FROM events e WHERE e.tenant_id = $1 AND ($2 OR e.tenant_id = $3)`+cond+`
 		ORDER BY e.id DESC LIMIT $`+fmt.Sprint(len(args)), args...)
 	if err != nil {

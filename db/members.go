@@ -681,15 +681,21 @@ func (s *Store) SessionsOfViewer(ctx context.Context) ([]*tenant.Session, error)
 		ORDER BY se.last_seen_at DESC, se.id LIMIT $4`, a.TenantID, a.MemberID, now, tenant.MaxSessionsPerMember); err != nil {
 		return nil, translate(err)
 	}
+	return s.liveSessions(out, now), nil
+}
+
+// liveSessions sets each session's IdleExpiresAt and keeps those still
+// open at now (not idle past the timeout).
+func (s *Store) liveSessions(ses []*tenant.Session, now time.Time) []*tenant.Session {
 	pol := s.sessionPolicy()
-	live := out[:0]
-	for _, se := range out {
+	live := ses[:0]
+	for _, se := range ses {
 		se.IdleExpiresAt = idleEnd(se, pol)
 		if now.Before(se.IdleExpiresAt) {
 			live = append(live, se)
 		}
 	}
-	return live, nil
+	return live
 }
 
 // SessionByID reads one session the caller may see (the viewer's own).

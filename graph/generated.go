@@ -489,6 +489,8 @@ type ComplexityRoot struct {
 	Query struct {
 		IndustryCatalog func(childComplexity int) int
 		Me              func(childComplexity int) int
+		Node            func(childComplexity int, id string) int
+		Nodes           func(childComplexity int, ids []string) int
 		Plans           func(childComplexity int) int
 		Tenant          func(childComplexity int, id string) int
 		Tenants         func(childComplexity int, first *int, after *string, filter *TenantFilter) int
@@ -989,6 +991,8 @@ type QueryResolver interface {
 	Tenants(ctx context.Context, first *int, after *string, filter *TenantFilter) (*tenant.TenantPage, error)
 	Plans(ctx context.Context) ([]*tenant.Plan, error)
 	Viewer(ctx context.Context) (*Viewer, error)
+	Node(ctx context.Context, id string) (tenant.Node, error)
+	Nodes(ctx context.Context, ids []string) ([]tenant.Node, error)
 	IndustryCatalog(ctx context.Context) ([]*tenant.Industry, error)
 }
 type SessionResolver interface {
@@ -3029,6 +3033,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.node":
+		if e.ComplexityRoot.Query.Node == nil {
+			break
+		}
+
+		args, err := ec.field_Query_node_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Node(childComplexity, args["id"].(string)), true
+	case "Query.nodes":
+		if e.ComplexityRoot.Query.Nodes == nil {
+			break
+		}
+
+		args, err := ec.field_Query_nodes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]string)), true
 	case "Query.plans":
 		if e.ComplexityRoot.Query.Plans == nil {
 			break
@@ -4828,7 +4854,7 @@ type SubscriptionRemaining {
 }
 `, BuiltIn: false},
 	{Name: "../schema/apikey.graphqls", Input: `"An API key's metadata. The secret itself is shown only once, by createApiKey."
-type ApiKey {
+type ApiKey implements Node {
   "Unique id (a UUID)."
   id: ID!
   "What the key is for (` + "`" + `CI/CD Pipeline` + "`" + `), 1 to 100 characters."
@@ -5329,7 +5355,7 @@ enum InvoiceStatus {
 }
 
 "A bill for one billing period of a subscription."
-type Invoice {
+type Invoice implements Node {
   "Unique id (a UUID)."
   id: ID!
   "The invoice number, ` + "`" + `INV-YYYY-NNN` + "`" + `: the year of its date and a per-tenant sequence restarting at 001 each year (more digits past 999). Unique per tenant."
@@ -5633,7 +5659,7 @@ type EventEdge {
 }
 
 "A change to a tenant, as a domain event: what a webhook delivery of it carries."
-type Event {
+type Event implements Node {
   "The event's id: a UUIDv7, so ids sort by time. A webhook delivery's ` + "`" + `webhook-id` + "`" + `, by which receivers deduplicate."
   id: ID!
   "What happened; the enum value's description gives the wire name and the payload's fields."
@@ -5804,7 +5830,7 @@ enum LoginMethod {
 }
 
 "A person of a tenant."
-type Member {
+type Member implements Node {
   "Unique id (a UUID)."
   id: ID!
   "The member's email address, lower-case; unique within the tenant."
@@ -5865,7 +5891,7 @@ request (30 minutes by default), SESSION_MAX_AGE after login (12 hours by
 default), at logout or revokeSession, when the member's password changes or
 they are deactivated, and while their tenant is suspended.
 """
-type Session {
+type Session implements Node {
   "Unique id (a UUID)."
   id: ID!
   "How it was opened."
@@ -6363,7 +6389,7 @@ enum Permission {
 }
 `, BuiltIn: false},
 	{Name: "../schema/plan.graphqls", Input: `"A subscription plan of the catalog."
-type Plan {
+type Plan implements Node {
   "Plan id: ` + "`" + `starter` + "`" + `, ` + "`" + `professional` + "`" + ` or ` + "`" + `enterprise` + "`" + `."
   id: ID!
   "Display name."
@@ -6423,6 +6449,44 @@ type Query {
 
   "Who the request is authenticated as. Needs no credentials (answers ANONYMOUS without them)."
   viewer: Viewer!
+
+  """
+  The object with this id, whatever its type (Relay's global object
+  identification): refetch any ` + "`" + `Node` + "`" + ` by the id it was read with. It needs
+  what the field that normally reaches the object needs: a Tenant TENANT_READ
+  (` + "`" + `tenant(id:)` + "`" + `), an ApiKey API_KEYS_READ, an Invoice or a CreditGrant
+  BILLING_READ, an Event EVENTS_READ, a WebhookDelivery
+  NOTIFICATION_CHANNELS_READ, a Member MEMBERS_READ (each like its ` + "`" + `Tenant` + "`" + `
+  field); lacking it answers FORBIDDEN. A Session is only its own member's,
+  while open (` + "`" + `viewer.sessions` + "`" + `); a Plan needs no credentials. Another
+  tenant's object needs TENANT_MANAGE: without it, it answers null, exactly
+  like an id that exists nowhere. Without credentials, any id but a plan's
+  answers UNAUTHENTICATED. An id that is neither a UUID nor a plan's id
+  answers BAD_USER_INPUT naming ` + "`" + `id` + "`" + `.
+  """
+  node("The object's id: a UUID, or a plan's id (` + "`" + `starter` + "`" + `)." id: ID!): Node
+
+  """
+  The objects with these ids, in the order of ` + "`" + `ids` + "`" + ` (a duplicate id answers
+  its object twice): ` + "`" + `node(id:)` + "`" + ` for each, in a few statements whatever
+  their number. Each entry is null, or has its own error at its index,
+  exactly as ` + "`" + `node(id:)` + "`" + ` would answer. More than 100 ids answer
+  BAD_USER_INPUT naming ` + "`" + `ids` + "`" + `, and a malformed one BAD_USER_INPUT naming it
+  (` + "`" + `ids[3]` + "`" + `).
+  """
+  nodes("The ids, at most 100: UUIDs, or plans' ids." ids: [ID!]!): [Node]!
+}
+
+"""
+An object with an id that is unique across every type of this API, which
+` + "`" + `node(id:)` + "`" + ` refetches (Relay's global object identification). The ids are
+the objects' own: UUIDs, except a plan's catalog id (` + "`" + `starter` + "`" + `); they are not
+re-encoded, so the id a field returns and the id ` + "`" + `node` + "`" + ` takes are the same
+string. An AuditEntry is no Node: its id is a number within its tenant's log.
+"""
+interface Node {
+  "The object's id, unique across every type: a UUID (a plan's catalog id for a Plan)."
+  id: ID!
 }
 
 "Changes. Every mutation runs in one transaction: on any error nothing is saved."
@@ -7092,7 +7156,7 @@ type Subscription {
 }
 `, BuiltIn: false},
 	{Name: "../schema/tenant.graphqls", Input: `"A customer organization and everything it configures and uses."
-type Tenant {
+type Tenant implements Node {
   "Unique id (a UUID)."
   id: ID!
   "Display name, 1 to 200 characters."
@@ -7690,7 +7754,7 @@ type Credits {
 }
 
 "One grant of credits."
-type CreditGrant {
+type CreditGrant implements Node {
   "Unique id (a UUID)."
   id: ID!
   "Credits granted."
@@ -7958,7 +8022,7 @@ type WebhookDeliveryEdge {
 }
 
 "One event owed to the tenant's webhook endpoint or to one of its email addresses, with every attempt at it."
-type WebhookDelivery {
+type WebhookDelivery implements Node {
   "The delivery's id (a UUIDv7: ids sort by time)."
   id: ID!
   "The event delivered: its id is the ` + "`" + `webhook-id` + "`" + ` header of every attempt."
@@ -10281,6 +10345,34 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_nodes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ids",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ids"] = arg0
 	return args, nil
 }
 
@@ -19630,6 +19722,94 @@ func (ec *executionContext) fieldContext_Query_viewer(_ context.Context, field g
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Viewer(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Node(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.Node) graphql.Marshaler {
+			return ec.marshalONode2tenantapiᚋtenantᚐNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_node(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_node_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_nodes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Nodes(ctx, fc.Args["ids"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []tenant.Node) graphql.Marshaler {
+			return ec.marshalNNode2ᚕtenantapiᚋtenantᚐNode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_nodes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_nodes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -30401,6 +30581,66 @@ func (ec *executionContext) unmarshalInputWebhookDeliveryFilter(ctx context.Cont
 
 // region    ************************** interface.gotpl ***************************
 
+func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj tenant.Node) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case *tenant.WebhookDelivery:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._WebhookDelivery(ctx, sel, obj)
+	case node.Tenant:
+		return ec._Tenant(ctx, sel, &obj)
+	case *node.Tenant:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Tenant(ctx, sel, obj)
+	case *tenant.Session:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Session(ctx, sel, obj)
+	case *tenant.Plan:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Plan(ctx, sel, obj)
+	case *tenant.Member:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Member(ctx, sel, obj)
+	case *tenant.Invoice:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Invoice(ctx, sel, obj)
+	case *tenant.Event:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Event(ctx, sel, obj)
+	case *tenant.CreditGrant:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._CreditGrant(ctx, sel, obj)
+	case *tenant.APIKeyRecord:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ApiKey(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of Node must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
@@ -30526,7 +30766,7 @@ func (ec *executionContext) _AccountSubscription(ctx context.Context, sel ast.Se
 	return out
 }
 
-var apiKeyImplementors = []string{"ApiKey"}
+var apiKeyImplementors = []string{"ApiKey", "Node"}
 
 func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, obj *tenant.APIKeyRecord) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, apiKeyImplementors)
@@ -31566,7 +31806,7 @@ func (ec *executionContext) _CreateTenantPayload(ctx context.Context, sel ast.Se
 	return out
 }
 
-var creditGrantImplementors = []string{"CreditGrant"}
+var creditGrantImplementors = []string{"CreditGrant", "Node"}
 
 func (ec *executionContext) _CreditGrant(ctx context.Context, sel ast.SelectionSet, obj *tenant.CreditGrant) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, creditGrantImplementors)
@@ -31889,7 +32129,7 @@ func (ec *executionContext) _EnableWebhookEndpointPayload(ctx context.Context, s
 	return out
 }
 
-var eventImplementors = []string{"Event"}
+var eventImplementors = []string{"Event", "Node"}
 
 func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, obj *tenant.Event) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, eventImplementors)
@@ -32453,7 +32693,7 @@ func (ec *executionContext) _InviteMemberPayload(ctx context.Context, sel ast.Se
 	return out
 }
 
-var invoiceImplementors = []string{"Invoice"}
+var invoiceImplementors = []string{"Invoice", "Node"}
 
 func (ec *executionContext) _Invoice(ctx context.Context, sel ast.SelectionSet, obj *tenant.Invoice) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, invoiceImplementors)
@@ -33134,7 +33374,7 @@ func (ec *executionContext) _LoginPayload(ctx context.Context, sel ast.Selection
 	return out
 }
 
-var memberImplementors = []string{"Member"}
+var memberImplementors = []string{"Member", "Node"}
 
 func (ec *executionContext) _Member(ctx context.Context, sel ast.SelectionSet, obj *tenant.Member) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, memberImplementors)
@@ -34067,7 +34307,7 @@ func (ec *executionContext) _PaymentMethod(ctx context.Context, sel ast.Selectio
 	return out
 }
 
-var planImplementors = []string{"Plan"}
+var planImplementors = []string{"Plan", "Node"}
 
 func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj *tenant.Plan) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, planImplementors)
@@ -34281,6 +34521,50 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_viewer(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "node":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_node(ctx, field)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "nodes":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_nodes(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -34989,7 +35273,7 @@ func (ec *executionContext) _SendTestWebhookPayload(ctx context.Context, sel ast
 	return out
 }
 
-var sessionImplementors = []string{"Session"}
+var sessionImplementors = []string{"Session", "Node"}
 
 func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, obj *tenant.Session) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, sessionImplementors)
@@ -35712,7 +35996,7 @@ func (ec *executionContext) _TaxProfile(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
-var tenantImplementors = []string{"Tenant"}
+var tenantImplementors = []string{"Tenant", "Node"}
 
 func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, obj *node.Tenant) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, tenantImplementors)
@@ -37536,7 +37820,7 @@ func (ec *executionContext) _WebhookAttempt(ctx context.Context, sel ast.Selecti
 	return out
 }
 
-var webhookDeliveryImplementors = []string{"WebhookDelivery"}
+var webhookDeliveryImplementors = []string{"WebhookDelivery", "Node"}
 
 func (ec *executionContext) _WebhookDelivery(ctx context.Context, sel ast.SelectionSet, obj *tenant.WebhookDelivery) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, webhookDeliveryImplementors)
@@ -38887,6 +39171,35 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 	return res
 }
 
+func (ec *executionContext) unmarshalNID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNIndustry2ᚕᚖtenantapiᚋtenantᚐIndustryᚄ(ctx context.Context, sel ast.SelectionSet, v []*tenant.Industry) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -39281,6 +39594,16 @@ func (ec *executionContext) marshalNMoney2ᚖtenantapiᚋtenantᚐMoney(ctx cont
 		return graphql.Null
 	}
 	return ec._Money(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNNode2ᚕtenantapiᚋtenantᚐNode(ctx context.Context, sel ast.SelectionSet, v []tenant.Node) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalONode2tenantapiᚋtenantᚐNode(ctx, sel, v[i])
+	})
+
+	return ret
 }
 
 func (ec *executionContext) marshalNNotificationChannels2ᚖtenantapiᚋtenantᚐNotificationChannels(ctx context.Context, sel ast.SelectionSet, v *tenant.NotificationChannels) graphql.Marshaler {
@@ -40976,6 +41299,13 @@ func (ec *executionContext) marshalOMemberStatus2ᚕtenantapiᚋtenantᚐMemberS
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalONode2tenantapiᚋtenantᚐNode(ctx context.Context, sel ast.SelectionSet, v tenant.Node) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Node(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalONotificationChannels2ᚖtenantapiᚋtenantᚐNotificationChannels(ctx context.Context, sel ast.SelectionSet, v *tenant.NotificationChannels) graphql.Marshaler {

@@ -155,7 +155,8 @@ func (c costLimit) MutateOperationContext(ctx context.Context, opCtx *graphql.Op
 // field costs 1 plus what it selects, except a connection field (one that
 // returns a *Connection), which costs its page size (first or last) times
 // what it selects, at least 1, and a list field, which costs the most items
-// it can hold (listBounds) times what each selects, at least 1.
+// it can hold (listBounds; nodes: as many as its ids) times what each
+// selects, at least 1.
 type costSchema struct{ graphql.ExecutableSchema }
 
 func (s costSchema) Complexity(ctx context.Context, typeName, field string, childComplexity int, args map[string]any) (int, bool) {
@@ -165,6 +166,12 @@ func (s costSchema) Complexity(ctx context.Context, typeName, field string, chil
 				n = MaxPageSize // pageSizes refuses these first; never cheaper than the largest page
 			}
 			return mulSaturating(int(min(n, math.MaxInt32)), max(childComplexity, 1)), true
+		}
+	}
+	if typeName == "Query" && field == "nodes" {
+		// As many items as ids sent (at most tenant.MaxNodeIDs: more are refused).
+		if ids, ok := args["ids"].([]any); ok && len(ids) <= tenant.MaxNodeIDs {
+			return mulSaturating(max(len(ids), 1), max(childComplexity, 1)), true
 		}
 	}
 	if n, ok := listBounds[typeName+"."+field]; ok {
@@ -195,6 +202,7 @@ var listBounds = map[string]int{
 	"ApiKey.permissions":          len(tenant.AllPermissions), // de-duplicated on creation
 	"Viewer.permissions":          len(tenant.AllPermissions),
 	"Query.plans":                 tenant.MaxPlans,
+	"Query.nodes":                 tenant.MaxNodeIDs, // as many as ids sent (costSchema)
 	"AuditEntry.changes":          tenant.MaxAuditChanges,
 	"Stats.trends":                tenant.MaxStatsBuckets,
 	"Credits.grants":              tenant.MaxCreditGrants,

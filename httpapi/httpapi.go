@@ -89,6 +89,10 @@ type Config struct {
 	// requests) per account per client address, when RateLimiter is set
 	// (login.go); 0 = unlimited.
 	LoginPerMinute int
+	// Lifecycle is the server's shutdown sequence (lifecycle.go): /readyz
+	// answers 503 once it drains, and websocket and SSE subscriptions end
+	// when it ends streams. nil: a server that never shuts down (tests).
+	Lifecycle *Lifecycle
 
 	testAroundFields graphql.FieldMiddleware // set by tests only (export_test.go)
 	testNow          func() time.Time        // set by tests only (export_test.go)
@@ -109,6 +113,9 @@ func New(store *db.Store, cfg Config) http.Handler {
 		cfg.InvoiceLinkKey = make([]byte, 32)
 		_, _ = rand.Read(cfg.InvoiceLinkKey) // crypto/rand.Read never fails (Go 1.24+)
 	}
+	if cfg.Lifecycle == nil {
+		cfg.Lifecycle = NewLifecycle()
+	}
 	auth := newAuthenticator(store, cfg.AdminSecret, cfg.TrustedProxies)
 	auth.failures = newAuthFailures(cfg)
 	limiter := newRateLimiter(cfg)
@@ -119,9 +126,11 @@ func New(store *db.Store, cfg Config) http.Handler {
 	// The project's own transports (transport.go, websocket.go): every one
 	// reads requests through the same guards.
 	srv.AddTransport(wsTransport{auth: auth, maxBody: cfg.MaxBodyBytes, origins: originPatterns(cfg.AllowedOrigins),
-		initTimeout: cmp.Or(cfg.testWSInitTimeout, defaultWSInitTimeout), recheck: cmp.Or(cfg.testWSRecheck, defaultWSRecheckInterval)})
+		initTimeout: cmp.Or(cfg.testWSInitTimeout, defaultWSInitTimeout), recheck: cmp.Or(cfg.testWSRecheck, defaultWSRecheckInterval),
+		life: cfg.Lifecycle})
 	srv.AddTransport(transport.Options{AllowedMethods: []string{"GET", "POST", "OPTIONS"}})
-	srv.AddTransport(graphqlTransport{maxBody: cfg.MaxBodyBytes, auth: auth, recheck: cmp.Or(cfg.testWSRecheck, defaultWSRecheckInterval)})
+	srv.AddTransport(graphqlTransport{maxBody: cfg.MaxBodyBytes, auth: auth, recheck: cmp.Or(cfg.testWSRecheck, defaultWSRecheckInterval),
+		ending: cfg.Lifecycle.ending()})
 	useLimits(srv, cfg) // query limits, persisted queries, introspection (limits.go)
 	metrics := newMetrics(store.Stats)
 	limiter.register(metrics.registry) // Redis failures (ratelimit.go)
@@ -160,6 +169,11 @@ func New(store *db.Store, cfg Config) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if cfg.Lifecycle.Draining() { // shutting down: balancers stop sending, requests are still served
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("shutting down\n"))
+			return
+		}
 		if err := store.Ping(ctx); err != nil {
 			cfg.Logger.WarnContext(ctx, "readiness check failed", "err", err)
 			w.WriteHeader(http.StatusServiceUnavailable)

@@ -183,6 +183,8 @@ func enumNames(perms []tenant.Permission) []string {
 const (
 	qMe             = `{ me { id name } }`
 	qTenant         = `query($id: ID!) { tenant(id: $id) { id name } }`
+	qNodeTenant     = `query($id: ID!) { node(id: $id) { id ... on Tenant { name } } }`
+	qNodesTenant    = `query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Tenant { name } } }`
 	qTenants        = `{ tenants(first: 100) { totalCount nodes { id } } }`
 	qPlans          = `{ plans { id name } }`
 	qViewer         = `{ viewer { kind apiKeyId tenantId permissions } }`
@@ -200,6 +202,8 @@ type varsFunc func(f *fixture) map[string]any
 func noVars(*fixture) map[string]any { return nil }
 
 func targetIDVar(f *fixture) map[string]any { return map[string]any{"id": f.target} }
+
+func targetIDsVar(f *fixture) map[string]any { return map[string]any{"ids": []string{f.target}} }
 
 func newTenantInput(*fixture) map[string]any {
 	return map[string]any{"in": map[string]any{"name": "New Co", "domain": randomDomain()}}
@@ -491,6 +495,25 @@ func permissionCases() []permCase {
 			check: wantAll(wantListed("tenants.nodes", ownTenant), wantListed("tenants.nodes", targetTenant))},
 		{op: "tenants", cred: credAdmin, query: qTenants,
 			check: wantAll(wantListed("tenants.nodes", ownTenant), wantListed("tenants.nodes", targetTenant))},
+
+		// node and nodes: what tenant(id:) needs, for a tenant; another
+		// tenant's id is null (not NOT_FOUND: nothing tells it exists).
+		{op: "node", cred: credAnonymous, query: qNodeTenant, vars: targetIDVar, want: "UNAUTHENTICATED"},
+		{op: "node", cred: keyWith("USAGE_WRITE"), query: qNodeTenant, vars: targetIDVar, want: "FORBIDDEN", message: "TENANT_READ"},
+		{op: "node", cred: keyWith("TENANT_MANAGE"), query: qNodeTenant, vars: targetIDVar, want: "FORBIDDEN", message: "TENANT_READ"},
+		{op: "node", cred: keyWith("TENANT_READ"), query: qNodeTenant, vars: targetIDVar, check: wantAt("node.id", ownTenant)},
+		{op: "node", cred: keyWith("TENANT_READ"), variant: "otherTenant", query: qNodeTenant,
+			vars: func(f *fixture) map[string]any { return map[string]any{"id": f.other} }, check: wantAt("node", value(nil))},
+		{op: "node", cred: keyWith("TENANT_MANAGE", "TENANT_READ"), query: qNodeTenant, vars: targetIDVar, check: wantAt("node.id", targetTenant)},
+		{op: "node", cred: credAdmin, query: qNodeTenant, vars: targetIDVar, check: wantAt("node.id", targetTenant)},
+		{op: "node", cred: credAnonymous, variant: "plan", query: qNodeTenant, vars: func(*fixture) map[string]any { return map[string]any{"id": "starter"} },
+			check: wantAt("node.id", value("starter"))},
+		{op: "nodes", cred: credAnonymous, query: qNodesTenant, vars: targetIDsVar, want: "UNAUTHENTICATED"},
+		{op: "nodes", cred: keyWith("USAGE_WRITE"), query: qNodesTenant, vars: targetIDsVar, want: "FORBIDDEN", message: "TENANT_READ", path: "nodes.0"},
+		{op: "nodes", cred: keyWith("TENANT_READ"), query: qNodesTenant, vars: targetIDsVar, check: wantAt("nodes.0.id", ownTenant)},
+		{op: "nodes", cred: keyWith("TENANT_READ"), variant: "otherTenant", query: qNodesTenant,
+			vars: func(f *fixture) map[string]any { return map[string]any{"ids": []string{f.other}} }, check: wantAt("nodes.0", value(nil))},
+		{op: "nodes", cred: credAdmin, query: qNodesTenant, vars: targetIDsVar, check: wantAt("nodes.0.id", targetTenant)},
 
 		// plans and viewer: no credentials needed.
 		{op: "plans", cred: credAnonymous, query: qPlans, check: wantAt("plans.0.id", value("starter"))},

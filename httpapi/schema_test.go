@@ -19,6 +19,10 @@ var publicFields = map[string]bool{"Query.plans": true, "Query.viewer": true,
 	"Mutation.login": true, "Mutation.acceptInvitation": true, "Mutation.requestPasswordReset": true,
 	"Mutation.resetPassword": true, "Mutation.logout": true, "Mutation.changePassword": true,
 	"Mutation.revokeSession": true, "Mutation.transferOwnership": true,
+	// Relay's node(id:): a plan needs no credentials; for anything else the
+	// resolver applies the @hasPermission of the field that usually reaches
+	// the object's type (resolvers/node.go, read from this schema).
+	"Query.node": true, "Query.nodes": true,
 }
 
 // tenantProfile is what any caller who can see a tenant sees.

@@ -65,6 +65,9 @@ type graphqlTransport struct {
 	// again every recheck, as the websocket transport does.
 	auth    *authenticator
 	recheck time.Duration
+	// ending closes at shutdown: SSE subscriptions then end with their
+	// complete event (lifecycle.go).
+	ending <-chan struct{}
 }
 
 var _ graphql.Transport = graphqlTransport{}
@@ -319,6 +322,18 @@ func (t graphqlTransport) serveEventStream(w http.ResponseWriter, r *http.Reques
 			close(refused)
 			cancel()
 		})
+	}
+	if rc.Operation != nil && rc.Operation.Operation == ast.Subscription {
+		// At shutdown the subscription ends as if it had finished: the
+		// stream closes with complete. A query or mutation over SSE runs
+		// to its end, like any request in flight.
+		go func(done <-chan struct{}) {
+			select {
+			case <-t.ending:
+				cancel()
+			case <-done:
+			}
+		}(ctx.Done())
 	}
 	responses, ctx := exec.DispatchOperation(ctx, rc)
 	for {

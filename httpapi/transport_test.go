@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -152,15 +153,39 @@ func TestMalformedBodyNotEchoed(t *testing.T) {
 	}
 }
 
-// TestMissingQuery: a JSON object without a query is a bad request (400),
-// with either media type.
+// TestMissingQuery: a JSON object without a query ({"qeury": …}, the
+// GraphQL-over-HTTP draft's example of a request that is not well-formed)
+// is a bad request: 400, a JSON body with an errors array whose code is
+// BAD_REQUEST (of the ErrorCode enum) and no data key, in the media type
+// the client accepts: application/json for a client that accepts only that
+// (and for */* or no Accept), application/graphql-response+json for one
+// that asks for it, as the draft requires a server to respect Accept.
 func TestMissingQuery(t *testing.T) {
 	t.Parallel()
 	e, _ := guardEnv(t)
-	for _, accept := range []string{"application/json", "application/graphql-response+json"} {
-		r := e.do(newHTTPRequest(t, e, http.MethodPost, "/graphql", `{"qeury": "{ __typename }"}`, map[string]string{"Accept": accept}))
-		if r.Status != http.StatusBadRequest || r.Code() != "BAD_REQUEST" || !strings.Contains(r.Errors[0].Message, `"query"`) {
-			t.Fatalf("Accept %s: status %d: %s; want 400 BAD_REQUEST naming query", accept, r.Status, r.Raw)
+	for _, c := range []struct{ accept, want string }{
+		{"application/json", "application/json"},
+		{"application/json; charset=utf-8", "application/json"},
+		{"*/*", "application/json"},
+		{"", "application/json"},
+		{"application/graphql-response+json", "application/graphql-response+json"},
+		{"application/graphql-response+json, application/json;q=0.9", "application/graphql-response+json"},
+	} {
+		for _, body := range []string{`{"qeury": "{ __typename }"}`, `{}`, `{"query": null}`, `{"query": ""}`, `{"variables": {}}`} {
+			h := map[string]string{}
+			if c.accept != "" {
+				h["Accept"] = c.accept
+			}
+			r := e.do(newHTTPRequest(t, e, http.MethodPost, "/graphql", body, h))
+			if r.Status != http.StatusBadRequest || r.Code() != "BAD_REQUEST" || !strings.Contains(r.Errors[0].Message, `"query"`) {
+				t.Fatalf("Accept %q, body %s: status %d: %s; want 400 BAD_REQUEST naming query", c.accept, body, r.Status, r.Raw)
+			}
+			if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != c.want {
+				t.Errorf("Accept %q, body %s: Content-Type %q, want %s", c.accept, body, r.Header.Get("Content-Type"), c.want)
+			}
+			if hasDataKey(t, r.Raw) {
+				t.Errorf("Accept %q, body %s: a refused request has a data key: %s", c.accept, body, r.Raw)
+			}
 		}
 	}
 }

@@ -70,6 +70,8 @@ type wsTransport struct {
 	// initTimeout bounds the wait for connection_init; recheck is how often
 	// the credential of a socket with running operations is checked again.
 	initTimeout, recheck time.Duration
+	// life ends the sockets at shutdown (lifecycle.go) and waits for them.
+	life *Lifecycle
 }
 
 var _ graphql.Transport = wsTransport{}
@@ -90,6 +92,8 @@ func (t wsTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	if err != nil {
 		return // Accept has answered the handshake (403 for a foreign origin, 400 otherwise)
 	}
+	t.life.sockets.Add(1)
+	defer t.life.sockets.Done()
 	if ws.Subprotocol() != wsSubprotocol {
 		_ = ws.Close(wsCloseBadProtocol, "Subprotocol not acceptable: use graphql-transport-ws")
 		return
@@ -321,6 +325,9 @@ func (c *wsConn) watch() {
 	for {
 		select {
 		case <-c.ctx.Done():
+			return
+		case <-c.t.life.ending():
+			c.close(websocket.StatusGoingAway, "the server is shutting down: reconnect")
 			return
 		case <-tick.C:
 		}

@@ -19,11 +19,17 @@ import (
 // (their directive refuses them anyway).
 
 // selectedTenants returns the Tenant fields selected under the current
-// field: a Tenant (me, tenant) or a TenantConnection, through nodes and
-// edges.node; aliases included.
+// field: a Tenant (me, tenant), a Node (node, nodes: its fragments on
+// Tenant) or a TenantConnection, through nodes and edges.node; aliases
+// included.
 func selectedTenants(ctx context.Context) []graphql.CollectedField {
-	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Definition != nil && fc.Field.Definition.Type.Name() == "Tenant" {
-		return graphql.CollectFieldsCtx(ctx, []string{"Tenant"}) // me, tenant(id:)
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Definition != nil {
+		switch fc.Field.Definition.Type.Name() {
+		case "Tenant":
+			return graphql.CollectFieldsCtx(ctx, []string{"Tenant"}) // me, tenant(id:)
+		case "Node":
+			return graphql.CollectFieldsCtx(ctx, []string{"Tenant", "Node"}) // node(id:), nodes(ids:)
+		}
 	}
 	op := graphql.GetOperationContext(ctx)
 	var out []graphql.CollectedField

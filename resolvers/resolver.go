@@ -45,6 +45,10 @@ type Resolver struct {
 	// perms is the @hasPermission of each association's field, read from
 	// the executable schema by NewSchema (associationPermissions).
 	perms map[string]tenant.Permission
+	// nodePerms is the permission node(id:) needs for each Node type (""
+	// for none), read from the executable schema by NewSchema
+	// (nodePermissions).
+	nodePerms map[string]tenant.Permission
 }
 
 // Deps are the schema's dependencies besides the Store.
@@ -112,6 +116,9 @@ func NewSchema(store *db.Store, deps Deps) graphql.ExecutableSchema {
 		panic(err)
 	}
 	r.perms = perms
+	if r.nodePerms, err = nodePermissions(es.Schema()); err != nil {
+		panic(err) // likewise (TestNodeTableMatchesSchema)
+	}
 	return es
 }
 
@@ -123,12 +130,17 @@ func HasPermission(ctx context.Context, _ any, next graphql.Resolver, perm tenan
 		return nil, tenant.Errorf(tenant.EUNAUTHENTICATED, "authentication required: send Authorization: Bearer <API key or admin secret>")
 	}
 	if !a.Has(perm) {
-		if a.Kind == tenant.MemberActor {
-			return nil, tenant.Errorf(tenant.EFORBIDDEN, "this needs the %s permission (%s), which the %s role does not hold", perm.EnumName(), perm, a.Role)
-		}
-		return nil, tenant.Errorf(tenant.EFORBIDDEN, "this needs the %s permission (%s), which the API key does not hold", perm.EnumName(), perm)
+		return nil, forbidden(a, perm)
 	}
 	return next(ctx)
+}
+
+// forbidden is the refusal of a caller that lacks perm.
+func forbidden(a *tenant.Actor, perm tenant.Permission) error {
+	if a.Kind == tenant.MemberActor {
+		return tenant.Errorf(tenant.EFORBIDDEN, "this needs the %s permission (%s), which the %s role does not hold", perm.EnumName(), perm, a.Role)
+	}
+	return tenant.Errorf(tenant.EFORBIDDEN, "this needs the %s permission (%s), which the API key does not hold", perm.EnumName(), perm)
 }
 
 // deref returns *p, or the zero value for nil (optional GraphQL arguments).

@@ -80,6 +80,16 @@ func (r *queryResolver) Viewer(ctx context.Context) (*graph.Viewer, error) {
 	return v, nil
 }
 
+// Node is the resolver for the node field.
+func (r *queryResolver) Node(ctx context.Context, id string) (tenant.Node, error) {
+	return r.nodeAt(ctx, id)
+}
+
+// Nodes is the resolver for the nodes field.
+func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]tenant.Node, error) {
+	return r.nodesIn(ctx, ids)
+}
+
 // Mutation returns graph.MutationResolver implementation.
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
 

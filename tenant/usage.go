@@ -510,6 +510,15 @@ type CreditGrant struct {
 	Expired bool `db:"-"`
 }
 
+// Settle sets the grant's Expired and Remaining as of now.
+func (g *CreditGrant) Settle(now time.Time) {
+	g.Expired = g.ExpiresAt != nil && !now.Before(*g.ExpiresAt)
+	g.Remaining = 0
+	if !g.Expired {
+		g.Remaining = g.Amount - g.Used
+	}
+}
+
 // Credits is a tenant's credit balance: Granted = Used + Remaining + the
 // credits that expired unused.
 type Credits struct {
@@ -534,15 +543,13 @@ func NewCredits(tenantID string, grants []*CreditGrant, now time.Time) *Credits 
 		c.Grants = []*CreditGrant{}
 	}
 	for _, g := range grants {
-		g.Expired = g.ExpiresAt != nil && !now.Before(*g.ExpiresAt)
-		g.Remaining = 0
+		g.Settle(now)
 		c.Granted += g.Amount
 		c.Used += g.Used
 		if g.Expired {
 			c.ExpiredUnused += g.Amount - g.Used
 			continue
 		}
-		g.Remaining = g.Amount - g.Used
 		c.Remaining += g.Remaining
 		if g.Remaining > 0 && g.ExpiresAt != nil && (c.ExpiresAt == nil || g.ExpiresAt.Before(*c.ExpiresAt)) {
 			c.ExpiresAt = g.ExpiresAt
