@@ -14,11 +14,8 @@ import (
 
 // dashboardReport is what graphiql/browsertest/dashboard.mjs prints.
 type dashboardReport struct {
-	Requests      []string `json:"requests"`
-	OffLoopback   []string `json:"offLoopback"`
-	Console       []string `json:"console"`
-	Steps         []string `json:"steps"`
-	SignInHref    string   `json:"signInHref"`
+	scriptRun
+	SignInHref    string `json:"signInHref"`
 	Before, After dashboardView
 	PdfNavigation *struct {
 		URL, ContentType string
@@ -214,12 +211,7 @@ func TestDashboardBrowser(t *testing.T) {
 	if !sawSocket {
 		t.Errorf("the dashboard opened no websocket: %q", rep.Requests)
 	}
-	if len(rep.Console) > 0 {
-		t.Errorf("console errors: %q", rep.Console)
-	}
-	if len(rep.OffLoopback) > 0 {
-		t.Errorf("requests left loopback: %q", rep.OffLoopback)
-	}
+	rep.checkClean(t)
 }
 
 // checkDashboardView compares what the dashboard showed with the API's

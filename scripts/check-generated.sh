@@ -6,17 +6,31 @@
 set -euo pipefail
 cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.."
 
-snapshot() { find graph resolvers -type f -name '*.go' -print0 | sort -z | xargs -0 sha256sum; }
-before=$(snapshot)
-go tool gqlgen generate
-after=$(snapshot)
-if [[ $before != "$after" ]]; then
-	echo "check-generated.sh: generated code was stale; 'go tool gqlgen generate' changed:" >&2
-	diff <(echo "$before") <(echo "$after") >&2 || true
-	echo "Run 'make generate' and commit the result." >&2
-	exit 1
-fi
-echo "check-generated.sh: generated code is current" >&2
+# unchanged WHAT FIX DIR... -- GENERATOR...: runs GENERATOR and fails, saying
+# to run FIX, when it changes a file below the DIRs.
+unchanged() {
+	local what=$1 fix=$2 dirs=()
+	shift 2
+	while [[ $1 != -- ]]; do dirs+=("$1"); shift; done
+	shift
+	snapshot() { find "${dirs[@]}" -type f -print0 | sort -z | xargs -0 sha256sum; }
+	local before after
+	before=$(snapshot)
+	if ! "$@" >/dev/null; then
+		echo "check-generated.sh: $what does not generate ($*)" >&2
+		exit 1
+	fi
+	after=$(snapshot)
+	if [[ $before != "$after" ]]; then
+		echo "check-generated.sh: $what was stale; '$*' changed:" >&2
+		diff <(echo "$before") <(echo "$after") >&2 || true
+		echo "Run '$fix' and commit the result." >&2
+		exit 1
+	fi
+	echo "check-generated.sh: $what is current" >&2
+}
+
+unchanged "generated code" "make generate" graph resolvers -- go tool gqlgen generate
 
 # The example dashboard: graphql-codegen's types from schema.graphql, the
 # type check and the esbuild bundle, with the tools pinned in its
@@ -24,23 +38,11 @@ echo "check-generated.sh: generated code is current" >&2
 # TestDashboardBuildCurrent still compares the build's recorded inputs.
 dashboard=examples/dashboard
 if command -v npm >/dev/null && [[ -d $dashboard/node_modules ]]; then
-	snapshot_dashboard() { find "$dashboard/src/generated" "$dashboard/dist" -type f -print0 | sort -z | xargs -0 sha256sum; }
-	before=$(snapshot_dashboard)
-	if ! (cd "$dashboard" && npm run --silent build >/dev/null); then
-		echo "check-generated.sh: examples/dashboard does not build against schema.graphql (cd $dashboard && npm run build)" >&2
-		exit 1
-	fi
-	after=$(snapshot_dashboard)
-	if [[ $before != "$after" ]]; then
-		echo "check-generated.sh: examples/dashboard was stale; 'npm run build' changed:" >&2
-		diff <(echo "$before") <(echo "$after") >&2 || true
-		echo "Run 'make dashboard' and commit the result." >&2
-		exit 1
-	fi
-	echo "check-generated.sh: examples/dashboard is current" >&2
+	unchanged "examples/dashboard" "make dashboard" "$dashboard/src/generated" "$dashboard/dist" -- \
+		npm --prefix "$dashboard" run --silent build
 elif [[ ${CI:-} == true ]]; then
-	echo "check-generated.sh: npm or examples/dashboard/node_modules is missing: the dashboard's build cannot be checked" >&2
+	echo "check-generated.sh: npm or $dashboard/node_modules is missing: the dashboard's build cannot be checked" >&2
 	exit 1
 else
-	echo "check-generated.sh: npm or examples/dashboard/node_modules is missing: the dashboard's build is not rebuilt (make dashboard)" >&2
+	echo "check-generated.sh: npm or $dashboard/node_modules is missing: the dashboard is not rebuilt and compared (make dashboard)" >&2
 fi
