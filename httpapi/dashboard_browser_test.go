@@ -108,122 +108,153 @@ const qDashboardRecordUsage = `mutation($in: RecordUsageInput!) { recordUsage(in
 // keys, members) must equal the API's own answers, an invoice's PDF link
 // must open, a rename and a usage batch made by another client must arrive
 // live over the tenantEvents subscription and update the figures, and
-// signing out must drop the session. No console error, no request off
-// loopback.
+// signing out must drop the session. A VIEWER sees FORBIDDEN in place of
+// what the role may not read, and no live events. No console error, no
+// request off loopback.
 func TestDashboardBrowser(t *testing.T) {
 	node := needBrowser(t)
 	e, _ := liveEnv(t, "", live.Options{})
 	domain := randomDomain()
 	id := e.createTenant("Dashboard Co", domain)
-	email := "ana@" + domain
-	addPasswordMember(t, e, id, email, "ADMIN")
+	addPasswordMember(t, e, id, "ana@"+domain, "ADMIN")
 	addPasswordMember(t, e, id, "bo@"+domain, "VIEWER")
 	e.createNamedKey(id, "Deploy pipeline", "TENANT_READ")
 	ingest, _ := e.createNamedKey(id, "Usage ingestion", "TENANT_READ", "TENANT_UPDATE", "USAGE_WRITE")
 	e.mustGQL(ingest, qDashboardRecordUsage, usageEvents("seed", "user-1", 3), nil)
 	e.mustGQL(testAdminSecret, qRunBilling, map[string]any{"in": map[string]any{"period": time.Now().UTC().Format("2006-01")}}, nil)
-
-	before := e.dashboardTruth(id)
-	if before.Invoices.TotalCount == 0 {
-		t.Fatal("seeding: runBilling issued no invoice to the new tenant")
+	open := func(t *testing.T, email, live string, env ...string) dashboardReport {
+		var rep dashboardReport
+		runBrowserScript(t, node, "dashboard.mjs", &rep, append(env,
+			"DASHBOARD_URL="+e.srv.URL+"/dashboard/", "EMAIL="+email, "PASSWORD="+testPassword, "LIVE="+live)...)
+		t.Logf("steps: %q", rep.Steps)
+		t.Logf("the dashboard showed, before: %+v", rep.Before)
+		if !strings.HasPrefix(rep.SignInHref, "/signin?return_to=") {
+			t.Errorf("signed out, the dashboard links to %q, want the sign-in page returning to it", rep.SignInHref)
+		}
+		if slices.Contains(rep.CookiesAfterSignOut, "__Host-tenant_session") {
+			t.Error("the session cookie survived signing out of the dashboard")
+		}
+		rep.checkClean(t)
+		return rep
 	}
-	const newName = "Dashboard Co (renamed)"
-	triggers, _ := json.Marshal([]map[string]any{
-		{"query": `mutation($in: UpdateTenantInput!) { updateTenant(input: $in) { tenant { name } } }`,
-			"variables": map[string]any{"in": map[string]any{"name": newName}}},
-		{"query": qDashboardRecordUsage, "variables": usageEvents("live", "user-2", 2)},
+
+	t.Run("Admin", func(t *testing.T) {
+		e := e.withT(t)
+		email := "ana@" + domain
+		before := e.dashboardTruth(id)
+		if before.Invoices.TotalCount == 0 {
+			t.Fatal("seeding: runBilling issued no invoice to the new tenant")
+		}
+		const newName = "Dashboard Co (renamed)"
+		triggers, _ := json.Marshal([]map[string]any{
+			{"query": `mutation($in: UpdateTenantInput!) { updateTenant(input: $in) { tenant { name } } }`,
+				"variables": map[string]any{"in": map[string]any{"name": newName}}},
+			{"query": qDashboardRecordUsage, "variables": usageEvents("live", "user-2", 2)},
+		})
+		rep := open(t, email, "connected",
+			"API_URL="+e.srv.URL+"/graphql",
+			"TRIGGER_TOKEN="+ingest,
+			"TRIGGERS="+string(triggers),
+			"EXPECT_LIVE=tenant.updated,usage.recorded",
+			"EXPECT_NAME="+newName,
+			"EXPECT_INTERACTIONS="+strconv.Itoa(before.Usage.InteractionsThisMonth+2),
+		)
+		t.Logf("after: %+v", rep.After)
+		after := e.dashboardTruth(id)
+
+		if want := email + " · ADMIN"; rep.Before.Who != want {
+			t.Errorf("the dashboard says it is signed in as %q, want %q", rep.Before.Who, want)
+		}
+		checkDashboardView(t, "before the change", rep.Before, before)
+		for i, inv := range before.Invoices.Nodes {
+			if i < len(rep.Before.Invoices) && rep.Before.Invoices[i].Href != inv.PdfURL {
+				t.Errorf("invoice %s links to %q, want its pdfUrl %q", inv.Number, rep.Before.Invoices[i].Href, inv.PdfURL)
+			}
+		}
+		if n := rep.PdfNavigation; n == nil || n.Status != 200 || n.ContentType != "application/pdf" {
+			t.Errorf("following an invoice's PDF link: %+v, want 200 application/pdf", n)
+		}
+		if f := rep.PdfFetch; f == nil || f.Status != 200 || f.Magic != "%PDF-" {
+			t.Errorf("the PDF link's bytes: %+v, want a PDF", f)
+		}
+
+		for i, tr := range rep.Triggered {
+			if tr.Status != 200 || strings.Contains(tr.Body, `"errors"`) {
+				t.Fatalf("trigger %d: %d %s", i, tr.Status, tr.Body)
+			}
+		}
+		if after.Name != newName || after.Usage.InteractionsThisMonth != before.Usage.InteractionsThisMonth+2 {
+			t.Fatalf("the API after the triggers: name %q, %d interactions", after.Name, after.Usage.InteractionsThisMonth)
+		}
+		checkDashboardView(t, "after the change", rep.After, after)
+		// The events that arrived live are the API's, by id.
+		for _, wireType := range []string{"tenant.updated", "usage.recorded"} {
+			var apiID string
+			for _, ev := range after.Events.Nodes {
+				if ev.WireType == wireType {
+					apiID = ev.ID // newest first: the triggers' are the newest
+					break
+				}
+			}
+			live := false
+			for _, ev := range rep.After.Events {
+				if ev.WireType == wireType && ev.Live && ev.ID == apiID {
+					live = true
+				}
+			}
+			if !live {
+				t.Errorf("the %s event %s did not arrive live; the dashboard shows %+v", wireType, apiID, rep.After.Events)
+			}
+		}
+		sawSocket := false
+		for _, r := range rep.Requests {
+			sawSocket = sawSocket || strings.HasPrefix(r, "WS ")
+		}
+		if !sawSocket {
+			t.Errorf("the dashboard opened no websocket: %q", rep.Requests)
+		}
 	})
-	var rep dashboardReport
-	runBrowserScript(t, node, "dashboard.mjs", &rep,
-		"DASHBOARD_URL="+e.srv.URL+"/dashboard/",
-		"EMAIL="+email,
-		"PASSWORD="+testPassword,
-		"API_URL="+e.srv.URL+"/graphql",
-		"TRIGGER_TOKEN="+ingest,
-		"TRIGGERS="+string(triggers),
-		"EXPECT_LIVE=tenant.updated,usage.recorded",
-		"EXPECT_NAME="+newName,
-		"EXPECT_INTERACTIONS="+strconv.Itoa(before.Usage.InteractionsThisMonth+2),
-	)
-	t.Logf("steps: %q", rep.Steps)
-	t.Logf("the dashboard showed, before: %+v", rep.Before)
-	t.Logf("after: %+v", rep.After)
-	after := e.dashboardTruth(id)
 
-	if !strings.HasPrefix(rep.SignInHref, "/signin?return_to=") {
-		t.Errorf("signed out, the dashboard links to %q, want the sign-in page returning to it", rep.SignInHref)
-	}
-	if want := email + " · ADMIN"; rep.Before.Who != want {
-		t.Errorf("the dashboard says it is signed in as %q, want %q", rep.Before.Who, want)
-	}
-	if rep.Before.Live != "connected" {
-		t.Errorf("live badge = %q, want connected", rep.Before.Live)
-	}
-	checkDashboardView(t, "before the change", rep.Before, before)
-	for i, inv := range before.Invoices.Nodes {
-		if i < len(rep.Before.Invoices) && rep.Before.Invoices[i].Href != inv.PdfURL {
-			t.Errorf("invoice %s links to %q, want its pdfUrl %q", inv.Number, rep.Before.Invoices[i].Href, inv.PdfURL)
+	t.Run("Viewer", func(t *testing.T) {
+		e := e.withT(t)
+		email := "bo@" + domain
+		truth := e.dashboardTruth(id)
+		rep := open(t, email, "ended")
+		if want := email + " · VIEWER"; rep.Before.Who != want {
+			t.Errorf("the dashboard says it is signed in as %q, want %q", rep.Before.Who, want)
 		}
-	}
-	if n := rep.PdfNavigation; n == nil || n.Status != 200 || n.ContentType != "application/pdf" {
-		t.Errorf("following an invoice's PDF link: %+v, want 200 application/pdf", n)
-	}
-	if f := rep.PdfFetch; f == nil || f.Status != 200 || f.Magic != "%PDF-" {
-		t.Errorf("the PDF link's bytes: %+v, want a PDF", f)
-	}
-
-	for i, tr := range rep.Triggered {
-		if tr.Status != 200 || strings.Contains(tr.Body, `"errors"`) {
-			t.Fatalf("trigger %d: %d %s", i, tr.Status, tr.Body)
+		checkDashboardView(t, "as a VIEWER", rep.Before, truth, "invoices", "api-keys", "events")
+		if rep.PdfNavigation != nil {
+			t.Errorf("a VIEWER followed an invoice link: %+v", rep.PdfNavigation)
 		}
-	}
-	if after.Name != newName || after.Usage.InteractionsThisMonth != before.Usage.InteractionsThisMonth+2 {
-		t.Fatalf("the API after the triggers: name %q, %d interactions", after.Name, after.Usage.InteractionsThisMonth)
-	}
-	checkDashboardView(t, "after the change", rep.After, after)
-	// The events that arrived live are the API's, by id.
-	for _, wireType := range []string{"tenant.updated", "usage.recorded"} {
-		var apiID string
-		for _, ev := range after.Events.Nodes {
-			if ev.WireType == wireType {
-				apiID = ev.ID // newest first: the triggers' are the newest
-				break
+		for _, r := range rep.Requests {
+			if strings.HasPrefix(r, "WS ") {
+				t.Errorf("the dashboard of a role without EVENTS_READ opened a websocket: %s", r)
 			}
 		}
-		live := false
-		for _, ev := range rep.After.Events {
-			if ev.WireType == wireType && ev.Live && ev.ID == apiID {
-				live = true
-			}
-		}
-		if !live {
-			t.Errorf("the %s event %s did not arrive live; the dashboard shows %+v", wireType, apiID, rep.After.Events)
-		}
-	}
-
-	if slices.Contains(rep.CookiesAfterSignOut, "__Host-tenant_session") {
-		t.Error("the session cookie survived signing out of the dashboard")
-	}
-	sawSocket := false
-	for _, r := range rep.Requests {
-		sawSocket = sawSocket || strings.HasPrefix(r, "WS ")
-	}
-	if !sawSocket {
-		t.Errorf("the dashboard opened no websocket: %q", rep.Requests)
-	}
-	rep.checkClean(t)
+	})
 }
 
 // checkDashboardView compares what the dashboard showed with the API's
-// answer at the same moment.
-func checkDashboardView(t *testing.T, when string, v dashboardView, api dashboardTruth) {
+// answer at the same moment. The forbidden sections (by id) must show the
+// API's FORBIDDEN error instead; every other section must show no error.
+func checkDashboardView(t *testing.T, when string, v dashboardView, api dashboardTruth, forbidden ...string) {
 	t.Helper()
 	if v.State != "ready" {
 		t.Errorf("%s: the dashboard is %q, want ready", when, v.State)
 	}
-	if len(v.SectionErrors) > 0 {
-		t.Errorf("%s: sections show errors: %q", when, v.SectionErrors)
+	var sections []string
+	for _, e := range v.SectionErrors {
+		section, rest, _ := strings.Cut(e, " ")
+		if !strings.HasPrefix(rest, "FORBIDDEN: ") {
+			t.Errorf("%s: section %s shows %q, want nothing or FORBIDDEN", when, section, rest)
+		}
+		sections = append(sections, section)
 	}
+	if !slices.Equal(sections, forbidden) {
+		t.Errorf("%s: sections %q show an error, want %q: %q", when, sections, forbidden, v.SectionErrors)
+	}
+	shown := func(section string) bool { return !slices.Contains(forbidden, section) }
 	if v.TenantName != api.Name || v.PlanName != api.Plan.Name {
 		t.Errorf("%s: shows %q on plan %q, want %q on %q", when, v.TenantName, v.PlanName, api.Name, api.Plan.Name)
 	}
@@ -240,7 +271,9 @@ func checkDashboardView(t *testing.T, when string, v dashboardView, api dashboar
 			t.Errorf("%s: meter %s = %+v, want %d of %s", when, key, got, want.used, ptrInt(want.limit))
 		}
 	}
-	if v.InvoicesTotal == nil || *v.InvoicesTotal != api.Invoices.TotalCount || len(v.Invoices) != len(api.Invoices.Nodes) {
+	if !shown("invoices") {
+		api.Invoices.Nodes = nil // not compared
+	} else if v.InvoicesTotal == nil || *v.InvoicesTotal != api.Invoices.TotalCount || len(v.Invoices) != len(api.Invoices.Nodes) {
 		t.Errorf("%s: %d invoice rows of %s, want %d of %d", when, len(v.Invoices), ptrInt(v.InvoicesTotal), len(api.Invoices.Nodes), api.Invoices.TotalCount)
 	}
 	for i, inv := range api.Invoices.Nodes {
@@ -255,10 +288,10 @@ func checkDashboardView(t *testing.T, when string, v dashboardView, api dashboar
 	for _, m := range api.Members.Nodes {
 		members = append(members, m.Email)
 	}
-	if v.APIKeysTotal == nil || *v.APIKeysTotal != api.APIKeys.TotalCount || !slices.Equal(v.APIKeys, keys) {
+	if shown("api-keys") && (v.APIKeysTotal == nil || *v.APIKeysTotal != api.APIKeys.TotalCount || !slices.Equal(v.APIKeys, keys)) {
 		t.Errorf("%s: API keys %q (total %s), want %q (total %d)", when, v.APIKeys, ptrInt(v.APIKeysTotal), keys, api.APIKeys.TotalCount)
 	}
-	if v.MembersTotal == nil || *v.MembersTotal != api.Members.TotalCount || !slices.Equal(v.Members, members) {
+	if shown("members") && (v.MembersTotal == nil || *v.MembersTotal != api.Members.TotalCount || !slices.Equal(v.Members, members)) {
 		t.Errorf("%s: members %q (total %s), want %q (total %d)", when, v.Members, ptrInt(v.MembersTotal), members, api.Members.TotalCount)
 	}
 }

@@ -49,6 +49,7 @@ export function follow(onEvent: (e: LiveEvent) => void, onState: (s: LiveState, 
       },
       error: (e) => {
         if (e instanceof CloseEvent) onState('ended', e.reason || `closed (${e.code})`, e.code === closeForbidden);
+        else if (Array.isArray(e)) onState('ended', String(e[0]?.message ?? 'the subscription was refused')); // GraphQL errors
         else onState('ended', e instanceof Error ? e.message : 'the subscription failed');
       },
       complete: () => onState('ended', 'the server ended the subscription'),

@@ -287,6 +287,10 @@ async function start(): Promise<void> {
   $('dashboard').hidden = false;
   $('signed-out').hidden = true;
   setState('ready');
+  if (!viewer.permissions.includes('EVENTS_READ')) {
+    setLive('ended', 'Your role cannot read events (EVENTS_READ).');
+    return;
+  }
   stopLive = follow(
     (event) => {
       addEvents([event], true);
