@@ -1,5 +1,5 @@
 # The two commands: `make run` and `make test`. See README.md.
-.PHONY: run test generate build fmt db-stop clean
+.PHONY: run test generate dashboard build fmt db-stop clean
 
 run: ## serve the API on :8080 with demo data (starts a private PostgreSQL if DATABASE_URL is unset)
 	@scripts/run.sh
@@ -7,11 +7,17 @@ run: ## serve the API on :8080 with demo data (starts a private PostgreSQL if DA
 test: ## gofmt, vet, staticcheck, generated-code check and every test against a real PostgreSQL
 	@scripts/test.sh
 
-generate: ## regenerate node/associations_gen.go from the association table, then graph/ and the resolver stubs from schema/*.graphqls, then the published schema.graphql, then the Go client from it (client/generated.go)
+generate: ## regenerate node/associations_gen.go from the association table, then graph/ and the resolver stubs from schema/*.graphqls, then the published schema.graphql, then the Go client from it (client/generated.go), then examples/dashboard's types and bundle (when npm is installed)
 	go test ./resolvers -run '^TestNodeMethodsGenerated$$' -update -count=1
 	go tool gqlgen generate
 	go test ./resolvers -run '^TestPublishedSchemaCurrent$$' -update -count=1
 	go tool genqlient client/genqlient.yaml
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory dashboard; \
+	else echo "make generate: npm is missing, so examples/dashboard was not rebuilt from the new schema.graphql (make dashboard; TestDashboardBuildCurrent will fail until it is)"; fi
+
+dashboard: ## rebuild examples/dashboard from schema.graphql: TypeScript types (graphql-codegen), type check, bundle into dist/ (npm ci first when needed)
+	@command -v npm >/dev/null || { echo "make dashboard: npm is needed (Debian: apt-get install nodejs npm)"; exit 1; }
+	@cd examples/dashboard && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; } && npm run --silent build
 
 # The release version `tenantapi version` and tenantapi_build_info report:
 # the nearest tag (CHANGELOG.md), else "dev"; the commit comes from VCS data.

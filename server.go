@@ -429,6 +429,8 @@ func printDemo(port int, demo demoCredentials, admin bool) {
     curl -s localhost:%[1]d/graphql -H 'Content-Type: application/json' \
       -d '{"query":"mutation { login(input: {email: \"%[3]s\", password: \"%[4]s\"}) { token member { role } } }"}'
   then send the token as  Authorization: Bearer <token>  (docs/members.md).
+
+  The tenant's dashboard (examples/dashboard): http://localhost:%[1]d/dashboard/  (Sign in there as %[3]s)
 `, port, key, demo.ownerEmail, demo.ownerPassword)
 	if admin {
 		fmt.Fprintf(os.Stderr, "  The operator's ADMIN_SECRET (every tenant) is in the environment; `make run` keeps it in .data/admin-secret.\n")

@@ -343,15 +343,9 @@ func newNonce() string {
 // URIs, which graphiql.min.css uses for its fonts and icons.
 //
 // GraphiQL talks to the endpoint with fetch and, for subscriptions, a
-// WebSocket. CSP Level 3 lets 'self' match ws:/wss: on the same host, but
-// older browsers need those origins spelled out, so they are added from the
-// request's Host header when it is a plain host[:port].
+// WebSocket: see SelfConnectSources.
 func (p *pageHandler) csp(r *http.Request, nonce string) string {
-	connect := "'self'"
-	if validHost(r.Host) {
-		connect += " ws://" + r.Host + " wss://" + r.Host
-	}
-	connect += p.extraConnect
+	connect := SelfConnectSources(r) + p.extraConnect
 	return "default-src 'none'; " +
 		"script-src 'self'; " +
 		"style-src 'self' 'nonce-" + nonce + "'; " +
@@ -361,6 +355,17 @@ func (p *pageHandler) csp(r *http.Request, nonce string) string {
 		"base-uri 'none'; " +
 		"form-action 'none'; " +
 		"frame-ancestors 'none'"
+}
+
+// SelfConnectSources is the connect-src of a page that talks to its own
+// origin with fetch and a WebSocket: 'self', which CSP Level 3 lets match
+// ws: and wss: on the same host, and those two origins spelled out for older
+// browsers, from the request's Host header when it is a plain host[:port].
+func SelfConnectSources(r *http.Request) string {
+	if !validHost(r.Host) {
+		return "'self'"
+	}
+	return "'self' ws://" + r.Host + " wss://" + r.Host
 }
 
 // validHost reports whether host is a host name or IPv4 address with an

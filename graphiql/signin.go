@@ -32,7 +32,7 @@ var signInPage = template.Must(template.New("signin").Parse(`<!DOCTYPE html>
   <body>
     <main class="signin">
       <h1>Sign in</h1>
-      <p class="lead">Then explore the API in GraphiQL as yourself: no key to paste.</p>
+      <p class="lead">Then use your tenant's dashboard, or explore the API in GraphiQL as yourself: no key to paste.</p>
       <form id="signin" data-endpoint="{{.Endpoint}}" data-methods="{{.Methods}}" novalidate>
         <label for="email">Work email</label>
         <input id="email" name="email" type="email" autocomplete="username" required autofocus>

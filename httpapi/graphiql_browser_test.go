@@ -51,12 +51,36 @@ func needBrowser(t *testing.T) string {
 	return node
 }
 
+// scriptRun is what every browser script reports (browser.mjs): the
+// requests the pages made (and every request, redirect hops too, in Seen),
+// those that would have left loopback (aborted), the console errors and
+// the steps the script got through.
+type scriptRun struct {
+	Requests    []string `json:"requests"`
+	Seen        []string `json:"seen"`
+	OffLoopback []string `json:"offLoopback"`
+	Console     []string `json:"console"`
+	Steps       []string `json:"steps"`
+}
+
+// checkClean fails t when a page logged a console error or tried to leave
+// loopback, or when no request was recorded (the hook did not run).
+func (r scriptRun) checkClean(t *testing.T) {
+	t.Helper()
+	if len(r.Console) > 0 {
+		t.Errorf("console errors: %q", r.Console)
+	}
+	if len(r.OffLoopback) > 0 {
+		t.Errorf("requests left loopback: %q", r.OffLoopback)
+	}
+	if len(r.Requests) == 0 {
+		t.Errorf("no request recorded: the request hook did not run")
+	}
+}
+
 // browserReport is what graphiql/browsertest/leak.mjs prints.
 type browserReport struct {
-	Requests           []string        `json:"requests"`
-	OffLoopback        []string        `json:"offLoopback"`
-	Console            []string        `json:"console"`
-	Steps              []string        `json:"steps"`
+	scriptRun
 	HeadersTyped       string          `json:"headersTyped"`
 	QueryTyped         string          `json:"queryTyped"`
 	FirstResponse      string          `json:"firstResponse"`

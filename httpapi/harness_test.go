@@ -235,12 +235,8 @@ func (e *env) createTenantIn(name, domain, environment string) string {
 // (GraphQL enum names), and returns its secret.
 func (e *env) createKey(tenantID string, perms ...string) string {
 	e.t.Helper()
-	var out struct {
-		CreateApiKey struct{ Secret string }
-	}
-	e.mustGQL(testAdminSecret, `mutation($in: CreateApiKeyInput!) { createApiKey(input: $in) { secret } }`,
-		map[string]any{"in": map[string]any{"tenantId": tenantID, "name": fmt.Sprintf("test key (%d permissions)", len(perms)), "permissions": perms}}, &out)
-	return out.CreateApiKey.Secret
+	secret, _ := e.createNamedKey(tenantID, fmt.Sprintf("test key (%d permissions)", len(perms)), perms...)
+	return secret
 }
 
 // wsClient is a graphql-transport-ws connection to the test server, past

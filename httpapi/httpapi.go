@@ -193,6 +193,9 @@ func New(store *db.Store, cfg Config) http.Handler {
 		// The pages the invitation and password-reset emails link to.
 		mux.Handle("GET "+graphiql.AcceptInvitationPath, graphiql.AcceptInvitationHandler("Tenant API", "/graphql"))
 		mux.Handle("GET "+graphiql.ResetPasswordPath, graphiql.ResetPasswordHandler("Tenant API", "/graphql"))
+		// The example dashboard, which people reach by signing in
+		// (examples/dashboard; dashboard.go).
+		mux.Handle("GET "+DashboardPath, dashboardHandler())
 	}
 
 	return logRequests(cfg.Logger, withCORS(mux, cfg.AllowedOrigins))

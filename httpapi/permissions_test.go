@@ -92,6 +92,13 @@ func (e *env) withT(t testing.TB) *env { return &env{t: t, srv: e.srv, store: e.
 // names the key briefly, so that it can hold every permission).
 func (e *env) createKeyWithID(tenantID string, perms ...string) (secret, id string) {
 	e.t.Helper()
+	return e.createNamedKey(tenantID, "spare key", perms...)
+}
+
+// createNamedKey creates an API key named name for tenantID as the
+// operator, holding perms, and returns its secret and id.
+func (e *env) createNamedKey(tenantID, name string, perms ...string) (secret, id string) {
+	e.t.Helper()
 	var out struct {
 		CreateApiKey struct {
 			Secret string
@@ -99,7 +106,7 @@ func (e *env) createKeyWithID(tenantID string, perms ...string) (secret, id stri
 		}
 	}
 	e.mustGQL(testAdminSecret, `mutation($in: CreateApiKeyInput!) { createApiKey(input: $in) { secret apiKey { id } } }`,
-		map[string]any{"in": map[string]any{"tenantId": tenantID, "name": "spare key", "permissions": perms}}, &out)
+		map[string]any{"in": map[string]any{"tenantId": tenantID, "name": name, "permissions": perms}}, &out)
 	return out.CreateApiKey.Secret, out.CreateApiKey.ApiKey.ID
 }
 

@@ -8,11 +8,7 @@ import (
 
 // signInReport is what graphiql/browsertest/signin.mjs prints.
 type signInReport struct {
-	Requests        []string `json:"requests"`
-	Seen            []string `json:"seen"`
-	OffLoopback     []string `json:"offLoopback"`
-	Console         []string `json:"console"`
-	Steps           []string `json:"steps"`
+	scriptRun
 	SSOOffered      *bool    `json:"ssoOffered"`
 	Environments    []string `json:"environments"`
 	DefaultEnv      string   `json:"defaultEnvironment"`
@@ -99,15 +95,7 @@ func checkSignedIn(t *testing.T, rep signInReport, srvURL, email, role string) {
 			t.Error("the session cookie survived signing out")
 		}
 	}
-	if len(rep.Console) > 0 {
-		t.Errorf("console errors: %q", rep.Console)
-	}
-	if len(rep.OffLoopback) > 0 {
-		t.Errorf("requests left loopback: %q", rep.OffLoopback)
-	}
-	if len(rep.Requests) == 0 {
-		t.Errorf("no request recorded: the request hook did not run")
-	}
+	rep.checkClean(t)
 }
 
 // TestSignInBrowser: in a real headless Chromium, a person signs in at

@@ -15,11 +15,10 @@ fi
 go vet ./...
 go tool staticcheck ./...   # honnef.co/go/tools, pinned in go.mod's tool block
 go vet -tags benchceiling ./db   # the benchmark's ceiling build (docs/benchmarks.md) keeps compiling
-scripts/check-generated.sh
 
-# The GraphiQL browser test drives Debian's Chromium (/usr/bin/chromium) with
-# the playwright-core pinned in graphiql/browsertest; nothing downloads a
-# browser. As root with apt-get, install what is missing; otherwise that test
+# The browser tests (GraphiQL, the sign-in page, the example dashboard) drive
+# Debian's Chromium (/usr/bin/chromium) with the playwright-core pinned in
+# graphiql/browsertest; nothing downloads a browser. As root with apt-get, install what is missing; otherwise that test
 # skips, saying what to install (with CI=true it fails instead).
 apt_install() { # packages...
 	[[ $(id -u) == 0 ]] && command -v apt-get >/dev/null || return 1
@@ -28,15 +27,22 @@ apt_install() { # packages...
 		{ apt-get update >/dev/null && apt-get install -y --no-install-recommends "$@" >/dev/null; }
 }
 if [[ ! -x /usr/bin/chromium ]]; then
-	apt_install chromium || echo "test.sh: could not install chromium: the GraphiQL browser test will skip" >&2
+	apt_install chromium || echo "test.sh: could not install chromium: the browser tests will skip" >&2
 fi
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-	apt_install nodejs npm || echo "test.sh: could not install node and npm: the GraphiQL browser test will skip" >&2
+	apt_install nodejs npm || echo "test.sh: could not install node and npm: the browser tests will skip" >&2
 fi
 browsertest=graphiql/browsertest
 if command -v npm >/dev/null && [[ ! $browsertest/node_modules/.package-lock.json -nt $browsertest/package-lock.json ]]; then
 	(cd "$browsertest" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi
+# The example dashboard's build tools (graphql-codegen, TypeScript, esbuild),
+# so that check-generated.sh can rebuild it and compare.
+dashboard=examples/dashboard
+if command -v npm >/dev/null && [[ ! $dashboard/node_modules/.package-lock.json -nt $dashboard/package-lock.json ]]; then
+	(cd "$dashboard" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+scripts/check-generated.sh
 
 # The breaking-change gate: schema.graphql against the last release's (the
 # newest v* tag), with graphql-js's findBreakingChanges; every breaking change

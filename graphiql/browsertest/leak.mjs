@@ -7,63 +7,19 @@
 // one), QUERY (the operation to type), EXPECT (a string the first response
 // must contain: proves the header was sent), CHROMIUM (default
 // /usr/bin/chromium).
-import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { env as need, withBrowser } from './browser.mjs';
 
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) throw new Error(`leak.mjs: ${name} is not set`);
-  return v;
-};
+const env = (name) => need('leak.mjs', name);
 const pageURL = env('GRAPHIQL_URL');
 const secret = env('SECRET');
 const oldSecret = env('OLD_SECRET');
 const query = env('QUERY');
 const expect = env('EXPECT');
 
-const report = { requests: [], offLoopback: [], console: [], steps: [] };
+const report = {};
 const step = (s) => report.steps.push(s);
 
-const isLoopback = (u) => {
-  const url = new URL(u);
-  if (url.protocol === 'data:' || url.protocol === 'blob:' || url.protocol === 'about:') return true;
-  return ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-};
-
-const userDataDir = mkdtempSync(join(tmpdir(), 'graphiql-browsertest-'));
-const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-try {
-  // Every request the page makes is recorded; one that would leave loopback
-  // is recorded and aborted.
-  await context.route('**/*', (route) => {
-    const u = route.request().url();
-    report.requests.push(`${route.request().method()} ${u}`);
-    if (!isLoopback(u)) {
-      report.offLoopback.push(u);
-      return route.abort();
-    }
-    return route.continue();
-  });
-  context.on('request', (r) => {
-    if (!isLoopback(r.url())) report.offLoopback.push(r.url());
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
-  page.on('websocket', (ws) => {
-    report.requests.push(`WS ${ws.url()}`);
-    if (!isLoopback(ws.url())) report.offLoopback.push(ws.url());
-  });
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') report.console.push(`${m.type()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => report.console.push(`pageerror: ${e.message}`));
-
+await withBrowser(report, async (context, page) => {
   // The CodeMirror editors of GraphiQL 4: .CodeMirror elements carry their
   // editor instance, which is how the script reads what they show.
   const queryCM = '.graphiql-query-editor .CodeMirror';
@@ -187,8 +143,4 @@ try {
     };
   });
   report.storage.cookies = await context.cookies();
-} finally {
-  await context.close();
-  rmSync(userDataDir, { recursive: true, force: true });
-}
-process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+}, { consoleTypes: ['error', 'warning'] });

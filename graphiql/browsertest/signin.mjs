@@ -10,16 +10,9 @@
 // /usr/bin/chromium); ENVIRONMENT (DEVELOPMENT, QA or PRODUCTION) to choose
 // in the page's environment list before signing in. With START_URL (an emailed invitation link), the
 // person opens it instead, types NAME and PASSWORD and accepts.
-import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { env as need, isLoopback, withBrowser } from './browser.mjs';
 
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) throw new Error(`signin.mjs: ${name} is not set`);
-  return v;
-};
+const env = (name) => need('signin.mjs', name);
 const signInURL = env('SIGNIN_URL');
 const email = env('EMAIL');
 const password = process.env.PASSWORD || '';
@@ -28,46 +21,11 @@ const query = env('QUERY');
 const expect = env('EXPECT');
 const environment = process.env.ENVIRONMENT || '';
 
-const report = { requests: [], seen: [], offLoopback: [], console: [], steps: [] };
+const report = {};
 const step = (s) => report.steps.push(s);
 
-const isLoopback = (u) => {
-  const url = new URL(u);
-  if (url.protocol === 'data:' || url.protocol === 'blob:' || url.protocol === 'about:') return true;
-  return ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-};
-
-const userDataDir = mkdtempSync(join(tmpdir(), 'signin-browsertest-'));
-const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  // The test identity provider serves HTTPS with a certificate of its own.
-  ignoreHTTPSErrors: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-try {
-  await context.route('**/*', (route) => {
-    const u = route.request().url();
-    report.requests.push(`${route.request().method()} ${u}`);
-    if (!isLoopback(u)) {
-      report.offLoopback.push(u);
-      return route.abort();
-    }
-    return route.continue();
-  });
-  // Redirects are requests the route above does not see: the SSO flow's
-  // hops through the identity provider are recorded here.
-  context.on('request', (r) => {
-    report.seen.push(`${r.method()} ${r.url()}`);
-    if (!isLoopback(r.url())) report.offLoopback.push(r.url());
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
-  page.on('console', (m) => {
-    if (m.type() === 'error') report.console.push(`${m.type()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => report.console.push(`pageerror: ${e.message}`));
-
+// The test identity provider serves HTTPS with a certificate of its own.
+await withBrowser(report, async (context, page) => {
   // 1. The sign-in page: the email, then what the server says its domain
   //    signs in with.
   if (startURL) {
@@ -144,8 +102,4 @@ try {
   await page.waitForSelector('#session-signin', { timeout: 15000 });
   report.cookiesAfterSignOut = (await context.cookies()).map((c) => c.name);
   step('signed out');
-} finally {
-  await context.close();
-  rmSync(userDataDir, { recursive: true, force: true });
-}
-process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+}, { ignoreHTTPSErrors: true });
