@@ -2,6 +2,9 @@ package httpapi_test
 
 import (
 	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -117,4 +120,58 @@ func TestAssocCacheNoStaleRead(t *testing.T) {
 			t.Errorf("instance %d: the test did not exercise the cache: %+v", i, st)
 		}
 	}
+}
+
+// TestConditionalGET checks ETags on GET queries: the same answer gives the
+// same tag and, when the client names it, 304 without a body; a write, on
+// another instance, changes the answer and so the tag; a query with errors
+// gets none.
+func TestConditionalGET(t *testing.T) {
+	t.Parallel()
+	a := newEnv(t)
+	b := buildEnv(t, envOptions{dbURL: a.url})
+	id := a.createTenant("Polled", "polled.example.com")
+	key := a.createKey(id, "TENANT_READ", "TENANT_UPDATE")
+	get := func(e *env, query, etag string) *result {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/graphql?query="+url.QueryEscape(query), nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		if etag != "" {
+			req.Header.Set("If-None-Match", etag)
+		}
+		return e.do(req)
+	}
+	const home = `{ me { name settings { auditLogRetentionDays version } } }`
+
+	first := get(a, home, "")
+	tag := first.Header.Get("ETag")
+	if first.Status != http.StatusOK || tag == "" || first.Header.Get("Cache-Control") != "private, no-cache" {
+		t.Fatalf("first GET: status %d, ETag %q, Cache-Control %q: %s", first.Status, tag, first.Header.Get("Cache-Control"), first.Raw)
+	}
+	t.Run("NotModified", func(t *testing.T) {
+		for _, e := range []*env{a, b} {
+			r := get(e, home, tag)
+			if r.Status != http.StatusNotModified || len(r.Raw) != 0 || r.Header.Get("ETag") != tag {
+				t.Errorf("status %d, ETag %q (want 304, %q), body %q", r.Status, r.Header.Get("ETag"), tag, r.Raw)
+			}
+		}
+	})
+	t.Run("OtherTag", func(t *testing.T) {
+		if r := get(a, home, `"something else"`); r.Status != http.StatusOK || r.Header.Get("ETag") != tag {
+			t.Errorf("status %d, ETag %q: %s", r.Status, r.Header.Get("ETag"), r.Raw)
+		}
+	})
+	t.Run("ChangedAfterWrite", func(t *testing.T) {
+		b.mustGQL(key, `mutation { updateTenantSettings(input: {auditLogRetentionDays: 123}) { settings { version } } }`, nil, nil)
+		r := get(a, home, tag)
+		if r.Status != http.StatusOK || r.Header.Get("ETag") == tag || !strings.Contains(string(r.Raw), `"auditLogRetentionDays":123`) {
+			t.Errorf("after a write: status %d, ETag %q (before: %q): %s", r.Status, r.Header.Get("ETag"), tag, r.Raw)
+		}
+	})
+	t.Run("NoTagOnErrors", func(t *testing.T) {
+		r := get(a, `{ tenant(id: "00000000-0000-0000-0000-000000000001") { id } }`, "")
+		if len(r.Errors) == 0 || r.Header.Get("ETag") != "" {
+			t.Errorf("errors %v, ETag %q", r.Errors, r.Header.Get("ETag"))
+		}
+	})
 }

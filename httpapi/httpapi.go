@@ -124,6 +124,7 @@ func New(store *db.Store, cfg Config) http.Handler {
 	srv.AddTransport(graphqlTransport{maxBody: cfg.MaxBodyBytes, auth: auth, recheck: cmp.Or(cfg.testWSRecheck, defaultWSRecheckInterval)})
 	useLimits(srv, cfg) // query limits, persisted queries, introspection (limits.go)
 	metrics := newMetrics(store.Stats)
+	metrics.registry.MustRegister(assocCacheCollectors(store.AssocCacheStats)...)
 	limiter.register(metrics.registry) // Redis failures (ratelimit.go)
 	srv.AroundResponses(metrics.aroundResponses)
 	srv.AroundResponses(reportCost) // extensions.cost (cost.go)
