@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"strings"
 	"time"
@@ -212,6 +213,57 @@ func ListWorkloadOf(adminSecret string, f Features, n int) Workload {
 // change, a new list of 50 keywords and a batch of 20 usage events, each
 // for a tenant of the pool with its own key.
 func WriteWorkload(pool []Tenant, nonce string) Workload {
+	return writeWorkload(nonce, func(seq int64) Tenant { return pick(pool, seq) })
+}
+
+// Zipf is a fixed sequence of tenant ranks drawn from a Zipf
+// distribution (exponent 1.1 over the pool: the first tenant gets about 13%
+// of the requests of a pool of 2,000, the first 20 about half, the first 200 about
+// four fifths), so every server of a run sees the same tenants in the same order.
+type Zipf []int
+
+// NewZipf draws n ranks below poolSize.
+func NewZipf(poolSize, n int) Zipf {
+	r := rand.New(rand.NewPCG(17, 29))
+	z := rand.NewZipf(r, 1.1, 1, uint64(poolSize-1))
+	out := make(Zipf, n)
+	for i := range out {
+		out[i] = int(z.Uint64())
+	}
+	return out
+}
+
+// pick returns the tenant of the seq'th request.
+func (z Zipf) pick(pool []Tenant, seq int64) Tenant { return pool[z[int(seq%int64(len(z)))]] }
+
+// MixedWorkloads returns the realistic read side (workload 4): the
+// dashboard home of a tenant drawn by z, the hot tenants far more often;
+// its writes (MixedWrites) run alongside at a fixed rate.
+func MixedWorkloads(pool []Tenant, z Zipf, f Features, d Dates) (ours, peer Workload) {
+	oh, ph := HomeWorkloads(pool, f, d)
+	ob := gqlBody(oursHome(f), map[string]any{"from": date(d.StatsFrom), "to": date(d.Today)})
+	q := peerHome(f)
+	peerBodies := make([][]byte, len(pool))
+	for i, t := range pool {
+		peerBodies[i] = gqlBody(q, map[string]any{"id": t.ID, "month": date(d.MonthStart), "monthDays": d.MonthDays})
+	}
+	ours = Workload{Name: "mixed", Next: func(_ int, seq int64) Request {
+		return Request{Body: ob, Bearer: z.pick(pool, seq).Key}
+	}, Check: oh.Check}
+	peer = Workload{Name: "mixed", Next: func(_ int, seq int64) Request {
+		return Request{Body: peerBodies[z[int(seq%int64(len(z)))]]}
+	}, Check: ph.Check}
+	return ours, peer
+}
+
+// MixedWrites is workload 4's write side, sent to this API whichever
+// server is measured: workload 3's writes for tenants drawn by z (other
+// draws than the reads'), the hot tenants written most.
+func MixedWrites(pool []Tenant, z Zipf, nonce string) Workload {
+	return writeWorkload(nonce, func(seq int64) Tenant { return z.pick(pool, seq*7+3) })
+}
+
+func writeWorkload(nonce string, pick func(int64) Tenant) Workload {
 	const (
 		settings = `mutation($d: Int!) { updateTenantSettings(input: {auditLogRetentionDays: $d}) { settings { auditLogRetentionDays version } } }`
 		keywords = `mutation($k: [String!]!) { updateKeywords(input: {keywords: $k}) { keywords { version } } }`
@@ -220,7 +272,7 @@ func WriteWorkload(pool []Tenant, nonce string) Workload {
 	outcomes := []string{"LOGGED", "LOGGED", "LOGGED", "COACHED", "BLOCKED"}
 	risks := []string{"LOW", "LOW", "MEDIUM", "HIGH", "CRITICAL"}
 	return Workload{Name: "writes", Next: func(_ int, seq int64) Request {
-		t := pick(pool, seq)
+		t := pick(seq)
 		switch seq % 3 {
 		case 0:
 			return Request{Body: gqlBody(settings, map[string]any{"d": 90 + int(seq%2000)}), Bearer: t.Key}
