@@ -623,7 +623,7 @@ func (d *dataset) tables() []table {
 	add("billing_accounts", []string{"tenant_id", "status", "billing_period", "next_billing_date", "anchor_day", "payment_type", "payment_brand", "payment_last4", "billing_email", "version", "updated_at", "updated_by"},
 		perTenant(29, func(r *rand.Rand, i int, t *seededTenant, emit func(...any) error) error {
 			status := "ACTIVE"
-			if i%25 == 1 {
+			if pastDue(i) {
 				status = "PAST_DUE"
 			}
 			next := time.Date(d.today.Year(), d.today.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, 1, 0)

@@ -12,7 +12,15 @@ import (
 
 // Tenant is one seeded tenant the workloads use: its id and an API key
 // holding every tenant permission.
-type Tenant struct{ ID, Plan, Key string }
+type Tenant struct {
+	ID, Plan, Key string
+	Line          int // its line in keys.tsv, from 0: the seeder's order
+}
+
+// pastDue says whether the seeder made the subscription of the tenant of
+// line i PAST_DUE (one in 25): such a tenant's usage is refused once its
+// credits are spent, so workload 4 records usage for current tenants only.
+func pastDue(i int) bool { return i%25 == 1 }
 
 // ReadTenants reads the seeder's keys.tsv, keeping the tenants on the
 // given plans (the workloads use professional and enterprise tenants, whose
@@ -30,13 +38,13 @@ func ReadTenants(path string, plans ...string) ([]Tenant, error) {
 	}
 	var out []Tenant
 	sc := bufio.NewScanner(f)
-	for sc.Scan() {
+	for line := 0; sc.Scan(); line++ {
 		parts := strings.Split(sc.Text(), "\t")
 		if len(parts) != 3 {
 			continue
 		}
 		if len(keep) == 0 || keep[parts[1]] {
-			out = append(out, Tenant{ID: parts[0], Plan: parts[1], Key: parts[2]})
+			out = append(out, Tenant{ID: parts[0], Plan: parts[1], Key: parts[2], Line: line})
 		}
 	}
 	return out, sc.Err()
@@ -74,7 +82,7 @@ func gqlBody(query string, vars map[string]any) []byte {
 // the peer can compute from the same daily rows (not the distinct users and
 // platforms, which PostGraphile's generated schema cannot aggregate).
 func oursHome(f Features) string {
-	q := `query Home($from: Date!, $to: Date!) { me { id name domain status
+	q := `query Home($from: DateOrTime!, $to: DateOrTime!) { me { id name domain status
   plan { id name monthlyPriceCents currency }
   settings { dataResidency encryptionEnabled auditLogRetentionDays ssoEnabled ipAllowlist deduplicateTokens version updatedAt updatedBy }
   limits { users policies interactionsPerMonth apiRequestsPerMinute }
@@ -260,7 +268,13 @@ func MixedWorkloads(pool []Tenant, z Zipf, f Features, d Dates) (ours, peer Work
 // server is measured: workload 3's writes for tenants drawn by z (other
 // draws than the reads'), the hot tenants written most.
 func MixedWrites(pool []Tenant, z Zipf, nonce string) Workload {
-	return writeWorkload(nonce, func(seq int64) Tenant { return z.pick(pool, seq*7+3) })
+	return writeWorkload(nonce, func(seq int64) Tenant {
+		t := z.pick(pool, seq*7+3)
+		for i := 1; seq%3 == 2 && pastDue(t.Line); i++ { // a usage batch: a current tenant's
+			t = z.pick(pool, seq*7+3+int64(i))
+		}
+		return t
+	})
 }
 
 func writeWorkload(nonce string, pick func(int64) Tenant) Workload {
