@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lib/pq"
@@ -42,7 +43,7 @@ import (
 
 // DefaultAssocCacheBytes is the association cache's bound when
 // Options.AssocCacheBytes is 0.
-const DefaultAssocCacheBytes = 32 << 20
+const DefaultAssocCacheBytes = 16 << 20
 
 // AssocCacheStats are the cache's counters since the Store opened.
 type AssocCacheStats struct {
@@ -114,7 +115,7 @@ func (b *versionBook) cacheable(seg *combine.Segment) (string, []int64, bool) {
 		return "", nil, false
 	}
 	var key strings.Builder
-	key.WriteString(seg.Text())
+	key.WriteString(segmentID(seg.Text()))
 	versions := []int64{b.shared}
 	for i, a := range seg.Args {
 		key.WriteByte(0)
@@ -160,6 +161,20 @@ func (b *versionBook) cacheable(seg *combine.Segment) (string, []int64, bool) {
 		return "", nil, false // no tenants named: nothing to check the rows against
 	}
 	return key.String(), versions, true
+}
+
+// segmentIDs numbers the statements' texts, so an entry's key holds a few
+// bytes instead of its SQL: the texts are the store's own, a few dozen.
+var segmentIDs sync.Map // text -> its number, as a string
+
+var segmentCount atomic.Int64
+
+func segmentID(text string) string {
+	if id, ok := segmentIDs.Load(text); ok {
+		return id.(string)
+	}
+	id, _ := segmentIDs.LoadOrStore(text, "#"+strconv.FormatInt(segmentCount.Add(1), 10))
+	return id.(string)
 }
 
 // get fills dest (a *[]R) with a copy of the rows kept for key under
