@@ -127,7 +127,7 @@ func settings(c *config) []setting {
 			meaning: fmt.Sprintf("Go's soft memory limit, set by the server when the variable is unset: it keeps the heap near %d MiB under load. In a container set it to about 80%% of its memory.", defaultMemLimit>>20)},
 		{name: "DB_PREPARED_STATEMENTS", def: "true", val: boolean(&c.DBPrepare),
 			meaning: "Reads run as named prepared statements, parsed once per connection and planned once per shape. Set `false` behind a pooler in transaction mode that cannot keep prepared statements (PgBouncer before 1.21, or without `max_prepared_statements`); the combined-read pool is then not used."},
-		{name: "ASSOC_CACHE_BYTES", def: strconv.Itoa(db.DefaultAssocCacheBytes), defNote: "(16 MiB)", val: cacheBytes(&c.AssocCacheBytes),
+		{name: "ASSOC_CACHE_BYTES", def: strconv.Itoa(db.DefaultAssocCacheBytes), defNote: "(32 MiB)", val: cacheBytes(&c.AssocCacheBytes),
 			meaning: "Bound of the association cache: a tenant's association reads (settings, usage, billing, invoices, stats…) kept per instance under the tenant's data version, which every writing transaction changes, so a read after a committed write never sees older data, on any instance. `0` turns it off. Its hits, misses, evictions and size are in `/metrics` (`tenantapi_assoc_cache_*`); see docs/benchmarks.md."},
 		{name: "SHUTDOWN_TIMEOUT", def: "20s", val: duration(&c.ShutdownTimeout, time.Nanosecond, 0, "", "20s"),
 			meaning: "On SIGTERM/SIGINT, how long in-flight requests get to finish."},

@@ -43,7 +43,7 @@ import (
 
 // DefaultAssocCacheBytes is the association cache's bound when
 // Options.AssocCacheBytes is 0.
-const DefaultAssocCacheBytes = 16 << 20
+const DefaultAssocCacheBytes = 32 << 20
 
 // AssocCacheStats are the cache's counters since the Store opened.
 type AssocCacheStats struct {
