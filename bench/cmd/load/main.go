@@ -44,6 +44,7 @@ func main() {
 	flag.IntVar(&c.Pool, "tenants", 2000, "tenants the workloads spread over")
 	flag.BoolVar(&c.Writes, "writes", true, "also run workload 3 (writes, this API only)")
 	flag.BoolVar(&c.Mixed, "mixed", true, "also run workload 4 (Zipf-drawn tenants' homes with writes alongside)")
+	flag.IntVar(&c.PeerPool, "peer-pool", 20, "PostGraphile's connection pool (this API's is DB_MAX_CONNS, 20 by default: set both lower on a shared cluster, e.g. -peer-pool 8 -ours-env DB_MAX_CONNS=8)")
 	flag.Float64Var(&c.WriteRate, "write-rate", 20, "workload 4's writes per second (settings, keywords and usage batches of 20 in turn)")
 	flag.StringVar(&oursEnv, "ours-env", "", "extra environment for this API, comma-separated KEY=VALUE (e.g. GOMEMLIMIT=100MiB)")
 	flag.Parse()
