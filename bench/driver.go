@@ -515,13 +515,19 @@ func (d *Driver) Run(ctx context.Context) error {
 	}
 	round := d.cfg.Duration / time.Duration(d.cfg.Rounds)
 	wnames := []string{"home", "list"}
-	writer := servers["ours+bp"]
-	if writer == nil {
-		writer = servers["ours"]
-	}
-	if d.cfg.Mixed && writer != nil {
+	if d.cfg.Mixed {
+		// Workload 4's writes go to an instance of their own (the product
+		// binary, its own pool), in every server's phase alike: a write
+		// must invalidate what the measured instance keeps, across
+		// instances, and must not take the measured server's connections.
+		writer, err := d.start(ctx, "ours+bp", "", "writer")
+		if err != nil {
+			return err
+		}
+		servers["writer"] = writer
 		wnames = append(wnames, "mixed")
 	}
+	writer := servers["writer"]
 	for _, c := range d.cfg.Levels {
 		for _, wname := range wnames {
 			acc := map[string]*Phase{}
