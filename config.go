@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"tenantapi/db"
 	"tenantapi/httpapi"
 	"tenantapi/keyring"
 	"tenantapi/mail"
@@ -40,6 +41,7 @@ type config struct {
 	RequestTimeout   time.Duration
 	StatementTime    time.Duration // DB_STATEMENT_TIMEOUT; 0 = none
 	DBPrepare        bool          // DB_PREPARED_STATEMENTS
+	AssocCacheBytes  int64         // ASSOC_CACHE_BYTES; 0 = no association cache
 	Introspection    httpapi.IntrospectionMode
 	Suggestions      bool
 	SSOLoginBase     string // SSO_LOGIN_BASE_URL: where tenants' users start an SSO login
@@ -126,6 +128,8 @@ func settings(c *config) []setting {
 			meaning: fmt.Sprintf("Go's soft memory limit, set by the server when the variable is unset: it keeps the heap near %d MiB under load. In a container set it to about 80%% of its memory.", defaultMemLimit>>20)},
 		{name: "DB_PREPARED_STATEMENTS", def: "true", val: boolean(&c.DBPrepare),
 			meaning: "Reads run as named prepared statements, parsed once per connection and planned once per shape. Set `false` behind a pooler in transaction mode that cannot keep prepared statements (PgBouncer before 1.21, or without `max_prepared_statements`); the combined-read pool is then not used."},
+		{name: "ASSOC_CACHE_BYTES", def: strconv.Itoa(db.DefaultAssocCacheBytes), defNote: "(32 MiB)", val: cacheBytes(&c.AssocCacheBytes),
+			meaning: "Bound of the association cache: a tenant's association reads (settings, usage, billing, invoices, stats…) kept per instance under the tenant's data version, which every writing transaction changes, so a read after a committed write never sees older data, on any instance. `0` turns it off. Its hits, misses, evictions and size are in `/metrics` (`tenantapi_assoc_cache_*`); see docs/benchmarks.md."},
 		{name: "SHUTDOWN_TIMEOUT", def: "20s", val: duration(&c.ShutdownTimeout, time.Nanosecond, 0, "", "20s"),
 			meaning: "On SIGTERM/SIGINT, once the drain is over and the server stops accepting connections, how long in-flight requests get to finish (websocket and SSE subscriptions are ended at once, cleanly)."},
 		{name: "SHUTDOWN_DRAIN", def: "10s", val: duration(&c.ShutdownDrain, time.Nanosecond, 0, "no drain", "10s"),
@@ -280,6 +284,18 @@ func number[T int | int64](dst *T, min, max T, unit string) value {
 			return fmt.Errorf("%s must be %s from %s to %d, got %q", name, what, from, max, v)
 		}
 		*dst = T(n)
+		return nil
+	}}
+}
+
+// cacheBytes reads the association cache's bound: 0 (off) or from 1 MiB.
+func cacheBytes(dst *int64) value {
+	return value{allowed: "`0` (off) or 1048576–17179869184 bytes", set: func(name, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || (n != 0 && (n < 1<<20 || n > 16<<30)) {
+			return fmt.Errorf("%s must be 0 (off) or a number of bytes from 1048576 to 17179869184, got %q", name, v)
+		}
+		*dst = n
 		return nil
 	}}
 }

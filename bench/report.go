@@ -119,12 +119,13 @@ var workloadTitles = map[string]string{
 	"home":   "Workload 1: dashboard home (`me`, tenant API key)",
 	"list":   "Workload 2: admin list (`tenants(first: 100)`, admin secret)",
 	"writes": "Workload 3: writes (settings, keywords, usage batches of 20; this API only)",
+	"mixed":  "Workload 4: realistic (dashboard home of Zipf-drawn tenants, writes alongside at a fixed rate)",
 }
 
 // Markdown renders the tables of docs/benchmarks.md.
 func (r *Results) Markdown() string {
 	var b strings.Builder
-	for _, w := range []string{"home", "list", "writes"} {
+	for _, w := range []string{"home", "list", "mixed", "writes"} {
 		lv := r.levels(w)
 		if len(lv) == 0 {
 			continue
@@ -138,7 +139,7 @@ func (r *Results) Markdown() string {
 				if p == nil || (s == "ceiling" && w == "writes") { // the ceiling is about reads
 					continue
 				}
-				cnt := r.Counts[s][w]
+				cnt := r.Counts[s][w] // none for mixed: "–"
 				fmt.Fprintf(&b, "| %d | %s | %.0f | %.2f | %.2f | %.2f | %s | %s | %.2f + %.2f | %.0f | %d |\n", c, s, p.RPS, p.P50ms, p.P95ms, p.P99ms,
 					countCell(cnt.Statements), countCell(cnt.RoundTrips), p.ServerCPUms, p.DBCPUms, p.PeakRSSMiB, p.Failures)
 			}
@@ -152,7 +153,7 @@ func (r *Results) Markdown() string {
 			ours = append(ours, s)
 		}
 	}
-	for _, w := range []string{"home", "list"} {
+	for _, w := range []string{"home", "list", "mixed"} {
 		for _, c := range r.levels(w) {
 			peer := r.Find("peer", w, c)
 			if peer == nil {

@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -34,7 +35,7 @@ import (
 
 // seederVersion changes whenever the generated data changes shape, so an
 // older seeded database is rebuilt.
-const seederVersion = "bench-seed/3"
+const seederVersion = "bench-seed/4"
 
 // SeedOptions size the dataset.
 type SeedOptions struct {
@@ -622,7 +623,7 @@ func (d *dataset) tables() []table {
 	add("billing_accounts", []string{"tenant_id", "status", "billing_period", "next_billing_date", "anchor_day", "payment_type", "payment_brand", "payment_last4", "billing_email", "version", "updated_at", "updated_by"},
 		perTenant(29, func(r *rand.Rand, i int, t *seededTenant, emit func(...any) error) error {
 			status := "ACTIVE"
-			if i%25 == 1 {
+			if pastDue(i) {
 				status = "PAST_DUE"
 			}
 			next := time.Date(d.today.Year(), d.today.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, 1, 0)
@@ -634,7 +635,7 @@ func (d *dataset) tables() []table {
 		}))
 	// 24 monthly invoices, the oldest first; the current month's is OPEN.
 	add("invoices", []string{"tenant_id", "id", "number", "year", "seq", "period", "status", "date", "due_date", "period_start", "period_end", "plan_id", "billing_period",
-		"amount_cents", "currency", "description", "created_at", "created_by", "paid_at"},
+		"amount_cents", "currency", "description", "created_at", "created_by", "paid_at", "snapshot"},
 		perTenant(30, func(r *rand.Rand, i int, t *seededTenant, emit func(...any) error) error {
 			var price int64
 			name := ""
@@ -655,9 +656,18 @@ func (d *dataset) tables() []table {
 				if back == 0 {
 					status, paid = "OPEN", nil
 				}
+				desc := fmt.Sprintf("%s plan, %s", name, start.Format("January 2006"))
+				// What the invoice prints, frozen at issue (as migration
+				// 00019 froze the invoices issued before it).
+				snap, _ := json.Marshal(map[string]any{
+					"seller": map[string]any{"name": "Tenant API", "address": []string{"1 Example Street", "75001 Paris, France"}, "email": "billing@tenantapi.example"},
+					"billTo": map[string]any{"name": t.name, "address": []string{}, "domain": t.domain, "email": "billing@" + t.domain},
+					"lines": []map[string]any{{"description": desc, "periodStart": date(start), "periodEnd": date(end), "quantity": 1,
+						"unitAmountCents": price, "amountCents": price, "currency": "EUR"}},
+					"subtotalCents": price, "taxRateBasisPoints": 0, "taxCents": 0, "currency": "EUR", "paymentTerms": "NET_30"})
 				if err := emit(t.id, uuidFrom(r), fmt.Sprintf("INV-%d-%03d", start.Year(), seq), start.Year(), seq, start.Format("2006-01"), status,
 					date(start), date(start.AddDate(0, 0, 30)), date(start), date(end), t.plan, "MONTHLY", price, "EUR",
-					fmt.Sprintf("%s plan, %s", name, start.Format("January 2006")), start.Add(time.Hour), "billing-run", paid); err != nil {
+					desc, start.Add(time.Hour), "billing-run", paid, string(snap)); err != nil {
 					return err
 				}
 			}

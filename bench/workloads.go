@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"strings"
 	"time"
@@ -11,7 +12,15 @@ import (
 
 // Tenant is one seeded tenant the workloads use: its id and an API key
 // holding every tenant permission.
-type Tenant struct{ ID, Plan, Key string }
+type Tenant struct {
+	ID, Plan, Key string
+	Line          int // its line in keys.tsv, from 0: the seeder's order
+}
+
+// pastDue says whether the seeder made the subscription of the tenant of
+// line i PAST_DUE (one in 25): such a tenant's usage is refused once its
+// credits are spent, so workload 4 records usage for current tenants only.
+func pastDue(i int) bool { return i%25 == 1 }
 
 // ReadTenants reads the seeder's keys.tsv, keeping the tenants on the
 // given plans (the workloads use professional and enterprise tenants, whose
@@ -29,13 +38,13 @@ func ReadTenants(path string, plans ...string) ([]Tenant, error) {
 	}
 	var out []Tenant
 	sc := bufio.NewScanner(f)
-	for sc.Scan() {
+	for line := 0; sc.Scan(); line++ {
 		parts := strings.Split(sc.Text(), "\t")
 		if len(parts) != 3 {
 			continue
 		}
 		if len(keep) == 0 || keep[parts[1]] {
-			out = append(out, Tenant{ID: parts[0], Plan: parts[1], Key: parts[2]})
+			out = append(out, Tenant{ID: parts[0], Plan: parts[1], Key: parts[2], Line: line})
 		}
 	}
 	return out, sc.Err()
@@ -73,7 +82,7 @@ func gqlBody(query string, vars map[string]any) []byte {
 // the peer can compute from the same daily rows (not the distinct users and
 // platforms, which PostGraphile's generated schema cannot aggregate).
 func oursHome(f Features) string {
-	q := `query Home($from: Date!, $to: Date!) { me { id name domain status
+	q := `query Home($from: DateOrTime!, $to: DateOrTime!) { me { id name domain status
   plan { id name monthlyPriceCents currency }
   settings { dataResidency encryptionEnabled auditLogRetentionDays ssoEnabled ipAllowlist deduplicateTokens version updatedAt updatedBy }
   limits { users policies interactionsPerMonth apiRequestsPerMinute }
@@ -174,17 +183,23 @@ func pick(pool []Tenant, seq int64) Tenant { return pool[int((seq*7919)%int64(le
 
 // HomeWorkloads returns workload 1 for this API and for the peer.
 func HomeWorkloads(pool []Tenant, f Features, d Dates) (ours, peer Workload) {
+	return homeWorkloads("home", pool, f, d, func(seq int64) int { return int((seq * 7919) % int64(len(pool))) })
+}
+
+// homeWorkloads is the dashboard home, as workload name, of the tenant at
+// index(seq) of the pool.
+func homeWorkloads(name string, pool []Tenant, f Features, d Dates, index func(seq int64) int) (ours, peer Workload) {
 	ob := gqlBody(oursHome(f), map[string]any{"from": date(d.StatsFrom), "to": date(d.Today)})
 	q := peerHome(f)
 	peerBodies := make([][]byte, len(pool))
 	for i, t := range pool {
 		peerBodies[i] = gqlBody(q, map[string]any{"id": t.ID, "month": date(d.MonthStart), "monthDays": d.MonthDays})
 	}
-	ours = Workload{Name: "home", Next: func(_ int, seq int64) Request {
-		return Request{Body: ob, Bearer: pick(pool, seq).Key}
+	ours = Workload{Name: name, Next: func(_ int, seq int64) Request {
+		return Request{Body: ob, Bearer: pool[index(seq)].Key}
 	}, Check: func(b []byte) string { return checkHome(b, f, true) }}
-	peer = Workload{Name: "home", Next: func(_ int, seq int64) Request {
-		return Request{Body: peerBodies[int((seq*7919)%int64(len(pool)))]}
+	peer = Workload{Name: name, Next: func(_ int, seq int64) Request {
+		return Request{Body: peerBodies[index(seq)]}
 	}, Check: func(b []byte) string { return checkHome(b, f, false) }}
 	return ours, peer
 }
@@ -212,6 +227,51 @@ func ListWorkloadOf(adminSecret string, f Features, n int) Workload {
 // change, a new list of 50 keywords and a batch of 20 usage events, each
 // for a tenant of the pool with its own key.
 func WriteWorkload(pool []Tenant, nonce string) Workload {
+	return writeWorkload(nonce, func(seq int64) Tenant { return pick(pool, seq) })
+}
+
+// Zipf is a fixed sequence of tenant ranks drawn from a Zipf
+// distribution (exponent 1.1; over a pool of 2,000 the first tenant gets
+// 17% of the draws, the first 20 54%, the first 200 80%, and 1,968
+// tenants are drawn at least once in 65,536), so every server of a run sees
+// the same tenants in the same order.
+type Zipf []int
+
+// NewZipf draws n ranks below poolSize.
+func NewZipf(poolSize, n int) Zipf {
+	r := rand.New(rand.NewPCG(17, 29))
+	z := rand.NewZipf(r, 1.1, 1, uint64(poolSize-1))
+	out := make(Zipf, n)
+	for i := range out {
+		out[i] = int(z.Uint64())
+	}
+	return out
+}
+
+// pick returns the tenant of the seq'th draw.
+func (z Zipf) pick(pool []Tenant, seq int64) Tenant { return pool[z[int(seq%int64(len(z)))]] }
+
+// MixedWorkloads returns the realistic read side (workload 4): the
+// dashboard home of a tenant drawn by z, the hot tenants far more often;
+// its writes (MixedWrites) run alongside at a fixed rate.
+func MixedWorkloads(pool []Tenant, z Zipf, f Features, d Dates) (ours, peer Workload) {
+	return homeWorkloads("mixed", pool, f, d, func(seq int64) int { return z[int(seq%int64(len(z)))] })
+}
+
+// MixedWrites is workload 4's write side, sent to this API whichever
+// server is measured: workload 3's writes for tenants drawn by z (other
+// draws than the reads'), the hot tenants written most.
+func MixedWrites(pool []Tenant, z Zipf, nonce string) Workload {
+	return writeWorkload(nonce, func(seq int64) Tenant {
+		t := z.pick(pool, seq*7+3)
+		for i := 1; seq%3 == 2 && pastDue(t.Line); i++ { // a usage batch: a current tenant's
+			t = z.pick(pool, seq*7+3+int64(i))
+		}
+		return t
+	})
+}
+
+func writeWorkload(nonce string, pick func(int64) Tenant) Workload {
 	const (
 		settings = `mutation($d: Int!) { updateTenantSettings(input: {auditLogRetentionDays: $d}) { settings { auditLogRetentionDays version } } }`
 		keywords = `mutation($k: [String!]!) { updateKeywords(input: {keywords: $k}) { keywords { version } } }`
@@ -220,7 +280,7 @@ func WriteWorkload(pool []Tenant, nonce string) Workload {
 	outcomes := []string{"LOGGED", "LOGGED", "LOGGED", "COACHED", "BLOCKED"}
 	risks := []string{"LOW", "LOW", "MEDIUM", "HIGH", "CRITICAL"}
 	return Workload{Name: "writes", Next: func(_ int, seq int64) Request {
-		t := pick(pool, seq)
+		t := pick(seq)
 		switch seq % 3 {
 		case 0:
 			return Request{Body: gqlBody(settings, map[string]any{"d": 90 + int(seq%2000)}), Bearer: t.Key}

@@ -228,7 +228,8 @@ func (s *Store) APIKeyPagesByTenant(ctx context.Context, ids []string, first int
 	}
 	all, own := scope(ctx)
 	var rows []apiKeyRow
-	err := s.selectOrdered(ctx, &rows, `k.tenant_id, k.created_at DESC, k.id DESC`, `SELECT `+apiKeyCols+` FROM unnest($1::uuid[]) AS t(id)
+	// Never cached: lastUsedAt changes without changing the tenant's version.
+	err := s.selectOrderedUncached(ctx, &rows, `k.tenant_id, k.created_at DESC, k.id DESC`, `SELECT `+apiKeyCols+` FROM unnest($1::uuid[]) AS t(id)
 		CROSS JOIN LATERAL (
 			SELECT * FROM api_keys k WHERE k.tenant_id = t.id AND ($5 OR k.revoked_at IS NULL)
 				AND ($6::timestamptz IS NULL OR (k.created_at, k.id) < ($6::timestamptz, $7::uuid))

@@ -118,17 +118,43 @@ func (s *Store) selectOrdered(ctx context.Context, dest any, order, query string
 	return s.selectSegment(ctx, combine.Segment{Query: query, Order: order, Args: args, Dest: dest})
 }
 
-// selectSegment runs seg, combined or alone. (The benchmark's ceiling
-// build answers a batch read before from memory: db/ceiling.go.)
+// selectSegment runs seg, combined or alone, unless the association
+// cache has its rows for the versions ctx's request read
+// (db/assoccache.go). (The benchmark's ceiling build answers a batch read
+// before from memory: db/ceiling.go.)
 func (s *Store) selectSegment(ctx context.Context, seg combine.Segment) error {
 	if ceiling && ceilingGet(seg.Dest, seg.Text(), seg.Args) {
 		return nil
 	}
+	var key string
+	var versions []int64
+	cached := false
+	if s.assoc != nil {
+		book, _ := ctx.Value(versionBookKey{}).(*versionBook)
+		key, versions, cached = book.cacheable(&seg)
+		if cached && s.assoc.get(key, versions, seg.Dest) {
+			return nil
+		}
+	}
 	err := s.selectRows(ctx, seg)
+	if err == nil && cached {
+		s.assoc.put(key, versions, seg.Dest)
+	}
 	if ceiling && err == nil {
 		ceilingPut(seg.Dest, seg.Text(), seg.Args)
 	}
 	return err
+}
+
+// selectShared is selectBatch for rows that belong to no tenant (plans).
+func (s *Store) selectShared(ctx context.Context, dest any, query string, args ...any) error {
+	return s.selectSegment(ctx, combine.Segment{Query: query, Args: args, Dest: dest, Shared: true})
+}
+
+// selectOrderedUncached is selectOrdered for rows the association cache
+// must not keep (they show what the tenant versions ignore).
+func (s *Store) selectOrderedUncached(ctx context.Context, dest any, order, query string, args ...any) error {
+	return s.selectSegment(ctx, combine.Segment{Query: query, Order: order, Args: args, Dest: dest, NoCache: true})
 }
 
 func (s *Store) selectRows(ctx context.Context, seg combine.Segment) error {

@@ -57,6 +57,8 @@ type Store struct {
 	genStmts *stmtCache
 
 	migrateURL string // the URL without the statement timeout, for Migrate
+
+	assoc *assocCache // db/assoccache.go; nil = off
 }
 
 // Options tune the connection pool.
@@ -72,6 +74,9 @@ type Options struct {
 	// in transaction mode that cannot keep prepared statements (PgBouncer
 	// before 1.21, or without max_prepared_statements).
 	NoPrepare bool
+	// AssocCacheBytes bounds the association cache (db/assoccache.go):
+	// 0 = DefaultAssocCacheBytes, negative = no cache.
+	AssocCacheBytes int64
 }
 
 // Open connects to the database at url and checks it answers.
@@ -100,6 +105,12 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("database unreachable: %w", err)
 	}
 	s := &Store{db: conn, Now: time.Now, Sealer: o.Sealer, migrateURL: url}
+	switch {
+	case o.AssocCacheBytes == 0:
+		s.assoc = newAssocCache(DefaultAssocCacheBytes)
+	case o.AssocCacheBytes > 0:
+		s.assoc = newAssocCache(o.AssocCacheBytes)
+	}
 	if !o.NoPrepare {
 		s.stmts = newStmtCache(conn)
 		if genURL, err := withSessionOption(poolURL, "-c plan_cache_mode=force_generic_plan"); err == nil {

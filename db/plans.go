@@ -21,6 +21,6 @@ func (s *Store) Plans(ctx context.Context) ([]*tenant.Plan, error) {
 // PlansByID loads plans by id, in key order. It is a loader batch.
 func (s *Store) PlansByID(ctx context.Context, ids []string) ([]*tenant.Plan, []error) {
 	var rows []tenant.Plan
-	err := s.selectBatch(ctx, &rows, `SELECT `+planCols+` FROM plans WHERE id = ANY($1)`, pq.Array(ids))
+	err := s.selectShared(ctx, &rows, `SELECT `+planCols+` FROM plans WHERE id = ANY($1)`, pq.Array(ids))
 	return inKeyOrder(ids, rows, err, "plan", func(p *tenant.Plan) (string, *tenant.Plan) { return p.ID, p })
 }

@@ -18,6 +18,17 @@ import (
 const tenantCols = `t.id, t.name, t.domain, t.environment, t.plan_id, t.status, t.owner_id, t.owner_email,
 	t.created_at, t.created_by, t.modified_at, t.modified_by, t.deleted_at, t.version`
 
+// tenantVersionCols reads, with a tenant, its data version and the shared
+// one (tenant.Tenant.DataVersion; migrations/00026_tenant_versions.sql): 1
+// for a tenant written by no transaction since versions exist. Only reads
+// carry them: a write's RETURNING would see the version before its own
+// commit changes it.
+const tenantVersionCols = `, COALESCE((SELECT v.version FROM tenant_versions v WHERE v.tenant_id = t.id), 1) AS data_version,
+	COALESCE((SELECT v.version FROM tenant_versions v WHERE v.tenant_id = '00000000-0000-0000-0000-000000000000'), 1) AS shared_version`
+
+// tenantReadCols is tenantCols with the versions, for a read.
+const tenantReadCols = tenantCols + tenantVersionCols
+
 // tenantColsAs is tenantCols aliased into the nested struct field prefix
 // (t.id AS "prefix.id", ...), for a Tenant read alongside another row.
 func tenantColsAs(prefix string) string {
@@ -26,7 +37,8 @@ func tenantColsAs(prefix string) string {
 		c = strings.TrimSpace(c)
 		cols[i] = c + ` AS "` + prefix + "." + strings.TrimPrefix(c, "t.") + `"`
 	}
-	return strings.Join(cols, ", ")
+	v := strings.NewReplacer(`AS data_version`, `AS "`+prefix+`.data_version"`, `AS shared_version`, `AS "`+prefix+`.shared_version"`).Replace(tenantVersionCols)
+	return strings.Join(cols, ", ") + v
 }
 
 // Tenant returns the tenant with id if the caller may see it.
@@ -37,7 +49,7 @@ func (s *Store) Tenant(ctx context.Context, id string) (*tenant.Tenant, error) {
 	}
 	all, own := scope(ctx)
 	var t tenant.Tenant
-	err := sqlx.GetContext(ctx, s.q(), &t, `SELECT `+tenantCols+` FROM tenants t
+	err := sqlx.GetContext(ctx, s.q(), &t, `SELECT `+tenantReadCols+` FROM tenants t
 		WHERE t.id = $1 AND ($2 OR t.id = $3)`, id, all, own)
 	if err != nil {
 		return nil, notFoundAs(err, "tenant")
@@ -99,7 +111,7 @@ func (s *Store) Tenants(ctx context.Context, f tenant.TenantFilter, first int, a
 	}
 	args = append(args, first+1)
 	var out []*tenant.Tenant
-	err := sqlx.SelectContext(ctx, s.q(), &out, `SELECT `+tenantCols+` FROM tenants t WHERE `+cond+
+	err := sqlx.SelectContext(ctx, s.q(), &out, `SELECT `+tenantReadCols+` FROM tenants t WHERE `+cond+
 		fmt.Sprintf(` ORDER BY t.created_at DESC, t.id DESC LIMIT $%d`, len(args)), args...)
 	if err != nil {
 		return nil, false, translate(err)

@@ -2,6 +2,9 @@ package db
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -362,7 +365,34 @@ type quotaRow struct {
 	TenantID string `db:"tenant_id"`
 	usagePlan
 	Used    int `db:"used"`
-	Credits int `db:"credits"`
+	Credits int `db:"credits"` // left on grants that never expire
+	// Expiring is the grants with an expiry, as JSON [[left, expiresAt], ...]
+	// (NULL: none): which are still valid depends on the clock, which the
+	// statement leaves out so the association cache can keep its rows.
+	Expiring *string `db:"expiring"`
+}
+
+// credits is what is left on the grants valid at now.
+func (r *quotaRow) credits(now time.Time) (int, error) {
+	n := r.Credits
+	if r.Expiring == nil {
+		return n, nil
+	}
+	var grants [][2]json.RawMessage
+	if err := json.Unmarshal([]byte(*r.Expiring), &grants); err != nil {
+		return 0, fmt.Errorf("quota: expiring grants: %w", err)
+	}
+	for _, g := range grants {
+		var left int
+		var at time.Time
+		if err := errors.Join(json.Unmarshal(g[0], &left), json.Unmarshal(g[1], &at)); err != nil {
+			return 0, fmt.Errorf("quota: expiring grants: %w", err)
+		}
+		if at.After(now) {
+			n += left
+		}
+	}
+	return n, nil
 }
 
 // QuotaByTenant loads each tenant's quota for the current calendar month
@@ -376,13 +406,21 @@ func (s *Store) QuotaByTenant(ctx context.Context, ids []string) ([]*tenant.Quot
 	var rows []quotaRow
 	err := s.selectBatch(ctx, &rows, `SELECT t.id AS tenant_id, t.status, t.plan_id, p.interactions_per_month,
 		  COALESCE((SELECT sum(d.interactions) FROM usage_daily d WHERE d.tenant_id = t.id AND d.day >= $4 AND d.day < $5), 0) AS used,
-		  COALESCE((SELECT sum(g.amount - g.used) FROM credit_grants g
-		    WHERE g.tenant_id = t.id AND (g.expires_at IS NULL OR g.expires_at > $6)), 0) AS credits
+		  COALESCE((SELECT sum(g.amount - g.used) FROM credit_grants g WHERE g.tenant_id = t.id AND g.expires_at IS NULL), 0) AS credits,
+		  (SELECT json_agg(json_build_array(g.amount - g.used, g.expires_at))::text FROM credit_grants g
+		    WHERE g.tenant_id = t.id AND g.expires_at IS NOT NULL) AS expiring
 		FROM tenants t JOIN plans p ON p.id = t.plan_id
-		WHERE t.id = ANY($1::uuid[]) AND ($2 OR t.id = $3)`, pq.Array(validIDs(ids)), all, own, month, nextMonth(month), now)
-	return inKeyOrder(ids, rows, err, "tenant", func(r *quotaRow) (string, *tenant.Quota) {
-		return r.TenantID, tenant.NewQuota(r.TenantID, month, r.PlanID, r.Limit, r.Used, r.Credits)
-	})
+		WHERE t.id = ANY($1::uuid[]) AND ($2 OR t.id = $3)`, pq.Array(validIDs(ids)), all, own, month, nextMonth(month))
+	quotas := make([]*tenant.Quota, 0, len(rows))
+	for i := range rows {
+		r := &rows[i]
+		credits, cerr := r.credits(now)
+		if cerr != nil && err == nil {
+			err = cerr
+		}
+		quotas = append(quotas, tenant.NewQuota(r.TenantID, month, r.PlanID, r.Limit, r.Used, credits))
+	}
+	return inKeyOrder(ids, quotas, err, "tenant", func(q **tenant.Quota) (string, *tenant.Quota) { return (*q).TenantID, *q })
 }
 
 // statsRow is one bucket of one tenant's statistics; Bucket is zero for a

@@ -133,6 +133,7 @@ func New(store *db.Store, cfg Config) http.Handler {
 		ending: cfg.Lifecycle.ending()})
 	useLimits(srv, cfg) // query limits, persisted queries, introspection (limits.go)
 	metrics := newMetrics(store.Stats)
+	metrics.registry.MustRegister(assocCacheCollectors(store.AssocCacheStats)...)
 	limiter.register(metrics.registry) // Redis failures (ratelimit.go)
 	srv.AroundResponses(metrics.aroundResponses)
 	srv.AroundResponses(reportCost) // extensions.cost (cost.go)

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"tenantapi/buildinfo"
+	"tenantapi/db"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -273,4 +274,30 @@ func (c dbStatsCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(d.maxIdleClosed, float64(s.MaxIdleClosed))
 	counter(d.maxIdleTimeClosed, float64(s.MaxIdleTimeClosed))
 	counter(d.maxLifetimeClosed, float64(s.MaxLifetimeClosed))
+}
+
+// assocCacheCollectors expose the association cache (db/assoccache.go):
+// its hit rate is hits / (hits + misses); evictions say its bound
+// (ASSOC_CACHE_BYTES) is too small for the tenants active at once.
+func assocCacheCollectors(stats func() db.AssocCacheStats) []prometheus.Collector {
+	counter := func(name, help string, f func(db.AssocCacheStats) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(f(stats())) })
+	}
+	gauge := func(name, help string, f func(db.AssocCacheStats) float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return f(stats()) })
+	}
+	return []prometheus.Collector{
+		counter("tenantapi_assoc_cache_hits_total", "Association batches answered by the association cache (the versions matched).",
+			func(s db.AssocCacheStats) uint64 { return s.Hits }),
+		counter("tenantapi_assoc_cache_misses_total", "Cacheable association batches read from the database: never read, evicted, or read under older tenant versions.",
+			func(s db.AssocCacheStats) uint64 { return s.Misses }),
+		counter("tenantapi_assoc_cache_evictions_total", "Entries dropped from the association cache to stay within ASSOC_CACHE_BYTES.",
+			func(s db.AssocCacheStats) uint64 { return s.Evictions }),
+		gauge("tenantapi_assoc_cache_entries", "Entries in the association cache.",
+			func(s db.AssocCacheStats) float64 { return float64(s.Entries) }),
+		gauge("tenantapi_assoc_cache_bytes", "Estimated bytes held by the association cache.",
+			func(s db.AssocCacheStats) float64 { return float64(s.Bytes) }),
+		gauge("tenantapi_assoc_cache_max_bytes", "The association cache's bound (ASSOC_CACHE_BYTES; 0 when off).",
+			func(s db.AssocCacheStats) float64 { return float64(s.MaxBytes) }),
+	}
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/graph-gophers/dataloader/v7"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"tenantapi/db"
 	"tenantapi/node"
@@ -128,6 +129,12 @@ func (r *Resolver) prefetch(ctx context.Context, ts []*tenant.Tenant, fields map
 	}
 	if len(rows) == 0 {
 		return
+	}
+	if op := graphql.GetOperationContext(ctx); op.Operation != nil && op.Operation.Operation == ast.Query {
+		// A query's batches may come from the association cache, kept
+		// under the versions read with its tenants (db/assoccache.go); a
+		// mutation's tenant may have been read before its own write.
+		ctx = db.WithTenantVersions(ctx, ts)
 	}
 	wg, ctx := r.Store.Combine(ctx)
 	p := &prefetchRun{wg: wg, store: r.Store, l: loaders(ctx), ts: ts, ids: make([]string, len(ts))}

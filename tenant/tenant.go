@@ -38,6 +38,14 @@ type Tenant struct {
 	ModifiedBy  string      `db:"modified_by"`
 	DeletedAt   *time.Time  `db:"deleted_at"`
 	Version     int         `db:"version"`
+
+	// DataVersion is the tenant's data version and SharedVersion that of
+	// what every tenant shares (plans), read in the same statement as the
+	// tenant by the reads that start a request (a key, a session, the
+	// admin's tenant and list); 0 when not read. The association cache
+	// (db/assoccache.go) keeps a read under them. Never shown to clients.
+	DataVersion   int64 `db:"data_version"`
+	SharedVersion int64 `db:"shared_version"`
 }
 
 // Owner is the tenant's owner, or nil when none is recorded.

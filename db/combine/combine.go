@@ -42,6 +42,11 @@ type Segment struct {
 	Args  []any
 	// Dest receives the rows: a *[]R, as sqlx.Select takes.
 	Dest any
+
+	// For package db's association cache: Shared marks rows that belong to
+	// no tenant (plans), kept under the shared version only; NoCache rows
+	// that are never kept. Otherwise $1 is the batch's tenant ids.
+	Shared, NoCache bool
 }
 
 // Text is the segment's statement when it runs alone: Query in Order.
