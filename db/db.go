@@ -72,6 +72,10 @@ type Options struct {
 	// in transaction mode that cannot keep prepared statements (PgBouncer
 	// before 1.21, or without max_prepared_statements).
 	NoPrepare bool
+	// DirectURL reaches the same database without a pooler in transaction
+	// mode (DATABASE_DIRECT_URL): migrations run through it, as they may
+	// take longer than a pooler lets a transaction run. "" = url.
+	DirectURL string
 }
 
 // Open connects to the database at url and checks it answers.
@@ -99,7 +103,11 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 		conn.Close()
 		return nil, fmt.Errorf("database unreachable: %w", err)
 	}
-	s := &Store{db: conn, Now: time.Now, Sealer: o.Sealer, migrateURL: url}
+	migrateURL := url
+	if o.DirectURL != "" {
+		migrateURL = o.DirectURL
+	}
+	s := &Store{db: conn, Now: time.Now, Sealer: o.Sealer, migrateURL: migrateURL}
 	if !o.NoPrepare {
 		s.stmts = newStmtCache(conn)
 		if genURL, err := withSessionOption(poolURL, "-c plan_cache_mode=force_generic_plan"); err == nil {
