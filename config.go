@@ -173,7 +173,7 @@ func settings(c *config) []setting {
 		{name: "REQUEST_TIMEOUT", def: fmtDuration(httpapi.DefaultRequestTimeout), val: duration(&c.RequestTimeout, 100*time.Millisecond, 10*time.Minute, "", "15s"),
 			meaning: "Deadline of each request (of each operation over a websocket); past it the database statement is cancelled and the request answers `SERVICE_UNAVAILABLE`."},
 		{name: "DB_STATEMENT_TIMEOUT", def: "10s", val: duration(&c.StatementTime, time.Millisecond, time.Hour, "none", "10s"),
-			meaning: "PostgreSQL's `statement_timeout` on every connection of the pool, set at connection start-up (`options=-c statement_timeout=…`); migrations run without it. PgBouncer refuses start-up options unless `ignore_startup_parameters` lists `options`, and then drops them: behind it set `none` here and `ALTER ROLE … SET statement_timeout` instead (docs/scaling.md)."},
+			meaning: "PostgreSQL's `statement_timeout` on every connection of the pool, set at connection start-up (`options=-c statement_timeout=…`); migrations run without it. PgBouncer refuses start-up options unless `ignore_startup_parameters` lists `options`, and then drops them: behind it set `0` here and `ALTER ROLE … SET statement_timeout` instead (docs/scaling.md)."},
 		{name: "EVENT_RETENTION", def: fmtDuration(defaultEventRetention), defNote: "(30 days)", val: duration(&c.EventRetention, time.Hour, 10*365*24*time.Hour, "", "720h"),
 			meaning: "How long the event log (`Tenant.events`, docs/events.md) keeps an event; older events are purged hourly."},
 		{name: "WEBHOOK_WORKERS", def: "8", val: number(&c.WebhookWorkers, 1, 1000, "attempts"),
