@@ -212,6 +212,8 @@ func settings(c *config) []setting {
 			meaning: "`false` removes \"Did you mean …?\" from every error, so error messages do not reveal schema names. Production: `false`."},
 		{name: "TEST_DATABASE_URL", defNote: "private cluster", val: value{allowed: "a superuser `postgres://` URL (read by `db/dbtest`)"},
 			meaning: "Tests only: each test creates and drops its own database."},
+		{name: "TEST_DATABASE_DIRECT_URL", defNote: "unset (`TEST_DATABASE_URL`)", val: value{allowed: "a superuser `postgres://` URL (read by `db/dbtest`)"},
+			meaning: "Tests only: the server behind `TEST_DATABASE_URL` when that goes through a pooler (`TestPgBouncer` sets both): databases are created and dropped there, and live subscriptions' tests `LISTEN` there."},
 		{name: "TEST_REDIS_URL", defNote: "set by `make test`", val: value{allowed: "a `redis://` URL (read by the rate limiter's tests)"},
 			meaning: "Tests only: the Redis of the shared rate limiter's tests. `make test` uses the one on 127.0.0.1:6379 when it answers, else starts a private `redis-server` under `.data/redis`; without either those tests skip (`apt-get install redis-server`)."},
 	}

@@ -321,6 +321,8 @@ default_pool_size = 20
 ; the server is shared: bound what the pooler opens in all
 max_user_connections = 40
 server_idle_timeout = 10
+; SHOW STATS totals (stats) are refreshed every stats_period seconds
+stats_period = 1
 `, host, pgPort, port, filepath.Join(dir, "users.txt"), user)
 	for name, body := range map[string]string{"pgbouncer.ini": ini, "users.txt": fmt.Sprintf("%q \"\"\n", user)} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
@@ -381,6 +383,7 @@ func (b *bouncer) alive(t *testing.T) {
 // admin console (SHOW STATS, summed over databases).
 func (b *bouncer) stats(t *testing.T) (xacts, queries int64) {
 	t.Helper()
+	time.Sleep(1500 * time.Millisecond) // past the next stats_period
 	conn, err := sql.Open("postgres", fmt.Sprintf("postgres://%s@%s/pgbouncer?sslmode=disable", b.user, b.addr))
 	if err != nil {
 		t.Fatal(err)
