@@ -16,10 +16,12 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -53,6 +55,15 @@ func freePort(t *testing.T) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// TestMain removes the binary built for the tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
 }
 
 var (
@@ -102,6 +113,7 @@ func startInstance(t *testing.T, name string, env map[string]string, args ...str
 	}
 	inst := &instance{name: name, base: "http://127.0.0.1:" + strconv.Itoa(port), log: &safeBuffer{}}
 	cmd.Stdout, cmd.Stderr = inst.log, inst.log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // even if this process dies
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -286,9 +298,9 @@ func startPgBouncer(t *testing.T, direct string) *bouncer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	user := u.User.Username()
-	if user == "" {
-		user = "postgres"
+	pgUser := u.User.Username()
+	if pgUser == "" {
+		pgUser = "postgres"
 	}
 	port := freePort(t)
 	// Not t.TempDir: when this runs as root, PgBouncer drops to nobody
@@ -319,23 +331,32 @@ pool_mode = transaction
 max_client_conn = 1000
 default_pool_size = 20
 ; the server is shared: bound what the pooler opens in all
-max_user_connections = 40
+max_user_connections = 20
 server_idle_timeout = 10
 ; SHOW STATS totals (stats) are refreshed every stats_period seconds
 stats_period = 1
-`, host, pgPort, port, filepath.Join(dir, "users.txt"), user)
-	for name, body := range map[string]string{"pgbouncer.ini": ini, "users.txt": fmt.Sprintf("%q \"\"\n", user)} {
+`, host, pgPort, port, filepath.Join(dir, "users.txt"), pgUser)
+	for name, body := range map[string]string{"pgbouncer.ini": ini, "users.txt": fmt.Sprintf("%q \"\"\n", pgUser)} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	args := []string{filepath.Join(dir, "pgbouncer.ini")}
-	if os.Geteuid() == 0 {
-		args = append([]string{"-u", "nobody"}, args...)
-	}
-	b := &bouncer{addr: "127.0.0.1:" + strconv.Itoa(port), user: user, log: &safeBuffer{}, done: make(chan struct{})}
-	b.cmd = exec.Command(bin, args...)
+	b := &bouncer{addr: "127.0.0.1:" + strconv.Itoa(port), user: pgUser, log: &safeBuffer{}, done: make(chan struct{})}
+	b.cmd = exec.Command(bin, filepath.Join(dir, "pgbouncer.ini"))
 	b.cmd.Stdout, b.cmd.Stderr = b.log, b.log
+	b.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if os.Geteuid() == 0 {
+		// PgBouncer refuses to run as root. Started as nobody rather than
+		// with its -u, so that the parent-death signal (set after the
+		// change of user) still stops it if this test process dies.
+		nobody, err := user.Lookup("nobody")
+		if err != nil {
+			t.Fatal(err)
+		}
+		uid, _ := strconv.ParseUint(nobody.Uid, 10, 32)
+		gid, _ := strconv.ParseUint(nobody.Gid, 10, 32)
+		b.cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+	}
 	if err := b.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
