@@ -15,18 +15,22 @@ import (
 // bouncedHTTPTests are the httpapi tests TestPgBouncer runs through
 // PgBouncer: tenant isolation, API keys, members and sessions, billing,
 // usage and quotas under concurrency, Idempotency-Key, optimistic
-// concurrency, the event log, live subscriptions, webhook delivery with
-// two workers, the audit log, paging, dry runs. Left out: the tests that
-// cancel statements on purpose or kill the database's connections
-// (TestSlowQueryCancelled, TestDatabase*), and what does not touch the
-// database differently (documents, transports, fuzzing, browsers).
+// concurrency, the event log, the audit log, paging, dry runs. Left out:
+// the tests whose statements are cancelled, on purpose
+// (TestSlowQueryCancelled) or by stopping a delivery worker or a live hub
+// mid-statement at their end (TestDeliver*, TestLive*): PgBouncer 1.18,
+// Debian 12's, exits when a cancel request races the end of its statement
+// (docs/scaling.md); TestInstancesShareState covers live events and
+// deliveries through PgBouncer with real instances. Left out too: the tests
+// that kill the database's connections (TestDatabase*), and what does not
+// touch the database differently (documents, transports, fuzzing,
+// browsers).
 var bouncedHTTPTests = []string{
 	"TestIsolationForeignIDs", "TestIsolationOwnTenantStillWorks", "TestAPIKeyLifecycle", "TestAPIKeyActiveCapConcurrent",
 	"TestMemberIsolation", "TestInvitations", "TestSessionsEnd", "TestSessionExpiry",
 	"TestBillingRun", "TestBillingRunConcurrent", "TestChangePlanUpAndDown", "TestInvoiceFrozenAtIssue",
 	"TestRecordUsageIdempotent", "TestQuotaConcurrent", "TestUsersLimitConcurrent", "TestReserveCapacityConcurrent",
 	"TestIdempotencyKey", "TestConcurrentUpdatesOneWins", "TestEventsWrittenWithTheChange",
-	"TestLiveTenantEvents", "TestLiveAcrossInstances", "TestDeliverTwoWorkersShareWork", "TestDeliverLeaseExpired", "TestDeliverRetries",
 	"TestAuditLogEntries", "TestAuditCoversMutations", "TestTenantsPaginationAndFilters",
 	"TestScreeningUpdates", "TestNotificationChannelsUpdate", "TestDryRunsCreateNothing",
 }

@@ -26,6 +26,7 @@ import (
 	"os"
 	"sync"
 	"testing"
+	"time"
 
 	_ "github.com/lib/pq" // the postgres driver
 
@@ -162,6 +163,19 @@ func NewURL(t testing.TB) string {
 		t.Fatalf("dbtest: create database: %v", err)
 	}
 	t.Cleanup(func() {
+		if os.Getenv("TEST_DATABASE_DIRECT_URL") != "" {
+			// Through a pooler, let the statements still running (a worker
+			// cancelled at the test's end) finish before FORCE ends their
+			// sessions: PgBouncer 1.18 exits when a session it is cancelling
+			// is terminated (docs/scaling.md).
+			for range 100 {
+				var active int
+				if err := admin.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND state <> 'idle'`, name).Scan(&active); err != nil || active == 0 {
+					break
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
 		if _, err := admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`); err != nil {
 			t.Logf("dbtest: drop database %s: %v", name, err)
 		}
