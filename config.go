@@ -21,6 +21,7 @@ import (
 // loadConfig as the table in settings declares.
 type config struct {
 	DatabaseURL      string
+	DirectURL        string // DATABASE_DIRECT_URL; "" = DatabaseURL
 	Port             int
 	AdminSecret      string
 	AllowedOrigins   []string
@@ -108,6 +109,8 @@ func settings(c *config) []setting {
 			required: "e.g. postgres://user@127.0.0.1:5432/tenantapi?sslmode=disable (or use `make run`, which starts a private PostgreSQL)",
 			val:      databaseURL(&c.DatabaseURL),
 			meaning:  "PostgreSQL URL, e.g. `postgres://app@db:5432/tenantapi?sslmode=disable`. lib/pq defaults to `sslmode=require`. Without `connect_timeout`, 5 (seconds) is added: opening a connection includes a handshake that requests' deadlines do not bound."},
+		{name: "DATABASE_DIRECT_URL", defNote: "`DATABASE_URL`", val: databaseURL(&c.DirectURL),
+			meaning: "The same database reached without a pooler in transaction mode, for what needs a session of its own: the live subscriptions' `LISTEN` connection (which also wakes the webhook worker) and migrations. Set it when `DATABASE_URL` goes through PgBouncer in transaction mode (docs/scaling.md)."},
 		{name: "PORT", def: "8080", val: number(&c.Port, 1, 65535, ""),
 			meaning: "HTTP port."},
 		{name: "ADMIN_SECRET", defNote: "unset (operator access disabled)", val: adminSecret(&c.AdminSecret),
@@ -127,7 +130,7 @@ func settings(c *config) []setting {
 		{name: "GOMEMLIMIT", def: fmt.Sprintf("%dMiB", defaultMemLimit>>20), val: value{allowed: "bytes with a unit such as `512MiB`, or `off` (read by the Go runtime)"},
 			meaning: fmt.Sprintf("Go's soft memory limit, set by the server when the variable is unset: it keeps the heap near %d MiB under load. In a container set it to about 80%% of its memory.", defaultMemLimit>>20)},
 		{name: "DB_PREPARED_STATEMENTS", def: "true", val: boolean(&c.DBPrepare),
-			meaning: "Reads run as named prepared statements, parsed once per connection and planned once per shape. Set `false` behind a pooler in transaction mode that cannot keep prepared statements (PgBouncer before 1.21, or without `max_prepared_statements`); the combined-read pool is then not used."},
+			meaning: "Reads run as named prepared statements, parsed once per connection and planned once per shape. Set `false` behind a pooler in transaction mode that cannot keep prepared statements (PgBouncer before 1.21, or without `max_prepared_statements`); the combined-read pool is then not used (docs/scaling.md)."},
 		{name: "ASSOC_CACHE_BYTES", def: strconv.Itoa(db.DefaultAssocCacheBytes), defNote: "(32 MiB)", val: cacheBytes(&c.AssocCacheBytes),
 			meaning: "Bound of the association cache: a tenant's association reads (settings, usage, billing, invoices, stats…) kept per instance under the tenant's data version, which every writing transaction changes, so a read after a committed write never sees older data, on any instance. `0` turns it off. Its hits, misses, evictions and size are in `/metrics` (`tenantapi_assoc_cache_*`); see docs/benchmarks.md."},
 		{name: "SHUTDOWN_TIMEOUT", def: "20s", val: duration(&c.ShutdownTimeout, time.Nanosecond, 0, "", "20s"),
@@ -177,7 +180,7 @@ func settings(c *config) []setting {
 		{name: "REQUEST_TIMEOUT", def: fmtDuration(httpapi.DefaultRequestTimeout), val: duration(&c.RequestTimeout, 100*time.Millisecond, 10*time.Minute, "", "15s"),
 			meaning: "Deadline of each request (of each operation over a websocket); past it the database statement is cancelled and the request answers `SERVICE_UNAVAILABLE`."},
 		{name: "DB_STATEMENT_TIMEOUT", def: "10s", val: duration(&c.StatementTime, time.Millisecond, time.Hour, "none", "10s"),
-			meaning: "PostgreSQL's `statement_timeout` on every connection of the pool, set at connection start-up (`options=-c statement_timeout=…`); migrations run without it. A pooler in transaction mode (PgBouncer) drops start-up options: set it on the database role there."},
+			meaning: "PostgreSQL's `statement_timeout` on every connection of the pool, set at connection start-up (`options=-c statement_timeout=…`); migrations run without it. PgBouncer refuses start-up options unless `ignore_startup_parameters` lists `options`, and then drops them: behind it set `0` here and `ALTER ROLE … SET statement_timeout` instead (docs/scaling.md)."},
 		{name: "EVENT_RETENTION", def: fmtDuration(defaultEventRetention), defNote: "(30 days)", val: duration(&c.EventRetention, time.Hour, 10*365*24*time.Hour, "", "720h"),
 			meaning: "How long the event log (`Tenant.events`, docs/events.md) keeps an event; older events are purged hourly."},
 		{name: "WEBHOOK_WORKERS", def: "8", val: number(&c.WebhookWorkers, 1, 1000, "attempts"),
@@ -216,6 +219,8 @@ func settings(c *config) []setting {
 			meaning: "`false` removes \"Did you mean …?\" from every error, so error messages do not reveal schema names. Production: `false`."},
 		{name: "TEST_DATABASE_URL", defNote: "private cluster", val: value{allowed: "a superuser `postgres://` URL (read by `db/dbtest`)"},
 			meaning: "Tests only: each test creates and drops its own database."},
+		{name: "TEST_DATABASE_DIRECT_URL", defNote: "unset (`TEST_DATABASE_URL`)", val: value{allowed: "a superuser `postgres://` URL (read by `db/dbtest`)"},
+			meaning: "Tests only: the server behind `TEST_DATABASE_URL` when that goes through a pooler (`TestPgBouncer` sets both): databases are created and dropped there, and live subscriptions' tests `LISTEN` there."},
 		{name: "TEST_REDIS_URL", defNote: "set by `make test`", val: value{allowed: "a `redis://` URL (read by the rate limiter's tests)"},
 			meaning: "Tests only: the Redis of the shared rate limiter's tests. `make test` uses the one on 127.0.0.1:6379 when it answers, else starts a private `redis-server` under `.data/redis`; without either those tests skip (`apt-get install redis-server`)."},
 	}

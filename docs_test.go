@@ -76,7 +76,7 @@ func docExamples(t *testing.T, page string) []docExample {
 }
 
 // noExamples are the pages that are not about the API's behaviour.
-var noExamples = map[string]bool{"architecture.md": true, "benchmarks.md": true, "configuration.md": true}
+var noExamples = map[string]bool{"architecture.md": true, "benchmarks.md": true, "configuration.md": true, "scaling.md": true}
 
 func TestDocsExamples(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {

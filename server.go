@@ -143,8 +143,8 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	store, err := db.Open(ctx, cfg.DatabaseURL, db.Options{MaxOpenConns: cfg.DBMaxConns, Sealer: ring, StatementTimeout: cfg.StatementTime, NoPrepare: !cfg.DBPrepare,
-		AssocCacheBytes: cmp.Or(cfg.AssocCacheBytes, -1)})
+	store, err := db.Open(ctx, cfg.DatabaseURL, db.Options{MaxOpenConns: cfg.DBMaxConns, Sealer: ring, StatementTimeout: cfg.StatementTime,
+		NoPrepare: !cfg.DBPrepare, DirectURL: cfg.DirectURL, AssocCacheBytes: cmp.Or(cfg.AssocCacheBytes, -1)})
 	if err != nil {
 		return err
 	}
@@ -220,8 +220,9 @@ func run(args []string) error {
 	// Live subscriptions: one LISTEN connection per instance (live/). Every
 	// event notification also wakes the webhook worker, so a delivery
 	// starts at commit rather than at the worker's next poll (its poll
-	// stays the fallback).
-	hub := live.New(cfg.DatabaseURL, live.Options{PerCredential: cfg.LivePerCred, OnEvent: worker.Wake, Log: log})
+	// stays the fallback). LISTEN needs a session of its own: behind a
+	// pooler in transaction mode, DATABASE_DIRECT_URL bypasses it.
+	hub := live.New(cmp.Or(cfg.DirectURL, cfg.DatabaseURL), live.Options{PerCredential: cfg.LivePerCred, OnEvent: worker.Wake, Log: log})
 	hubDone := make(chan struct{})
 	go func() {
 		defer close(hubDone)

@@ -77,6 +77,10 @@ type Options struct {
 	// AssocCacheBytes bounds the association cache (db/assoccache.go):
 	// 0 = DefaultAssocCacheBytes, negative = no cache.
 	AssocCacheBytes int64
+	// DirectURL reaches the same database without a pooler in transaction
+	// mode (DATABASE_DIRECT_URL): migrations run through it, as they may
+	// take longer than a pooler lets a transaction run. "" = url.
+	DirectURL string
 }
 
 // Open connects to the database at url and checks it answers.
@@ -104,7 +108,11 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 		conn.Close()
 		return nil, fmt.Errorf("database unreachable: %w", err)
 	}
-	s := &Store{db: conn, Now: time.Now, Sealer: o.Sealer, migrateURL: url}
+	migrateURL := url
+	if o.DirectURL != "" {
+		migrateURL = o.DirectURL
+	}
+	s := &Store{db: conn, Now: time.Now, Sealer: o.Sealer, migrateURL: migrateURL}
 	switch {
 	case o.AssocCacheBytes == 0:
 		s.assoc = newAssocCache(DefaultAssocCacheBytes)

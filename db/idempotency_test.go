@@ -17,7 +17,7 @@ import (
 func TestIdempotencyClaims(t *testing.T) {
 	t.Parallel()
 	url := dbtest.NewURL(t)
-	store, err := db.Open(context.Background(), url, db.Options{MaxOpenConns: 2})
+	store, err := db.Open(context.Background(), url, dbtest.Options(db.Options{MaxOpenConns: 2}))
 	if err != nil {
 		t.Fatal(err)
 	}

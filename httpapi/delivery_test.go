@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"tenantapi/db"
+	"tenantapi/db/dbtest"
 	"tenantapi/delivery"
 	"tenantapi/egress"
 	"tenantapi/webhook"
@@ -285,7 +286,7 @@ func TestDeliverRetries(t *testing.T) {
 // sharing its keyring.
 func secondStore(e *env) *db.Store {
 	e.t.Helper()
-	s, err := db.Open(context.Background(), e.url, db.Options{MaxOpenConns: 5})
+	s, err := db.Open(context.Background(), e.url, dbtest.Options(db.Options{MaxOpenConns: 5}))
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -67,7 +67,7 @@ func buildEnv(t testing.TB, o envOptions) *env {
 	if url == "" {
 		url = dbtest.NewURL(t)
 	}
-	store, err := db.Open(context.Background(), url, db.Options{MaxOpenConns: 10})
+	store, err := db.Open(context.Background(), url, dbtest.Options(db.Options{MaxOpenConns: 10}))
 	if err != nil {
 		t.Fatalf("open the test database: %v", err)
 	}

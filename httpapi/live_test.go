@@ -31,7 +31,7 @@ func liveEnv(t *testing.T, dbURL string, opts live.Options) (*env, *live.Hub) {
 	if dbURL == "" {
 		dbURL = dbtest.NewURL(t)
 	}
-	hub := live.New(dbURL, opts)
+	hub := live.New(dbtest.Direct(t, dbURL), opts) // LISTEN needs a session of its own
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {

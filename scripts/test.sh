@@ -29,6 +29,11 @@ apt_install() { # packages...
 if [[ ! -x /usr/bin/chromium ]]; then
 	apt_install chromium || echo "test.sh: could not install chromium: the browser tests will skip" >&2
 fi
+# PgBouncer in transaction mode in front of the test PostgreSQL
+# (scaleout.TestPgBouncer, docs/scaling.md): Debian's pgbouncer, in /usr/sbin.
+if ! command -v pgbouncer >/dev/null && [[ ! -x /usr/sbin/pgbouncer ]]; then
+	apt_install pgbouncer || echo "test.sh: could not install pgbouncer: the PgBouncer tests will skip" >&2
+fi
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
 	apt_install nodejs npm || echo "test.sh: could not install node and npm: the browser tests will skip" >&2
 fi

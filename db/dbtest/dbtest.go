@@ -4,6 +4,14 @@
 // The migrations are applied once per schema version into a template
 // database; each test then gets a copy (CREATE DATABASE ... TEMPLATE), which
 // takes milliseconds, and drops it in t.Cleanup. Tests may run in parallel.
+//
+// When TEST_DATABASE_URL goes through a pooler in transaction mode
+// (TestPgBouncer), TEST_DATABASE_DIRECT_URL names the server behind it:
+// databases are created and dropped there (the template's advisory lock is
+// a session's), tests connect through the pooler, and what needs a session
+// of its own (LISTEN) asks Direct for its URL, as DATABASE_DIRECT_URL does
+// in production. DB_PREPARED_STATEMENTS=false then makes Options, and so
+// every store of the tests, send statements unprepared.
 package dbtest
 
 import (
@@ -18,6 +26,7 @@ import (
 	"os"
 	"sync"
 	"testing"
+	"time"
 
 	_ "github.com/lib/pq" // the postgres driver
 
@@ -33,6 +42,35 @@ func AdminURL(t testing.TB) string {
 		t.Fatal("TEST_DATABASE_URL is not set: run `make test`, which finds or starts a PostgreSQL, or set it to a superuser URL such as postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
 	}
 	return u
+}
+
+// directAdminURL is TEST_DATABASE_DIRECT_URL, else TEST_DATABASE_URL.
+func directAdminURL(t testing.TB) string {
+	t.Helper()
+	if u := os.Getenv("TEST_DATABASE_DIRECT_URL"); u != "" {
+		return u
+	}
+	return AdminURL(t)
+}
+
+// Direct returns the URL of the test database at dbURL without the pooler
+// of TEST_DATABASE_URL, if any: for a session of its own (LISTEN).
+func Direct(t testing.TB, dbURL string) string {
+	t.Helper()
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatalf("dbtest: %v", err)
+	}
+	return WithDatabase(t, directAdminURL(t), u.Path[1:])
+}
+
+// Options returns o as the tests' environment asks: with NoPrepare when
+// DB_PREPARED_STATEMENTS=false (the tests run through PgBouncer).
+func Options(o db.Options) db.Options {
+	if os.Getenv("DB_PREPARED_STATEMENTS") == "false" {
+		o.NoPrepare = true
+	}
+	return o
 }
 
 // WithDatabase returns url with its database name replaced.
@@ -111,13 +149,13 @@ func template(t testing.TB, admin *sql.DB, adminURL string) string {
 // returns its URL.
 func NewURL(t testing.TB) string {
 	t.Helper()
-	adminURL := AdminURL(t)
-	admin, err := sql.Open("postgres", adminURL)
+	adminURL, directURL := AdminURL(t), directAdminURL(t)
+	admin, err := sql.Open("postgres", directURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { admin.Close() })
-	tmpl := template(t, admin, adminURL)
+	tmpl := template(t, admin, directURL)
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	name := "tenantapi_test_" + hex.EncodeToString(b[:])
@@ -125,6 +163,19 @@ func NewURL(t testing.TB) string {
 		t.Fatalf("dbtest: create database: %v", err)
 	}
 	t.Cleanup(func() {
+		if os.Getenv("TEST_DATABASE_DIRECT_URL") != "" {
+			// Through a pooler, let the statements still running (a worker
+			// cancelled at the test's end) finish before FORCE ends their
+			// sessions: PgBouncer 1.18 exits when a session it is cancelling
+			// is terminated (docs/scaling.md).
+			for range 100 {
+				var active int
+				if err := admin.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND state <> 'idle'`, name).Scan(&active); err != nil || active == 0 {
+					break
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
 		if _, err := admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`); err != nil {
 			t.Logf("dbtest: drop database %s: %v", name, err)
 		}
@@ -136,7 +187,7 @@ func NewURL(t testing.TB) string {
 // when the test ends.
 func New(t testing.TB) *db.Store {
 	t.Helper()
-	store, err := db.Open(context.Background(), NewURL(t), db.Options{MaxOpenConns: 10})
+	store, err := db.Open(context.Background(), NewURL(t), Options(db.Options{MaxOpenConns: 10}))
 	if err != nil {
 		t.Fatalf("dbtest: open: %v", err)
 	}
