@@ -40,7 +40,7 @@ func TestAuditSummary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pages, errs := store.AuditLogByTenant(admin, tenant.AuditQuery{First: 10, Filter: tenant.AuditFilter{Actions: []string{"recordUsage"}}}, []string{tn.ID})
+	pages, errs := store.AuditLogByTenant(admin, tenant.AuditQuery{Page: db.Forward(10, ""), Filter: tenant.AuditFilter{Actions: []string{"recordUsage"}}}, []string{tn.ID})
 	if errs[0] != nil {
 		t.Fatal(errs[0])
 	}

@@ -491,7 +491,7 @@ type ComplexityRoot struct {
 		Me              func(childComplexity int) int
 		Plans           func(childComplexity int) int
 		Tenant          func(childComplexity int, id string) int
-		Tenants         func(childComplexity int, first *int, after *string, filter *TenantFilter) int
+		Tenants         func(childComplexity int, first *int, after *string, last *int, before *string, filter *TenantFilter) int
 		Viewer          func(childComplexity int) int
 	}
 
@@ -670,22 +670,22 @@ type ComplexityRoot struct {
 	}
 
 	Tenant struct {
-		APIKeys              func(childComplexity int, first *int, after *string, includeRevoked *bool) int
+		APIKeys              func(childComplexity int, first *int, after *string, last *int, before *string, includeRevoked *bool) int
 		AccountStatus        func(childComplexity int) int
-		AuditLog             func(childComplexity int, first *int, after *string, filter *AuditFilter) int
+		AuditLog             func(childComplexity int, first *int, after *string, last *int, before *string, filter *AuditFilter) int
 		Billing              func(childComplexity int) int
 		CreatedAt            func(childComplexity int) int
 		CreatedBy            func(childComplexity int) int
 		Credits              func(childComplexity int) int
 		DeletedAt            func(childComplexity int) int
 		Domain               func(childComplexity int) int
-		Events               func(childComplexity int, first *int, after *string, filter *EventFilter) int
+		Events               func(childComplexity int, first *int, after *string, last *int, before *string, filter *EventFilter) int
 		ID                   func(childComplexity int) int
 		Industries           func(childComplexity int) int
 		Invoices             func(childComplexity int, first *int, after *string, last *int, before *string, offset *int) int
 		Keywords             func(childComplexity int) int
 		Limits               func(childComplexity int) int
-		Members              func(childComplexity int, first *int, after *string, filter *MemberFilter) int
+		Members              func(childComplexity int, first *int, after *string, last *int, before *string, filter *MemberFilter) int
 		ModifiedAt           func(childComplexity int) int
 		ModifiedBy           func(childComplexity int) int
 		Name                 func(childComplexity int) int
@@ -701,7 +701,7 @@ type ComplexityRoot struct {
 		UsageReport          func(childComplexity int) int
 		Version              func(childComplexity int) int
 		Watchlist            func(childComplexity int) int
-		WebhookDeliveries    func(childComplexity int, first *int, after *string, filter *WebhookDeliveryFilter) int
+		WebhookDeliveries    func(childComplexity int, first *int, after *string, last *int, before *string, filter *WebhookDeliveryFilter) int
 		WebsiteConfig        func(childComplexity int) int
 	}
 
@@ -985,7 +985,7 @@ type PlanResolver interface {
 type QueryResolver interface {
 	Me(ctx context.Context) (*node.Tenant, error)
 	Tenant(ctx context.Context, id string) (*node.Tenant, error)
-	Tenants(ctx context.Context, first *int, after *string, filter *TenantFilter) (*tenant.TenantPage, error)
+	Tenants(ctx context.Context, first *int, after *string, last *int, before *string, filter *TenantFilter) (*tenant.TenantPage, error)
 	Plans(ctx context.Context) ([]*tenant.Plan, error)
 	Viewer(ctx context.Context) (*Viewer, error)
 	IndustryCatalog(ctx context.Context) ([]*tenant.Industry, error)
@@ -1002,17 +1002,17 @@ type SubscriptionResolver interface {
 	TenantUpdated(ctx context.Context, tenantID *string) (<-chan *node.Tenant, error)
 }
 type TenantResolver interface {
-	APIKeys(ctx context.Context, obj *node.Tenant, first *int, after *string, includeRevoked *bool) (*APIKeyConnection, error)
+	APIKeys(ctx context.Context, obj *node.Tenant, first *int, after *string, last *int, before *string, includeRevoked *bool) (*APIKeyConnection, error)
 
-	AuditLog(ctx context.Context, obj *node.Tenant, first *int, after *string, filter *AuditFilter) (*tenant.AuditPage, error)
+	AuditLog(ctx context.Context, obj *node.Tenant, first *int, after *string, last *int, before *string, filter *AuditFilter) (*tenant.AuditPage, error)
 
 	Invoices(ctx context.Context, obj *node.Tenant, first *int, after *string, last *int, before *string, offset *int) (*InvoiceConnection, error)
-	Events(ctx context.Context, obj *node.Tenant, first *int, after *string, filter *EventFilter) (*tenant.EventPage, error)
-	Members(ctx context.Context, obj *node.Tenant, first *int, after *string, filter *MemberFilter) (*tenant.MemberPage, error)
+	Events(ctx context.Context, obj *node.Tenant, first *int, after *string, last *int, before *string, filter *EventFilter) (*tenant.EventPage, error)
+	Members(ctx context.Context, obj *node.Tenant, first *int, after *string, last *int, before *string, filter *MemberFilter) (*tenant.MemberPage, error)
 
 	Stats(ctx context.Context, obj *node.Tenant, startDate *tenant.DateOrTime, endDate *tenant.DateOrTime, granularity *tenant.Granularity) (*tenant.Stats, error)
 
-	WebhookDeliveries(ctx context.Context, obj *node.Tenant, first *int, after *string, filter *WebhookDeliveryFilter) (*tenant.DeliveryPage, error)
+	WebhookDeliveries(ctx context.Context, obj *node.Tenant, first *int, after *string, last *int, before *string, filter *WebhookDeliveryFilter) (*tenant.DeliveryPage, error)
 }
 type TenantConnectionResolver interface {
 	Edges(ctx context.Context, obj *tenant.TenantPage) ([]*TenantEdge, error)
@@ -3055,7 +3055,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Tenants(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*TenantFilter)), true
+		return e.ComplexityRoot.Query.Tenants(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*TenantFilter)), true
 	case "Query.viewer":
 		if e.ComplexityRoot.Query.Viewer == nil {
 			break
@@ -3736,7 +3736,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Tenant.APIKeys(childComplexity, args["first"].(*int), args["after"].(*string), args["includeRevoked"].(*bool)), true
+		return e.ComplexityRoot.Tenant.APIKeys(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["includeRevoked"].(*bool)), true
 	case "Tenant.accountStatus":
 		if e.ComplexityRoot.Tenant.AccountStatus == nil {
 			break
@@ -3753,7 +3753,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Tenant.AuditLog(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*AuditFilter)), true
+		return e.ComplexityRoot.Tenant.AuditLog(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*AuditFilter)), true
 	case "Tenant.billing":
 		if e.ComplexityRoot.Tenant.Billing == nil {
 			break
@@ -3800,7 +3800,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Tenant.Events(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*EventFilter)), true
+		return e.ComplexityRoot.Tenant.Events(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*EventFilter)), true
 	case "Tenant.id":
 		if e.ComplexityRoot.Tenant.ID == nil {
 			break
@@ -3846,7 +3846,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Tenant.Members(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*MemberFilter)), true
+		return e.ComplexityRoot.Tenant.Members(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*MemberFilter)), true
 	case "Tenant.modifiedAt":
 		if e.ComplexityRoot.Tenant.ModifiedAt == nil {
 			break
@@ -3952,7 +3952,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Tenant.WebhookDeliveries(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*WebhookDeliveryFilter)), true
+		return e.ComplexityRoot.Tenant.WebhookDeliveries(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*WebhookDeliveryFilter)), true
 	case "Tenant.websiteConfig":
 		if e.ComplexityRoot.Tenant.WebsiteConfig == nil {
 			break
@@ -4904,7 +4904,7 @@ type ApiKeyConnection {
 
 "An API key in a page."
 type ApiKeyEdge {
-  "Opaque position of this key, for ` + "`" + `after` + "`" + `."
+  "Opaque position of this key, for ` + "`" + `after` + "`" + ` and ` + "`" + `before` + "`" + `."
   cursor: String!
   "The key."
   node: ApiKey!
@@ -4928,13 +4928,18 @@ extend type Mutation {
   mutation, the request id and the client address. A usage batch writes one
   summary entry. Entries cannot be changed or deleted, not even by the
   application's database role; those older than ` + "`" + `settings.auditLogRetentionDays` + "`" + `
-  are purged hourly. Needs AUDIT_READ.
+  are purged hourly. Forwards with ` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + `, backwards with ` + "`" + `last` + "`" + `/` + "`" + `before` + "`" + ` (` + "`" + `last` + "`" + ` alone: the oldest entries); a page lists its entries newest first either way. Arguments of the two directions cannot be combined (BAD_USER_INPUT): ` + "`" + `first` + "`" + ` with ` + "`" + `last` + "`" + `, ` + "`" + `after` + "`" + ` with ` + "`" + `before` + "`" + ` or ` + "`" + `last` + "`" + `.
+  Needs AUDIT_READ.
   """
   auditLog(
-    "Page size, 1 to 100."
+    "Page size forwards, 1 to 100 (default 20). Not with ` + "`" + `last` + "`" + `."
     first: Int = 20
-    "Return the entries after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` of the previous page)."
+    "Return the entries after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` or an edge's ` + "`" + `cursor` + "`" + ` of an earlier page). Not with ` + "`" + `last` + "`" + ` or ` + "`" + `before` + "`" + `."
     after: String
+    "Page size backwards, 1 to 100: the last entries of the list, or the ones just before ` + "`" + `before` + "`" + `. Not with ` + "`" + `first` + "`" + ` or ` + "`" + `after` + "`" + `."
+    last: Int
+    "Return the entries before this cursor (` + "`" + `pageInfo.startCursor` + "`" + ` or an edge's ` + "`" + `cursor` + "`" + ` of a later page); needs ` + "`" + `last` + "`" + `."
+    before: String
     "Narrow the log."
     filter: AuditFilter
   ): AuditLogConnection @hasPermission(perm: AUDIT_READ)
@@ -4954,7 +4959,7 @@ type AuditLogConnection {
 
 "An audit entry in a page."
 type AuditLogEdge {
-  "Opaque position of this entry, for ` + "`" + `after` + "`" + `."
+  "Opaque position of this entry, for ` + "`" + `after` + "`" + ` and ` + "`" + `before` + "`" + `."
   cursor: String!
   "The entry."
   node: AuditEntry!
@@ -5593,13 +5598,18 @@ enum ErrorCode {
   same transaction as the change (a transactional outbox): no event without
   its change, and a refused or ` + "`" + `validateOnly` + "`" + ` mutation writes none. Events
   older than the server's EVENT_RETENTION (default 30 days) are purged
-  hourly. Needs EVENTS_READ.
+  hourly. Forwards with ` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + `, backwards with ` + "`" + `last` + "`" + `/` + "`" + `before` + "`" + ` (` + "`" + `last` + "`" + ` alone: the oldest events); a page lists its events newest first either way. Arguments of the two directions cannot be combined (BAD_USER_INPUT): ` + "`" + `first` + "`" + ` with ` + "`" + `last` + "`" + `, ` + "`" + `after` + "`" + ` with ` + "`" + `before` + "`" + ` or ` + "`" + `last` + "`" + `.
+  Needs EVENTS_READ.
   """
   events(
-    "Page size, 1 to 100."
+    "Page size forwards, 1 to 100 (default 20). Not with ` + "`" + `last` + "`" + `."
     first: Int = 20
-    "Return the events after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` of the previous page: an event id)."
+    "Return the events after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` or an edge's ` + "`" + `cursor` + "`" + ` of an earlier page: an event id). Not with ` + "`" + `last` + "`" + ` or ` + "`" + `before` + "`" + `."
     after: String
+    "Page size backwards, 1 to 100: the last events of the list, or the ones just before ` + "`" + `before` + "`" + `. Not with ` + "`" + `first` + "`" + ` or ` + "`" + `after` + "`" + `."
+    last: Int
+    "Return the events before this cursor (` + "`" + `pageInfo.startCursor` + "`" + ` or an edge's ` + "`" + `cursor` + "`" + ` of a later page: an event id); needs ` + "`" + `last` + "`" + `."
+    before: String
     "Narrow the log."
     filter: EventFilter
   ): EventConnection @hasPermission(perm: EVENTS_READ)
@@ -5617,7 +5627,7 @@ type EventConnection {
 
 "An event in a page."
 type EventEdge {
-  "Opaque position of this event, for ` + "`" + `after` + "`" + ` (its id)."
+  "Opaque position of this event, for ` + "`" + `after` + "`" + ` and ` + "`" + `before` + "`" + ` (its id)."
   cursor: String!
   "The event."
   node: Event!
@@ -5748,12 +5758,17 @@ enum EventType {
   """
   The tenant's people, ordered by email address. At most MEMBERS_MAX per
   tenant (500 by default), INVITED and DEACTIVATED ones included.
+  Forwards with ` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + `, backwards with ` + "`" + `last` + "`" + `/` + "`" + `before` + "`" + ` (` + "`" + `last` + "`" + ` alone: the members last by email); a page lists its members by email either way. Arguments of the two directions cannot be combined (BAD_USER_INPUT): ` + "`" + `first` + "`" + ` with ` + "`" + `last` + "`" + `, ` + "`" + `after` + "`" + ` with ` + "`" + `before` + "`" + ` or ` + "`" + `last` + "`" + `. Needs MEMBERS_READ.
   """
   members(
-    "Page size, 1 to 100."
+    "Page size forwards, 1 to 100 (default 20). Not with ` + "`" + `last` + "`" + `."
     first: Int = 20
-    "Return the members after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` of the previous page)."
+    "Return the members after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` or an edge's ` + "`" + `cursor` + "`" + ` of an earlier page). Not with ` + "`" + `last` + "`" + ` or ` + "`" + `before` + "`" + `."
     after: String
+    "Page size backwards, 1 to 100: the last members of the list, or the ones just before ` + "`" + `before` + "`" + `. Not with ` + "`" + `first` + "`" + ` or ` + "`" + `after` + "`" + `."
+    last: Int
+    "Return the members before this cursor (` + "`" + `pageInfo.startCursor` + "`" + ` or an edge's ` + "`" + `cursor` + "`" + ` of a later page); needs ` + "`" + `last` + "`" + `."
+    before: String
     "Narrow the list."
     filter: MemberFilter
   ): MemberConnection @hasPermission(perm: MEMBERS_READ)
@@ -5844,7 +5859,7 @@ type MemberConnection {
 
 "A member in a page."
 type MemberEdge {
-  "Pass as ` + "`" + `after` + "`" + ` to read the members after this one."
+  "Opaque position of this member, for ` + "`" + `after` + "`" + ` and ` + "`" + `before` + "`" + `."
   cursor: String!
   "The member."
   node: Member!
@@ -6395,12 +6410,16 @@ type Query {
   "The tenant with this id. Needs TENANT_READ; another tenant's id needs TENANT_MANAGE and otherwise answers NOT_FOUND."
   tenant("The tenant's id (a UUID)." id: ID!): Tenant @hasPermission(perm: TENANT_READ)
 
-  "Every tenant, newest first, a page at a time. Needs TENANT_MANAGE. Deleted tenants are listed only when ` + "`" + `filter.status` + "`" + ` includes DELETED."
+  "Every tenant, newest first, a page at a time. Needs TENANT_MANAGE. Deleted tenants are listed only when ` + "`" + `filter.status` + "`" + ` includes DELETED. Forwards with ` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + `, backwards with ` + "`" + `last` + "`" + `/` + "`" + `before` + "`" + ` (` + "`" + `last` + "`" + ` alone: the oldest tenants); a page lists its tenants newest first either way. Arguments of the two directions cannot be combined (BAD_USER_INPUT): ` + "`" + `first` + "`" + ` with ` + "`" + `last` + "`" + `, ` + "`" + `after` + "`" + ` with ` + "`" + `before` + "`" + ` or ` + "`" + `last` + "`" + `."
   tenants(
-    "Page size, 1 to 100."
+    "Page size forwards, 1 to 100 (default 20). Not with ` + "`" + `last` + "`" + `."
     first: Int = 20
-    "Return the tenants after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` of the previous page)."
+    "Return the tenants after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` or an edge's ` + "`" + `cursor` + "`" + ` of an earlier page). Not with ` + "`" + `last` + "`" + ` or ` + "`" + `before` + "`" + `."
     after: String
+    "Page size backwards, 1 to 100: the last tenants of the list, or the ones just before ` + "`" + `before` + "`" + `. Not with ` + "`" + `first` + "`" + ` or ` + "`" + `after` + "`" + `."
+    last: Int
+    "Return the tenants before this cursor (` + "`" + `pageInfo.startCursor` + "`" + ` or an edge's ` + "`" + `cursor` + "`" + ` of a later page); needs ` + "`" + `last` + "`" + `."
+    before: String
     "Narrow the list."
     filter: TenantFilter
   ): TenantConnection! @hasPermission(perm: TENANT_MANAGE)
@@ -6443,9 +6462,9 @@ type Viewer {
 type PageInfo {
   "Whether more items follow this page: read forwards, whether the list goes on; read backwards (` + "`" + `last` + "`" + `), whether items follow the ` + "`" + `before` + "`" + ` cursor."
   hasNextPage: Boolean!
-  "Whether items precede this page: read backwards (` + "`" + `last` + "`" + `), whether the list goes on before it; read forwards, whether the page starts after a cursor (` + "`" + `after` + "`" + `) or an ` + "`" + `offset` + "`" + ` that skipped some. Always false on a connection without ` + "`" + `last` + "`" + ` that is read from its start."
+  "Whether items precede this page: read backwards (` + "`" + `last` + "`" + `), whether the list goes on before it; read forwards, whether items lie before its ` + "`" + `after` + "`" + ` cursor (the cursor's own item included) or an ` + "`" + `offset` + "`" + ` skipped some. False on a page read forwards from the start."
   hasPreviousPage: Boolean!
-  "Cursor of the first item of the page, null when the page is empty. Pass it as ` + "`" + `before` + "`" + ` (with ` + "`" + `last` + "`" + `) for the previous page, on a connection that has them."
+  "Cursor of the first item of the page, null when the page is empty. Pass it as ` + "`" + `before` + "`" + ` (with ` + "`" + `last` + "`" + `) for the previous page."
   startCursor: String
   "Cursor of the last item of the page, null when the page is empty. Pass it as ` + "`" + `after` + "`" + ` for the next page."
   endCursor: String
@@ -7098,12 +7117,16 @@ type Tenant {
   limits: Limits @hasPermission(perm: TENANT_READ)
   "What the tenant has used this calendar month (UTC). Needs TENANT_READ."
   usage: Usage @hasPermission(perm: TENANT_READ)
-  "The tenant's API keys, newest first (by creation, then id), a page at a time: metadata only, never secrets. A tenant has at most API_KEYS_MAX_ACTIVE active keys (50 by default); its revoked and expired keys stay listed, hence the pages. Needs API_KEYS_READ."
+  "The tenant's API keys, newest first (by creation, then id), a page at a time: metadata only, never secrets. A tenant has at most API_KEYS_MAX_ACTIVE active keys (50 by default); its revoked and expired keys stay listed, hence the pages. Forwards with ` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + `, backwards with ` + "`" + `last` + "`" + `/` + "`" + `before` + "`" + ` (` + "`" + `last` + "`" + ` alone: the oldest keys); a page lists its keys newest first either way. Arguments of the two directions cannot be combined (BAD_USER_INPUT): ` + "`" + `first` + "`" + ` with ` + "`" + `last` + "`" + `, ` + "`" + `after` + "`" + ` with ` + "`" + `before` + "`" + ` or ` + "`" + `last` + "`" + `. Needs API_KEYS_READ."
   apiKeys(
-    "Page size, 1 to 100."
+    "Page size forwards, 1 to 100 (default 20). Not with ` + "`" + `last` + "`" + `."
     first: Int = 20
-    "Return the keys after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` of the previous page)."
+    "Return the keys after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` or an edge's ` + "`" + `cursor` + "`" + ` of an earlier page). Not with ` + "`" + `last` + "`" + ` or ` + "`" + `before` + "`" + `."
     after: String
+    "Page size backwards, 1 to 100: the last keys of the list, or the ones just before ` + "`" + `before` + "`" + `. Not with ` + "`" + `first` + "`" + ` or ` + "`" + `after` + "`" + `."
+    last: Int
+    "Return the keys before this cursor (` + "`" + `pageInfo.startCursor` + "`" + ` or an edge's ` + "`" + `cursor` + "`" + ` of a later page); needs ` + "`" + `last` + "`" + `."
+    before: String
     "Also list revoked keys. Expired keys are always listed (status EXPIRED)."
     includeRevoked: Boolean = false
   ): ApiKeyConnection @hasPermission(perm: API_KEYS_READ)
@@ -7205,7 +7228,7 @@ type TenantConnection {
 
 "A tenant in a page."
 type TenantEdge {
-  "Opaque position of this tenant, for ` + "`" + `after` + "`" + `."
+  "Opaque position of this tenant, for ` + "`" + `after` + "`" + ` and ` + "`" + `before` + "`" + `."
   cursor: String!
   "The tenant."
   node: Tenant!
@@ -7781,13 +7804,18 @@ type TokenTypeMetrics {
   WEBHOOK delivery per event its notification channels subscribe to (and per ` + "`" + `redeliverEvent` + "`" + `), and
   one EMAIL delivery per such event and address of ` + "`" + `emails` + "`" + `, each with its attempts. A delivery is
   retried on failure at once, then after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h (each ±10 %);
-  after the eighth failed attempt it is FAILED. Needs NOTIFICATION_CHANNELS_READ.
+  after the eighth failed attempt it is FAILED. Forwards with ` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + `, backwards with ` + "`" + `last` + "`" + `/` + "`" + `before` + "`" + ` (` + "`" + `last` + "`" + ` alone: the oldest deliveries); a page lists its deliveries newest first either way. Arguments of the two directions cannot be combined (BAD_USER_INPUT): ` + "`" + `first` + "`" + ` with ` + "`" + `last` + "`" + `, ` + "`" + `after` + "`" + ` with ` + "`" + `before` + "`" + ` or ` + "`" + `last` + "`" + `.
+  Needs NOTIFICATION_CHANNELS_READ.
   """
   webhookDeliveries(
-    "Page size, 1 to 100."
+    "Page size forwards, 1 to 100 (default 20). Not with ` + "`" + `last` + "`" + `."
     first: Int = 20
-    "Return the deliveries after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` of the previous page: a delivery id)."
+    "Return the deliveries after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` or an edge's ` + "`" + `cursor` + "`" + ` of an earlier page: a delivery id). Not with ` + "`" + `last` + "`" + ` or ` + "`" + `before` + "`" + `."
     after: String
+    "Page size backwards, 1 to 100: the last deliveries of the list, or the ones just before ` + "`" + `before` + "`" + `. Not with ` + "`" + `first` + "`" + ` or ` + "`" + `after` + "`" + `."
+    last: Int
+    "Return the deliveries before this cursor (` + "`" + `pageInfo.startCursor` + "`" + ` or an edge's ` + "`" + `cursor` + "`" + ` of a later page: a delivery id); needs ` + "`" + `last` + "`" + `."
+    before: String
     "Narrow the log."
     filter: WebhookDeliveryFilter
   ): WebhookDeliveryConnection @hasPermission(perm: NOTIFICATION_CHANNELS_READ)
@@ -7916,7 +7944,7 @@ type WebhookDeliveryConnection {
 
 "A delivery in a page."
 type WebhookDeliveryEdge {
-  "Opaque position of this delivery, for ` + "`" + `after` + "`" + ` (its id)."
+  "Opaque position of this delivery, for ` + "`" + `after` + "`" + ` and ` + "`" + `before` + "`" + ` (its id)."
   cursor: String!
   "The delivery."
   node: WebhookDelivery!
@@ -10280,14 +10308,30 @@ func (ec *executionContext) field_Query_tenants_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["after"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*TenantFilter, error) {
 			return ec.unmarshalOTenantFilter2ᚖtenantapiᚋgraphᚐTenantFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["filter"] = arg2
+	args["filter"] = arg4
 	return args, nil
 }
 
@@ -10346,14 +10390,30 @@ func (ec *executionContext) field_Tenant_apiKeys_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "includeRevoked",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "includeRevoked",
 		func(ctx context.Context, v any) (*bool, error) {
 			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["includeRevoked"] = arg2
+	args["includeRevoked"] = arg4
 	return args, nil
 }
 
@@ -10376,14 +10436,30 @@ func (ec *executionContext) field_Tenant_auditLog_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["after"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*AuditFilter, error) {
 			return ec.unmarshalOAuditFilter2ᚖtenantapiᚋgraphᚐAuditFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["filter"] = arg2
+	args["filter"] = arg4
 	return args, nil
 }
 
@@ -10406,14 +10482,30 @@ func (ec *executionContext) field_Tenant_events_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["after"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*EventFilter, error) {
 			return ec.unmarshalOEventFilter2ᚖtenantapiᚋgraphᚐEventFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["filter"] = arg2
+	args["filter"] = arg4
 	return args, nil
 }
 
@@ -10482,14 +10574,30 @@ func (ec *executionContext) field_Tenant_members_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*MemberFilter, error) {
 			return ec.unmarshalOMemberFilter2ᚖtenantapiᚋgraphᚐMemberFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["filter"] = arg2
+	args["filter"] = arg4
 	return args, nil
 }
 
@@ -10542,14 +10650,30 @@ func (ec *executionContext) field_Tenant_webhookDeliveries_args(ctx context.Cont
 		return nil, err
 	}
 	args["after"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*WebhookDeliveryFilter, error) {
 			return ec.unmarshalOWebhookDeliveryFilter2ᚖtenantapiᚋgraphᚐWebhookDeliveryFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["filter"] = arg2
+	args["filter"] = arg4
 	return args, nil
 }
 
@@ -19481,7 +19605,7 @@ func (ec *executionContext) _Query_tenants(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Tenants(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*TenantFilter))
+			return ec.Resolvers.Query().Tenants(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*TenantFilter))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -22667,7 +22791,7 @@ func (ec *executionContext) _Tenant_apiKeys(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Tenant().APIKeys(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["includeRevoked"].(*bool))
+			return ec.Resolvers.Tenant().APIKeys(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["includeRevoked"].(*bool))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -22917,7 +23041,7 @@ func (ec *executionContext) _Tenant_auditLog(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Tenant().AuditLog(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*AuditFilter))
+			return ec.Resolvers.Tenant().AuditLog(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*AuditFilter))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -23091,7 +23215,7 @@ func (ec *executionContext) _Tenant_events(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Tenant().Events(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*EventFilter))
+			return ec.Resolvers.Tenant().Events(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*EventFilter))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -23153,7 +23277,7 @@ func (ec *executionContext) _Tenant_members(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Tenant().Members(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*MemberFilter))
+			return ec.Resolvers.Tenant().Members(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*MemberFilter))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -23727,7 +23851,7 @@ func (ec *executionContext) _Tenant_webhookDeliveries(ctx context.Context, field
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Tenant().WebhookDeliveries(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*WebhookDeliveryFilter))
+			return ec.Resolvers.Tenant().WebhookDeliveries(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*WebhookDeliveryFilter))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next

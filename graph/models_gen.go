@@ -39,7 +39,7 @@ type APIKeyConnection struct {
 
 // An API key in a page.
 type APIKeyEdge struct {
-	// Opaque position of this key, for `after`.
+	// Opaque position of this key, for `after` and `before`.
 	Cursor string `json:"cursor"`
 	// The key.
 	Node *tenant.APIKeyRecord `json:"node"`
@@ -59,7 +59,7 @@ type AuditFilter struct {
 
 // An audit entry in a page.
 type AuditLogEdge struct {
-	// Opaque position of this entry, for `after`.
+	// Opaque position of this entry, for `after` and `before`.
 	Cursor string `json:"cursor"`
 	// The entry.
 	Node *tenant.AuditEntry `json:"node"`
@@ -308,7 +308,7 @@ type EntraIDSsoInput struct {
 
 // An event in a page.
 type EventEdge struct {
-	// Opaque position of this event, for `after` (its id).
+	// Opaque position of this event, for `after` and `before` (its id).
 	Cursor string `json:"cursor"`
 	// The event.
 	Node *tenant.Event `json:"node"`
@@ -423,7 +423,7 @@ type LoginPayload struct {
 
 // A member in a page.
 type MemberEdge struct {
-	// Pass as `after` to read the members after this one.
+	// Opaque position of this member, for `after` and `before`.
 	Cursor string `json:"cursor"`
 	// The member.
 	Node *tenant.Member `json:"node"`
@@ -471,9 +471,9 @@ type OidcSsoInput struct {
 type PageInfo struct {
 	// Whether more items follow this page: read forwards, whether the list goes on; read backwards (`last`), whether items follow the `before` cursor.
 	HasNextPage bool `json:"hasNextPage"`
-	// Whether items precede this page: read backwards (`last`), whether the list goes on before it; read forwards, whether the page starts after a cursor (`after`) or an `offset` that skipped some. Always false on a connection without `last` that is read from its start.
+	// Whether items precede this page: read backwards (`last`), whether the list goes on before it; read forwards, whether items lie before its `after` cursor (the cursor's own item included) or an `offset` skipped some. False on a page read forwards from the start.
 	HasPreviousPage bool `json:"hasPreviousPage"`
-	// Cursor of the first item of the page, null when the page is empty. Pass it as `before` (with `last`) for the previous page, on a connection that has them.
+	// Cursor of the first item of the page, null when the page is empty. Pass it as `before` (with `last`) for the previous page.
 	StartCursor *string `json:"startCursor,omitempty"`
 	// Cursor of the last item of the page, null when the page is empty. Pass it as `after` for the next page.
 	EndCursor *string `json:"endCursor,omitempty"`
@@ -710,7 +710,7 @@ type TaxProfileInput struct {
 
 // A tenant in a page.
 type TenantEdge struct {
-	// Opaque position of this tenant, for `after`.
+	// Opaque position of this tenant, for `after` and `before`.
 	Cursor string `json:"cursor"`
 	// The tenant.
 	Node *node.Tenant `json:"node"`
@@ -1042,7 +1042,7 @@ type Viewer struct {
 
 // A delivery in a page.
 type WebhookDeliveryEdge struct {
-	// Opaque position of this delivery, for `after` (its id).
+	// Opaque position of this delivery, for `after` and `before` (its id).
 	Cursor string `json:"cursor"`
 	// The delivery.
 	Node *tenant.WebhookDelivery `json:"node"`

@@ -400,7 +400,7 @@ func TestAuditLogIsolation(t *testing.T) {
 		// The SQL carries the scope too: A's key asking the store for B's log
 		// gets nothing, whatever the resolvers do.
 		ctx := tenant.WithActor(context.Background(), &tenant.Actor{Kind: tenant.APIKey, TenantID: a, Permissions: []tenant.Permission{tenant.PermAuditRead}})
-		pages, errs := e.store.AuditLogByTenant(ctx, tenant.AuditQuery{First: 10}, []string{b, a})
+		pages, errs := e.store.AuditLogByTenant(ctx, tenant.AuditQuery{Page: tenant.Page{Size: 10}}, []string{b, a})
 		if errs[0] != nil || len(pages[0].Entries) != 0 || errs[1] != nil || len(pages[1].Entries) == 0 {
 			t.Errorf("pages for B, A = %d, %d entries (errors %v, %v); want 0 and A's", len(pages[0].Entries), len(pages[1].Entries), errs[0], errs[1])
 		}

@@ -157,8 +157,7 @@ type AuditFilter struct {
 
 // AuditQuery is a page request of audit logs.
 type AuditQuery struct {
-	First  int
-	After  string // a cursor, or ""
+	Page   Page
 	Filter AuditFilter
 }
 
@@ -177,8 +176,8 @@ const (
 
 // Validate checks the page size and the filter.
 func (q *AuditQuery) Validate() error {
-	if q.First < 1 || q.First > MaxAuditPage {
-		return Invalid("first", "first must be between 1 and %d, got %d", MaxAuditPage, q.First)
+	if err := q.Page.Check(MaxAuditPage); err != nil {
+		return err
 	}
 	f := &q.Filter
 	if len(f.Actions) > maxAuditFilterItems {
@@ -207,10 +206,10 @@ func (q AuditQuery) Key() string {
 
 // AuditPage is one page of one tenant's audit log, newest first.
 type AuditPage struct {
-	TenantID    string
-	Entries     []*AuditEntry
-	HasNextPage bool
-	Query       AuditQuery // for totalCount
+	TenantID string
+	Entries  []*AuditEntry
+	PageEnds
+	Query AuditQuery // for totalCount
 }
 
 type actionKey struct{}
