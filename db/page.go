@@ -59,14 +59,26 @@ func (k keyset) valid(c string) error {
 	return err
 }
 
-// Whether c could be a cursor of each list (the resolvers refuse the others
-// before anything runs).
+// ValidInvoiceCursor reports whether c could be a cursor of invoices (the
+// resolvers refuse the others before anything runs, as do the Valid*Cursor
+// below for their lists).
 func ValidInvoiceCursor(c string) error { return invoiceKeys.valid(c) }
-func ValidAPIKeyCursor(c string) error  { return apiKeyKeys.valid(c) }
-func ValidAuditCursor(c string) error   { return auditKeys.valid(c) }
-func ValidIDCursor(c string) error      { return eventKeys.valid(c) } // events' and deliveries'
-func ValidMemberCursor(c string) error  { return memberKeys.valid(c) }
-func ValidTenantCursor(c string) error  { return tenantKeys.valid(c) }
+
+// ValidAPIKeyCursor reports whether c could be a cursor of API keys.
+func ValidAPIKeyCursor(c string) error { return apiKeyKeys.valid(c) }
+
+// ValidAuditCursor reports whether c could be a cursor of an audit log.
+func ValidAuditCursor(c string) error { return auditKeys.valid(c) }
+
+// ValidIDCursor reports whether c could be a cursor of events or webhook
+// deliveries (their id, a UUIDv7).
+func ValidIDCursor(c string) error { return eventKeys.valid(c) }
+
+// ValidMemberCursor reports whether c could be a cursor of members.
+func ValidMemberCursor(c string) error { return memberKeys.valid(c) }
+
+// ValidTenantCursor reports whether c could be a cursor of the tenants list.
+func ValidTenantCursor(c string) error { return tenantKeys.valid(c) }
 
 // ahead reports whether p is read in the key's own order (forwards on an
 // ascending key, backwards on a descending one).
