@@ -5,6 +5,7 @@ package graph
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -4993,11 +4994,11 @@ type AuditEntry {
 type AuditChange {
   "The field, in the API's camelCase (` + "`" + `auditLogRetentionDays` + "`" + `, ` + "`" + `ipAllowlist` + "`" + `); a stored field the API does not show keeps its own name in camelCase (` + "`" + `clientSecretSealed` + "`" + `)."
   field: String!
-  "The value before the change, JSON-encoded (` + "`" + `365` + "`" + `, ` + "`" + `\"EU\"` + "`" + `, ` + "`" + `[\"203.0.113.0/24\"]` + "`" + `); null when there was none."
-  before: String
-  "The value after the change, JSON-encoded; null when there is none (deletion, or a field cleared)."
-  after: String
-  "True for a secret: its values are ` + "`" + `\"[redacted]\"` + "`" + `, which only says it was set or changed."
+  "The value before the change, as a JSON value of the field's type: a number (` + "`" + `365` + "`" + `), a string (` + "`" + `\"EU\"` + "`" + `), a list (` + "`" + `[\"203.0.113.0/24\"]` + "`" + `), an object; null when there was none."
+  before: JSON
+  "The value after the change, as a JSON value like ` + "`" + `before` + "`" + `; null when there is none (deletion, or a field cleared)."
+  after: JSON
+  "True for a secret: its values are the string ` + "`" + `\"[redacted]\"` + "`" + `, which only says it was set or changed."
   redacted: Boolean!
 }
 
@@ -6396,6 +6397,9 @@ scalar Date @specifiedBy(url: "https://www.rfc-editor.org/rfc/rfc3339#section-5.
 
 "An input day given as a calendar day in UTC (` + "`" + `2026-03-31` + "`" + `, as ` + "`" + `Date` + "`" + `) or as an RFC 3339 (ISO 8601) instant with its time zone (` + "`" + `2026-03-31T23:59:59Z` + "`" + `, ` + "`" + `2026-03-31T18:00:00-05:00` + "`" + `), which stands for its day in UTC (` + "`" + `2026-03-31T20:00:00-05:00` + "`" + ` is 2026-04-01). Anything else, or a day that does not exist, answers BAD_USER_INPUT naming the argument."
 scalar DateOrTime @specifiedBy(url: "https://www.iso.org/iso-8601-date-and-time-format.html")
+
+"Any JSON value (RFC 8259), answered as itself: an object (` + "`" + `{\"check\": \"DNS\", \"weight\": 30}` + "`" + `), an array, a string, a number (` + "`" + `365` + "`" + `), ` + "`" + `true` + "`" + `, ` + "`" + `false` + "`" + ` or ` + "`" + `null` + "`" + `, not a string holding JSON."
+scalar JSON @specifiedBy(url: "https://www.rfc-editor.org/rfc/rfc8259")
 
 """
 The tenant-management API: each customer organization (a tenant), its
@@ -11492,15 +11496,15 @@ func (ec *executionContext) _AuditChange_before(ctx context.Context, field graph
 			return obj.Before, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+			return ec.marshalOJSON2encodingᚋjsonᚐRawMessage(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_AuditChange_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditChange", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AuditChange", field, false, false, errors.New("field of type JSON does not have child fields"))
 }
 
 func (ec *executionContext) _AuditChange_after(ctx context.Context, field graphql.CollectedField, obj *tenant.AuditChange) (ret graphql.Marshaler) {
@@ -11515,15 +11519,15 @@ func (ec *executionContext) _AuditChange_after(ctx context.Context, field graphq
 			return obj.After, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+			return ec.marshalOJSON2encodingᚋjsonᚐRawMessage(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_AuditChange_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditChange", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AuditChange", field, false, false, errors.New("field of type JSON does not have child fields"))
 }
 
 func (ec *executionContext) _AuditChange_redacted(ctx context.Context, field graphql.CollectedField, obj *tenant.AuditChange) (ret graphql.Marshaler) {
@@ -40906,6 +40910,24 @@ func (ec *executionContext) marshalOInvoiceConnection2ᚖtenantapiᚋgraphᚐInv
 		return graphql.Null
 	}
 	return ec._InvoiceConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOJSON2encodingᚋjsonᚐRawMessage(ctx context.Context, v any) (json.RawMessage, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := scalars.UnmarshalJSON(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOJSON2encodingᚋjsonᚐRawMessage(ctx context.Context, sel ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := scalars.MarshalJSON(v)
+	return res
 }
 
 func (ec *executionContext) marshalOKeywordList2ᚖtenantapiᚋtenantᚐKeywordList(ctx context.Context, sel ast.SelectionSet, v *tenant.KeywordList) graphql.Marshaler {
