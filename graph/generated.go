@@ -265,8 +265,10 @@ type ComplexityRoot struct {
 
 	Industry struct {
 		Code      func(childComplexity int) int
+		Level     func(childComplexity int) int
 		NAICSCode func(childComplexity int) int
 		Name      func(childComplexity int) int
+		Parent    func(childComplexity int) int
 	}
 
 	IndustryConfig struct {
@@ -275,6 +277,13 @@ type ComplexityRoot struct {
 		UpdatedAt func(childComplexity int) int
 		UpdatedBy func(childComplexity int) int
 		Version   func(childComplexity int) int
+	}
+
+	IndustryDecision struct {
+		Accepted  func(childComplexity int) int
+		DecidedBy func(childComplexity int) int
+		Industry  func(childComplexity int) int
+		Reason    func(childComplexity int) int
 	}
 
 	InviteMemberPayload struct {
@@ -488,7 +497,8 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		IndustryCatalog func(childComplexity int) int
+		Industry        func(childComplexity int, code tenant.IndustryCode) int
+		IndustryCatalog func(childComplexity int, parent *tenant.IndustryCode) int
 		Me              func(childComplexity int) int
 		Plans           func(childComplexity int) int
 		Tenant          func(childComplexity int, id string) int
@@ -683,6 +693,7 @@ type ComplexityRoot struct {
 		Events               func(childComplexity int, first *int, after *string, last *int, before *string, filter *EventFilter) int
 		ID                   func(childComplexity int) int
 		Industries           func(childComplexity int) int
+		IndustryDecision     func(childComplexity int, code tenant.IndustryCode) int
 		Invoices             func(childComplexity int, first *int, after *string, last *int, before *string, offset *int) int
 		Keywords             func(childComplexity int) int
 		Limits               func(childComplexity int) int
@@ -989,7 +1000,8 @@ type QueryResolver interface {
 	Tenants(ctx context.Context, first *int, after *string, last *int, before *string, filter *TenantFilter) (*tenant.TenantPage, error)
 	Plans(ctx context.Context) ([]*tenant.Plan, error)
 	Viewer(ctx context.Context) (*Viewer, error)
-	IndustryCatalog(ctx context.Context) ([]*tenant.Industry, error)
+	IndustryCatalog(ctx context.Context, parent *tenant.IndustryCode) ([]*tenant.Industry, error)
+	Industry(ctx context.Context, code tenant.IndustryCode) (*tenant.Industry, error)
 }
 type SessionResolver interface {
 	Current(ctx context.Context, obj *tenant.Session) (bool, error)
@@ -1010,6 +1022,8 @@ type TenantResolver interface {
 	Invoices(ctx context.Context, obj *node.Tenant, first *int, after *string, last *int, before *string, offset *int) (*InvoiceConnection, error)
 	Events(ctx context.Context, obj *node.Tenant, first *int, after *string, last *int, before *string, filter *EventFilter) (*tenant.EventPage, error)
 	Members(ctx context.Context, obj *node.Tenant, first *int, after *string, last *int, before *string, filter *MemberFilter) (*tenant.MemberPage, error)
+
+	IndustryDecision(ctx context.Context, obj *node.Tenant, code tenant.IndustryCode) (*tenant.IndustryDecision, error)
 
 	Stats(ctx context.Context, obj *node.Tenant, startDate *tenant.DateOrTime, endDate *tenant.DateOrTime, granularity *tenant.Granularity) (*tenant.Stats, error)
 
@@ -1859,6 +1873,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Industry.Code(childComplexity), true
+	case "Industry.level":
+		if e.ComplexityRoot.Industry.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Industry.Level(childComplexity), true
 	case "Industry.naicsCode":
 		if e.ComplexityRoot.Industry.NAICSCode == nil {
 			break
@@ -1871,6 +1891,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Industry.Name(childComplexity), true
+	case "Industry.parent":
+		if e.ComplexityRoot.Industry.Parent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Industry.Parent(childComplexity), true
 
 	case "IndustryConfig.allowed":
 		if e.ComplexityRoot.IndustryConfig.Allowed == nil {
@@ -1902,6 +1928,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IndustryConfig.Version(childComplexity), true
+
+	case "IndustryDecision.accepted":
+		if e.ComplexityRoot.IndustryDecision.Accepted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndustryDecision.Accepted(childComplexity), true
+	case "IndustryDecision.decidedBy":
+		if e.ComplexityRoot.IndustryDecision.DecidedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndustryDecision.DecidedBy(childComplexity), true
+	case "IndustryDecision.industry":
+		if e.ComplexityRoot.IndustryDecision.Industry == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndustryDecision.Industry(childComplexity), true
+	case "IndustryDecision.reason":
+		if e.ComplexityRoot.IndustryDecision.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndustryDecision.Reason(childComplexity), true
 
 	case "InviteMemberPayload.emailSent":
 		if e.ComplexityRoot.InviteMemberPayload.EmailSent == nil {
@@ -3016,12 +3067,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Plan.Name(childComplexity), true
 
+	case "Query.industry":
+		if e.ComplexityRoot.Query.Industry == nil {
+			break
+		}
+
+		args, err := ec.field_Query_industry_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Industry(childComplexity, args["code"].(tenant.IndustryCode)), true
 	case "Query.industryCatalog":
 		if e.ComplexityRoot.Query.IndustryCatalog == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Query.IndustryCatalog(childComplexity), true
+		args, err := ec.field_Query_industryCatalog_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.IndustryCatalog(childComplexity, args["parent"].(*tenant.IndustryCode)), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -3814,6 +3881,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Tenant.Industries(childComplexity), true
+	case "Tenant.industryDecision":
+		if e.ComplexityRoot.Tenant.IndustryDecision == nil {
+			break
+		}
+
+		args, err := ec.field_Tenant_industryDecision_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Tenant.IndustryDecision(childComplexity, args["code"].(tenant.IndustryCode)), true
 	case "Tenant.invoices":
 		if e.ComplexityRoot.Tenant.Invoices == nil {
 			break
@@ -6481,8 +6559,18 @@ type PageInfo {
 extend type Tenant {
   "Keywords that web validation looks for in a website's content (a content blacklist). Needs KEYWORDS_READ. Empty until set."
   keywords: KeywordList @hasPermission(perm: KEYWORDS_READ)
-  "Which industries (NAICS 2022 sectors) the tenant accepts and refuses. Needs INDUSTRIES_READ. Both lists empty until set."
+  "Which industries (NAICS 2022 codes at any level) the tenant accepts and refuses. Needs INDUSTRIES_READ. Both lists empty until set."
   industries: IndustryConfig @hasPermission(perm: INDUSTRIES_READ)
+  """
+  Whether the tenant's industry lists accept a business of this industry, and why. The most specific
+  listed code among the code and the codes above it decides: a blocked one refuses it, an allowed one
+  accepts it (blocking 713210 refuses casinos and nothing else of sector 71; allowing 713210 while 71
+  is blocked accepts casinos alone of the sector). When no listed code covers it, it is accepted when
+  ` + "`" + `allowed` + "`" + ` is empty and refused otherwise. Codes below it do not count: a business known only as
+  sector 71 is not refused because 713210 is blocked. Needs INDUSTRIES_READ. An unknown code answers
+  BAD_USER_INPUT naming ` + "`" + `code` + "`" + `.
+  """
+  industryDecision("The business's NAICS 2022 code, at any level (` + "`" + `713210` + "`" + `, ` + "`" + `71` + "`" + `)." code: IndustryCode!): IndustryDecision @hasPermission(perm: INDUSTRIES_READ)
   "How the web-validation checks are weighted into a website's reliability score. Needs RISK_MATRIX_READ. The default weights until set."
   riskMatrix: RiskMatrix @hasPermission(perm: RISK_MATRIX_READ)
   "The default parameters of web validation (checks, timeout, thresholds, redirects). Needs WEBSITE_CONFIG_READ. The defaults until set."
@@ -6492,8 +6580,10 @@ extend type Tenant {
 }
 
 extend type Query {
-  "The industry catalog: the 20 sectors of NAICS 2022 (North American Industry Classification System), in NAICS order, with their codes and titles. Needs INDUSTRIES_READ."
-  industryCatalog: [Industry!]! @hasPermission(perm: INDUSTRIES_READ)
+  "The industry catalog, NAICS 2022 (North American Industry Classification System), a level at a time in NAICS order: the 20 sectors, or the codes one level below ` + "`" + `parent` + "`" + ` (at most 21). Needs INDUSTRIES_READ. An unknown ` + "`" + `parent` + "`" + ` answers BAD_USER_INPUT naming it."
+  industryCatalog("List the codes one level below this one (` + "`" + `71` + "`" + ` lists 711 to 713; a 6-digit code has none). Default: the sectors." parent: IndustryCode): [Industry!]! @hasPermission(perm: INDUSTRIES_READ)
+  "One code of the NAICS 2022 catalog with its title, level and parent. Needs INDUSTRIES_READ. An unknown code answers BAD_USER_INPUT naming ` + "`" + `code` + "`" + `."
+  industry("A NAICS 2022 code at any level (` + "`" + `713210` + "`" + `, ` + "`" + `7132` + "`" + `, ` + "`" + `71` + "`" + `, ` + "`" + `31-33` + "`" + `)." code: IndustryCode!): Industry! @hasPermission(perm: INDUSTRIES_READ)
 }
 
 extend type Mutation {
@@ -6526,67 +6616,73 @@ type KeywordList {
 }
 
 """
-A sector of the NAICS 2022 classification (North American Industry
-Classification System, https://www.census.gov/naics/): its 20 two-digit
-sectors. The ` + "`" + `industryCatalog` + "`" + ` query lists them with their codes and titles.
+A code of the NAICS 2022 classification (North American Industry Classification System,
+https://www.census.gov/naics/), at any level, as a string: a sector (` + "`" + `71` + "`" + `, or a range: ` + "`" + `31-33` + "`" + `,
+` + "`" + `44-45` + "`" + `, ` + "`" + `48-49` + "`" + `), a subsector (` + "`" + `713` + "`" + `), an industry group (` + "`" + `7132` + "`" + `), an industry (` + "`" + `71321` + "`" + `) or a
+national industry (` + "`" + `713210` + "`" + `): the 2,125 codes of the official 2022 list, shipped with the server. As
+input, anything else answers BAD_USER_INPUT naming the field (` + "`" + `blocked[0]` + "`" + `). ` + "`" + `industryCatalog` + "`" + ` and
+` + "`" + `industry` + "`" + ` list and look them up.
 """
-enum IndustryCode {
-  "NAICS 11: Agriculture, Forestry, Fishing and Hunting."
-  AGRICULTURE_FORESTRY_FISHING_HUNTING
-  "NAICS 21: Mining, Quarrying, and Oil and Gas Extraction."
-  MINING_QUARRYING_OIL_GAS_EXTRACTION
-  "NAICS 22: Utilities."
-  UTILITIES
-  "NAICS 23: Construction."
-  CONSTRUCTION
-  "NAICS 31-33: Manufacturing."
-  MANUFACTURING
-  "NAICS 42: Wholesale Trade."
-  WHOLESALE_TRADE
-  "NAICS 44-45: Retail Trade."
-  RETAIL_TRADE
-  "NAICS 48-49: Transportation and Warehousing."
-  TRANSPORTATION_WAREHOUSING
-  "NAICS 51: Information (publishing, broadcasting, telecommunications, data processing)."
-  INFORMATION
-  "NAICS 52: Finance and Insurance."
-  FINANCE_INSURANCE
-  "NAICS 53: Real Estate and Rental and Leasing."
-  REAL_ESTATE_RENTAL_LEASING
-  "NAICS 54: Professional, Scientific, and Technical Services."
-  PROFESSIONAL_SCIENTIFIC_TECHNICAL_SERVICES
-  "NAICS 55: Management of Companies and Enterprises."
-  MANAGEMENT_OF_COMPANIES
-  "NAICS 56: Administrative and Support and Waste Management and Remediation Services."
-  ADMINISTRATIVE_SUPPORT_WASTE_MANAGEMENT
-  "NAICS 61: Educational Services."
-  EDUCATIONAL_SERVICES
-  "NAICS 62: Health Care and Social Assistance."
-  HEALTH_CARE_SOCIAL_ASSISTANCE
-  "NAICS 71: Arts, Entertainment, and Recreation (including gambling industries)."
-  ARTS_ENTERTAINMENT_RECREATION
-  "NAICS 72: Accommodation and Food Services."
-  ACCOMMODATION_FOOD_SERVICES
-  "NAICS 81: Other Services (except Public Administration)."
-  OTHER_SERVICES
-  "NAICS 92: Public Administration."
-  PUBLIC_ADMINISTRATION
+scalar IndustryCode @specifiedBy(url: "https://www.census.gov/naics/")
+
+"The level of a NAICS code, by its number of digits."
+enum IndustryLevel {
+  "2 digits (` + "`" + `71` + "`" + `), or a range (` + "`" + `31-33` + "`" + `): one of the 20 sectors."
+  SECTOR
+  "3 digits (` + "`" + `713` + "`" + `)."
+  SUBSECTOR
+  "4 digits (` + "`" + `7132` + "`" + `)."
+  INDUSTRY_GROUP
+  "5 digits (` + "`" + `71321` + "`" + `)."
+  INDUSTRY
+  "6 digits (` + "`" + `713210` + "`" + `): a United States national industry."
+  NATIONAL_INDUSTRY
 }
 
-"An industry of the catalog: a NAICS 2022 sector."
+"A code of the NAICS 2022 catalog."
 type Industry {
-  "The value to use in ` + "`" + `updateIndustries` + "`" + `."
+  "The NAICS code (` + "`" + `713210` + "`" + `, ` + "`" + `71` + "`" + `, ` + "`" + `31-33` + "`" + `): the value to use in ` + "`" + `updateIndustries` + "`" + `."
   code: IndustryCode!
-  "The NAICS sector code: two digits (` + "`" + `52` + "`" + `) or a range (` + "`" + `31-33` + "`" + `)."
-  naicsCode: String!
-  "The NAICS sector title (` + "`" + `Finance and Insurance` + "`" + `)."
+  "The NAICS code, as ` + "`" + `code` + "`" + `."
+  naicsCode: String! @deprecated(reason: "Use ` + "`" + `code` + "`" + `, the same NAICS code since codes of every level are accepted. Removal: 2027-03-31.")
+  "The official NAICS 2022 title (` + "`" + `Casinos (except Casino Hotels)` + "`" + `)."
   name: String!
+  "How deep the code is: SECTOR (2 digits) to NATIONAL_INDUSTRY (6)."
+  level: IndustryLevel!
+  "The code one level up (` + "`" + `71321` + "`" + ` for ` + "`" + `713210` + "`" + `, the sector ` + "`" + `31-33` + "`" + ` for ` + "`" + `311` + "`" + `); null for a sector."
+  parent: Industry
+}
+
+"How a tenant's industry lists treat a business of one industry (` + "`" + `Tenant.industryDecision` + "`" + `)."
+type IndustryDecision {
+  "The industry asked about."
+  industry: Industry!
+  "Whether the tenant accepts it."
+  accepted: Boolean!
+  "Why."
+  reason: IndustryDecisionReason!
+  "The listed code that decided: the industry itself or a code above it; null when no listed code covers it."
+  decidedBy: Industry
+}
+
+"Why an industry is accepted or refused."
+enum IndustryDecisionReason {
+  "Refused: it, or a code above it, is in ` + "`" + `blocked` + "`" + ` (the most specific listed code)."
+  BLOCKED
+  "Accepted: it, or a code above it, is in ` + "`" + `allowed` + "`" + ` (the most specific listed code)."
+  ALLOWED
+  "Refused: ` + "`" + `allowed` + "`" + ` is not empty and no code of it covers this industry."
+  NOT_ALLOWED
+  "Accepted: no listed code covers it and ` + "`" + `allowed` + "`" + ` is empty."
+  NOT_RESTRICTED
 }
 
 """
-Which industries a tenant accepts. An industry in ` + "`" + `blocked` + "`" + ` is refused. When
-` + "`" + `allowed` + "`" + ` is not empty, only its industries are accepted; when it is empty,
-every industry not blocked is. An industry is never in both lists.
+Which industries a tenant accepts, as NAICS 2022 codes at any level; a code
+covers the codes below it. The most specific listed code covering a
+business's industry decides (` + "`" + `Tenant.industryDecision` + "`" + `): blocked refuses,
+allowed accepts. When none covers it, it is accepted when ` + "`" + `allowed` + "`" + ` is
+empty, refused otherwise. A code is never in both lists.
 """
 type IndustryConfig {
   "Accepted industries, in the order given. Empty: every industry not blocked."
@@ -6727,9 +6823,9 @@ type UpdateKeywordsPayload {
 input UpdateIndustriesInput {
   "The tenant to change. Default: the caller's own. Another tenant needs TENANT_MANAGE."
   tenantId: ID
-  "Every accepted industry (list replacement). Empty: every industry not blocked. Duplicates are removed."
+  "Every accepted industry (list replacement): NAICS 2022 codes at any level, at most 200. Empty: every industry not blocked. Duplicates are removed."
   allowed: [IndustryCode!]!
-  "Every refused industry (list replacement). Duplicates are removed. A code in both lists is refused, naming it (` + "`" + `blocked[0]` + "`" + `)."
+  "Every refused industry (list replacement): NAICS 2022 codes at any level, at most 200 (` + "`" + `713210` + "`" + ` refuses casinos, not the rest of sector ` + "`" + `71` + "`" + `). Duplicates are removed. A code in both lists is refused, naming it (` + "`" + `blocked[0]` + "`" + `)."
   blocked: [IndustryCode!]!
   "If given, the change is refused with CONFLICT unless ` + "`" + `industries.version` + "`" + ` still equals it (0 while never set)."
   expectedVersion: Int
@@ -8417,6 +8513,10 @@ func (ec *executionContext) childFields_Industry(ctx context.Context, field grap
 		return ec.fieldContext_Industry_naicsCode(ctx, field)
 	case "name":
 		return ec.fieldContext_Industry_name(ctx, field)
+	case "level":
+		return ec.fieldContext_Industry_level(ctx, field)
+	case "parent":
+		return ec.fieldContext_Industry_parent(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Industry", field.Name)
 }
@@ -8435,6 +8535,20 @@ func (ec *executionContext) childFields_IndustryConfig(ctx context.Context, fiel
 		return ec.fieldContext_IndustryConfig_updatedBy(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type IndustryConfig", field.Name)
+}
+
+func (ec *executionContext) childFields_IndustryDecision(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "industry":
+		return ec.fieldContext_IndustryDecision_industry(ctx, field)
+	case "accepted":
+		return ec.fieldContext_IndustryDecision_accepted(ctx, field)
+	case "reason":
+		return ec.fieldContext_IndustryDecision_reason(ctx, field)
+	case "decidedBy":
+		return ec.fieldContext_IndustryDecision_decidedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IndustryDecision", field.Name)
 }
 
 func (ec *executionContext) childFields_InviteMemberPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9155,6 +9269,8 @@ func (ec *executionContext) childFields_Tenant(ctx context.Context, field graphq
 		return ec.fieldContext_Tenant_keywords(ctx, field)
 	case "industries":
 		return ec.fieldContext_Tenant_industries(ctx, field)
+	case "industryDecision":
+		return ec.fieldContext_Tenant_industryDecision(ctx, field)
 	case "riskMatrix":
 		return ec.fieldContext_Tenant_riskMatrix(ctx, field)
 	case "websiteConfig":
@@ -10279,6 +10395,34 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_industryCatalog_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "parent",
+		func(ctx context.Context, v any) (*tenant.IndustryCode, error) {
+			return ec.unmarshalOIndustryCode2ᚖtenantapiᚋtenantᚐIndustryCode(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["parent"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_industry_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (tenant.IndustryCode, error) {
+			return ec.unmarshalNIndustryCode2tenantapiᚋtenantᚐIndustryCode(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_tenant_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10510,6 +10654,20 @@ func (ec *executionContext) field_Tenant_events_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["filter"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Tenant_industryDecision_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (tenant.IndustryCode, error) {
+			return ec.unmarshalNIndustryCode2tenantapiᚋtenantᚐIndustryCode(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg0
 	return args, nil
 }
 
@@ -14218,6 +14376,61 @@ func (ec *executionContext) fieldContext_Industry_name(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Industry", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _Industry_level(ctx context.Context, field graphql.CollectedField, obj *tenant.Industry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Industry_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.IndustryLevel) graphql.Marshaler {
+			return ec.marshalNIndustryLevel2tenantapiᚋtenantᚐIndustryLevel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Industry_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Industry", field, false, false, errors.New("field of type IndustryLevel does not have child fields"))
+}
+
+func (ec *executionContext) _Industry_parent(ctx context.Context, field graphql.CollectedField, obj *tenant.Industry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Industry_parent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Parent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Industry) graphql.Marshaler {
+			return ec.marshalOIndustry2ᚖtenantapiᚋtenantᚐIndustry(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Industry_parent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Industry",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Industry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _IndustryConfig_allowed(ctx context.Context, field graphql.CollectedField, obj *tenant.IndustryConfig) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14349,6 +14562,116 @@ func (ec *executionContext) _IndustryConfig_updatedBy(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_IndustryConfig_updatedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("IndustryConfig", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _IndustryDecision_industry(ctx context.Context, field graphql.CollectedField, obj *tenant.IndustryDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IndustryDecision_industry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Industry, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Industry) graphql.Marshaler {
+			return ec.marshalNIndustry2ᚖtenantapiᚋtenantᚐIndustry(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IndustryDecision_industry(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IndustryDecision",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Industry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IndustryDecision_accepted(ctx context.Context, field graphql.CollectedField, obj *tenant.IndustryDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IndustryDecision_accepted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Accepted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IndustryDecision_accepted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IndustryDecision", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _IndustryDecision_reason(ctx context.Context, field graphql.CollectedField, obj *tenant.IndustryDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IndustryDecision_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.IndustryReason) graphql.Marshaler {
+			return ec.marshalNIndustryDecisionReason2tenantapiᚋtenantᚐIndustryReason(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IndustryDecision_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IndustryDecision", field, false, false, errors.New("field of type IndustryDecisionReason does not have child fields"))
+}
+
+func (ec *executionContext) _IndustryDecision_decidedBy(ctx context.Context, field graphql.CollectedField, obj *tenant.IndustryDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IndustryDecision_decidedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecidedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Industry) graphql.Marshaler {
+			return ec.marshalOIndustry2ᚖtenantapiᚋtenantᚐIndustry(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IndustryDecision_decidedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IndustryDecision",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Industry(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _InviteMemberPayload_member(ctx context.Context, field graphql.CollectedField, obj *InviteMemberPayload) (ret graphql.Marshaler) {
@@ -19734,7 +20057,8 @@ func (ec *executionContext) _Query_industryCatalog(ctx context.Context, field gr
 			return ec.fieldContext_Query_industryCatalog(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Query().IndustryCatalog(ctx)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().IndustryCatalog(ctx, fc.Args["parent"].(*tenant.IndustryCode))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -19762,7 +20086,7 @@ func (ec *executionContext) _Query_industryCatalog(ctx context.Context, field gr
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Query_industryCatalog(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Query_industryCatalog(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Query",
 		Field:      field,
@@ -19771,6 +20095,79 @@ func (ec *executionContext) fieldContext_Query_industryCatalog(_ context.Context
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Industry(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_industryCatalog_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_industry(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_industry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Industry(ctx, fc.Args["code"].(tenant.IndustryCode))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "INDUSTRIES_READ")
+				if err != nil {
+					var zeroVal *tenant.Industry
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *tenant.Industry
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Industry) graphql.Marshaler {
+			return ec.marshalNIndustry2ᚖtenantapiᚋtenantᚐIndustry(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_industry(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Industry(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_industry_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -23479,6 +23876,68 @@ func (ec *executionContext) fieldContext_Tenant_industries(_ context.Context, fi
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_IndustryConfig(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Tenant_industryDecision(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Tenant_industryDecision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Tenant().IndustryDecision(ctx, obj, fc.Args["code"].(tenant.IndustryCode))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "INDUSTRIES_READ")
+				if err != nil {
+					var zeroVal *tenant.IndustryDecision
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *tenant.IndustryDecision
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, obj, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.IndustryDecision) graphql.Marshaler {
+			return ec.marshalOIndustryDecision2ᚖtenantapiᚋtenantᚐIndustryDecision(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Tenant_industryDecision(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Tenant",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IndustryDecision(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Tenant_industryDecision_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -32368,6 +32827,16 @@ func (ec *executionContext) _Industry(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "level":
+			out.Values[i] = ec._Industry_level(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "parent":
+			out.Values[i] = ec._Industry_parent(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -32423,6 +32892,59 @@ func (ec *executionContext) _IndustryConfig(ctx context.Context, sel ast.Selecti
 			}
 		case "updatedBy":
 			out.Values[i] = ec._IndustryConfig_updatedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var industryDecisionImplementors = []string{"IndustryDecision"}
+
+func (ec *executionContext) _IndustryDecision(ctx context.Context, sel ast.SelectionSet, obj *tenant.IndustryDecision) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, industryDecisionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IndustryDecision")
+		case "industry":
+			out.Values[i] = ec._IndustryDecision_industry(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "accepted":
+			out.Values[i] = ec._IndustryDecision_accepted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._IndustryDecision_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "decidedBy":
+			out.Values[i] = ec._IndustryDecision_decidedBy(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -34352,6 +34874,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "industry":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_industry(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -36051,6 +36595,44 @@ func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "industryDecision":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Tenant_industryDecision(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "riskMatrix":
 			out.Values[i] = ec._Tenant_riskMatrix(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -38970,11 +39552,10 @@ func (ec *executionContext) unmarshalNIndustryCode2ᚕtenantapiᚋtenantᚐIndus
 }
 
 func (ec *executionContext) marshalNIndustryCode2ᚕtenantapiᚋtenantᚐIndustryCodeᚄ(ctx context.Context, sel ast.SelectionSet, v []tenant.IndustryCode) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNIndustryCode2tenantapiᚋtenantᚐIndustryCode(ctx, sel, v[i])
-	})
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNIndustryCode2tenantapiᚋtenantᚐIndustryCode(ctx, sel, v[i])
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -38993,6 +39574,26 @@ func (ec *executionContext) marshalNIndustryConfig2ᚖtenantapiᚋtenantᚐIndus
 		return graphql.Null
 	}
 	return ec._IndustryConfig(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNIndustryDecisionReason2tenantapiᚋtenantᚐIndustryReason(ctx context.Context, v any) (tenant.IndustryReason, error) {
+	var res tenant.IndustryReason
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNIndustryDecisionReason2tenantapiᚋtenantᚐIndustryReason(ctx context.Context, sel ast.SelectionSet, v tenant.IndustryReason) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNIndustryLevel2tenantapiᚋtenantᚐIndustryLevel(ctx context.Context, v any) (tenant.IndustryLevel, error) {
+	var res tenant.IndustryLevel
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNIndustryLevel2tenantapiᚋtenantᚐIndustryLevel(ctx context.Context, sel ast.SelectionSet, v tenant.IndustryLevel) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
@@ -40873,11 +41474,41 @@ func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalOIndustry2ᚖtenantapiᚋtenantᚐIndustry(ctx context.Context, sel ast.SelectionSet, v *tenant.Industry) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Industry(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOIndustryCode2ᚖtenantapiᚋtenantᚐIndustryCode(ctx context.Context, v any) (*tenant.IndustryCode, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(tenant.IndustryCode)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOIndustryCode2ᚖtenantapiᚋtenantᚐIndustryCode(ctx context.Context, sel ast.SelectionSet, v *tenant.IndustryCode) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) marshalOIndustryConfig2ᚖtenantapiᚋtenantᚐIndustryConfig(ctx context.Context, sel ast.SelectionSet, v *tenant.IndustryConfig) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._IndustryConfig(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOIndustryDecision2ᚖtenantapiᚋtenantᚐIndustryDecision(ctx context.Context, sel ast.SelectionSet, v *tenant.IndustryDecision) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._IndustryDecision(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
