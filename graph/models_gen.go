@@ -810,9 +810,9 @@ type UpdateBillingPayload struct {
 type UpdateIndustriesInput struct {
 	// The tenant to change. Default: the caller's own. Another tenant needs TENANT_MANAGE.
 	TenantID *string `json:"tenantId,omitempty"`
-	// Every accepted industry (list replacement): NAICS 2022 codes at any level, at most 200. Empty: every industry not blocked. Duplicates are removed.
+	// Every accepted industry (list replacement): NAICS 2022 codes at any level, at most 100. Empty: every industry not blocked. Duplicates are removed.
 	Allowed []tenant.IndustryCode `json:"allowed"`
-	// Every refused industry (list replacement): NAICS 2022 codes at any level, at most 200 (`713210` refuses casinos, not the rest of sector `71`). Duplicates are removed. A code in both lists is refused, naming it (`blocked[0]`).
+	// Every refused industry (list replacement): NAICS 2022 codes at any level, at most 100 (`713210` refuses casinos, not the rest of sector `71`). Duplicates are removed. A code in both lists is refused, naming it (`blocked[0]`).
 	Blocked []tenant.IndustryCode `json:"blocked"`
 	// If given, the change is refused with CONFLICT unless `industries.version` still equals it (0 while never set).
 	ExpectedVersion *int `json:"expectedVersion,omitempty"`

@@ -10,7 +10,7 @@ CREATE FUNCTION naics_codes_well_formed(codes text[]) RETURNS boolean
 -- +goose StatementEnd
 ALTER TABLE screening_industries DROP CONSTRAINT screening_industries_check1;
 ALTER TABLE screening_industries ADD CONSTRAINT screening_industries_codes
-    CHECK (naics_codes_well_formed(allowed || blocked) AND cardinality(allowed) <= 200 AND cardinality(blocked) <= 200);
+    CHECK (naics_codes_well_formed(allowed || blocked) AND cardinality(allowed) <= 100 AND cardinality(blocked) <= 100);
 
 -- +goose Down
 ALTER TABLE screening_industries DROP CONSTRAINT screening_industries_codes;

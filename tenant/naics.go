@@ -92,7 +92,7 @@ func (i *Industry) Ancestors() []*Industry {
 }
 
 // MaxIndustryCodes bounds each of a tenant's industry lists.
-const MaxIndustryCodes = 200
+const MaxIndustryCodes = 100
 
 var (
 	// IndustryCatalog is the 20 sectors of NAICS 2022, in NAICS order.
