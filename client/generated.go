@@ -242,7 +242,7 @@ var AllApiKeyStatus = []ApiKeyStatus{
 //
 // A customer organization and everything it configures and uses.
 type ApiKeysMeTenant struct {
-	// The tenant's API keys, newest first (by creation, then id), a page at a time: metadata only, never secrets. A tenant has at most API_KEYS_MAX_ACTIVE active keys (50 by default); its revoked and expired keys stay listed, hence the pages. Needs API_KEYS_READ.
+	// The tenant's API keys, newest first (by creation, then id), a page at a time: metadata only, never secrets. A tenant has at most API_KEYS_MAX_ACTIVE active keys (50 by default); its revoked and expired keys stay listed, hence the pages. Forwards with `first`/`after`, backwards with `last`/`before` (`last` alone: the oldest keys); a page lists its keys newest first either way. Arguments of the two directions cannot be combined (BAD_USER_INPUT): `first` with `last`, `after` with `before` or `last`. Needs API_KEYS_READ.
 	ApiKeys *ApiKeyConnection `json:"apiKeys"`
 }
 
@@ -593,7 +593,8 @@ type EventsMeTenant struct {
 	// same transaction as the change (a transactional outbox): no event without
 	// its change, and a refused or `validateOnly` mutation writes none. Events
 	// older than the server's EVENT_RETENTION (default 30 days) are purged
-	// hourly. Needs EVENTS_READ.
+	// hourly. Forwards with `first`/`after`, backwards with `last`/`before` (`last` alone: the oldest events); a page lists its events newest first either way. Arguments of the two directions cannot be combined (BAD_USER_INPUT): `first` with `last`, `after` with `before` or `last`.
+	// Needs EVENTS_READ.
 	Events *EventConnection `json:"events"`
 }
 
@@ -1895,7 +1896,8 @@ type WebhookDeliveriesMeTenant struct {
 	// WEBHOOK delivery per event its notification channels subscribe to (and per `redeliverEvent`), and
 	// one EMAIL delivery per such event and address of `emails`, each with its attempts. A delivery is
 	// retried on failure at once, then after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h (each ±10 %);
-	// after the eighth failed attempt it is FAILED. Needs NOTIFICATION_CHANNELS_READ.
+	// after the eighth failed attempt it is FAILED. Forwards with `first`/`after`, backwards with `last`/`before` (`last` alone: the oldest deliveries); a page lists its deliveries newest first either way. Arguments of the two directions cannot be combined (BAD_USER_INPUT): `first` with `last`, `after` with `before` or `last`.
+	// Needs NOTIFICATION_CHANNELS_READ.
 	WebhookDeliveries *WebhookDeliveryConnection `json:"webhookDeliveries"`
 }
 

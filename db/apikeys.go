@@ -201,68 +201,35 @@ func DecodeAPIKeyCursor(c string) (time.Time, string, error) {
 	return time.UnixMicro(us).UTC(), id, nil
 }
 
-// APIKeyPagesByTenant loads a page of each tenant's API keys, newest
-// first: first keys after the cursor after ("" for the first page),
-// revoked ones only with includeRevoked, in key order, in one statement
-// whatever the number of tenants (a LATERAL subquery per tenant that stops
-// after first+1 rows on the (tenant_id, created_at, id) index). A tenant
-// without keys gets an empty page. It is a loader batch.
+// apiKeyKeys is the order of a tenant's API keys: newest first, by
+// creation then id.
+var apiKeyKeys = keyset{alias: "k", cols: []string{"created_at", "id"}, types: []string{"timestamptz", "uuid"}, desc: true,
+	decode: func(c string) ([]any, error) {
+		at, id, err := DecodeAPIKeyCursor(c)
+		return []any{at, id}, err
+	}}
+
+// APIKeyPagesByTenant loads page of each tenant's API keys, newest first,
+// revoked ones only with includeRevoked, in key order (pagesByTenant, on
+// the (tenant_id, created_at, id) index). It is a loader batch.
 // Codes: EINVALID (malformed cursor), ENOTFOUND (a tenant the caller may
 // not see).
-func (s *Store) APIKeyPagesByTenant(ctx context.Context, ids []string, first int, after string, includeRevoked bool) ([]*tenant.APIKeyPage, []error) {
+func (s *Store) APIKeyPagesByTenant(ctx context.Context, ids []string, page Page, includeRevoked bool) ([]*tenant.APIKeyPage, []error) {
+	rows, ends, errs := pagesByTenant(ctx, s, ids, page, list{cols: apiKeyCols, from: `api_keys k`,
+		cond: `k.tenant_id = tn.id AND ($1 OR k.revoked_at IS NULL)`, args: []any{includeRevoked}, key: apiKeyKeys,
+		// Never cached: lastUsedAt changes without changing the tenant's version.
+		noCache: true},
+		"API keys", func(r *apiKeyRow) string { return r.TenantID })
 	out := make([]*tenant.APIKeyPage, len(ids))
-	errs := make([]error, len(ids))
-	fail := func(err error) ([]*tenant.APIKeyPage, []error) {
-		for i := range errs {
-			errs[i] = err
-		}
-		return out, errs
-	}
-	var afterAt, afterID any
-	if after != "" {
-		at, id, err := DecodeAPIKeyCursor(after)
-		if err != nil {
-			return fail(tenant.Invalid("after", "after is not a cursor returned by this API"))
-		}
-		afterAt, afterID = at, id
-	}
-	all, own := scope(ctx)
-	var rows []apiKeyRow
-	// Never cached: lastUsedAt changes without changing the tenant's version.
-	err := s.selectOrderedUncached(ctx, &rows, `k.tenant_id, k.created_at DESC, k.id DESC`, `SELECT `+apiKeyCols+` FROM unnest($1::uuid[]) AS t(id)
-		CROSS JOIN LATERAL (
-			SELECT * FROM api_keys k WHERE k.tenant_id = t.id AND ($5 OR k.revoked_at IS NULL)
-				AND ($6::timestamptz IS NULL OR (k.created_at, k.id) < ($6::timestamptz, $7::uuid))
-			ORDER BY k.created_at DESC, k.id DESC LIMIT $4
-		) k
-		WHERE ($2 OR t.id = $3)`, pq.Array(validIDs(ids)), all, own, first+1, includeRevoked, afterAt, afterID)
-	if err != nil {
-		return fail(translate(err))
-	}
-	pages := map[string]*tenant.APIKeyPage{}
-	for i := range rows {
-		k := rows[i].record()
-		p := pages[k.TenantID]
-		if p == nil {
-			p = &tenant.APIKeyPage{TenantID: k.TenantID}
-			pages[k.TenantID] = p
-		}
-		if len(p.Keys) == first {
-			p.HasNextPage = true
+	for i, id := range ids {
+		if errs[i] != nil {
 			continue
 		}
-		p.Keys = append(p.Keys, k)
-	}
-	ownID, _ := own.(string)
-	for i, id := range ids {
-		switch {
-		case !tenant.ValidID(id) || !(all || strings.EqualFold(id, ownID)):
-			errs[i] = tenant.NotFound("API keys")
-		case pages[strings.ToLower(id)] != nil:
-			out[i] = pages[strings.ToLower(id)]
-		default:
-			out[i] = &tenant.APIKeyPage{TenantID: id, Keys: []*tenant.APIKeyRecord{}}
+		keys := make([]*tenant.APIKeyRecord, len(rows[i]))
+		for j, r := range rows[i] {
+			keys[j] = r.record()
 		}
+		out[i] = &tenant.APIKeyPage{TenantID: id, Keys: keys, PageEnds: ends[i]}
 	}
 	return out, errs
 }

@@ -1,7 +1,7 @@
 package db
 
 import (
-	"container/list"
+	linked "container/list"
 	"context"
 	"fmt"
 	"reflect"
@@ -57,8 +57,8 @@ type assocCache struct {
 
 	mu      sync.Mutex
 	bytes   int64
-	lru     list.List // of *assocEntry, most recently used first
-	entries map[string]*list.Element
+	lru     linked.List // of *assocEntry, most recently used first
+	entries map[string]*linked.Element
 	stats   AssocCacheStats
 }
 
@@ -70,7 +70,7 @@ type assocEntry struct {
 }
 
 func newAssocCache(max int64) *assocCache {
-	return &assocCache{max: max, entries: map[string]*list.Element{}}
+	return &assocCache{max: max, entries: map[string]*linked.Element{}}
 }
 
 // versionBook is the versions a request saw, by tenant id.
@@ -221,7 +221,7 @@ func (c *assocCache) put(key string, versions []int64, dest any) {
 	}
 }
 
-func (c *assocCache) removeLocked(el *list.Element) {
+func (c *assocCache) removeLocked(el *linked.Element) {
 	e := el.Value.(*assocEntry)
 	c.lru.Remove(el)
 	delete(c.entries, e.key)

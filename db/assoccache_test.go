@@ -124,7 +124,7 @@ func TestTenantVersions(t *testing.T) {
 	}
 
 	// The list reads them too.
-	page, _, err := store.Tenants(admin, tenant.TenantFilter{}, 10, "")
+	page, _, err := store.Tenants(admin, tenant.TenantFilter{}, db.Forward(10, ""))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -123,63 +123,30 @@ func auditWhere(f tenant.AuditFilter, args []any) (string, []any) {
 	return strings.Join(w, " AND "), args
 }
 
-// AuditLogByTenant loads one page of each tenant's audit log, newest first,
-// for the same query, in one statement whatever the number of tenants (a
-// lateral join, each tenant read through the (tenant_id, at, id) index), in
-// key order. A tenant the caller may not see gets an empty page. It is a
-// loader batch. Codes: EINVALID (bad page size, filter or cursor),
-// EUNAVAILABLE.
+// AuditLogByTenant loads one page of each tenant's audit log, newest first
+// (by time, then id), for the same query, in key order (pagesByTenant, on
+// the (tenant_id, at, id) index). A tenant the caller may not see gets an
+// empty page. It is a loader batch. Codes: EINVALID (bad page size, filter
+// or cursor), EUNAVAILABLE.
 func (s *Store) AuditLogByTenant(ctx context.Context, q tenant.AuditQuery, ids []string) ([]*tenant.AuditPage, []error) {
 	out := make([]*tenant.AuditPage, len(ids))
-	errs := make([]error, len(ids))
-	fail := func(err error) ([]*tenant.AuditPage, []error) {
+	if err := q.Validate(); err != nil {
+		errs := make([]error, len(ids))
 		for i := range errs {
 			errs[i] = err
 		}
 		return out, errs
 	}
-	if err := q.Validate(); err != nil {
-		return fail(err)
-	}
-	all, own := scope(ctx)
-	args := []any{pq.Array(validIDs(ids)), all, own}
-	cond, args := auditWhere(q.Filter, args)
-	if q.After != "" {
-		at, id, err := decodeAuditCursor(q.After)
-		if err != nil {
-			return fail(tenant.Invalid("after", "after is not a cursor returned by this API"))
-		}
-		args = append(args, at, id)
-		cond += fmt.Sprintf(` AND (a.at, a.id) < ($%d, $%d)`, len(args)-1, len(args))
-	}
-	args = append(args, q.First+1)
-	var rows []tenant.AuditEntry
-	// The LATERAL's ORDER BY picks each tenant's newest entries; the
-	// statement's own order is what keeps them newest first.
-	err := s.selectOrdered(ctx, &rows, `e.tenant_id, e.at DESC, e.id DESC`, `SELECT e.* FROM unnest($1::uuid[]) AS k(id)
-		CROSS JOIN LATERAL (SELECT `+auditCols+` FROM audit_log a WHERE a.tenant_id = k.id AND `+cond+`
-			ORDER BY a.at DESC, a.id DESC LIMIT `+fmt.Sprintf("$%d", len(args))+`) AS e
-		WHERE ($2 OR k.id = $3)`, args...)
-	if err != nil {
-		return fail(translate(err))
-	}
-	byTenant := make(map[string]*tenant.AuditPage, len(ids))
-	for i := range rows {
-		e := &rows[i]
-		p := byTenant[e.TenantID]
-		if p == nil {
-			p = &tenant.AuditPage{TenantID: e.TenantID, Query: q}
-			byTenant[e.TenantID] = p
-		}
-		if len(p.Entries) == q.First {
-			p.HasNextPage = true
-			continue
-		}
-		p.Entries = append(p.Entries, e)
-	}
+	cond, args := auditWhere(q.Filter, nil)
+	rows, ends, errs := pagesByTenant(ctx, s, ids, q.Page, list{cols: auditCols, from: `audit_log a`,
+		cond: `a.tenant_id = tn.id AND ` + cond, args: args, key: auditKeys},
+		"audit log", func(e *tenant.AuditEntry) string { return e.TenantID })
 	for i, id := range ids {
-		if out[i] = byTenant[strings.ToLower(id)]; out[i] == nil {
-			out[i] = &tenant.AuditPage{TenantID: id, Entries: []*tenant.AuditEntry{}, Query: q}
+		switch {
+		case errs[i] == nil:
+			out[i] = &tenant.AuditPage{TenantID: id, Entries: rows[i], PageEnds: ends[i], Query: q}
+		case tenant.ErrorCode(errs[i]) == tenant.ENOTFOUND:
+			errs[i], out[i] = nil, &tenant.AuditPage{TenantID: id, Entries: []*tenant.AuditEntry{}, Query: q}
 		}
 	}
 	return out, errs
@@ -220,19 +187,21 @@ func AuditCursor(e *tenant.AuditEntry) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(e.At.UnixMicro(), 10) + ":" + e.ID))
 }
 
-func decodeAuditCursor(c string) (time.Time, int64, error) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return time.Time{}, 0, err
-	}
-	ts, id, ok := strings.Cut(string(b), ":")
-	us, err1 := strconv.ParseInt(ts, 10, 64)
-	n, err2 := strconv.ParseInt(id, 10, 64)
-	if !ok || err1 != nil || err2 != nil {
-		return time.Time{}, 0, errors.New("bad cursor")
-	}
-	return time.UnixMicro(us).UTC(), n, nil
-}
+// auditKeys is the order of an audit log: newest first, by time then id.
+var auditKeys = keyset{alias: "a", cols: []string{"at", "id"}, types: []string{"timestamptz", "bigint"}, desc: true,
+	decode: func(c string) ([]any, error) {
+		b, err := base64.RawURLEncoding.DecodeString(c)
+		if err != nil {
+			return nil, err
+		}
+		ts, id, ok := strings.Cut(string(b), ":")
+		us, err1 := strconv.ParseInt(ts, 10, 64)
+		n, err2 := strconv.ParseInt(id, 10, 64)
+		if !ok || err1 != nil || err2 != nil {
+			return nil, errors.New("bad cursor")
+		}
+		return []any{time.UnixMicro(us).UTC(), n}, nil
+	}}
 
 // PurgeAudit deletes the entries older than their tenant's audit log
 // retention (tenant_settings.audit_log_retention_days) and returns how many.

@@ -40,7 +40,7 @@ func TestAuditSummary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pages, errs := store.AuditLogByTenant(admin, tenant.AuditQuery{First: 10, Filter: tenant.AuditFilter{Actions: []string{"recordUsage"}}}, []string{tn.ID})
+	pages, errs := store.AuditLogByTenant(admin, tenant.AuditQuery{Page: db.Forward(10, ""), Filter: tenant.AuditFilter{Actions: []string{"recordUsage"}}}, []string{tn.ID})
 	if errs[0] != nil {
 		t.Fatal(errs[0])
 	}
@@ -54,7 +54,7 @@ func TestAuditSummary(t *testing.T) {
 		t.Fatal(err)
 	}
 	if e.Operation != tenant.AuditEvent || e.Actor != "admin" || e.Table != "usage_daily" || str(e.RequestID) != "batch-1" ||
-		len(changes) != 1 || changes[0].Field != "interactions" || str(changes[0].Before) != "10" || str(changes[0].After) != "13" {
+		len(changes) != 1 || changes[0].Field != "interactions" || string(changes[0].Before) != "10" || string(changes[0].After) != "13" {
 		t.Errorf("summary = %+v, changes %+v", e, changes)
 	}
 	// The next transaction on the pool audits rows again.

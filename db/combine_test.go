@@ -29,8 +29,10 @@ func TestCombinedBatchesMatchAlone(t *testing.T) {
 		"plans": func(ctx context.Context) any {
 			return pair(store.PlansByID(ctx, []string{"starter", "enterprise", "none"}))
 		},
-		"usage":         func(ctx context.Context) any { return pair(store.UsageByTenant(ctx, ids)) },
-		"apiKeys":       func(ctx context.Context) any { return pair(store.APIKeyPagesByTenant(ctx, ids, 5, "", true)) },
+		"usage": func(ctx context.Context) any { return pair(store.UsageByTenant(ctx, ids)) },
+		"apiKeys": func(ctx context.Context) any {
+			return pair(store.APIKeyPagesByTenant(ctx, ids, db.Forward(5, ""), true))
+		},
 		"apiKeyCounts":  func(ctx context.Context) any { return pair(store.APIKeyCountsByTenant(ctx, ids, false)) },
 		"sso":           func(ctx context.Context) any { return pair(store.SSOByTenant(ctx, ids)) },
 		"notifications": func(ctx context.Context) any { return pair(store.NotificationChannelsByTenant(ctx, ids)) },
@@ -48,7 +50,7 @@ func TestCombinedBatchesMatchAlone(t *testing.T) {
 		"stats":         func(ctx context.Context) any { return pair(store.StatsByTenant(ctx, stats, ids)) },
 		"statsWeekly":   func(ctx context.Context) any { return pair(store.StatsByTenant(ctx, weekly, ids)) },
 		"auditLog": func(ctx context.Context) any {
-			return pair(store.AuditLogByTenant(ctx, tenant.AuditQuery{First: 10}, ids))
+			return pair(store.AuditLogByTenant(ctx, tenant.AuditQuery{Page: db.Forward(10, "")}, ids))
 		},
 		"auditCount": func(ctx context.Context) any { return pair(store.CountAuditByTenant(ctx, tenant.AuditFilter{}, ids)) },
 	}

@@ -256,21 +256,22 @@ func webhookHealth(ctx context.Context, tx sqlx.ExtContext, d *tenant.DueDeliver
 const deliveryCols = `d.tenant_id, d.id, d.event_id, e.type AS event_type, d.channel, d.url, d.status, d.attempts, d.created_at,
 	CASE WHEN d.status = 'PENDING' THEN d.next_attempt_at END AS next_attempt_at`
 
+// deliveryKeys is the order of a delivery log: newest first, by id (a
+// UUIDv7, which is its cursor).
+var deliveryKeys = keyset{alias: "d", cols: []string{"id"}, types: []string{"uuid"}, desc: true, decode: uuid7Cursor}
+
 // DeliveriesByTenant loads one page of a tenant's delivery log, newest
-// first, each delivery with its attempts (oldest first), in two statements.
-// A tenant the caller may not see reads as an empty page. Codes: EINVALID
-// (bad page size or cursor), EUNAVAILABLE.
+// first, each delivery with its attempts (oldest first), in two statements
+// (pagesByTenant, then the attempts). A tenant the caller may not see reads
+// as an empty page. Codes: EINVALID (bad page size or cursor),
+// EUNAVAILABLE.
 func (s *Store) DeliveriesByTenant(ctx context.Context, tenantID string, q tenant.DeliveryQuery) (*tenant.DeliveryPage, error) {
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}
 	page := &tenant.DeliveryPage{TenantID: tenantID, Deliveries: []*tenant.WebhookDelivery{}}
-	if !tenant.ValidID(tenantID) {
-		return page, nil
-	}
-	all, own := scope(ctx)
-	args := []any{tenantID, all, own}
-	cond := ""
+	var args []any
+	cond := `d.tenant_id = tn.id`
 	if q.Filter.Status != nil {
 		args = append(args, string(*q.Filter.Status))
 		cond += fmt.Sprintf(` AND d.status = $%d`, len(args))
@@ -283,26 +284,17 @@ func (s *Store) DeliveriesByTenant(ctx context.Context, tenantID string, q tenan
 		args = append(args, q.Filter.EventType)
 		cond += fmt.Sprintf(` AND e.type = $%d`, len(args))
 	}
-	if q.After != "" {
-		id, err := uuid.Parse(q.After)
-		if err != nil || id.Version() != 7 {
-			return nil, tenant.Invalid("after", "after is not a cursor returned by this API (a delivery id)")
-		}
-		args = append(args, id.String())
-		cond += fmt.Sprintf(` AND d.id < $%d`, len(args))
+	pages, ends, errs := pagesByTenant(ctx, s, []string{tenantID}, q.Page, list{cols: deliveryCols,
+		from: `webhook_deliveries d JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id`, cond: cond, args: args, key: deliveryKeys},
+		"webhook deliveries", func(d *tenant.WebhookDelivery) string { return d.TenantID })
+	switch {
+	case tenant.ErrorCode(errs[0]) == tenant.ENOTFOUND:
+		return page, nil
+	case errs[0] != nil:
+		return nil, errs[0]
 	}
-	args = append(args, q.First+1)
-	var rows []*tenant.WebhookDelivery
-	err := sqlx.SelectContext(ctx, s.q(), &rows, `SELECT `+deliveryCols+`
-		FROM webhook_deliveries d JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
-		WHERE d.tenant_id = $1 AND ($2 OR d.tenant_id = $3)`+cond+`
-		ORDER BY d.id DESC LIMIT $`+fmt.Sprint(len(args)), args...)
-	if err != nil {
-		return nil, translate(err)
-	}
-	if len(rows) > q.First {
-		rows, page.HasNextPage = rows[:q.First], true
-	}
+	rows := pages[0]
+	page.PageEnds = ends[0]
 	if err := s.attachAttempts(ctx, rows); err != nil {
 		return nil, err
 	}

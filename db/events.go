@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -21,21 +22,29 @@ import (
 const eventCols = `e.tenant_id, e.id, e.type, e.at, e.actor, e.action, e.subject,
 	COALESCE(e.payload, 'null') AS payload, e.request_id`
 
+// eventKeys is the order of an event log: newest first, by id (a UUIDv7,
+// which is its cursor).
+var eventKeys = keyset{alias: "e", cols: []string{"id"}, types: []string{"uuid"}, desc: true, decode: uuid7Cursor}
+
+// uuid7Cursor decodes a cursor that is an item's id, a UUIDv7.
+func uuid7Cursor(c string) ([]any, error) {
+	id, err := uuid.Parse(c)
+	if err != nil || id.Version() != 7 {
+		return nil, errors.New("bad cursor")
+	}
+	return []any{id.String()}, nil
+}
+
 // EventsByTenant loads one page of a tenant's event log, newest first (by
-// id, a UUIDv7), in one statement. A tenant the caller may not see, or that
-// does not exist, reads as an empty page. Codes: EINVALID (bad page size,
-// filter or cursor), EUNAVAILABLE.
+// id, a UUIDv7), in one statement (pagesByTenant). A tenant the caller may
+// not see, or that does not exist, reads as an empty page. Codes: EINVALID
+// (bad page size, filter or cursor), EUNAVAILABLE.
 func (s *Store) EventsByTenant(ctx context.Context, tenantID string, q tenant.EventQuery) (*tenant.EventPage, error) {
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}
-	page := &tenant.EventPage{TenantID: tenantID, Events: []*tenant.Event{}}
-	if !tenant.ValidID(tenantID) {
-		return page, nil
-	}
-	all, own := scope(ctx)
-	args := []any{tenantID, all, own}
-	cond := ""
+	var args []any
+	cond := `e.tenant_id = tn.id`
 	if len(q.Filter.Types) > 0 {
 		args = append(args, pq.Array(q.Filter.Types))
 		cond += fmt.Sprintf(` AND e.type = ANY($%d)`, len(args))
@@ -44,27 +53,15 @@ func (s *Store) EventsByTenant(ctx context.Context, tenantID string, q tenant.Ev
 		args = append(args, *q.Filter.Since)
 		cond += fmt.Sprintf(` AND e.at >= $%d`, len(args))
 	}
-	if q.After != "" {
-		id, err := uuid.Parse(q.After)
-		if err != nil || id.Version() != 7 {
-			return nil, tenant.Invalid("after", "after is not a cursor returned by this API (an event id)")
-		}
-		args = append(args, id.String())
-		cond += fmt.Sprintf(` AND e.id < $%d`, len(args))
+	rows, ends, errs := pagesByTenant(ctx, s, []string{tenantID}, q.Page, list{cols: eventCols, from: `events e`, cond: cond, args: args, key: eventKeys},
+		"events", func(e *tenant.Event) string { return e.TenantID })
+	switch {
+	case errs[0] == nil:
+		return &tenant.EventPage{TenantID: tenantID, Events: rows[0], PageEnds: ends[0]}, nil
+	case tenant.ErrorCode(errs[0]) == tenant.ENOTFOUND:
+		return &tenant.EventPage{TenantID: tenantID, Events: []*tenant.Event{}}, nil
 	}
-	args = append(args, q.First+1)
-	var rows []*tenant.Event
-	err := sqlx.SelectContext(ctx, s.q(), &rows, `SELECT `+eventCols+`
-		FROM events e WHERE e.tenant_id = $1 AND ($2 OR e.tenant_id = $3)`+cond+`
-		ORDER BY e.id DESC LIMIT $`+fmt.Sprint(len(args)), args...)
-	if err != nil {
-		return nil, translate(err)
-	}
-	if len(rows) > q.First {
-		rows, page.HasNextPage = rows[:q.First], true
-	}
-	page.Events = rows
-	return page, nil
+	return nil, errs[0]
 }
 
 // EventTypes returns the wire names of the event types the database may

@@ -38,105 +38,25 @@ func DecodeInvoiceCursor(c string) (tenant.Date, string, error) {
 	return d, id, nil
 }
 
-// InvoicePagesByTenant loads a page of each tenant's invoices, newest
-// first (by date, then id): page.Size invoices after page.Cursor (or from
-// the start, skipping page.Offset), or the last page.Size before it when
-// page.Backward, in key order, in one statement whatever the number of
-// tenants (a LATERAL subquery per tenant that stops after Size+1 rows on
-// the index), plus one for the other direction's page info when the page
-// does not start at an end of the list. A tenant without invoices gets an
-// empty page. It is a loader batch.
+// invoiceKeys is the order of a tenant's invoices: newest first, by date
+// then id.
+var invoiceKeys = keyset{alias: "i", cols: []string{"date", "id"}, types: []string{"date", "uuid"}, desc: true,
+	decode: func(c string) ([]any, error) {
+		d, id, err := DecodeInvoiceCursor(c)
+		return []any{d, id}, err
+	}}
+
+// InvoicePagesByTenant loads page of each tenant's invoices, newest first
+// (by date, then id), in key order (pagesByTenant). It is a loader batch.
 // Codes: EINVALID (malformed cursor), ENOTFOUND (a tenant the caller may
 // not see).
 func (s *Store) InvoicePagesByTenant(ctx context.Context, ids []string, page Page) ([]*tenant.InvoicePage, []error) {
+	rows, ends, errs := pagesByTenant(ctx, s, ids, page, list{cols: invoiceCols, from: `invoices i`, cond: `i.tenant_id = tn.id`, key: invoiceKeys},
+		"invoices", func(inv *tenant.Invoice) string { return inv.TenantID })
 	out := make([]*tenant.InvoicePage, len(ids))
-	errs := make([]error, len(ids))
-	var curDate, curID any
-	if page.Cursor != "" {
-		d, id, err := DecodeInvoiceCursor(page.Cursor)
-		if err != nil {
-			field := "after"
-			if page.Backward {
-				field = "before"
-			}
-			for i := range errs {
-				errs[i] = tenant.Invalid(field, "%s is not a cursor returned by this API", field)
-			}
-			return out, errs
-		}
-		curDate, curID = d, id
-	}
-	fail := func(err error) ([]*tenant.InvoicePage, []error) {
-		err = translate(err)
-		for i := range errs {
-			errs[i] = err
-		}
-		return out, errs
-	}
-	all, own := scope(ctx)
-	valid := pq.Array(validIDs(ids))
-	var rows []tenant.Invoice
-	err := s.selectOrdered(ctx, &rows, `i.tenant_id, i.date `+page.dir()+`, i.id `+page.dir(), `SELECT `+invoiceCols+` FROM unnest($1::uuid[]) AS k(id)
-		CROSS JOIN LATERAL (
-			SELECT * FROM invoices i WHERE i.tenant_id = k.id AND ($5::date IS NULL OR (i.date, i.id) `+page.cmp()+` ($5::date, $6::uuid))
-			ORDER BY i.date `+page.dir()+`, i.id `+page.dir()+` LIMIT $4 OFFSET $7
-		) i
-		WHERE ($2 OR k.id = $3)`, valid, all, own, page.Size+1, curDate, curID, page.Offset)
-	if err != nil {
-		return fail(err)
-	}
-	// Whether items lie on the near side of the page (before it forwards,
-	// after it backwards): only a page that starts at a cursor or an
-	// offset can have any.
-	beyond := map[string]bool{}
-	if page.Cursor != "" || page.Offset > 0 {
-		var hit []struct {
-			ID string `db:"tenant_id"`
-		}
-		if err := s.selectBatch(ctx, &hit, `SELECT k.id AS tenant_id FROM unnest($1::uuid[]) AS k(id)
-			WHERE ($2 OR k.id = $3) AND EXISTS (SELECT 1 FROM invoices i WHERE i.tenant_id = k.id
-				AND ($4::date IS NULL OR (i.date, i.id) `+page.beyond()+` ($4::date, $5::uuid)))`, valid, all, own, curDate, curID); err != nil {
-			return fail(err)
-		}
-		for _, h := range hit {
-			beyond[strings.ToLower(h.ID)] = true
-		}
-	}
-	pages := map[string]*tenant.InvoicePage{}
-	for i := range rows {
-		inv := &rows[i]
-		p := pages[inv.TenantID]
-		if p == nil {
-			p = &tenant.InvoicePage{TenantID: inv.TenantID}
-			pages[inv.TenantID] = p
-		}
-		if len(p.Invoices) == page.Size {
-			if page.Backward {
-				p.HasPreviousPage = true
-			} else {
-				p.HasNextPage = true
-			}
-			continue
-		}
-		p.Invoices = append(p.Invoices, inv)
-	}
-	ownID, _ := own.(string)
 	for i, id := range ids {
-		key := strings.ToLower(id)
-		switch {
-		case !tenant.ValidID(id) || !(all || strings.EqualFold(id, ownID)):
-			errs[i] = tenant.NotFound("invoices")
-			continue
-		case pages[key] != nil:
-			out[i] = pages[key]
-		default:
-			out[i] = &tenant.InvoicePage{TenantID: id, Invoices: []*tenant.Invoice{}}
-		}
-		if page.Backward {
-			reverse(out[i].Invoices)
-			out[i].HasNextPage = beyond[key]
-		} else {
-			out[i].HasPreviousPage = beyond[key]
+		if errs[i] == nil {
+			out[i] = &tenant.InvoicePage{TenantID: id, Invoices: rows[i], PageEnds: ends[i]}
 		}
 	}
 	return out, errs

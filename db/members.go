@@ -35,27 +35,24 @@ func MemberCursor(m *tenant.Member) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(m.Email))
 }
 
-// ValidMemberCursor reports whether c could be a MemberCursor.
-func ValidMemberCursor(c string) error {
-	_, err := base64.RawURLEncoding.DecodeString(c)
-	return err
-}
+// memberKeys is the order of a tenant's members: by email (unique in a
+// tenant).
+var memberKeys = keyset{alias: "m", cols: []string{"email"}, types: []string{"text"},
+	decode: func(c string) ([]any, error) {
+		b, err := base64.RawURLEncoding.DecodeString(c)
+		return []any{string(b)}, err
+	}}
 
-// MembersByTenant reads a page of a tenant's members ordered by email:
-// first members after the cursor after, narrowed by f, with the total
-// count of members f keeps. Two statements, tenant scope in both.
-// Codes: EINVALID (cursor), ENOTFOUND (a tenant the caller may not see).
-func (s *Store) MembersByTenant(ctx context.Context, tenantID string, first int, after string, f tenant.MemberFilter) (*tenant.MemberPage, error) {
+// MembersByTenant reads page of a tenant's members ordered by email,
+// narrowed by f, with the total count of members f keeps: a statement for
+// the count, and pagesByTenant's for the page. Codes: EINVALID (cursor),
+// ENOTFOUND (a tenant the caller may not see).
+func (s *Store) MembersByTenant(ctx context.Context, tenantID string, page Page, f tenant.MemberFilter) (*tenant.MemberPage, error) {
 	if !tenant.ValidID(tenantID) {
 		return nil, tenant.NotFound("tenant")
 	}
-	var afterEmail any
-	if after != "" {
-		b, err := base64.RawURLEncoding.DecodeString(after)
-		if err != nil {
-			return nil, tenant.Invalid("after", "after is not a cursor returned by this API")
-		}
-		afterEmail = string(b)
+	if _, err := memberKeys.cursor(page); err != nil {
+		return nil, err
 	}
 	all, own := scope(ctx)
 	roles := make([]string, len(f.Roles))
@@ -67,31 +64,22 @@ func (s *Store) MembersByTenant(ctx context.Context, tenantID string, first int,
 		statuses[i] = string(st)
 	}
 	prefix := strings.ToLower(f.EmailPrefix)
-	cond := `m.tenant_id = $1 AND ($2 OR m.tenant_id = $3)
-		AND (cardinality($4::text[]) = 0 OR m.role = ANY($4)) AND (cardinality($5::text[]) = 0 OR m.status = ANY($5))
-		AND starts_with(m.email, $6)`
-	page := &tenant.MemberPage{TenantID: tenantID, Members: []*tenant.Member{}}
-	if err := sqlx.GetContext(ctx, s.q(), &page.TotalCount, `SELECT count(*) FROM members m WHERE `+cond,
-		tenantID, all, own, pq.Array(roles), pq.Array(statuses), prefix); err != nil {
+	filter := `(cardinality($1::text[]) = 0 OR m.role = ANY($1)) AND (cardinality($2::text[]) = 0 OR m.status = ANY($2))
+		AND starts_with(m.email, $3)`
+	args := []any{pq.Array(roles), pq.Array(statuses), prefix}
+	out := &tenant.MemberPage{TenantID: tenantID, Members: []*tenant.Member{}}
+	if err := sqlx.GetContext(ctx, s.q(), &out.TotalCount, `SELECT count(*) FROM members m
+		WHERE m.tenant_id = $4 AND ($5 OR m.tenant_id = $6) AND `+filter, append(args, tenantID, all, own)...); err != nil {
 		return nil, translate(err)
 	}
-	var rows []*tenant.Member
-	if err := sqlx.SelectContext(ctx, s.q(), &rows, `SELECT `+memberCols+` FROM members m WHERE `+cond+`
-		AND ($7::text IS NULL OR m.email > $7) ORDER BY m.email LIMIT $8`,
-		tenantID, all, own, pq.Array(roles), pq.Array(statuses), prefix, afterEmail, first+1); err != nil {
-		return nil, translate(err)
+	rows, ends, errs := pagesByTenant(ctx, s, []string{tenantID}, page, list{cols: memberCols, from: `members m`,
+		cond: `m.tenant_id = tn.id AND ` + filter, args: args, key: memberKeys}, "tenant", func(m *tenant.Member) string { return m.TenantID })
+	if errs[0] != nil {
+		return nil, errs[0]
 	}
-	if len(rows) > first {
-		rows, page.HasNextPage = rows[:first], true
-	}
-	page.Members = append(page.Members, rows...)
-	if page.TotalCount == 0 && !(all || strings.EqualFold(tenantID, asString(own))) {
-		return nil, tenant.NotFound("tenant")
-	}
-	return page, nil
+	out.Members, out.PageEnds = rows[0], ends[0]
+	return out, nil
 }
-
-func asString(v any) string { s, _ := v.(string); return s }
 
 // MemberByID reads one member the caller may see.
 // Codes: ENOTFOUND.

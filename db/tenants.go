@@ -95,32 +95,19 @@ func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-// Tenants lists tenants newest first, first at a time after the cursor.
-// It returns one page and whether another follows.
+// tenantKeys is the order of the tenants list: newest first, by creation
+// then id.
+var tenantKeys = keyset{alias: "t", cols: []string{"created_at", "id"}, types: []string{"timestamptz", "uuid"}, desc: true,
+	decode: func(c string) ([]any, error) {
+		at, id, err := DecodeCursor(c)
+		return []any{at, id}, err
+	}}
+
+// Tenants reads page of the tenants matching f, newest first (pageOf).
 // Codes: EINVALID (malformed cursor).
-func (s *Store) Tenants(ctx context.Context, f tenant.TenantFilter, first int, after string) ([]*tenant.Tenant, bool, error) {
-	var args []any
-	cond, args := tenantWhere(ctx, f, args)
-	if after != "" {
-		at, id, err := DecodeCursor(after)
-		if err != nil {
-			return nil, false, tenant.Invalid("after", "after is not a cursor returned by this API")
-		}
-		args = append(args, at, id)
-		cond += fmt.Sprintf(` AND (t.created_at, t.id) < ($%d, $%d)`, len(args)-1, len(args))
-	}
-	args = append(args, first+1)
-	var out []*tenant.Tenant
-	err := sqlx.SelectContext(ctx, s.q(), &out, `SELECT `+tenantReadCols+` FROM tenants t WHERE `+cond+
-		fmt.Sprintf(` ORDER BY t.created_at DESC, t.id DESC LIMIT $%d`, len(args)), args...)
-	if err != nil {
-		return nil, false, translate(err)
-	}
-	more := len(out) > first
-	if more {
-		out = out[:first]
-	}
-	return out, more, nil
+func (s *Store) Tenants(ctx context.Context, f tenant.TenantFilter, page Page) ([]*tenant.Tenant, tenant.PageEnds, error) {
+	cond, args := tenantWhere(ctx, f, nil)
+	return pageOf[tenant.Tenant](ctx, s, page, list{cols: tenantReadCols, from: `tenants t`, cond: cond, args: args, key: tenantKeys})
 }
 
 // CountTenants counts the tenants matching f.

@@ -5,6 +5,7 @@ package graph
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -264,8 +265,10 @@ type ComplexityRoot struct {
 
 	Industry struct {
 		Code      func(childComplexity int) int
+		Level     func(childComplexity int) int
 		NAICSCode func(childComplexity int) int
 		Name      func(childComplexity int) int
+		Parent    func(childComplexity int) int
 	}
 
 	IndustryConfig struct {
@@ -274,6 +277,13 @@ type ComplexityRoot struct {
 		UpdatedAt func(childComplexity int) int
 		UpdatedBy func(childComplexity int) int
 		Version   func(childComplexity int) int
+	}
+
+	IndustryDecision struct {
+		Accepted  func(childComplexity int) int
+		DecidedBy func(childComplexity int) int
+		Industry  func(childComplexity int) int
+		Reason    func(childComplexity int) int
 	}
 
 	InviteMemberPayload struct {
@@ -487,13 +497,14 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		IndustryCatalog func(childComplexity int) int
+		Industry        func(childComplexity int, code tenant.IndustryCode) int
+		IndustryCatalog func(childComplexity int, parent *tenant.IndustryCode) int
 		Me              func(childComplexity int) int
 		Node            func(childComplexity int, id string) int
 		Nodes           func(childComplexity int, ids []string) int
 		Plans           func(childComplexity int) int
 		Tenant          func(childComplexity int, id string) int
-		Tenants         func(childComplexity int, first *int, after *string, filter *TenantFilter) int
+		Tenants         func(childComplexity int, first *int, after *string, last *int, before *string, filter *TenantFilter) int
 		Viewer          func(childComplexity int) int
 	}
 
@@ -672,9 +683,9 @@ type ComplexityRoot struct {
 	}
 
 	Tenant struct {
-		APIKeys              func(childComplexity int, first *int, after *string, includeRevoked *bool) int
+		APIKeys              func(childComplexity int, first *int, after *string, last *int, before *string, includeRevoked *bool) int
 		AccountStatus        func(childComplexity int) int
-		AuditLog             func(childComplexity int, first *int, after *string, filter *AuditFilter) int
+		AuditLog             func(childComplexity int, first *int, after *string, last *int, before *string, filter *AuditFilter) int
 		Billing              func(childComplexity int) int
 		CreatedAt            func(childComplexity int) int
 		CreatedBy            func(childComplexity int) int
@@ -682,13 +693,14 @@ type ComplexityRoot struct {
 		DeletedAt            func(childComplexity int) int
 		Domain               func(childComplexity int) int
 		Environment          func(childComplexity int) int
-		Events               func(childComplexity int, first *int, after *string, filter *EventFilter) int
+		Events               func(childComplexity int, first *int, after *string, last *int, before *string, filter *EventFilter) int
 		ID                   func(childComplexity int) int
 		Industries           func(childComplexity int) int
+		IndustryDecision     func(childComplexity int, code tenant.IndustryCode) int
 		Invoices             func(childComplexity int, first *int, after *string, last *int, before *string, offset *int) int
 		Keywords             func(childComplexity int) int
 		Limits               func(childComplexity int) int
-		Members              func(childComplexity int, first *int, after *string, filter *MemberFilter) int
+		Members              func(childComplexity int, first *int, after *string, last *int, before *string, filter *MemberFilter) int
 		ModifiedAt           func(childComplexity int) int
 		ModifiedBy           func(childComplexity int) int
 		Name                 func(childComplexity int) int
@@ -704,7 +716,7 @@ type ComplexityRoot struct {
 		UsageReport          func(childComplexity int) int
 		Version              func(childComplexity int) int
 		Watchlist            func(childComplexity int) int
-		WebhookDeliveries    func(childComplexity int, first *int, after *string, filter *WebhookDeliveryFilter) int
+		WebhookDeliveries    func(childComplexity int, first *int, after *string, last *int, before *string, filter *WebhookDeliveryFilter) int
 		WebsiteConfig        func(childComplexity int) int
 	}
 
@@ -988,12 +1000,13 @@ type PlanResolver interface {
 type QueryResolver interface {
 	Me(ctx context.Context) (*node.Tenant, error)
 	Tenant(ctx context.Context, id string) (*node.Tenant, error)
-	Tenants(ctx context.Context, first *int, after *string, filter *TenantFilter) (*tenant.TenantPage, error)
+	Tenants(ctx context.Context, first *int, after *string, last *int, before *string, filter *TenantFilter) (*tenant.TenantPage, error)
 	Plans(ctx context.Context) ([]*tenant.Plan, error)
 	Viewer(ctx context.Context) (*Viewer, error)
 	Node(ctx context.Context, id string) (tenant.Node, error)
 	Nodes(ctx context.Context, ids []string) ([]tenant.Node, error)
-	IndustryCatalog(ctx context.Context) ([]*tenant.Industry, error)
+	IndustryCatalog(ctx context.Context, parent *tenant.IndustryCode) ([]*tenant.Industry, error)
+	Industry(ctx context.Context, code tenant.IndustryCode) (*tenant.Industry, error)
 }
 type SessionResolver interface {
 	Current(ctx context.Context, obj *tenant.Session) (bool, error)
@@ -1007,17 +1020,19 @@ type SubscriptionResolver interface {
 	TenantUpdated(ctx context.Context, tenantID *string) (<-chan *node.Tenant, error)
 }
 type TenantResolver interface {
-	APIKeys(ctx context.Context, obj *node.Tenant, first *int, after *string, includeRevoked *bool) (*APIKeyConnection, error)
+	APIKeys(ctx context.Context, obj *node.Tenant, first *int, after *string, last *int, before *string, includeRevoked *bool) (*APIKeyConnection, error)
 
-	AuditLog(ctx context.Context, obj *node.Tenant, first *int, after *string, filter *AuditFilter) (*tenant.AuditPage, error)
+	AuditLog(ctx context.Context, obj *node.Tenant, first *int, after *string, last *int, before *string, filter *AuditFilter) (*tenant.AuditPage, error)
 
 	Invoices(ctx context.Context, obj *node.Tenant, first *int, after *string, last *int, before *string, offset *int) (*InvoiceConnection, error)
-	Events(ctx context.Context, obj *node.Tenant, first *int, after *string, filter *EventFilter) (*tenant.EventPage, error)
-	Members(ctx context.Context, obj *node.Tenant, first *int, after *string, filter *MemberFilter) (*tenant.MemberPage, error)
+	Events(ctx context.Context, obj *node.Tenant, first *int, after *string, last *int, before *string, filter *EventFilter) (*tenant.EventPage, error)
+	Members(ctx context.Context, obj *node.Tenant, first *int, after *string, last *int, before *string, filter *MemberFilter) (*tenant.MemberPage, error)
+
+	IndustryDecision(ctx context.Context, obj *node.Tenant, code tenant.IndustryCode) (*tenant.IndustryDecision, error)
 
 	Stats(ctx context.Context, obj *node.Tenant, startDate *tenant.DateOrTime, endDate *tenant.DateOrTime, granularity *tenant.Granularity) (*tenant.Stats, error)
 
-	WebhookDeliveries(ctx context.Context, obj *node.Tenant, first *int, after *string, filter *WebhookDeliveryFilter) (*tenant.DeliveryPage, error)
+	WebhookDeliveries(ctx context.Context, obj *node.Tenant, first *int, after *string, last *int, before *string, filter *WebhookDeliveryFilter) (*tenant.DeliveryPage, error)
 }
 type TenantConnectionResolver interface {
 	Edges(ctx context.Context, obj *tenant.TenantPage) ([]*TenantEdge, error)
@@ -1863,6 +1878,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Industry.Code(childComplexity), true
+	case "Industry.level":
+		if e.ComplexityRoot.Industry.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Industry.Level(childComplexity), true
 	case "Industry.naicsCode":
 		if e.ComplexityRoot.Industry.NAICSCode == nil {
 			break
@@ -1875,6 +1896,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Industry.Name(childComplexity), true
+	case "Industry.parent":
+		if e.ComplexityRoot.Industry.Parent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Industry.Parent(childComplexity), true
 
 	case "IndustryConfig.allowed":
 		if e.ComplexityRoot.IndustryConfig.Allowed == nil {
@@ -1906,6 +1933,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IndustryConfig.Version(childComplexity), true
+
+	case "IndustryDecision.accepted":
+		if e.ComplexityRoot.IndustryDecision.Accepted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndustryDecision.Accepted(childComplexity), true
+	case "IndustryDecision.decidedBy":
+		if e.ComplexityRoot.IndustryDecision.DecidedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndustryDecision.DecidedBy(childComplexity), true
+	case "IndustryDecision.industry":
+		if e.ComplexityRoot.IndustryDecision.Industry == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndustryDecision.Industry(childComplexity), true
+	case "IndustryDecision.reason":
+		if e.ComplexityRoot.IndustryDecision.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndustryDecision.Reason(childComplexity), true
 
 	case "InviteMemberPayload.emailSent":
 		if e.ComplexityRoot.InviteMemberPayload.EmailSent == nil {
@@ -3020,12 +3072,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Plan.Name(childComplexity), true
 
+	case "Query.industry":
+		if e.ComplexityRoot.Query.Industry == nil {
+			break
+		}
+
+		args, err := ec.field_Query_industry_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Industry(childComplexity, args["code"].(tenant.IndustryCode)), true
 	case "Query.industryCatalog":
 		if e.ComplexityRoot.Query.IndustryCatalog == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Query.IndustryCatalog(childComplexity), true
+		args, err := ec.field_Query_industryCatalog_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.IndustryCatalog(childComplexity, args["parent"].(*tenant.IndustryCode)), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -3082,7 +3150,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Tenants(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*TenantFilter)), true
+		return e.ComplexityRoot.Query.Tenants(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*TenantFilter)), true
 	case "Query.viewer":
 		if e.ComplexityRoot.Query.Viewer == nil {
 			break
@@ -3763,7 +3831,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Tenant.APIKeys(childComplexity, args["first"].(*int), args["after"].(*string), args["includeRevoked"].(*bool)), true
+		return e.ComplexityRoot.Tenant.APIKeys(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["includeRevoked"].(*bool)), true
 	case "Tenant.accountStatus":
 		if e.ComplexityRoot.Tenant.AccountStatus == nil {
 			break
@@ -3780,7 +3848,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Tenant.AuditLog(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*AuditFilter)), true
+		return e.ComplexityRoot.Tenant.AuditLog(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*AuditFilter)), true
 	case "Tenant.billing":
 		if e.ComplexityRoot.Tenant.Billing == nil {
 			break
@@ -3833,7 +3901,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Tenant.Events(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*EventFilter)), true
+		return e.ComplexityRoot.Tenant.Events(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*EventFilter)), true
 	case "Tenant.id":
 		if e.ComplexityRoot.Tenant.ID == nil {
 			break
@@ -3846,6 +3914,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Tenant.Industries(childComplexity), true
+	case "Tenant.industryDecision":
+		if e.ComplexityRoot.Tenant.IndustryDecision == nil {
+			break
+		}
+
+		args, err := ec.field_Tenant_industryDecision_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Tenant.IndustryDecision(childComplexity, args["code"].(tenant.IndustryCode)), true
 	case "Tenant.invoices":
 		if e.ComplexityRoot.Tenant.Invoices == nil {
 			break
@@ -3879,7 +3958,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Tenant.Members(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*MemberFilter)), true
+		return e.ComplexityRoot.Tenant.Members(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*MemberFilter)), true
 	case "Tenant.modifiedAt":
 		if e.ComplexityRoot.Tenant.ModifiedAt == nil {
 			break
@@ -3985,7 +4064,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Tenant.WebhookDeliveries(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*WebhookDeliveryFilter)), true
+		return e.ComplexityRoot.Tenant.WebhookDeliveries(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*WebhookDeliveryFilter)), true
 	case "Tenant.websiteConfig":
 		if e.ComplexityRoot.Tenant.WebsiteConfig == nil {
 			break
@@ -4937,7 +5016,7 @@ type ApiKeyConnection {
 
 "An API key in a page."
 type ApiKeyEdge {
-  "Opaque position of this key, for ` + "`" + `after` + "`" + `."
+  "Opaque position of this key, for ` + "`" + `after` + "`" + ` and ` + "`" + `before` + "`" + `."
   cursor: String!
   "The key."
   node: ApiKey!
@@ -4961,13 +5040,18 @@ extend type Mutation {
   mutation, the request id and the client address. A usage batch writes one
   summary entry. Entries cannot be changed or deleted, not even by the
   application's database role; those older than ` + "`" + `settings.auditLogRetentionDays` + "`" + `
-  are purged hourly. Needs AUDIT_READ.
+  are purged hourly. Forwards with ` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + `, backwards with ` + "`" + `last` + "`" + `/` + "`" + `before` + "`" + ` (` + "`" + `last` + "`" + ` alone: the oldest entries); a page lists its entries newest first either way. Arguments of the two directions cannot be combined (BAD_USER_INPUT): ` + "`" + `first` + "`" + ` with ` + "`" + `last` + "`" + `, ` + "`" + `after` + "`" + ` with ` + "`" + `before` + "`" + ` or ` + "`" + `last` + "`" + `.
+  Needs AUDIT_READ.
   """
   auditLog(
-    "Page size, 1 to 100."
+    "Page size forwards, 1 to 100 (default 20). Not with ` + "`" + `last` + "`" + `."
     first: Int = 20
-    "Return the entries after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` of the previous page)."
+    "Return the entries after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` or an edge's ` + "`" + `cursor` + "`" + ` of an earlier page). Not with ` + "`" + `last` + "`" + ` or ` + "`" + `before` + "`" + `."
     after: String
+    "Page size backwards, 1 to 100: the last entries of the list, or the ones just before ` + "`" + `before` + "`" + `. Not with ` + "`" + `first` + "`" + ` or ` + "`" + `after` + "`" + `."
+    last: Int
+    "Return the entries before this cursor (` + "`" + `pageInfo.startCursor` + "`" + ` or an edge's ` + "`" + `cursor` + "`" + ` of a later page); needs ` + "`" + `last` + "`" + `."
+    before: String
     "Narrow the log."
     filter: AuditFilter
   ): AuditLogConnection @hasPermission(perm: AUDIT_READ)
@@ -4987,7 +5071,7 @@ type AuditLogConnection {
 
 "An audit entry in a page."
 type AuditLogEdge {
-  "Opaque position of this entry, for ` + "`" + `after` + "`" + `."
+  "Opaque position of this entry, for ` + "`" + `after` + "`" + ` and ` + "`" + `before` + "`" + `."
   cursor: String!
   "The entry."
   node: AuditEntry!
@@ -5021,11 +5105,11 @@ type AuditEntry {
 type AuditChange {
   "The field, in the API's camelCase (` + "`" + `auditLogRetentionDays` + "`" + `, ` + "`" + `ipAllowlist` + "`" + `); a stored field the API does not show keeps its own name in camelCase (` + "`" + `clientSecretSealed` + "`" + `)."
   field: String!
-  "The value before the change, JSON-encoded (` + "`" + `365` + "`" + `, ` + "`" + `\"EU\"` + "`" + `, ` + "`" + `[\"203.0.113.0/24\"]` + "`" + `); null when there was none."
-  before: String
-  "The value after the change, JSON-encoded; null when there is none (deletion, or a field cleared)."
-  after: String
-  "True for a secret: its values are ` + "`" + `\"[redacted]\"` + "`" + `, which only says it was set or changed."
+  "The value before the change, as a JSON value of the field's type: a number (` + "`" + `365` + "`" + `), a string (` + "`" + `\"EU\"` + "`" + `), a list (` + "`" + `[\"203.0.113.0/24\"]` + "`" + `), an object; null when there was none."
+  before: JSON
+  "The value after the change, as a JSON value like ` + "`" + `before` + "`" + `; null when there is none (deletion, or a field cleared)."
+  after: JSON
+  "True for a secret: its values are the string ` + "`" + `\"[redacted]\"` + "`" + `, which only says it was set or changed."
   redacted: Boolean!
 }
 
@@ -5628,13 +5712,18 @@ enum ErrorCode {
   same transaction as the change (a transactional outbox): no event without
   its change, and a refused or ` + "`" + `validateOnly` + "`" + ` mutation writes none. Events
   older than the server's EVENT_RETENTION (default 30 days) are purged
-  hourly. Needs EVENTS_READ.
+  hourly. Forwards with ` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + `, backwards with ` + "`" + `last` + "`" + `/` + "`" + `before` + "`" + ` (` + "`" + `last` + "`" + ` alone: the oldest events); a page lists its events newest first either way. Arguments of the two directions cannot be combined (BAD_USER_INPUT): ` + "`" + `first` + "`" + ` with ` + "`" + `last` + "`" + `, ` + "`" + `after` + "`" + ` with ` + "`" + `before` + "`" + ` or ` + "`" + `last` + "`" + `.
+  Needs EVENTS_READ.
   """
   events(
-    "Page size, 1 to 100."
+    "Page size forwards, 1 to 100 (default 20). Not with ` + "`" + `last` + "`" + `."
     first: Int = 20
-    "Return the events after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` of the previous page: an event id)."
+    "Return the events after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` or an edge's ` + "`" + `cursor` + "`" + ` of an earlier page: an event id). Not with ` + "`" + `last` + "`" + ` or ` + "`" + `before` + "`" + `."
     after: String
+    "Page size backwards, 1 to 100: the last events of the list, or the ones just before ` + "`" + `before` + "`" + `. Not with ` + "`" + `first` + "`" + ` or ` + "`" + `after` + "`" + `."
+    last: Int
+    "Return the events before this cursor (` + "`" + `pageInfo.startCursor` + "`" + ` or an edge's ` + "`" + `cursor` + "`" + ` of a later page: an event id); needs ` + "`" + `last` + "`" + `."
+    before: String
     "Narrow the log."
     filter: EventFilter
   ): EventConnection @hasPermission(perm: EVENTS_READ)
@@ -5652,7 +5741,7 @@ type EventConnection {
 
 "An event in a page."
 type EventEdge {
-  "Opaque position of this event, for ` + "`" + `after` + "`" + ` (its id)."
+  "Opaque position of this event, for ` + "`" + `after` + "`" + ` and ` + "`" + `before` + "`" + ` (its id)."
   cursor: String!
   "The event."
   node: Event!
@@ -5783,12 +5872,17 @@ enum EventType {
   """
   The tenant's people, ordered by email address. At most MEMBERS_MAX per
   tenant (500 by default), INVITED and DEACTIVATED ones included.
+  Forwards with ` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + `, backwards with ` + "`" + `last` + "`" + `/` + "`" + `before` + "`" + ` (` + "`" + `last` + "`" + ` alone: the members last by email); a page lists its members by email either way. Arguments of the two directions cannot be combined (BAD_USER_INPUT): ` + "`" + `first` + "`" + ` with ` + "`" + `last` + "`" + `, ` + "`" + `after` + "`" + ` with ` + "`" + `before` + "`" + ` or ` + "`" + `last` + "`" + `. Needs MEMBERS_READ.
   """
   members(
-    "Page size, 1 to 100."
+    "Page size forwards, 1 to 100 (default 20). Not with ` + "`" + `last` + "`" + `."
     first: Int = 20
-    "Return the members after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` of the previous page)."
+    "Return the members after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` or an edge's ` + "`" + `cursor` + "`" + ` of an earlier page). Not with ` + "`" + `last` + "`" + ` or ` + "`" + `before` + "`" + `."
     after: String
+    "Page size backwards, 1 to 100: the last members of the list, or the ones just before ` + "`" + `before` + "`" + `. Not with ` + "`" + `first` + "`" + ` or ` + "`" + `after` + "`" + `."
+    last: Int
+    "Return the members before this cursor (` + "`" + `pageInfo.startCursor` + "`" + ` or an edge's ` + "`" + `cursor` + "`" + ` of a later page); needs ` + "`" + `last` + "`" + `."
+    before: String
     "Narrow the list."
     filter: MemberFilter
   ): MemberConnection @hasPermission(perm: MEMBERS_READ)
@@ -5879,7 +5973,7 @@ type MemberConnection {
 
 "A member in a page."
 type MemberEdge {
-  "Pass as ` + "`" + `after` + "`" + ` to read the members after this one."
+  "Opaque position of this member, for ` + "`" + `after` + "`" + ` and ` + "`" + `before` + "`" + `."
   cursor: String!
   "The member."
   node: Member!
@@ -6421,6 +6515,9 @@ scalar Date @specifiedBy(url: "https://www.rfc-editor.org/rfc/rfc3339#section-5.
 "An input day given as a calendar day in UTC (` + "`" + `2026-03-31` + "`" + `, as ` + "`" + `Date` + "`" + `) or as an RFC 3339 (ISO 8601) instant with its time zone (` + "`" + `2026-03-31T23:59:59Z` + "`" + `, ` + "`" + `2026-03-31T18:00:00-05:00` + "`" + `), which stands for its day in UTC (` + "`" + `2026-03-31T20:00:00-05:00` + "`" + ` is 2026-04-01). Anything else, or a day that does not exist, answers BAD_USER_INPUT naming the argument."
 scalar DateOrTime @specifiedBy(url: "https://www.iso.org/iso-8601-date-and-time-format.html")
 
+"Any JSON value (RFC 8259), answered as itself: an object (` + "`" + `{\"check\": \"DNS\", \"weight\": 30}` + "`" + `), an array, a string, a number (` + "`" + `365` + "`" + `), ` + "`" + `true` + "`" + `, ` + "`" + `false` + "`" + ` or ` + "`" + `null` + "`" + `, not a string holding JSON."
+scalar JSON @specifiedBy(url: "https://www.rfc-editor.org/rfc/rfc8259")
+
 """
 The tenant-management API: each customer organization (a tenant), its
 settings, plan, limits, usage and API keys. Every field says the permission
@@ -6434,12 +6531,16 @@ type Query {
   "The tenant with this id. Needs TENANT_READ; another tenant's id needs TENANT_MANAGE and otherwise answers NOT_FOUND."
   tenant("The tenant's id (a UUID)." id: ID!): Tenant @hasPermission(perm: TENANT_READ)
 
-  "Every tenant, newest first, a page at a time. Needs TENANT_MANAGE. Deleted tenants are listed only when ` + "`" + `filter.status` + "`" + ` includes DELETED."
+  "Every tenant, newest first, a page at a time. Needs TENANT_MANAGE. Deleted tenants are listed only when ` + "`" + `filter.status` + "`" + ` includes DELETED. Forwards with ` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + `, backwards with ` + "`" + `last` + "`" + `/` + "`" + `before` + "`" + ` (` + "`" + `last` + "`" + ` alone: the oldest tenants); a page lists its tenants newest first either way. Arguments of the two directions cannot be combined (BAD_USER_INPUT): ` + "`" + `first` + "`" + ` with ` + "`" + `last` + "`" + `, ` + "`" + `after` + "`" + ` with ` + "`" + `before` + "`" + ` or ` + "`" + `last` + "`" + `."
   tenants(
-    "Page size, 1 to 100."
+    "Page size forwards, 1 to 100 (default 20). Not with ` + "`" + `last` + "`" + `."
     first: Int = 20
-    "Return the tenants after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` of the previous page)."
+    "Return the tenants after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` or an edge's ` + "`" + `cursor` + "`" + ` of an earlier page). Not with ` + "`" + `last` + "`" + ` or ` + "`" + `before` + "`" + `."
     after: String
+    "Page size backwards, 1 to 100: the last tenants of the list, or the ones just before ` + "`" + `before` + "`" + `. Not with ` + "`" + `first` + "`" + ` or ` + "`" + `after` + "`" + `."
+    last: Int
+    "Return the tenants before this cursor (` + "`" + `pageInfo.startCursor` + "`" + ` or an edge's ` + "`" + `cursor` + "`" + ` of a later page); needs ` + "`" + `last` + "`" + `."
+    before: String
     "Narrow the list."
     filter: TenantFilter
   ): TenantConnection! @hasPermission(perm: TENANT_MANAGE)
@@ -6520,9 +6621,9 @@ type Viewer {
 type PageInfo {
   "Whether more items follow this page: read forwards, whether the list goes on; read backwards (` + "`" + `last` + "`" + `), whether items follow the ` + "`" + `before` + "`" + ` cursor."
   hasNextPage: Boolean!
-  "Whether items precede this page: read backwards (` + "`" + `last` + "`" + `), whether the list goes on before it; read forwards, whether the page starts after a cursor (` + "`" + `after` + "`" + `) or an ` + "`" + `offset` + "`" + ` that skipped some. Always false on a connection without ` + "`" + `last` + "`" + ` that is read from its start."
+  "Whether items precede this page: read backwards (` + "`" + `last` + "`" + `), whether the list goes on before it; read forwards, whether items lie before its ` + "`" + `after` + "`" + ` cursor (the cursor's own item included) or an ` + "`" + `offset` + "`" + ` skipped some. False on a page read forwards from the start."
   hasPreviousPage: Boolean!
-  "Cursor of the first item of the page, null when the page is empty. Pass it as ` + "`" + `before` + "`" + ` (with ` + "`" + `last` + "`" + `) for the previous page, on a connection that has them."
+  "Cursor of the first item of the page, null when the page is empty. Pass it as ` + "`" + `before` + "`" + ` (with ` + "`" + `last` + "`" + `) for the previous page."
   startCursor: String
   "Cursor of the last item of the page, null when the page is empty. Pass it as ` + "`" + `after` + "`" + ` for the next page."
   endCursor: String
@@ -6535,8 +6636,18 @@ type PageInfo {
 extend type Tenant {
   "Keywords that web validation looks for in a website's content (a content blacklist). Needs KEYWORDS_READ. Empty until set."
   keywords: KeywordList @hasPermission(perm: KEYWORDS_READ)
-  "Which industries (NAICS 2022 sectors) the tenant accepts and refuses. Needs INDUSTRIES_READ. Both lists empty until set."
+  "Which industries (NAICS 2022 codes at any level) the tenant accepts and refuses. Needs INDUSTRIES_READ. Both lists empty until set."
   industries: IndustryConfig @hasPermission(perm: INDUSTRIES_READ)
+  """
+  Whether the tenant's industry lists accept a business of this industry, and why. The most specific
+  listed code among the code and the codes above it decides: a blocked one refuses it, an allowed one
+  accepts it (blocking 713210 refuses casinos and nothing else of sector 71; allowing 713210 while 71
+  is blocked accepts casinos alone of the sector). When no listed code covers it, it is accepted when
+  ` + "`" + `allowed` + "`" + ` is empty and refused otherwise. Codes below it do not count: a business known only as
+  sector 71 is not refused because 713210 is blocked. Needs INDUSTRIES_READ. An unknown code answers
+  BAD_USER_INPUT naming ` + "`" + `code` + "`" + `.
+  """
+  industryDecision("The business's NAICS 2022 code, at any level (` + "`" + `713210` + "`" + `, ` + "`" + `71` + "`" + `)." code: IndustryCode!): IndustryDecision @hasPermission(perm: INDUSTRIES_READ)
   "How the web-validation checks are weighted into a website's reliability score. Needs RISK_MATRIX_READ. The default weights until set."
   riskMatrix: RiskMatrix @hasPermission(perm: RISK_MATRIX_READ)
   "The default parameters of web validation (checks, timeout, thresholds, redirects). Needs WEBSITE_CONFIG_READ. The defaults until set."
@@ -6546,8 +6657,10 @@ extend type Tenant {
 }
 
 extend type Query {
-  "The industry catalog: the 20 sectors of NAICS 2022 (North American Industry Classification System), in NAICS order, with their codes and titles. Needs INDUSTRIES_READ."
-  industryCatalog: [Industry!]! @hasPermission(perm: INDUSTRIES_READ)
+  "The industry catalog, NAICS 2022 (North American Industry Classification System), a level at a time in NAICS order: the 20 sectors, or the codes one level below ` + "`" + `parent` + "`" + ` (at most 21). Needs INDUSTRIES_READ. An unknown ` + "`" + `parent` + "`" + ` answers BAD_USER_INPUT naming it."
+  industryCatalog("List the codes one level below this one (` + "`" + `71` + "`" + ` lists 711 to 713; a 6-digit code has none). Default: the sectors." parent: IndustryCode): [Industry!]! @hasPermission(perm: INDUSTRIES_READ)
+  "One code of the NAICS 2022 catalog with its title, level and parent. Needs INDUSTRIES_READ. An unknown code answers BAD_USER_INPUT naming ` + "`" + `code` + "`" + `."
+  industry("A NAICS 2022 code at any level (` + "`" + `713210` + "`" + `, ` + "`" + `7132` + "`" + `, ` + "`" + `71` + "`" + `, ` + "`" + `31-33` + "`" + `)." code: IndustryCode!): Industry! @hasPermission(perm: INDUSTRIES_READ)
 }
 
 extend type Mutation {
@@ -6580,67 +6693,73 @@ type KeywordList {
 }
 
 """
-A sector of the NAICS 2022 classification (North American Industry
-Classification System, https://www.census.gov/naics/): its 20 two-digit
-sectors. The ` + "`" + `industryCatalog` + "`" + ` query lists them with their codes and titles.
+A code of the NAICS 2022 classification (North American Industry Classification System,
+https://www.census.gov/naics/), at any level, as a string: a sector (` + "`" + `71` + "`" + `, or a range: ` + "`" + `31-33` + "`" + `,
+` + "`" + `44-45` + "`" + `, ` + "`" + `48-49` + "`" + `), a subsector (` + "`" + `713` + "`" + `), an industry group (` + "`" + `7132` + "`" + `), an industry (` + "`" + `71321` + "`" + `) or a
+national industry (` + "`" + `713210` + "`" + `): the 2,125 codes of the official 2022 list, shipped with the server. As
+input, anything else answers BAD_USER_INPUT naming the field (` + "`" + `blocked[0]` + "`" + `). ` + "`" + `industryCatalog` + "`" + ` and
+` + "`" + `industry` + "`" + ` list and look them up.
 """
-enum IndustryCode {
-  "NAICS 11: Agriculture, Forestry, Fishing and Hunting."
-  AGRICULTURE_FORESTRY_FISHING_HUNTING
-  "NAICS 21: Mining, Quarrying, and Oil and Gas Extraction."
-  MINING_QUARRYING_OIL_GAS_EXTRACTION
-  "NAICS 22: Utilities."
-  UTILITIES
-  "NAICS 23: Construction."
-  CONSTRUCTION
-  "NAICS 31-33: Manufacturing."
-  MANUFACTURING
-  "NAICS 42: Wholesale Trade."
-  WHOLESALE_TRADE
-  "NAICS 44-45: Retail Trade."
-  RETAIL_TRADE
-  "NAICS 48-49: Transportation and Warehousing."
-  TRANSPORTATION_WAREHOUSING
-  "NAICS 51: Information (publishing, broadcasting, telecommunications, data processing)."
-  INFORMATION
-  "NAICS 52: Finance and Insurance."
-  FINANCE_INSURANCE
-  "NAICS 53: Real Estate and Rental and Leasing."
-  REAL_ESTATE_RENTAL_LEASING
-  "NAICS 54: Professional, Scientific, and Technical Services."
-  PROFESSIONAL_SCIENTIFIC_TECHNICAL_SERVICES
-  "NAICS 55: Management of Companies and Enterprises."
-  MANAGEMENT_OF_COMPANIES
-  "NAICS 56: Administrative and Support and Waste Management and Remediation Services."
-  ADMINISTRATIVE_SUPPORT_WASTE_MANAGEMENT
-  "NAICS 61: Educational Services."
-  EDUCATIONAL_SERVICES
-  "NAICS 62: Health Care and Social Assistance."
-  HEALTH_CARE_SOCIAL_ASSISTANCE
-  "NAICS 71: Arts, Entertainment, and Recreation (including gambling industries)."
-  ARTS_ENTERTAINMENT_RECREATION
-  "NAICS 72: Accommodation and Food Services."
-  ACCOMMODATION_FOOD_SERVICES
-  "NAICS 81: Other Services (except Public Administration)."
-  OTHER_SERVICES
-  "NAICS 92: Public Administration."
-  PUBLIC_ADMINISTRATION
+scalar IndustryCode @specifiedBy(url: "https://www.census.gov/naics/")
+
+"The level of a NAICS code, by its number of digits."
+enum IndustryLevel {
+  "2 digits (` + "`" + `71` + "`" + `), or a range (` + "`" + `31-33` + "`" + `): one of the 20 sectors."
+  SECTOR
+  "3 digits (` + "`" + `713` + "`" + `)."
+  SUBSECTOR
+  "4 digits (` + "`" + `7132` + "`" + `)."
+  INDUSTRY_GROUP
+  "5 digits (` + "`" + `71321` + "`" + `)."
+  INDUSTRY
+  "6 digits (` + "`" + `713210` + "`" + `): a United States national industry."
+  NATIONAL_INDUSTRY
 }
 
-"An industry of the catalog: a NAICS 2022 sector."
+"A code of the NAICS 2022 catalog."
 type Industry {
-  "The value to use in ` + "`" + `updateIndustries` + "`" + `."
+  "The NAICS code (` + "`" + `713210` + "`" + `, ` + "`" + `71` + "`" + `, ` + "`" + `31-33` + "`" + `): the value to use in ` + "`" + `updateIndustries` + "`" + `."
   code: IndustryCode!
-  "The NAICS sector code: two digits (` + "`" + `52` + "`" + `) or a range (` + "`" + `31-33` + "`" + `)."
-  naicsCode: String!
-  "The NAICS sector title (` + "`" + `Finance and Insurance` + "`" + `)."
+  "The NAICS code, as ` + "`" + `code` + "`" + `."
+  naicsCode: String! @deprecated(reason: "Use ` + "`" + `code` + "`" + `, the same NAICS code since codes of every level are accepted. Removal: 2027-03-31.")
+  "The official NAICS 2022 title (` + "`" + `Casinos (except Casino Hotels)` + "`" + `)."
   name: String!
+  "How deep the code is: SECTOR (2 digits) to NATIONAL_INDUSTRY (6)."
+  level: IndustryLevel!
+  "The code one level up (` + "`" + `71321` + "`" + ` for ` + "`" + `713210` + "`" + `, the sector ` + "`" + `31-33` + "`" + ` for ` + "`" + `311` + "`" + `); null for a sector."
+  parent: Industry
+}
+
+"How a tenant's industry lists treat a business of one industry (` + "`" + `Tenant.industryDecision` + "`" + `)."
+type IndustryDecision {
+  "The industry asked about."
+  industry: Industry!
+  "Whether the tenant accepts it."
+  accepted: Boolean!
+  "Why."
+  reason: IndustryDecisionReason!
+  "The listed code that decided: the industry itself or a code above it; null when no listed code covers it."
+  decidedBy: Industry
+}
+
+"Why an industry is accepted or refused."
+enum IndustryDecisionReason {
+  "Refused: it, or a code above it, is in ` + "`" + `blocked` + "`" + ` (the most specific listed code)."
+  BLOCKED
+  "Accepted: it, or a code above it, is in ` + "`" + `allowed` + "`" + ` (the most specific listed code)."
+  ALLOWED
+  "Refused: ` + "`" + `allowed` + "`" + ` is not empty and no code of it covers this industry."
+  NOT_ALLOWED
+  "Accepted: no listed code covers it and ` + "`" + `allowed` + "`" + ` is empty."
+  NOT_RESTRICTED
 }
 
 """
-Which industries a tenant accepts. An industry in ` + "`" + `blocked` + "`" + ` is refused. When
-` + "`" + `allowed` + "`" + ` is not empty, only its industries are accepted; when it is empty,
-every industry not blocked is. An industry is never in both lists.
+Which industries a tenant accepts, as NAICS 2022 codes at any level; a code
+covers the codes below it. The most specific listed code covering a
+business's industry decides (` + "`" + `Tenant.industryDecision` + "`" + `): blocked refuses,
+allowed accepts. When none covers it, it is accepted when ` + "`" + `allowed` + "`" + ` is
+empty, refused otherwise. A code is never in both lists.
 """
 type IndustryConfig {
   "Accepted industries, in the order given. Empty: every industry not blocked."
@@ -6781,9 +6900,9 @@ type UpdateKeywordsPayload {
 input UpdateIndustriesInput {
   "The tenant to change. Default: the caller's own. Another tenant needs TENANT_MANAGE."
   tenantId: ID
-  "Every accepted industry (list replacement). Empty: every industry not blocked. Duplicates are removed."
+  "Every accepted industry (list replacement): NAICS 2022 codes at any level, at most 100. Empty: every industry not blocked. Duplicates are removed."
   allowed: [IndustryCode!]!
-  "Every refused industry (list replacement). Duplicates are removed. A code in both lists is refused, naming it (` + "`" + `blocked[0]` + "`" + `)."
+  "Every refused industry (list replacement): NAICS 2022 codes at any level, at most 100 (` + "`" + `713210` + "`" + ` refuses casinos, not the rest of sector ` + "`" + `71` + "`" + `). Duplicates are removed. A code in both lists is refused, naming it (` + "`" + `blocked[0]` + "`" + `)."
   blocked: [IndustryCode!]!
   "If given, the change is refused with CONFLICT unless ` + "`" + `industries.version` + "`" + ` still equals it (0 while never set)."
   expectedVersion: Int
@@ -7177,12 +7296,16 @@ type Tenant implements Node {
   limits: Limits @hasPermission(perm: TENANT_READ)
   "What the tenant has used this calendar month (UTC). Needs TENANT_READ."
   usage: Usage @hasPermission(perm: TENANT_READ)
-  "The tenant's API keys, newest first (by creation, then id), a page at a time: metadata only, never secrets. A tenant has at most API_KEYS_MAX_ACTIVE active keys (50 by default); its revoked and expired keys stay listed, hence the pages. Needs API_KEYS_READ."
+  "The tenant's API keys, newest first (by creation, then id), a page at a time: metadata only, never secrets. A tenant has at most API_KEYS_MAX_ACTIVE active keys (50 by default); its revoked and expired keys stay listed, hence the pages. Forwards with ` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + `, backwards with ` + "`" + `last` + "`" + `/` + "`" + `before` + "`" + ` (` + "`" + `last` + "`" + ` alone: the oldest keys); a page lists its keys newest first either way. Arguments of the two directions cannot be combined (BAD_USER_INPUT): ` + "`" + `first` + "`" + ` with ` + "`" + `last` + "`" + `, ` + "`" + `after` + "`" + ` with ` + "`" + `before` + "`" + ` or ` + "`" + `last` + "`" + `. Needs API_KEYS_READ."
   apiKeys(
-    "Page size, 1 to 100."
+    "Page size forwards, 1 to 100 (default 20). Not with ` + "`" + `last` + "`" + `."
     first: Int = 20
-    "Return the keys after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` of the previous page)."
+    "Return the keys after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` or an edge's ` + "`" + `cursor` + "`" + ` of an earlier page). Not with ` + "`" + `last` + "`" + ` or ` + "`" + `before` + "`" + `."
     after: String
+    "Page size backwards, 1 to 100: the last keys of the list, or the ones just before ` + "`" + `before` + "`" + `. Not with ` + "`" + `first` + "`" + ` or ` + "`" + `after` + "`" + `."
+    last: Int
+    "Return the keys before this cursor (` + "`" + `pageInfo.startCursor` + "`" + ` or an edge's ` + "`" + `cursor` + "`" + ` of a later page); needs ` + "`" + `last` + "`" + `."
+    before: String
     "Also list revoked keys. Expired keys are always listed (status EXPIRED)."
     includeRevoked: Boolean = false
   ): ApiKeyConnection @hasPermission(perm: API_KEYS_READ)
@@ -7300,7 +7423,7 @@ type TenantConnection {
 
 "A tenant in a page."
 type TenantEdge {
-  "Opaque position of this tenant, for ` + "`" + `after` + "`" + `."
+  "Opaque position of this tenant, for ` + "`" + `after` + "`" + ` and ` + "`" + `before` + "`" + `."
   cursor: String!
   "The tenant."
   node: Tenant!
@@ -7880,13 +8003,18 @@ type TokenTypeMetrics {
   WEBHOOK delivery per event its notification channels subscribe to (and per ` + "`" + `redeliverEvent` + "`" + `), and
   one EMAIL delivery per such event and address of ` + "`" + `emails` + "`" + `, each with its attempts. A delivery is
   retried on failure at once, then after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h (each ±10 %);
-  after the eighth failed attempt it is FAILED. Needs NOTIFICATION_CHANNELS_READ.
+  after the eighth failed attempt it is FAILED. Forwards with ` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + `, backwards with ` + "`" + `last` + "`" + `/` + "`" + `before` + "`" + ` (` + "`" + `last` + "`" + ` alone: the oldest deliveries); a page lists its deliveries newest first either way. Arguments of the two directions cannot be combined (BAD_USER_INPUT): ` + "`" + `first` + "`" + ` with ` + "`" + `last` + "`" + `, ` + "`" + `after` + "`" + ` with ` + "`" + `before` + "`" + ` or ` + "`" + `last` + "`" + `.
+  Needs NOTIFICATION_CHANNELS_READ.
   """
   webhookDeliveries(
-    "Page size, 1 to 100."
+    "Page size forwards, 1 to 100 (default 20). Not with ` + "`" + `last` + "`" + `."
     first: Int = 20
-    "Return the deliveries after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` of the previous page: a delivery id)."
+    "Return the deliveries after this cursor (` + "`" + `pageInfo.endCursor` + "`" + ` or an edge's ` + "`" + `cursor` + "`" + ` of an earlier page: a delivery id). Not with ` + "`" + `last` + "`" + ` or ` + "`" + `before` + "`" + `."
     after: String
+    "Page size backwards, 1 to 100: the last deliveries of the list, or the ones just before ` + "`" + `before` + "`" + `. Not with ` + "`" + `first` + "`" + ` or ` + "`" + `after` + "`" + `."
+    last: Int
+    "Return the deliveries before this cursor (` + "`" + `pageInfo.startCursor` + "`" + ` or an edge's ` + "`" + `cursor` + "`" + ` of a later page: a delivery id); needs ` + "`" + `last` + "`" + `."
+    before: String
     "Narrow the log."
     filter: WebhookDeliveryFilter
   ): WebhookDeliveryConnection @hasPermission(perm: NOTIFICATION_CHANNELS_READ)
@@ -8015,7 +8143,7 @@ type WebhookDeliveryConnection {
 
 "A delivery in a page."
 type WebhookDeliveryEdge {
-  "Opaque position of this delivery, for ` + "`" + `after` + "`" + ` (its id)."
+  "Opaque position of this delivery, for ` + "`" + `after` + "`" + ` and ` + "`" + `before` + "`" + ` (its id)."
   cursor: String!
   "The delivery."
   node: WebhookDelivery!
@@ -8484,6 +8612,10 @@ func (ec *executionContext) childFields_Industry(ctx context.Context, field grap
 		return ec.fieldContext_Industry_naicsCode(ctx, field)
 	case "name":
 		return ec.fieldContext_Industry_name(ctx, field)
+	case "level":
+		return ec.fieldContext_Industry_level(ctx, field)
+	case "parent":
+		return ec.fieldContext_Industry_parent(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Industry", field.Name)
 }
@@ -8502,6 +8634,20 @@ func (ec *executionContext) childFields_IndustryConfig(ctx context.Context, fiel
 		return ec.fieldContext_IndustryConfig_updatedBy(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type IndustryConfig", field.Name)
+}
+
+func (ec *executionContext) childFields_IndustryDecision(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "industry":
+		return ec.fieldContext_IndustryDecision_industry(ctx, field)
+	case "accepted":
+		return ec.fieldContext_IndustryDecision_accepted(ctx, field)
+	case "reason":
+		return ec.fieldContext_IndustryDecision_reason(ctx, field)
+	case "decidedBy":
+		return ec.fieldContext_IndustryDecision_decidedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IndustryDecision", field.Name)
 }
 
 func (ec *executionContext) childFields_InviteMemberPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9224,6 +9370,8 @@ func (ec *executionContext) childFields_Tenant(ctx context.Context, field graphq
 		return ec.fieldContext_Tenant_keywords(ctx, field)
 	case "industries":
 		return ec.fieldContext_Tenant_industries(ctx, field)
+	case "industryDecision":
+		return ec.fieldContext_Tenant_industryDecision(ctx, field)
 	case "riskMatrix":
 		return ec.fieldContext_Tenant_riskMatrix(ctx, field)
 	case "websiteConfig":
@@ -10348,6 +10496,34 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_industryCatalog_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "parent",
+		func(ctx context.Context, v any) (*tenant.IndustryCode, error) {
+			return ec.unmarshalOIndustryCode2ᚖtenantapiᚋtenantᚐIndustryCode(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["parent"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_industry_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (tenant.IndustryCode, error) {
+			return ec.unmarshalNIndustryCode2tenantapiᚋtenantᚐIndustryCode(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10409,14 +10585,30 @@ func (ec *executionContext) field_Query_tenants_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["after"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*TenantFilter, error) {
 			return ec.unmarshalOTenantFilter2ᚖtenantapiᚋgraphᚐTenantFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["filter"] = arg2
+	args["filter"] = arg4
 	return args, nil
 }
 
@@ -10475,14 +10667,30 @@ func (ec *executionContext) field_Tenant_apiKeys_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "includeRevoked",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "includeRevoked",
 		func(ctx context.Context, v any) (*bool, error) {
 			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["includeRevoked"] = arg2
+	args["includeRevoked"] = arg4
 	return args, nil
 }
 
@@ -10505,14 +10713,30 @@ func (ec *executionContext) field_Tenant_auditLog_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["after"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*AuditFilter, error) {
 			return ec.unmarshalOAuditFilter2ᚖtenantapiᚋgraphᚐAuditFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["filter"] = arg2
+	args["filter"] = arg4
 	return args, nil
 }
 
@@ -10535,14 +10759,44 @@ func (ec *executionContext) field_Tenant_events_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["after"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*EventFilter, error) {
 			return ec.unmarshalOEventFilter2ᚖtenantapiᚋgraphᚐEventFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["filter"] = arg2
+	args["filter"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Tenant_industryDecision_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (tenant.IndustryCode, error) {
+			return ec.unmarshalNIndustryCode2tenantapiᚋtenantᚐIndustryCode(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg0
 	return args, nil
 }
 
@@ -10611,14 +10865,30 @@ func (ec *executionContext) field_Tenant_members_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*MemberFilter, error) {
 			return ec.unmarshalOMemberFilter2ᚖtenantapiᚋgraphᚐMemberFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["filter"] = arg2
+	args["filter"] = arg4
 	return args, nil
 }
 
@@ -10671,14 +10941,30 @@ func (ec *executionContext) field_Tenant_webhookDeliveries_args(ctx context.Cont
 		return nil, err
 	}
 	args["after"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*WebhookDeliveryFilter, error) {
 			return ec.unmarshalOWebhookDeliveryFilter2ᚖtenantapiᚋgraphᚐWebhookDeliveryFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["filter"] = arg2
+	args["filter"] = arg4
 	return args, nil
 }
 
@@ -11497,15 +11783,15 @@ func (ec *executionContext) _AuditChange_before(ctx context.Context, field graph
 			return obj.Before, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+			return ec.marshalOJSON2encodingᚋjsonᚐRawMessage(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_AuditChange_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditChange", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AuditChange", field, false, false, errors.New("field of type JSON does not have child fields"))
 }
 
 func (ec *executionContext) _AuditChange_after(ctx context.Context, field graphql.CollectedField, obj *tenant.AuditChange) (ret graphql.Marshaler) {
@@ -11520,15 +11806,15 @@ func (ec *executionContext) _AuditChange_after(ctx context.Context, field graphq
 			return obj.After, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+			return ec.marshalOJSON2encodingᚋjsonᚐRawMessage(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_AuditChange_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AuditChange", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AuditChange", field, false, false, errors.New("field of type JSON does not have child fields"))
 }
 
 func (ec *executionContext) _AuditChange_redacted(ctx context.Context, field graphql.CollectedField, obj *tenant.AuditChange) (ret graphql.Marshaler) {
@@ -14219,6 +14505,61 @@ func (ec *executionContext) fieldContext_Industry_name(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Industry", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _Industry_level(ctx context.Context, field graphql.CollectedField, obj *tenant.Industry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Industry_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.IndustryLevel) graphql.Marshaler {
+			return ec.marshalNIndustryLevel2tenantapiᚋtenantᚐIndustryLevel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Industry_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Industry", field, false, false, errors.New("field of type IndustryLevel does not have child fields"))
+}
+
+func (ec *executionContext) _Industry_parent(ctx context.Context, field graphql.CollectedField, obj *tenant.Industry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Industry_parent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Parent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Industry) graphql.Marshaler {
+			return ec.marshalOIndustry2ᚖtenantapiᚋtenantᚐIndustry(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Industry_parent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Industry",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Industry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _IndustryConfig_allowed(ctx context.Context, field graphql.CollectedField, obj *tenant.IndustryConfig) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14350,6 +14691,116 @@ func (ec *executionContext) _IndustryConfig_updatedBy(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_IndustryConfig_updatedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("IndustryConfig", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _IndustryDecision_industry(ctx context.Context, field graphql.CollectedField, obj *tenant.IndustryDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IndustryDecision_industry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Industry, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Industry) graphql.Marshaler {
+			return ec.marshalNIndustry2ᚖtenantapiᚋtenantᚐIndustry(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IndustryDecision_industry(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IndustryDecision",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Industry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IndustryDecision_accepted(ctx context.Context, field graphql.CollectedField, obj *tenant.IndustryDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IndustryDecision_accepted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Accepted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IndustryDecision_accepted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IndustryDecision", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _IndustryDecision_reason(ctx context.Context, field graphql.CollectedField, obj *tenant.IndustryDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IndustryDecision_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tenant.IndustryReason) graphql.Marshaler {
+			return ec.marshalNIndustryDecisionReason2tenantapiᚋtenantᚐIndustryReason(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IndustryDecision_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IndustryDecision", field, false, false, errors.New("field of type IndustryDecisionReason does not have child fields"))
+}
+
+func (ec *executionContext) _IndustryDecision_decidedBy(ctx context.Context, field graphql.CollectedField, obj *tenant.IndustryDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IndustryDecision_decidedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecidedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Industry) graphql.Marshaler {
+			return ec.marshalOIndustry2ᚖtenantapiᚋtenantᚐIndustry(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IndustryDecision_decidedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IndustryDecision",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Industry(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _InviteMemberPayload_member(ctx context.Context, field graphql.CollectedField, obj *InviteMemberPayload) (ret graphql.Marshaler) {
@@ -19610,7 +20061,7 @@ func (ec *executionContext) _Query_tenants(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Tenants(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*TenantFilter))
+			return ec.Resolvers.Query().Tenants(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*TenantFilter))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -19823,7 +20274,8 @@ func (ec *executionContext) _Query_industryCatalog(ctx context.Context, field gr
 			return ec.fieldContext_Query_industryCatalog(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Query().IndustryCatalog(ctx)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().IndustryCatalog(ctx, fc.Args["parent"].(*tenant.IndustryCode))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -19851,7 +20303,7 @@ func (ec *executionContext) _Query_industryCatalog(ctx context.Context, field gr
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Query_industryCatalog(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Query_industryCatalog(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Query",
 		Field:      field,
@@ -19860,6 +20312,79 @@ func (ec *executionContext) fieldContext_Query_industryCatalog(_ context.Context
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Industry(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_industryCatalog_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_industry(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_industry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Industry(ctx, fc.Args["code"].(tenant.IndustryCode))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "INDUSTRIES_READ")
+				if err != nil {
+					var zeroVal *tenant.Industry
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *tenant.Industry
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.Industry) graphql.Marshaler {
+			return ec.marshalNIndustry2ᚖtenantapiᚋtenantᚐIndustry(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_industry(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Industry(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_industry_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -22907,7 +23432,7 @@ func (ec *executionContext) _Tenant_apiKeys(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Tenant().APIKeys(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["includeRevoked"].(*bool))
+			return ec.Resolvers.Tenant().APIKeys(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["includeRevoked"].(*bool))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -23157,7 +23682,7 @@ func (ec *executionContext) _Tenant_auditLog(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Tenant().AuditLog(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*AuditFilter))
+			return ec.Resolvers.Tenant().AuditLog(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*AuditFilter))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -23331,7 +23856,7 @@ func (ec *executionContext) _Tenant_events(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Tenant().Events(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*EventFilter))
+			return ec.Resolvers.Tenant().Events(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*EventFilter))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -23393,7 +23918,7 @@ func (ec *executionContext) _Tenant_members(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Tenant().Members(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*MemberFilter))
+			return ec.Resolvers.Tenant().Members(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*MemberFilter))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -23591,6 +24116,68 @@ func (ec *executionContext) fieldContext_Tenant_industries(_ context.Context, fi
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_IndustryConfig(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Tenant_industryDecision(ctx context.Context, field graphql.CollectedField, obj *node.Tenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Tenant_industryDecision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Tenant().IndustryDecision(ctx, obj, fc.Args["code"].(tenant.IndustryCode))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				perm, err := ec.unmarshalNPermission2tenantapiᚋtenantᚐPermission(ctx, "INDUSTRIES_READ")
+				if err != nil {
+					var zeroVal *tenant.IndustryDecision
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *tenant.IndustryDecision
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, obj, directive0, perm)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *tenant.IndustryDecision) graphql.Marshaler {
+			return ec.marshalOIndustryDecision2ᚖtenantapiᚋtenantᚐIndustryDecision(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Tenant_industryDecision(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Tenant",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IndustryDecision(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Tenant_industryDecision_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -23967,7 +24554,7 @@ func (ec *executionContext) _Tenant_webhookDeliveries(ctx context.Context, field
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Tenant().WebhookDeliveries(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*WebhookDeliveryFilter))
+			return ec.Resolvers.Tenant().WebhookDeliveries(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*WebhookDeliveryFilter))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -32571,6 +33158,16 @@ func (ec *executionContext) _Industry(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "level":
+			out.Values[i] = ec._Industry_level(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "parent":
+			out.Values[i] = ec._Industry_parent(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -32626,6 +33223,59 @@ func (ec *executionContext) _IndustryConfig(ctx context.Context, sel ast.Selecti
 			}
 		case "updatedBy":
 			out.Values[i] = ec._IndustryConfig_updatedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var industryDecisionImplementors = []string{"IndustryDecision"}
+
+func (ec *executionContext) _IndustryDecision(ctx context.Context, sel ast.SelectionSet, obj *tenant.IndustryDecision) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, industryDecisionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IndustryDecision")
+		case "industry":
+			out.Values[i] = ec._IndustryDecision_industry(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "accepted":
+			out.Values[i] = ec._IndustryDecision_accepted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._IndustryDecision_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "decidedBy":
+			out.Values[i] = ec._IndustryDecision_decidedBy(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -34599,6 +35249,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "industry":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_industry(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -36303,6 +36975,44 @@ func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "industryDecision":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Tenant_industryDecision(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "riskMatrix":
 			out.Values[i] = ec._Tenant_riskMatrix(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -39251,11 +39961,10 @@ func (ec *executionContext) unmarshalNIndustryCode2ᚕtenantapiᚋtenantᚐIndus
 }
 
 func (ec *executionContext) marshalNIndustryCode2ᚕtenantapiᚋtenantᚐIndustryCodeᚄ(ctx context.Context, sel ast.SelectionSet, v []tenant.IndustryCode) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNIndustryCode2tenantapiᚋtenantᚐIndustryCode(ctx, sel, v[i])
-	})
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNIndustryCode2tenantapiᚋtenantᚐIndustryCode(ctx, sel, v[i])
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -39274,6 +39983,26 @@ func (ec *executionContext) marshalNIndustryConfig2ᚖtenantapiᚋtenantᚐIndus
 		return graphql.Null
 	}
 	return ec._IndustryConfig(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNIndustryDecisionReason2tenantapiᚋtenantᚐIndustryReason(ctx context.Context, v any) (tenant.IndustryReason, error) {
+	var res tenant.IndustryReason
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNIndustryDecisionReason2tenantapiᚋtenantᚐIndustryReason(ctx context.Context, sel ast.SelectionSet, v tenant.IndustryReason) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNIndustryLevel2tenantapiᚋtenantᚐIndustryLevel(ctx context.Context, v any) (tenant.IndustryLevel, error) {
+	var res tenant.IndustryLevel
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNIndustryLevel2tenantapiᚋtenantᚐIndustryLevel(ctx context.Context, sel ast.SelectionSet, v tenant.IndustryLevel) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
@@ -41174,11 +41903,41 @@ func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalOIndustry2ᚖtenantapiᚋtenantᚐIndustry(ctx context.Context, sel ast.SelectionSet, v *tenant.Industry) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Industry(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOIndustryCode2ᚖtenantapiᚋtenantᚐIndustryCode(ctx context.Context, v any) (*tenant.IndustryCode, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(tenant.IndustryCode)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOIndustryCode2ᚖtenantapiᚋtenantᚐIndustryCode(ctx context.Context, sel ast.SelectionSet, v *tenant.IndustryCode) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) marshalOIndustryConfig2ᚖtenantapiᚋtenantᚐIndustryConfig(ctx context.Context, sel ast.SelectionSet, v *tenant.IndustryConfig) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._IndustryConfig(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOIndustryDecision2ᚖtenantapiᚋtenantᚐIndustryDecision(ctx context.Context, sel ast.SelectionSet, v *tenant.IndustryDecision) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._IndustryDecision(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
@@ -41211,6 +41970,24 @@ func (ec *executionContext) marshalOInvoiceConnection2ᚖtenantapiᚋgraphᚐInv
 		return graphql.Null
 	}
 	return ec._InvoiceConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOJSON2encodingᚋjsonᚐRawMessage(ctx context.Context, v any) (json.RawMessage, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := scalars.UnmarshalJSON(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOJSON2encodingᚋjsonᚐRawMessage(ctx context.Context, sel ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := scalars.MarshalJSON(v)
+	return res
 }
 
 func (ec *executionContext) marshalOKeywordList2ᚖtenantapiᚋtenantᚐKeywordList(ctx context.Context, sel ast.SelectionSet, v *tenant.KeywordList) graphql.Marshaler {

@@ -39,7 +39,7 @@ type APIKeyConnection struct {
 
 // An API key in a page.
 type APIKeyEdge struct {
-	// Opaque position of this key, for `after`.
+	// Opaque position of this key, for `after` and `before`.
 	Cursor string `json:"cursor"`
 	// The key.
 	Node *tenant.APIKeyRecord `json:"node"`
@@ -59,7 +59,7 @@ type AuditFilter struct {
 
 // An audit entry in a page.
 type AuditLogEdge struct {
-	// Opaque position of this entry, for `after`.
+	// Opaque position of this entry, for `after` and `before`.
 	Cursor string `json:"cursor"`
 	// The entry.
 	Node *tenant.AuditEntry `json:"node"`
@@ -310,7 +310,7 @@ type EntraIDSsoInput struct {
 
 // An event in a page.
 type EventEdge struct {
-	// Opaque position of this event, for `after` (its id).
+	// Opaque position of this event, for `after` and `before` (its id).
 	Cursor string `json:"cursor"`
 	// The event.
 	Node *tenant.Event `json:"node"`
@@ -427,7 +427,7 @@ type LoginPayload struct {
 
 // A member in a page.
 type MemberEdge struct {
-	// Pass as `after` to read the members after this one.
+	// Opaque position of this member, for `after` and `before`.
 	Cursor string `json:"cursor"`
 	// The member.
 	Node *tenant.Member `json:"node"`
@@ -475,9 +475,9 @@ type OidcSsoInput struct {
 type PageInfo struct {
 	// Whether more items follow this page: read forwards, whether the list goes on; read backwards (`last`), whether items follow the `before` cursor.
 	HasNextPage bool `json:"hasNextPage"`
-	// Whether items precede this page: read backwards (`last`), whether the list goes on before it; read forwards, whether the page starts after a cursor (`after`) or an `offset` that skipped some. Always false on a connection without `last` that is read from its start.
+	// Whether items precede this page: read backwards (`last`), whether the list goes on before it; read forwards, whether items lie before its `after` cursor (the cursor's own item included) or an `offset` skipped some. False on a page read forwards from the start.
 	HasPreviousPage bool `json:"hasPreviousPage"`
-	// Cursor of the first item of the page, null when the page is empty. Pass it as `before` (with `last`) for the previous page, on a connection that has them.
+	// Cursor of the first item of the page, null when the page is empty. Pass it as `before` (with `last`) for the previous page.
 	StartCursor *string `json:"startCursor,omitempty"`
 	// Cursor of the last item of the page, null when the page is empty. Pass it as `after` for the next page.
 	EndCursor *string `json:"endCursor,omitempty"`
@@ -716,7 +716,7 @@ type TaxProfileInput struct {
 
 // A tenant in a page.
 type TenantEdge struct {
-	// Opaque position of this tenant, for `after`.
+	// Opaque position of this tenant, for `after` and `before`.
 	Cursor string `json:"cursor"`
 	// The tenant.
 	Node *node.Tenant `json:"node"`
@@ -818,9 +818,9 @@ type UpdateBillingPayload struct {
 type UpdateIndustriesInput struct {
 	// The tenant to change. Default: the caller's own. Another tenant needs TENANT_MANAGE.
 	TenantID *string `json:"tenantId,omitempty"`
-	// Every accepted industry (list replacement). Empty: every industry not blocked. Duplicates are removed.
+	// Every accepted industry (list replacement): NAICS 2022 codes at any level, at most 100. Empty: every industry not blocked. Duplicates are removed.
 	Allowed []tenant.IndustryCode `json:"allowed"`
-	// Every refused industry (list replacement). Duplicates are removed. A code in both lists is refused, naming it (`blocked[0]`).
+	// Every refused industry (list replacement): NAICS 2022 codes at any level, at most 100 (`713210` refuses casinos, not the rest of sector `71`). Duplicates are removed. A code in both lists is refused, naming it (`blocked[0]`).
 	Blocked []tenant.IndustryCode `json:"blocked"`
 	// If given, the change is refused with CONFLICT unless `industries.version` still equals it (0 while never set).
 	ExpectedVersion *int `json:"expectedVersion,omitempty"`
@@ -1050,7 +1050,7 @@ type Viewer struct {
 
 // A delivery in a page.
 type WebhookDeliveryEdge struct {
-	// Opaque position of this delivery, for `after` (its id).
+	// Opaque position of this delivery, for `after` and `before` (its id).
 	Cursor string `json:"cursor"`
 	// The delivery.
 	Node *tenant.WebhookDelivery `json:"node"`

@@ -31,8 +31,8 @@ const qAuditLog = `query($id: ID!, $first: Int, $after: String, $filter: AuditFi
 
 type auditChange struct {
 	Field    string
-	Before   *string
-	After    *string
+	Before   *json.RawMessage // JSON values as they are: 365, "EU", ["203.0.113.0/24"]
+	After    *json.RawMessage
 	Redacted bool
 }
 
@@ -124,6 +124,14 @@ func (e *env) gqlHeaders(token, query string, vars map[string]any, header map[st
 	return e.do(req)
 }
 
+// js is the JSON text of a change's value ("" for none).
+func js(p *json.RawMessage) string {
+	if p == nil {
+		return ""
+	}
+	return string(*p)
+}
+
 func str(p *string) string {
 	if p == nil {
 		return "<nil>"
@@ -152,10 +160,10 @@ func TestAuditLogEntries(t *testing.T) {
 				t.Errorf("entry %+v: want actor admin, INSERT, target %s, a request id and a client address", a, id)
 			}
 		}
-		if c := types["Tenant"].change("name"); c == nil || c.Before != nil || str(c.After) != `"Audited Co"` {
+		if c := types["Tenant"].change("name"); c == nil || c.Before != nil || js(c.After) != `"Audited Co"` {
 			t.Errorf("Tenant entry name change = %+v, want null -> \"Audited Co\"", c)
 		}
-		if c := types["TenantSettings"].change("auditLogRetentionDays"); c == nil || str(c.After) != "365" {
+		if c := types["TenantSettings"].change("auditLogRetentionDays"); c == nil || js(c.After) != "365" {
 			t.Errorf("TenantSettings entry auditLogRetentionDays = %+v, want -> 365", c)
 		}
 		if *got[0].RequestID != *got[1].RequestID {
@@ -200,8 +208,16 @@ func TestAuditLogEntries(t *testing.T) {
 		}
 		for f, w := range want {
 			c := a.change(f)
-			if c == nil || str(c.Before) != w[0] || str(c.After) != w[1] || c.Redacted {
+			if c == nil || js(c.Before) != w[0] || js(c.After) != w[1] || c.Redacted {
 				t.Errorf("change of %s = %+v, want %s -> %s", f, c, w[0], w[1])
+			}
+		}
+		// On the wire, values are JSON values, not strings holding JSON.
+		wire := e.gql(testAdminSecret, `query($id: ID!) { tenant(id: $id) { auditLog(first: 1, filter: {action: ["updateTenantSettings"]}) {
+			nodes { changes { field before after } } } } }`, map[string]any{"id": id})
+		for _, w := range []string{`{"field":"auditLogRetentionDays","before":365,"after":400}`, `{"field":"ipAllowlist","before":[],"after":["127.0.0.0/8"]}`} {
+			if !bytes.Contains(wire.Raw, []byte(w)) {
+				t.Errorf("response %s lacks %s", wire.Raw, w)
 			}
 		}
 	})
@@ -220,7 +236,7 @@ func TestAuditLogEntries(t *testing.T) {
 			t.Fatalf("createApiKey entries = %+v, want one for ApiKey %s", got, out.CreateApiKey.ApiKey.ID)
 		}
 		c := got[0].change("keyHash")
-		if c == nil || !c.Redacted || c.Before != nil || str(c.After) != `"[redacted]"` {
+		if c == nil || !c.Redacted || c.Before != nil || js(c.After) != `"[redacted]"` {
 			t.Errorf("keyHash change = %+v, want null -> \"[redacted]\", redacted", c)
 		}
 		page := e.auditLog(testAdminSecret, id, 100, "", nil)
@@ -267,7 +283,7 @@ func TestAuditLogQuery(t *testing.T) {
 				t.Errorf("entry %d (%s) is newer than entry %d (%s)", i, all.Entries[i].At, i-1, all.Entries[i-1].At)
 			}
 		}
-		if c := all.Entries[0].change("auditLogRetentionDays"); c == nil || str(c.After) != "102" {
+		if c := all.Entries[0].change("auditLogRetentionDays"); c == nil || js(c.After) != "102" {
 			t.Errorf("newest entry = %+v, want the last update (-> 102)", all.Entries[0])
 		}
 	})
@@ -400,7 +416,7 @@ func TestAuditLogIsolation(t *testing.T) {
 		// The SQL carries the scope too: A's key asking the store for B's log
 		// gets nothing, whatever the resolvers do.
 		ctx := tenant.WithActor(context.Background(), &tenant.Actor{Kind: tenant.APIKey, TenantID: a, Permissions: []tenant.Permission{tenant.PermAuditRead}})
-		pages, errs := e.store.AuditLogByTenant(ctx, tenant.AuditQuery{First: 10}, []string{b, a})
+		pages, errs := e.store.AuditLogByTenant(ctx, tenant.AuditQuery{Page: tenant.Page{Size: 10}}, []string{b, a})
 		if errs[0] != nil || len(pages[0].Entries) != 0 || errs[1] != nil || len(pages[1].Entries) == 0 {
 			t.Errorf("pages for B, A = %d, %d entries (errors %v, %v); want 0 and A's", len(pages[0].Entries), len(pages[1].Entries), errs[0], errs[1])
 		}

@@ -194,9 +194,9 @@ var listBounds = map[string]int{
 	"NotificationChannels.emails": tenant.MaxNotificationEmails, // NormalizeEmails
 	"NotificationChannels.events": len(tenant.AllNotificationEvents),
 	"KeywordList.items":           tenant.MaxKeywords, // NormalizeKeywords
-	"IndustryConfig.allowed":      len(tenant.IndustryCatalog),
-	"IndustryConfig.blocked":      len(tenant.IndustryCatalog),
-	"Query.industryCatalog":       len(tenant.IndustryCatalog),
+	"IndustryConfig.allowed":      tenant.MaxIndustryCodes,
+	"IndustryConfig.blocked":      tenant.MaxIndustryCodes,
+	"Query.industryCatalog":       max(len(tenant.IndustryCatalog), tenant.MaxIndustryChildren),
 	"RiskMatrix.weights":          len(tenant.WebChecks), // each check at most once
 	"WebsiteConfig.enabledChecks": len(tenant.WebChecks),
 	"ApiKey.permissions":          len(tenant.AllPermissions), // de-duplicated on creation

@@ -150,10 +150,10 @@ func TestScreeningUpdates(t *testing.T) {
 	if got := dataAt(t, r, "updateKeywords.keywords.items"); !reflect.DeepEqual(got, []any{"Casino", "crypto", "online gambling"}) {
 		t.Errorf("keywords = %v (%s)", got, r.Raw)
 	}
-	r = e.ask(key, qUpdateIndustries, screeningInput("", map[string]any{"allowed": []string{"FINANCE_INSURANCE", "MANUFACTURING", "FINANCE_INSURANCE"}, "blocked": []string{"ARTS_ENTERTAINMENT_RECREATION"}}))
+	r = e.ask(key, qUpdateIndustries, screeningInput("", map[string]any{"allowed": []string{"52", "31-33", "52"}, "blocked": []string{"71"}}))
 	if got := dataAt(t, r, "updateIndustries.industries.allowed"); !reflect.DeepEqual(got, []any{
-		map[string]any{"code": "FINANCE_INSURANCE", "naicsCode": "52", "name": "Finance and Insurance"},
-		map[string]any{"code": "MANUFACTURING", "naicsCode": "31-33", "name": "Manufacturing"},
+		map[string]any{"code": "52", "naicsCode": "52", "name": "Finance and Insurance"},
+		map[string]any{"code": "31-33", "naicsCode": "31-33", "name": "Manufacturing"},
 	}) {
 		t.Errorf("industries.allowed = %v (%s)", got, r.Raw)
 	}
@@ -253,15 +253,15 @@ func TestScreeningListReplacement(t *testing.T) {
 	}
 	step(qUpdateKeywords, map[string]any{"keywords": []string{"casino", "crypto", "escort"}})
 	step(qUpdateKeywords, map[string]any{"keywords": []string{"escort", "Weapons"}})
-	step(qUpdateIndustries, map[string]any{"allowed": []string{"FINANCE_INSURANCE", "RETAIL_TRADE"}, "blocked": []string{"ARTS_ENTERTAINMENT_RECREATION"}})
-	step(qUpdateIndustries, map[string]any{"allowed": []string{"ARTS_ENTERTAINMENT_RECREATION"}, "blocked": []string{}})
+	step(qUpdateIndustries, map[string]any{"allowed": []string{"52", "44-45"}, "blocked": []string{"71"}})
+	step(qUpdateIndustries, map[string]any{"allowed": []string{"71"}, "blocked": []string{}})
 	step(qUpdateRiskMatrix, map[string]any{"weights": []map[string]any{{"check": "BLACKLIST", "weight": 0.5}, {"check": "DOMAIN_AGE", "weight": 0.5}}})
 	step(qUpdateRiskMatrix, map[string]any{"weights": []map[string]any{{"check": "CONTACT_INFO", "weight": 1}}})
 	_, s := readScreening(e, id)
 	if !slices.Equal(s.Keywords.Items, []string{"escort", "Weapons"}) || s.Keywords.Version != 2 {
 		t.Errorf("keywords = %+v, want [escort Weapons] at version 2", s.Keywords)
 	}
-	if len(s.Industries.Allowed) != 1 || s.Industries.Allowed[0].Code != "ARTS_ENTERTAINMENT_RECREATION" || len(s.Industries.Blocked) != 0 || s.Industries.Version != 2 {
+	if len(s.Industries.Allowed) != 1 || s.Industries.Allowed[0].Code != "71" || len(s.Industries.Blocked) != 0 || s.Industries.Version != 2 {
 		t.Errorf("industries = %+v, want only ARTS_ENTERTAINMENT_RECREATION allowed at version 2", s.Industries)
 	}
 	if len(s.RiskMatrix.Weights) != 1 || s.RiskMatrix.Weights[0].Check != "CONTACT_INFO" || s.RiskMatrix.Weights[0].Weight != 1 || s.RiskMatrix.Version != 2 {
@@ -311,10 +311,12 @@ var screeningBadCases = []badCase{
 	{name: "ErrKeywordsValidateOnly", query: qUpdateKeywords, fields: map[string]any{"keywords": []string{""}, "validateOnly": true},
 		field: "keywords[0]", message: []string{"keywords[0] is empty"}},
 
-	{name: "ErrIndustryInBoth", query: qUpdateIndustries, fields: map[string]any{"allowed": []string{"FINANCE_INSURANCE", "RETAIL_TRADE"}, "blocked": []string{"UTILITIES", "RETAIL_TRADE"}},
-		field: "blocked[1]", message: []string{"RETAIL_TRADE (NAICS 44-45) is in both allowed and blocked"}},
+	{name: "ErrIndustryInBoth", query: qUpdateIndustries, fields: map[string]any{"allowed": []string{"52", "44-45"}, "blocked": []string{"22", "44-45"}},
+		field: "blocked[1]", message: []string{"44-45 (Retail Trade) is in both allowed and blocked"}},
 	{name: "ErrIndustryUnknown", query: qUpdateIndustries, fields: map[string]any{"allowed": []string{"CASINOS"}, "blocked": []string{}},
-		code: "GRAPHQL_VALIDATION_FAILED", message: []string{"CASINOS is not a valid IndustryCode"}},
+		field: "allowed[0]", message: []string{`allowed[0]: "CASINOS" is not a NAICS 2022 code`, "2 to 6 digits", "industryCatalog"}},
+	{name: "ErrIndustrySevenDigits", query: qUpdateIndustries, fields: map[string]any{"allowed": []string{}, "blocked": []string{"71", "7132101"}},
+		field: "blocked[1]", message: []string{`"7132101" is not a NAICS 2022 code`}},
 
 	{name: "ErrWeightsSum", query: qUpdateRiskMatrix, fields: map[string]any{"weights": weightList("BLACKLIST", 0.5, "DOMAIN_AGE", 0.45)},
 		field: "weights", message: []string{"weights must sum to 1.0", "got 0.9500"}},
@@ -367,7 +369,7 @@ var screeningBadCases = []badCase{
 
 	{name: "ErrKeywordsVersionConflict", query: qUpdateKeywords, fields: map[string]any{"keywords": []string{"casino"}, "expectedVersion": 1},
 		code: "CONFLICT", field: "expectedVersion", message: []string{"expected version 1, current version 0"}},
-	{name: "ErrIndustriesVersionConflict", query: qUpdateIndustries, fields: map[string]any{"allowed": []string{}, "blocked": []string{"UTILITIES"}, "expectedVersion": 3},
+	{name: "ErrIndustriesVersionConflict", query: qUpdateIndustries, fields: map[string]any{"allowed": []string{}, "blocked": []string{"22"}, "expectedVersion": 3},
 		code: "CONFLICT", field: "expectedVersion", message: []string{"expected version 3, current version 0"}},
 	{name: "ErrRiskMatrixVersionConflict", query: qUpdateRiskMatrix, fields: map[string]any{"weights": weightList("BLACKLIST", 1), "expectedVersion": 2},
 		code: "CONFLICT", field: "expectedVersion", message: []string{"expected version 2, current version 0"}},
@@ -441,7 +443,7 @@ func TestScreeningValidateOnly(t *testing.T) {
 		fields               map[string]any
 	}{
 		{"keywords", qUpdateKeywords, "updateKeywords.keywords.version", key, "", map[string]any{"keywords": []string{"casino"}}},
-		{"industries", qUpdateIndustries, "updateIndustries.industries.version", key, "", map[string]any{"allowed": []string{"UTILITIES"}, "blocked": []string{}}},
+		{"industries", qUpdateIndustries, "updateIndustries.industries.version", key, "", map[string]any{"allowed": []string{"22"}, "blocked": []string{}}},
 		{"riskMatrix", qUpdateRiskMatrix, "updateRiskMatrix.riskMatrix.version", key, "", map[string]any{"weights": weightList("BLACKLIST", 1)}},
 		{"websiteConfig", qUpdateWebsiteConfig, "updateWebsiteConfig.websiteConfig.version", key, "", map[string]any{"timeoutSeconds": 20}},
 		{"watchlist", qUpdateWatchlistSeats, "updateWatchlistSeats.watchlist.version", testAdminSecret, id, map[string]any{"availableSeats": 25}},
@@ -520,7 +522,7 @@ func TestScreeningIsolation(t *testing.T) {
 		{"updateKeywords", qUpdateKeywords, map[string]any{"keywords": []string{"hijacked"}}, "NOT_FOUND"},
 		{"updateKeywords/expectedVersion", qUpdateKeywords, map[string]any{"keywords": []string{"hijacked"}, "expectedVersion": 1}, "NOT_FOUND"},
 		{"updateKeywords/validateOnly", qUpdateKeywords, map[string]any{"keywords": []string{"hijacked"}, "validateOnly": true}, "NOT_FOUND"},
-		{"updateIndustries", qUpdateIndustries, map[string]any{"allowed": []string{}, "blocked": []string{"UTILITIES"}}, "NOT_FOUND"},
+		{"updateIndustries", qUpdateIndustries, map[string]any{"allowed": []string{}, "blocked": []string{"22"}}, "NOT_FOUND"},
 		{"updateRiskMatrix", qUpdateRiskMatrix, map[string]any{"weights": weightList("BLACKLIST", 1)}, "NOT_FOUND"},
 		{"updateWebsiteConfig", qUpdateWebsiteConfig, map[string]any{"timeoutSeconds": 1}, "NOT_FOUND"},
 		{"updateWatchlistSeats", qUpdateWatchlistSeats, map[string]any{"availableSeats": 1000}, "FORBIDDEN"},
@@ -602,27 +604,18 @@ func TestScreeningStatementsForMe(t *testing.T) {
 	}
 }
 
-// TestScreeningEnums checks the IndustryCode and WebCheck enums are exactly
-// the domain's catalogs, and industryCatalog lists the 20 NAICS sectors.
+// TestScreeningEnums checks the WebCheck enum is exactly the domain's
+// catalog, and that the industry catalog answers the NAICS 2022 codes at
+// every level: the 20 sectors, a code's children, one code with its title,
+// level and parent, and BAD_USER_INPUT naming the argument for an unknown
+// code.
 func TestScreeningEnums(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	var out struct {
-		Industry struct {
-			EnumValues []struct{ Name, Description string }
-		} `json:"industry"`
 		Check struct{ EnumValues []struct{ Name string } } `json:"check"`
 	}
-	e.mustGQL("", `{ industry: __type(name: "IndustryCode") { enumValues { name description } } check: __type(name: "WebCheck") { enumValues { name } } }`, nil, &out)
-	if len(out.Industry.EnumValues) != len(tenant.IndustryCatalog) {
-		t.Fatalf("IndustryCode has %d values, the catalog %d", len(out.Industry.EnumValues), len(tenant.IndustryCatalog))
-	}
-	for i, v := range out.Industry.EnumValues {
-		c := tenant.IndustryCatalog[i]
-		if v.Name != c.Enum || !strings.HasPrefix(v.Description, "NAICS "+string(c.Code)+": "+c.Name) {
-			t.Errorf("IndustryCode value %d = %s %q, want %s (NAICS %s: %s)", i, v.Name, v.Description, c.Enum, c.Code, c.Name)
-		}
-	}
+	e.mustGQL("", `{ check: __type(name: "WebCheck") { enumValues { name } } }`, nil, &out)
 	var checks []string
 	for _, v := range out.Check.EnumValues {
 		checks = append(checks, v.Name)
@@ -641,9 +634,83 @@ func TestScreeningEnums(t *testing.T) {
 	}
 	r.Decode(t, &cat)
 	raw, _ := json.Marshal(cat.IndustryCatalog[9])
-	if len(cat.IndustryCatalog) != 20 || string(raw) != `{"Code":"FINANCE_INSURANCE","NaicsCode":"52","Name":"Finance and Insurance"}` {
+	if len(cat.IndustryCatalog) != 20 || string(raw) != `{"Code":"52","NaicsCode":"52","Name":"Finance and Insurance"}` {
 		t.Errorf("industryCatalog = %d entries, [9] = %s", len(cat.IndustryCatalog), raw)
 	}
+	for _, c := range []struct{ name, query, want string }{
+		{"Children", `{ industryCatalog(parent: "7132") { code name level } }`,
+			`{"industryCatalog":[{"code":"71321","name":"Casinos (except Casino Hotels)","level":"INDUSTRY"},{"code":"71329","name":"Other Gambling Industries","level":"INDUSTRY"}]}`},
+		{"NoChildren", `{ industryCatalog(parent: "713210") { code } }`, `{"industryCatalog":[]}`},
+		{"OneCode", `{ industry(code: "713210") { code name level parent { code level parent { code } } } }`,
+			`{"industry":{"code":"713210","name":"Casinos (except Casino Hotels)","level":"NATIONAL_INDUSTRY","parent":{"code":"71321","level":"INDUSTRY","parent":{"code":"7132"}}}}`},
+		{"Sector", `{ industry(code: "31-33") { name level parent { code } } }`, `{"industry":{"name":"Manufacturing","level":"SECTOR","parent":null}}`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := e.ask(testAdminSecret, c.query, nil)
+			if string(r.Data) != c.want {
+				t.Errorf("got %s\nwant %s", r.Raw, c.want)
+			}
+		})
+	}
+	for _, c := range []struct{ name, query, field string }{
+		{"ErrUnknownCode", `{ industry(code: "999999") { name } }`, "code"},
+		{"ErrUnknownParent", `{ industryCatalog(parent: "31") { name } }`, "parent"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := e.ask(testAdminSecret, c.query, nil)
+			if r.Code() != "BAD_USER_INPUT" || r.Field() != c.field || !strings.Contains(r.Errors[0].Message, "is not a NAICS 2022 code") {
+				t.Errorf("got %s", r.Raw)
+			}
+		})
+	}
+}
+
+// TestIndustryDecision: blocking a national industry (713210, casinos)
+// refuses it and nothing else of its sector; the most specific listed code
+// decides, against the real database and through the API.
+func TestIndustryDecision(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	id := e.createTenant("Screened Co", randomDomain())
+	key := e.createKey(id, "TENANT_READ", "INDUSTRIES_READ", "INDUSTRIES_UPDATE")
+	if r := e.ask(key, qUpdateIndustries, screeningInput("", map[string]any{"allowed": []string{}, "blocked": []string{"713210"}})); len(r.Errors) > 0 {
+		t.Fatal(string(r.Raw))
+	}
+	decide := func(code string) *result {
+		return e.gql(key, `query($c: IndustryCode!) { me { industryDecision(code: $c) { industry { code level } accepted reason decidedBy { code } } } }`, map[string]any{"c": code})
+	}
+	for _, c := range []struct{ code, want string }{
+		{"713210", `{"industry":{"code":"713210","level":"NATIONAL_INDUSTRY"},"accepted":false,"reason":"BLOCKED","decidedBy":{"code":"713210"}}`},
+		{"71", `{"industry":{"code":"71","level":"SECTOR"},"accepted":true,"reason":"NOT_RESTRICTED","decidedBy":null}`},
+		{"713290", `{"industry":{"code":"713290","level":"NATIONAL_INDUSTRY"},"accepted":true,"reason":"NOT_RESTRICTED","decidedBy":null}`},
+	} {
+		t.Run("OK/"+c.code, func(t *testing.T) {
+			if r := decide(c.code); string(r.Data) != `{"me":{"industryDecision":`+c.want+`}}` {
+				t.Errorf("got %s", r.Raw)
+			}
+		})
+	}
+	// An exception carved out of a blocked sector.
+	if r := e.ask(key, qUpdateIndustries, screeningInput("", map[string]any{"allowed": []string{"713210"}, "blocked": []string{"71"}})); len(r.Errors) > 0 {
+		t.Fatal(string(r.Raw))
+	}
+	for _, c := range []struct{ code, want string }{
+		{"713210", `"accepted":true,"reason":"ALLOWED","decidedBy":{"code":"713210"}`},
+		{"713290", `"accepted":false,"reason":"BLOCKED","decidedBy":{"code":"71"}`},
+		{"52", `"accepted":false,"reason":"NOT_ALLOWED","decidedBy":null`},
+	} {
+		t.Run("OK/exception/"+c.code, func(t *testing.T) {
+			if r := decide(c.code); !strings.Contains(string(r.Data), c.want) {
+				t.Errorf("got %s, want %s", r.Raw, c.want)
+			}
+		})
+	}
+	t.Run("ErrUnknownCode", func(t *testing.T) {
+		r := decide("7132109")
+		if r.Code() != "BAD_USER_INPUT" || r.Field() != "code" || !strings.Contains(r.Errors[0].Message, `"7132109" is not a NAICS 2022 code`) {
+			t.Errorf("got %s", r.Raw)
+		}
+	})
 }
 
 // ---- Permission rows (appended to the table of TestPermissions) ----
@@ -706,7 +773,10 @@ func screeningPermissionCases() []permCase {
 		{op: "industryCatalog", cred: credAnonymous, query: qIndustryCatalog, want: "UNAUTHENTICATED"},
 		{op: "industryCatalog", cred: keyWith("TENANT_READ"), query: qIndustryCatalog, want: "FORBIDDEN", message: "INDUSTRIES_READ"},
 		{op: "industryCatalog", cred: keyWith("INDUSTRIES_READ"), query: qIndustryCatalog, check: wantAt("industryCatalog.0.naicsCode", value("11"))},
-		{op: "industryCatalog", cred: credAdmin, query: qIndustryCatalog, check: wantAt("industryCatalog.19.code", value("PUBLIC_ADMINISTRATION"))},
+		{op: "industryCatalog", cred: credAdmin, query: qIndustryCatalog, check: wantAt("industryCatalog.19.code", value("92"))},
+		{op: "industry", cred: credAnonymous, query: `{ industry(code: "71") { name } }`, want: "UNAUTHENTICATED"},
+		{op: "industry", cred: keyWith("TENANT_READ"), query: `{ industry(code: "71") { name } }`, want: "FORBIDDEN", message: "INDUSTRIES_READ"},
+		{op: "industry", cred: keyWith("INDUSTRIES_READ"), query: `{ industry(code: "71") { name } }`, check: wantAt("industry.name", value("Arts, Entertainment, and Recreation"))},
 
 		// updateWatchlistSeats is the operator's: TENANT_MANAGE only.
 		{op: "updateWatchlistSeats", cred: credAnonymous, query: qUpdateWatchlistSeats, vars: seatsInput, want: "UNAUTHENTICATED", check: screeningVersion("watchlist", 0)},
@@ -721,13 +791,14 @@ func screeningPermissionCases() []permCase {
 	cases = append(cases, screeningMutationCases("updateKeywords", qUpdateKeywords, "keywords", "KEYWORDS_UPDATE",
 		map[string]any{"keywords": []string{"casino"}})...)
 	cases = append(cases, screeningMutationCases("updateIndustries", qUpdateIndustries, "industries", "INDUSTRIES_UPDATE",
-		map[string]any{"allowed": []string{"FINANCE_INSURANCE"}, "blocked": []string{"ARTS_ENTERTAINMENT_RECREATION"}})...)
+		map[string]any{"allowed": []string{"52"}, "blocked": []string{"71"}})...)
 	cases = append(cases, screeningMutationCases("updateRiskMatrix", qUpdateRiskMatrix, "riskMatrix", "RISK_MATRIX_UPDATE",
 		map[string]any{"weights": weightList("BLACKLIST", 0.6, "DOMAIN_AGE", 0.4)})...)
 	cases = append(cases, screeningMutationCases("updateWebsiteConfig", qUpdateWebsiteConfig, "websiteConfig", "WEBSITE_CONFIG_UPDATE",
 		map[string]any{"timeoutSeconds": 30})...)
 	cases = append(cases, tenantFieldCases("keywords", "keywords { items version }", "KEYWORDS_READ")...)
 	cases = append(cases, tenantFieldCases("industries", "industries { allowed { code } version }", "INDUSTRIES_READ")...)
+	cases = append(cases, tenantFieldCases("industryDecision", `industryDecision(code: "71") { accepted }`, "INDUSTRIES_READ")...)
 	cases = append(cases, tenantFieldCases("riskMatrix", "riskMatrix { weights { check weight } version }", "RISK_MATRIX_READ")...)
 	cases = append(cases, tenantFieldCases("websiteConfig", "websiteConfig { enabledChecks version }", "WEBSITE_CONFIG_READ")...)
 	cases = append(cases, tenantFieldCases("watchlist", "watchlist { availableSeats remainingSeats version }", "TENANT_READ")...)

@@ -278,7 +278,7 @@ func fullConfig(domain string) map[string]any {
 		"settings":             map[string]any{"auditLogRetentionDays": 730},
 		"notificationChannels": map[string]any{"emails": []string{"ops@full.example"}, "webhookUrl": "https://hooks.example.com/in", "events": []string{"RISK_ALERT"}},
 		"keywords":             map[string]any{"keywords": []string{"casino", "crypto"}},
-		"industries":           map[string]any{"allowed": []string{}, "blocked": []string{"AGRICULTURE_FORESTRY_FISHING_HUNTING"}},
+		"industries":           map[string]any{"allowed": []string{}, "blocked": []string{"11"}},
 		"riskMatrix":           map[string]any{"weights": []map[string]any{{"check": "DOMAIN_AGE", "weight": 0.6}, {"check": "SSL_CERTIFICATE", "weight": 0.4}}},
 		"websiteConfig":        map[string]any{"timeoutSeconds": 20, "passThreshold": 80, "reviewThreshold": 50},
 		"billing":              map[string]any{"billingPeriod": "ANNUAL", "billingEmail": "billing@full.example"},
@@ -310,7 +310,7 @@ func TestCreateTenantWithFullConfiguration(t *testing.T) {
 			with("riskMatrix", map[string]any{"weights": []map[string]any{{"check": "DOMAIN_AGE", "weight": 0.5}}})},
 		{"ErrKeyword", "BAD_USER_INPUT", "keywords.keywords[1]", with("keywords", map[string]any{"keywords": []string{"ok", " "}})},
 		{"ErrIndustryInBoth", "BAD_USER_INPUT", "industries.blocked[0]",
-			with("industries", map[string]any{"allowed": []string{"UTILITIES"}, "blocked": []string{"UTILITIES"}})},
+			with("industries", map[string]any{"allowed": []string{"22"}, "blocked": []string{"22"}})},
 		{"ErrWebsiteThresholds", "BAD_USER_INPUT", "websiteConfig.reviewThreshold",
 			with("websiteConfig", map[string]any{"passThreshold": 40, "reviewThreshold": 60})},
 		{"ErrBillingEmail", "BAD_USER_INPUT", "billing.billingEmail", with("billing", map[string]any{"billingEmail": "not an email"})},
@@ -389,7 +389,7 @@ func TestCreateTenantWithFullConfiguration(t *testing.T) {
 			tn.NotificationChannels.WebhookURL != "https://hooks.example.com/in" || strings.Join(tn.NotificationChannels.Events, ",") != "RISK_ALERT" ||
 			tn.NotificationChannels.WebhookSecretHint == "" ||
 			strings.Join(tn.Keywords.Items, ",") != "casino,crypto" || len(tn.Industries.Blocked) != 1 ||
-			tn.Industries.Blocked[0].Code != "AGRICULTURE_FORESTRY_FISHING_HUNTING" ||
+			tn.Industries.Blocked[0].Code != "11" ||
 			len(tn.RiskMatrix.Weights) != 2 || tn.RiskMatrix.Weights[0].Weight != 0.6 ||
 			tn.WebsiteConfig.TimeoutSeconds != 20 || tn.WebsiteConfig.ReviewThreshold != 50 ||
 			tn.Billing.BillingPeriod != "ANNUAL" || tn.Billing.BillingEmail != "billing@full.example" {

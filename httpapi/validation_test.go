@@ -503,7 +503,7 @@ func TestTenantsPaginationAndFilters(t *testing.T) {
 			}
 			p := listTenants(e, 2, after, nil)
 			if len(p.Nodes) != wantSizes[page] || len(p.Edges) != len(p.Nodes) || p.PageInfo.HasNextPage != wantMore[page] ||
-				p.PageInfo.HasPreviousPage || p.TotalCount != 5 {
+				p.PageInfo.HasPreviousPage != (page > 0) || p.TotalCount != 5 {
 				t.Fatalf("page %d: %d nodes, %d edges, hasNextPage %v, hasPreviousPage %v, totalCount %d", page,
 					len(p.Nodes), len(p.Edges), p.PageInfo.HasNextPage, p.PageInfo.HasPreviousPage, p.TotalCount)
 			}

@@ -14,7 +14,7 @@ import (
 )
 
 // APIKeyLoaders batch Tenant.apiKeys for one operation, as InvoiceLoaders
-// do invoices: one page loader per distinct (first, after, includeRevoked),
+// do invoices: one page loader per distinct (page, includeRevoked),
 // keyed by tenant id, and one loader of the totals per includeRevoked.
 type APIKeyLoaders struct {
 	store *db.Store
@@ -26,17 +26,9 @@ type APIKeyLoaders struct {
 }
 
 type apiKeyArgs struct {
-	first          int
-	after          string
+	page           db.Page
 	includeRevoked bool
 }
-
-// Tenant.apiKeys' page sizes: the schema's default `first`, and the
-// largest (httpapi's pageSizes refuses the others before anything runs).
-const (
-	defaultAPIKeyPage = 20
-	maxAPIKeyPage     = 100
-)
 
 // NewAPIKeyLoaders builds the API key loaders of one operation.
 func NewAPIKeyLoaders(store *db.Store, wait time.Duration) *APIKeyLoaders {
@@ -71,7 +63,7 @@ func (l *APIKeyLoaders) Count(includeRevoked bool) *dataloader.Loader[string, in
 
 func (l *APIKeyLoaders) pageBatch(k apiKeyArgs) func(context.Context, []string) ([]*tenant.APIKeyPage, []error) {
 	return func(ctx context.Context, ids []string) ([]*tenant.APIKeyPage, []error) {
-		return l.store.APIKeyPagesByTenant(ctx, ids, k.first, k.after, k.includeRevoked)
+		return l.store.APIKeyPagesByTenant(ctx, ids, k.page, k.includeRevoked)
 	}
 }
 
@@ -81,21 +73,10 @@ func (l *APIKeyLoaders) countBatch(includeRevoked bool) func(context.Context, []
 	}
 }
 
-// checkAPIKeyArgs validates Tenant.apiKeys' arguments.
-func checkAPIKeyArgs(first *int, after *string, includeRevoked *bool) (apiKeyArgs, error) {
-	a := apiKeyArgs{includeRevoked: deref(includeRevoked)}
-	var err error
-	a.first, a.after, err = pageArgs(first, after, defaultAPIKeyPage, maxAPIKeyPage, func(c string) error {
-		_, _, err := db.DecodeAPIKeyCursor(c)
-		return err
-	})
-	return a, err
-}
-
 // apiKeyConnection turns a page into the GraphQL connection.
 func apiKeyConnection(p *tenant.APIKeyPage) *graph.APIKeyConnection {
 	c := &graph.APIKeyConnection{Nodes: p.Keys, Edges: make([]*graph.APIKeyEdge, len(p.Keys)),
-		PageInfo: pageInfo(p.Keys, p.HasNextPage, db.APIKeyCursor)}
+		PageInfo: pageInfoOf(p.Keys, p.PageEnds, db.APIKeyCursor)}
 	for i, k := range p.Keys {
 		c.Edges[i] = &graph.APIKeyEdge{Cursor: db.APIKeyCursor(k), Node: k}
 	}
@@ -114,8 +95,9 @@ func primeAPIKeys(ctx context.Context, p *prefetchRun) {
 		var k apiKeyArgs
 		var err error
 		if !tenantArgs(ctx, f, func(cr *graph.ComplexityRoot) {
-			cr.Tenant.APIKeys = func(_ int, first *int, after *string, includeRevoked *bool) int {
-				k, err = checkAPIKeyArgs(first, after, includeRevoked)
+			cr.Tenant.APIKeys = func(_ int, first *int, after *string, last *int, before *string, includeRevoked *bool) int {
+				k.includeRevoked = deref(includeRevoked)
+				k.page, err = apiKeyPages.window(connArgs{First: first, After: after, Last: last, Before: before}, f.Arguments, op.Variables)
 				return 0
 			}
 		}) || err != nil {

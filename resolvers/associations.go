@@ -41,6 +41,7 @@ var associations = []*association{
 	one("notificationChannels", tenantID, (*db.Store).NotificationChannelsByTenant),
 	one("keywords", tenantID, (*db.Store).KeywordsByTenant),
 	one("industries", tenantID, (*db.Store).IndustriesByTenant),
+	paged("industryDecision", nil), // decided in memory from the industries loader
 	one("riskMatrix", tenantID, (*db.Store).RiskMatricesByTenant),
 	one("websiteConfig", tenantID, (*db.Store).WebsiteConfigsByTenant),
 	one("watchlist", tenantID, (*db.Store).WatchlistByTenant),

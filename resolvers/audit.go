@@ -90,12 +90,10 @@ func newGroupedLoader[V any](batch func(context.Context, tenant.AuditQuery, []st
 	return dataloader.NewBatchedLoader(fn, dataloader.WithWait[auditKey, V](wait), dataloader.WithBatchCapacity[auditKey, V](1000), dataloader.WithInputCapacity[auditKey, V](loaderInputCapacity))
 }
 
-// auditQuery turns the arguments of Tenant.auditLog into a validated query.
-func auditQuery(first *int, after *string, f *graph.AuditFilter) (tenant.AuditQuery, error) {
-	q := tenant.AuditQuery{First: 20, After: deref(after)}
-	if first != nil {
-		q.First = *first
-	}
+// auditQuery turns a page and the filter of Tenant.auditLog into a
+// validated query.
+func auditQuery(page db.Page, f *graph.AuditFilter) (tenant.AuditQuery, error) {
+	q := tenant.AuditQuery{Page: page}
 	if f != nil {
 		q.Filter = tenant.AuditFilter{Actions: f.Action, Actor: f.Actor, Since: utc(f.Since), Until: utc(f.Until)}
 	}
@@ -158,8 +156,11 @@ func selectedAuditQueries(ctx context.Context) []auditSelection {
 		var q tenant.AuditQuery
 		var err error
 		if !tenantArgs(ctx, f, func(cr *graph.ComplexityRoot) {
-			cr.Tenant.AuditLog = func(_ int, first *int, after *string, filter *graph.AuditFilter) int {
-				q, err = auditQuery(first, after, filter)
+			cr.Tenant.AuditLog = func(_ int, first *int, after *string, last *int, before *string, filter *graph.AuditFilter) int {
+				var page db.Page
+				if page, err = auditPages.window(connArgs{First: first, After: after, Last: last, Before: before}, f.Arguments, op.Variables); err == nil {
+					q, err = auditQuery(page, filter)
+				}
 				return 0
 			}
 		}) || err != nil {

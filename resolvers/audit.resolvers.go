@@ -34,7 +34,7 @@ func (r *auditLogConnectionResolver) Nodes(ctx context.Context, obj *tenant.Audi
 
 // PageInfo is the resolver for the pageInfo field.
 func (r *auditLogConnectionResolver) PageInfo(ctx context.Context, obj *tenant.AuditPage) (*graph.PageInfo, error) {
-	return pageInfo(obj.Entries, obj.HasNextPage, db.AuditCursor), nil
+	return pageInfoOf(obj.Entries, obj.PageEnds, db.AuditCursor), nil
 }
 
 // TotalCount is the resolver for the totalCount field.
@@ -43,8 +43,12 @@ func (r *auditLogConnectionResolver) TotalCount(ctx context.Context, obj *tenant
 }
 
 // AuditLog is the resolver for the auditLog field.
-func (r *tenantResolver) AuditLog(ctx context.Context, obj *node.Tenant, first *int, after *string, filter *graph.AuditFilter) (*tenant.AuditPage, error) {
-	q, err := auditQuery(first, after, filter)
+func (r *tenantResolver) AuditLog(ctx context.Context, obj *node.Tenant, first *int, after *string, last *int, before *string, filter *graph.AuditFilter) (*tenant.AuditPage, error) {
+	page, err := auditPages.of(ctx, connArgs{First: first, After: after, Last: last, Before: before})
+	if err != nil {
+		return nil, err
+	}
+	q, err := auditQuery(page, filter)
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/graph-gophers/dataloader/v7"
-	"github.com/vektah/gqlparser/v2/ast"
 
 	"tenantapi/db"
 	"tenantapi/graph"
@@ -57,20 +56,10 @@ func (l *InvoiceLoaders) pageBatch(k db.Page) func(context.Context, []string) ([
 // rows it skips, so a deeper page is read by cursor.
 const MaxInvoiceOffset = 10000
 
-// checkInvoiceArgs validates Tenant.invoices' arguments (args are the
-// field's, to tell a sent first from its default).
-func checkInvoiceArgs(a connArgs, args ast.ArgumentList, vars map[string]any) (db.Page, error) {
-	a.FirstGiven = argGiven(args, vars, "first")
-	return pageWindow(a, 10, 100, MaxInvoiceOffset, func(c string) error {
-		_, _, err := db.DecodeInvoiceCursor(c)
-		return err
-	})
-}
-
 // invoiceConnection turns a page into the GraphQL connection.
 func invoiceConnection(p *tenant.InvoicePage) *graph.InvoiceConnection {
 	c := &graph.InvoiceConnection{Nodes: p.Invoices, Edges: make([]*graph.InvoiceEdge, len(p.Invoices)),
-		PageInfo: pageInfoOf(p.Invoices, p.HasPreviousPage, p.HasNextPage, db.InvoiceCursor)}
+		PageInfo: pageInfoOf(p.Invoices, p.PageEnds, db.InvoiceCursor)}
 	for i, inv := range p.Invoices {
 		c.Edges[i] = &graph.InvoiceEdge{Cursor: db.InvoiceCursor(inv), Node: inv}
 	}
@@ -101,7 +90,7 @@ func primeInvoices(ctx context.Context, p *prefetchRun) {
 		var err error
 		if !tenantArgs(ctx, f, func(cr *graph.ComplexityRoot) {
 			cr.Tenant.Invoices = func(_ int, first *int, after *string, last *int, before *string, offset *int) int {
-				k, err = checkInvoiceArgs(connArgs{First: first, After: after, Last: last, Before: before, Offset: offset}, f.Arguments, op.Variables)
+				k, err = invoicePages.window(connArgs{First: first, After: after, Last: last, Before: before, Offset: offset}, f.Arguments, op.Variables)
 				return 0
 			}
 		}) || err != nil {

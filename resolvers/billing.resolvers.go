@@ -11,8 +11,6 @@ import (
 	"tenantapi/node"
 	"tenantapi/signedurl"
 	"tenantapi/tenant"
-
-	"github.com/99designs/gqlgen/graphql"
 )
 
 // Usage is the resolver for the usage field.
@@ -126,9 +124,7 @@ func (r *mutationResolver) VoidInvoice(ctx context.Context, input graph.InvoiceA
 
 // Invoices is the resolver for the invoices field.
 func (r *tenantResolver) Invoices(ctx context.Context, obj *node.Tenant, first *int, after *string, last *int, before *string, offset *int) (*graph.InvoiceConnection, error) {
-	fc := graphql.GetFieldContext(ctx)
-	args, err := checkInvoiceArgs(connArgs{First: first, After: after, Last: last, Before: before, Offset: offset},
-		fc.Field.Arguments, graphql.GetOperationContext(ctx).Variables)
+	args, err := invoicePages.of(ctx, connArgs{First: first, After: after, Last: last, Before: before, Offset: offset})
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,9 @@
 package resolvers
 
 import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"tenantapi/db"
@@ -8,17 +11,11 @@ import (
 	"tenantapi/tenant"
 )
 
-// pageInfo is the PageInfo of a page read forwards from the start of its
-// list: its first and last items' cursors, and whether more follow.
-func pageInfo[T any](items []T, hasNext bool, cursor func(T) string) *graph.PageInfo {
-	return pageInfoOf(items, false, hasNext, cursor)
-}
-
 // pageInfoOf is the PageInfo of a page read in either direction: its first
 // and last items' cursors, whether items precede it and whether more
 // follow.
-func pageInfoOf[T any](items []T, hasPrev, hasNext bool, cursor func(T) string) *graph.PageInfo {
-	pi := &graph.PageInfo{HasNextPage: hasNext, HasPreviousPage: hasPrev}
+func pageInfoOf[T any](items []T, ends tenant.PageEnds, cursor func(T) string) *graph.PageInfo {
+	pi := &graph.PageInfo{HasNextPage: ends.HasNextPage, HasPreviousPage: ends.HasPreviousPage}
 	if n := len(items); n > 0 {
 		start, end := cursor(items[0]), cursor(items[n-1])
 		pi.StartCursor, pi.EndCursor = &start, &end
@@ -96,18 +93,37 @@ func pageWindow(a connArgs, def, max, maxOffset int, valid func(string) error) (
 	return db.Page{Size: n, Cursor: after, Offset: off}, nil
 }
 
-// pageArgs checks a forwards-only connection's first (def when nil, 1 to
-// max) and after (empty, or a cursor valid says this API returned).
-func pageArgs(first *int, after *string, def, max int, valid func(string) error) (int, string, error) {
-	p, err := pageWindow(connArgs{First: first, After: after}, def, max, 0, valid)
-	if err != nil {
-		n := def
-		if first != nil {
-			n = *first
-		}
-		return n, "", err
-	}
-	return p.Size, p.Cursor, nil
+// pageRules are a connection's paging rules: its default and largest
+// page, its deepest offset (0 for a connection without offset), and what
+// a cursor of its looks like.
+type pageRules struct {
+	def, max, maxOffset int
+	valid               func(string) error
+}
+
+// The connections' paging rules. Their largest page is httpapi's
+// MaxPageSize: pageSizes refuses the others before anything runs.
+var (
+	invoicePages  = pageRules{def: 10, max: 100, maxOffset: MaxInvoiceOffset, valid: db.ValidInvoiceCursor}
+	apiKeyPages   = pageRules{def: 20, max: 100, valid: db.ValidAPIKeyCursor}
+	auditPages    = pageRules{def: 20, max: tenant.MaxAuditPage, valid: db.ValidAuditCursor}
+	eventPages    = pageRules{def: 20, max: tenant.MaxEventPage, valid: db.ValidIDCursor}
+	deliveryPages = pageRules{def: 20, max: tenant.MaxDeliveryPage, valid: db.ValidIDCursor}
+	memberPages   = pageRules{def: 20, max: 100, valid: db.ValidMemberCursor}
+	tenantPages   = pageRules{def: 20, max: 100, valid: db.ValidTenantCursor}
+)
+
+// window checks a connection field's paging arguments a, given as args
+// (with the operation's vars: they tell a sent first from its default),
+// and returns the page to read (pageWindow).
+func (r pageRules) window(a connArgs, args ast.ArgumentList, vars map[string]any) (db.Page, error) {
+	a.FirstGiven = argGiven(args, vars, "first")
+	return pageWindow(a, r.def, r.max, r.maxOffset, r.valid)
+}
+
+// of is window for the field being resolved.
+func (r pageRules) of(ctx context.Context, a connArgs) (db.Page, error) {
+	return r.window(a, graphql.GetFieldContext(ctx).Field.Arguments, graphql.GetOperationContext(ctx).Variables)
 }
 
 // argGiven reports whether a field's argument name was sent, as a literal

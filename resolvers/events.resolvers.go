@@ -43,15 +43,16 @@ func (r *eventConnectionResolver) Nodes(ctx context.Context, obj *tenant.EventPa
 
 // PageInfo is the resolver for the pageInfo field.
 func (r *eventConnectionResolver) PageInfo(ctx context.Context, obj *tenant.EventPage) (*graph.PageInfo, error) {
-	return pageInfo(obj.Events, obj.HasNextPage, func(e *tenant.Event) string { return e.ID }), nil
+	return pageInfoOf(obj.Events, obj.PageEnds, func(e *tenant.Event) string { return e.ID }), nil
 }
 
 // Events is the resolver for the events field.
-func (r *tenantResolver) Events(ctx context.Context, obj *node.Tenant, first *int, after *string, filter *graph.EventFilter) (*tenant.EventPage, error) {
-	q := tenant.EventQuery{First: 20, After: deref(after)}
-	if first != nil {
-		q.First = *first
+func (r *tenantResolver) Events(ctx context.Context, obj *node.Tenant, first *int, after *string, last *int, before *string, filter *graph.EventFilter) (*tenant.EventPage, error) {
+	page, err := eventPages.of(ctx, connArgs{First: first, After: after, Last: last, Before: before})
+	if err != nil {
+		return nil, err
 	}
+	q := tenant.EventQuery{Page: page}
 	if filter != nil {
 		for _, t := range filter.Types {
 			q.Filter.Types = append(q.Filter.Types, WireType(t))

@@ -34,7 +34,7 @@ func (r *memberConnectionResolver) Nodes(ctx context.Context, obj *tenant.Member
 
 // PageInfo is the resolver for the pageInfo field.
 func (r *memberConnectionResolver) PageInfo(ctx context.Context, obj *tenant.MemberPage) (*graph.PageInfo, error) {
-	return pageInfo(obj.Members, obj.HasNextPage, db.MemberCursor), nil
+	return pageInfoOf(obj.Members, obj.PageEnds, db.MemberCursor), nil
 }
 
 // Login is the resolver for the login field.
@@ -193,8 +193,8 @@ func (r *sessionResolver) Current(ctx context.Context, obj *tenant.Session) (boo
 }
 
 // Members is the resolver for the members field.
-func (r *tenantResolver) Members(ctx context.Context, obj *node.Tenant, first *int, after *string, filter *graph.MemberFilter) (*tenant.MemberPage, error) {
-	n, cursor, err := pageArgs(first, after, 20, 100, db.ValidMemberCursor)
+func (r *tenantResolver) Members(ctx context.Context, obj *node.Tenant, first *int, after *string, last *int, before *string, filter *graph.MemberFilter) (*tenant.MemberPage, error) {
+	page, err := memberPages.of(ctx, connArgs{First: first, After: after, Last: last, Before: before})
 	if err != nil {
 		return nil, err
 	}
@@ -205,7 +205,7 @@ func (r *tenantResolver) Members(ctx context.Context, obj *node.Tenant, first *i
 			return nil, tenant.Invalid("filter.emailPrefix", "filter.emailPrefix is at most %d characters", tenant.MaxEmailLength)
 		}
 	}
-	return r.Store.MembersByTenant(ctx, obj.ID, n, cursor, f)
+	return r.Store.MembersByTenant(ctx, obj.ID, page, f)
 }
 
 // Member is the resolver for the member field.

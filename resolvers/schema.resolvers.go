@@ -30,13 +30,10 @@ func (r *queryResolver) Tenant(ctx context.Context, id string) (*node.Tenant, er
 }
 
 // Tenants is the resolver for the tenants field.
-func (r *queryResolver) Tenants(ctx context.Context, first *int, after *string, filter *graph.TenantFilter) (*tenant.TenantPage, error) {
-	n := 20
-	if first != nil {
-		n = *first
-	}
-	if n < 1 || n > 100 {
-		return nil, tenant.Invalid("first", "first must be between 1 and 100, got %d", n)
+func (r *queryResolver) Tenants(ctx context.Context, first *int, after *string, last *int, before *string, filter *graph.TenantFilter) (*tenant.TenantPage, error) {
+	page, err := tenantPages.of(ctx, connArgs{First: first, After: after, Last: last, Before: before})
+	if err != nil {
+		return nil, err
 	}
 	var f tenant.TenantFilter
 	if filter != nil {
@@ -48,16 +45,12 @@ func (r *queryResolver) Tenants(ctx context.Context, first *int, after *string, 
 			f.Search = *filter.Search
 		}
 	}
-	cursor := ""
-	if after != nil {
-		cursor = *after
-	}
-	ts, more, err := r.Store.Tenants(ctx, f, n, cursor)
+	ts, ends, err := r.Store.Tenants(ctx, f, page)
 	if err != nil {
 		return nil, err
 	}
 	r.prefetch(ctx, ts, selectedTenantFields(ctx))
-	return &tenant.TenantPage{Tenants: ts, HasNextPage: more, Filter: f}, nil
+	return &tenant.TenantPage{Tenants: ts, PageEnds: ends, Filter: f}, nil
 }
 
 // Plans is the resolver for the plans field.

@@ -8,6 +8,7 @@ package resolvers
 import (
 	"context"
 	"tenantapi/graph"
+	"tenantapi/node"
 	"tenantapi/tenant"
 )
 
@@ -80,6 +81,27 @@ func (r *mutationResolver) UpdateWatchlistSeats(ctx context.Context, input graph
 }
 
 // IndustryCatalog is the resolver for the industryCatalog field.
-func (r *queryResolver) IndustryCatalog(ctx context.Context) ([]*tenant.Industry, error) {
-	return tenant.IndustryCatalog, nil
+func (r *queryResolver) IndustryCatalog(ctx context.Context, parent *tenant.IndustryCode) ([]*tenant.Industry, error) {
+	if parent == nil {
+		return tenant.IndustryCatalog, nil
+	}
+	return tenant.IndustryChildren("parent", *parent)
+}
+
+// Industry is the resolver for the industry field.
+func (r *queryResolver) Industry(ctx context.Context, code tenant.IndustryCode) (*tenant.Industry, error) {
+	return tenant.IndustryByCode("code", code)
+}
+
+// IndustryDecision is the resolver for the industryDecision field.
+func (r *tenantResolver) IndustryDecision(ctx context.Context, obj *node.Tenant, code tenant.IndustryCode) (*tenant.IndustryDecision, error) {
+	i, err := tenant.IndustryByCode("code", code)
+	if err != nil {
+		return nil, err
+	}
+	c, err := obj.Industries()
+	if err != nil {
+		return nil, err
+	}
+	return c.Decide(i), nil
 }

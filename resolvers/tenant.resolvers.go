@@ -105,8 +105,9 @@ func (r *mutationResolver) RestoreTenant(ctx context.Context, input graph.Restor
 }
 
 // APIKeys is the resolver for the apiKeys field.
-func (r *tenantResolver) APIKeys(ctx context.Context, obj *node.Tenant, first *int, after *string, includeRevoked *bool) (*graph.APIKeyConnection, error) {
-	args, err := checkAPIKeyArgs(first, after, includeRevoked)
+func (r *tenantResolver) APIKeys(ctx context.Context, obj *node.Tenant, first *int, after *string, last *int, before *string, includeRevoked *bool) (*graph.APIKeyConnection, error) {
+	page, err := apiKeyPages.of(ctx, connArgs{First: first, After: after, Last: last, Before: before})
+	args := apiKeyArgs{page: page, includeRevoked: deref(includeRevoked)}
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +144,7 @@ func (r *tenantConnectionResolver) Nodes(ctx context.Context, obj *tenant.Tenant
 
 // PageInfo is the resolver for the pageInfo field.
 func (r *tenantConnectionResolver) PageInfo(ctx context.Context, obj *tenant.TenantPage) (*graph.PageInfo, error) {
-	return pageInfo(obj.Tenants, obj.HasNextPage, db.Cursor), nil
+	return pageInfoOf(obj.Tenants, obj.PageEnds, db.Cursor), nil
 }
 
 // TotalCount is the resolver for the totalCount field.

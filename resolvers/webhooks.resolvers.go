@@ -56,11 +56,12 @@ func (r *mutationResolver) ReplayEvents(ctx context.Context, input graph.ReplayE
 }
 
 // WebhookDeliveries is the resolver for the webhookDeliveries field.
-func (r *tenantResolver) WebhookDeliveries(ctx context.Context, obj *node.Tenant, first *int, after *string, filter *graph.WebhookDeliveryFilter) (*tenant.DeliveryPage, error) {
-	q := tenant.DeliveryQuery{First: 20, After: deref(after)}
-	if first != nil {
-		q.First = *first
+func (r *tenantResolver) WebhookDeliveries(ctx context.Context, obj *node.Tenant, first *int, after *string, last *int, before *string, filter *graph.WebhookDeliveryFilter) (*tenant.DeliveryPage, error) {
+	page, err := deliveryPages.of(ctx, connArgs{First: first, After: after, Last: last, Before: before})
+	if err != nil {
+		return nil, err
 	}
+	q := tenant.DeliveryQuery{Page: page}
 	if filter != nil {
 		q.Filter.Status = filter.Status
 		q.Filter.Channel = filter.Channel
@@ -97,7 +98,7 @@ func (r *webhookDeliveryConnectionResolver) Nodes(ctx context.Context, obj *tena
 
 // PageInfo is the resolver for the pageInfo field.
 func (r *webhookDeliveryConnectionResolver) PageInfo(ctx context.Context, obj *tenant.DeliveryPage) (*graph.PageInfo, error) {
-	return pageInfo(obj.Deliveries, obj.HasNextPage, func(d *tenant.WebhookDelivery) string { return d.ID }), nil
+	return pageInfoOf(obj.Deliveries, obj.PageEnds, func(d *tenant.WebhookDelivery) string { return d.ID }), nil
 }
 
 // WebhookDelivery returns graph.WebhookDeliveryResolver implementation.

@@ -252,3 +252,24 @@ func CheckText(s string, multiLine bool) error {
 	}
 	return nil
 }
+
+// MarshalJSON answers a JSON value (RFC 8259) as itself, an object, array,
+// string, number, boolean or null in the response, not inside a string.
+// raw is valid JSON (a jsonb column's text); nil answers null.
+func MarshalJSON(raw json.RawMessage) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) {
+		if len(raw) == 0 {
+			raw = json.RawMessage("null")
+		}
+		_, _ = w.Write(raw)
+	})
+}
+
+// UnmarshalJSON accepts any JSON value as input and keeps its encoding.
+func UnmarshalJSON(v any) (json.RawMessage, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, invalid("must be a JSON value")
+	}
+	return b, nil
+}

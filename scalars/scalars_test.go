@@ -227,3 +227,29 @@ func TestMultiLineFieldsMatchSchema(t *testing.T) {
 		t.Fatal("no MultiLine field found: the test reads the wrong configuration")
 	}
 }
+
+// JSON values go out as themselves, nil as null; input keeps its encoding.
+func TestJSON(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		raw  json.RawMessage
+		want string
+	}{
+		{"Number", json.RawMessage(`365`), `365`},
+		{"String", json.RawMessage(`"EU"`), `"EU"`},
+		{"Object", json.RawMessage(`{"check":"DNS","weight":0.5}`), `{"check":"DNS","weight":0.5}`},
+		{"Nil", nil, `null`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var b strings.Builder
+			MarshalJSON(c.raw).MarshalGQL(&b)
+			if b.String() != c.want {
+				t.Errorf("marshalled %s, want %s", b.String(), c.want)
+			}
+		})
+	}
+	got, err := UnmarshalJSON(map[string]any{"a": []any{json.Number("1"), true}})
+	if err != nil || string(got) != `{"a":[1,true]}` {
+		t.Errorf("UnmarshalJSON = %s, %v", got, err)
+	}
+}

@@ -168,7 +168,7 @@ func CheckOutlives(creator, expires *time.Time) error {
 
 // APIKeyPage is one page of a tenant's API keys, newest first.
 type APIKeyPage struct {
-	TenantID    string
-	Keys        []*APIKeyRecord
-	HasNextPage bool
+	TenantID string
+	Keys     []*APIKeyRecord
+	PageEnds
 }

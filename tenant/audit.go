@@ -1,6 +1,7 @@
 package tenant
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -61,12 +62,12 @@ type AuditEntry struct {
 }
 
 // AuditChange is one changed field of an entry. Before and After are the
-// JSON encodings of the values, nil when there was none (the object did not
-// exist, or the field was unset).
+// values as JSON (the API answers them as JSON values, scalar JSON), nil
+// when there was none (the object did not exist, or the field was unset).
 type AuditChange struct {
 	Field    string
-	Before   *string
-	After    *string
+	Before   json.RawMessage
+	After    json.RawMessage
 	Redacted bool
 }
 
@@ -112,19 +113,24 @@ func (e *AuditEntry) Changes() ([]*AuditChange, error) {
 	for col, c := range raw {
 		ch := &AuditChange{Field: camel(col), Before: jsonValue(c.Before), After: jsonValue(c.After)}
 		red := `"` + Redacted + `"`
-		ch.Redacted = (ch.Before != nil && *ch.Before == red) || (ch.After != nil && *ch.After == red)
+		ch.Redacted = string(ch.Before) == red || string(ch.After) == red
 		out = append(out, ch)
 	}
 	slices.SortFunc(out, func(a, b *AuditChange) int { return strings.Compare(a.Field, b.Field) })
 	return out, nil
 }
 
-func jsonValue(raw json.RawMessage) *string {
+// jsonValue is raw compacted (jsonb's text has spaces after commas), or nil
+// for none (absent, or JSON null).
+func jsonValue(raw json.RawMessage) json.RawMessage {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil
 	}
-	s := string(raw)
-	return &s
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return raw
+	}
+	return b.Bytes()
 }
 
 // camel turns a column name into the API's spelling: ip_allowlist ->
@@ -157,8 +163,7 @@ type AuditFilter struct {
 
 // AuditQuery is a page request of audit logs.
 type AuditQuery struct {
-	First  int
-	After  string // a cursor, or ""
+	Page   Page
 	Filter AuditFilter
 }
 
@@ -177,8 +182,8 @@ const (
 
 // Validate checks the page size and the filter.
 func (q *AuditQuery) Validate() error {
-	if q.First < 1 || q.First > MaxAuditPage {
-		return Invalid("first", "first must be between 1 and %d, got %d", MaxAuditPage, q.First)
+	if err := q.Page.Check(MaxAuditPage); err != nil {
+		return err
 	}
 	f := &q.Filter
 	if len(f.Actions) > maxAuditFilterItems {
@@ -207,10 +212,10 @@ func (q AuditQuery) Key() string {
 
 // AuditPage is one page of one tenant's audit log, newest first.
 type AuditPage struct {
-	TenantID    string
-	Entries     []*AuditEntry
-	HasNextPage bool
-	Query       AuditQuery // for totalCount
+	TenantID string
+	Entries  []*AuditEntry
+	PageEnds
+	Query AuditQuery // for totalCount
 }
 
 type actionKey struct{}

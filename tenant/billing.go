@@ -486,13 +486,9 @@ func InvoiceNumber(year, seq int) string { return fmt.Sprintf("INV-%d-%03d", yea
 
 // InvoicePage is one page of a tenant's invoices, newest first.
 type InvoicePage struct {
-	TenantID    string
-	Invoices    []*Invoice
-	HasNextPage bool
-	// HasPreviousPage: invoices come before this page (it was read
-	// backwards and more precede it, or it starts after a cursor or an
-	// offset that skipped some).
-	HasPreviousPage bool
+	TenantID string
+	Invoices []*Invoice
+	PageEnds
 }
 
 // BillingRun is the outcome of a billing run for a period.

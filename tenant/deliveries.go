@@ -104,8 +104,7 @@ type DeliveryFilter struct {
 
 // DeliveryQuery is a page request of a delivery log, newest first.
 type DeliveryQuery struct {
-	First  int
-	After  string // a cursor (a delivery id), or ""
+	Page   Page // its cursor is a delivery id
 	Filter DeliveryFilter
 }
 
@@ -114,17 +113,14 @@ const MaxDeliveryPage = 100
 
 // Validate checks the page size.
 func (q *DeliveryQuery) Validate() error {
-	if q.First < 1 || q.First > MaxDeliveryPage {
-		return Invalid("first", "first must be between 1 and %d, got %d", MaxDeliveryPage, q.First)
-	}
-	return nil
+	return q.Page.Check(MaxDeliveryPage)
 }
 
 // DeliveryPage is one page of one tenant's delivery log, newest first.
 type DeliveryPage struct {
-	TenantID    string
-	Deliveries  []*WebhookDelivery
-	HasNextPage bool
+	TenantID   string
+	Deliveries []*WebhookDelivery
+	PageEnds
 }
 
 // DueDelivery is a delivery a worker claimed: what it needs to make one

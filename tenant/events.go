@@ -29,8 +29,7 @@ type EventFilter struct {
 
 // EventQuery is a page request of an event log, newest first.
 type EventQuery struct {
-	First  int
-	After  string // a cursor (an event id), or ""
+	Page   Page // its cursor is an event id
 	Filter EventFilter
 }
 
@@ -42,8 +41,8 @@ const maxEventFilterTypes = 50
 
 // Validate checks the page size and the filter.
 func (q *EventQuery) Validate() error {
-	if q.First < 1 || q.First > MaxEventPage {
-		return Invalid("first", "first must be between 1 and %d, got %d", MaxEventPage, q.First)
+	if err := q.Page.Check(MaxEventPage); err != nil {
+		return err
 	}
 	if n := len(q.Filter.Types); n > maxEventFilterTypes {
 		return Invalid("filter.types", "filter.types takes at most %d types, got %d", maxEventFilterTypes, n)
@@ -58,7 +57,7 @@ func (q *EventQuery) Validate() error {
 
 // EventPage is one page of one tenant's event log, newest first.
 type EventPage struct {
-	TenantID    string
-	Events      []*Event
-	HasNextPage bool
+	TenantID string
+	Events   []*Event
+	PageEnds
 }

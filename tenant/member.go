@@ -167,10 +167,10 @@ type Member struct {
 
 // MemberPage is one page of a tenant's members, by email.
 type MemberPage struct {
-	TenantID    string
-	Members     []*Member
-	HasNextPage bool
-	TotalCount  int
+	TenantID string
+	Members  []*Member
+	PageEnds
+	TotalCount int
 }
 
 // MemberFilter narrows Tenant.members.

@@ -140,76 +140,7 @@ func foldKey(s string) string { return strings.ToLower(strings.ToUpper(s)) }
 
 // ---- Industries ----
 
-// IndustryCode is a sector of the North American Industry Classification
-// System (NAICS 2022), held as its NAICS code ("52", "31-33"). GraphQL shows
-// it as the enum IndustryCode (FINANCE_INSURANCE).
-type IndustryCode string
-
-// Industry is an entry of the industry catalog.
-type Industry struct {
-	Code IndustryCode
-	Enum string // the GraphQL enum name
-	Name string // the NAICS sector title
-}
-
-// NAICSCode is the sector's NAICS code: "52", or a range such as "31-33".
-func (i *Industry) NAICSCode() string { return string(i.Code) }
-
-// IndustryCatalog is the 20 sectors of NAICS 2022, in NAICS order.
-var IndustryCatalog = []*Industry{
-	{"11", "AGRICULTURE_FORESTRY_FISHING_HUNTING", "Agriculture, Forestry, Fishing and Hunting"},
-	{"21", "MINING_QUARRYING_OIL_GAS_EXTRACTION", "Mining, Quarrying, and Oil and Gas Extraction"},
-	{"22", "UTILITIES", "Utilities"},
-	{"23", "CONSTRUCTION", "Construction"},
-	{"31-33", "MANUFACTURING", "Manufacturing"},
-	{"42", "WHOLESALE_TRADE", "Wholesale Trade"},
-	{"44-45", "RETAIL_TRADE", "Retail Trade"},
-	{"48-49", "TRANSPORTATION_WAREHOUSING", "Transportation and Warehousing"},
-	{"51", "INFORMATION", "Information"},
-	{"52", "FINANCE_INSURANCE", "Finance and Insurance"},
-	{"53", "REAL_ESTATE_RENTAL_LEASING", "Real Estate and Rental and Leasing"},
-	{"54", "PROFESSIONAL_SCIENTIFIC_TECHNICAL_SERVICES", "Professional, Scientific, and Technical Services"},
-	{"55", "MANAGEMENT_OF_COMPANIES", "Management of Companies and Enterprises"},
-	{"56", "ADMINISTRATIVE_SUPPORT_WASTE_MANAGEMENT", "Administrative and Support and Waste Management and Remediation Services"},
-	{"61", "EDUCATIONAL_SERVICES", "Educational Services"},
-	{"62", "HEALTH_CARE_SOCIAL_ASSISTANCE", "Health Care and Social Assistance"},
-	{"71", "ARTS_ENTERTAINMENT_RECREATION", "Arts, Entertainment, and Recreation"},
-	{"72", "ACCOMMODATION_FOOD_SERVICES", "Accommodation and Food Services"},
-	{"81", "OTHER_SERVICES", "Other Services (except Public Administration)"},
-	{"92", "PUBLIC_ADMINISTRATION", "Public Administration"},
-}
-
-var (
-	industryByCode = map[IndustryCode]*Industry{}
-	industryByEnum = map[string]*Industry{}
-)
-
-func init() {
-	for _, i := range IndustryCatalog {
-		industryByCode[i.Code] = i
-		industryByEnum[i.Enum] = i
-	}
-}
-
-// UnmarshalGQL decodes the GraphQL enum IndustryCode.
-func (c *IndustryCode) UnmarshalGQL(v any) error {
-	s, _ := v.(string)
-	i, ok := industryByEnum[s]
-	if !ok {
-		return Invalid("industries", "%q is not an industry code; see the IndustryCode enum or the industryCatalog query (the 20 NAICS 2022 sectors)", s)
-	}
-	*c = i.Code
-	return nil
-}
-
-// MarshalGQL encodes the GraphQL enum IndustryCode.
-func (c IndustryCode) MarshalGQL(w io.Writer) {
-	name := string(c)
-	if i := industryByCode[c]; i != nil {
-		name = i.Enum
-	}
-	_, _ = io.WriteString(w, strconv.Quote(name))
-}
+// The industry codes are those of NAICS 2022 (naics.go).
 
 // IndustryConfig is which industries a tenant accepts: an industry in
 // Blocked is refused; when Allowed is not empty, only those are accepted.
@@ -242,17 +173,20 @@ func (in *IndustriesInput) Normalize() error {
 		if slices.Contains(in.Allowed, c) {
 			at := fmt.Sprintf("blocked[%d]", slices.Index(in.Blocked, c))
 			i := industryByCode[c]
-			return Invalid(at, "%s (NAICS %s) is in both allowed and blocked; an industry can be in one list only", i.Enum, i.Code)
+			return Invalid(at, "%s (%s) is in both allowed and blocked; a code can be in one list only", i.Code, i.Name)
 		}
 	}
 	return nil
 }
 
 func normalizeIndustries(field string, in []IndustryCode) ([]IndustryCode, error) {
+	if len(in) > MaxIndustryCodes {
+		return nil, Invalid(field, "%s takes at most %d codes, got %d: block or allow a broader code (a sector, 71, covers all of its industries)", field, MaxIndustryCodes, len(in))
+	}
 	out := make([]IndustryCode, 0, len(in))
 	for i, c := range in {
 		if industryByCode[c] == nil {
-			return nil, Invalid(fmt.Sprintf("%s[%d]", field, i), "%s[%d]: %q is not an industry code; see the industryCatalog query (the 20 NAICS 2022 sectors)", field, i, c)
+			return nil, Invalid(fmt.Sprintf("%s[%d]", field, i), "%s[%d]: %s", field, i, unknownIndustry(c))
 		}
 		if !slices.Contains(out, c) {
 			out = append(out, c)

@@ -2,6 +2,7 @@ package tenant
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -67,9 +68,14 @@ func TestIndustriesInput(t *testing.T) {
 		{name: "OKEmpty", allowed: nil, blocked: nil, wantAllowed: []IndustryCode{}, wantBlk: []IndustryCode{}},
 		{name: "OKDuplicatesRemoved", allowed: []IndustryCode{"52", "31-33", "52"}, blocked: []IndustryCode{"71", "71"}, wantAllowed: []IndustryCode{"52", "31-33"}, wantBlk: []IndustryCode{"71"}},
 		{name: "ErrIndustryInBoth", allowed: []IndustryCode{"52", "71"}, blocked: []IndustryCode{"92", "71"}, field: "blocked[1]",
-			parts: []string{"ARTS_ENTERTAINMENT_RECREATION", "NAICS 71", "both allowed and blocked"}},
-		{name: "ErrIndustryUnknownAllowed", allowed: []IndustryCode{"52", "99"}, field: "allowed[1]", parts: []string{`"99"`, "industryCatalog"}},
+			parts: []string{"71 (Arts, Entertainment, and Recreation)", "both allowed and blocked"}},
+		{name: "OKAnyLevel", allowed: []IndustryCode{"71", "52"}, blocked: []IndustryCode{"713210", "7132", "31-33", "311111"},
+			wantAllowed: []IndustryCode{"71", "52"}, wantBlk: []IndustryCode{"713210", "7132", "31-33", "311111"}},
+		{name: "ErrIndustryUnknownAllowed", allowed: []IndustryCode{"52", "99"}, field: "allowed[1]", parts: []string{`"99"`, "industryCatalog", "2 to 6 digits"}},
 		{name: "ErrIndustryUnknownBlocked", blocked: []IndustryCode{"FINANCE"}, field: "blocked[0]", parts: []string{`"FINANCE"`, "NAICS 2022"}},
+		{name: "ErrIndustrySevenDigits", blocked: []IndustryCode{"7132101"}, field: "blocked[0]", parts: []string{`"7132101"`, "2 to 6 digits"}},
+		{name: "ErrIndustryNot2022", blocked: []IndustryCode{"452210"}, field: "blocked[0]", parts: []string{`"452210"`, "not a NAICS 2022 code"}}, // a 2017 code
+		{name: "ErrIndustryRangePart", blocked: []IndustryCode{"31"}, field: "blocked[0]", parts: []string{"31-33"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -87,24 +93,81 @@ func TestIndustriesInput(t *testing.T) {
 	}
 }
 
-func TestIndustryCatalog(t *testing.T) {
+// TestNAICSCatalog checks the shipped NAICS 2022 list (naics2022.csv): the
+// official counts per level, every code under its parent, and a few codes.
+func TestNAICSCatalog(t *testing.T) {
 	t.Parallel()
-	if len(IndustryCatalog) != 20 {
-		t.Fatalf("NAICS 2022 has 20 sectors, the catalog %d", len(IndustryCatalog))
-	}
-	for _, i := range IndustryCatalog {
-		var c IndustryCode
-		if err := c.UnmarshalGQL(i.Enum); err != nil || c != i.Code {
-			t.Errorf("UnmarshalGQL(%s) = %q, %v; want %q", i.Enum, c, err, i.Code)
-		}
-		var b strings.Builder
-		i.Code.MarshalGQL(&b)
-		if b.String() != `"`+i.Enum+`"` {
-			t.Errorf("MarshalGQL(%s) = %s, want %q", i.Code, b.String(), i.Enum)
+	levels := map[IndustryLevel]int{}
+	for _, i := range AllIndustries {
+		levels[i.Level]++
+		if i.Level > IndustrySector && (i.Parent == nil || i.Parent.Level != i.Level-1) {
+			t.Errorf("%s: parent %+v", i.Code, i.Parent)
 		}
 	}
-	var c IndustryCode
-	wantInvalid(t, c.UnmarshalGQL("FINANCE"), "industries", "FINANCE")
+	want := map[IndustryLevel]int{IndustrySector: 20, IndustrySubsector: 96, IndustryGroup: 308, IndustryIndustry: 689, IndustryNationalIndustry: 1012}
+	if len(AllIndustries) != 2125 || len(IndustryCatalog) != 20 || !maps.Equal(levels, want) {
+		t.Errorf("%d codes, %d sectors, by level %v; want 2125, 20, %v", len(AllIndustries), len(IndustryCatalog), levels, want)
+	}
+	casinos, err := IndustryByCode("code", "713210")
+	if err != nil || casinos.Name != "Casinos (except Casino Hotels)" || casinos.Level != IndustryNationalIndustry {
+		t.Fatalf("713210 = %+v, %v", casinos, err)
+	}
+	var chain []IndustryCode
+	for _, a := range casinos.Ancestors() {
+		chain = append(chain, a.Code)
+	}
+	if !slices.Equal(chain, []IndustryCode{"71321", "7132", "713", "71"}) {
+		t.Errorf("713210's ancestors = %v", chain)
+	}
+	if i, _ := IndustryByCode("code", "311"); i == nil || i.Parent.Code != "31-33" {
+		t.Errorf("311's parent = %+v, want the sector 31-33", i)
+	}
+	if c, err := IndustryChildren("parent", "31-33"); err != nil || len(c) != 21 || c[0].Code != "311" || MaxIndustryChildren != 21 {
+		t.Errorf("31-33 has %d subsectors (%v), MaxIndustryChildren %d; want 21 from 311", len(c), err, MaxIndustryChildren)
+	}
+	_, err = IndustryByCode("code", "7132109")
+	wantInvalid(t, err, "code", "not a NAICS 2022 code")
+}
+
+// TestIndustryDecide: the most specific listed code covering the industry
+// decides; blocking a national industry leaves the rest of its sector.
+func TestIndustryDecide(t *testing.T) {
+	t.Parallel()
+	cfg := func(allowed, blocked []IndustryCode) *IndustryConfig {
+		return &IndustryConfig{Allowed: Industries(allowed), Blocked: Industries(blocked)}
+	}
+	for _, tt := range []struct {
+		name             string
+		allowed, blocked []IndustryCode
+		code             IndustryCode
+		accepted         bool
+		reason           IndustryReason
+		by               IndustryCode
+	}{
+		{"NoLists", nil, nil, "713210", true, IndustryNotRestricted, ""},
+		{"BlockedItself", nil, []IndustryCode{"713210"}, "713210", false, IndustryBlocked, "713210"},
+		{"SectorNotBlockedByItsCasinos", nil, []IndustryCode{"713210"}, "71", true, IndustryNotRestricted, ""},
+		{"SiblingNotBlocked", nil, []IndustryCode{"713210"}, "713110", true, IndustryNotRestricted, ""},
+		{"BlockedBySector", nil, []IndustryCode{"71"}, "713210", false, IndustryBlocked, "71"},
+		{"BlockedByRangeSector", nil, []IndustryCode{"31-33"}, "311111", false, IndustryBlocked, "31-33"},
+		{"ExceptionAllowedInBlockedSector", []IndustryCode{"713210"}, []IndustryCode{"71"}, "713210", true, IndustryAllowed, "713210"},
+		{"RestOfBlockedSector", []IndustryCode{"713210"}, []IndustryCode{"71"}, "713290", false, IndustryBlocked, "71"},
+		{"BlockedInAllowedSector", []IndustryCode{"71"}, []IndustryCode{"7132"}, "713210", false, IndustryBlocked, "7132"},
+		{"AllowedBySector", []IndustryCode{"71"}, []IndustryCode{"7132"}, "711110", true, IndustryAllowed, "71"},
+		{"NotAllowed", []IndustryCode{"52"}, nil, "713210", false, IndustryNotAllowed, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			i, _ := IndustryByCode("code", tt.code)
+			d := cfg(tt.allowed, tt.blocked).Decide(i)
+			by := IndustryCode("")
+			if d.DecidedBy != nil {
+				by = d.DecidedBy.Code
+			}
+			if d.Accepted != tt.accepted || d.Reason != tt.reason || by != tt.by || d.Industry != i {
+				t.Errorf("Decide(%s) = %v %s by %q; want %v %s by %q", tt.code, d.Accepted, d.Reason, by, tt.accepted, tt.reason, tt.by)
+			}
+		})
+	}
 }
 
 func weights(pairs ...any) []RiskWeightInput {

@@ -222,7 +222,7 @@ type TenantFilter struct {
 
 // TenantPage is one page of the admin list.
 type TenantPage struct {
-	Tenants     []*Tenant
-	HasNextPage bool
-	Filter      TenantFilter
+	Tenants []*Tenant
+	PageEnds
+	Filter TenantFilter
 }

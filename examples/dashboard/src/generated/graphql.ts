@@ -19,6 +19,17 @@ export type Scalars = {
   DateOrTime: { input: string; output: string; }
   /** An instant in RFC 3339 form, always answered in UTC: `2026-03-20T14:30:00Z`. As input, any RFC 3339 instant with its offset (`2026-03-20T09:30:00-05:00`) is accepted. */
   DateTime: { input: string; output: string; }
+  /**
+   * A code of the NAICS 2022 classification (North American Industry Classification System,
+   * https://www.census.gov/naics/), at any level, as a string: a sector (`71`, or a range: `31-33`,
+   * `44-45`, `48-49`), a subsector (`713`), an industry group (`7132`), an industry (`71321`) or a
+   * national industry (`713210`): the 2,125 codes of the official 2022 list, shipped with the server. As
+   * input, anything else answers BAD_USER_INPUT naming the field (`blocked[0]`). `industryCatalog` and
+   * `industry` list and look them up.
+   */
+  IndustryCode: { input: string; output: string; }
+  /** Any JSON value (RFC 8259), answered as itself: an object (`{"check": "DNS", "weight": 30}`), an array, a string, a number (`365`), `true`, `false` or `null`, not a string holding JSON. */
+  JSON: { input: unknown; output: unknown; }
 };
 
 /** An invitation to accept. */
@@ -449,52 +460,29 @@ export type GrantCreditsInput = {
   readonly validateOnly?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
-/**
- * A sector of the NAICS 2022 classification (North American Industry
- * Classification System, https://www.census.gov/naics/): its 20 two-digit
- * sectors. The `industryCatalog` query lists them with their codes and titles.
- */
-export type IndustryCode =
-  /** NAICS 72: Accommodation and Food Services. */
-  | 'ACCOMMODATION_FOOD_SERVICES'
-  /** NAICS 56: Administrative and Support and Waste Management and Remediation Services. */
-  | 'ADMINISTRATIVE_SUPPORT_WASTE_MANAGEMENT'
-  /** NAICS 11: Agriculture, Forestry, Fishing and Hunting. */
-  | 'AGRICULTURE_FORESTRY_FISHING_HUNTING'
-  /** NAICS 71: Arts, Entertainment, and Recreation (including gambling industries). */
-  | 'ARTS_ENTERTAINMENT_RECREATION'
-  /** NAICS 23: Construction. */
-  | 'CONSTRUCTION'
-  /** NAICS 61: Educational Services. */
-  | 'EDUCATIONAL_SERVICES'
-  /** NAICS 52: Finance and Insurance. */
-  | 'FINANCE_INSURANCE'
-  /** NAICS 62: Health Care and Social Assistance. */
-  | 'HEALTH_CARE_SOCIAL_ASSISTANCE'
-  /** NAICS 51: Information (publishing, broadcasting, telecommunications, data processing). */
-  | 'INFORMATION'
-  /** NAICS 55: Management of Companies and Enterprises. */
-  | 'MANAGEMENT_OF_COMPANIES'
-  /** NAICS 31-33: Manufacturing. */
-  | 'MANUFACTURING'
-  /** NAICS 21: Mining, Quarrying, and Oil and Gas Extraction. */
-  | 'MINING_QUARRYING_OIL_GAS_EXTRACTION'
-  /** NAICS 81: Other Services (except Public Administration). */
-  | 'OTHER_SERVICES'
-  /** NAICS 54: Professional, Scientific, and Technical Services. */
-  | 'PROFESSIONAL_SCIENTIFIC_TECHNICAL_SERVICES'
-  /** NAICS 92: Public Administration. */
-  | 'PUBLIC_ADMINISTRATION'
-  /** NAICS 53: Real Estate and Rental and Leasing. */
-  | 'REAL_ESTATE_RENTAL_LEASING'
-  /** NAICS 44-45: Retail Trade. */
-  | 'RETAIL_TRADE'
-  /** NAICS 48-49: Transportation and Warehousing. */
-  | 'TRANSPORTATION_WAREHOUSING'
-  /** NAICS 22: Utilities. */
-  | 'UTILITIES'
-  /** NAICS 42: Wholesale Trade. */
-  | 'WHOLESALE_TRADE';
+/** Why an industry is accepted or refused. */
+export type IndustryDecisionReason =
+  /** Accepted: it, or a code above it, is in `allowed` (the most specific listed code). */
+  | 'ALLOWED'
+  /** Refused: it, or a code above it, is in `blocked` (the most specific listed code). */
+  | 'BLOCKED'
+  /** Refused: `allowed` is not empty and no code of it covers this industry. */
+  | 'NOT_ALLOWED'
+  /** Accepted: no listed code covers it and `allowed` is empty. */
+  | 'NOT_RESTRICTED';
+
+/** The level of a NAICS code, by its number of digits. */
+export type IndustryLevel =
+  /** 5 digits (`71321`). */
+  | 'INDUSTRY'
+  /** 4 digits (`7132`). */
+  | 'INDUSTRY_GROUP'
+  /** 6 digits (`713210`): a United States national industry. */
+  | 'NATIONAL_INDUSTRY'
+  /** 2 digits (`71`), or a range (`31-33`): one of the 20 sectors. */
+  | 'SECTOR'
+  /** 3 digits (`713`). */
+  | 'SUBSECTOR';
 
 /** What the product did with an interaction. */
 export type InteractionOutcome =
@@ -1082,10 +1070,10 @@ export type UpdateBillingInput = {
 
 /** New industry lists, replacing the old ones entirely. */
 export type UpdateIndustriesInput = {
-  /** Every accepted industry (list replacement). Empty: every industry not blocked. Duplicates are removed. */
-  readonly allowed: ReadonlyArray<IndustryCode>;
-  /** Every refused industry (list replacement). Duplicates are removed. A code in both lists is refused, naming it (`blocked[0]`). */
-  readonly blocked: ReadonlyArray<IndustryCode>;
+  /** Every accepted industry (list replacement): NAICS 2022 codes at any level, at most 100. Empty: every industry not blocked. Duplicates are removed. */
+  readonly allowed: ReadonlyArray<Scalars['IndustryCode']['input']>;
+  /** Every refused industry (list replacement): NAICS 2022 codes at any level, at most 100 (`713210` refuses casinos, not the rest of sector `71`). Duplicates are removed. A code in both lists is refused, naming it (`blocked[0]`). */
+  readonly blocked: ReadonlyArray<Scalars['IndustryCode']['input']>;
   /** If given, the change is refused with CONFLICT unless `industries.version` still equals it (0 while never set). */
   readonly expectedVersion?: InputMaybe<Scalars['Int']['input']>;
   /** The tenant to change. Default: the caller's own. Another tenant needs TENANT_MANAGE. */
