@@ -4,8 +4,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestSchemaGate runs the breaking-change gate of make test
@@ -61,3 +63,27 @@ func TestSchemaGate(t *testing.T) {
 }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// TestDeprecationsHaveRemovalDates: every @deprecated of the published
+// schema says what to use instead and when it goes ("Removal:
+// YYYY-MM-DD."), the deprecation policy of CHANGELOG.md and docs/README.md.
+func TestDeprecationsHaveRemovalDates(t *testing.T) {
+	schema, err := os.ReadFile("schema.graphql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deprecated := regexp.MustCompile(`@deprecated(\(reason: "((?:[^"\\]|\\.)*)"\))?`)
+	removal := regexp.MustCompile(`Removal: (\d{4}-\d{2}-\d{2})\.`)
+	found := deprecated.FindAllStringSubmatch(string(schema), -1)
+	for _, m := range found {
+		d := removal.FindStringSubmatch(m[2])
+		if d == nil {
+			t.Errorf("%s: a deprecation needs a reason ending with \"Removal: YYYY-MM-DD.\"", m[0])
+			continue
+		}
+		if _, err := time.Parse(time.DateOnly, d[1]); err != nil {
+			t.Errorf("%s: the removal date is not a date: %v", m[0], err)
+		}
+	}
+	t.Logf("%d deprecations, each with its removal date", len(found))
+}
