@@ -225,9 +225,16 @@ func ListWorkloadOf(adminSecret string, f Features, n int) Workload {
 
 // WriteWorkload returns workload 3 (this API only): in turn a settings
 // change, a new list of 50 keywords and a batch of 20 usage events, each
-// for a tenant of the pool with its own key.
+// for a tenant of the pool with its own key (a usage batch: a current
+// tenant's, as a past-due one records usage only against credits).
 func WriteWorkload(pool []Tenant, nonce string) Workload {
-	return writeWorkload(nonce, func(seq int64) Tenant { return pick(pool, seq) })
+	return writeWorkload(nonce, func(seq int64) Tenant {
+		t := pick(pool, seq)
+		for i := int64(1); seq%3 == 2 && pastDue(t.Line); i++ {
+			t = pick(pool, seq+i)
+		}
+		return t
+	})
 }
 
 // Zipf is a fixed sequence of tenant ranks drawn from a Zipf
