@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +41,7 @@ type config struct {
 	Limits           httpapi.Limits
 	MaxBodyBytes     int64
 	RequestTimeout   time.Duration
+	MaxConcurrent    int           // QUERY_MAX_CONCURRENT: GraphQL responses executing at once; 0 = no bound
 	StatementTime    time.Duration // DB_STATEMENT_TIMEOUT; 0 = none
 	DBPrepare        bool          // DB_PREPARED_STATEMENTS
 	AssocCacheBytes  int64         // ASSOC_CACHE_BYTES; 0 = no association cache
@@ -179,6 +181,8 @@ func settings(c *config) []setting {
 			meaning: "Largest request body; larger answers 413 `REQUEST_TOO_LARGE`."},
 		{name: "REQUEST_TIMEOUT", def: fmtDuration(httpapi.DefaultRequestTimeout), val: duration(&c.RequestTimeout, 100*time.Millisecond, 10*time.Minute, "", "15s"),
 			meaning: "Deadline of each request (of each operation over a websocket); past it the database statement is cancelled and the request answers `SERVICE_UNAVAILABLE`."},
+		{name: "QUERY_MAX_CONCURRENT", def: strconv.Itoa(defaultMaxConcurrent()), defNote: "(4 × the CPUs Go uses)", val: number(&c.MaxConcurrent, 0, 100_000, "operations"),
+			meaning: "GraphQL operations executing at once in this instance (a subscription only while it computes an event); more wait their turn until their deadline (`REQUEST_TIMEOUT`), then answer `SERVICE_UNAVAILABLE` with nothing run. Fewer at once keep the live heap small under `GOMEMLIMIT`, so the collector does not run continuously under load (docs/benchmarks.md)."},
 		{name: "DB_STATEMENT_TIMEOUT", def: "10s", val: duration(&c.StatementTime, time.Millisecond, time.Hour, "none", "10s"),
 			meaning: "PostgreSQL's `statement_timeout` on every connection of the pool, set at connection start-up (`options=-c statement_timeout=…`); migrations run without it. PgBouncer refuses start-up options unless `ignore_startup_parameters` lists `options`, and then drops them: behind it set `0` here and `ALTER ROLE … SET statement_timeout` instead (docs/scaling.md)."},
 		{name: "EVENT_RETENTION", def: fmtDuration(defaultEventRetention), defNote: "(30 days)", val: duration(&c.EventRetention, time.Hour, 10*365*24*time.Hour, "", "720h"),
@@ -542,3 +546,7 @@ func introspectionEnabled(dst *httpapi.IntrospectionMode) value {
 		return nil
 	}}
 }
+
+// defaultMaxConcurrent is QUERY_MAX_CONCURRENT's default: 4 operations
+// per CPU the Go runtime uses (GOMAXPROCS).
+func defaultMaxConcurrent() int { return 4 * runtime.GOMAXPROCS(0) }

@@ -250,7 +250,7 @@ func run(args []string) error {
 	srv := &http.Server{
 		Addr: net.JoinHostPort("", strconv.Itoa(cfg.Port)),
 		Handler: httpapi.New(store, httpapi.Config{
-			AdminSecret: cfg.AdminSecret, AllowedOrigins: cfg.AllowedOrigins, LoaderWait: cfg.LoaderWait, Logger: log,
+			AdminSecret: cfg.AdminSecret, AllowedOrigins: cfg.AllowedOrigins, LoaderWait: cfg.LoaderWait, MaxConcurrent: cfg.MaxConcurrent, Logger: log,
 			Egress:         egress.New(egress.Options{AllowPrivate: cfg.EgressPrivate}),
 			TrustedProxies: cfg.TrustedProxies,
 			RateLimiter:    limiter, AnonymousPerMinute: cfg.AnonymousPerMin, FailedAuthPerMinute: cfg.FailedAuthPerMin,

@@ -139,7 +139,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		MaxActiveKeys: tenant.DefaultMaxActiveAPIKeys, EventRetention: 30 * 24 * time.Hour,
 		MaxMembers: tenant.DefaultMaxMembers, SessionIdle: tenant.DefaultSessionIdle, SessionMaxAge: tenant.DefaultSessionMaxAge, LoginPerMin: 5,
 		WebhookWorkers: 8, WebhookPerURL: 2, WebhookTimeout: 10 * time.Second,
-		WebhookDisable: 5 * 24 * time.Hour, MailFrom: defaultMailFrom, MailDir: ".data/mail", LivePerCred: 10}
+		WebhookDisable: 5 * 24 * time.Hour, MaxConcurrent: defaultMaxConcurrent(), MailFrom: defaultMailFrom, MailDir: ".data/mail", LivePerCred: 10}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", got, want)
 	}

@@ -35,9 +35,12 @@ type Config struct {
 	AdminSecret    string        // the operator's credential; empty disables it
 	AllowedOrigins []string      // CORS and websocket origins
 	LoaderWait     time.Duration // dataloader batch window
-	MaxBodyBytes   int64         // request body limit of /graphql
-	Logger         *slog.Logger
-	Egress         *egress.Client // outbound client; nil refuses non-public addresses
+	// MaxConcurrent bounds the GraphQL responses executing at once
+	// (admission.go); 0 = no bound.
+	MaxConcurrent int
+	MaxBodyBytes  int64 // request body limit of /graphql
+	Logger        *slog.Logger
+	Egress        *egress.Client // outbound client; nil refuses non-public addresses
 	// PublicURL is where people and identity providers reach this
 	// deployment (PUBLIC_URL): SSO redirects and callbacks are below it;
 	// "" = tenant.DefaultPublicURL.
@@ -145,6 +148,9 @@ func New(store *db.Store, cfg Config) http.Handler {
 	if limiter != nil {
 		srv.AroundOperations(limiter.aroundOperations)
 		srv.AroundResponses(aroundResponses)
+	}
+	if a := newAdmission(cfg.MaxConcurrent); a != nil {
+		srv.AroundResponses(a.aroundResponses) // innermost: only execution waits
 	}
 	srv.AroundOperations(resolvers.LoaderMiddleware(store, cfg.LoaderWait))
 	srv.AroundRootFields(resolvers.ActionMiddleware) // audit entries name the mutation
