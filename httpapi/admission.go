@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
@@ -27,6 +28,11 @@ func newAdmission(n int) admission {
 
 // aroundResponses is a gqlgen response middleware.
 func (a admission) aroundResponses(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	// A subscription's response handler waits for its next event: holding
+	// a slot there would let idle subscribers starve every query.
+	if op := graphql.GetOperationContext(ctx).Operation; op != nil && op.Operation == ast.Subscription {
+		return next(ctx)
+	}
 	select {
 	case a <- struct{}{}:
 	case <-ctx.Done():

@@ -8,6 +8,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"tenantapi/httpapi"
+	"tenantapi/live"
 )
 
 // TestAdmission: with QUERY_MAX_CONCURRENT=1, an operation that waits for
@@ -61,6 +62,34 @@ func TestAdmission(t *testing.T) {
 	for _, c := range []chan *result{held, waiting} {
 		if r := <-c; len(r.Errors) != 0 {
 			t.Errorf("after the slot freed: %s", r.Raw)
+		}
+	}
+}
+
+// TestAdmissionLeavesSubscriptionsOut: open subscriptions waiting for
+// their next event hold no slot, so with QUERY_MAX_CONCURRENT=1 queries
+// still run, and the subscribers still get their events.
+func TestAdmissionLeavesSubscriptionsOut(t *testing.T) {
+	t.Parallel()
+	e, hub := liveEnv(t, "", live.Options{}, func(c *httpapi.Config) { c.MaxConcurrent = 1 })
+	a := e.createTenant("Admission Live", randomDomain())
+	key, _ := e.createKeyWithID(a, "EVENTS_READ", "TENANT_READ")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	streams := []<-chan result{
+		sseStream(t, ctx, e, key, `subscription { tenantEvents { id } }`),
+		sseStream(t, ctx, e, key, `subscription { tenantEvents { id } }`),
+	}
+	waitSubscribers(t, hub, a, 2)
+	renameTenant(e, a, "Admission Live, renamed") // a query and mutations run with both open
+	for i, s := range streams {
+		select {
+		case r, ok := <-s:
+			if !ok || len(r.Errors) != 0 {
+				t.Errorf("subscriber %d: %s", i, r.Raw)
+			}
+		case <-ctx.Done():
+			t.Fatalf("subscriber %d got no event", i)
 		}
 	}
 }

@@ -25,8 +25,9 @@ import (
 )
 
 // liveEnv is a test server with live subscriptions: its own hub listening
-// on dbURL ("" = a fresh database), credentials rechecked every 100 ms.
-func liveEnv(t *testing.T, dbURL string, opts live.Options) (*env, *live.Hub) {
+// on dbURL ("" = a fresh database), credentials rechecked every 100 ms,
+// its configuration then adjusted by edit.
+func liveEnv(t *testing.T, dbURL string, opts live.Options, edit ...func(*httpapi.Config)) (*env, *live.Hub) {
 	t.Helper()
 	if dbURL == "" {
 		dbURL = dbtest.NewURL(t)
@@ -49,6 +50,9 @@ func liveEnv(t *testing.T, dbURL string, opts live.Options) (*env, *live.Hub) {
 	e := buildEnv(t, envOptions{dbURL: dbURL, config: func(c *httpapi.Config) {
 		c.Live = hub
 		httpapi.SetWebsocketTimers(c, time.Second, 100*time.Millisecond)
+		for _, f := range edit {
+			f(c)
+		}
 	}})
 	return e, hub
 }
