@@ -556,18 +556,24 @@ func TestEnableWebhookEndpointInput(t *testing.T) {
 
 // emailPermissionCases are this part's rows of the shared permission table.
 func emailPermissionCases() []permCase {
+	vars := func(f *fixture) map[string]any { return f.input(map[string]any{}) }
+	return webhookMutationCases("enableWebhookEndpoint", qEnableWebhook, vars,
+		wantAt("enableWebhookEndpoint.notificationChannels.webhookUrl", value("https://127.0.0.1:9/hooks")))
+}
+
+// webhookMutationCases are the permission rows of a mutation on a tenant
+// whose webhook points at https://127.0.0.1:9/hooks: it needs
+// NOTIFICATION_CHANNELS_UPDATE (another tenant's: TENANT_MANAGE too).
+func webhookMutationCases(op, query string, vars varsFunc, ok checkFunc) []permCase {
 	prep := func(e *env, f *fixture) {
 		e.mustGQL(testAdminSecret, qNotifUpdate, map[string]any{"in": map[string]any{"tenantId": f.target, "webhookUrl": "https://127.0.0.1:9/hooks"}}, nil)
 	}
-	vars := func(f *fixture) map[string]any { return f.input(map[string]any{}) }
-	ok := wantAt("enableWebhookEndpoint.notificationChannels.webhookUrl", value("https://127.0.0.1:9/hooks"))
-	const op = "enableWebhookEndpoint"
 	return []permCase{
-		{op: op, cred: credAnonymous, query: qEnableWebhook, vars: vars, prepare: prep, want: "UNAUTHENTICATED"},
-		{op: op, cred: keyWith("USAGE_WRITE"), query: qEnableWebhook, vars: vars, prepare: prep, want: "FORBIDDEN", message: "NOTIFICATION_CHANNELS_UPDATE"},
-		{op: op, cred: keyWith("TENANT_MANAGE", "NOTIFICATION_CHANNELS_READ"), query: qEnableWebhook, vars: vars, prepare: prep, want: "FORBIDDEN", message: "NOTIFICATION_CHANNELS_UPDATE"},
-		{op: op, cred: keyWith("NOTIFICATION_CHANNELS_UPDATE"), query: qEnableWebhook, vars: vars, prepare: prep, check: ok},
-		{op: op, cred: keyWith("TENANT_MANAGE", "NOTIFICATION_CHANNELS_UPDATE"), query: qEnableWebhook, vars: vars, prepare: prep, check: ok},
-		{op: op, cred: credAdmin, query: qEnableWebhook, vars: vars, prepare: prep, check: ok},
+		{op: op, cred: credAnonymous, query: query, vars: vars, prepare: prep, want: "UNAUTHENTICATED"},
+		{op: op, cred: keyWith("USAGE_WRITE"), query: query, vars: vars, prepare: prep, want: "FORBIDDEN", message: "NOTIFICATION_CHANNELS_UPDATE"},
+		{op: op, cred: keyWith("TENANT_MANAGE", "NOTIFICATION_CHANNELS_READ"), query: query, vars: vars, prepare: prep, want: "FORBIDDEN", message: "NOTIFICATION_CHANNELS_UPDATE"},
+		{op: op, cred: keyWith("NOTIFICATION_CHANNELS_UPDATE"), query: query, vars: vars, prepare: prep, check: ok},
+		{op: op, cred: keyWith("TENANT_MANAGE", "NOTIFICATION_CHANNELS_UPDATE"), query: query, vars: vars, prepare: prep, check: ok},
+		{op: op, cred: credAdmin, query: query, vars: vars, prepare: prep, check: ok},
 	}
 }

@@ -57,15 +57,9 @@ func (h *ssoLogin) samlMetadata(w http.ResponseWriter, r *http.Request) {
 
 func (h *ssoLogin) samlStart(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	tenantID := strings.ToLower(r.PathValue("tenant"))
 	returnTo := safeReturnTo(r.URL.Query().Get("return_to"))
-	l, err := h.store.SSOLogin(ctx, tenantID)
-	if err != nil {
-		h.refuse(w, r, http.StatusNotFound, "There is no organisation "+truncate(tenantID, 60)+" here.", err)
-		return
-	}
-	if refusal := loginRefusal(l); refusal != "" {
-		h.refuse(w, r, http.StatusForbidden, refusal, nil)
+	l, ok := h.loginOf(w, r)
+	if !ok {
 		return
 	}
 	if *l.Type != tenant.SSOSAML {

@@ -66,16 +66,26 @@ func (h *ssoLogin) register(mux *http.ServeMux) {
 
 func (h *ssoLogin) callbackURL() string { return h.publicURL + tenant.SSOLoginPath + "/callback" }
 
-func (h *ssoLogin) start(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
+// loginOf is the SSO login of the request's {tenant}, or false after
+// refusing it: an unknown tenant, or one whose SSO cannot sign anyone in.
+func (h *ssoLogin) loginOf(w http.ResponseWriter, r *http.Request) (*tenant.SSOLogin, bool) {
 	tenantID := strings.ToLower(r.PathValue("tenant"))
-	l, err := h.store.SSOLogin(ctx, tenantID)
+	l, err := h.store.SSOLogin(r.Context(), tenantID)
 	if err != nil {
 		h.refuse(w, r, http.StatusNotFound, "There is no organisation "+truncate(tenantID, 60)+" here.", err)
-		return
+		return nil, false
 	}
 	if refusal := loginRefusal(l); refusal != "" {
 		h.refuse(w, r, http.StatusForbidden, refusal, nil)
+		return nil, false
+	}
+	return l, true
+}
+
+func (h *ssoLogin) start(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	l, ok := h.loginOf(w, r)
+	if !ok {
 		return
 	}
 	if *l.Type == tenant.SSOSAML {

@@ -454,20 +454,8 @@ func TestReplayEvents(t *testing.T) {
 // replayPermissionCases are replayEvents' rows of the shared permission
 // table (TestPermissions, TestPermissionsCoverSchema).
 func replayPermissionCases() []permCase {
-	prep := func(e *env, f *fixture) {
-		e.mustGQL(testAdminSecret, qNotifUpdate, map[string]any{"in": map[string]any{"tenantId": f.target, "webhookUrl": "https://127.0.0.1:9/hooks"}}, nil)
-	}
 	vars := func(f *fixture) map[string]any {
 		return f.input(map[string]any{"since": "2020-01-01T00:00:00Z", "types": []string{"TENANT_CREATED"}})
 	}
-	ok := wantAt("replayEvents.queued", value(1.0))
-	const op = "replayEvents"
-	return []permCase{
-		{op: op, cred: credAnonymous, query: qReplay, vars: vars, prepare: prep, want: "UNAUTHENTICATED"},
-		{op: op, cred: keyWith("USAGE_WRITE"), query: qReplay, vars: vars, prepare: prep, want: "FORBIDDEN", message: "NOTIFICATION_CHANNELS_UPDATE"},
-		{op: op, cred: keyWith("TENANT_MANAGE", "NOTIFICATION_CHANNELS_READ"), query: qReplay, vars: vars, prepare: prep, want: "FORBIDDEN", message: "NOTIFICATION_CHANNELS_UPDATE"},
-		{op: op, cred: keyWith("NOTIFICATION_CHANNELS_UPDATE"), query: qReplay, vars: vars, prepare: prep, check: ok},
-		{op: op, cred: keyWith("TENANT_MANAGE", "NOTIFICATION_CHANNELS_UPDATE"), query: qReplay, vars: vars, prepare: prep, check: ok},
-		{op: op, cred: credAdmin, query: qReplay, vars: vars, prepare: prep, check: ok},
-	}
+	return webhookMutationCases("replayEvents", qReplay, vars, wantAt("replayEvents.queued", value(1.0)))
 }
