@@ -60,8 +60,9 @@ func toInt(v any) (int64, bool) {
 // (or last) is missing or outside 1..MaxPageSize: its cost could not be
 // known, and a nested connection would otherwise fail only after the outer
 // page was loaded. The error is the resolvers' own: BAD_USER_INPUT on
-// "first".
-type pageSizes struct{}
+// "first". passed remembers the operations (costKey) that passed, so a
+// dashboard's repeated query is walked once (nil: no memory).
+type pageSizes struct{ passed graphql.Cache[struct{}] }
 
 var _ interface {
 	graphql.HandlerExtension
@@ -70,7 +71,24 @@ var _ interface {
 
 func (pageSizes) ExtensionName() string                   { return "PageSizes" }
 func (pageSizes) Validate(graphql.ExecutableSchema) error { return nil }
-func (pageSizes) MutateOperationContext(_ context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
+func (p pageSizes) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
+	key, remember := costKey(opCtx)
+	remember = remember && p.passed != nil
+	if remember {
+		if _, ok := p.passed.Get(ctx, key); ok {
+			return nil
+		}
+	}
+	if err := checkPageSizes(opCtx); err != nil {
+		return err
+	}
+	if remember {
+		p.passed.Add(ctx, key, struct{}{})
+	}
+	return nil
+}
+
+func checkPageSizes(opCtx *graphql.OperationContext) *gqlerror.Error {
 	var err *gqlerror.Error
 	var walk func(set ast.SelectionSet)
 	walk = func(set ast.SelectionSet) {
@@ -133,22 +151,63 @@ func reportCost(ctx context.Context, next graphql.ResponseHandler) *graphql.Resp
 }
 
 // costLimit is gqlgen's ComplexityLimit over costSchema, with its refusal
-// worded for clients and coded QUERY_TOO_COMPLEX.
-type costLimit struct{ *extension.ComplexityLimit }
+// worded for clients and coded QUERY_TOO_COMPLEX. costs remembers the cost
+// of each document, operation and variables priced, so a dashboard's
+// repeated query is priced once, not on every request (3.5% of its CPU
+// before: docs/benchmarks.md); nil: no memory.
+type costLimit struct {
+	*extension.ComplexityLimit
+	costs graphql.Cache[int]
+}
 
 func (c costLimit) Validate(es graphql.ExecutableSchema) error {
 	return c.ComplexityLimit.Validate(costSchema{es})
 }
 
 func (c costLimit) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
-	if err := c.ComplexityLimit.MutateOperationContext(ctx, opCtx); err == nil {
+	key, remember := costKey(opCtx)
+	remember = remember && c.costs != nil
+	if remember {
+		if cost, ok := c.costs.Get(ctx, key); ok {
+			limit := c.Func(ctx, opCtx)
+			opCtx.Stats.SetExtension(c.ExtensionName(), &extension.ComplexityStats{Complexity: cost, ComplexityLimit: limit})
+			if cost > limit {
+				return tooComplex(cost, limit)
+			}
+			return nil
+		}
+	}
+	err := c.ComplexityLimit.MutateOperationContext(ctx, opCtx)
+	s, _ := opCtx.Stats.GetExtension(c.ExtensionName()).(*extension.ComplexityStats)
+	if remember && s != nil {
+		c.costs.Add(ctx, key, s.Complexity)
+	}
+	if err == nil {
 		return nil
 	}
-	s, _ := opCtx.Stats.GetExtension(c.ExtensionName()).(*extension.ComplexityStats)
 	if s == nil {
 		return refusal(codeTooComplex, nil, "the query costs more than the limit")
 	}
-	return refusal(codeTooComplex, nil, "the query costs %d, over the limit of %d: each field costs 1 and a connection costs first × what each of its items selects; ask for smaller pages or fewer fields", s.Complexity, s.ComplexityLimit)
+	return tooComplex(s.Complexity, s.ComplexityLimit)
+}
+
+func tooComplex(cost, limit int) *gqlerror.Error {
+	return refusal(codeTooComplex, nil, "the query costs %d, over the limit of %d: each field costs 1 and a connection costs first × what each of its items selects; ask for smaller pages or fewer fields", cost, limit)
+}
+
+// costKey is what an operation's cost depends on: its document, the
+// operation chosen and the variables as coerced (encoding/json writes a
+// map's keys in order, so equal variables give equal keys). remember is
+// false without a cache or for a document too large to keep.
+func costKey(opCtx *graphql.OperationContext) (key string, remember bool) {
+	if len(opCtx.RawQuery) > maxRememberedQuery {
+		return "", false
+	}
+	vars, err := json.Marshal(opCtx.Variables)
+	if err != nil {
+		return "", false
+	}
+	return opCtx.OperationName + "\x00" + string(vars) + "\x00" + opCtx.RawQuery, true
 }
 
 // costSchema is the executable schema with the cost model of the API: a

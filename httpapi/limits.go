@@ -112,8 +112,8 @@ func useLimits(srv *handler.Server, cfg Config) {
 	// this cache (8.6% of a dashboard request's CPU before; docs/benchmarks.md).
 	srv.SetQueryCache(boundedDocCache{lru.New[*ast.QueryDocument](1000)})
 	srv.Use(persistedQueries{extension.AutomaticPersistedQuery{Cache: boundedCache{lru.New[string](1000)}}})
-	srv.Use(pageSizes{})
-	srv.Use(costLimit{extension.FixedComplexityLimit(lim.MaxCost, complexity.WithIgnoreFields(ignoredByCostLimit))})
+	srv.Use(pageSizes{lru.New[struct{}](1000)})
+	srv.Use(costLimit{extension.FixedComplexityLimit(lim.MaxCost, complexity.WithIgnoreFields(ignoredByCostLimit)), lru.New[int](1000)})
 	// Who may introspect, and its cost added to costLimit's (introspection.go).
 	srv.Use(&introspectionLimits{mode: mode, limit: lim.MaxCost})
 	if cfg.DisableFieldSuggestions {

@@ -787,4 +787,32 @@ func TestCostInExtensions(t *testing.T) {
 	if c := ext.Extensions.Cost; c.Requested != 32 || c.Limit != httpapi.DefaultLimits.MaxCost {
 		t.Errorf("extensions.cost = %+v, want requested 32 and the limit %d:\n%s", c, httpapi.DefaultLimits.MaxCost, r.Raw)
 	}
+
+	// A document's cost is remembered by its variables: the same document
+	// with another page size is priced again, and a refusal stays a
+	// refusal when repeated.
+	q := `query($id: ID!, $n: Int!) { tenant(id: $id) { name apiKeys(first: $n) { nodes { id name } } } }`
+	for _, c := range []struct{ n, want int }{{10, 32}, {3, 11}, {10, 32}, {100, 302}, {3, 11}} {
+		r := e.gql(testAdminSecret, q, map[string]any{"id": id, "n": c.n})
+		ext.Extensions.Cost.Requested = 0
+		if err := json.Unmarshal(r.Raw, &ext); err != nil {
+			t.Fatal(err)
+		}
+		if ext.Extensions.Cost.Requested != c.want {
+			t.Errorf("first: %d: cost %d, want %d: %s", c.n, ext.Extensions.Cost.Requested, c.want, r.Raw)
+		}
+	}
+	for _, n := range []int{0, 3, 0} { // a page size refused stays refused
+		r := e.gql(testAdminSecret, q, map[string]any{"id": id, "n": n})
+		if refused := r.Code() == "BAD_USER_INPUT"; refused != (n == 0) {
+			t.Errorf("first: %d: %s", n, r.Raw)
+		}
+	}
+	nested := `query($m: Int!) { tenants(first: 100) { nodes { invoices(first: $m) { nodes { id number status date dueDate } } } } }`
+	for _, m := range []int{100, 1, 100} {
+		r := e.gql(testAdminSecret, nested, map[string]any{"m": m})
+		if refused := r.Code() == "QUERY_TOO_COMPLEX"; refused != (m == 100) || (refused && !bytes.Contains(r.Raw, []byte("costs 60100, over the limit of 50000"))) {
+			t.Errorf("invoices(first: %d): %s", m, r.Raw)
+		}
+	}
 }
