@@ -42,7 +42,12 @@ func TestCombinedBatchesMatchAlone(t *testing.T) {
 		"websiteConfig": func(ctx context.Context) any { return pair(store.WebsiteConfigsByTenant(ctx, ids)) },
 		"watchlist":     func(ctx context.Context) any { return pair(store.WatchlistByTenant(ctx, ids)) },
 		"billing":       func(ctx context.Context) any { return pair(store.BillingByTenant(ctx, ids)) },
-		"invoices":      func(ctx context.Context) any { return pair(store.InvoicePagesByTenant(ctx, ids, db.Forward(5, ""))) },
+		"invoices": func(ctx context.Context) any {
+			return pair(store.InvoicePagesByTenant(ctx, ids, db.Forward(5, ""), true))
+		},
+		"invoicesLite": func(ctx context.Context) any {
+			return pair(store.InvoicePagesByTenant(ctx, ids, db.Forward(5, ""), false))
+		},
 		"invoiceCounts": func(ctx context.Context) any { return pair(store.InvoiceCountsByTenant(ctx, ids)) },
 		"credits":       func(ctx context.Context) any { return pair(store.CreditsByTenant(ctx, ids)) },
 		"quota":         func(ctx context.Context) any { return pair(store.QuotaByTenant(ctx, ids)) },
@@ -177,3 +182,43 @@ func demoStore(t *testing.T) (*db.Store, string) {
 }
 
 func pair[V any](vals []V, errs []error) [2]any { return [2]any{vals, errs} }
+
+// TestInvoicePagesWithoutSnapshot: a page read without the snapshots has
+// the same invoices, each marked as read without it, and reading a
+// snapshot of one is refused loudly rather than answered with zeros.
+func TestInvoicePagesWithoutSnapshot(t *testing.T) {
+	store, id := demoStore(t)
+	admin := tenant.WithActor(context.Background(), &tenant.Actor{Kind: tenant.Admin})
+	full, errs := store.InvoicePagesByTenant(admin, []string{id}, db.Forward(5, ""), true)
+	if errs[0] != nil {
+		t.Fatal(errs[0])
+	}
+	lite, errs := store.InvoicePagesByTenant(admin, []string{id}, db.Forward(5, ""), false)
+	if errs[0] != nil {
+		t.Fatal(errs[0])
+	}
+	if len(full[0].Invoices) == 0 || len(lite[0].Invoices) != len(full[0].Invoices) {
+		t.Fatalf("%d invoices with snapshots, %d without", len(full[0].Invoices), len(lite[0].Invoices))
+	}
+	for i, inv := range lite[0].Invoices {
+		f := *full[0].Invoices[i]
+		if f.SnapshotOmitted || len(f.Lines()) == 0 {
+			t.Fatalf("full page: invoice %s without its snapshot", f.Number)
+		}
+		if !inv.SnapshotOmitted {
+			t.Errorf("invoice %s: read without its snapshot but not marked", inv.Number)
+		}
+		f.Snapshot, f.SnapshotOmitted = tenant.InvoiceSnapshot{}, true
+		if !reflect.DeepEqual(*inv, f) {
+			t.Errorf("invoice %d differs beyond its snapshot:\n%#v\n%#v", i, *inv, f)
+		}
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("invoice %s: Lines() of an invoice read without its snapshot did not panic", inv.Number)
+				}
+			}()
+			_ = inv.Lines()
+		}()
+	}
+}

@@ -38,7 +38,7 @@ func BenchmarkLoaderBatch(b *testing.B) {
 		{"settings", func() []error { _, errs := store.SettingsByTenant(ctx, ids); return errs }},
 		{"usage", func() []error { _, errs := store.UsageByTenant(ctx, ids); return errs }},
 		{"billing", func() []error { _, errs := store.BillingByTenant(ctx, ids); return errs }},
-		{"invoices", func() []error { _, errs := store.InvoicePagesByTenant(ctx, ids, db.Forward(3, "")); return errs }},
+		{"invoices", func() []error { _, errs := store.InvoicePagesByTenant(ctx, ids, db.Forward(3, ""), true); return errs }},
 		// The four as the list's prefetch runs them: one combined statement
 		// (db.Combiner) and its scan.
 		{"combined", func() []error {
@@ -47,7 +47,7 @@ func BenchmarkLoaderBatch(b *testing.B) {
 			wg.Go(func() { _, errs[0] = store.SettingsByTenant(cctx, ids) })
 			wg.Go(func() { _, errs[1] = store.UsageByTenant(cctx, ids) })
 			wg.Go(func() { _, errs[2] = store.BillingByTenant(cctx, ids) })
-			wg.Go(func() { _, errs[3] = store.InvoicePagesByTenant(cctx, ids, db.Forward(3, "")) })
+			wg.Go(func() { _, errs[3] = store.InvoicePagesByTenant(cctx, ids, db.Forward(3, ""), true) })
 			wg.Wait()
 			return slices.Concat(errs[:]...)
 		}},

@@ -1235,3 +1235,107 @@ func (s *invoiceIDs) get(tenantID string) string {
 	defer s.mu.Unlock()
 	return s.m[tenantID]
 }
+
+// TestInvoiceSnapshotReadWhenSelected: a page of invoices reads their
+// snapshots (what an invoice prints) only when its selection prints some of
+// them, and every way of selecting one gets it: nodes, edges.node,
+// fragments on Invoice and on Node, an alias beside a page that does not
+// print it, the admin's list of tenants, and node(id:).
+func TestInvoiceSnapshotReadWhenSelected(t *testing.T) {
+	t.Parallel()
+	b := newBillEnv(t)
+	id := b.tenantOn("Printed Co", "professional")
+	key, _ := b.billingKey(id)
+	b.clock.SetDay("2027-01-15")
+	if run := b.runBilling("2027-01"); run.Created != 3 {
+		t.Fatalf("run = %+v, want 3 invoices", run)
+	}
+	const printed = `id number lines { description quantity unitAmount { amountCents } amount { amountCents } }
+		subtotal { amountCents } tax { amountCents } taxRateBasisPoints paymentTerms
+		seller { name address email } billTo { name address country }`
+	one := func(q string, vars map[string]any, path ...string) []json.RawMessage {
+		t.Helper()
+		r := b.env.ask(key, q, vars)
+		if len(r.Errors) > 0 {
+			t.Fatalf("%s: %s", q, r.Raw)
+		}
+		var v any
+		if err := json.Unmarshal(r.Raw, &v); err != nil {
+			t.Fatal(err)
+		}
+		v = v.(map[string]any)["data"]
+		for _, p := range path {
+			v = v.(map[string]any)[p]
+		}
+		var out []json.RawMessage
+		for _, n := range v.([]any) {
+			if m, ok := n.(map[string]any); ok && m["node"] != nil {
+				n = m["node"]
+			}
+			raw, _ := json.Marshal(n)
+			out = append(out, raw)
+		}
+		return out
+	}
+	want := one(`{ me { invoices(first: 3) { nodes { `+printed+` } } } }`, nil, "me", "invoices", "nodes")
+	if len(want) != 3 || !bytes.Contains(want[0], []byte(`"description":"Professional plan`)) || !bytes.Contains(want[0], []byte(`"name":"Tenant API Test SAS"`)) {
+		t.Fatalf("full page: %s", want)
+	}
+	same := func(name string, got []json.RawMessage) {
+		t.Helper()
+		if len(got) != len(want) {
+			t.Errorf("%s: %d invoices, want %d", name, len(got), len(want))
+			return
+		}
+		for i := range got {
+			var v any // the same key order as want's
+			_ = json.Unmarshal(got[i], &v)
+			got[i], _ = json.Marshal(v)
+			if !bytes.Equal(got[i], want[i]) {
+				t.Errorf("%s: invoice %d\n got %s\nwant %s", name, i, got[i], want[i])
+			}
+		}
+	}
+	same("edges.node", one(`{ me { invoices(first: 3) { edges { node { `+printed+` } } } } }`, nil, "me", "invoices", "edges"))
+	same("fragment on Invoice", one(`{ me { invoices(first: 3) { nodes { ... on Invoice { `+printed+` } } } } }`, nil, "me", "invoices", "nodes"))
+	same("fragment on Node", one(`query { me { invoices(first: 3) { nodes { ...N } } } } fragment N on Node { ... on Invoice { `+printed+` } }`, nil, "me", "invoices", "nodes"))
+	same("alias beside a page without it", one(`{ me { a: invoices(first: 3) { nodes { number amount { amountCents } } } b: invoices(first: 3) { nodes { `+printed+` } } } }`, nil, "me", "b", "nodes"))
+	same("a page without it, then one with it", one(`{ me { a: invoices(first: 3) { nodes { number } } invoices(first: 3) { edges { node { `+printed+` } } } } }`, nil, "me", "invoices", "edges"))
+	var nodes []json.RawMessage
+	for _, raw := range want {
+		var inv struct{ ID string }
+		_ = json.Unmarshal(raw, &inv)
+		nodes = append(nodes, one(`query($id: ID!) { nodes(ids: [$id]) { ... on Invoice { `+printed+` } } }`, map[string]any{"id": inv.ID}, "nodes")...)
+	}
+	same("node(id:)", nodes)
+
+	// The admin's list of tenants, with and without them.
+	r := b.env.ask(testAdminSecret, `{ tenants(first: 100) { nodes { id lite: invoices(first: 3) { nodes { number } } invoices(first: 3) { nodes { `+printed+` } } } } }`, nil)
+	var list struct {
+		Data struct {
+			Tenants struct {
+				Nodes []struct {
+					ID       string
+					Invoices struct{ Nodes []json.RawMessage }
+					Lite     struct{ Nodes []struct{ Number string } }
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(r.Raw, &list); err != nil || len(r.Errors) > 0 {
+		t.Fatalf("%v: %s", err, r.Raw)
+	}
+	found := false
+	for _, n := range list.Data.Tenants.Nodes {
+		if n.ID == id {
+			found = true
+			same("tenants list", n.Invoices.Nodes)
+			if len(n.Lite.Nodes) != 3 || n.Lite.Nodes[0].Number == "" {
+				t.Errorf("lite page: %+v", n.Lite.Nodes)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("tenant not in the list: %s", r.Raw)
+	}
+}

@@ -16,26 +16,33 @@ import (
 // InvoiceLoaders batch Tenant.invoices for one operation. A nested
 // connection's arguments are the same for every tenant of a list, so there
 // is one page loader per distinct page (first, after, last, before,
-// offset), keyed by tenant id, and
-// one loader of the totals (which do not depend on the arguments).
+// offset) and reading of the snapshot (invoicePageKey), keyed by tenant
+// id, and one loader of the totals (which do not depend on the arguments).
 type InvoiceLoaders struct {
 	store *db.Store
 	wait  time.Duration
 
 	mu    sync.Mutex
-	pages map[db.Page]*dataloader.Loader[string, *tenant.InvoicePage]
+	pages map[invoicePageKey]*dataloader.Loader[string, *tenant.InvoicePage]
 
 	Counts *dataloader.Loader[string, int]
 }
 
 // NewInvoiceLoaders builds the invoice loaders of one operation.
 func NewInvoiceLoaders(store *db.Store, wait time.Duration) *InvoiceLoaders {
-	return &InvoiceLoaders{store: store, wait: wait, pages: map[db.Page]*dataloader.Loader[string, *tenant.InvoicePage]{},
+	return &InvoiceLoaders{store: store, wait: wait, pages: map[invoicePageKey]*dataloader.Loader[string, *tenant.InvoicePage]{},
 		Counts: newLoader(store.InvoiceCountsByTenant, wait)}
 }
 
+// invoicePageKey is a page of invoices and whether their snapshots are
+// read (invoiceSnapshotSelected).
+type invoicePageKey struct {
+	db.Page
+	withSnapshot bool
+}
+
 // Page returns the page loader for k, creating it on first use.
-func (l *InvoiceLoaders) Page(k db.Page) *dataloader.Loader[string, *tenant.InvoicePage] {
+func (l *InvoiceLoaders) Page(k invoicePageKey) *dataloader.Loader[string, *tenant.InvoicePage] {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if p := l.pages[k]; p != nil {
@@ -46,10 +53,49 @@ func (l *InvoiceLoaders) Page(k db.Page) *dataloader.Loader[string, *tenant.Invo
 	return p
 }
 
-func (l *InvoiceLoaders) pageBatch(k db.Page) func(context.Context, []string) ([]*tenant.InvoicePage, []error) {
+func (l *InvoiceLoaders) pageBatch(k invoicePageKey) func(context.Context, []string) ([]*tenant.InvoicePage, []error) {
 	return func(ctx context.Context, ids []string) ([]*tenant.InvoicePage, []error) {
-		return l.store.InvoicePagesByTenant(ctx, ids, k)
+		return l.store.InvoicePagesByTenant(ctx, ids, k.Page, k.withSnapshot)
 	}
+}
+
+// invoicePageOf is the key of page for the Tenant.invoices field being
+// resolved.
+func invoicePageOf(ctx context.Context, page db.Page) invoicePageKey {
+	return invoicePageKey{Page: page, withSnapshot: invoiceSnapshotSelected(graphql.GetOperationContext(ctx), graphql.GetFieldContext(ctx).Field)}
+}
+
+// invoiceFieldsWithoutSnapshot are the Invoice fields that print nothing of
+// its snapshot. A connection selecting only these reads its invoices
+// without it (db.InvoicePagesByTenant): a dashboard's or a list's recent
+// invoices. Any other field, including one added later, reads it.
+var invoiceFieldsWithoutSnapshot = map[string]bool{"__typename": true, "id": true, "number": true, "status": true,
+	"kind": true, "date": true, "dueDate": true, "amount": true, "currency": true, "description": true,
+	"periodStart": true, "periodEnd": true, "pdfUrl": true, "signedPdfUrl": true, "paidAt": true, "createdAt": true}
+
+// invoiceSnapshotSelected reports whether f, a selected Tenant.invoices
+// field, selects an Invoice field that prints its snapshot, through nodes
+// or edges.node, fragments and aliases included.
+func invoiceSnapshotSelected(op *graphql.OperationContext, f graphql.CollectedField) bool {
+	for _, g := range graphql.CollectFields(op, f.Selections, []string{"InvoiceConnection"}) {
+		var invoices []graphql.CollectedField
+		switch g.Name {
+		case "nodes":
+			invoices = graphql.CollectFields(op, g.Selections, []string{"Invoice", "Node"})
+		case "edges":
+			for _, e := range graphql.CollectFields(op, g.Selections, []string{"InvoiceEdge"}) {
+				if e.Name == "node" {
+					invoices = append(invoices, graphql.CollectFields(op, e.Selections, []string{"Invoice", "Node"})...)
+				}
+			}
+		}
+		for _, h := range invoices {
+			if !invoiceFieldsWithoutSnapshot[h.Name] {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // MaxInvoiceOffset bounds Tenant.invoices' offset: PostgreSQL reads the
@@ -83,14 +129,14 @@ func selectsField(ctx context.Context, typ, name string) bool {
 func primeInvoices(ctx context.Context, p *prefetchRun) {
 	wg, l, ids := p.wg, p.l, p.ids
 	op := graphql.GetOperationContext(ctx)
-	seen := map[db.Page]bool{}
+	seen := map[invoicePageKey]bool{}
 	counts := false
 	for _, f := range selectedTenantSubfields(ctx, "invoices") {
-		var k db.Page
+		k := invoicePageKey{withSnapshot: invoiceSnapshotSelected(op, f)}
 		var err error
 		if !tenantArgs(ctx, f, func(cr *graph.ComplexityRoot) {
 			cr.Tenant.Invoices = func(_ int, first *int, after *string, last *int, before *string, offset *int) int {
-				k, err = invoicePages.window(connArgs{First: first, After: after, Last: last, Before: before, Offset: offset}, f.Arguments, op.Variables)
+				k.Page, err = invoicePages.window(connArgs{First: first, After: after, Last: last, Before: before, Offset: offset}, f.Arguments, op.Variables)
 				return 0
 			}
 		}) || err != nil {

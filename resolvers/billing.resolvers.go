@@ -131,7 +131,7 @@ func (r *tenantResolver) Invoices(ctx context.Context, obj *node.Tenant, first *
 	l := loaders(ctx).Invoices
 	conn := &graph.InvoiceConnection{Edges: []*graph.InvoiceEdge{}, Nodes: []*tenant.Invoice{}, PageInfo: &graph.PageInfo{}}
 	if selectsField(ctx, "InvoiceConnection", "nodes") || selectsField(ctx, "InvoiceConnection", "edges") || selectsField(ctx, "InvoiceConnection", "pageInfo") {
-		page, err := l.Page(args).Load(ctx, obj.ID)()
+		page, err := l.Page(invoicePageOf(ctx, args)).Load(ctx, obj.ID)()
 		if err != nil {
 			return nil, err
 		}

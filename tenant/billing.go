@@ -443,29 +443,41 @@ type Invoice struct {
 	VoidedAt      *time.Time    `db:"voided_at"`
 	// Snapshot is everything the invoice prints, frozen at issue.
 	Snapshot InvoiceSnapshot `db:"snapshot"`
+	// SnapshotOmitted marks an invoice read without its snapshot, for a
+	// page whose selection prints nothing of it (db.InvoicePagesByTenant):
+	// reading the snapshot of one is a bug, and panics.
+	SnapshotOmitted bool `db:"snapshot_omitted"`
+}
+
+// snapshot is the invoice's snapshot, which must have been read.
+func (i *Invoice) snapshot() *InvoiceSnapshot {
+	if i.SnapshotOmitted {
+		panic("tenant: the snapshot of invoice " + i.ID + " was not read (a page read for fields that print nothing of it)")
+	}
+	return &i.Snapshot
 }
 
 // Lines are the invoice's lines.
-func (i *Invoice) Lines() []InvoiceLine { return i.Snapshot.Lines }
+func (i *Invoice) Lines() []InvoiceLine { return i.snapshot().Lines }
 
 // Subtotal is the total of the lines before tax.
-func (i *Invoice) Subtotal() Money { return Money{i.Snapshot.SubtotalCents, i.Currency} }
+func (i *Invoice) Subtotal() Money { return Money{i.snapshot().SubtotalCents, i.Currency} }
 
 // Tax is the tax line's amount.
-func (i *Invoice) Tax() Money { return Money{i.Snapshot.TaxCents, i.Currency} }
+func (i *Invoice) Tax() Money { return Money{i.snapshot().TaxCents, i.Currency} }
 
 // TaxRateBasisPoints is the tax rate printed (2000 = 20.00%).
-func (i *Invoice) TaxRateBasisPoints() int { return i.Snapshot.TaxRateBP }
+func (i *Invoice) TaxRateBasisPoints() int { return i.snapshot().TaxRateBP }
 
 // PaymentTerms are the terms the invoice was issued under.
-func (i *Invoice) PaymentTerms() PaymentTerms { return i.Snapshot.PaymentTerms }
+func (i *Invoice) PaymentTerms() PaymentTerms { return i.snapshot().PaymentTerms }
 
 // BillTo is the customer as printed at issue.
-func (i *Invoice) BillTo() *InvoiceParty { return &i.Snapshot.BillTo }
+func (i *Invoice) BillTo() *InvoiceParty { return &i.snapshot().BillTo }
 
 // Seller is the issuer as printed at issue.
 func (i *Invoice) Seller() *InvoiceParty {
-	s := i.Snapshot.Seller
+	s := i.snapshot().Seller
 	return &InvoiceParty{Name: s.Name, Address: s.Address, Email: s.Email, TaxID: s.TaxID}
 }
 
