@@ -153,7 +153,7 @@ func reportCost(ctx context.Context, next graphql.ResponseHandler) *graphql.Resp
 // costLimit is gqlgen's ComplexityLimit over costSchema, with its refusal
 // worded for clients and coded QUERY_TOO_COMPLEX. costs remembers the cost
 // of each document, operation and variables priced, so a dashboard's
-// repeated query is priced once, not on every request (3.5% of its CPU
+// repeated query is priced once, not on every request (5% of its CPU under load
 // before: docs/benchmarks.md); nil: no memory.
 type costLimit struct {
 	*extension.ComplexityLimit
