@@ -20,8 +20,9 @@ const (
 	i.kind`
 	invoiceCols = invoiceRowCols + `, i.snapshot, false AS snapshot_omitted`
 	// invoiceColsLite leaves the snapshot out (tenant.Invoice.SnapshotOmitted):
-	// 60% of a row's bytes, a JSON document to decode, and about half of
-	// what the association cache keeps of a dashboard home.
+	// 60% of a row's bytes, a JSON document to decode on every read, and
+	// 13% of what the association cache keeps for a dashboard home
+	// (docs/benchmarks.md).
 	invoiceColsLite = invoiceRowCols + `, 'null'::jsonb AS snapshot, true AS snapshot_omitted`
 )
 
