@@ -130,7 +130,7 @@ func settings(c *config) []setting {
 		{name: "GOGC", def: strconv.Itoa(defaultGCPercent), val: value{allowed: "a percentage, or `off` (read by the Go runtime)"},
 			meaning: "Go's garbage collector. The server sets this default when the variable is unset: a request allocates much and keeps little, and Go's own default (`GOGC=100`) spent 13% of the CPU collecting on the admin list."},
 		{name: "GOMEMLIMIT", def: fmt.Sprintf("%dMiB", defaultMemLimit>>20), val: value{allowed: "bytes with a unit such as `512MiB`, or `off` (read by the Go runtime)"},
-			meaning: fmt.Sprintf("Go's soft memory limit, set by the server when the variable is unset: it keeps the heap near %d MiB under load. In a container set it to about 80%% of its memory.", defaultMemLimit>>20)},
+			meaning: fmt.Sprintf("Go's soft memory limit, set by the server when the variable is unset: it keeps the heap near %d MiB under load, and the process under 150 MB. In a container set it to about 80%% of its memory.", defaultMemLimit>>20)},
 		{name: "DB_PREPARED_STATEMENTS", def: "true", val: boolean(&c.DBPrepare),
 			meaning: "Reads run as named prepared statements, parsed once per connection and planned once per shape. Set `false` behind a pooler in transaction mode that cannot keep prepared statements (PgBouncer before 1.21, or without `max_prepared_statements`); the combined-read pool is then not used (docs/scaling.md)."},
 		{name: "ASSOC_CACHE_BYTES", def: strconv.Itoa(db.DefaultAssocCacheBytes), defNote: "(32 MiB)", val: cacheBytes(&c.AssocCacheBytes),

@@ -330,13 +330,14 @@ func shutdown(srv *http.Server, life *httpapi.Lifecycle, sig os.Signal, more cha
 // The collector's defaults when GOGC and GOMEMLIMIT are unset. A request
 // allocates much and keeps little (the live heap is tens of MiB), so Go's
 // GOGC=100 collected after every few dozen requests: 13% of the CPU on the
-// admin list. GOGC=400 collects a fifth as often; the 128 MiB soft limit
-// makes it collect sooner rather than let the heap pass it
-// (docs/benchmarks.md). Set either variable to choose otherwise, e.g.
+// admin list. GOGC=400 collects a fifth as often; the 120 MiB soft limit
+// makes it collect sooner rather than let the heap pass it, and keeps the
+// process's resident set, binary and runtime included, under 150 MB at 50
+// clients (docs/benchmarks.md). Set either variable to choose otherwise, e.g.
 // GOMEMLIMIT to about 80% of a container's memory.
 const (
 	defaultGCPercent = 400
-	defaultMemLimit  = 128 << 20
+	defaultMemLimit  = 120 << 20
 )
 
 // tuneGC applies the defaults above for whichever of GOGC and GOMEMLIMIT
