@@ -77,22 +77,9 @@ var invoiceFieldsWithoutSnapshot = map[string]bool{"__typename": true, "id": tru
 // field, selects an Invoice field that prints its snapshot, through nodes
 // or edges.node, fragments and aliases included.
 func invoiceSnapshotSelected(op *graphql.OperationContext, f graphql.CollectedField) bool {
-	for _, g := range graphql.CollectFields(op, f.Selections, []string{"InvoiceConnection"}) {
-		var invoices []graphql.CollectedField
-		switch g.Name {
-		case "nodes":
-			invoices = graphql.CollectFields(op, g.Selections, []string{"Invoice", "Node"})
-		case "edges":
-			for _, e := range graphql.CollectFields(op, g.Selections, []string{"InvoiceEdge"}) {
-				if e.Name == "node" {
-					invoices = append(invoices, graphql.CollectFields(op, e.Selections, []string{"Invoice", "Node"})...)
-				}
-			}
-		}
-		for _, h := range invoices {
-			if !invoiceFieldsWithoutSnapshot[h.Name] {
-				return true
-			}
+	for _, h := range connectionNodeFields(op, f.Selections, "Invoice") {
+		if !invoiceFieldsWithoutSnapshot[h.Name] {
+			return true
 		}
 	}
 	return false

@@ -24,7 +24,8 @@ import (
 // Tenant) or a TenantConnection, through nodes and edges.node; aliases
 // included.
 func selectedTenants(ctx context.Context) []graphql.CollectedField {
-	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Definition != nil {
+	fc := graphql.GetFieldContext(ctx)
+	if fc.Field.Definition != nil {
 		switch fc.Field.Definition.Type.Name() {
 		case "Tenant":
 			return graphql.CollectFieldsCtx(ctx, []string{"Tenant"}) // me, tenant(id:)
@@ -32,16 +33,23 @@ func selectedTenants(ctx context.Context) []graphql.CollectedField {
 			return graphql.CollectFieldsCtx(ctx, []string{"Tenant", "Node"}) // node(id:), nodes(ids:)
 		}
 	}
-	op := graphql.GetOperationContext(ctx)
+	return connectionNodeFields(graphql.GetOperationContext(ctx), fc.Field.Selections, "Tenant")
+}
+
+// connectionNodeFields returns the fields selected on the nodes of a
+// connection whose selection set is sel (a TenantConnection for node type
+// Tenant), through nodes and edges.node, fragments (on the type or on
+// Node) and aliases included.
+func connectionNodeFields(op *graphql.OperationContext, sel ast.SelectionSet, node string) []graphql.CollectedField {
 	var out []graphql.CollectedField
-	for _, f := range graphql.CollectFieldsCtx(ctx, []string{"TenantConnection"}) {
+	for _, f := range graphql.CollectFields(op, sel, []string{node + "Connection"}) {
 		switch f.Name {
 		case "nodes":
-			out = append(out, graphql.CollectFields(op, f.Selections, []string{"Tenant"})...)
+			out = append(out, graphql.CollectFields(op, f.Selections, []string{node, "Node"})...)
 		case "edges":
-			for _, e := range graphql.CollectFields(op, f.Selections, []string{"TenantEdge"}) {
+			for _, e := range graphql.CollectFields(op, f.Selections, []string{node + "Edge"}) {
 				if e.Name == "node" {
-					out = append(out, graphql.CollectFields(op, e.Selections, []string{"Tenant"})...)
+					out = append(out, graphql.CollectFields(op, e.Selections, []string{node, "Node"})...)
 				}
 			}
 		}
